@@ -1,0 +1,99 @@
+package clavis
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Code is one of the domain error codes. The set is closed: transports map
+// each code to their own status exactly once.
+type Code string
+
+// Domain error codes.
+const (
+	EInvalid         Code = "invalid"          // malformed or missing argument
+	ENotFound        Code = "not_found"        // missing, or not visible to the caller
+	EModelNotFound   Code = "model_not_found"  // model or version missing in a visible app
+	EConflict        Code = "conflict"         // id already taken
+	EUnauthenticated Code = "unauthenticated"  // token unknown, mistyped, deleted, expired or for another app
+	ENoCredentials   Code = "no_credentials"   // no usable authorization header
+	EForbidden       Code = "forbidden"        // credential valid but lacking scopes
+	EInputInvalid    Code = "input_invalid"    // an input carries no usable data
+	EInputBytes      Code = "input_bytes"      // bytes that are not a decodable image
+	EInputURL        Code = "input_url"        // a URL that is malformed or not allowed
+	EInputDownload   Code = "input_download"   // a URL that could not be fetched
+	EInputTooLarge   Code = "input_too_large"  // an input over the size or pixel limits
+	EBusy            Code = "busy"             // the server is at capacity; retry later
+	ENotImplemented  Code = "not_implemented"  // declared but not implemented
+	EInternal        Code = "internal"         // anything else; details stay in the log
+	EPredictFailed   Code = "predict_failed"   // the model failed on a valid input
+	EMethodNotFound  Code = "method_not_found" // no such method or route
+)
+
+// Error is a domain error. Message is safe to show to the caller; Cause, if
+// set, is for the log only.
+type Error struct {
+	Code    Code
+	Message string
+	Cause   error
+}
+
+// Error implements the error interface. It never includes Cause's text in a
+// form meant for clients; transports use Message.
+func (e *Error) Error() string {
+	if e.Cause != nil {
+		return fmt.Sprintf("%s: %s: %v", e.Code, e.Message, e.Cause)
+	}
+	return fmt.Sprintf("%s: %s", e.Code, e.Message)
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Cause }
+
+// Errorf returns an *Error with the given code and a formatted message.
+func Errorf(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Internal wraps cause as an EInternal error whose message reveals nothing.
+func Internal(cause error) *Error {
+	return &Error{Code: EInternal, Message: "internal error", Cause: cause}
+}
+
+// ErrorCode returns the code of err: the code of the first *Error in its
+// chain, "" for nil, and EInternal for anything else.
+func ErrorCode(err error) Code {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return EInternal
+}
+
+// ErrorMessage returns the client-safe message of err.
+func ErrorMessage(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return "internal error"
+}
+
+// AppNotFound is the one answer for an app that does not exist and for an
+// app the caller may not see, so that no caller learns which is the case.
+func AppNotFound(ref AppRef) *Error {
+	return Errorf(ENotFound, "app %q of user %q does not exist or is not visible to this credential", ref.AppID, ref.OwnerID)
+}
+
+// UserNotFound is the one answer for a missing or invisible user.
+func UserNotFound(id string) *Error {
+	return Errorf(ENotFound, "user %q does not exist or is not visible to this credential", id)
+}
+
+// KeyNotFound is the one answer for a missing or invisible key.
+func KeyNotFound() *Error {
+	return Errorf(ENotFound, "key does not exist or is not visible to this credential")
+}

@@ -1,0 +1,62 @@
+package clavis
+
+import "time"
+
+// KeyType tells Personal Access Tokens from app-specific keys. The strings
+// are Clarifai's Key.type values.
+type KeyType string
+
+// Key types.
+const (
+	KeyTypePAT KeyType = "personal_access_token"
+	KeyTypeApp KeyType = "app_specific_key"
+)
+
+// Key is a stored credential. The secret token itself is never stored: only
+// its digest, and a short hint for display.
+type Key struct {
+	ID          string // public id; never the secret
+	UserID      string // the user the key acts as
+	Type        KeyType
+	App         *AppRef // the one app of an app key; nil for a PAT
+	Digest      []byte  // SHA-256 (or HMAC-SHA-256 with the pepper) of the token
+	Hint        string  // e.g. "clvp_…a1B2"; safe to show
+	Description string
+	Scopes      ScopeSet
+	Endpoints   []string // full method names the key is limited to; empty = no limit
+	CreatedAt   time.Time
+	ExpiresAt   time.Time // zero = never
+	LastUsedAt  time.Time // zero = never used
+}
+
+// Expired reports whether k has expired at now.
+func (k *Key) Expired(now time.Time) bool {
+	return !k.ExpiresAt.IsZero() && !now.Before(k.ExpiresAt)
+}
+
+// Principal is the authenticated caller of a request: who it is and what the
+// credential it used may do. It travels in the request context.
+type Principal struct {
+	UserID    string
+	Admin     bool
+	KeyID     string
+	KeyType   KeyType
+	App       *AppRef // for an app key, its app
+	Scopes    ScopeSet
+	Endpoints []string
+	ExpiresAt time.Time // the credential's expiry; zero = never
+}
+
+// AllowsEndpoint reports whether the credential may call the method with
+// the given full name: always when it lists no endpoints.
+func (p *Principal) AllowsEndpoint(method string) bool {
+	if len(p.Endpoints) == 0 {
+		return true
+	}
+	for _, e := range p.Endpoints {
+		if e == method {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,88 @@
+package clavis
+
+import "time"
+
+// Output types of models, as Clarifai names them in Model.model_type_id.
+const (
+	ModelTypeClassifier = "visual-classifier"
+	ModelTypeDetector   = "visual-detector"
+	ModelTypeOCR        = "text-recognition"
+	ModelTypeColor      = "color-recognizer"
+)
+
+// Model describes a model that can be asked for predictions. Built-in models
+// live in app clarifai/main.
+type Model struct {
+	ID          string
+	Name        string
+	OwnerID     string // user or organization owning the app
+	AppID       string
+	TypeID      string // one of the ModelType constants
+	Description string // what the model returns, for GetModel and docs
+	Visibility  Visibility
+	Concepts    []Concept // the concepts the model may output, if it has a fixed list
+	Versions    []ModelVersion
+	CreatedAt   time.Time
+}
+
+// ModelVersion is one version of a model. Versions[0] of a Model is its
+// current version, used when a request names none.
+type ModelVersion struct {
+	ID          string
+	Description string
+	CreatedAt   time.Time
+}
+
+// Concept is a named label, with a score in predictions.
+type Concept struct {
+	ID    string
+	Name  string
+	Value float32
+}
+
+// BoundingBox holds a region's edges as fractions of the image's height and
+// width, in [0, 1].
+type BoundingBox struct {
+	Top, Left, Bottom, Right float32
+}
+
+// Region is a part of an image found by a model.
+type Region struct {
+	ID       string
+	Box      BoundingBox
+	Value    float32
+	Concepts []Concept
+	Text     string // recognised text, for OCR regions
+}
+
+// Color is a dominant color of an image: its hex value, the nearest W3C named
+// color, and the share of the image it covers.
+type Color struct {
+	Hex     string // "#rrggbb"
+	W3CHex  string
+	W3CName string
+	Value   float32
+}
+
+// Prediction is what a model returns for one input.
+type Prediction struct {
+	Concepts []Concept
+	Regions  []Region
+	Colors   []Color
+}
+
+// OutputConfig tunes a single prediction call. The zero value means the
+// model's defaults.
+type OutputConfig struct {
+	MaxConcepts    int      // at most this many concepts; 0 = model default
+	MinValue       float32  // drop concepts scoring below this
+	SelectConcepts []string // keep only these concept ids or names, if any
+}
+
+// Input is one item of a prediction or an input to store. Exactly one of
+// ImageBytes and ImageURL is set on a valid image input.
+type Input struct {
+	ID         string
+	ImageBytes []byte
+	ImageURL   string
+}

@@ -1,0 +1,199 @@
+package auth
+
+import (
+	"context"
+	"crypto/subtle"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/clavis-dev/clavis/clavis"
+)
+
+// DefaultCacheTTL bounds how long a verified token is trusted without a
+// store lookup. Changes made through this process invalidate at once; the
+// bound covers changes it cannot see.
+const DefaultCacheTTL = 5 * time.Minute
+
+// maxCacheEntries bounds the cache's memory.
+const maxCacheEntries = 100_000
+
+// Authenticator turns authorization header values into principals. It
+// caches verified tokens by digest; Invalidate* drop entries at once, so a
+// deleted or changed key is honoured on the very next request. It is safe for
+// concurrent use.
+type Authenticator struct {
+	store  clavis.Tx
+	hasher Hasher
+	ttl    time.Duration
+	now    func() time.Time
+	touch  *Toucher
+
+	mu      sync.Mutex
+	gen     uint64 // bumped by every invalidation
+	entries map[string]*entry
+}
+
+type entry struct {
+	p        clavis.Principal
+	digest   []byte
+	loadedAt time.Time
+}
+
+// AuthnConfig configures an Authenticator.
+type AuthnConfig struct {
+	Hasher   Hasher
+	CacheTTL time.Duration    // 0 = DefaultCacheTTL
+	Now      func() time.Time // nil = time.Now
+	Toucher  *Toucher         // records last use; may be nil
+}
+
+// NewAuthenticator returns an Authenticator reading keys and users from s.
+func NewAuthenticator(s clavis.Tx, cfg AuthnConfig) *Authenticator {
+	a := &Authenticator{store: s, hasher: cfg.Hasher, ttl: cfg.CacheTTL, now: cfg.Now, touch: cfg.Toucher, entries: map[string]*entry{}}
+	if a.ttl <= 0 {
+		a.ttl = DefaultCacheTTL
+	}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	return a
+}
+
+// Hasher returns the hasher the authenticator digests tokens with.
+func (a *Authenticator) Hasher() Hasher { return a.hasher }
+
+// ParseHeader extracts the token from an authorization value of the form
+// "Key <token>". Anything else is an ENoCredentials error saying how to send
+// a key.
+func ParseHeader(value string) (string, error) {
+	scheme, tok, ok := strings.Cut(strings.TrimSpace(value), " ")
+	if value == "" {
+		return "", clavis.Errorf(clavis.ENoCredentials, "no credentials: send the metadata (gRPC) or header (REST) \"authorization: Key <your PAT or app key>\"")
+	}
+	tok = strings.TrimSpace(tok)
+	if !ok || !strings.EqualFold(scheme, "Key") || tok == "" || strings.ContainsAny(tok, " \t") {
+		return "", clavis.Errorf(clavis.ENoCredentials, "malformed authorization: it must be \"Key <token>\", the word Key, one space, then the token")
+	}
+	return tok, nil
+}
+
+// Authenticate verifies the value of an authorization header and returns
+// the caller. A missing or malformed header is ENoCredentials; an unknown,
+// mistyped, deleted or expired token, or one of a disabled user, is
+// EUnauthenticated with a message saying which.
+func (a *Authenticator) Authenticate(ctx context.Context, header string) (*clavis.Principal, error) {
+	tok, err := ParseHeader(header)
+	if err != nil {
+		return nil, err
+	}
+	return a.Verify(ctx, tok)
+}
+
+// Verify verifies a bare token.
+func (a *Authenticator) Verify(ctx context.Context, tok string) (*clavis.Principal, error) {
+	if _, err := ParseToken(tok); err != nil {
+		return nil, err
+	}
+	digest := a.hasher.Digest(tok)
+	now := a.now()
+
+	a.mu.Lock()
+	e, ok := a.entries[string(digest)]
+	gen := a.gen
+	a.mu.Unlock()
+	if !ok || now.Sub(e.loadedAt) >= a.ttl {
+		var err error
+		if e, err = a.load(ctx, digest, now); err != nil {
+			return nil, err
+		}
+		a.mu.Lock()
+		if a.gen == gen { // no invalidation raced with the load
+			if len(a.entries) >= maxCacheEntries {
+				for k := range a.entries {
+					delete(a.entries, k)
+					break
+				}
+			}
+			a.entries[string(digest)] = e
+		}
+		a.mu.Unlock()
+	}
+	if subtle.ConstantTimeCompare(e.digest, digest) != 1 {
+		return nil, invalidKey("unknown token")
+	}
+	if !e.p.ExpiresAt.IsZero() && !now.Before(e.p.ExpiresAt) {
+		return nil, invalidKey("the token has expired")
+	}
+	if a.touch != nil {
+		a.touch.Touch(e.p.KeyID, now)
+	}
+	p := e.p
+	return &p, nil
+}
+
+func (a *Authenticator) load(ctx context.Context, digest []byte, now time.Time) (*entry, error) {
+	k, err := a.store.Keys().GetKeyByDigest(ctx, digest)
+	if clavis.ErrorCode(err) == clavis.ENotFound {
+		return nil, invalidKey("unknown token: it was never issued or has been deleted")
+	}
+	if err != nil {
+		return nil, err
+	}
+	u, err := a.store.Users().GetUser(ctx, k.UserID)
+	if clavis.ErrorCode(err) == clavis.ENotFound {
+		return nil, invalidKey("unknown token: its user has been deleted")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if u.Disabled || u.System {
+		return nil, invalidKey("the token's user is disabled")
+	}
+	return &entry{
+		digest:   k.Digest,
+		loadedAt: now,
+		p: clavis.Principal{
+			UserID: u.ID, Admin: u.Admin, KeyID: k.ID, KeyType: k.Type, App: k.App,
+			Scopes: k.Scopes, Endpoints: k.Endpoints, ExpiresAt: k.ExpiresAt,
+		},
+	}, nil
+}
+
+// InvalidateKeys drops the cached entries of the keys with these ids.
+func (a *Authenticator) InvalidateKeys(ids ...string) {
+	a.invalidate(func(p *clavis.Principal) bool {
+		for _, id := range ids {
+			if p.KeyID == id {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// InvalidateUser drops the cached entries of every key of a user.
+func (a *Authenticator) InvalidateUser(id string) {
+	a.invalidate(func(p *clavis.Principal) bool { return p.UserID == id })
+}
+
+// InvalidateApp drops the cached entries of every app key of an app.
+func (a *Authenticator) InvalidateApp(ref clavis.AppRef) {
+	a.invalidate(func(p *clavis.Principal) bool { return p.App != nil && *p.App == ref })
+}
+
+// InvalidateAll empties the cache.
+func (a *Authenticator) InvalidateAll() {
+	a.invalidate(func(*clavis.Principal) bool { return true })
+}
+
+func (a *Authenticator) invalidate(match func(*clavis.Principal) bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.gen++
+	for k, e := range a.entries {
+		if match(&e.p) {
+			delete(a.entries, k)
+		}
+	}
+}

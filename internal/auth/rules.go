@@ -1,0 +1,125 @@
+package auth
+
+import (
+	"sort"
+
+	"github.com/clavis-dev/clavis/clavis"
+)
+
+// AuthType says which credentials a method accepts.
+type AuthType int
+
+// Auth types, after Clarifai's cl_auth_type.
+const (
+	// KeyAuth accepts PATs and app keys.
+	KeyAuth AuthType = iota + 1
+	// PATAuth accepts Personal Access Tokens only.
+	PATAuth
+	// AdminAuth accepts PATs of admin users only.
+	AdminAuth
+)
+
+// Target says what a method acts on, and so how its request's user_app_id is
+// read.
+type Target int
+
+// Targets.
+const (
+	// TargetApp methods act on one app, named by user_app_id (or implied by
+	// an app key).
+	TargetApp Target = iota + 1
+	// TargetUser methods act on a user's own resources, named by
+	// user_app_id.user_id ("me" or empty for the caller).
+	TargetUser
+	// TargetInstance methods act on the instance (admin service).
+	TargetInstance
+)
+
+// Rule is the authorization rule of one method.
+type Rule struct {
+	Auth   AuthType
+	Target Target
+	Scopes clavis.ScopeSet // required, all of them
+}
+
+const v2 = "/clarifai.api.V2/"
+
+func rule(a AuthType, t Target, scopes ...string) Rule {
+	return Rule{Auth: a, Target: t, Scopes: clavis.MustScopes(scopes...)}
+}
+
+// modelRead is what reading a model needs.
+var modelRead = []string{"Apps:Get", "Concepts:Get", "Models:Get"}
+
+// Rules maps the full name of every method Clavis serves to its rule. A
+// method missing here is refused (deny by default); a test checks that
+// every method of the generated service descriptors has a rule.
+var Rules = map[string]Rule{
+	v2 + "PostModelOutputs":   rule(KeyAuth, TargetApp, append(modelRead, "Predict")...),
+	v2 + "GetModel":           rule(KeyAuth, TargetApp, modelRead...),
+	v2 + "GetModelOutputInfo": rule(KeyAuth, TargetApp, modelRead...),
+	v2 + "ListModels":         rule(KeyAuth, TargetApp, modelRead...),
+	v2 + "GetModelVersion":    rule(KeyAuth, TargetApp, modelRead...),
+	v2 + "ListModelVersions":  rule(KeyAuth, TargetApp, modelRead...),
+
+	v2 + "PostApps":  rule(PATAuth, TargetUser, "Apps:Add", "Apps:Get", "Models:Get", "Workflows:Get", "Workflows:Add"),
+	v2 + "GetApp":    rule(KeyAuth, TargetApp, "Apps:Get", "Workflows:Get"),
+	v2 + "ListApps":  rule(PATAuth, TargetUser, "Apps:Get", "Workflows:Get"),
+	v2 + "PatchApps": rule(PATAuth, TargetUser, "Apps:Add", "Apps:Get"),
+	v2 + "PatchApp":  rule(PATAuth, TargetApp, "Apps:Add", "Apps:Get"),
+	v2 + "DeleteApp": rule(PATAuth, TargetApp, "Apps:Add", "Apps:Delete", "Apps:Get", "Workflows:Get"),
+
+	v2 + "PostKeys":    rule(PATAuth, TargetUser, "Apps:Get", "Keys:Add", "Keys:Get"),
+	v2 + "GetKey":      rule(PATAuth, TargetUser, "Keys:Get"),
+	v2 + "ListKeys":    rule(PATAuth, TargetUser, "Keys:Get"),
+	v2 + "ListAppKeys": rule(PATAuth, TargetApp, "Apps:Get", "Keys:Get"),
+	v2 + "PatchKeys":   rule(PATAuth, TargetUser, "Keys:Add", "Keys:Get"),
+	v2 + "DeleteKey":   rule(PATAuth, TargetUser, "Keys:Add", "Keys:Delete", "Keys:Get"),
+
+	v2 + "MyScopes":     rule(KeyAuth, TargetApp),
+	v2 + "MyScopesUser": rule(PATAuth, TargetUser),
+	v2 + "ListScopes":   rule(PATAuth, TargetUser),
+	v2 + "GetUser":      rule(PATAuth, TargetUser),
+
+	v2 + "ListCollaborators":   rule(KeyAuth, TargetApp, "Apps:Get", "Collaborators:Get"),
+	v2 + "PostCollaborators":   rule(KeyAuth, TargetApp, "Apps:Get", "Collaborators:Add", "Collaborators:Get"),
+	v2 + "PatchCollaborators":  rule(KeyAuth, TargetApp, "Apps:Get", "Collaborators:Add", "Collaborators:Get", "Collaborators:Delete"),
+	v2 + "DeleteCollaborators": rule(KeyAuth, TargetApp, "Apps:Get", "Collaborators:Add", "Collaborators:Get", "Collaborators:Delete"),
+	v2 + "ListCollaborations":  rule(PATAuth, TargetUser, "Apps:Get", "Collaborators:Get"),
+
+	v2 + "PostInputs":   rule(KeyAuth, TargetApp, "Apps:Get", "Annotations:Add", "Annotations:Get", "Concepts:Get", "Inputs:Add", "Inputs:Get", "Models:Get", "Predict", "Workflows:Get"),
+	v2 + "ListInputs":   rule(KeyAuth, TargetApp, "Apps:Get", "Annotations:Get", "Concepts:Get", "Inputs:Get"),
+	v2 + "GetInput":     rule(KeyAuth, TargetApp, "Apps:Get", "Annotations:Get", "Concepts:Get", "Inputs:Get"),
+	v2 + "DeleteInput":  rule(KeyAuth, TargetApp, "Apps:Get", "Annotations:Add", "Annotations:Delete", "Annotations:Get", "Inputs:Add", "Inputs:Delete", "Inputs:Get", "Models:Get", "Workflows:Get"),
+	v2 + "DeleteInputs": rule(KeyAuth, TargetApp, "Apps:Get", "Annotations:Add", "Annotations:Delete", "Annotations:Get", "Inputs:Add", "Inputs:Delete", "Inputs:Get", "Models:Get", "Workflows:Get"),
+
+	"/clavis.admin.v1.Admin/CreateUser":  rule(AdminAuth, TargetInstance, clavis.ScopeAll),
+	"/clavis.admin.v1.Admin/ListUsers":   rule(AdminAuth, TargetInstance, clavis.ScopeAll),
+	"/clavis.admin.v1.Admin/DisableUser": rule(AdminAuth, TargetInstance, clavis.ScopeAll),
+	"/clavis.admin.v1.Admin/EnableUser":  rule(AdminAuth, TargetInstance, clavis.ScopeAll),
+	"/clavis.admin.v1.Admin/DeleteUser":  rule(AdminAuth, TargetInstance, clavis.ScopeAll),
+}
+
+// Endpoints returns the full names of the Clarifai V2 methods Clavis serves,
+// sorted; they are the valid endpoint scopes of a key.
+func Endpoints() []string {
+	var out []string
+	for m := range Rules {
+		if len(m) > len(v2) && m[:len(v2)] == v2 {
+			out = append(out, m)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// CheckEndpoints returns an EInvalid error naming any endpoint that is not
+// one of Endpoints.
+func CheckEndpoints(endpoints []string) error {
+	for _, e := range endpoints {
+		if r, ok := Rules[e]; !ok || r.Auth == AdminAuth {
+			return clavis.Errorf(clavis.EInvalid, "unknown endpoint %q: endpoints are full method names such as %sPostModelOutputs", e, v2)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,57 @@
+package grpcapi
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/clavis-dev/clavis/clavis"
+	"github.com/clavis-dev/clavis/internal/auth"
+
+	st "github.com/clavis-dev/clavis/api/gen/clarifai/api/status"
+)
+
+// statusCodes maps each domain code to its Clarifai status code and the
+// generic description that goes with it. The specifics go in details.
+var statusCodes = map[clavis.Code]struct {
+	code st.StatusCode
+	desc string
+}{
+	clavis.EInvalid:         {st.StatusCode_CONN_INVALID_REQUEST, "Invalid request"},
+	clavis.ENoCredentials:   {st.StatusCode_CONN_INVALID_REQUEST, "Invalid request: missing or malformed authorization"},
+	clavis.EUnauthenticated: {st.StatusCode_CONN_KEY_INVALID, auth.InvalidKeyDescription},
+	clavis.EForbidden:       {st.StatusCode_CONN_INSUFFICIENT_SCOPES, "Insufficient scopes"},
+	clavis.ENotFound:        {st.StatusCode_CONN_DOES_NOT_EXIST, "Resource does not exist"},
+	clavis.EModelNotFound:   {st.StatusCode_MODEL_DOES_NOT_EXIST, "Model does not exist"},
+	clavis.EConflict:        {st.StatusCode_DATABASE_DUPLICATE_KEY, "Id already exists"},
+	clavis.EInputInvalid:    {st.StatusCode_INPUT_INVALID_ARGUMENT, "Invalid input argument"},
+	clavis.EInputBytes:      {st.StatusCode_ALL_INPUT_INVALID_BYTES, "Invalid image bytes"},
+	clavis.EInputURL:        {st.StatusCode_INPUT_INVALID_URL, "Invalid input URL"},
+	clavis.EInputDownload:   {st.StatusCode_INPUT_DOWNLOAD_FAILED, "Input download failed"},
+	clavis.EInputTooLarge:   {st.StatusCode_INPUT_OVER_LIMIT, "Input over limit"},
+	clavis.EBusy:            {st.StatusCode_MODEL_BUSY_PLEASE_RETRY, "Busy, please retry"},
+	clavis.ENotImplemented:  {st.StatusCode_NOT_IMPLEMENTED, "Not implemented"},
+	clavis.EPredictFailed:   {st.StatusCode_MODEL_PREDICTION_FAILED, "Prediction failed"},
+	clavis.EMethodNotFound:  {st.StatusCode_CONN_DOES_NOT_EXIST, "Resource does not exist"},
+	clavis.EInternal:        {st.StatusCode_INTERNAL_SERVER_ISSUE, "Internal server error"},
+}
+
+// okStatus returns a success status.
+func okStatus() *st.Status { return &st.Status{Code: st.StatusCode_SUCCESS, Description: "Ok"} }
+
+// StatusOf returns the in-band status for err. Internal causes are not
+// included; log them with logError.
+func StatusOf(err error) *st.Status {
+	if err == nil {
+		return okStatus()
+	}
+	c := statusCodes[clavis.ErrorCode(err)]
+	return &st.Status{Code: c.code, Description: c.desc, Details: clavis.ErrorMessage(err)}
+}
+
+// fail returns the status for err and logs the cause of internal errors.
+func (s *Server) fail(ctx context.Context, err error) *st.Status {
+	if code := clavis.ErrorCode(err); code == clavis.EInternal || code == clavis.EPredictFailed {
+		s.log.LogAttrs(ctx, slog.LevelError, "request failed", slog.String("req_id", reqID(ctx)), slog.String("err", err.Error()))
+	}
+	return StatusOf(err)
+}

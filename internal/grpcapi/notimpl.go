@@ -1,0 +1,66 @@
+package grpcapi
+
+import (
+	"context"
+
+	"github.com/clavis-dev/clavis/clavis"
+
+	pb "github.com/clavis-dev/clavis/api/gen/clarifai/api"
+	st "github.com/clavis-dev/clavis/api/gen/clarifai/api/status"
+)
+
+// notImplemented is the in-band answer of methods our protos declare but
+// Clavis does not implement yet (docs/compatibility.md lists them).
+func notImplemented(method string) *st.Status {
+	return StatusOf(clavis.Errorf(clavis.ENotImplemented, "%s is not implemented by this Clavis version", method))
+}
+
+// ListCollaborators is not implemented yet.
+func (s *Server) ListCollaborators(ctx context.Context, req *pb.ListCollaboratorsRequest) (*pb.MultiCollaboratorsResponse, error) {
+	return &pb.MultiCollaboratorsResponse{Status: notImplemented("ListCollaborators")}, nil
+}
+
+// PostCollaborators is not implemented yet.
+func (s *Server) PostCollaborators(ctx context.Context, req *pb.PostCollaboratorsRequest) (*pb.MultiCollaboratorsResponse, error) {
+	return &pb.MultiCollaboratorsResponse{Status: notImplemented("PostCollaborators")}, nil
+}
+
+// PatchCollaborators is not implemented yet.
+func (s *Server) PatchCollaborators(ctx context.Context, req *pb.PatchCollaboratorsRequest) (*pb.MultiCollaboratorsResponse, error) {
+	return &pb.MultiCollaboratorsResponse{Status: notImplemented("PatchCollaborators")}, nil
+}
+
+// DeleteCollaborators is not implemented yet.
+func (s *Server) DeleteCollaborators(ctx context.Context, req *pb.DeleteCollaboratorsRequest) (*st.BaseResponse, error) {
+	return &st.BaseResponse{Status: notImplemented("DeleteCollaborators")}, nil
+}
+
+// ListCollaborations is not implemented yet.
+func (s *Server) ListCollaborations(ctx context.Context, req *pb.ListCollaborationsRequest) (*pb.MultiCollaborationsResponse, error) {
+	return &pb.MultiCollaborationsResponse{Status: notImplemented("ListCollaborations")}, nil
+}
+
+// PostInputs is not implemented yet.
+func (s *Server) PostInputs(ctx context.Context, req *pb.PostInputsRequest) (*pb.MultiInputResponse, error) {
+	return &pb.MultiInputResponse{Status: notImplemented("PostInputs")}, nil
+}
+
+// ListInputs is not implemented yet.
+func (s *Server) ListInputs(ctx context.Context, req *pb.ListInputsRequest) (*pb.MultiInputResponse, error) {
+	return &pb.MultiInputResponse{Status: notImplemented("ListInputs")}, nil
+}
+
+// GetInput is not implemented yet.
+func (s *Server) GetInput(ctx context.Context, req *pb.GetInputRequest) (*pb.SingleInputResponse, error) {
+	return &pb.SingleInputResponse{Status: notImplemented("GetInput")}, nil
+}
+
+// DeleteInput is not implemented yet.
+func (s *Server) DeleteInput(ctx context.Context, req *pb.DeleteInputRequest) (*st.BaseResponse, error) {
+	return &st.BaseResponse{Status: notImplemented("DeleteInput")}, nil
+}
+
+// DeleteInputs is not implemented yet.
+func (s *Server) DeleteInputs(ctx context.Context, req *pb.DeleteInputsRequest) (*st.BaseResponse, error) {
+	return &st.BaseResponse{Status: notImplemented("DeleteInputs")}, nil
+}

@@ -1,0 +1,2 @@
+// Package builtin holds models computed in pure Go, without a model file.
+package builtin

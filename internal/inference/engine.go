@@ -1,0 +1,217 @@
+package inference
+
+import (
+	"context"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sync/semaphore"
+
+	"github.com/clavis-dev/clavis/clavis"
+)
+
+// Fetcher downloads the bytes behind an image URL.
+type Fetcher interface {
+	Fetch(ctx context.Context, url string) ([]byte, error)
+}
+
+// Config configures an Engine. Zero fields take the defaults.
+type Config struct {
+	// Workers bounds how many predictions run at once (default GOMAXPROCS).
+	Workers int
+	// MaxQueue bounds how many inputs may wait for a worker; past it new
+	// inputs are refused as busy at once (default 64 per worker).
+	MaxQueue int
+	// PixelBudget bounds the pixels of all images decoded at once
+	// (default 2 × MaxImagePixels).
+	PixelBudget int64
+	// Fetcher downloads URL inputs; nil refuses them.
+	Fetcher Fetcher
+}
+
+// Engine holds the registered models and runs predictions through a bounded
+// worker pool. It is safe for concurrent use.
+type Engine struct {
+	cfg     Config
+	slots   chan struct{}
+	waiting atomic.Int64
+	pixels  *semaphore.Weighted
+
+	mu     sync.RWMutex
+	models map[clavis.AppRef][]*Registered
+}
+
+// Registered is a model with its runner.
+type Registered struct {
+	Model  clavis.Model
+	Runner Runner
+}
+
+// NewEngine returns an engine with no models.
+func NewEngine(cfg Config) *Engine {
+	if cfg.Workers <= 0 {
+		cfg.Workers = runtime.GOMAXPROCS(0)
+	}
+	if cfg.MaxQueue <= 0 {
+		cfg.MaxQueue = 64 * cfg.Workers
+	}
+	if cfg.PixelBudget <= 0 {
+		cfg.PixelBudget = 2 * MaxImagePixels
+	}
+	return &Engine{cfg: cfg, slots: make(chan struct{}, cfg.Workers), pixels: semaphore.NewWeighted(cfg.PixelBudget), models: map[clavis.AppRef][]*Registered{}}
+}
+
+// Register adds a model to the app named by its OwnerID and AppID. A model
+// registered again under the same id replaces the earlier one.
+func (e *Engine) Register(m clavis.Model, r Runner) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	ref := clavis.AppRef{OwnerID: m.OwnerID, AppID: m.AppID}
+	list := e.models[ref]
+	for i, old := range list {
+		if old.Model.ID == m.ID {
+			list[i] = &Registered{Model: m, Runner: r}
+			return
+		}
+	}
+	list = append(list, &Registered{Model: m, Runner: r})
+	sort.Slice(list, func(i, j int) bool { return list[i].Model.ID < list[j].Model.ID })
+	e.models[ref] = list
+}
+
+// Models returns the models of an app, ordered by id.
+func (e *Engine) Models(app clavis.AppRef) []*Registered {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return append([]*Registered(nil), e.models[app]...)
+}
+
+// Model returns a model of an app, or an EModelNotFound error.
+func (e *Engine) Model(app clavis.AppRef, id string) (*Registered, error) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	for _, r := range e.models[app] {
+		if r.Model.ID == id {
+			return r, nil
+		}
+	}
+	return nil, clavis.Errorf(clavis.EModelNotFound, "model %q does not exist in app %s", id, app)
+}
+
+// Result is the outcome for one input: a prediction or an error.
+type Result struct {
+	Prediction *clavis.Prediction
+	Err        error
+}
+
+// Predict runs m on every input and returns one result per input, in order.
+// Each input is fetched (for URLs), decoded under the pixel budget and
+// predicted in a worker slot; when more inputs wait than the queue allows,
+// the excess fails at once with EBusy.
+func (e *Engine) Predict(ctx context.Context, m *Registered, inputs []clavis.Input, cfg clavis.OutputConfig) []Result {
+	out := make([]Result, len(inputs))
+	var wg sync.WaitGroup
+	for i := range inputs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p, err := e.predictOne(ctx, m, &inputs[i])
+			if err == nil {
+				p.Concepts = ApplyOutputConfig(p.Concepts, cfg)
+			}
+			out[i] = Result{Prediction: p, Err: err}
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+func (e *Engine) predictOne(ctx context.Context, m *Registered, in *clavis.Input) (*clavis.Prediction, error) {
+	data := in.ImageBytes
+	switch {
+	case in.ImageURL != "" && len(in.ImageBytes) > 0:
+		return nil, clavis.Errorf(clavis.EInputInvalid, "the image has both a url and base64 bytes; send one")
+	case in.ImageURL != "":
+		if e.cfg.Fetcher == nil {
+			return nil, clavis.Errorf(clavis.EInputURL, "image URLs are not enabled on this server; send the image as base64 bytes")
+		}
+		var err error
+		if data, err = e.cfg.Fetcher.Fetch(ctx, in.ImageURL); err != nil {
+			return nil, err
+		}
+	case len(data) == 0:
+		return nil, clavis.Errorf(clavis.EInputInvalid, "the input has no image: set data.image.url or data.image.base64")
+	}
+	cfg, err := imageConfig(data)
+	if err != nil {
+		return nil, err
+	}
+
+	if e.waiting.Add(1) > int64(e.cfg.MaxQueue) {
+		e.waiting.Add(-1)
+		return nil, clavis.Errorf(clavis.EBusy, "the server is busy with other predictions; retry shortly")
+	}
+	select {
+	case e.slots <- struct{}{}:
+		e.waiting.Add(-1)
+	case <-ctx.Done():
+		e.waiting.Add(-1)
+		return nil, ctxErr(ctx)
+	}
+	defer func() { <-e.slots }()
+
+	px := min(int64(cfg.Width)*int64(cfg.Height), e.cfg.PixelBudget)
+	if err := e.pixels.Acquire(ctx, px); err != nil {
+		return nil, ctxErr(ctx)
+	}
+	defer e.pixels.Release(px)
+	img, err := decodeImage(data)
+	if err != nil {
+		return nil, err
+	}
+	p, err := m.Runner.Predict(ctx, img)
+	if err != nil {
+		if clavis.ErrorCode(err) == clavis.EInternal {
+			return nil, &clavis.Error{Code: clavis.EPredictFailed, Message: "the model failed on this input", Cause: err}
+		}
+		return nil, err
+	}
+	return p, nil
+}
+
+func ctxErr(ctx context.Context) error {
+	return &clavis.Error{Code: clavis.EBusy, Message: "the request was cancelled or timed out while waiting", Cause: ctx.Err()}
+}
+
+// ApplyOutputConfig filters and truncates concepts, sorted by descending
+// value, as a request's output_config asks: select_concepts (by id or
+// name), then min_value, then max_concepts.
+func ApplyOutputConfig(cs []clavis.Concept, cfg clavis.OutputConfig) []clavis.Concept {
+	out := cs[:0:0]
+	for _, c := range cs {
+		if len(cfg.SelectConcepts) > 0 && !selected(c, cfg.SelectConcepts) {
+			continue
+		}
+		if c.Value < cfg.MinValue {
+			continue
+		}
+		out = append(out, c)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Value > out[j].Value })
+	if cfg.MaxConcepts > 0 && len(out) > cfg.MaxConcepts {
+		out = out[:cfg.MaxConcepts]
+	}
+	return out
+}
+
+func selected(c clavis.Concept, sel []string) bool {
+	for _, s := range sel {
+		if s == c.ID || strings.EqualFold(s, c.Name) {
+			return true
+		}
+	}
+	return false
+}

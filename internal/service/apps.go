@@ -1,0 +1,156 @@
+package service
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/clavis-dev/clavis/clavis"
+	"github.com/clavis-dev/clavis/internal/auth"
+)
+
+// AppSpec describes an app to create or the new state of an app to patch.
+// Nil pointers leave a field as it is on patch.
+type AppSpec struct {
+	ID              string
+	Name            *string
+	Description     *string
+	DefaultLanguage *string
+	Notes           *string
+	Visibility      clavis.Visibility // 0 = unchanged (private on create)
+}
+
+func (sp AppSpec) apply(a *clavis.App) error {
+	if sp.Name != nil {
+		a.Name = *sp.Name
+	}
+	if sp.Description != nil {
+		if len(*sp.Description) > maxDescription {
+			return clavis.Errorf(clavis.EInvalid, "app description is longer than %d characters", maxDescription)
+		}
+		a.Description = *sp.Description
+	}
+	if sp.DefaultLanguage != nil {
+		a.DefaultLanguage = *sp.DefaultLanguage
+	}
+	if sp.Notes != nil {
+		a.Notes = *sp.Notes
+	}
+	switch sp.Visibility {
+	case 0:
+	case clavis.VisibilityPrivate, clavis.VisibilityPublic:
+		a.Visibility = sp.Visibility
+	default:
+		return clavis.Errorf(clavis.EInvalid, "visibility.gettable %d is not supported: use 10 (PRIVATE) or 50 (PUBLIC)", sp.Visibility)
+	}
+	return nil
+}
+
+// CreateApps creates apps owned by the caller, all or none.
+func (s *Service) CreateApps(ctx context.Context, acc *auth.Access, specs []AppSpec) ([]*clavis.App, error) {
+	if len(specs) == 0 {
+		return nil, clavis.Errorf(clavis.EInvalid, "apps is empty: give at least one app to create")
+	}
+	now := s.clock()
+	var out []*clavis.App
+	err := s.store.WithTx(ctx, func(tx clavis.Tx) error {
+		out = out[:0]
+		for i, sp := range specs {
+			if err := clavis.CheckID("apps["+strconv.Itoa(i)+"].id", sp.ID); err != nil {
+				return err
+			}
+			a := &clavis.App{OwnerID: acc.UserID, ID: sp.ID, Name: sp.ID, Visibility: clavis.VisibilityPrivate, CreatedAt: now, UpdatedAt: now}
+			if err := sp.apply(a); err != nil {
+				return err
+			}
+			if err := tx.Apps().CreateApp(ctx, a); err != nil {
+				return err
+			}
+			out = append(out, a)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ListApps lists the caller's apps.
+func (s *Service) ListApps(ctx context.Context, acc *auth.Access, page clavis.Page) ([]*clavis.App, error) {
+	return s.store.Apps().ListApps(ctx, acc.UserID, page)
+}
+
+// PatchApps changes apps of the caller, all or none.
+func (s *Service) PatchApps(ctx context.Context, acc *auth.Access, action string, specs []AppSpec) ([]*clavis.App, error) {
+	if action != "" && action != "overwrite" && action != "merge" {
+		return nil, clavis.Errorf(clavis.EInvalid, "action %q is not supported: use \"overwrite\" or \"merge\"", action)
+	}
+	if len(specs) == 0 {
+		return nil, clavis.Errorf(clavis.EInvalid, "apps is empty: give at least one app to patch")
+	}
+	var out []*clavis.App
+	err := s.store.WithTx(ctx, func(tx clavis.Tx) error {
+		out = out[:0]
+		for i, sp := range specs {
+			if err := clavis.CheckID("apps["+strconv.Itoa(i)+"].id", sp.ID); err != nil {
+				return err
+			}
+			a, err := s.patchApp(ctx, tx, clavis.AppRef{OwnerID: acc.UserID, AppID: sp.ID}, sp)
+			if err != nil {
+				return err
+			}
+			out = append(out, a)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// PatchApp changes the target app of acc, which the caller must own.
+func (s *Service) PatchApp(ctx context.Context, acc *auth.Access, action string, sp AppSpec) (*clavis.App, error) {
+	if action != "" && action != "overwrite" && action != "merge" {
+		return nil, clavis.Errorf(clavis.EInvalid, "action %q is not supported: use \"overwrite\" or \"merge\"", action)
+	}
+	if sp.ID != "" && sp.ID != acc.App.ID {
+		return nil, clavis.Errorf(clavis.EInvalid, "app.id %q differs from user_app_id.app_id %q; apps cannot be renamed", sp.ID, acc.App.ID)
+	}
+	if !acc.Owner() {
+		return nil, clavis.Errorf(clavis.EForbidden, "only the owner of app %s can change it", acc.App.Ref())
+	}
+	var out *clavis.App
+	err := s.store.WithTx(ctx, func(tx clavis.Tx) error {
+		var err error
+		out, err = s.patchApp(ctx, tx, acc.App.Ref(), sp)
+		return err
+	})
+	return out, err
+}
+
+func (s *Service) patchApp(ctx context.Context, tx clavis.Tx, ref clavis.AppRef, sp AppSpec) (*clavis.App, error) {
+	a, err := tx.Apps().GetApp(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	if err := sp.apply(a); err != nil {
+		return nil, err
+	}
+	a.UpdatedAt = s.clock()
+	return a, tx.Apps().UpdateApp(ctx, a)
+}
+
+// DeleteApp deletes the target app of acc with its keys; the caller must
+// own it. Its app keys stop working on the very next request.
+func (s *Service) DeleteApp(ctx context.Context, acc *auth.Access) error {
+	ref := acc.App.Ref()
+	if !acc.Owner() {
+		return clavis.Errorf(clavis.EForbidden, "only the owner of app %s can delete it", ref)
+	}
+	if err := s.store.Apps().DeleteApp(ctx, ref); err != nil {
+		return err
+	}
+	s.inval.InvalidateApp(ref)
+	return nil
+}

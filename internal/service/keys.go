@@ -1,0 +1,331 @@
+package service
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/clavis-dev/clavis/clavis"
+	"github.com/clavis-dev/clavis/internal/auth"
+)
+
+// maxDescription bounds key and app descriptions.
+const maxDescription = 1000
+
+// KeySpec describes a key to create or the new state of a key to patch.
+type KeySpec struct {
+	ID          string // must be empty on create; the key's id or token on patch
+	Type        string // "" = app_specific_key on create
+	Description string
+	Scopes      []string
+	Endpoints   []string
+	Apps        []clavis.AppRef
+	ExpiresAt   time.Time
+	OrgID       string
+}
+
+// NewKey is a created key with its secret, which is never shown again.
+type NewKey struct {
+	Key   *clavis.Key
+	Token string
+}
+
+func (s *Service) newKey(userID string, t clavis.KeyType, app *clavis.AppRef, desc string, scopes clavis.ScopeSet, endpoints []string, expires, now time.Time) (*clavis.Key, string, error) {
+	tok, err := auth.NewToken(t)
+	if err != nil {
+		return nil, "", clavis.Internal(err)
+	}
+	id, err := auth.NewKeyID()
+	if err != nil {
+		return nil, "", clavis.Internal(err)
+	}
+	return &clavis.Key{
+		ID: id, UserID: userID, Type: t, App: app, Digest: s.hasher.Digest(tok), Hint: auth.Hint(tok),
+		Description: desc, Scopes: scopes, Endpoints: endpoints, CreatedAt: now, ExpiresAt: expires,
+	}, tok, nil
+}
+
+// CreateKeys creates keys for the caller, all or none. Each key's scopes and
+// endpoints must lie within the caller's own, and a key may not outlive the
+// credential that creates it. App keys can be made only for apps the caller
+// owns.
+func (s *Service) CreateKeys(ctx context.Context, acc *auth.Access, specs []KeySpec) ([]NewKey, error) {
+	if len(specs) == 0 {
+		return nil, clavis.Errorf(clavis.EInvalid, "keys is empty: give at least one key to create")
+	}
+	p := acc.Principal
+	now := s.clock()
+	var out []NewKey
+	err := s.store.WithTx(ctx, func(tx clavis.Tx) error {
+		out = out[:0]
+		for i, sp := range specs {
+			if sp.ID != "" {
+				return clavis.Errorf(clavis.EInvalid, "keys[%d].id must be empty: the server chooses key ids and secrets", i)
+			}
+			t, err := keyType(sp.Type)
+			if err != nil {
+				return err
+			}
+			if sp.OrgID != "" {
+				return clavis.Errorf(clavis.EInvalid, "keys[%d].organization_id: organization PATs are not supported yet", i)
+			}
+			scopes, endpoints, err := s.checkGrant(p, acc.Scopes, sp, now)
+			if err != nil {
+				return prefix(err, "keys[%d]: ", i)
+			}
+			var app *clavis.AppRef
+			switch {
+			case t == clavis.KeyTypePAT && len(sp.Apps) > 0:
+				return clavis.Errorf(clavis.EInvalid, "keys[%d]: a personal access token reaches every app of its user; leave apps empty", i)
+			case t == clavis.KeyTypeApp && len(sp.Apps) != 1:
+				return clavis.Errorf(clavis.EInvalid, "keys[%d]: an app-specific key needs exactly one app in apps, with its id", i)
+			case t == clavis.KeyTypeApp:
+				ref := sp.Apps[0]
+				if ref.OwnerID == "" || ref.OwnerID == clavis.UserMe {
+					ref.OwnerID = p.UserID
+				}
+				if err := clavis.CheckID("keys.apps.id", ref.AppID); err != nil {
+					return err
+				}
+				a, err := tx.Apps().GetApp(ctx, ref)
+				if err != nil {
+					return err
+				}
+				if a.OwnerID != p.UserID {
+					if a.Visibility == clavis.VisibilityPublic {
+						return clavis.Errorf(clavis.EForbidden, "only the owner of app %s can create keys for it", ref)
+					}
+					return clavis.AppNotFound(ref)
+				}
+				app = &ref
+			}
+			k, tok, err := s.newKey(p.UserID, t, app, sp.Description, scopes, endpoints, sp.ExpiresAt, now)
+			if err != nil {
+				return err
+			}
+			if err := tx.Keys().CreateKey(ctx, k); err != nil {
+				return err
+			}
+			out = append(out, NewKey{Key: k, Token: tok})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// checkGrant parses a key's scopes and endpoints and checks that the caller
+// may grant them: no escalation beyond the caller's effective scopes, its
+// endpoint limits, or its expiry.
+func (s *Service) checkGrant(p *clavis.Principal, callerScopes clavis.ScopeSet, sp KeySpec, now time.Time) (clavis.ScopeSet, []string, error) {
+	if len(sp.Description) > maxDescription {
+		return clavis.ScopeSet{}, nil, clavis.Errorf(clavis.EInvalid, "description is longer than %d characters", maxDescription)
+	}
+	if len(sp.Scopes) == 0 {
+		return clavis.ScopeSet{}, nil, clavis.Errorf(clavis.EInvalid, "scopes is empty: give at least one scope, such as All or Predict")
+	}
+	scopes, err := clavis.ParseScopes(sp.Scopes)
+	if err != nil {
+		return clavis.ScopeSet{}, nil, err
+	}
+	if missing := scopes.Minus(callerScopes); !missing.IsEmpty() {
+		return clavis.ScopeSet{}, nil, clavis.Errorf(clavis.EForbidden, "cannot grant scopes the calling credential does not hold: %s", strings.Join(missing.Names(), ", "))
+	}
+	endpoints := dedupe(sp.Endpoints)
+	if err := auth.CheckEndpoints(endpoints); err != nil {
+		return clavis.ScopeSet{}, nil, err
+	}
+	if len(p.Endpoints) > 0 {
+		if len(endpoints) == 0 {
+			return clavis.ScopeSet{}, nil, clavis.Errorf(clavis.EForbidden, "the calling credential is limited to endpoints; the new key must list endpoints within them")
+		}
+		for _, e := range endpoints {
+			if !slices.Contains(p.Endpoints, e) {
+				return clavis.ScopeSet{}, nil, clavis.Errorf(clavis.EForbidden, "cannot grant endpoint %s, which the calling credential does not hold", e)
+			}
+		}
+	}
+	if !sp.ExpiresAt.IsZero() && !sp.ExpiresAt.After(now) {
+		return clavis.ScopeSet{}, nil, clavis.Errorf(clavis.EInvalid, "expires_at %s is in the past", sp.ExpiresAt.Format(time.RFC3339))
+	}
+	if !p.ExpiresAt.IsZero() && (sp.ExpiresAt.IsZero() || sp.ExpiresAt.After(p.ExpiresAt)) {
+		return clavis.ScopeSet{}, nil, clavis.Errorf(clavis.EForbidden, "the calling credential expires at %s; a key it creates must set expires_at no later", p.ExpiresAt.Format(time.RFC3339))
+	}
+	return scopes, endpoints, nil
+}
+
+func keyType(s string) (clavis.KeyType, error) {
+	switch clavis.KeyType(s) {
+	case "", clavis.KeyTypeApp:
+		return clavis.KeyTypeApp, nil
+	case clavis.KeyTypePAT:
+		return clavis.KeyTypePAT, nil
+	}
+	return "", clavis.Errorf(clavis.EInvalid, "unknown key type %q: use %q or %q", s, clavis.KeyTypePAT, clavis.KeyTypeApp)
+}
+
+// findKey finds a key of userID by its public id or its token.
+func (s *Service) findKey(ctx context.Context, tx clavis.Tx, userID, idOrToken string) (*clavis.Key, error) {
+	var k *clavis.Key
+	var err error
+	if auth.LooksLikeToken(idOrToken) {
+		k, err = tx.Keys().GetKeyByDigest(ctx, s.hasher.Digest(idOrToken))
+	} else {
+		if idOrToken == "" {
+			return nil, clavis.Errorf(clavis.EInvalid, "key_id is required")
+		}
+		k, err = tx.Keys().GetKey(ctx, idOrToken)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if k.UserID != userID {
+		return nil, clavis.KeyNotFound()
+	}
+	return k, nil
+}
+
+// GetKey returns one of the caller's keys, by public id or token.
+func (s *Service) GetKey(ctx context.Context, acc *auth.Access, idOrToken string) (*clavis.Key, error) {
+	return s.findKey(ctx, s.store, acc.UserID, idOrToken)
+}
+
+// ListKeys lists the caller's keys.
+func (s *Service) ListKeys(ctx context.Context, acc *auth.Access, f clavis.KeyFilter, scopes, endpoints []string, page clavis.Page) ([]*clavis.Key, error) {
+	f.UserID = acc.UserID
+	want, err := clavis.ParseScopes(scopes)
+	if err != nil {
+		return nil, err
+	}
+	if len(scopes) == 0 && len(endpoints) == 0 {
+		return s.store.Keys().ListKeys(ctx, f, page)
+	}
+	// Scope and endpoint filters are applied here, over the whole list, so
+	// that pages stay consistent.
+	all, err := s.store.Keys().ListKeys(ctx, f, clavis.Page{Size: clavis.MaxPageSize})
+	for n := 2; err == nil && len(all) == (n-1)*clavis.MaxPageSize; n++ {
+		var more []*clavis.Key
+		more, err = s.store.Keys().ListKeys(ctx, f, clavis.Page{Number: n, Size: clavis.MaxPageSize})
+		all = append(all, more...)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var match []*clavis.Key
+	for _, k := range all {
+		if k.Scopes.Contains(want) && containsAll(k.Endpoints, endpoints) {
+			match = append(match, k)
+		}
+	}
+	lo := min(page.Offset(), len(match))
+	hi := min(lo+page.Limit(), len(match))
+	return match[lo:hi], nil
+}
+
+// ListAppKeys lists the app keys of an app the caller owns.
+func (s *Service) ListAppKeys(ctx context.Context, acc *auth.Access, page clavis.Page) ([]*clavis.Key, error) {
+	ref := acc.App.Ref()
+	if !acc.Owner() {
+		return nil, clavis.Errorf(clavis.EForbidden, "only the owner of app %s can list its keys", ref)
+	}
+	return s.store.Keys().ListKeys(ctx, clavis.KeyFilter{App: &ref}, page)
+}
+
+// PatchKeys overwrites the description, scopes, endpoints and expiry of the
+// caller's keys, all or none, within the caller's own rights.
+func (s *Service) PatchKeys(ctx context.Context, acc *auth.Access, action string, specs []KeySpec) ([]*clavis.Key, error) {
+	if action != "" && action != "overwrite" {
+		return nil, clavis.Errorf(clavis.EInvalid, "action %q is not supported: PatchKeys supports only \"overwrite\"", action)
+	}
+	if len(specs) == 0 {
+		return nil, clavis.Errorf(clavis.EInvalid, "keys is empty: give at least one key to patch")
+	}
+	now := s.clock()
+	var out []*clavis.Key
+	err := s.store.WithTx(ctx, func(tx clavis.Tx) error {
+		out = out[:0]
+		for i, sp := range specs {
+			k, err := s.findKey(ctx, tx, acc.UserID, sp.ID)
+			if err != nil {
+				return prefix(err, "keys[%d]: ", i)
+			}
+			if sp.Type != "" && clavis.KeyType(sp.Type) != k.Type {
+				return clavis.Errorf(clavis.EInvalid, "keys[%d]: a key's type cannot change", i)
+			}
+			if len(sp.Scopes) == 0 {
+				sp.Scopes = k.Scopes.Names()
+			}
+			if sp.ExpiresAt.IsZero() {
+				sp.ExpiresAt = k.ExpiresAt
+			}
+			scopes, endpoints, err := s.checkGrant(acc.Principal, acc.Scopes, sp, now)
+			if err != nil {
+				return prefix(err, "keys[%d]: ", i)
+			}
+			k.Description, k.Scopes, k.Endpoints, k.ExpiresAt = sp.Description, scopes, endpoints, sp.ExpiresAt
+			if err := tx.Keys().UpdateKey(ctx, k); err != nil {
+				return err
+			}
+			out = append(out, k)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range out {
+		s.inval.InvalidateKeys(k.ID)
+	}
+	return out, nil
+}
+
+// DeleteKey deletes one of the caller's keys, by public id or token. It
+// stops working on the very next request.
+func (s *Service) DeleteKey(ctx context.Context, acc *auth.Access, idOrToken string) error {
+	var id string
+	err := s.store.WithTx(ctx, func(tx clavis.Tx) error {
+		k, err := s.findKey(ctx, tx, acc.UserID, idOrToken)
+		if err != nil {
+			return err
+		}
+		id = k.ID
+		return tx.Keys().DeleteKey(ctx, k.ID)
+	})
+	if err != nil {
+		return err
+	}
+	s.inval.InvalidateKeys(id)
+	return nil
+}
+
+func dedupe(in []string) []string {
+	var out []string
+	for _, s := range in {
+		if s = strings.TrimSpace(s); s != "" && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func containsAll(have, want []string) bool {
+	for _, w := range want {
+		if !slices.Contains(have, w) {
+			return false
+		}
+	}
+	return true
+}
+
+// prefix prepends context to a domain error's message.
+func prefix(err error, format string, args ...any) error {
+	if e, ok := err.(*clavis.Error); ok {
+		c := *e
+		c.Message = clavis.Errorf(c.Code, format, args...).Message + c.Message
+		return &c
+	}
+	return err
+}

@@ -1,0 +1,55 @@
+package service
+
+import (
+	"time"
+
+	"github.com/clavis-dev/clavis/clavis"
+	"github.com/clavis-dev/clavis/internal/auth"
+	"github.com/clavis-dev/clavis/internal/inference"
+)
+
+// Invalidator is told about every change that affects authentication, so
+// cached credentials are dropped at once. *auth.Authenticator implements it.
+type Invalidator interface {
+	InvalidateKeys(ids ...string)
+	InvalidateUser(id string)
+	InvalidateApp(ref clavis.AppRef)
+}
+
+// Service implements the use cases. It is safe for concurrent use.
+type Service struct {
+	store  clavis.Store
+	hasher auth.Hasher
+	inval  Invalidator
+	engine *inference.Engine
+	now    func() time.Time
+}
+
+// Config wires a Service.
+type Config struct {
+	Store       clavis.Store
+	Hasher      auth.Hasher
+	Invalidator Invalidator
+	Engine      *inference.Engine
+	Now         func() time.Time // nil = time.Now
+}
+
+// New returns a Service.
+func New(cfg Config) *Service {
+	s := &Service{store: cfg.Store, hasher: cfg.Hasher, inval: cfg.Invalidator, engine: cfg.Engine, now: cfg.Now}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.inval == nil {
+		s.inval = nopInvalidator{}
+	}
+	return s
+}
+
+type nopInvalidator struct{}
+
+func (nopInvalidator) InvalidateKeys(...string)      {}
+func (nopInvalidator) InvalidateUser(string)         {}
+func (nopInvalidator) InvalidateApp(clavis.AppRef)   {}
+
+func (s *Service) clock() time.Time { return s.now().UTC() }

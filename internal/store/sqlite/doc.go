@@ -1,0 +1,3 @@
+// Package sqlite implements the Clavis store on an embedded SQLite database,
+// the default engine.
+package sqlite
