@@ -1,0 +1,275 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	"github.com/clavis-dev/clavis/internal/auth"
+	"github.com/clavis-dev/clavis/internal/grpcapi"
+	"github.com/clavis-dev/clavis/internal/inference"
+	"github.com/clavis-dev/clavis/internal/inference/builtin"
+	"github.com/clavis-dev/clavis/internal/service"
+	"github.com/clavis-dev/clavis/internal/store/sqlite"
+
+	"github.com/clavis-dev/clavis/clavis"
+)
+
+// Config is the server's configuration. DefaultConfig gives the defaults;
+// flags of `clavis serve` and CLAVIS_* environment variables fill it.
+type Config struct {
+	// Addr is the address to listen on for gRPC and REST (CLAVIS_ADDR).
+	Addr string
+	// DataDir holds the database, the bootstrap PAT and, by default, the
+	// models (CLAVIS_DATA_DIR).
+	DataDir string
+	// BootstrapUser is the id of the admin created on first start
+	// (CLAVIS_BOOTSTRAP_USER).
+	BootstrapUser string
+	// AuthCacheTTL bounds how long a verified token is trusted without a
+	// store lookup (CLAVIS_AUTH_CACHE_TTL).
+	AuthCacheTTL time.Duration
+	// Workers bounds concurrent predictions; 0 = number of CPUs
+	// (CLAVIS_WORKERS).
+	Workers int
+	// LogFormat is "text" or "json" (CLAVIS_LOG_FORMAT).
+	LogFormat string
+	// TokenPepper, when set, makes stored token digests HMAC-SHA-256 keyed
+	// with it. Only from the environment (CLAVIS_TOKEN_PEPPER), never a flag,
+	// so it does not show in process lists. Changing it invalidates every
+	// token.
+	TokenPepper string
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config {
+	return Config{
+		Addr:          "127.0.0.1:18080",
+		DataDir:       "./clavis-data",
+		BootstrapUser: "admin",
+		AuthCacheTTL:  auth.DefaultCacheTTL,
+		LogFormat:     "text",
+	}
+}
+
+// bindFlags registers the serve flags on fs, with defaults taken from cfg.
+func (c *Config) bindFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.Addr, "addr", c.Addr, "address to listen on for gRPC and REST (env CLAVIS_ADDR)")
+	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory for the database and bootstrap PAT (env CLAVIS_DATA_DIR)")
+	fs.StringVar(&c.BootstrapUser, "bootstrap-user", c.BootstrapUser, "id of the admin user created on first start (env CLAVIS_BOOTSTRAP_USER)")
+	fs.DurationVar(&c.AuthCacheTTL, "auth-cache-ttl", c.AuthCacheTTL, "how long a verified token is trusted without a store lookup (env CLAVIS_AUTH_CACHE_TTL)")
+	fs.IntVar(&c.Workers, "workers", c.Workers, "concurrent predictions; 0 = number of CPUs (env CLAVIS_WORKERS)")
+	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: text or json (env CLAVIS_LOG_FORMAT)")
+}
+
+// fromEnv overrides c with the CLAVIS_* variables that are set.
+func (c *Config) fromEnv(getenv func(string) string) error {
+	set := func(name string, dst *string) {
+		if v := getenv(name); v != "" {
+			*dst = v
+		}
+	}
+	set("CLAVIS_ADDR", &c.Addr)
+	set("CLAVIS_DATA_DIR", &c.DataDir)
+	set("CLAVIS_BOOTSTRAP_USER", &c.BootstrapUser)
+	set("CLAVIS_LOG_FORMAT", &c.LogFormat)
+	set("CLAVIS_TOKEN_PEPPER", &c.TokenPepper)
+	if v := getenv("CLAVIS_AUTH_CACHE_TTL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("CLAVIS_AUTH_CACHE_TTL: %w", err)
+		}
+		c.AuthCacheTTL = d
+	}
+	if v := getenv("CLAVIS_WORKERS"); v != "" {
+		if _, err := fmt.Sscan(v, &c.Workers); err != nil {
+			return fmt.Errorf("CLAVIS_WORKERS: %w", err)
+		}
+	}
+	return nil
+}
+
+func runServe(ctx context.Context, env *Env, args []string) error {
+	cfg := DefaultConfig()
+	if err := cfg.fromEnv(env.Getenv); err != nil {
+		return usagef("%v", err)
+	}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	cfg.bindFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return usagef("%v", err)
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected arguments %q", fs.Args())
+	}
+	srv, err := NewServer(ctx, cfg, env.Stdout, env.Stderr)
+	if err != nil {
+		return err
+	}
+	if err := srv.Start(); err != nil {
+		srv.Close()
+		return err
+	}
+	<-ctx.Done()
+	srv.log.Info("shutting down")
+	return srv.Close()
+}
+
+// Server is a running Clavis server: store, engine, auth and transports,
+// serving gRPC (h2c) and REST on one listener.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	store   *sqlite.DB
+	engine  *inference.Engine
+	authn   *auth.Authenticator
+	toucher *auth.Toucher
+	grpc    *grpc.Server
+	http    *http.Server
+	ln      net.Listener
+
+	stopBackground context.CancelFunc
+	background     chan struct{}
+
+	// BootstrapPAT is the admin's PAT when this start created the admin.
+	BootstrapPAT string
+}
+
+// NewServer opens the store (bootstrapping an empty one: the admin user, its
+// default PAT printed once to stdout and saved in <data-dir>/bootstrap.pat),
+// registers the models that are present, and wires the services. Logs go to
+// logOut.
+func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Server, error) {
+	log := newLogger(cfg.LogFormat, logOut)
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "clavis.db"))
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: log, store: db}
+	hasher := auth.NewHasher([]byte(cfg.TokenPepper))
+	s.toucher = auth.NewToucher(db.Keys(), log)
+	s.authn = auth.NewAuthenticator(db, auth.AuthnConfig{Hasher: hasher, CacheTTL: cfg.AuthCacheTTL, Toucher: s.toucher})
+	s.engine = inference.NewEngine(inference.Config{Workers: cfg.Workers})
+	s.registerModels()
+	svc := service.New(service.Config{Store: db, Hasher: hasher, Invalidator: s.authn, Engine: s.engine})
+
+	tok, err := svc.Bootstrap(ctx, cfg.BootstrapUser)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("bootstrap: %w", err)
+	}
+	if tok != "" {
+		path := filepath.Join(cfg.DataDir, "bootstrap.pat")
+		if err := os.WriteFile(path, []byte(tok+"\n"), 0o600); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("save bootstrap PAT: %w", err)
+		}
+		s.BootstrapPAT = tok
+		fmt.Fprintf(stdout, "Created admin user %q. Its Personal Access Token is shown once here and saved in %s (mode 0600):\n%s\n", cfg.BootstrapUser, path, tok)
+	}
+
+	api := grpcapi.New(svc, s.authn, auth.NewAuthorizer(db), log)
+	s.grpc = grpc.NewServer(api.ServerOptions()...)
+	api.Register(s.grpc)
+	hs := health.NewServer()
+	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	hs.SetServingStatus("clarifai.api.V2", healthpb.HealthCheckResponse_SERVING)
+	healthpb.RegisterHealthServer(s.grpc, hs)
+
+	var protocols http.Protocols
+	protocols.SetHTTP1(true)
+	protocols.SetUnencryptedHTTP2(true)
+	s.http = &http.Server{
+		Handler:           s.route(),
+		Protocols:         &protocols,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	return s, nil
+}
+
+func newLogger(format string, w io.Writer) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+// registerModels registers the built-in models.
+func (s *Server) registerModels() {
+	s.engine.Register(builtin.DescribeColor(), builtin.Color{})
+}
+
+// route sends gRPC to the gRPC server and everything else to the REST
+// handler.
+func (s *Server) route() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ProtoMajor == 2 && strings.HasPrefix(r.Header.Get("Content-Type"), "application/grpc") {
+			s.grpc.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotFound)
+		io.WriteString(w, `{"status":{"code":11101,"description":"Resource does not exist","details":"no such path"}}`+"\n")
+	})
+}
+
+// Start listens on the configured address and serves in the background.
+func (s *Server) Start() error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	s.ln = ln
+	bg, cancel := context.WithCancel(context.Background())
+	s.stopBackground, s.background = cancel, make(chan struct{})
+	go func() {
+		defer close(s.background)
+		s.toucher.Run(bg, 5*time.Second)
+	}()
+	go func() {
+		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("serve", "err", err)
+		}
+	}()
+	s.log.Info("listening", "addr", ln.Addr().String(), "data_dir", s.cfg.DataDir)
+	return nil
+}
+
+// Addr returns the address the server listens on.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Store returns the server's store, for tests and offline tools.
+func (s *Server) Store() clavis.Store { return s.store }
+
+// Close stops serving, flushes pending key-use times and closes the store.
+func (s *Server) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if s.ln != nil {
+		s.http.Shutdown(ctx)
+		s.grpc.Stop()
+	}
+	if s.stopBackground != nil {
+		s.stopBackground()
+		<-s.background
+	}
+	return s.store.Close()
+}
