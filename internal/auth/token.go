@@ -59,7 +59,13 @@ func base62(n *big.Int, width int) string {
 }
 
 func checksum(s string) string {
-	return base62(new(big.Int).SetUint64(uint64(crc32.ChecksumIEEE([]byte(s)))), sumLen)
+	var out [sumLen]byte
+	n := crc32.ChecksumIEEE([]byte(s))
+	for i := sumLen - 1; i >= 0; i-- {
+		out[i] = alphabet[n%62]
+		n /= 62
+	}
+	return string(out[:])
 }
 
 // ParseToken checks a token's form and checksum without any store lookup and

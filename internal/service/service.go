@@ -48,8 +48,8 @@ func New(cfg Config) *Service {
 
 type nopInvalidator struct{}
 
-func (nopInvalidator) InvalidateKeys(...string)      {}
-func (nopInvalidator) InvalidateUser(string)         {}
-func (nopInvalidator) InvalidateApp(clavis.AppRef)   {}
+func (nopInvalidator) InvalidateKeys(...string)    {}
+func (nopInvalidator) InvalidateUser(string)       {}
+func (nopInvalidator) InvalidateApp(clavis.AppRef) {}
 
 func (s *Service) clock() time.Time { return s.now().UTC() }

@@ -117,6 +117,9 @@ func (s *Service) ListUsers(ctx context.Context, page clavis.Page) ([]*clavis.Us
 // SetUserDisabled disables or enables a user (admin). Disabling stops every
 // credential of the user at once.
 func (s *Service) SetUserDisabled(ctx context.Context, acc *auth.Access, id string, disabled bool) (*clavis.User, error) {
+	if err := clavis.CheckID("user id", id); err != nil {
+		return nil, err
+	}
 	if id == acc.Principal.UserID && disabled {
 		return nil, clavis.Errorf(clavis.EInvalid, "you cannot disable yourself")
 	}
@@ -141,6 +144,9 @@ func (s *Service) SetUserDisabled(ctx context.Context, acc *auth.Access, id stri
 
 // DeleteUser deletes a user with its apps and keys (admin).
 func (s *Service) DeleteUser(ctx context.Context, acc *auth.Access, id string) error {
+	if err := clavis.CheckID("user id", id); err != nil {
+		return err
+	}
 	if id == acc.Principal.UserID {
 		return clavis.Errorf(clavis.EInvalid, "you cannot delete yourself")
 	}

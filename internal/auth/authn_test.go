@@ -1,0 +1,147 @@
+package auth_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/clavis-dev/clavis/clavis"
+	"github.com/clavis-dev/clavis/internal/auth"
+	"github.com/clavis-dev/clavis/internal/store/sqlite"
+)
+
+type fixture struct {
+	db    *sqlite.DB
+	authn *auth.Authenticator
+	now   time.Time
+}
+
+func newFixture(tb testing.TB) *fixture {
+	db, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "clavis.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	f := &fixture{db: db, now: time.Now()}
+	f.authn = auth.NewAuthenticator(db, auth.AuthnConfig{Now: func() time.Time { return f.now }})
+	if err := db.Users().CreateUser(context.Background(), &clavis.User{ID: "alice", CreatedAt: f.now, UpdatedAt: f.now}); err != nil {
+		tb.Fatal(err)
+	}
+	return f
+}
+
+func (f *fixture) key(tb testing.TB, id string, expires time.Time) string {
+	tok, _ := auth.NewToken(clavis.KeyTypePAT)
+	k := &clavis.Key{ID: id, UserID: "alice", Type: clavis.KeyTypePAT, Digest: auth.Hasher{}.Digest(tok), Scopes: clavis.MustScopes("Apps:Get"), CreatedAt: f.now, ExpiresAt: expires}
+	if err := f.db.Keys().CreateKey(context.Background(), k); err != nil {
+		tb.Fatal(err)
+	}
+	return tok
+}
+
+func TestAuthenticate(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	tok := f.key(t, "k1", time.Time{})
+	p, err := f.authn.Authenticate(ctx, "Key "+tok)
+	if err != nil || p.UserID != "alice" || p.KeyID != "k1" || p.KeyType != clavis.KeyTypePAT || !p.Scopes.Has("Apps:Get") {
+		t.Fatalf("Authenticate = %+v, %v", p, err)
+	}
+
+	t.Run("DeletedKeyRefusedAtOnce", func(t *testing.T) {
+		if err := f.db.Keys().DeleteKey(ctx, "k1"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.authn.Verify(ctx, tok); err != nil {
+			t.Fatalf("without invalidation the cached entry still answers (as designed): %v", err)
+		}
+		f.authn.InvalidateKeys("k1")
+		if _, err := f.authn.Verify(ctx, tok); clavis.ErrorCode(err) != clavis.EUnauthenticated {
+			t.Fatalf("deleted key: %v", err)
+		}
+	})
+	t.Run("Expired", func(t *testing.T) {
+		tok := f.key(t, "k2", f.now.Add(time.Hour))
+		if _, err := f.authn.Verify(ctx, tok); err != nil {
+			t.Fatal(err)
+		}
+		f.now = f.now.Add(2 * time.Hour) // cached, but expiry is checked on every hit
+		_, err := f.authn.Verify(ctx, tok)
+		if clavis.ErrorCode(err) != clavis.EUnauthenticated || clavis.ErrorMessage(err) != "the token has expired" {
+			t.Fatalf("expired key: %v", err)
+		}
+	})
+	t.Run("DisabledUser", func(t *testing.T) {
+		tok := f.key(t, "k3", time.Time{})
+		u, _ := f.db.Users().GetUser(ctx, "alice")
+		u.Disabled = true
+		f.db.Users().UpdateUser(ctx, u)
+		f.authn.InvalidateUser("alice")
+		if _, err := f.authn.Verify(ctx, tok); clavis.ErrorCode(err) != clavis.EUnauthenticated {
+			t.Fatalf("disabled user: %v", err)
+		}
+	})
+	t.Run("TTLBoundsStaleness", func(t *testing.T) {
+		u, _ := f.db.Users().GetUser(ctx, "alice")
+		u.Disabled = false
+		f.db.Users().UpdateUser(ctx, u)
+		f.authn.InvalidateAll()
+		tok := f.key(t, "k4", time.Time{})
+		if _, err := f.authn.Verify(ctx, tok); err != nil {
+			t.Fatal(err)
+		}
+		f.db.Keys().DeleteKey(ctx, "k4") // a change this process was not told about
+		f.now = f.now.Add(auth.DefaultCacheTTL)
+		if _, err := f.authn.Verify(ctx, tok); clavis.ErrorCode(err) != clavis.EUnauthenticated {
+			t.Fatalf("after the TTL a deleted key must be refused: %v", err)
+		}
+	})
+	t.Run("Malformed", func(t *testing.T) {
+		if _, err := f.authn.Authenticate(ctx, "Bearer x"); clavis.ErrorCode(err) != clavis.ENoCredentials {
+			t.Fatalf("bad scheme: %v", err)
+		}
+		if _, err := f.authn.Authenticate(ctx, "Key "+tok[:len(tok)-1]+"0"); clavis.ErrorCode(err) != clavis.EUnauthenticated {
+			t.Fatalf("typo: %v", err)
+		}
+	})
+}
+
+// BenchmarkVerify measures token verification on a cache hit (memory only)
+// against a miss (checksum, digest, and two store reads).
+func BenchmarkVerify(b *testing.B) {
+	ctx := context.Background()
+	f := newFixture(b)
+	tok := f.key(b, "k1", time.Time{})
+	b.Run("CacheHit", func(b *testing.B) {
+		if _, err := f.authn.Verify(ctx, tok); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := f.authn.Verify(ctx, tok); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("CacheMiss", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			f.authn.InvalidateAll()
+			if _, err := f.authn.Verify(ctx, tok); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("Typo", func(b *testing.B) {
+		bad := tok[:len(tok)-1] + "0"
+		if bad == tok {
+			bad = tok[:len(tok)-1] + "1"
+		}
+		for b.Loop() {
+			if _, err := f.authn.Verify(ctx, bad); err == nil {
+				b.Fatal("typo accepted")
+			}
+		}
+	})
+}

@@ -1,0 +1,103 @@
+package auth_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/clavis-dev/clavis/clavis"
+	"github.com/clavis-dev/clavis/internal/auth"
+)
+
+func TestNewTokenFormat(t *testing.T) {
+	seen := map[string]bool{}
+	for _, kt := range []clavis.KeyType{clavis.KeyTypePAT, clavis.KeyTypeApp} {
+		for range 200 {
+			tok, err := auth.NewToken(kt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(tok) != auth.TokenLen || strings.ContainsAny(tok, " \t\n") {
+				t.Fatalf("token %q: bad length or whitespace", tok)
+			}
+			if seen[tok] {
+				t.Fatalf("token repeated: %q", tok)
+			}
+			seen[tok] = true
+			got, err := auth.ParseToken(tok)
+			if err != nil || got != kt {
+				t.Fatalf("ParseToken(%q) = %q, %v; want %q", tok, got, err, kt)
+			}
+		}
+	}
+	pat, _ := auth.NewToken(clavis.KeyTypePAT)
+	app, _ := auth.NewToken(clavis.KeyTypeApp)
+	if !strings.HasPrefix(pat, auth.PrefixPAT) || !strings.HasPrefix(app, auth.PrefixApp) {
+		t.Fatalf("prefixes: %q %q", pat, app)
+	}
+}
+
+// TestParseTokenRefusesTypos checks that every single-character change and
+// every truncation of a token is caught by its checksum, with no store.
+func TestParseTokenRefusesTypos(t *testing.T) {
+	tok, _ := auth.NewToken(clavis.KeyTypePAT)
+	const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	for i := len(auth.PrefixPAT); i < len(tok); i++ {
+		for _, c := range []byte{alphabet[(strings.IndexByte(alphabet, tok[i])+1)%62], alphabet[(strings.IndexByte(alphabet, tok[i])+31)%62]} {
+			typo := tok[:i] + string(c) + tok[i+1:]
+			if _, err := auth.ParseToken(typo); clavis.ErrorCode(err) != clavis.EUnauthenticated {
+				t.Fatalf("typo at %d accepted: %v", i, err)
+			}
+		}
+	}
+	for _, bad := range []string{"", tok[:len(tok)-1], tok + "x", "Bearer", "clvx_" + tok[5:], strings.ToUpper(tok), tok[:10] + "!" + tok[11:]} {
+		if _, err := auth.ParseToken(bad); clavis.ErrorCode(err) != clavis.EUnauthenticated {
+			t.Errorf("ParseToken(%q) = %v, want EUnauthenticated", bad, err)
+		}
+	}
+}
+
+func TestHint(t *testing.T) {
+	tok, _ := auth.NewToken(clavis.KeyTypeApp)
+	h := auth.Hint(tok)
+	if !strings.HasPrefix(h, auth.PrefixApp) || !strings.HasSuffix(h, tok[len(tok)-4:]) || len(h) > 15 {
+		t.Fatalf("Hint = %q", h)
+	}
+}
+
+func TestDigestPepper(t *testing.T) {
+	tok, _ := auth.NewToken(clavis.KeyTypePAT)
+	plain := auth.Hasher{}.Digest(tok)
+	peppered := auth.NewHasher([]byte("pepper")).Digest(tok)
+	other := auth.NewHasher([]byte("other")).Digest(tok)
+	if len(plain) != 32 || string(plain) == string(peppered) || string(peppered) == string(other) {
+		t.Fatal("digests must differ by pepper and be 32 bytes")
+	}
+	if string(auth.NewHasher([]byte("pepper")).Digest(tok)) != string(peppered) {
+		t.Fatal("digest not deterministic")
+	}
+	if strings.Contains(string(plain), tok) {
+		t.Fatal("digest contains the token")
+	}
+}
+
+func TestParseHeader(t *testing.T) {
+	tests := []struct {
+		in   string
+		want string
+		code clavis.Code
+	}{
+		{"Key abc", "abc", ""},
+		{"key abc", "abc", ""},
+		{"", "", clavis.ENoCredentials},
+		{"Bearer abc", "", clavis.ENoCredentials},
+		{"Key", "", clavis.ENoCredentials},
+		{"Key a b", "", clavis.ENoCredentials},
+		{"abc", "", clavis.ENoCredentials},
+	}
+	for _, tt := range tests {
+		got, err := auth.ParseHeader(tt.in)
+		if got != tt.want || clavis.ErrorCode(err) != tt.code {
+			t.Errorf("ParseHeader(%q) = %q, %v; want %q, %q", tt.in, got, err, tt.want, tt.code)
+		}
+	}
+}

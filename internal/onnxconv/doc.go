@@ -1,0 +1,2 @@
+// Package onnxconv converts TF.js graph models to ONNX models, byte for byte deterministically.
+package onnxconv
