@@ -244,9 +244,15 @@ func (s *Server) Start() error {
 		defer close(s.background)
 		s.toucher.Run(bg, 5*time.Second)
 	}()
+	split := newSplitListener(ln)
 	go func() {
-		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.log.Error("serve", "err", err)
+		if err := s.grpc.Serve(split.grpc); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+			s.log.Error("serve gRPC", "err", err)
+		}
+	}()
+	go func() {
+		if err := s.http.Serve(split.web); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("serve HTTP", "err", err)
 		}
 	}()
 	s.log.Info("listening", "addr", ln.Addr().String(), "data_dir", s.cfg.DataDir)
@@ -264,8 +270,9 @@ func (s *Server) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if s.ln != nil {
+		s.ln.Close()
 		s.http.Shutdown(ctx)
-		s.grpc.Stop()
+		s.grpc.GracefulStop()
 	}
 	if s.stopBackground != nil {
 		s.stopBackground()
