@@ -36,6 +36,9 @@ type Config struct {
 	// DataDir holds the database, the bootstrap PAT and, by default, the
 	// models (CLAVIS_DATA_DIR).
 	DataDir string
+	// ModelsDir holds the ONNX Runtime library and model files that
+	// `clavis setup` fetches; empty means <DataDir>/models (CLAVIS_MODELS_DIR).
+	ModelsDir string
 	// BootstrapUser is the id of the admin created on first start
 	// (CLAVIS_BOOTSTRAP_USER).
 	BootstrapUser string
@@ -65,10 +68,19 @@ func DefaultConfig() Config {
 	}
 }
 
+// modelsDir returns the models directory.
+func (c *Config) modelsDir() string {
+	if c.ModelsDir != "" {
+		return c.ModelsDir
+	}
+	return filepath.Join(c.DataDir, "models")
+}
+
 // bindFlags registers the serve flags on fs, with defaults taken from cfg.
 func (c *Config) bindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", c.Addr, "address to listen on for gRPC and REST (env CLAVIS_ADDR)")
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory for the database and bootstrap PAT (env CLAVIS_DATA_DIR)")
+	fs.StringVar(&c.ModelsDir, "models-dir", c.ModelsDir, "directory of the runtime and model files from `clavis setup`; default <data-dir>/models (env CLAVIS_MODELS_DIR)")
 	fs.StringVar(&c.BootstrapUser, "bootstrap-user", c.BootstrapUser, "id of the admin user created on first start (env CLAVIS_BOOTSTRAP_USER)")
 	fs.DurationVar(&c.AuthCacheTTL, "auth-cache-ttl", c.AuthCacheTTL, "how long a verified token is trusted without a store lookup (env CLAVIS_AUTH_CACHE_TTL)")
 	fs.IntVar(&c.Workers, "workers", c.Workers, "concurrent predictions; 0 = number of CPUs (env CLAVIS_WORKERS)")
@@ -84,6 +96,7 @@ func (c *Config) fromEnv(getenv func(string) string) error {
 	}
 	set("CLAVIS_ADDR", &c.Addr)
 	set("CLAVIS_DATA_DIR", &c.DataDir)
+	set("CLAVIS_MODELS_DIR", &c.ModelsDir)
 	set("CLAVIS_BOOTSTRAP_USER", &c.BootstrapUser)
 	set("CLAVIS_LOG_FORMAT", &c.LogFormat)
 	set("CLAVIS_TOKEN_PEPPER", &c.TokenPepper)

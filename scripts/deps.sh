@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Clavis's build and tests need, when missing.
+# Go and Node.js come with the machine image; everything else is here.
+set -euo pipefail
+need=()
+command -v protoc >/dev/null || need+=(protobuf-compiler)
+command -v gcc >/dev/null || need+=(gcc)
+command -v node >/dev/null || need+=(nodejs npm)
+if [ "${#need[@]}" -gt 0 ]; then
+  echo "deps: installing ${need[*]}" >&2
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
