@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"crypto/tls"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -50,6 +52,15 @@ type Config struct {
 	Workers int
 	// LogFormat is "text" or "json" (CLAVIS_LOG_FORMAT).
 	LogFormat string
+	// TLSAddr, when set, is a second address that serves the same gRPC and
+	// REST over TLS (CLAVIS_TLS_ADDR).
+	TLSAddr string
+	// TLSCert and TLSKey are PEM files of the TLS certificate and key
+	// (CLAVIS_TLS_CERT, CLAVIS_TLS_KEY).
+	TLSCert, TLSKey string
+	// TLSSelfSigned makes and uses a self-signed certificate for localhost,
+	// kept in <data-dir>/tls (CLAVIS_TLS_SELF_SIGNED=1).
+	TLSSelfSigned bool
 	// TokenPepper, when set, makes stored token digests HMAC-SHA-256 keyed
 	// with it. Only from the environment (CLAVIS_TOKEN_PEPPER), never a flag,
 	// so it does not show in process lists. Changing it invalidates every
@@ -80,10 +91,14 @@ func (c *Config) modelsDir() string {
 func (c *Config) bindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", c.Addr, "address to listen on for gRPC and REST (env CLAVIS_ADDR)")
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory for the database and bootstrap PAT (env CLAVIS_DATA_DIR)")
-	fs.StringVar(&c.ModelsDir, "models-dir", c.ModelsDir, "directory of the runtime and model files from `clavis setup`; default <data-dir>/models (env CLAVIS_MODELS_DIR)")
+	fs.StringVar(&c.ModelsDir, "models-dir", c.ModelsDir, "directory of the runtime and model files that clavis setup fetches; default <data-dir>/models (env CLAVIS_MODELS_DIR)")
 	fs.StringVar(&c.BootstrapUser, "bootstrap-user", c.BootstrapUser, "id of the admin user created on first start (env CLAVIS_BOOTSTRAP_USER)")
 	fs.DurationVar(&c.AuthCacheTTL, "auth-cache-ttl", c.AuthCacheTTL, "how long a verified token is trusted without a store lookup (env CLAVIS_AUTH_CACHE_TTL)")
 	fs.IntVar(&c.Workers, "workers", c.Workers, "concurrent predictions; 0 = number of CPUs (env CLAVIS_WORKERS)")
+	fs.StringVar(&c.TLSAddr, "tls-addr", c.TLSAddr, "also serve gRPC and REST over TLS on this address (env CLAVIS_TLS_ADDR)")
+	fs.StringVar(&c.TLSCert, "tls-cert", c.TLSCert, "PEM certificate for --tls-addr (env CLAVIS_TLS_CERT)")
+	fs.StringVar(&c.TLSKey, "tls-key", c.TLSKey, "PEM private key for --tls-addr (env CLAVIS_TLS_KEY)")
+	fs.BoolVar(&c.TLSSelfSigned, "tls-self-signed", c.TLSSelfSigned, "use a self-signed certificate for localhost kept in <data-dir>/tls (env CLAVIS_TLS_SELF_SIGNED=1)")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: text or json (env CLAVIS_LOG_FORMAT)")
 }
 
@@ -100,6 +115,16 @@ func (c *Config) fromEnv(getenv func(string) string) error {
 	set("CLAVIS_BOOTSTRAP_USER", &c.BootstrapUser)
 	set("CLAVIS_LOG_FORMAT", &c.LogFormat)
 	set("CLAVIS_TOKEN_PEPPER", &c.TokenPepper)
+	set("CLAVIS_TLS_ADDR", &c.TLSAddr)
+	set("CLAVIS_TLS_CERT", &c.TLSCert)
+	set("CLAVIS_TLS_KEY", &c.TLSKey)
+	if v := getenv("CLAVIS_TLS_SELF_SIGNED"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("CLAVIS_TLS_SELF_SIGNED: %w", err)
+		}
+		c.TLSSelfSigned = b
+	}
 	if v := getenv("CLAVIS_AUTH_CACHE_TTL"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil {
@@ -154,6 +179,12 @@ type Server struct {
 	grpc    *grpc.Server
 	http    *http.Server
 	ln      net.Listener
+	tlsLn   net.Listener
+	tlsCfg  *tls.Config
+	https   *http.Server
+
+	// TLSCertFile is the certificate the TLS listener uses, if any.
+	TLSCertFile string
 
 	stopBackground context.CancelFunc
 	background     chan struct{}
@@ -171,11 +202,19 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
+	var tlsCfg *tls.Config
+	var certFile string
+	if cfg.TLSAddr != "" {
+		var err error
+		if tlsCfg, certFile, err = cfg.tlsConfig(); err != nil {
+			return nil, err
+		}
+	}
 	db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "clavis.db"))
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: log, store: db}
+	s := &Server{cfg: cfg, log: log, store: db, tlsCfg: tlsCfg, TLSCertFile: certFile}
 	hasher := auth.NewHasher([]byte(cfg.TokenPepper))
 	s.toucher = auth.NewToucher(db.Keys(), log)
 	s.authn = auth.NewAuthenticator(db, auth.AuthnConfig{Hasher: hasher, CacheTTL: cfg.AuthCacheTTL, Toucher: s.toucher})
@@ -214,6 +253,16 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 		Protocols:         &protocols,
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	if cfg.TLSAddr != "" {
+		// Over TLS, HTTP/2 carries both gRPC and REST (and browsers), so
+		// everything goes through one http.Server that routes by content type.
+		s.https = &http.Server{
+			Handler:           s.http.Handler,
+			TLSConfig:         s.tlsCfg,
+			ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog:          s.http.ErrorLog,
+		}
 	}
 	return s, nil
 }
@@ -269,7 +318,28 @@ func (s *Server) Start() error {
 		}
 	}()
 	s.log.Info("listening", "addr", ln.Addr().String(), "data_dir", s.cfg.DataDir)
+	if s.https != nil {
+		tln, err := net.Listen("tcp", s.cfg.TLSAddr)
+		if err != nil {
+			return fmt.Errorf("listen TLS: %w", err)
+		}
+		s.tlsLn = tln
+		go func() {
+			if err := s.https.ServeTLS(tln, "", ""); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				s.log.Error("serve TLS", "err", err)
+			}
+		}()
+		s.log.Info("listening with TLS", "addr", tln.Addr().String(), "cert", s.TLSCertFile)
+	}
 	return nil
+}
+
+// TLSAddr returns the address of the TLS listener, or "" without one.
+func (s *Server) TLSAddr() string {
+	if s.tlsLn == nil {
+		return ""
+	}
+	return s.tlsLn.Addr().String()
 }
 
 // Addr returns the address the server listens on.
@@ -285,6 +355,9 @@ func (s *Server) Close() error {
 	if s.ln != nil {
 		s.ln.Close()
 		s.http.Shutdown(ctx)
+		if s.https != nil && s.tlsLn != nil {
+			s.https.Shutdown(ctx)
+		}
 		s.grpc.GracefulStop()
 	}
 	if s.stopBackground != nil {
