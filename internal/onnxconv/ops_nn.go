@@ -361,9 +361,19 @@ func resizeBilinearHandler(c *converter, n *tfjs.Node) error {
 	case halfPixel:
 		mode = "half_pixel"
 	}
+	// sizes = [N, h, w, C], with N and C read from the input at run time
+	// (ONNX Runtime folds this when shapes are static). Resize's axes
+	// attribute would avoid it, but ONNX Runtime's layout optimizer
+	// mishandles it.
+	shape := c.tmp(n, "in_shape")
+	c.emit("Shape", shape, []string{x}, []string{shape})
+	nDim, cDim := c.tmp(n, "n"), c.tmp(n, "c")
+	c.emit("Slice", nDim, []string{shape, c.int64Init("onnxconv/i64/0", []int64{0}), c.int64Init("onnxconv/i64/1", []int64{1})}, []string{nDim})
+	c.emit("Slice", cDim, []string{shape, c.int64Init("onnxconv/i64/3", []int64{3}), c.int64Init("onnxconv/i64/4", []int64{4})}, []string{cDim})
+	sizes := c.tmp(n, "sizes")
+	c.emit("Concat", sizes, []string{nDim, c.int64Init(n.Name+"/onnx/hw", hw), cDim}, []string{sizes}, attrI("axis", 0))
 	out := outName(n, 0)
-	c.emit("Resize", out, []string{x, "", "", c.int64Init(n.Name+"/onnx/sizes", hw)}, []string{out},
-		attrInts("axes", []int64{1, 2}),
+	c.emit("Resize", out, []string{x, "", "", sizes}, []string{out},
 		attrS("coordinate_transformation_mode", mode),
 		attrS("mode", "linear"))
 	c.setValue(n, 0, out, tfjs.Float32)

@@ -1,0 +1,141 @@
+package onnxconv
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	_ "embed"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+)
+
+// nsfwjsExtract is the Node script that turns nsfwjs's JavaScript-module
+// model bundles into a plain graph model directory.
+//
+//go:embed nsfwjs-extract.mjs
+var nsfwjsExtract []byte
+
+// ModelFile is the name of a converted model inside its directory.
+const ModelFile = "model.onnx"
+
+// ZooModel is one TF.js graph model that `clavis setup` converts.
+type ZooModel struct {
+	// ID names the model's directory under the models dir, which holds
+	// ModelFile once converted.
+	ID string
+	// Source is the slash-separated path, under the models dir, of the
+	// model.json (with its shards beside it); for a JSBundle model, of the
+	// directory holding model.min.js and its shard bundles.
+	Source string
+	// JSBundle marks a model shipped as JavaScript modules, extracted with
+	// the embedded Node script before conversion.
+	JSBundle bool
+	// SHA256 is the pinned digest of the converted ModelFile.
+	SHA256 string
+}
+
+// The converted models. Their digests change only when the converter's
+// output changes (see ProducerVersion).
+var (
+	NanoDet = ZooModel{
+		ID:     "nanodet",
+		Source: "tfjs/human-models/nanodet.json",
+		SHA256: "4a0f167aaa6fbea93a1281a330fd1ab2df6491985bc36a561c36be8f8678f4c0",
+	}
+	BlazeFace = ZooModel{
+		ID:     "blazeface",
+		Source: "tfjs/human-models/blazeface.json",
+		SHA256: "a9e476bb475934e48f19a2b653760eb41ed21778db621d6f914a000746d0597e",
+	}
+	NSFW = ZooModel{
+		ID:       "nsfw-mobilenet-v2-mid",
+		Source:   "tfjs/nsfwjs/mobilenet_v2_mid",
+		JSBundle: true,
+		SHA256:   "7ebce6eb6efdcd3c5ca0ed7628c9fb2cf88c7ac5bb61caa6f3635d77495ce76d",
+	}
+)
+
+// Zoo lists every converted model.
+var Zoo = []ZooModel{NanoDet, BlazeFace, NSFW}
+
+// Dest returns the slash-separated path of the converted model under the
+// models dir.
+func (z ZooModel) Dest() string { return z.ID + "/" + ModelFile }
+
+// Path returns the converted model's path in modelsDir.
+func (z ZooModel) Path(modelsDir string) string {
+	return filepath.Join(modelsDir, filepath.FromSlash(z.Dest()))
+}
+
+// ConvertZoo converts z from its source files in modelsDir to z.Path. It
+// does nothing when z.Path already holds a file with digest z.SHA256.
+// Otherwise it writes a temporary file that is renamed into place only when its SHA-256
+// equals z.SHA256; otherwise it returns an error naming both digests and
+// leaves no file behind. A JSBundle model is first extracted into a
+// temporary directory with the `node` found on PATH.
+func ConvertZoo(ctx context.Context, modelsDir string, z ZooModel) error {
+	if old, err := os.ReadFile(z.Path(modelsDir)); err == nil && digest(old) == z.SHA256 {
+		return nil
+	}
+	src := filepath.Join(modelsDir, filepath.FromSlash(z.Source))
+	if z.JSBundle {
+		tmp, err := os.MkdirTemp(modelsDir, ".extract-*")
+		if err != nil {
+			return fmt.Errorf("onnxconv: %s: %w", z.ID, err)
+		}
+		defer os.RemoveAll(tmp)
+		if src, err = extractJSBundle(ctx, src, tmp); err != nil {
+			return fmt.Errorf("onnxconv: %s: %w", z.ID, err)
+		}
+	}
+	var buf bytes.Buffer
+	if err := Convert(src, &buf); err != nil {
+		return fmt.Errorf("onnxconv: %s: %w", z.ID, err)
+	}
+	if got := digest(buf.Bytes()); got != z.SHA256 {
+		return fmt.Errorf("onnxconv: %s: converted model has SHA-256 %s, pinned %s", z.ID, got, z.SHA256)
+	}
+	dest := z.Path(modelsDir)
+	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
+		return fmt.Errorf("onnxconv: %s: %w", z.ID, err)
+	}
+	f, err := os.CreateTemp(filepath.Dir(dest), ".model-*.onnx")
+	if err != nil {
+		return fmt.Errorf("onnxconv: %s: %w", z.ID, err)
+	}
+	_, err = f.Write(buf.Bytes())
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), dest)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("onnxconv: %s: %w", z.ID, err)
+	}
+	return nil
+}
+
+// extractJSBundle runs the embedded extraction script on bundleDir, writing
+// model.json and its shards into outDir, and returns model.json's path.
+func extractJSBundle(ctx context.Context, bundleDir, outDir string) (string, error) {
+	script := filepath.Join(outDir, "nsfwjs-extract.mjs")
+	if err := os.WriteFile(script, nsfwjsExtract, 0o644); err != nil {
+		return "", err
+	}
+	modelDir := filepath.Join(outDir, "model")
+	cmd := exec.CommandContext(ctx, "node", script, bundleDir, modelDir)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("extracting %s with node: %w: %s", bundleDir, err, bytes.TrimSpace(out))
+	}
+	return filepath.Join(modelDir, "model.json"), nil
+}
+
+func digest(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
