@@ -97,3 +97,23 @@ func UserNotFound(id string) *Error {
 func KeyNotFound() *Error {
 	return Errorf(ENotFound, "key does not exist or is not visible to this credential")
 }
+
+// CollaboratorNotFound is the one answer for a missing collaborator grant.
+func CollaboratorNotFound(userID string) *Error {
+	return Errorf(ENotFound, "user %q is not a collaborator of this app", userID)
+}
+
+// OrgNotFound is the one answer for a missing or invisible organization.
+func OrgNotFound(id string) *Error {
+	return Errorf(ENotFound, "organization %q does not exist or is not visible to this credential", id)
+}
+
+// MemberNotFound is the answer for a user who is not a member of an org.
+func MemberNotFound(orgID, userID string) *Error {
+	return Errorf(ENotFound, "user %q is not a member of organization %q", userID, orgID)
+}
+
+// TeamNotFound is the answer for a missing team.
+func TeamNotFound(orgID, id string) *Error {
+	return Errorf(ENotFound, "team %q does not exist in organization %q", id, orgID)
+}

@@ -91,12 +91,61 @@ type KeyStore interface {
 	TouchKeys(ctx context.Context, lastUsed map[string]time.Time) error
 }
 
+// CollaboratorStore stores collaborator grants. A user has at most one
+// grant per app; removing one keeps it, with DeletedAt set.
+type CollaboratorStore interface {
+	// PutCollaborator creates or replaces (and revives) the grant of
+	// c.UserID on c.App.
+	PutCollaborator(ctx context.Context, c *Collaborator) error
+	// GetCollaborator returns the active grant of a user on an app, or
+	// ENotFound.
+	GetCollaborator(ctx context.Context, app AppRef, userID string) (*Collaborator, error)
+	// ListCollaborators lists the grants on an app, ordered by user id;
+	// removed ones only when withDeleted.
+	ListCollaborators(ctx context.Context, app AppRef, withDeleted bool, page Page) ([]*Collaborator, error)
+	// ListCollaborations lists the active grants of a user, ordered by app.
+	ListCollaborations(ctx context.Context, userID string, page Page) ([]*Collaborator, error)
+	// RemoveCollaborator marks the active grant of a user on an app removed
+	// at the given time; ENotFound if there is none.
+	RemoveCollaborator(ctx context.Context, app AppRef, userID string, at time.Time) error
+}
+
+// OrgStore stores organizations, their members and teams. An org's id is
+// taken in the namespace shared with users: creating an org whose id a user
+// has (or the reverse) is EConflict.
+type OrgStore interface {
+	CreateOrg(ctx context.Context, o *Org) error
+	GetOrg(ctx context.Context, id string) (*Org, error)
+	// ListOrgs lists the orgs a user is a member of, ordered by id.
+	ListOrgs(ctx context.Context, userID string, page Page) ([]*Org, error)
+	// DeleteOrg deletes an org with its apps, keys, members and teams.
+	DeleteOrg(ctx context.Context, id string) error
+
+	// PutMember creates or replaces a membership.
+	PutMember(ctx context.Context, m *OrgMember) error
+	GetMember(ctx context.Context, orgID, userID string) (*OrgMember, error)
+	ListMembers(ctx context.Context, orgID string, page Page) ([]*OrgMember, error)
+	// RemoveMember removes a membership and the user from the org's teams.
+	RemoveMember(ctx context.Context, orgID, userID string) error
+
+	// PutTeam creates or replaces a team with its members and apps.
+	PutTeam(ctx context.Context, t *Team) error
+	GetTeam(ctx context.Context, orgID, id string) (*Team, error)
+	ListTeams(ctx context.Context, orgID string, page Page) ([]*Team, error)
+	DeleteTeam(ctx context.Context, orgID, id string) error
+	// TeamScopes returns the union of the scopes of the teams of orgID that
+	// have both the user as member and the app, and whether any does.
+	TeamScopes(ctx context.Context, orgID, userID, appID string) (ScopeSet, bool, error)
+}
+
 // Tx is a view of the store. Inside Store.WithTx every call runs in one
 // transaction.
 type Tx interface {
 	Users() UserStore
 	Apps() AppStore
 	Keys() KeyStore
+	Collaborators() CollaboratorStore
+	Orgs() OrgStore
 }
 
 // Store is a whole store. Each method of its aggregate stores owns its own

@@ -40,6 +40,10 @@ type view struct{ q querier }
 func (v view) Users() clavis.UserStore { return users{v.q} }
 func (v view) Apps() clavis.AppStore   { return apps{v.q} }
 func (v view) Keys() clavis.KeyStore   { return keys{v.q} }
+func (v view) Collaborators() clavis.CollaboratorStore {
+	return collaborators{v.q}
+}
+func (v view) Orgs() clavis.OrgStore { return orgs{v.q} }
 
 // Open opens (creating if needed) the database at path and applies pending
 // migrations. Writes are durable once acknowledged: the database runs in WAL
@@ -83,6 +87,27 @@ func (d *DB) WithTx(ctx context.Context, fn func(tx clavis.Tx) error) error {
 	}
 	if err := tx.Commit(); err != nil {
 		return clavis.Internal(fmt.Errorf("commit: %w", err))
+	}
+	return nil
+}
+
+// inTx runs fn in a transaction: q's own when q is one already, else a new
+// one, so that a store method of several statements is never half-done.
+func inTx(ctx context.Context, q querier, fn func(querier) error) error {
+	db, ok := q.(*sql.DB)
+	if !ok {
+		return fn(q)
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return clavis.Internal(err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return clavis.Internal(err)
 	}
 	return nil
 }
@@ -159,6 +184,10 @@ func mustAffect(res sql.Result, err error, notFound string) error {
 	}
 	return nil
 }
+
+func joinScopes(s clavis.ScopeSet) string { return strings.Join(s.Names(), " ") }
+
+func parseScopes(s string) (clavis.ScopeSet, error) { return clavis.ParseScopes(strings.Fields(s)) }
 
 func toUnix(t time.Time) int64 { return t.UnixMicro() }
 

@@ -35,7 +35,7 @@ func (s users) CreateUser(ctx context.Context, u *clavis.User) error {
 }
 
 func (s users) GetUser(ctx context.Context, id string) (*clavis.User, error) {
-	u, err := scanUser(s.q.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = ?`, id))
+	u, err := scanUser(s.q.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = ? AND kind = 'user'`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, clavis.UserNotFound(id)
 	}
@@ -43,7 +43,7 @@ func (s users) GetUser(ctx context.Context, id string) (*clavis.User, error) {
 }
 
 func (s users) GetUserByEmail(ctx context.Context, email string) (*clavis.User, error) {
-	u, err := scanUser(s.q.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE email = ?`, strings.ToLower(strings.TrimSpace(email))))
+	u, err := scanUser(s.q.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE email = ? AND kind = 'user'`, strings.ToLower(strings.TrimSpace(email))))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, clavis.Errorf(clavis.ENotFound, "no user has this e-mail address")
 	}
@@ -51,7 +51,7 @@ func (s users) GetUserByEmail(ctx context.Context, email string) (*clavis.User, 
 }
 
 func (s users) ListUsers(ctx context.Context, page clavis.Page) ([]*clavis.User, error) {
-	rows, err := s.q.QueryContext(ctx, `SELECT `+userCols+` FROM users WHERE system = 0 ORDER BY id LIMIT ? OFFSET ?`, page.Limit(), page.Offset())
+	rows, err := s.q.QueryContext(ctx, `SELECT `+userCols+` FROM users WHERE system = 0 AND kind = 'user' ORDER BY id LIMIT ? OFFSET ?`, page.Limit(), page.Offset())
 	if err != nil {
 		return nil, clavis.Internal(err)
 	}
@@ -68,7 +68,7 @@ func (s users) ListUsers(ctx context.Context, page clavis.Page) ([]*clavis.User,
 }
 
 func (s users) UpdateUser(ctx context.Context, u *clavis.User) error {
-	res, err := s.q.ExecContext(ctx, `UPDATE users SET email = ?, first_name = ?, last_name = ?, admin = ?, disabled = ?, updated_at = ? WHERE id = ?`,
+	res, err := s.q.ExecContext(ctx, `UPDATE users SET email = ?, first_name = ?, last_name = ?, admin = ?, disabled = ?, updated_at = ? WHERE id = ? AND kind = 'user'`,
 		nullEmail(u.Email), u.FirstName, u.LastName, u.Admin, u.Disabled, toUnix(u.UpdatedAt), u.ID)
 	if err != nil {
 		return storeErr(err, "another user has this e-mail address")
@@ -77,6 +77,6 @@ func (s users) UpdateUser(ctx context.Context, u *clavis.User) error {
 }
 
 func (s users) DeleteUser(ctx context.Context, id string) error {
-	res, err := s.q.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id)
+	res, err := s.q.ExecContext(ctx, `DELETE FROM users WHERE id = ? AND kind = 'user'`, id)
 	return mustAffect(res, err, clavis.UserNotFound(id).Message)
 }

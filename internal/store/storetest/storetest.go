@@ -25,6 +25,8 @@ func Run(t *testing.T, open Opener) {
 	t.Run("TxRollback", func(t *testing.T) { testTxRollback(t, open(t)) })
 	t.Run("ConcurrentWriters", func(t *testing.T) { testConcurrent(t, open(t)) })
 	t.Run("CrossTenant", func(t *testing.T) { testCrossTenant(t, open(t)) })
+	t.Run("Collaborators", func(t *testing.T) { testCollaborators(t, open(t)) })
+	t.Run("Orgs", func(t *testing.T) { testOrgs(t, open(t)) })
 }
 
 var ctx = context.Background()
