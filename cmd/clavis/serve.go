@@ -220,7 +220,8 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 	s.authn = auth.NewAuthenticator(db, auth.AuthnConfig{Hasher: hasher, CacheTTL: cfg.AuthCacheTTL, Toucher: s.toucher})
 	s.engine = inference.NewEngine(inference.Config{Workers: cfg.Workers})
 	s.registerModels()
-	svc := service.New(service.Config{Store: db, Hasher: hasher, Invalidator: s.authn, Engine: s.engine})
+	authz := auth.NewAuthorizer(db)
+	svc := service.New(service.Config{Store: db, Hasher: hasher, Invalidator: s.authn, Engine: s.engine, Authorizer: authz})
 
 	tok, err := svc.Bootstrap(ctx, cfg.BootstrapUser)
 	if err != nil {
@@ -237,7 +238,7 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 		fmt.Fprintf(stdout, "Created admin user %q. Its Personal Access Token is shown once here and saved in %s (mode 0600):\n%s\n", cfg.BootstrapUser, path, tok)
 	}
 
-	api := grpcapi.New(svc, s.authn, auth.NewAuthorizer(db), log)
+	api := grpcapi.New(svc, s.authn, authz, log)
 	s.grpc = grpc.NewServer(api.ServerOptions()...)
 	api.Register(s.grpc)
 	hs := health.NewServer()

@@ -20,15 +20,38 @@ type Access struct {
 	UserID string
 	// App is the target app of TargetApp methods.
 	App *clavis.App
-	// Grant is the caller's grant on App: everything for its owner,
-	// PublicGrant on someone else's public app.
+	// Grant is the caller's grant on App (or on the account UserID names):
+	// everything for its owner, the role's or collaborator's scopes, and
+	// PublicGrant on a public app, united.
 	Grant clavis.ScopeSet
+	// Role says how the caller reached App: RoleOwner, RoleOrgAdmin,
+	// RoleOrgContributor, RoleTeamContributor, RoleCollaborator or RolePublic
+	// (the first that applies).
+	Role Role
 	// Scopes is what the call may do: the credential's scopes ∩ Grant.
 	Scopes clavis.ScopeSet
 }
 
-// Owner reports whether the caller owns the target app.
-func (a *Access) Owner() bool { return a.App != nil && a.App.OwnerID == a.Principal.UserID }
+// Role is how a caller reaches an app or account.
+type Role string
+
+// Roles, from the strongest.
+const (
+	RoleOwner           Role = "owner"
+	RoleOrgAdmin        Role = "org_admin"
+	RoleOrgContributor  Role = "org_contributor"
+	RoleTeamContributor Role = "team_contributor"
+	RoleCollaborator    Role = "collaborator"
+	RolePublic          Role = "public"
+)
+
+// Manages reports whether the caller may manage the target app itself
+// (change or delete it, make its keys): its owner, or an admin or
+// contributor of the org owning it. Collaborators and public callers may
+// not, whatever their scopes.
+func (a *Access) Manages() bool {
+	return a.Role == RoleOwner || a.Role == RoleOrgAdmin || a.Role == RoleOrgContributor
+}
 
 // Authorizer decides whether a principal may call a method on a target.
 // All grant resolution lives here.
@@ -66,23 +89,31 @@ func (z *Authorizer) Authorize(ctx context.Context, method string, p *clavis.Pri
 		if err != nil {
 			return nil, err
 		}
-		app, grant, err := z.grant(ctx, p, ref)
+		app, role, grant, err := z.AppGrant(ctx, p, ref)
 		if err != nil {
 			return nil, err
 		}
-		acc.App, acc.Grant, acc.Scopes = app, grant, p.Scopes.Intersect(grant)
+		acc.App, acc.Role, acc.Grant, acc.Scopes = app, role, grant, p.Scopes.Intersect(grant)
 	case TargetUser:
 		id := userID
 		if id == "" || id == clavis.UserMe {
 			id = p.UserID
 		}
+		acc.UserID, acc.Role, acc.Grant = id, RoleOwner, clavis.AllScopes()
 		if id != p.UserID {
 			if err := clavis.CheckID("user_app_id.user_id", id); err != nil {
 				return nil, err
 			}
-			return nil, clavis.UserNotFound(id)
+			if !r.OrgOK {
+				return nil, clavis.UserNotFound(id)
+			}
+			role, grant, err := z.orgGrant(ctx, p.UserID, id)
+			if err != nil {
+				return nil, err
+			}
+			acc.Role, acc.Grant = role, grant
 		}
-		acc.UserID, acc.Scopes = id, p.Scopes
+		acc.Scopes = p.Scopes.Intersect(acc.Grant)
 	case TargetInstance:
 		acc.Scopes = p.Scopes
 	}
@@ -122,20 +153,89 @@ func appTarget(p *clavis.Principal, userID, appID string) (clavis.AppRef, error)
 	return clavis.AppRef{OwnerID: userID, AppID: appID}, nil
 }
 
-// grant resolves the caller's grant on an app. A caller with no grant gets
-// exactly the answer a missing app gets.
-func (z *Authorizer) grant(ctx context.Context, p *clavis.Principal, ref clavis.AppRef) (*clavis.App, clavis.ScopeSet, error) {
+// AppGrant resolves the grant of p's user on an app: the one place where
+// ownership, organization roles, teams, collaborators and public visibility
+// become scopes. A caller with no grant gets exactly the answer a missing app
+// gets. App keys never reach beyond their own app, public or not.
+func (z *Authorizer) AppGrant(ctx context.Context, p *clavis.Principal, ref clavis.AppRef) (*clavis.App, Role, clavis.ScopeSet, error) {
 	app, err := z.store.Apps().GetApp(ctx, ref)
 	if err != nil {
-		return nil, clavis.ScopeSet{}, err
+		return nil, "", clavis.ScopeSet{}, err
 	}
+	if app.OwnerID == p.UserID {
+		return app, RoleOwner, clavis.AllScopes(), nil
+	}
+	var role Role
+	var grant clavis.ScopeSet
+	if _, err := z.store.Orgs().GetOrg(ctx, app.OwnerID); err == nil {
+		m, err := z.store.Orgs().GetMember(ctx, app.OwnerID, p.UserID)
+		switch {
+		case clavis.ErrorCode(err) == clavis.ENotFound:
+		case err != nil:
+			return nil, "", clavis.ScopeSet{}, err
+		case m.Role == clavis.RoleAdmin:
+			return app, RoleOrgAdmin, clavis.AllScopes(), nil
+		case m.Role == clavis.RoleContributor:
+			role, grant = RoleOrgContributor, m.Scopes
+		case m.Role == clavis.RoleTeamContributor:
+			sc, found, err := z.store.Orgs().TeamScopes(ctx, app.OwnerID, p.UserID, app.ID)
+			if err != nil {
+				return nil, "", clavis.ScopeSet{}, err
+			}
+			if found {
+				role, grant = RoleTeamContributor, sc
+			}
+		}
+	} else if clavis.ErrorCode(err) != clavis.ENotFound {
+		return nil, "", clavis.ScopeSet{}, err
+	}
+	c, err := z.store.Collaborators().GetCollaborator(ctx, ref, p.UserID)
 	switch {
-	case app.OwnerID == p.UserID:
-		return app, clavis.AllScopes(), nil
-	case p.App == nil && app.Visibility == clavis.VisibilityPublic:
-		return app, PublicGrant, nil
+	case err == nil:
+		if role == "" {
+			role = RoleCollaborator
+		}
+		grant = grant.Union(c.Scopes)
+	case clavis.ErrorCode(err) != clavis.ENotFound:
+		return nil, "", clavis.ScopeSet{}, err
 	}
-	return nil, clavis.ScopeSet{}, clavis.AppNotFound(ref)
+	if p.App == nil && app.Visibility == clavis.VisibilityPublic {
+		if role == "" {
+			role = RolePublic
+		}
+		grant = grant.Union(PublicGrant)
+	}
+	if role == "" {
+		return nil, "", clavis.ScopeSet{}, clavis.AppNotFound(ref)
+	}
+	return app, role, grant, nil
+}
+
+// orgGrant resolves what a user may do on an organization account itself
+// (listing and creating its apps): admins everything, org contributors their
+// scopes, team contributors reading. Non-members get the answer a missing
+// user gets.
+func (z *Authorizer) orgGrant(ctx context.Context, userID, orgID string) (Role, clavis.ScopeSet, error) {
+	if _, err := z.store.Orgs().GetOrg(ctx, orgID); err != nil {
+		if clavis.ErrorCode(err) == clavis.ENotFound {
+			return "", clavis.ScopeSet{}, clavis.UserNotFound(orgID)
+		}
+		return "", clavis.ScopeSet{}, err
+	}
+	m, err := z.store.Orgs().GetMember(ctx, orgID, userID)
+	if clavis.ErrorCode(err) == clavis.ENotFound {
+		return "", clavis.ScopeSet{}, clavis.UserNotFound(orgID)
+	}
+	if err != nil {
+		return "", clavis.ScopeSet{}, err
+	}
+	switch m.Role {
+	case clavis.RoleAdmin:
+		return RoleOrgAdmin, clavis.AllScopes(), nil
+	case clavis.RoleContributor:
+		return RoleOrgContributor, m.Scopes, nil
+	}
+	return RoleTeamContributor, clavis.MustScopes("Apps:Get", "Workflows:Get"), nil
 }
 
 func shortName(method string) string {

@@ -40,6 +40,9 @@ type Rule struct {
 	Auth   AuthType
 	Target Target
 	Scopes clavis.ScopeSet // required, all of them
+	// OrgOK marks TargetUser methods that may also name an organization
+	// the caller belongs to (its apps), not only the caller.
+	OrgOK bool
 }
 
 const v2 = "/clarifai.api.V2/"
@@ -47,6 +50,8 @@ const v2 = "/clarifai.api.V2/"
 func rule(a AuthType, t Target, scopes ...string) Rule {
 	return Rule{Auth: a, Target: t, Scopes: clavis.MustScopes(scopes...)}
 }
+
+func orgOK(r Rule) Rule { r.OrgOK = true; return r }
 
 // modelRead is what reading a model needs.
 var modelRead = []string{"Apps:Get", "Concepts:Get", "Models:Get"}
@@ -62,10 +67,10 @@ var Rules = map[string]Rule{
 	v2 + "GetModelVersion":    rule(KeyAuth, TargetApp, modelRead...),
 	v2 + "ListModelVersions":  rule(KeyAuth, TargetApp, modelRead...),
 
-	v2 + "PostApps":  rule(PATAuth, TargetUser, "Apps:Add", "Apps:Get", "Models:Get", "Workflows:Get", "Workflows:Add"),
+	v2 + "PostApps":  orgOK(rule(PATAuth, TargetUser, "Apps:Add", "Apps:Get", "Models:Get", "Workflows:Get", "Workflows:Add")),
 	v2 + "GetApp":    rule(KeyAuth, TargetApp, "Apps:Get", "Workflows:Get"),
-	v2 + "ListApps":  rule(PATAuth, TargetUser, "Apps:Get", "Workflows:Get"),
-	v2 + "PatchApps": rule(PATAuth, TargetUser, "Apps:Add", "Apps:Get"),
+	v2 + "ListApps":  orgOK(rule(PATAuth, TargetUser, "Apps:Get", "Workflows:Get")),
+	v2 + "PatchApps": orgOK(rule(PATAuth, TargetUser, "Apps:Add", "Apps:Get")),
 	v2 + "PatchApp":  rule(PATAuth, TargetApp, "Apps:Add", "Apps:Get"),
 	v2 + "DeleteApp": rule(PATAuth, TargetApp, "Apps:Add", "Apps:Delete", "Apps:Get", "Workflows:Get"),
 

@@ -15,31 +15,6 @@ func notImplemented(method string) *st.Status {
 	return StatusOf(clavis.Errorf(clavis.ENotImplemented, "%s is not implemented by this Clavis version", method))
 }
 
-// ListCollaborators is not implemented yet.
-func (s *Server) ListCollaborators(ctx context.Context, req *pb.ListCollaboratorsRequest) (*pb.MultiCollaboratorsResponse, error) {
-	return &pb.MultiCollaboratorsResponse{Status: notImplemented("ListCollaborators")}, nil
-}
-
-// PostCollaborators is not implemented yet.
-func (s *Server) PostCollaborators(ctx context.Context, req *pb.PostCollaboratorsRequest) (*pb.MultiCollaboratorsResponse, error) {
-	return &pb.MultiCollaboratorsResponse{Status: notImplemented("PostCollaborators")}, nil
-}
-
-// PatchCollaborators is not implemented yet.
-func (s *Server) PatchCollaborators(ctx context.Context, req *pb.PatchCollaboratorsRequest) (*pb.MultiCollaboratorsResponse, error) {
-	return &pb.MultiCollaboratorsResponse{Status: notImplemented("PatchCollaborators")}, nil
-}
-
-// DeleteCollaborators is not implemented yet.
-func (s *Server) DeleteCollaborators(ctx context.Context, req *pb.DeleteCollaboratorsRequest) (*st.BaseResponse, error) {
-	return &st.BaseResponse{Status: notImplemented("DeleteCollaborators")}, nil
-}
-
-// ListCollaborations is not implemented yet.
-func (s *Server) ListCollaborations(ctx context.Context, req *pb.ListCollaborationsRequest) (*pb.MultiCollaborationsResponse, error) {
-	return &pb.MultiCollaborationsResponse{Status: notImplemented("ListCollaborations")}, nil
-}
-
 // PostInputs is not implemented yet.
 func (s *Server) PostInputs(ctx context.Context, req *pb.PostInputsRequest) (*pb.MultiInputResponse, error) {
 	return &pb.MultiInputResponse{Status: notImplemented("PostInputs")}, nil

@@ -75,9 +75,29 @@ func (s *Service) CreateApps(ctx context.Context, acc *auth.Access, specs []AppS
 	return out, nil
 }
 
-// ListApps lists the caller's apps.
+// ListApps lists the apps of the caller, or of an organization of theirs;
+// a team contributor sees only the apps of their teams.
 func (s *Service) ListApps(ctx context.Context, acc *auth.Access, page clavis.Page) ([]*clavis.App, error) {
-	return s.store.Apps().ListApps(ctx, acc.UserID, page)
+	if acc.Role != auth.RoleTeamContributor {
+		return s.store.Apps().ListApps(ctx, acc.UserID, page)
+	}
+	var visible []*clavis.App
+	for n := 1; ; n++ {
+		apps, err := s.store.Apps().ListApps(ctx, acc.UserID, clavis.Page{Number: n, Size: clavis.MaxPageSize})
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range apps {
+			if _, _, _, err := s.authz.AppGrant(ctx, acc.Principal, a.Ref()); err == nil {
+				visible = append(visible, a)
+			}
+		}
+		if len(apps) < clavis.MaxPageSize {
+			break
+		}
+	}
+	lo := min(page.Offset(), len(visible))
+	return visible[lo:min(lo+page.Limit(), len(visible))], nil
 }
 
 // PatchApps changes apps of the caller, all or none.
@@ -117,7 +137,7 @@ func (s *Service) PatchApp(ctx context.Context, acc *auth.Access, action string,
 	if sp.ID != "" && sp.ID != acc.App.ID {
 		return nil, clavis.Errorf(clavis.EInvalid, "app.id %q differs from user_app_id.app_id %q; apps cannot be renamed", sp.ID, acc.App.ID)
 	}
-	if !acc.Owner() {
+	if !acc.Manages() {
 		return nil, clavis.Errorf(clavis.EForbidden, "only the owner of app %s can change it", acc.App.Ref())
 	}
 	var out *clavis.App
@@ -145,7 +165,7 @@ func (s *Service) patchApp(ctx context.Context, tx clavis.Tx, ref clavis.AppRef,
 // own it. Its app keys stop working on the very next request.
 func (s *Service) DeleteApp(ctx context.Context, acc *auth.Access) error {
 	ref := acc.App.Ref()
-	if !acc.Owner() {
+	if !acc.Manages() {
 		return clavis.Errorf(clavis.EForbidden, "only the owner of app %s can delete it", ref)
 	}
 	if err := s.store.Apps().DeleteApp(ctx, ref); err != nil {

@@ -70,10 +70,7 @@ func (s *Service) CreateKeys(ctx context.Context, acc *auth.Access, specs []KeyS
 			if sp.OrgID != "" {
 				return clavis.Errorf(clavis.EInvalid, "keys[%d].organization_id: organization PATs are not supported yet", i)
 			}
-			scopes, endpoints, err := s.checkGrant(p, acc.Scopes, sp, now)
-			if err != nil {
-				return prefix(err, "keys[%d]: ", i)
-			}
+			callerScopes := acc.Scopes
 			var app *clavis.AppRef
 			switch {
 			case t == clavis.KeyTypePAT && len(sp.Apps) > 0:
@@ -88,17 +85,22 @@ func (s *Service) CreateKeys(ctx context.Context, acc *auth.Access, specs []KeyS
 				if err := clavis.CheckID("keys.apps.id", ref.AppID); err != nil {
 					return err
 				}
-				a, err := tx.Apps().GetApp(ctx, ref)
+				if err := clavis.CheckID("keys.apps.user_id", ref.OwnerID); err != nil {
+					return err
+				}
+				_, role, grant, err := s.authz.AppGrant(ctx, p, ref)
 				if err != nil {
 					return err
 				}
-				if a.OwnerID != p.UserID {
-					if a.Visibility == clavis.VisibilityPublic {
-						return clavis.Errorf(clavis.EForbidden, "only the owner of app %s can create keys for it", ref)
-					}
-					return clavis.AppNotFound(ref)
+				if acc := (auth.Access{Role: role}); !acc.Manages() {
+					return clavis.Errorf(clavis.EForbidden, "only the owner of app %s can create keys for it", ref)
 				}
+				callerScopes = callerScopes.Intersect(grant)
 				app = &ref
+			}
+			scopes, endpoints, err := s.checkGrant(p, callerScopes, sp, now)
+			if err != nil {
+				return prefix(err, "keys[%d]: ", i)
 			}
 			k, tok, err := s.newKey(p.UserID, t, app, sp.Description, scopes, endpoints, sp.ExpiresAt, now)
 			if err != nil {
@@ -228,7 +230,7 @@ func (s *Service) ListKeys(ctx context.Context, acc *auth.Access, f clavis.KeyFi
 // ListAppKeys lists the app keys of an app the caller owns.
 func (s *Service) ListAppKeys(ctx context.Context, acc *auth.Access, page clavis.Page) ([]*clavis.Key, error) {
 	ref := acc.App.Ref()
-	if !acc.Owner() {
+	if !acc.Manages() {
 		return nil, clavis.Errorf(clavis.EForbidden, "only the owner of app %s can list its keys", ref)
 	}
 	return s.store.Keys().ListKeys(ctx, clavis.KeyFilter{App: &ref}, page)

@@ -22,6 +22,7 @@ type Service struct {
 	hasher auth.Hasher
 	inval  Invalidator
 	engine *inference.Engine
+	authz  *auth.Authorizer
 	now    func() time.Time
 }
 
@@ -31,12 +32,16 @@ type Config struct {
 	Hasher      auth.Hasher
 	Invalidator Invalidator
 	Engine      *inference.Engine
+	Authorizer  *auth.Authorizer // nil = auth.NewAuthorizer(Store)
 	Now         func() time.Time // nil = time.Now
 }
 
 // New returns a Service.
 func New(cfg Config) *Service {
-	s := &Service{store: cfg.Store, hasher: cfg.Hasher, inval: cfg.Invalidator, engine: cfg.Engine, now: cfg.Now}
+	s := &Service{store: cfg.Store, hasher: cfg.Hasher, inval: cfg.Invalidator, engine: cfg.Engine, authz: cfg.Authorizer, now: cfg.Now}
+	if s.authz == nil {
+		s.authz = auth.NewAuthorizer(cfg.Store)
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}
