@@ -12,9 +12,9 @@ var (
 	toNHWC = []int64{0, 2, 3, 1}
 )
 
-// layout2D reads the data_format, strides, dilations and padding attributes
-// shared by TF's 2-D convolutions and pools. It returns the H and W
-// components and the ONNX padding attribute.
+// layout2D holds the data_format, strides, dilations and padding attributes
+// shared by TF's 2-D convolutions and pools: the H and W components and the
+// ONNX padding attribute.
 type layout2D struct {
 	nhwc      bool
 	strides   []int64
@@ -22,7 +22,9 @@ type layout2D struct {
 	pad       onnxAttr
 }
 
-func readLayout2D(n *tfjs.Node) (layout2D, error) {
+// readLayout2D reads a node's layout2D; kernel is the H and W kernel size
+// of a convolution (nil for pools, which have no dilations).
+func readLayout2D(n *tfjs.Node, kernel []int64) (layout2D, error) {
 	var l layout2D
 	format, ok := n.AttrString("data_format")
 	switch {
@@ -52,8 +54,19 @@ func readLayout2D(n *tfjs.Node) (layout2D, error) {
 	case "VALID":
 		l.pad = attrInts("pads", []int64{0, 0, 0, 0})
 	case "SAME":
-		// TF and ONNX SAME_UPPER both put the odd padding pixel at the end.
-		l.pad = attrS("auto_pad", "SAME_UPPER")
+		if kernel == nil || (l.dilations[0] == 1 && l.dilations[1] == 1) {
+			// TF and ONNX SAME_UPPER both put the odd padding pixel at the end.
+			l.pad = attrS("auto_pad", "SAME_UPPER")
+			break
+		}
+		// ONNX Runtime refuses SAME_UPPER with dilations. TF allows
+		// dilations only with stride 1, where SAME padding does not depend
+		// on the input size: (k-1)*d in total, the odd pixel at the end.
+		if l.strides[0] != 1 || l.strides[1] != 1 {
+			return l, fmt.Errorf("dilations %v with strides %v are not supported", l.dilations, l.strides)
+		}
+		th, tw := (kernel[0]-1)*l.dilations[0], (kernel[1]-1)*l.dilations[1]
+		l.pad = attrInts("pads", []int64{th / 2, tw / 2, th - th/2, tw - tw/2})
 	case "EXPLICIT":
 		e, _ := n.AttrInts("explicit_paddings")
 		if len(e) != 8 {
@@ -70,8 +83,8 @@ func readLayout2D(n *tfjs.Node) (layout2D, error) {
 	return l, nil
 }
 
-// wrapNCHW emits the transposes around an NCHW op for an NHWC node: it
-// returns the op's input value and a function emitting the transpose back.
+// toNCHW returns x in NCHW layout for an NCHW ONNX op, transposing it when
+// the TF node works in NHWC.
 func (c *converter) toNCHW(n *tfjs.Node, x string, nhwc bool) string {
 	if !nhwc {
 		return x
@@ -81,6 +94,7 @@ func (c *converter) toNCHW(n *tfjs.Node, x string, nhwc bool) string {
 	return v
 }
 
+// fromNCHW writes the NCHW result y to out in the TF node's layout.
 func (c *converter) fromNCHW(n *tfjs.Node, y, out string, nhwc bool) {
 	if !nhwc {
 		c.emit("Identity", out, []string{y}, []string{out})
@@ -89,7 +103,7 @@ func (c *converter) fromNCHW(n *tfjs.Node, y, out string, nhwc bool) {
 	c.emit("Transpose", out, []string{y}, []string{out}, attrInts("perm", toNHWC))
 }
 
-// fusedOps splits a fused node's fused_ops into an optional BiasAdd and an
+// fusion is a fused node's fused_ops split into fused_ops into an optional BiasAdd and an
 // optional activation, with their extra inputs.
 type fusion struct {
 	bias       bool
@@ -188,7 +202,7 @@ func convHandler(depthwise, fused bool) handler {
 			return fmt.Errorf("filter %s: want a float32 4-D constant", filter)
 		}
 		kh, kw, ci, co := filter.Shape[0], filter.Shape[1], filter.Shape[2], filter.Shape[3]
-		l, err := readLayout2D(n)
+		l, err := readLayout2D(n, []int64{int64(kh), int64(kw)})
 		if err != nil {
 			return err
 		}
@@ -274,7 +288,7 @@ func poolHandler(op string) handler {
 		if !ok || len(ksize) != 4 {
 			return fmt.Errorf("ksize %v: want 4 values", ksize)
 		}
-		l, err := readLayout2D(n)
+		l, err := readLayout2D(n, nil)
 		if err != nil {
 			return err
 		}

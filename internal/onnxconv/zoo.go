@@ -72,30 +72,18 @@ func (z ZooModel) Path(modelsDir string) string {
 
 // ConvertZoo converts z from its source files in modelsDir to z.Path. It
 // does nothing when z.Path already holds a file with digest z.SHA256.
-// Otherwise it writes a temporary file that is renamed into place only when its SHA-256
-// equals z.SHA256; otherwise it returns an error naming both digests and
-// leaves no file behind. A JSBundle model is first extracted into a
-// temporary directory with the `node` found on PATH.
+// Otherwise it converts the model and writes it to a temporary file renamed
+// into place only when its SHA-256 equals z.SHA256; if it does not, it
+// returns an error naming both digests and leaves no file behind.
 func ConvertZoo(ctx context.Context, modelsDir string, z ZooModel) error {
 	if old, err := os.ReadFile(z.Path(modelsDir)); err == nil && digest(old) == z.SHA256 {
 		return nil
 	}
-	src := filepath.Join(modelsDir, filepath.FromSlash(z.Source))
-	if z.JSBundle {
-		tmp, err := os.MkdirTemp(modelsDir, ".extract-*")
-		if err != nil {
-			return fmt.Errorf("onnxconv: %s: %w", z.ID, err)
-		}
-		defer os.RemoveAll(tmp)
-		if src, err = extractJSBundle(ctx, src, tmp); err != nil {
-			return fmt.Errorf("onnxconv: %s: %w", z.ID, err)
-		}
+	b, err := z.Convert(ctx, modelsDir)
+	if err != nil {
+		return err
 	}
-	var buf bytes.Buffer
-	if err := Convert(src, &buf); err != nil {
-		return fmt.Errorf("onnxconv: %s: %w", z.ID, err)
-	}
-	if got := digest(buf.Bytes()); got != z.SHA256 {
+	if got := digest(b); got != z.SHA256 {
 		return fmt.Errorf("onnxconv: %s: converted model has SHA-256 %s, pinned %s", z.ID, got, z.SHA256)
 	}
 	dest := z.Path(modelsDir)
@@ -106,7 +94,10 @@ func ConvertZoo(ctx context.Context, modelsDir string, z ZooModel) error {
 	if err != nil {
 		return fmt.Errorf("onnxconv: %s: %w", z.ID, err)
 	}
-	_, err = f.Write(buf.Bytes())
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Chmod(0o644)
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -118,6 +109,29 @@ func ConvertZoo(ctx context.Context, modelsDir string, z ZooModel) error {
 		return fmt.Errorf("onnxconv: %s: %w", z.ID, err)
 	}
 	return nil
+}
+
+// Convert converts z from its source files in modelsDir and returns the
+// ONNX model's bytes, without checking them against z.SHA256. A JSBundle
+// model is first extracted into a temporary directory of modelsDir with the
+// `node` found on PATH.
+func (z ZooModel) Convert(ctx context.Context, modelsDir string) ([]byte, error) {
+	src := filepath.Join(modelsDir, filepath.FromSlash(z.Source))
+	if z.JSBundle {
+		tmp, err := os.MkdirTemp(modelsDir, ".extract-*")
+		if err != nil {
+			return nil, fmt.Errorf("onnxconv: %s: %w", z.ID, err)
+		}
+		defer os.RemoveAll(tmp)
+		if src, err = extractJSBundle(ctx, src, tmp); err != nil {
+			return nil, fmt.Errorf("onnxconv: %s: %w", z.ID, err)
+		}
+	}
+	var buf bytes.Buffer
+	if err := Convert(src, &buf); err != nil {
+		return nil, fmt.Errorf("onnxconv: %s: %w", z.ID, err)
+	}
+	return buf.Bytes(), nil
 }
 
 // extractJSBundle runs the embedded extraction script on bundleDir, writing
