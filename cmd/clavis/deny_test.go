@@ -51,6 +51,18 @@ var oracle = map[string][]string{
 	"GetInput":            {"Apps:Get", "Annotations:Get", "Concepts:Get", "Inputs:Get"},
 	"DeleteInput":         {"Apps:Get", "Annotations:Add", "Annotations:Delete", "Annotations:Get", "Inputs:Add", "Inputs:Delete", "Inputs:Get", "Models:Get", "Workflows:Get"},
 	"DeleteInputs":        {"Apps:Get", "Annotations:Add", "Annotations:Delete", "Annotations:Get", "Inputs:Add", "Inputs:Delete", "Inputs:Get", "Models:Get", "Workflows:Get"},
+	// Organization changes need a PAT holding All; reads any PAT.
+	"CreateOrg":    {"All"},
+	"GetOrg":       {},
+	"ListOrgs":     {},
+	"DeleteOrg":    {"All"},
+	"PutMember":    {"All"},
+	"ListMembers":  {},
+	"RemoveMember": {},
+	"PutTeam":      {"All"},
+	"GetTeam":      {},
+	"ListTeams":    {},
+	"DeleteTeam":   {"All"},
 	// The admin service needs an admin's PAT holding All.
 	"CreateUser":  {"All"},
 	"ListUsers":   {"All"},

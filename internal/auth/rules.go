@@ -45,7 +45,10 @@ type Rule struct {
 	OrgOK bool
 }
 
-const v2 = "/clarifai.api.V2/"
+const (
+	v2   = "/clarifai.api.V2/"
+	orgs = "/clavis.orgs.v1.Orgs/"
+)
 
 func rule(a AuthType, t Target, scopes ...string) Rule {
 	return Rule{Auth: a, Target: t, Scopes: clavis.MustScopes(scopes...)}
@@ -97,6 +100,18 @@ var Rules = map[string]Rule{
 	v2 + "GetInput":     rule(KeyAuth, TargetApp, "Apps:Get", "Annotations:Get", "Concepts:Get", "Inputs:Get"),
 	v2 + "DeleteInput":  rule(KeyAuth, TargetApp, "Apps:Get", "Annotations:Add", "Annotations:Delete", "Annotations:Get", "Inputs:Add", "Inputs:Delete", "Inputs:Get", "Models:Get", "Workflows:Get"),
 	v2 + "DeleteInputs": rule(KeyAuth, TargetApp, "Apps:Get", "Annotations:Add", "Annotations:Delete", "Annotations:Get", "Inputs:Add", "Inputs:Delete", "Inputs:Get", "Models:Get", "Workflows:Get"),
+
+	orgs + "CreateOrg":    rule(PATAuth, TargetInstance, clavis.ScopeAll),
+	orgs + "GetOrg":       rule(PATAuth, TargetInstance),
+	orgs + "ListOrgs":     rule(PATAuth, TargetInstance),
+	orgs + "DeleteOrg":    rule(PATAuth, TargetInstance, clavis.ScopeAll),
+	orgs + "PutMember":    rule(PATAuth, TargetInstance, clavis.ScopeAll),
+	orgs + "ListMembers":  rule(PATAuth, TargetInstance),
+	orgs + "RemoveMember": rule(PATAuth, TargetInstance),
+	orgs + "PutTeam":      rule(PATAuth, TargetInstance, clavis.ScopeAll),
+	orgs + "GetTeam":      rule(PATAuth, TargetInstance),
+	orgs + "ListTeams":    rule(PATAuth, TargetInstance),
+	orgs + "DeleteTeam":   rule(PATAuth, TargetInstance, clavis.ScopeAll),
 
 	"/clavis.admin.v1.Admin/CreateUser":  rule(AdminAuth, TargetInstance, clavis.ScopeAll),
 	"/clavis.admin.v1.Admin/ListUsers":   rule(AdminAuth, TargetInstance, clavis.ScopeAll),
