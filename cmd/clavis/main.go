@@ -84,13 +84,15 @@ func init() {
 		"key":     {"manage app-specific keys: create, list, delete", runKey},
 		"predict": {"predict with a model on an image file or URL", runPredict},
 		"users":   {"manage users (admins): create, list, disable, enable, delete", runUsers},
+		"collab":  {"manage collaborators of an app: add, list, update, remove", runCollab},
+		"org":     {"manage organizations, their members and teams", runOrg},
 	}
 }
 
 func printUsage(w io.Writer) {
 	fmt.Fprintln(w, "Usage: clavis <command> [flags]")
 	fmt.Fprintln(w)
-	for _, name := range []string{"serve", "setup", "admin", "login", "whoami", "pat", "app", "key", "predict", "users"} {
+	for _, name := range []string{"serve", "setup", "admin", "login", "whoami", "pat", "app", "key", "predict", "users", "collab", "org"} {
 		fmt.Fprintf(w, "  %-8s %s\n", name, commands[name].summary)
 	}
 	fmt.Fprintln(w)
