@@ -1,6 +1,7 @@
 package main_test
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -112,15 +113,29 @@ func TestEveryMethodHasARule(t *testing.T) {
 // and returns the in-band status.
 func (s *testServer) call(t *testing.T, m method, token string) *st.Status {
 	t.Helper()
+	return s.invoke(t, m, token, func(uai map[string]string) { uai["user_id"], uai["app_id"] = "admin", "photos" })
+}
+
+// invoke calls a method with an otherwise empty request whose user_app_id
+// is filled by set, authenticating with token (none when empty).
+func (s *testServer) invoke(t *testing.T, m method, token string, set func(map[string]string)) *st.Status {
+	t.Helper()
 	req := dynamicpb.NewMessage(m.desc.Input())
 	if f := req.Descriptor().Fields().ByName("user_app_id"); f != nil {
+		vals := map[string]string{}
+		set(vals)
 		uai := dynamicpb.NewMessage(f.Message())
-		uai.Set(uai.Descriptor().Fields().ByName("user_id"), protoreflect.ValueOfString("admin"))
-		uai.Set(uai.Descriptor().Fields().ByName("app_id"), protoreflect.ValueOfString("photos"))
+		for k, v := range vals {
+			uai.Set(uai.Descriptor().Fields().ByName(protoreflect.Name(k)), protoreflect.ValueOfString(v))
+		}
 		req.Set(f, protoreflect.ValueOfMessage(uai))
 	}
 	resp := dynamicpb.NewMessage(m.desc.Output())
-	if err := s.conn.Invoke(as(token), m.full, req, resp); err != nil {
+	ctx := context.Background()
+	if token != "" {
+		ctx = as(token)
+	}
+	if err := s.conn.Invoke(ctx, m.full, req, resp); err != nil {
 		t.Fatalf("%s: transport error %v (every declared method must answer in-band)", m.full, err)
 	}
 	sf := resp.Descriptor().Fields().ByName("status")
