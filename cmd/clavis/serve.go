@@ -24,6 +24,7 @@ import (
 	"github.com/clavis-dev/clavis/internal/grpcapi"
 	"github.com/clavis-dev/clavis/internal/inference"
 	"github.com/clavis-dev/clavis/internal/inference/builtin"
+	"github.com/clavis-dev/clavis/internal/inference/fetch"
 	"github.com/clavis-dev/clavis/internal/service"
 	"github.com/clavis-dev/clavis/internal/store/sqlite"
 
@@ -44,6 +45,10 @@ type Config struct {
 	// BootstrapUser is the id of the admin created on first start
 	// (CLAVIS_BOOTSTRAP_USER).
 	BootstrapUser string
+	// FetchAllow lists hosts, host:port pairs and CIDRs that image URLs may
+	// reach although the address or port rules would refuse them
+	// (--fetch-allow, repeatable; CLAVIS_FETCH_ALLOW, comma-separated).
+	FetchAllow []string
 	// AuthCacheTTL bounds how long a verified token is trusted without a
 	// store lookup (CLAVIS_AUTH_CACHE_TTL).
 	AuthCacheTTL time.Duration
@@ -79,6 +84,16 @@ func DefaultConfig() Config {
 	}
 }
 
+// listFlag is a repeatable flag collecting its values.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Set(v string) error {
+	*l = append(*l, splitList(v)...)
+	return nil
+}
+
 // modelsDir returns the models directory.
 func (c *Config) modelsDir() string {
 	if c.ModelsDir != "" {
@@ -93,6 +108,7 @@ func (c *Config) bindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory for the database and bootstrap PAT (env CLAVIS_DATA_DIR)")
 	fs.StringVar(&c.ModelsDir, "models-dir", c.ModelsDir, "directory of the runtime and model files that clavis setup fetches; default <data-dir>/models (env CLAVIS_MODELS_DIR)")
 	fs.StringVar(&c.BootstrapUser, "bootstrap-user", c.BootstrapUser, "id of the admin user created on first start (env CLAVIS_BOOTSTRAP_USER)")
+	fs.Var((*listFlag)(&c.FetchAllow), "fetch-allow", "let image URLs reach this host, host:port or CIDR despite the address rules; repeatable (env CLAVIS_FETCH_ALLOW, comma-separated)")
 	fs.DurationVar(&c.AuthCacheTTL, "auth-cache-ttl", c.AuthCacheTTL, "how long a verified token is trusted without a store lookup (env CLAVIS_AUTH_CACHE_TTL)")
 	fs.IntVar(&c.Workers, "workers", c.Workers, "concurrent predictions; 0 = number of CPUs (env CLAVIS_WORKERS)")
 	fs.StringVar(&c.TLSAddr, "tls-addr", c.TLSAddr, "also serve gRPC and REST over TLS on this address (env CLAVIS_TLS_ADDR)")
@@ -124,6 +140,9 @@ func (c *Config) fromEnv(getenv func(string) string) error {
 			return fmt.Errorf("CLAVIS_TLS_SELF_SIGNED: %w", err)
 		}
 		c.TLSSelfSigned = b
+	}
+	if v := getenv("CLAVIS_FETCH_ALLOW"); v != "" {
+		c.FetchAllow = splitList(v)
 	}
 	if v := getenv("CLAVIS_AUTH_CACHE_TTL"); v != "" {
 		d, err := time.ParseDuration(v)
@@ -218,7 +237,12 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 	hasher := auth.NewHasher([]byte(cfg.TokenPepper))
 	s.toucher = auth.NewToucher(db.Keys(), log)
 	s.authn = auth.NewAuthenticator(db, auth.AuthnConfig{Hasher: hasher, CacheTTL: cfg.AuthCacheTTL, Toucher: s.toucher})
-	s.engine = inference.NewEngine(inference.Config{Workers: cfg.Workers})
+	fetcher, err := fetch.New(fetch.Config{Allow: cfg.FetchAllow})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("--fetch-allow: %w", err)
+	}
+	s.engine = inference.NewEngine(inference.Config{Workers: cfg.Workers, Fetcher: fetcher})
 	s.registerModels()
 	authz := auth.NewAuthorizer(db)
 	svc := service.New(service.Config{Store: db, Hasher: hasher, Invalidator: s.authn, Engine: s.engine, Authorizer: authz})
