@@ -1,0 +1,230 @@
+package vision_test
+
+import (
+	"context"
+	"image"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/clavis-dev/clavis/clavis"
+	"github.com/clavis-dev/clavis/internal/inference/modeltest"
+	"github.com/clavis-dev/clavis/internal/inference/vision"
+	"github.com/clavis-dev/clavis/internal/onnxconv"
+	"github.com/clavis-dev/clavis/internal/setup"
+)
+
+// modelsDir returns a models dir holding the runtime and the converted
+// vision models. While the vision packages are not part of setup.Default,
+// a dir without them skips the test.
+func modelsDir(t *testing.T) string {
+	t.Helper()
+	dir := modeltest.Init(t)
+	for _, z := range onnxconv.Zoo {
+		if _, err := os.Stat(z.Path(dir)); err != nil {
+			if setup.VisionInDefault {
+				t.Fatalf("converted model %s missing: %s", z.ID, setup.Hint(dir))
+			}
+			t.Skipf("converted model %s missing from %s; install it with setup.Run and Packages: setup.Vision", z.ID, dir)
+		}
+	}
+	return dir
+}
+
+func loadImage(t *testing.T, name string) image.Image {
+	t.Helper()
+	f, err := os.Open(filepath.Join(modeltest.ImagesDir(t), name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, _, err := image.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+var images = []string{"messi5.jpg", "astronaut.png", "chelsea.png", "fruits.jpg"}
+
+func value(concepts []clavis.Concept, id string) float32 {
+	for _, c := range concepts {
+		if c.ID == id {
+			return c.Value
+		}
+	}
+	return -1
+}
+
+func checkSorted(t *testing.T, name string, cs []clavis.Concept) {
+	t.Helper()
+	for i, c := range cs {
+		if c.Value < 0 || c.Value > 1 || math.IsNaN(float64(c.Value)) {
+			t.Errorf("%s: concept %s value %g outside [0, 1]", name, c.ID, c.Value)
+		}
+		if i > 0 && cs[i-1].Value < c.Value {
+			t.Errorf("%s: concepts not sorted at %d (%g < %g)", name, i, cs[i-1].Value, c.Value)
+		}
+	}
+}
+
+func checkBoxes(t *testing.T, name string, rs []clavis.Region) {
+	t.Helper()
+	for _, r := range rs {
+		b := r.Box
+		if !(0 <= b.Left && b.Left < b.Right && b.Right <= 1 && 0 <= b.Top && b.Top < b.Bottom && b.Bottom <= 1) {
+			t.Errorf("%s: region %s has box %+v", name, r.ID, b)
+		}
+		if len(r.Concepts) != 1 || r.Value <= 0 || r.Value > 1 {
+			t.Errorf("%s: region %s: value %g, concepts %+v", name, r.ID, r.Value, r.Concepts)
+		}
+	}
+}
+
+func regionConcepts(rs []clavis.Region) map[string]float32 {
+	m := map[string]float32{}
+	for _, r := range rs {
+		m[r.Concepts[0].ID] = max(m[r.Concepts[0].ID], r.Value)
+	}
+	return m
+}
+
+func TestNanoDet(t *testing.T) {
+	dir := modelsDir(t)
+	d, err := vision.NewNanoDet(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	// Each image with the classes it must show (any one of them).
+	want := map[string][]string{
+		"messi5.jpg":    {"person"},
+		"astronaut.png": {"person"},
+		"chelsea.png":   {"cat"},
+		"fruits.jpg":    {"apple", "orange", "banana"},
+	}
+	for _, name := range images {
+		img := loadImage(t, name)
+		rec, err := d.Recognition().Predict(context.Background(), img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rec.Concepts) != 80 {
+			t.Fatalf("%s: %d concepts, want 80", name, len(rec.Concepts))
+		}
+		checkSorted(t, name, rec.Concepts)
+		det, err := d.Detection().Predict(context.Background(), img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkBoxes(t, name, det.Regions)
+		found := regionConcepts(det.Regions)
+		t.Logf("%s: top concepts %s %.2f, %s %.2f, %s %.2f; regions %v", name,
+			rec.Concepts[0].ID, rec.Concepts[0].Value, rec.Concepts[1].ID, rec.Concepts[1].Value,
+			rec.Concepts[2].ID, rec.Concepts[2].Value, found)
+		// NanoDet 416 is a small model: on these images the expected class
+		// is detected, and is among the three best concepts, but other
+		// classes may score close to it (chelsea.png: person, dog, cat).
+		ok := false
+		for _, c := range want[name] {
+			for _, top := range rec.Concepts[:3] {
+				if found[c] > 0 && top.ID == c {
+					ok = true
+				}
+			}
+		}
+		if !ok {
+			t.Errorf("%s: none of %v detected and among the three best concepts", name, want[name])
+		}
+		// Recognition's value of a class is its best detection score.
+		for c, v := range found {
+			if rv := value(rec.Concepts, c); rv != v {
+				t.Errorf("%s: recognition says %s %g, detection %g", name, c, rv, v)
+			}
+		}
+	}
+}
+
+func TestFaces(t *testing.T) {
+	f, err := vision.NewFaces(modelsDir(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, tt := range []struct {
+		image    string
+		minFaces int
+		maxFaces int
+	}{
+		{"astronaut.png", 1, 1},
+		{"messi5.jpg", 1, 5},
+		{"fruits.jpg", 0, 0},
+	} {
+		p, err := f.Predict(context.Background(), loadImage(t, tt.image))
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkBoxes(t, tt.image, p.Regions)
+		for _, r := range p.Regions {
+			t.Logf("%s: face %.2f at %+v", tt.image, r.Value, r.Box)
+		}
+		if n := len(p.Regions); n < tt.minFaces || n > tt.maxFaces {
+			t.Errorf("%s: %d faces, want %d to %d", tt.image, n, tt.minFaces, tt.maxFaces)
+		}
+	}
+}
+
+func TestNSFW(t *testing.T) {
+	m, err := vision.NewNSFW(modelsDir(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	for _, name := range images {
+		p, err := m.Predict(context.Background(), loadImage(t, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p.Concepts) != 7 {
+			t.Fatalf("%s: %d concepts, want 7", name, len(p.Concepts))
+		}
+		checkSorted(t, name, p.Concepts)
+		sfw, nsfw := value(p.Concepts, "sfw"), value(p.Concepts, "nsfw")
+		t.Logf("%s: %+v", name, p.Concepts)
+		if sfw <= nsfw || math.Abs(float64(sfw+nsfw-1)) > 1e-5 {
+			t.Errorf("%s: sfw %g, nsfw %g; want sfw > nsfw, summing to 1", name, sfw, nsfw)
+		}
+		classes := value(p.Concepts, "drawings") + value(p.Concepts, "hentai") + value(p.Concepts, "neutral") + value(p.Concepts, "porn") + value(p.Concepts, "sexy")
+		if math.Abs(float64(classes-1)) > 1e-4 {
+			t.Errorf("%s: the five classes sum to %g", name, classes)
+		}
+	}
+}
+
+func TestDescribe(t *testing.T) {
+	for _, tt := range []struct {
+		m        clavis.Model
+		id, typ  string
+		concepts int
+	}{
+		{vision.DescribeRecognition(), vision.RecognitionID, clavis.ModelTypeClassifier, 80},
+		{vision.DescribeDetection(), vision.DetectionID, clavis.ModelTypeDetector, 80},
+		{vision.DescribeFaces(), vision.FaceID, clavis.ModelTypeDetector, 1},
+		{vision.DescribeNSFW(), vision.NSFWID, clavis.ModelTypeClassifier, 7},
+	} {
+		m := tt.m
+		if m.ID != tt.id || m.OwnerID != "clarifai" || m.AppID != "main" || m.TypeID != tt.typ || m.Visibility != clavis.VisibilityPublic {
+			t.Errorf("%s: id %q owner %q app %q type %q visibility %v", tt.id, m.ID, m.OwnerID, m.AppID, m.TypeID, m.Visibility)
+		}
+		if len(m.Concepts) != tt.concepts || len(m.Versions) != 1 || len(m.Versions[0].ID) != 32 || m.Description == "" {
+			t.Errorf("%s: %d concepts, versions %+v", tt.id, len(m.Concepts), m.Versions)
+		}
+		for _, c := range m.Concepts {
+			if c.ID == "" || strings.Contains(c.ID, " ") {
+				t.Errorf("%s: concept id %q", tt.id, c.ID)
+			}
+		}
+	}
+}
