@@ -1,0 +1,142 @@
+package main_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	cmd "github.com/clavis-dev/clavis/cmd/clavis"
+)
+
+// cli runs the clavis command line in-process with its own config dir and
+// environment, and returns exit code, stdout and stderr.
+type cli struct {
+	t   *testing.T
+	env map[string]string
+}
+
+func newCLI(t *testing.T, s *testServer) *cli {
+	return &cli{t: t, env: map[string]string{"XDG_CONFIG_HOME": t.TempDir(), "CLAVIS_ADDR": s.Addr(), "CLAVIS_PAT": s.pat}}
+}
+
+func (c *cli) run(args ...string) (int, string, string) {
+	c.t.Helper()
+	for k, v := range c.env {
+		c.t.Setenv(k, v)
+	}
+	var out, errOut bytes.Buffer
+	code := cmd.Run(context.Background(), args, strings.NewReader(""), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
+}
+
+func TestCLI(t *testing.T) {
+	s := startServer(t)
+	c := newCLI(t, s)
+
+	code, out, _ := c.run("whoami")
+	if code != 0 || !strings.Contains(out, "admin") || !strings.Contains(out, "All") {
+		t.Fatalf("whoami: %d %q", code, out)
+	}
+	code, out, errOut := c.run("users", "create", "--id", "bob", "--email", "bob@example.com")
+	bobPAT := lastLine(out)
+	if code != 0 || !strings.HasPrefix(bobPAT, "clvp_") {
+		t.Fatalf("users create: %d %q %q", code, out, errOut)
+	}
+
+	// bob logs in; the saved login wins over CLAVIS_PAT from then on.
+	code, out, errOut = c.run("login", "--addr", s.Addr(), "--pat", bobPAT)
+	if code != 0 || !strings.Contains(out, "as bob") {
+		t.Fatalf("login: %d %q %q", code, out, errOut)
+	}
+	cfg, err := os.Stat(filepath.Join(c.env["XDG_CONFIG_HOME"], "clavis", "config.json"))
+	if err != nil || cfg.Mode().Perm() != 0o600 {
+		t.Fatalf("saved login: %v %v", err, cfg.Mode())
+	}
+	if code, out, _ = c.run("whoami"); code != 0 || !strings.Contains(out, "bob") {
+		t.Fatalf("whoami after login: %q", out)
+	}
+	if code, out, errOut = c.run("app", "create", "photos", "--description", "mine"); code != 0 {
+		t.Fatalf("app create: %d %q", code, errOut)
+	}
+	code, key, errOut := c.run("key", "create", "--app", "photos", "--scopes", "Apps:Get")
+	if code != 0 || !strings.HasPrefix(strings.TrimSpace(key), "clvk_") || !strings.Contains(errOut, "not shown again") {
+		t.Fatalf("key create: %d %q %q", code, key, errOut)
+	}
+	code, out, _ = c.run("key", "list")
+	if code != 0 || !strings.Contains(out, "bob/photos") || strings.Contains(out, strings.TrimSpace(key)) {
+		t.Fatalf("key list: %q", out)
+	}
+	code, pat, _ := c.run("pat", "create", "--scopes", "Predict,Apps:Get,Models:Get,Concepts:Get", "--description", "ci", "--expires", "24h")
+	if code != 0 || !strings.HasPrefix(strings.TrimSpace(pat), "clvp_") {
+		t.Fatalf("pat create: %d %q", code, pat)
+	}
+	code, out, _ = c.run("pat", "list", "--json")
+	if code != 0 || !strings.Contains(out, `"description": "ci"`) || !strings.Contains(out, `"expires_at"`) {
+		t.Fatalf("pat list --json: %q", out)
+	}
+	code, out, _ = c.run("predict", "--model", "color-recognition", "../../../shared/testdata/images/fruits.jpg")
+	if code != 0 || !strings.Contains(out, "W3C NAME") {
+		t.Fatalf("predict: %d %q", code, out)
+	}
+	// Errors are one clear line and a non-zero exit.
+	code, _, errOut = c.run("predict", "--model", "nope", "../../../shared/testdata/images/fruits.jpg")
+	if code != 1 || strings.Count(strings.TrimSpace(errOut), "\n") != 0 || !strings.Contains(errOut, "Model does not exist") {
+		t.Fatalf("predict unknown model: %d %q", code, errOut)
+	}
+	code, _, errOut = c.run("app", "create", "photos")
+	if code != 1 || !strings.Contains(errOut, "already") {
+		t.Fatalf("duplicate app: %d %q", code, errOut)
+	}
+	code, _, errOut = c.run("users", "list")
+	if code != 1 || !strings.Contains(errOut, "administrators") {
+		t.Fatalf("users list by non-admin: %d %q", code, errOut)
+	}
+	if code, _, _ = c.run("bogus"); code != 2 {
+		t.Fatalf("unknown command exit %d", code)
+	}
+	if code, _, _ = c.run("app", "create"); code != 2 {
+		t.Fatalf("missing argument exit %d", code)
+	}
+}
+
+func TestCLIEnvWithoutLogin(t *testing.T) {
+	s := startServer(t)
+	c := newCLI(t, s)
+	code, out, _ := c.run("app", "list")
+	if code != 0 || !strings.Contains(out, "ID") {
+		t.Fatalf("app list with CLAVIS_PAT: %d %q", code, out)
+	}
+	c.env["CLAVIS_PAT"] = "clvp_wrong"
+	code, _, errOut := c.run("app", "list")
+	if code != 1 || !strings.Contains(errOut, "Invalid API key") {
+		t.Fatalf("wrong PAT: %d %q", code, errOut)
+	}
+}
+
+func TestAdminCreatePATOffline(t *testing.T) {
+	s := startServer(t)
+	s.Close()
+	c := newCLI(t, s)
+	code, out, errOut := c.run("admin", "create-pat", "--data-dir", s.dir)
+	tok := lastLine(out)
+	if code != 0 || !strings.HasPrefix(tok, "clvp_") {
+		t.Fatalf("admin create-pat: %d %q %q", code, out, errOut)
+	}
+	s2 := startServer(t, func(cfg *cmd.Config) { cfg.DataDir = s.dir })
+	c2 := newCLI(t, s2)
+	c2.env["CLAVIS_PAT"] = tok
+	if code, out, _ := c2.run("users", "list"); code != 0 || !strings.Contains(out, "admin") {
+		t.Fatalf("recovered PAT: %d %q", code, out)
+	}
+	if code, _, _ := c.run("admin", "create-pat", "--data-dir", t.TempDir()); code != 1 {
+		t.Fatal("create-pat on an empty dir must fail")
+	}
+}
