@@ -3,7 +3,8 @@
 // inputs with the TF.js CPU backend and writes their outputs as golden files
 // for the Go exactness tests of internal/onnxconv.
 //
-// Usage (after `npm ci` in this directory):
+// Usage (after `npm ci` in this directory; extract nsfwjs first with
+// internal/onnxconv/nsfwjs-extract.mjs):
 //   node golden.mjs <spec.json> <model-id> <model.json> <images dir> <out.json>
 //
 // spec.json (committed beside this script) says, per model id, the input
