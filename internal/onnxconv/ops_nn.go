@@ -103,7 +103,7 @@ func (c *converter) fromNCHW(n *tfjs.Node, y, out string, nhwc bool) {
 	c.emit("Transpose", out, []string{y}, []string{out}, attrInts("perm", toNHWC))
 }
 
-// fusion is a fused node's fused_ops split into fused_ops into an optional BiasAdd and an
+// fusion is a fused node's fused_ops split into an optional BiasAdd and an
 // optional activation, with their extra inputs.
 type fusion struct {
 	bias       bool
