@@ -62,7 +62,6 @@ var refused6 = rules(
 )
 
 var (
-	mapped4   = netip.MustParsePrefix("::ffff:0:0/96")
 	nat64     = netip.MustParsePrefix("64:ff9b::/96")
 	sixToFour = netip.MustParsePrefix("2002::/16")
 	global6   = netip.MustParsePrefix("2000::/3")
@@ -78,7 +77,7 @@ func addressRefusal(a netip.Addr) string {
 	if a.Is4() {
 		return match(refused4, a)
 	}
-	if a.Is4In6() || mapped4.Contains(a) {
+	if a.Is4In6() {
 		if why := addressRefusal(a.Unmap()); why != "" {
 			return "IPv4-mapped " + why
 		}

@@ -50,7 +50,11 @@ func (al *allowList) add(e string) error {
 		al.prefixes = append(al.prefixes, unmapPrefix(p))
 		return nil
 	}
-	if a, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(e, "["), "]")); err == nil {
+	bare := e
+	if strings.HasPrefix(e, "[") && strings.HasSuffix(e, "]") {
+		bare = e[1 : len(e)-1]
+	}
+	if a, err := netip.ParseAddr(bare); err == nil {
 		if a.Zone() != "" {
 			return fmt.Errorf("zoned addresses cannot be allowed")
 		}
@@ -93,13 +97,11 @@ func (al allowList) portAllowed(host string, port uint16) bool {
 }
 
 // addressLifted reports whether an entry lifts the address rule for a
-// connection to a, resolved from host, on port.
+// connection to a, resolved from host, on port. The port rule has admitted
+// port already, so unless a "host:port" entry names it, port is 80 or 443.
 func (al allowList) addressLifted(host string, port uint16, a netip.Addr) bool {
 	if al.hostPorts[hostPort{host, port}] {
 		return true
-	}
-	if !standardPort(port) {
-		return false
 	}
 	if al.hosts[host] {
 		return true

@@ -230,9 +230,8 @@ func (f *Fetcher) parseURL(rawURL string) (*url.URL, error) {
 		return nil, &clavis.Error{Code: clavis.EInputURL, Message: "the image URL is not valid", Cause: err}
 	}
 	if err := f.checkURL(u); err != nil {
-		var ue *urlError
-		errors.As(err, &ue)
-		return nil, &clavis.Error{Code: clavis.EInputURL, Message: ue.msg, Cause: err}
+		ue := err.(*urlError)
+		return nil, &clavis.Error{Code: clavis.EInputURL, Message: ue.msg, Cause: ue.err}
 	}
 	u.Fragment, u.RawFragment = "", ""
 	return u, nil
