@@ -28,6 +28,9 @@ type Config struct {
 	// PixelBudget bounds the pixels of all images decoded at once
 	// (default 2 × MaxImagePixels).
 	PixelBudget int64
+	// FetchBudget bounds the bytes of fetched images held at once: each
+	// fetch reserves MaxImageBytes until its size is known (default 256 MB).
+	FetchBudget int64
 	// Fetcher downloads URL inputs; nil refuses them.
 	Fetcher Fetcher
 }
@@ -39,6 +42,7 @@ type Engine struct {
 	slots   chan struct{}
 	waiting atomic.Int64
 	pixels  *semaphore.Weighted
+	fetched *semaphore.Weighted
 
 	mu     sync.RWMutex
 	models map[clavis.AppRef][]*Registered
@@ -61,7 +65,13 @@ func NewEngine(cfg Config) *Engine {
 	if cfg.PixelBudget <= 0 {
 		cfg.PixelBudget = 2 * MaxImagePixels
 	}
-	return &Engine{cfg: cfg, slots: make(chan struct{}, cfg.Workers), pixels: semaphore.NewWeighted(cfg.PixelBudget), models: map[clavis.AppRef][]*Registered{}}
+	if cfg.FetchBudget < MaxImageBytes {
+		cfg.FetchBudget = 256 << 20
+	}
+	return &Engine{
+		cfg: cfg, slots: make(chan struct{}, cfg.Workers), models: map[clavis.AppRef][]*Registered{},
+		pixels: semaphore.NewWeighted(cfg.PixelBudget), fetched: semaphore.NewWeighted(cfg.FetchBudget),
+	}
 }
 
 // Register adds a model to the app named by its OwnerID and AppID. A model
@@ -101,6 +111,9 @@ func (e *Engine) Model(app clavis.AppRef, id string) (*Registered, error) {
 	return nil, clavis.Errorf(clavis.EModelNotFound, "model %q does not exist in app %s", id, app)
 }
 
+// Waiting returns how many inputs wait for a worker now.
+func (e *Engine) Waiting() int { return int(e.waiting.Load()) }
+
 // Result is the outcome for one input: a prediction or an error.
 type Result struct {
 	Prediction *clavis.Prediction
@@ -138,8 +151,16 @@ func (e *Engine) predictOne(ctx context.Context, m *Registered, in *clavis.Input
 		if e.cfg.Fetcher == nil {
 			return nil, clavis.Errorf(clavis.EInputURL, "image URLs are not enabled on this server; send the image as base64 bytes")
 		}
+		// Reserve the most an image may take, then give back what it did not.
+		if err := e.fetched.Acquire(ctx, MaxImageBytes); err != nil {
+			return nil, ctxErr(ctx)
+		}
 		var err error
-		if data, err = e.cfg.Fetcher.Fetch(ctx, in.ImageURL); err != nil {
+		data, err = e.cfg.Fetcher.Fetch(ctx, in.ImageURL)
+		held := int64(min(len(data), MaxImageBytes))
+		e.fetched.Release(MaxImageBytes - held)
+		defer e.fetched.Release(held)
+		if err != nil {
 			return nil, err
 		}
 	case len(data) == 0:

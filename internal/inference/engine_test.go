@@ -1,0 +1,123 @@
+package inference_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"hash/crc32"
+	"image"
+	"image/png"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/clavis-dev/clavis/clavis"
+	"github.com/clavis-dev/clavis/internal/inference"
+)
+
+func pngBytes(t *testing.T, w, h int) []byte {
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, image.NewGray(image.Rect(0, 0, w, h))); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestBusyWhenQueueFull(t *testing.T) {
+	e := inference.NewEngine(inference.Config{Workers: 1, MaxQueue: 1})
+	release := make(chan struct{})
+	started := make(chan struct{}, 3)
+	m := clavis.Model{ID: "slow", OwnerID: "o", AppID: "a"}
+	e.Register(m, inference.RunnerFunc(func(ctx context.Context, img image.Image) (*clavis.Prediction, error) {
+		started <- struct{}{}
+		<-release
+		return &clavis.Prediction{}, nil
+	}))
+	reg, err := e.Model(clavis.AppRef{OwnerID: "o", AppID: "a"}, "slow")
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := pngBytes(t, 4, 4)
+	done := make(chan []inference.Result)
+	go func() {
+		done <- e.Predict(context.Background(), reg, []clavis.Input{{ImageBytes: img}}, clavis.OutputConfig{})
+	}()
+	<-started // the worker is busy
+	go func() {
+		done <- e.Predict(context.Background(), reg, []clavis.Input{{ImageBytes: img}}, clavis.OutputConfig{})
+	}()
+	// Once the second input waits in the queue, a third overflows it.
+	for deadline := time.Now().Add(10 * time.Second); e.Waiting() < 1; {
+		if time.Now().After(deadline) {
+			t.Fatal("the second input never queued")
+		}
+		runtime.Gosched()
+	}
+	third := e.Predict(context.Background(), reg, []clavis.Input{{ImageBytes: img}}, clavis.OutputConfig{})
+	if clavis.ErrorCode(third[0].Err) != clavis.EBusy {
+		t.Fatalf("third input: %v, want EBusy", third[0].Err)
+	}
+	close(release)
+	for range 2 {
+		if r := <-done; r[0].Err != nil {
+			t.Fatalf("queued input failed: %v", r[0].Err)
+		}
+	}
+}
+
+func TestDecodeLimits(t *testing.T) {
+	e := inference.NewEngine(inference.Config{})
+	m := clavis.Model{ID: "m", OwnerID: "o", AppID: "a"}
+	e.Register(m, inference.RunnerFunc(func(ctx context.Context, img image.Image) (*clavis.Prediction, error) {
+		return &clavis.Prediction{}, nil
+	}))
+	reg, _ := e.Model(clavis.AppRef{OwnerID: "o", AppID: "a"}, "m")
+	// A PNG header claiming 10000x10000 pixels (100 MP) is refused before
+	// any pixel is decoded.
+	huge := pngBytes(t, 1, 1)
+	huge[16], huge[17], huge[18], huge[19] = 0, 0, 0x27, 0x10
+	huge[20], huge[21], huge[22], huge[23] = 0, 0, 0x27, 0x10
+	binary.BigEndian.PutUint32(huge[29:33], crc32.ChecksumIEEE(huge[12:29]))
+	for name, tc := range map[string]struct {
+		in   clavis.Input
+		code clavis.Code
+	}{
+		"TooManyPixels": {clavis.Input{ImageBytes: huge}, clavis.EInputTooLarge},
+		"NotAnImage":    {clavis.Input{ImageBytes: []byte("plain text, not an image")}, clavis.EInputBytes},
+		"Empty":         {clavis.Input{}, clavis.EInputInvalid},
+		"Both":          {clavis.Input{ImageBytes: pngBytes(t, 2, 2), ImageURL: "http://x"}, clavis.EInputInvalid},
+		"URLNoFetcher":  {clavis.Input{ImageURL: "http://example.com/x.png"}, clavis.EInputURL},
+		"OK":            {clavis.Input{ImageBytes: pngBytes(t, 2, 2)}, ""},
+	} {
+		r := e.Predict(context.Background(), reg, []clavis.Input{tc.in}, clavis.OutputConfig{})
+		if got := clavis.ErrorCode(r[0].Err); got != tc.code {
+			t.Errorf("%s: %v, want %q", name, r[0].Err, tc.code)
+		}
+	}
+}
+
+func TestApplyOutputConfig(t *testing.T) {
+	cs := []clavis.Concept{{ID: "a", Name: "cat", Value: 0.9}, {ID: "b", Name: "dog", Value: 0.5}, {ID: "c", Name: "car", Value: 0.1}}
+	for name, tc := range map[string]struct {
+		cfg  clavis.OutputConfig
+		want string
+	}{
+		"Default":      {clavis.OutputConfig{}, "abc"},
+		"Max":          {clavis.OutputConfig{MaxConcepts: 2}, "ab"},
+		"Min":          {clavis.OutputConfig{MinValue: 0.4}, "ab"},
+		"SelectID":     {clavis.OutputConfig{SelectConcepts: []string{"c"}}, "c"},
+		"SelectName":   {clavis.OutputConfig{SelectConcepts: []string{"DOG", "car"}}, "bc"},
+		"SelectAndMax": {clavis.OutputConfig{SelectConcepts: []string{"dog", "car"}, MaxConcepts: 1}, "b"},
+	} {
+		got := ""
+		for _, c := range inference.ApplyOutputConfig(cs, tc.cfg) {
+			got += c.ID
+		}
+		if got != tc.want {
+			t.Errorf("%s: %s, want %s", name, got, tc.want)
+		}
+	}
+	if len(cs) != 3 || cs[0].ID != "a" {
+		t.Fatal("ApplyOutputConfig changed its input")
+	}
+}
