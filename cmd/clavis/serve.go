@@ -23,7 +23,6 @@ import (
 	"github.com/clavis-dev/clavis/internal/auth"
 	"github.com/clavis-dev/clavis/internal/grpcapi"
 	"github.com/clavis-dev/clavis/internal/inference"
-	"github.com/clavis-dev/clavis/internal/inference/builtin"
 	"github.com/clavis-dev/clavis/internal/inference/fetch"
 	"github.com/clavis-dev/clavis/internal/service"
 	"github.com/clavis-dev/clavis/internal/store/sqlite"
@@ -205,6 +204,7 @@ type Server struct {
 	// TLSCertFile is the certificate the TLS listener uses, if any.
 	TLSCertFile string
 
+	closers        []io.Closer // loaded models
 	stopBackground context.CancelFunc
 	background     chan struct{}
 
@@ -299,11 +299,6 @@ func newLogger(format string, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, nil))
 }
 
-// registerModels registers the built-in models.
-func (s *Server) registerModels() {
-	s.engine.Register(builtin.DescribeColor(), builtin.Color{})
-}
-
 // route sends gRPC to the gRPC server and everything else to the REST
 // handler.
 func (s *Server) route() http.Handler {
@@ -388,6 +383,9 @@ func (s *Server) Close() error {
 	if s.stopBackground != nil {
 		s.stopBackground()
 		<-s.background
+	}
+	for _, c := range s.closers {
+		c.Close()
 	}
 	return s.store.Close()
 }

@@ -84,10 +84,7 @@ func zooDir(t *testing.T) string {
 	t.Helper()
 	dir := modeltest.Init(t)
 	if _, missing := setup.CheckPackages(dir, setup.Vision); len(missing) > 0 {
-		if setup.VisionInDefault {
-			t.Fatalf("vision model sources missing from %s: %v; %s", dir, missing, setup.Hint(dir))
-		}
-		t.Skipf("vision model sources missing from %s: %v; install them with setup.Run and Packages: setup.Vision", dir, missing)
+		t.Fatalf("vision model sources missing from %s: %v; %s", dir, missing, setup.Hint(dir))
 	}
 	return dir
 }

@@ -328,7 +328,8 @@ func TestCheckPackages(t *testing.T) {
 
 func TestDefaultManifest(t *testing.T) {
 	present, missing := setup.Check(t.TempDir())
-	if len(present) != 0 || !reflect.DeepEqual(missing, []string{setup.ModelOCR, setup.ModelRuntime}) {
+	want := []string{"blazeface", "nanodet", "nsfw-mobilenet-v2-mid", setup.ModelOCR, setup.ModelRuntime}
+	if len(present) != 0 || !reflect.DeepEqual(missing, want) {
 		t.Errorf("Check(empty dir) = %q, %q", present, missing)
 	}
 	// Default must be valid: a Run with a failing packer gets past

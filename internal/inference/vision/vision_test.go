@@ -24,10 +24,7 @@ func modelsDir(t *testing.T) string {
 	dir := modeltest.Init(t)
 	for _, z := range onnxconv.Zoo {
 		if _, err := os.Stat(z.Path(dir)); err != nil {
-			if setup.VisionInDefault {
-				t.Fatalf("converted model %s missing: %s", z.ID, setup.Hint(dir))
-			}
-			t.Skipf("converted model %s missing from %s; install it with setup.Run and Packages: setup.Vision", z.ID, dir)
+			t.Fatalf("converted model %s missing: %s", z.ID, setup.Hint(dir))
 		}
 	}
 	return dir
