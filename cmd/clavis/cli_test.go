@@ -3,6 +3,7 @@ package main_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -79,8 +80,15 @@ func TestCLI(t *testing.T) {
 		t.Fatalf("pat create: %d %q", code, pat)
 	}
 	code, out, _ = c.run("pat", "list", "--json")
-	if code != 0 || !strings.Contains(out, `"description": "ci"`) || !strings.Contains(out, `"expires_at"`) {
-		t.Fatalf("pat list --json: %q", out)
+	var listed struct {
+		Status struct{ Code int }
+		Keys   []struct {
+			Description string
+			ExpiresAt   string `json:"expires_at"`
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &listed); code != 0 || err != nil || listed.Status.Code != 10000 || len(listed.Keys) != 2 || listed.Keys[0].Description != "ci" || listed.Keys[0].ExpiresAt == "" {
+		t.Fatalf("pat list --json: %v %q", err, out)
 	}
 	code, out, _ = c.run("predict", "--model", "color-recognition", "../../../shared/testdata/images/fruits.jpg")
 	if code != 0 || !strings.Contains(out, "W3C NAME") {
