@@ -28,7 +28,8 @@ type querier interface {
 
 // DB is a Clavis store in one SQLite file. It is safe for concurrent use.
 type DB struct {
-	db *sql.DB
+	db    *sql.DB
+	stmts *stmtCache
 	view
 }
 
@@ -69,11 +70,15 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
 	}
-	return &DB{db: db, view: view{db}}, nil
+	stmts := newStmtCache(db)
+	return &DB{db: db, stmts: stmts, view: view{stmts}}, nil
 }
 
 // Close closes the database.
-func (d *DB) Close() error { return d.db.Close() }
+func (d *DB) Close() error {
+	d.stmts.close()
+	return d.db.Close()
+}
 
 // WithTx runs fn in one immediate (write-locking) transaction.
 func (d *DB) WithTx(ctx context.Context, fn func(tx clavis.Tx) error) error {
@@ -81,7 +86,7 @@ func (d *DB) WithTx(ctx context.Context, fn func(tx clavis.Tx) error) error {
 	if err != nil {
 		return clavis.Internal(fmt.Errorf("begin: %w", err))
 	}
-	if err := fn(view{tx}); err != nil {
+	if err := fn(view{cachedTx{tx: tx, c: d.stmts}}); err != nil {
 		tx.Rollback()
 		return err
 	}
@@ -94,15 +99,15 @@ func (d *DB) WithTx(ctx context.Context, fn func(tx clavis.Tx) error) error {
 // inTx runs fn in a transaction: q's own when q is one already, else a new
 // one, so that a store method of several statements is never half-done.
 func inTx(ctx context.Context, q querier, fn func(querier) error) error {
-	db, ok := q.(*sql.DB)
+	c, ok := q.(*stmtCache)
 	if !ok {
 		return fn(q)
 	}
-	tx, err := db.BeginTx(ctx, nil)
+	tx, err := c.db.BeginTx(ctx, nil)
 	if err != nil {
 		return clavis.Internal(err)
 	}
-	if err := fn(tx); err != nil {
+	if err := fn(cachedTx{tx: tx, c: c}); err != nil {
 		tx.Rollback()
 		return err
 	}
