@@ -49,9 +49,10 @@ const (
 // (change or delete it, make its keys): its owner, or an admin or
 // contributor of the org owning it. Collaborators and public callers may
 // not, whatever their scopes.
-func (a *Access) Manages() bool {
-	return a.Role == RoleOwner || a.Role == RoleOrgAdmin || a.Role == RoleOrgContributor
-}
+func (a *Access) Manages() bool { return a.Role.Manages() }
+
+// Manages reports whether the role may manage an app: see Access.Manages.
+func (r Role) Manages() bool { return r == RoleOwner || r == RoleOrgAdmin || r == RoleOrgContributor }
 
 // Authorizer decides whether a principal may call a method on a target.
 // All grant resolution lives here.

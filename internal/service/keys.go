@@ -92,7 +92,7 @@ func (s *Service) CreateKeys(ctx context.Context, acc *auth.Access, specs []KeyS
 				if err != nil {
 					return err
 				}
-				if acc := (auth.Access{Role: role}); !acc.Manages() {
+				if !role.Manages() {
 					return clavis.Errorf(clavis.EForbidden, "only the owner of app %s can create keys for it", ref)
 				}
 				callerScopes = callerScopes.Intersect(grant)
