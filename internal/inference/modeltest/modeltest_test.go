@@ -97,3 +97,10 @@ func TestDir(t *testing.T) {
 		})
 	}
 }
+
+func TestImage(t *testing.T) {
+	img := modeltest.Image(t, "scenetext01.jpg")
+	if b := img.Bounds(); b.Dx() != 800 || b.Dy() != 600 {
+		t.Errorf("scenetext01.jpg is %v, want 800×600", b)
+	}
+}
