@@ -58,7 +58,7 @@ test-go:
 	CLAVIS_MODELS_DIR=$(TEST_MODELS_DIR) CLAVIS_REQUIRE_MODELS=1 $(GO) test -count=1 ./...
 
 test-e2e:
-	CLAVIS_BIN=$(BIN)/clavis CLAVIS_MODELS_DIR=$(TEST_MODELS_DIR) e2e/node/run.sh
+	CLAVIS_BIN=$(BIN)/clavis CLAVIS_MODELS_DIR=$(TEST_MODELS_DIR) CLAVIS_E2E_REQUIRE_ALL=1 e2e/node/run.sh
 
 bench:
 	CLAVIS_MODELS_DIR=$(TEST_MODELS_DIR) $(GO) test -run XXX -bench . -benchtime 2000x ./internal/auth/ ./cmd/clavis/
