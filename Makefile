@@ -60,5 +60,9 @@ test-go:
 test-e2e:
 	CLAVIS_BIN=$(BIN)/clavis CLAVIS_MODELS_DIR=$(TEST_MODELS_DIR) CLAVIS_E2E_REQUIRE_ALL=1 e2e/node/run.sh
 
+# bench runs every benchmark in one go: token verification, store reads,
+# RPCs against the health check, and each model on the server against its
+# bare ONNX Runtime session on the same tensors.
 bench:
-	CLAVIS_MODELS_DIR=$(TEST_MODELS_DIR) $(GO) test -run XXX -bench . -benchtime 2000x ./internal/auth/ ./cmd/clavis/
+	CLAVIS_MODELS_DIR=$(TEST_MODELS_DIR) $(GO) test -run XXX -bench . -benchtime 2s \
+	  ./internal/auth/ ./internal/store/sqlite/ ./internal/inference/ocr/ ./internal/inference/vision/ ./cmd/clavis/
