@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"runtime/debug"
 	"time"
 
@@ -81,6 +82,10 @@ func (s *Server) Register(g *grpc.Server) {
 // and the interceptor chain.
 func (s *Server) ServerOptions() []grpc.ServerOption {
 	return []grpc.ServerOption{
+		// Reused stream workers keep their grown stacks: the embedded
+		// database's deep call chains would otherwise grow a fresh
+		// goroutine's stack on every call.
+		grpc.NumStreamWorkers(uint32(4 * runtime.GOMAXPROCS(0))),
 		grpc.MaxRecvMsgSize(MaxMessageSize),
 		grpc.MaxSendMsgSize(MaxMessageSize),
 		grpc.ChainUnaryInterceptor(s.intercept),
