@@ -1,0 +1,131 @@
+package postgres_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/clavis-dev/clavis/clavis"
+	"github.com/clavis-dev/clavis/internal/store/postgres"
+	"github.com/clavis-dev/clavis/internal/store/postgres/pgtest"
+)
+
+// recorder is a Cache that records the invalidations applied to it.
+type recorder struct {
+	mu     sync.Mutex
+	events []string
+}
+
+func (r *recorder) add(e string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = append(r.events, e)
+}
+
+func (r *recorder) InvalidateKeys(ids ...string) {
+	for _, id := range ids {
+		r.add("key:" + id)
+	}
+}
+func (r *recorder) InvalidateUser(id string)        { r.add("user:" + id) }
+func (r *recorder) InvalidateApp(ref clavis.AppRef) { r.add("app:" + ref.OwnerID + "/" + ref.AppID) }
+func (r *recorder) InvalidateAll()                  { r.add("all") }
+
+func (r *recorder) count(e string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, got := range r.events {
+		if got == e {
+			n++
+		}
+	}
+	return n
+}
+
+// waitFor polls until r has seen e at least n times, or fails after a
+// deadline.
+func (r *recorder) waitFor(t *testing.T, e string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for r.count(e) < n {
+		if time.Now().After(deadline) {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			t.Fatalf("no %q after 5s; saw %v", e, r.events)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func notifier(t *testing.T, dsn string) (*postgres.Notifier, *recorder) {
+	t.Helper()
+	db := open(t, dsn)
+	rec := &recorder{}
+	n := db.NewNotifier(rec, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err := n.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return n, rec
+}
+
+func TestPostgresNotifier(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	one, rec1 := notifier(t, dsn)
+	_, rec2 := notifier(t, dsn)
+	_, rec3 := notifier(t, dsn)
+
+	ids := make([]string, 150) // more than one notification's worth
+	for i := range ids {
+		ids[i] = "k" + time.Duration(i).String()
+	}
+	one.InvalidateKeys(ids...)
+	one.InvalidateUser("bob")
+	one.InvalidateApp(clavis.AppRef{OwnerID: "alice", AppID: "photos"})
+	one.InvalidateAll()
+	for _, rec := range []*recorder{rec2, rec3} {
+		for _, id := range ids {
+			rec.waitFor(t, "key:"+id, 1)
+		}
+		rec.waitFor(t, "user:bob", 1)
+		rec.waitFor(t, "app:alice/photos", 1)
+		rec.waitFor(t, "all", 1)
+	}
+	// The publisher applies its own events once, locally, not again when
+	// they come back (they arrived at the others, so they came back too).
+	if n := rec1.count("user:bob"); n != 1 {
+		t.Errorf("publisher applied its own user event %d times, want 1", n)
+	}
+}
+
+// TestPostgresNotifierReconnect kills the listeners' connections: each
+// reconnects, empties its cache, and receives later events.
+func TestPostgresNotifierReconnect(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	one, _ := notifier(t, dsn)
+	_, rec := notifier(t, dsn)
+	ctx := context.Background()
+	before := rec.count("all")
+	kill, err := postgres.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kill.Close()
+	if err := postgres.TerminateListeners(ctx, kill); err != nil {
+		t.Fatal(err)
+	}
+	rec.waitFor(t, "all", before+1)
+	// After the reconnect, events flow again. Publish until one arrives:
+	// the terminated replica's listener may still be reconnecting.
+	deadline := time.Now().Add(5 * time.Second)
+	for rec.count("user:carol") == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no event received after reconnect")
+		}
+		one.InvalidateUser("carol")
+		time.Sleep(20 * time.Millisecond)
+	}
+}
