@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/clavis-dev/clavis/internal/inference/modeltest"
+	"github.com/clavis-dev/clavis/internal/inference/ocr"
 )
 
 // BenchmarkOCR measures Predict against the bare ONNX Runtime sessions run on
@@ -15,7 +16,7 @@ func BenchmarkOCR(b *testing.B) {
 	det, rec := m.Sessions()
 	for _, name := range []string{"scenetext01.jpg", "imageTextN.png"} {
 		img := modeltest.Image(b, name)
-		detIn, recIn, err := m.Tensors(img)
+		detIn, recIn, err := m.Tensors(img, ocr.RecBatch)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -32,6 +33,23 @@ func BenchmarkOCR(b *testing.B) {
 					b.Fatal(err)
 				}
 				for _, in := range recIn {
+					if _, err := rec.Run(context.Background(), in); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
+		_, recIn6, err := m.Tensors(img, 6)
+		if err != nil {
+			b.Fatal(err)
+		}
+		// PaddleOCR's batching: six crops per run, padded to the widest.
+		b.Run(name+"/BareSessionsBatch6", func(b *testing.B) {
+			for b.Loop() {
+				if _, err := det.Run(context.Background(), detIn); err != nil {
+					b.Fatal(err)
+				}
+				for _, in := range recIn6 {
 					if _, err := rec.Run(context.Background(), in); err != nil {
 						b.Fatal(err)
 					}

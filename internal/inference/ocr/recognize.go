@@ -11,11 +11,14 @@ import (
 	"github.com/clavis-dev/clavis/internal/inference/onnx"
 )
 
-// Recognition parameters, PaddleOCR's defaults for PP-OCRv4.
+// Recognition parameters, PaddleOCR's defaults for PP-OCRv4 except recBatch:
+// PaddleOCR runs six crops at a time, but in ONNX Runtime on a CPU a batch
+// costs more than its crops run one by one, padding aside (see the
+// BareSessionsBatch6 benchmark).
 const (
 	recHeight    = 48  // input height of the recognition model
 	recMinWidth  = 320 // inputs are padded to at least this width, as in training
-	recBatch     = 6   // crops recognized per session run
+	recBatch     = 1   // crops recognized per session run
 	recMinScore  = 0.5 // texts with a lower mean character confidence are dropped
 	recRotateMin = 1.5 // crops this much taller than wide are read rotated
 )
@@ -99,10 +102,11 @@ type recognized struct {
 	score float32
 }
 
-// recInputs builds the recognition tensors for crops, recBatch at a time in
+// recInputs builds the recognition tensors for crops, batch at a time in
 // order of aspect ratio as PaddleOCR batches them, and returns each batch's
-// tensor with the indices of its crops.
-func recInputs(src *image.RGBA, crops []crop) ([]onnx.Tensor, [][]int) {
+// tensor with the indices of its crops. Each batch is as wide as its widest
+// crop, and at least recMinWidth.
+func recInputs(src *image.RGBA, crops []crop, batch int) ([]onnx.Tensor, [][]int) {
 	order := make([]int, len(crops))
 	for i := range order {
 		order[i] = i
@@ -120,8 +124,8 @@ func recInputs(src *image.RGBA, crops []crop) ([]onnx.Tensor, [][]int) {
 		tensors []onnx.Tensor
 		batches [][]int
 	)
-	for start := 0; start < len(order); start += recBatch {
-		idx := order[start:min(start+recBatch, len(order))]
+	for start := 0; start < len(order); start += batch {
+		idx := order[start:min(start+batch, len(order))]
 		maxRatio := float64(recMinWidth) / recHeight
 		for _, i := range idx {
 			maxRatio = math.Max(maxRatio, crops[i].ratio)
@@ -146,7 +150,7 @@ func (m *Model) recognize(ctx context.Context, src *image.RGBA, boxes []quad) ([
 		crops[i] = newCrop(q)
 	}
 	out := make([]recognized, len(boxes))
-	tensors, batches := recInputs(src, crops)
+	tensors, batches := recInputs(src, crops, recBatch)
 	for b, in := range tensors {
 		res, err := m.rec.Run(ctx, in)
 		if err != nil {
