@@ -9,14 +9,13 @@ import (
 
 	"github.com/clavis-dev/clavis/internal/auth"
 	"github.com/clavis-dev/clavis/internal/service"
-	"github.com/clavis-dev/clavis/internal/store/sqlite"
 )
 
 // runAdmin works offline on the data dir, for recovery when every admin PAT
 // is lost. Run it with the server stopped, or at least on the same machine.
 func runAdmin(ctx context.Context, env *Env, args []string) error {
 	if len(args) == 0 || args[0] != "create-pat" {
-		return usagef("usage: clavis admin create-pat --data-dir DIR [--user ID]")
+		return usagef("usage: clavis admin create-pat (--data-dir DIR | --db postgres://...) [--user ID]")
 	}
 	cfg := DefaultConfig()
 	if err := cfg.fromEnv(env.Getenv); err != nil {
@@ -24,15 +23,18 @@ func runAdmin(ctx context.Context, env *Env, args []string) error {
 	}
 	fs := flag.NewFlagSet("admin create-pat", flag.ContinueOnError)
 	fs.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "the server's data directory (env CLAVIS_DATA_DIR)")
+	fs.StringVar(&cfg.DB, "db", cfg.DB, "the server's database: empty for SQLite in the data dir, or a postgres:// URL (env CLAVIS_DB)")
 	user := fs.String("user", cfg.BootstrapUser, "admin user to create the PAT for")
-	if err := parseFlags(fs, env, args[1:], 0, "admin create-pat --data-dir DIR [--user ID]"); err != nil {
+	if err := parseFlags(fs, env, args[1:], 0, "admin create-pat (--data-dir DIR | --db postgres://...) [--user ID]"); err != nil {
 		return err
 	}
-	path := filepath.Join(cfg.DataDir, "clavis.db")
-	if _, err := os.Stat(path); err != nil {
-		return fmt.Errorf("no Clavis database at %s: %w", path, err)
+	if cfg.DB == "" {
+		path := filepath.Join(cfg.DataDir, "clavis.db")
+		if _, err := os.Stat(path); err != nil {
+			return fmt.Errorf("no Clavis database at %s: %w", path, err)
+		}
 	}
-	db, err := sqlite.Open(ctx, path)
+	db, err := cfg.openStore(ctx)
 	if err != nil {
 		return err
 	}

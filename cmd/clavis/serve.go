@@ -25,6 +25,7 @@ import (
 	"github.com/clavis-dev/clavis/internal/inference"
 	"github.com/clavis-dev/clavis/internal/inference/fetch"
 	"github.com/clavis-dev/clavis/internal/service"
+	"github.com/clavis-dev/clavis/internal/store/postgres"
 	"github.com/clavis-dev/clavis/internal/store/sqlite"
 
 	"github.com/clavis-dev/clavis/clavis"
@@ -38,6 +39,10 @@ type Config struct {
 	// DataDir holds the database, the bootstrap PAT and, by default, the
 	// models (CLAVIS_DATA_DIR).
 	DataDir string
+	// DB selects the database: empty means SQLite in <DataDir>/clavis.db; a
+	// postgres:// URL means that PostgreSQL database, which several
+	// replicas may share (CLAVIS_DB).
+	DB string
 	// ModelsDir holds the ONNX Runtime library and model files that
 	// `clavis setup` fetches; empty means <DataDir>/models (CLAVIS_MODELS_DIR).
 	ModelsDir string
@@ -105,6 +110,7 @@ func (c *Config) modelsDir() string {
 func (c *Config) bindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", c.Addr, "address to listen on for gRPC and REST (env CLAVIS_ADDR)")
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory for the database and bootstrap PAT (env CLAVIS_DATA_DIR)")
+	fs.StringVar(&c.DB, "db", c.DB, "database: empty for SQLite in the data dir, or a postgres:// URL (env CLAVIS_DB)")
 	fs.StringVar(&c.ModelsDir, "models-dir", c.ModelsDir, "directory of the runtime and model files that clavis setup fetches; default <data-dir>/models (env CLAVIS_MODELS_DIR)")
 	fs.StringVar(&c.BootstrapUser, "bootstrap-user", c.BootstrapUser, "id of the admin user created on first start (env CLAVIS_BOOTSTRAP_USER)")
 	fs.Var((*listFlag)(&c.FetchAllow), "fetch-allow", "let image URLs reach this host, host:port or CIDR despite the address rules; repeatable (env CLAVIS_FETCH_ALLOW, comma-separated)")
@@ -126,6 +132,7 @@ func (c *Config) fromEnv(getenv func(string) string) error {
 	}
 	set("CLAVIS_ADDR", &c.Addr)
 	set("CLAVIS_DATA_DIR", &c.DataDir)
+	set("CLAVIS_DB", &c.DB)
 	set("CLAVIS_MODELS_DIR", &c.ModelsDir)
 	set("CLAVIS_BOOTSTRAP_USER", &c.BootstrapUser)
 	set("CLAVIS_LOG_FORMAT", &c.LogFormat)
@@ -190,7 +197,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 type Server struct {
 	cfg     Config
 	log     *slog.Logger
-	store   *sqlite.DB
+	store   clavis.Store
 	engine  *inference.Engine
 	authn   *auth.Authenticator
 	toucher *auth.Toucher
@@ -229,7 +236,7 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 			return nil, err
 		}
 	}
-	db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "clavis.db"))
+	db, err := cfg.openStore(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -237,6 +244,17 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 	hasher := auth.NewHasher([]byte(cfg.TokenPepper))
 	s.toucher = auth.NewToucher(db.Keys(), log)
 	s.authn = auth.NewAuthenticator(db, auth.AuthnConfig{Hasher: hasher, CacheTTL: cfg.AuthCacheTTL, Toucher: s.toucher})
+	var inval service.Invalidator = s.authn
+	if pg, ok := db.(*postgres.DB); ok {
+		// Replicas share the database: publish invalidations to the others
+		// and apply theirs. pg.Close stops the listener.
+		n := pg.NewNotifier(s.authn, log)
+		if err := n.Start(ctx); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("listen for cache invalidations: %w", err)
+		}
+		inval = n
+	}
 	fetcher, err := fetch.New(fetch.Config{Allow: cfg.FetchAllow})
 	if err != nil {
 		db.Close()
@@ -245,9 +263,13 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 	s.engine = inference.NewEngine(inference.Config{Workers: cfg.Workers, Fetcher: fetcher})
 	s.registerModels()
 	authz := auth.NewAuthorizer(db)
-	svc := service.New(service.Config{Store: db, Hasher: hasher, Invalidator: s.authn, Engine: s.engine, Authorizer: authz})
+	svc := service.New(service.Config{Store: db, Hasher: hasher, Invalidator: inval, Engine: s.engine, Authorizer: authz})
 
 	tok, err := svc.Bootstrap(ctx, cfg.BootstrapUser)
+	if clavis.ErrorCode(err) == clavis.EConflict {
+		// Another replica bootstrapped the shared database at the same time.
+		tok, err = svc.Bootstrap(ctx, cfg.BootstrapUser)
+	}
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("bootstrap: %w", err)
@@ -290,6 +312,25 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 		}
 	}
 	return s, nil
+}
+
+// openStore opens the database that c.DB selects.
+func (c *Config) openStore(ctx context.Context) (clavis.Store, error) {
+	if c.DB == "" {
+		db, err := sqlite.Open(ctx, filepath.Join(c.DataDir, "clavis.db"))
+		if err != nil {
+			return nil, err
+		}
+		return db, nil
+	}
+	if !postgres.IsDSN(c.DB) {
+		return nil, fmt.Errorf("--db: want empty (SQLite in the data dir) or a postgres:// URL")
+	}
+	db, err := postgres.Open(ctx, c.DB)
+	if err != nil {
+		return nil, err
+	}
+	return db, nil
 }
 
 func newLogger(format string, w io.Writer) *slog.Logger {
