@@ -1,0 +1,202 @@
+package main_test
+
+import (
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	pb "github.com/clavis-dev/clavis/api/gen/clarifai/api"
+	st "github.com/clavis-dev/clavis/api/gen/clarifai/api/status"
+
+	cmd "github.com/clavis-dev/clavis/cmd/clavis"
+	"github.com/clavis-dev/clavis/internal/store/postgres/pgtest"
+)
+
+// replicaCacheTTL is long enough that only a notification can explain a
+// refusal within propagationBound.
+const (
+	replicaCacheTTL  = 60 * time.Second
+	propagationBound = time.Second
+)
+
+// startReplicas starts n servers on one fresh PostgreSQL database, each with
+// its own data dir and a 60 s credential cache. The first bootstraps it.
+func startReplicas(t testing.TB, n int) []*testServer {
+	t.Helper()
+	dsn := pgtest.NewDatabase(t)
+	rs := make([]*testServer, n)
+	for i := range rs {
+		rs[i] = startServer(t, onPostgres(dsn), func(c *cmd.Config) { c.AuthCacheTTL = replicaCacheTTL })
+	}
+	if rs[0].pat == "" {
+		t.Fatal("the first replica did not bootstrap the database")
+	}
+	for _, r := range rs[1:] {
+		if r.pat != "" {
+			t.Fatal("a later replica bootstrapped the database again")
+		}
+	}
+	return rs
+}
+
+// refusal polls call until it answers want, and returns how long that took
+// since start; it fails t when that is not within bound.
+func refusal(t testing.TB, start time.Time, bound time.Duration, want st.StatusCode, call func() (withStatus, error)) time.Duration {
+	t.Helper()
+	deadline := start.Add(bound)
+	for {
+		resp, err := call()
+		if err != nil {
+			t.Fatalf("transport error: %v", err)
+		}
+		if got := resp.GetStatus().GetCode(); got == want {
+			return time.Since(start)
+		} else if got != st.StatusCode_SUCCESS {
+			t.Fatalf("status = %v (%s), want SUCCESS until it becomes %v", got, resp.GetStatus().GetDescription(), want)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("still accepted %v after the revocation; want %v within %v", time.Since(start), want, bound)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// getUser and getApp are the probe calls: each authenticates the token, and
+// getApp also asks whether its user may see the app.
+func getUser(r *testServer, tok string) func() (withStatus, error) {
+	return func() (withStatus, error) {
+		return r.v2.GetUser(as(tok), &pb.GetUserRequest{UserAppId: me()})
+	}
+}
+
+func getApp(r *testServer, tok, owner, app string) func() (withStatus, error) {
+	return func() (withStatus, error) {
+		return r.v2.GetApp(as(tok), &pb.GetAppRequest{UserAppId: &pb.UserAppIDSet{UserId: owner, AppId: app}})
+	}
+}
+
+// primed calls probe on every replica and requires success, which also
+// puts the token into each replica's cache.
+func primed(t testing.TB, rs []*testServer, probe func(r *testServer) func() (withStatus, error)) {
+	t.Helper()
+	for _, r := range rs {
+		resp, err := probe(r)()
+		wantCode(t, resp, err, st.StatusCode_SUCCESS)
+	}
+}
+
+// TestReplicas checks that revocations made through one replica are
+// honoured by the others within a second, although their caches would
+// trust the credential for a minute.
+func TestReplicas(t *testing.T) {
+	rs := startReplicas(t, 3)
+	r1, others := rs[0], rs[1:]
+	alice := r1.newUser(t, "alice")
+	bob := r1.newUser(t, "bob")
+
+	t.Run("PATDeleted", func(t *testing.T) {
+		tok := r1.newKey(t, alice, &pb.Key{Type: "personal_access_token", Scopes: []string{"All"}})
+		primed(t, rs, func(r *testServer) func() (withStatus, error) { return getUser(r, tok) })
+		start := time.Now()
+		d, err := r1.v2.DeleteKey(as(alice), &pb.DeleteKeyRequest{UserAppId: me(), KeyId: tok})
+		wantCode(t, d, err, st.StatusCode_SUCCESS)
+		for i, r := range others {
+			took := refusal(t, start, propagationBound, st.StatusCode_CONN_KEY_INVALID, getUser(r, tok))
+			t.Logf("replica %d refused the deleted PAT after %v", i+2, took)
+		}
+	})
+
+	t.Run("CollaboratorRemoved", func(t *testing.T) {
+		r1.newApp(t, alice, "shared", false)
+		shared := &pb.UserAppIDSet{UserId: "alice", AppId: "shared"}
+		p, err := r1.v2.PostCollaborators(as(alice), &pb.PostCollaboratorsRequest{UserAppId: shared,
+			Collaborators: []*pb.Collaborator{{User: &pb.User{Id: "bob"}, Scopes: []string{"Apps:Get", "Workflows:Get"}}}})
+		wantCode(t, p, err, st.StatusCode_SUCCESS)
+		primed(t, rs, func(r *testServer) func() (withStatus, error) { return getApp(r, bob, "alice", "shared") })
+		start := time.Now()
+		d, err := r1.v2.DeleteCollaborators(as(alice), &pb.DeleteCollaboratorsRequest{UserAppId: shared, CollaboratorIds: []string{"bob"}})
+		wantCode(t, d, err, st.StatusCode_SUCCESS)
+		for i, r := range others {
+			took := refusal(t, start, propagationBound, st.StatusCode_CONN_DOES_NOT_EXIST, getApp(r, bob, "alice", "shared"))
+			t.Logf("replica %d refused the removed collaborator after %v", i+2, took)
+		}
+	})
+
+	t.Run("AppMadePrivate", func(t *testing.T) {
+		r1.newApp(t, alice, "gallery", true)
+		primed(t, rs, func(r *testServer) func() (withStatus, error) { return getApp(r, bob, "alice", "gallery") })
+		start := time.Now()
+		p, err := r1.v2.PatchApps(as(alice), &pb.PatchAppsRequest{UserAppId: me(), Action: "overwrite",
+			Apps: []*pb.App{{Id: "gallery", Visibility: &pb.Visibility{Gettable: pb.Visibility_PRIVATE}}}})
+		wantCode(t, p, err, st.StatusCode_SUCCESS)
+		for i, r := range others {
+			took := refusal(t, start, propagationBound, st.StatusCode_CONN_DOES_NOT_EXIST, getApp(r, bob, "alice", "gallery"))
+			t.Logf("replica %d refused the now private app after %v", i+2, took)
+		}
+	})
+
+	t.Run("AppKeyOfDeletedApp", func(t *testing.T) {
+		r1.newApp(t, alice, "doomed", false)
+		key := r1.newKey(t, alice, &pb.Key{Type: "app_specific_key", Scopes: []string{"All"}, Apps: []*pb.App{{Id: "doomed", UserId: "alice"}}})
+		primed(t, rs, func(r *testServer) func() (withStatus, error) { return getApp(r, key, "alice", "doomed") })
+		start := time.Now()
+		d, err := r1.v2.DeleteApp(as(alice), &pb.DeleteAppRequest{UserAppId: &pb.UserAppIDSet{UserId: "alice", AppId: "doomed"}})
+		wantCode(t, d, err, st.StatusCode_SUCCESS)
+		for _, r := range others {
+			refusal(t, start, propagationBound, st.StatusCode_CONN_KEY_INVALID, getApp(r, key, "alice", "doomed"))
+		}
+	})
+}
+
+// BenchmarkReplicaRevocation measures how long a PAT deleted through one
+// replica stays usable on two others (from sending the delete until each
+// refuses it). Run it with -benchtime 100x for the figures over 100
+// revocations; it reports the median and the worst.
+func BenchmarkReplicaRevocation(b *testing.B) {
+	rs := startReplicas(b, 3)
+	r1, others := rs[0], rs[1:]
+	alice := r1.newUser(b, "alice")
+	var delays []time.Duration
+	for b.Loop() {
+		tok := r1.newKey(b, alice, &pb.Key{Type: "personal_access_token", Scopes: []string{"All"}})
+		primed(b, rs, func(r *testServer) func() (withStatus, error) { return getUser(r, tok) })
+		start := time.Now()
+		d, err := r1.v2.DeleteKey(as(alice), &pb.DeleteKeyRequest{UserAppId: me(), KeyId: tok})
+		wantCode(b, d, err, st.StatusCode_SUCCESS)
+		var wg sync.WaitGroup
+		got := make([]time.Duration, len(others))
+		for i, r := range others {
+			wg.Go(func() {
+				got[i] = pollRefused(start, getUser(r, tok))
+			})
+		}
+		wg.Wait()
+		for _, d := range got {
+			if d < 0 {
+				b.Fatal("a replica still accepted a deleted PAT after 10s")
+			}
+		}
+		delays = append(delays, got...)
+	}
+	slices.Sort(delays)
+	b.ReportMetric(ms(delays[len(delays)/2]), "median-ms")
+	b.ReportMetric(ms(delays[len(delays)-1]), "worst-ms")
+	b.Logf("%d propagations over %d revocations: median %v, worst %v", len(delays), len(delays)/len(others), delays[len(delays)/2], delays[len(delays)-1])
+}
+
+// pollRefused polls call until it is refused and returns how long after
+// start that was, or -1 after 10 s. It may run on any goroutine.
+func pollRefused(start time.Time, call func() (withStatus, error)) time.Duration {
+	for time.Since(start) < 10*time.Second {
+		resp, err := call()
+		if err == nil && resp.GetStatus().GetCode() == st.StatusCode_CONN_KEY_INVALID {
+			return time.Since(start)
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+	return -1
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
