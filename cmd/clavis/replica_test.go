@@ -199,4 +199,3 @@ func pollRefused(start time.Time, call func() (withStatus, error)) time.Duration
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
