@@ -60,6 +60,13 @@ test-go:
 test-e2e:
 	CLAVIS_BIN=$(BIN)/clavis CLAVIS_MODELS_DIR=$(TEST_MODELS_DIR) CLAVIS_E2E_REQUIRE_ALL=1 e2e/node/run.sh
 
+# test-postgres runs the PostgreSQL tests (conformance suite, server,
+# replicas, durability, migrate) on the server in CLAVIS_TEST_POSTGRES or, when unset, on
+# a throwaway cluster it starts; a skipped PostgreSQL test fails it.
+.PHONY: test-postgres
+test-postgres:
+	GO=$(GO) scripts/test-postgres.sh
+
 # bench runs every benchmark in one go: token verification, store reads,
 # RPCs against the health check, and each model on the server against its
 # bare ONNX Runtime session on the same tensors.
