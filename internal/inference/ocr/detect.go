@@ -7,8 +7,6 @@ import (
 	"math"
 	"slices"
 
-	xdraw "golang.org/x/image/draw"
-
 	"github.com/clavis-dev/clavis/internal/inference/onnx"
 )
 
@@ -46,15 +44,12 @@ func detSize(w, h int) (int, int) {
 }
 
 // detInput resizes src to the detection size and returns it as a normalized
-// 1×3×H×W BGR tensor.
+// 1×3×H×W BGR tensor. Resizing is bilinear with pixel centers aligned, as
+// OpenCV's INTER_LINEAR which PaddleOCR uses.
 func detInput(src *image.RGBA) onnx.Tensor {
 	b := src.Bounds()
-	dw, dh := detSize(b.Dx(), b.Dy())
-	img := src
-	if dw != b.Dx() || dh != b.Dy() {
-		img = image.NewRGBA(image.Rect(0, 0, dw, dh))
-		xdraw.BiLinear.Scale(img, img.Bounds(), src, b, xdraw.Src, nil)
-	}
+	sw, sh := b.Dx(), b.Dy()
+	dw, dh := detSize(sw, sh)
 	plane := dw * dh
 	data := make([]float32, 3*plane)
 	var scale, offset [3]float32
@@ -62,17 +57,37 @@ func detInput(src *image.RGBA) onnx.Tensor {
 		scale[c] = 1 / (255 * detStd[c])
 		offset[c] = detMean[c] / detStd[c]
 	}
+	// Source columns and weights of each output column.
+	x0s, x1s, axs := make([]int, dw), make([]int, dw), make([]float32, dw)
+	for x := range dw {
+		x0s[x], x1s[x], axs[x] = sampleAt(x, dw, sw)
+	}
 	for y := range dh {
-		row := img.Pix[(y)*img.Stride:]
+		y0, y1, ay := sampleAt(y, dh, sh)
+		r0 := src.Pix[y0*src.Stride:]
+		r1 := src.Pix[y1*src.Stride:]
 		for x := range dw {
-			r, g, bl := row[4*x], row[4*x+1], row[4*x+2]
+			i0, i1, ax := 4*x0s[x], 4*x1s[x], axs[x]
 			i := y*dw + x
-			data[i] = float32(bl)*scale[0] - offset[0]
-			data[plane+i] = float32(g)*scale[1] - offset[1]
-			data[2*plane+i] = float32(r)*scale[2] - offset[2]
+			for c := range 3 {
+				top := float32(r0[i0+c]) + (float32(r0[i1+c])-float32(r0[i0+c]))*ax
+				bot := float32(r1[i0+c]) + (float32(r1[i1+c])-float32(r1[i0+c]))*ax
+				v := top + (bot-top)*ay
+				// Channel c is R, G, B; the model takes B, G, R.
+				data[(2-c)*plane+i] = v*scale[2-c] - offset[2-c]
+			}
 		}
 	}
 	return onnx.Tensor{Shape: []int64{1, 3, int64(dh), int64(dw)}, Data: data}
+}
+
+// sampleAt returns the two source indices and the weight of the second for
+// output index i when n source samples are resized to m.
+func sampleAt(i, m, n int) (int, int, float32) {
+	f := (float64(i)+0.5)*float64(n)/float64(m) - 0.5
+	f = clamp(f, 0, float64(n-1))
+	i0 := int(f)
+	return i0, min(i0+1, n-1), float32(f - float64(i0))
 }
 
 // detect finds text boxes in src, in src's pixel coordinates, sorted in
