@@ -6,6 +6,7 @@
 //	clavis setup [flags]        fetch the model runtime and model files
 //	clavis login | whoami | pat | app | key | predict | users   client commands
 //	clavis admin create-pat     recover admin access offline
+//	clavis migrate              copy a SQLite installation into PostgreSQL
 //
 // Run `clavis help` for the full list.
 package main
@@ -77,6 +78,7 @@ func init() {
 		"serve":   {"start the server", runServe},
 		"setup":   {"fetch the ONNX Runtime and model files (pinned, verified)", runSetup},
 		"admin":   {"offline administration on the data dir: create-pat", runAdmin},
+		"migrate": {"copy a SQLite installation into an empty PostgreSQL database", runMigrate},
 		"login":   {"save the server address and your PAT", runLogin},
 		"whoami":  {"show who the saved PAT belongs to and its scopes", runWhoami},
 		"pat":     {"manage your Personal Access Tokens: create, list, update, delete", runPAT},
@@ -92,7 +94,7 @@ func init() {
 func printUsage(w io.Writer) {
 	fmt.Fprintln(w, "Usage: clavis <command> [flags]")
 	fmt.Fprintln(w)
-	for _, name := range []string{"serve", "setup", "admin", "login", "whoami", "pat", "app", "key", "predict", "users", "collab", "org"} {
+	for _, name := range []string{"serve", "setup", "admin", "migrate", "login", "whoami", "pat", "app", "key", "predict", "users", "collab", "org"} {
 		fmt.Fprintf(w, "  %-8s %s\n", name, commands[name].summary)
 	}
 	fmt.Fprintln(w)

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/clavis-dev/clavis/internal/store/postgres"
+	"github.com/clavis-dev/clavis/internal/store/sqlite"
+)
+
+// runMigrate copies a whole SQLite installation into an empty PostgreSQL
+// database, in one PostgreSQL transaction: either everything arrives or
+// nothing does.
+func runMigrate(ctx context.Context, env *Env, args []string) error {
+	const usage = "migrate --from DATA_DIR_OR_SQLITE_FILE --to postgres://..."
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	from := fs.String("from", "", "the SQLite installation: a data dir (its clavis.db) or the database file")
+	to := fs.String("to", "", "the empty PostgreSQL database, as a postgres:// URL")
+	if err := parseFlags(fs, env, args, 0, usage); err != nil {
+		return err
+	}
+	if *from == "" || !postgres.IsDSN(*to) {
+		return usagef("usage: clavis %s", usage)
+	}
+	path := *from
+	if fi, err := os.Stat(path); err != nil {
+		return fmt.Errorf("no Clavis installation at %s: %w", path, err)
+	} else if fi.IsDir() {
+		path = filepath.Join(path, "clavis.db")
+		if _, err := os.Stat(path); err != nil {
+			return fmt.Errorf("no Clavis database in %s: %w", *from, err)
+		}
+	}
+	// Opening through the engine brings an older file to the current schema.
+	sdb, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return err
+	}
+	sdb.Close()
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return err
+	}
+	src, err := sql.Open("sqlite", "file:"+abs+"?mode=ro&_pragma=busy_timeout(10000)")
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	// One read transaction: a consistent snapshot even if a server writes.
+	snap, err := src.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	defer snap.Rollback()
+
+	dst, err := postgres.Open(ctx, *to)
+	if err != nil {
+		return err
+	}
+	defer dst.Close()
+	counts, err := dst.Import(ctx, snap)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "Copied %s into PostgreSQL:", path)
+	for _, t := range []string{"users", "apps", "keys", "collaborators", "org_members", "teams", "team_members", "team_apps"} {
+		fmt.Fprintf(env.Stdout, " %d %s", counts[t], t)
+	}
+	fmt.Fprintln(env.Stdout)
+	fmt.Fprintln(env.Stderr, "Start the servers with --db set to the same URL and the same CLAVIS_TOKEN_PEPPER.")
+	return nil
+}

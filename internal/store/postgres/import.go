@@ -1,0 +1,113 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/clavis-dev/clavis/clavis"
+)
+
+// Source is what Import reads from: a *sql.DB or, for a consistent
+// snapshot, a *sql.Tx over a Clavis SQLite database at the current schema.
+type Source interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// table is one table Import copies, in an order that satisfies foreign keys.
+type table struct {
+	name  string
+	cols  []string
+	bools map[string]bool // INTEGER 0/1 in SQLite, BOOLEAN here
+	blobs map[string]bool // BLOB in SQLite, BYTEA here
+}
+
+var tables = []table{
+	{name: "users", cols: []string{"id", "email", "first_name", "last_name", "admin", "disabled", "system", "created_at", "updated_at", "kind", "name"},
+		bools: map[string]bool{"admin": true, "disabled": true, "system": true}},
+	{name: "apps", cols: []string{"owner_id", "id", "name", "description", "default_language", "notes", "visibility", "created_at", "updated_at"}},
+	{name: "keys", cols: []string{"id", "user_id", "type", "app_owner_id", "app_id", "digest", "hint", "description", "scopes", "endpoints", "created_at", "expires_at", "last_used_at"},
+		blobs: map[string]bool{"digest": true}},
+	{name: "collaborators", cols: []string{"id", "app_owner_id", "app_id", "user_id", "scopes", "endpoints", "created_at", "updated_at", "deleted_at"}},
+	{name: "org_members", cols: []string{"org_id", "user_id", "role", "scopes", "created_at"}},
+	{name: "teams", cols: []string{"org_id", "id", "name", "scopes", "created_at"}},
+	{name: "team_members", cols: []string{"org_id", "team_id", "user_id"}},
+	{name: "team_apps", cols: []string{"org_id", "team_id", "app_id"}},
+}
+
+// Import copies every row of a Clavis SQLite database into d, in one
+// transaction, and returns how many rows each table received. It refuses
+// (EConflict) a database that already holds users, as one a server has
+// started on does: migrate before the first start on PostgreSQL.
+func (d *DB) Import(ctx context.Context, src Source) (map[string]int, error) {
+	counts := map[string]int{}
+	err := inTx(ctx, d.db, func(q querier) error {
+		// Keep servers from writing while the copy runs.
+		if _, err := q.ExecContext(ctx, `LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE`); err != nil {
+			return clavis.Internal(err)
+		}
+		var n int
+		if err := q.QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&n); err != nil {
+			return clavis.Internal(err)
+		}
+		if n > 0 {
+			return clavis.Errorf(clavis.EConflict, "the target database is not empty (%d users and organizations): import only into a database no server has started on", n)
+		}
+		for _, t := range tables {
+			c, err := copyTable(ctx, src, q, t)
+			if err != nil {
+				return fmt.Errorf("copy %s: %w", t.name, err)
+			}
+			counts[t.name] = c
+		}
+		return nil
+	})
+	return counts, err
+}
+
+func copyTable(ctx context.Context, src Source, dst querier, t table) (int, error) {
+	cols := strings.Join(t.cols, ", ")
+	rows, err := src.QueryContext(ctx, `SELECT `+cols+` FROM `+t.name)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	ph := make([]string, len(t.cols))
+	for i := range ph {
+		ph[i] = fmt.Sprintf("$%d", i+1)
+	}
+	insert := `INSERT INTO ` + t.name + ` (` + cols + `) VALUES (` + strings.Join(ph, ", ") + `)`
+	vals := make([]any, len(t.cols))
+	ptrs := make([]any, len(t.cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	n := 0
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return n, err
+		}
+		for i, c := range t.cols {
+			switch v := vals[i].(type) {
+			case int64:
+				if t.bools[c] {
+					vals[i] = v != 0
+				}
+			case []byte:
+				if !t.blobs[c] {
+					vals[i] = string(v)
+				}
+			case string:
+				if t.blobs[c] {
+					vals[i] = []byte(v)
+				}
+			}
+		}
+		if _, err := dst.ExecContext(ctx, insert, vals...); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, rows.Err()
+}
