@@ -78,9 +78,13 @@ echo "CLAVIS_TEST_POSTGRES=$CLAVIS_TEST_POSTGRES" >&2
 log=$(mktemp)
 trap 'rm -f "$log"; stop_cluster' EXIT
 export CLAVIS_REQUIRE_POSTGRES=1
-run "$GO" test -count=1 -v ./internal/store/postgres/ ./cmd/clavis/ -run 'Postgres|Replica|Durab|Migrat' 2>&1 | tee "$log" |
-  grep -E '^(--- |FAIL|ok|PASS|panic)' || true
-status=${PIPESTATUS[0]}
+tests=(./internal/store/postgres/ ./cmd/clavis/ -run 'Postgres|Replica|Durab|Migrat')
+echo "+ CLAVIS_REQUIRE_POSTGRES=1 $GO test -count=1 -v ${tests[*]}" >&2
+set +e
+"$GO" test -count=1 -v "${tests[@]}" >"$log" 2>&1
+status=$?
+set -e
+grep -E '^(--- |FAIL|ok|PASS|panic)' "$log" || true
 if [[ $status -ne 0 ]]; then
   grep -vE '^(=== |--- PASS)' "$log" | tail -n 60 >&2
   exit "$status"
