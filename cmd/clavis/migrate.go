@@ -14,12 +14,13 @@ import (
 
 // runMigrate copies a whole SQLite installation into an empty PostgreSQL
 // database, in one PostgreSQL transaction: either everything arrives or
-// nothing does.
+// nothing does. With --force it replaces what a non-empty target holds.
 func runMigrate(ctx context.Context, env *Env, args []string) error {
-	const usage = "migrate --from DATA_DIR_OR_SQLITE_FILE --to postgres://..."
+	const usage = "migrate --from DATA_DIR_OR_SQLITE_FILE --to postgres://... [--force]"
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 	from := fs.String("from", "", "the SQLite installation: a data dir (its clavis.db) or the database file")
 	to := fs.String("to", "", "the empty PostgreSQL database, as a postgres:// URL")
+	force := fs.Bool("force", false, "replace everything a non-empty target database holds")
 	if err := parseFlags(fs, env, args, 0, usage); err != nil {
 		return err
 	}
@@ -62,12 +63,12 @@ func runMigrate(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer dst.Close()
-	counts, err := dst.Import(ctx, snap)
+	counts, err := dst.Import(ctx, snap, postgres.ImportOptions{Replace: *force})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "Copied %s into PostgreSQL:", path)
-	for _, t := range []string{"users", "apps", "keys", "collaborators", "org_members", "teams", "team_members", "team_apps"} {
+	for _, t := range postgres.Tables() {
 		fmt.Fprintf(env.Stdout, " %d %s", counts[t], t)
 	}
 	fmt.Fprintln(env.Stdout)

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -36,11 +37,29 @@ var tables = []table{
 	{name: "team_apps", cols: []string{"org_id", "team_id", "app_id"}},
 }
 
-// Import copies every row of a Clavis SQLite database into d, in one
-// transaction, and returns how many rows each table received. It refuses
-// (EConflict) a database that already holds users, as one a server has
-// started on does: migrate before the first start on PostgreSQL.
-func (d *DB) Import(ctx context.Context, src Source) (map[string]int, error) {
+// ImportOptions adjust Import.
+type ImportOptions struct {
+	// Replace empties a target that already holds data instead of refusing
+	// it.
+	Replace bool
+}
+
+// Tables returns the names of the tables Import copies, in copy order.
+func Tables() []string {
+	names := make([]string, len(tables))
+	for i, t := range tables {
+		names[i] = t.name
+	}
+	return names
+}
+
+// Import copies every row of a Clavis SQLite database at the current schema
+// into d, in one transaction, and returns how many rows each table received.
+// A target that already holds users or organizations (as one a server has
+// started on does) is refused with EConflict unless opts.Replace, which
+// deletes its contents first. Servers running on d empty their credential
+// caches when the import commits.
+func (d *DB) Import(ctx context.Context, src Source, opts ImportOptions) (map[string]int, error) {
 	counts := map[string]int{}
 	err := inTx(ctx, d.db, func(q querier) error {
 		// Keep servers from writing while the copy runs.
@@ -51,19 +70,33 @@ func (d *DB) Import(ctx context.Context, src Source) (map[string]int, error) {
 		if err := q.QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&n); err != nil {
 			return clavis.Internal(err)
 		}
+		if n > 0 && !opts.Replace {
+			return clavis.Errorf(clavis.EConflict, "the target database is not empty (%d users and organizations): import into a database no server has started on, or replace its contents with --force", n)
+		}
 		if n > 0 {
-			return clavis.Errorf(clavis.EConflict, "the target database is not empty (%d users and organizations): import only into a database no server has started on", n)
+			if _, err := q.ExecContext(ctx, `TRUNCATE `+strings.Join(Tables(), ", ")); err != nil {
+				return clavis.Internal(fmt.Errorf("empty the target: %w", err))
+			}
 		}
 		for _, t := range tables {
 			c, err := copyTable(ctx, src, q, t)
 			if err != nil {
-				return fmt.Errorf("copy %s: %w", t.name, err)
+				return clavis.Internal(fmt.Errorf("copy %s: %w", t.name, err))
 			}
 			counts[t.name] = c
 		}
+		// Delivered at commit, and only then: replicas running on d drop
+		// what they cached of the replaced contents.
+		payload, _ := json.Marshal(event{Src: "import", Kind: kindAll})
+		if _, err := q.ExecContext(ctx, `SELECT pg_notify($1, $2)`, Channel, string(payload)); err != nil {
+			return clavis.Internal(err)
+		}
 		return nil
 	})
-	return counts, err
+	if err != nil {
+		return nil, err
+	}
+	return counts, nil
 }
 
 func copyTable(ctx context.Context, src Source, dst querier, t table) (int, error) {
