@@ -19,8 +19,10 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
 
 	"github.com/clavis-dev/clavis/internal/auth"
+	"github.com/clavis-dev/clavis/internal/gateway"
 	"github.com/clavis-dev/clavis/internal/grpcapi"
 	"github.com/clavis-dev/clavis/internal/inference"
 	"github.com/clavis-dev/clavis/internal/inference/fetch"
@@ -202,6 +204,8 @@ type Server struct {
 	authn   *auth.Authenticator
 	toucher *auth.Toucher
 	grpc    *grpc.Server
+	rest    http.Handler // REST /v2 through grpc-gateway
+	restEnd io.Closer
 	http    *http.Server
 	ln      net.Listener
 	tlsLn   net.Listener
@@ -291,6 +295,11 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	hs.SetServingStatus("clarifai.api.V2", healthpb.HealthCheckResponse_SERVING)
 	healthpb.RegisterHealthServer(s.grpc, hs)
+	reflection.Register(s.grpc)
+	if s.rest, s.restEnd, err = gateway.New(ctx, s.grpc, log); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("REST gateway: %w", err)
+	}
 
 	var protocols http.Protocols
 	protocols.SetHTTP1(true)
@@ -348,9 +357,7 @@ func (s *Server) route() http.Handler {
 			s.grpc.ServeHTTP(w, r)
 			return
 		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusNotFound)
-		io.WriteString(w, `{"status":{"code":11101,"description":"Resource does not exist","details":"no such path"}}`+"\n")
+		s.rest.ServeHTTP(w, r)
 	})
 }
 
@@ -419,6 +426,9 @@ func (s *Server) Close() error {
 		if s.https != nil && s.tlsLn != nil {
 			s.https.Shutdown(ctx)
 		}
+	}
+	s.restEnd.Close()
+	if s.ln != nil {
 		s.grpc.GracefulStop()
 	}
 	if s.stopBackground != nil {

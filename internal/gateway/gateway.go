@@ -1,0 +1,399 @@
+// Package gateway serves the REST/JSON form of the API (Clarifai's /v2
+// paths, configured in api/gateway.yaml) with grpc-gateway. Every REST call
+// is made to the same grpc.Server over an in-process connection, so
+// authentication, authorization, request ids and in-band errors come from
+// the one gRPC interceptor chain.
+package gateway
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	pb "github.com/clavis-dev/clavis/api/gen/clarifai/api"
+	st "github.com/clavis-dev/clavis/api/gen/clarifai/api/status"
+	adminv1 "github.com/clavis-dev/clavis/api/gen/clavis/admin/v1"
+	orgsv1 "github.com/clavis-dev/clavis/api/gen/clavis/orgs/v1"
+	"github.com/clavis-dev/clavis/api/gen/openapi"
+)
+
+// MaxBodySize bounds a REST request body: 128 MB, as for gRPC messages.
+const MaxBodySize = 128 << 20
+
+// OpenAPIPath is where the OpenAPI document is served.
+const OpenAPIPath = "/v2/openapi.json"
+
+// marshaler writes snake_case names, enums as numbers and every field
+// (Clarifai's show-if-empty fields: lists, Concept.value, bounding boxes);
+// it reads either name form and enum names or numbers, ignoring unknown
+// fields.
+var marshaler = &runtime.JSONPb{
+	MarshalOptions:   protojson.MarshalOptions{UseProtoNames: true, UseEnumNumbers: true, EmitUnpopulated: true},
+	UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: true},
+}
+
+// statusJSON writes gateway-level error bodies: only the status object.
+var statusJSON = protojson.MarshalOptions{UseProtoNames: true, UseEnumNumbers: true}
+
+// New returns the REST handler and a Closer that ends its connection to g.
+// It serves g on an in-memory listener; g's own Stop or GracefulStop also
+// ends that.
+func New(ctx context.Context, g *grpc.Server, log *slog.Logger) (http.Handler, io.Closer, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	ln := newPipeListener()
+	go g.Serve(ln) //nolint:errcheck // returns when ln or g closes
+	conn, err := grpc.NewClient("passthrough:///clavis-in-process",
+		grpc.WithContextDialer(ln.dial),
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxBodySize+(1<<20)), grpc.MaxCallSendMsgSize(MaxBodySize+(1<<20))),
+	)
+	if err != nil {
+		ln.Close()
+		return nil, nil, err
+	}
+	mux := runtime.NewServeMux(
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, marshaler),
+		// Authorization travels as metadata "authorization" (grpc-gateway
+		// always forwards it so); no other header is forwarded.
+		runtime.WithIncomingHeaderMatcher(func(string) (string, bool) { return "", false }),
+		runtime.WithOutgoingHeaderMatcher(func(string) (string, bool) { return "", false }),
+		runtime.WithForwardResponseOption(setHTTPStatus),
+		runtime.WithErrorHandler(errorHandler),
+		runtime.WithRoutingErrorHandler(routingErrorHandler),
+		runtime.SetQueryParameterParser(queryParser{}),
+		runtime.WithDisablePathLengthFallback(),
+		runtime.WithDisableHTTPMethodOverride(),
+	)
+	closer := closeFunc(func() error { err := conn.Close(); ln.Close(); return err })
+	for _, reg := range []func(context.Context, *runtime.ServeMux) error{
+		func(ctx context.Context, m *runtime.ServeMux) error {
+			return pb.RegisterV2HandlerClient(ctx, m, pb.NewV2Client(conn))
+		},
+		func(ctx context.Context, m *runtime.ServeMux) error {
+			return adminv1.RegisterAdminHandlerClient(ctx, m, adminv1.NewAdminClient(conn))
+		},
+		func(ctx context.Context, m *runtime.ServeMux) error {
+			return orgsv1.RegisterOrgsHandlerClient(ctx, m, orgsv1.NewOrgsClient(conn))
+		},
+	} {
+		if err := reg(ctx, mux); err != nil {
+			closer.Close()
+			return nil, nil, err
+		}
+	}
+	h := &handler{mux: mux, log: log}
+	return h, closer, nil
+}
+
+type closeFunc func() error
+
+func (f closeFunc) Close() error { return f() }
+
+// handler wraps the mux with the checks grpc-gateway does not make: body
+// size and content type, user_app_id agreement between path and
+// body/query; and serves the OpenAPI document.
+type handler struct {
+	mux *runtime.ServeMux
+	log *slog.Logger
+}
+
+// bodyState records, per request, whether the body went over MaxBodySize.
+type bodyState struct{ tooLarge bool }
+
+type bodyStateKey struct{}
+
+// limitedBody reports an oversized body in its bodyState.
+type limitedBody struct {
+	io.ReadCloser
+	state *bodyState
+}
+
+func (b limitedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		b.state.tooLarge = true
+	}
+	return n, err
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rec := &recorder{ResponseWriter: w, code: http.StatusOK}
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			h.log.Error("REST handler panic", "method", r.Method, "path", RedactPath(r.URL.Path), "panic", fmt.Sprint(p))
+			if !rec.wrote {
+				writeStatus(rec, http.StatusInternalServerError, st.StatusCode_INTERNAL_SERVER_ISSUE, "Internal server error", "")
+			}
+		}
+		h.log.LogAttrs(r.Context(), slog.LevelInfo, "http",
+			slog.String("method", r.Method), slog.String("path", RedactPath(r.URL.Path)),
+			slog.Int("status", rec.code), slog.Duration("took", time.Since(start)))
+	}()
+	h.serve(rec, r)
+}
+
+func (h *handler) serve(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == OpenAPIPath {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			writeStatus(w, http.StatusMethodNotAllowed, st.StatusCode_CONN_METHOD_NOT_ALLOWED, "Method not allowed", "use GET")
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(openapi.JSON)
+		return
+	}
+	if r.ContentLength > MaxBodySize {
+		writeTooLarge(w)
+		return
+	}
+	state := &bodyState{}
+	r = r.WithContext(context.WithValue(r.Context(), bodyStateKey{}, state))
+	r.Body = limitedBody{ReadCloser: http.MaxBytesReader(w, r.Body, MaxBodySize), state: state}
+	if hasBody(r) && !jsonContentType(r.Header.Get("Content-Type")) {
+		writeStatus(w, http.StatusUnsupportedMediaType, st.StatusCode_CONN_BAD_REQUEST_FORMAT, "Bad request format",
+			"Content-Type must be application/json")
+		return
+	}
+	if !checkUserAppID(w, r) {
+		return
+	}
+	h.mux.ServeHTTP(w, r)
+}
+
+// hasBody reports whether r may carry a body that the gateway will read.
+func hasBody(r *http.Request) bool {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return false
+	}
+	return r.ContentLength != 0
+}
+
+// jsonContentType accepts JSON, no content type at all, and curl's default
+// form type (curl -d sends JSON labelled so).
+func jsonContentType(ct string) bool {
+	if ct == "" {
+		return true
+	}
+	mt, _, _ := strings.Cut(strings.ToLower(ct), ";")
+	mt = strings.TrimSpace(mt)
+	return mt == "application/json" || strings.HasSuffix(mt, "+json") || mt == "text/json" ||
+		mt == "application/x-www-form-urlencoded" || mt == "*/*"
+}
+
+// recorder remembers the status written, for the access log.
+type recorder struct {
+	http.ResponseWriter
+	code  int
+	wrote bool
+}
+
+func (r *recorder) WriteHeader(code int) {
+	if !r.wrote {
+		r.code, r.wrote = code, true
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(p []byte) (int, error) {
+	r.wrote = true
+	return r.ResponseWriter.Write(p)
+}
+
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+func (r *recorder) Flush() {
+	if f, ok := r.ResponseWriter.(http.Flusher); ok {
+		r.wrote = true
+		f.Flush()
+	}
+}
+
+// RedactPath replaces every path segment that looks like a Clavis token
+// (clvp_…, clvk_…) with "REDACTED", so access logs never hold a secret.
+func RedactPath(p string) string {
+	if !strings.Contains(p, "clv") {
+		return p
+	}
+	segs := strings.Split(p, "/")
+	for i, s := range segs {
+		if strings.HasPrefix(s, "clvp_") || strings.HasPrefix(s, "clvk_") {
+			segs[i] = "REDACTED"
+		}
+	}
+	return strings.Join(segs, "/")
+}
+
+// redactText replaces token-like words in error details.
+func redactText(s string) string {
+	for _, prefix := range []string{"clvp_", "clvk_"} {
+		for {
+			i := strings.Index(s, prefix)
+			if i < 0 {
+				break
+			}
+			j := i + len(prefix)
+			for j < len(s) && (isTokenChar(s[j])) {
+				j++
+			}
+			s = s[:i] + "REDACTED" + s[j:]
+		}
+	}
+	return s
+}
+
+func isTokenChar(c byte) bool {
+	return c == '_' || c == '-' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
+
+// HTTPStatus is the HTTP status that goes with a Clarifai status code.
+func HTTPStatus(code st.StatusCode) int {
+	switch code {
+	case st.StatusCode_SUCCESS, st.StatusCode_MIXED_STATUS, st.StatusCode_ZERO:
+		return http.StatusOK
+	case st.StatusCode_CONN_KEY_INVALID:
+		return http.StatusUnauthorized
+	case st.StatusCode_CONN_INSUFFICIENT_SCOPES:
+		return http.StatusForbidden
+	case st.StatusCode_CONN_DOES_NOT_EXIST, st.StatusCode_MODEL_DOES_NOT_EXIST:
+		return http.StatusNotFound
+	case st.StatusCode_CONN_METHOD_NOT_ALLOWED:
+		return http.StatusMethodNotAllowed
+	case st.StatusCode_DATABASE_DUPLICATE_KEY:
+		return http.StatusConflict
+	case st.StatusCode_INPUT_OVER_LIMIT, st.StatusCode_RPC_MAX_MESSAGE_SIZE_EXCEEDED:
+		return http.StatusRequestEntityTooLarge
+	case st.StatusCode_MODEL_BUSY_PLEASE_RETRY, st.StatusCode_RPC_REQUEST_QUEUE_FULL:
+		return http.StatusTooManyRequests
+	case st.StatusCode_NOT_IMPLEMENTED:
+		return http.StatusNotImplemented
+	case st.StatusCode_CONN_BAD_REQUEST_FORMAT, st.StatusCode_CONN_INVALID_REQUEST,
+		st.StatusCode_INPUT_INVALID_ARGUMENT, st.StatusCode_INPUT_INVALID_URL,
+		st.StatusCode_ALL_INPUT_INVALID_BYTES, st.StatusCode_MODEL_INVALID_ARGUMENT,
+		st.StatusCode_PREDICT_INVALID_REQUEST, st.StatusCode_INPUT_DOWNLOAD_FAILED:
+		// INPUT_DOWNLOAD_FAILED (30002): the caller's URL could not be
+		// fetched, a problem with the request rather than the server.
+		return http.StatusBadRequest
+	}
+	return http.StatusInternalServerError
+}
+
+// setHTTPStatus sets the HTTP status from the response's in-band status.
+func setHTTPStatus(_ context.Context, w http.ResponseWriter, m proto.Message) error {
+	r := m.ProtoReflect()
+	f := r.Descriptor().Fields().ByName("status")
+	if f == nil || f.Message() == nil || !r.Has(f) {
+		return nil
+	}
+	s, ok := r.Get(f).Message().Interface().(*st.Status)
+	if !ok {
+		return nil
+	}
+	if code := HTTPStatus(s.GetCode()); code != http.StatusOK {
+		w.WriteHeader(code)
+	}
+	return nil
+}
+
+func newReqID() string {
+	var b [12]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// writeStatus writes a gateway-level error: {"status":{…}} with a new req_id.
+func writeStatus(w http.ResponseWriter, httpCode int, code st.StatusCode, desc, details string) {
+	body, err := statusJSON.Marshal(&st.BaseResponse{Status: &st.Status{
+		Code: code, Description: desc, Details: redactText(details), ReqId: newReqID(),
+	}})
+	if err != nil {
+		body = []byte(`{"status":{"code":98004,"description":"Internal server error"}}`)
+	}
+	h := w.Header()
+	h.Del("Grpc-Metadata-Content-Type")
+	h.Set("Content-Type", "application/json")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(httpCode)
+	w.Write(append(body, '\n'))
+}
+
+func writeTooLarge(w http.ResponseWriter) {
+	writeStatus(w, http.StatusRequestEntityTooLarge, st.StatusCode_RPC_MAX_MESSAGE_SIZE_EXCEEDED, "Request too large",
+		fmt.Sprintf("the request body is over %d bytes", MaxBodySize))
+}
+
+// errorHandler answers errors that never reached the service or came back
+// as gRPC errors: undecodable bodies and queries, oversized messages,
+// methods Clavis does not serve.
+func errorHandler(ctx context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
+	if bs, _ := r.Context().Value(bodyStateKey{}).(*bodyState); bs != nil && bs.tooLarge {
+		writeTooLarge(w)
+		return
+	}
+	var hse *runtime.HTTPStatusError
+	if errors.As(err, &hse) {
+		writeStatus(w, http.StatusBadRequest, st.StatusCode_CONN_BAD_REQUEST_FORMAT, "Bad request format", hse.Err.Error())
+		return
+	}
+	s := status.Convert(err)
+	switch s.Code() {
+	case codes.InvalidArgument:
+		writeStatus(w, http.StatusBadRequest, st.StatusCode_CONN_BAD_REQUEST_FORMAT, "Bad request format", s.Message())
+	case codes.ResourceExhausted:
+		writeStatus(w, http.StatusRequestEntityTooLarge, st.StatusCode_RPC_MAX_MESSAGE_SIZE_EXCEEDED, "Request too large", s.Message())
+	case codes.Unimplemented:
+		writeStatus(w, http.StatusNotImplemented, st.StatusCode_NOT_IMPLEMENTED, "Not implemented", s.Message())
+	case codes.NotFound:
+		writeStatus(w, http.StatusNotFound, st.StatusCode_CONN_DOES_NOT_EXIST, "Resource does not exist", s.Message())
+	case codes.Unauthenticated:
+		writeStatus(w, http.StatusUnauthorized, st.StatusCode_CONN_KEY_INVALID, "Invalid API key or Invalid API key/application pair", "")
+	case codes.PermissionDenied:
+		writeStatus(w, http.StatusForbidden, st.StatusCode_CONN_INSUFFICIENT_SCOPES, "Insufficient scopes", s.Message())
+	case codes.Canceled:
+		writeStatus(w, 499, st.StatusCode_INTERNAL_SERVER_ISSUE, "Request canceled", "")
+	case codes.DeadlineExceeded:
+		writeStatus(w, http.StatusGatewayTimeout, st.StatusCode_INTERNAL_SERVER_ISSUE, "Deadline exceeded", "")
+	case codes.Unavailable:
+		writeStatus(w, http.StatusServiceUnavailable, st.StatusCode_INTERNAL_SERVER_ISSUE, "Service unavailable", "")
+	default:
+		writeStatus(w, http.StatusInternalServerError, st.StatusCode_INTERNAL_SERVER_ISSUE, "Internal server error", "")
+	}
+}
+
+// routingErrorHandler answers requests that match no route.
+func routingErrorHandler(_ context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, r *http.Request, httpStatus int) {
+	switch httpStatus {
+	case http.StatusNotFound:
+		writeStatus(w, http.StatusNotFound, st.StatusCode_CONN_DOES_NOT_EXIST, "Resource does not exist",
+			"no REST route for "+r.Method+" "+RedactPath(r.URL.Path))
+	case http.StatusMethodNotAllowed:
+		writeStatus(w, http.StatusMethodNotAllowed, st.StatusCode_CONN_METHOD_NOT_ALLOWED, "Method not allowed",
+			"method "+r.Method+" is not allowed on "+RedactPath(r.URL.Path))
+	case http.StatusBadRequest:
+		writeStatus(w, http.StatusBadRequest, st.StatusCode_CONN_BAD_REQUEST_FORMAT, "Bad request format", "malformed path")
+	default:
+		writeStatus(w, httpStatus, st.StatusCode_INTERNAL_SERVER_ISSUE, http.StatusText(httpStatus), "")
+	}
+}
