@@ -13,8 +13,8 @@ import (
 
 // Recognition parameters, PaddleOCR's defaults for PP-OCRv4 except recBatch:
 // PaddleOCR runs six crops at a time, but in ONNX Runtime on a CPU a batch
-// costs more than its crops run one by one, padding aside (see the
-// BareSessionsBatch6 benchmark).
+// of long lines costs 1.2–5× more than its crops run one by one, and a batch
+// of short words about the same (see the BareSessionsBatch6 benchmark).
 const (
 	recHeight    = 48  // input height of the recognition model
 	recMinWidth  = 320 // inputs are padded to at least this width, as in training
