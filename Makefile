@@ -62,7 +62,7 @@ test: deps build
 	$(BIN)/clavis setup --models-dir $(TEST_MODELS_DIR)
 	$(MAKE) --no-print-directory check-generate
 	$(GO) vet ./...
-	$(MAKE) --no-print-directory test-go test-e2e
+	$(MAKE) --no-print-directory test-go test-postgres test-e2e
 
 test-go:
 	CLAVIS_MODELS_DIR=$(TEST_MODELS_DIR) CLAVIS_REQUIRE_MODELS=1 $(GO) test -count=1 ./...
