@@ -62,6 +62,10 @@ func Tables() []string {
 func (d *DB) Import(ctx context.Context, src Source, opts ImportOptions) (map[string]int, error) {
 	counts := map[string]int{}
 	err := inTx(ctx, d.db, func(q querier) error {
+		// One "all" event at the end instead of a grant event per row.
+		if _, err := q.ExecContext(ctx, `SET LOCAL clavis.bulk = 'on'`); err != nil {
+			return clavis.Internal(err)
+		}
 		// Keep servers from writing while the copy runs.
 		if _, err := q.ExecContext(ctx, `LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE`); err != nil {
 			return clavis.Internal(err)

@@ -32,12 +32,25 @@ type Cache interface {
 	InvalidateAll()
 }
 
+// GrantCache is implemented by a Cache that also caches grants: who may use
+// which app. A Notifier tells it about grant events, which the database
+// itself publishes when a grant changes (see migrations/0002_grant_events.sql).
+// A Cache without it caches no grants and ignores them.
+type GrantCache interface {
+	// InvalidateGrants drops what is cached about who may use app of owner,
+	// or every app of owner when app is empty.
+	InvalidateGrants(owner, app string)
+}
+
 // Event kinds.
 const (
 	kindKeys = "key"
 	kindUser = "user"
 	kindApp  = "app"
 	kindAll  = "all"
+	// kindGrant events come from the database's triggers: IDs are the
+	// owner and app id, or only the owner (an org) for all its apps.
+	kindGrant = "grant"
 )
 
 // event is the JSON payload of a notification. IDs are key ids (kind key),
@@ -177,6 +190,10 @@ func (n *Notifier) apply(payload string) {
 		n.cache.InvalidateUser(e.IDs[0])
 	case e.Kind == kindApp && len(e.IDs) == 2:
 		n.cache.InvalidateApp(clavis.AppRef{OwnerID: e.IDs[0], AppID: e.IDs[1]})
+	case e.Kind == kindGrant && (len(e.IDs) == 1 || len(e.IDs) == 2):
+		if gc, ok := n.cache.(GrantCache); ok {
+			gc.InvalidateGrants(e.IDs[0], append(e.IDs[1:], "")[0])
+		}
 	default:
 		// "all", or a kind from a newer replica: the safe answer.
 		n.cache.InvalidateAll()

@@ -46,6 +46,12 @@ func (r *recorder) count(e string) int {
 	return n
 }
 
+func (r *recorder) all() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.events...)
+}
+
 // waitFor polls until r has seen e at least n times, or fails after a
 // deadline.
 func (r *recorder) waitFor(t *testing.T, e string, n int) {
@@ -127,5 +133,67 @@ func TestPostgresNotifierReconnect(t *testing.T) {
 		}
 		one.InvalidateUser("carol")
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// grantRecorder is a recorder that also caches grants.
+type grantRecorder struct{ recorder }
+
+func (r *grantRecorder) InvalidateGrants(owner, app string) { r.add("grant:" + owner + "/" + app) }
+
+// TestPostgresGrantEvents changes grants through the store and checks that
+// the database publishes each change as a grant event, which replicas
+// caching grants receive and replicas caching none ignore.
+func TestPostgresGrantEvents(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	db := open(t, dsn)
+	grants := &grantRecorder{}
+	gn := db.NewNotifier(grants, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err := gn.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	pub, plain := notifier(t, dsn)
+
+	ctx := context.Background()
+	now := time.Now()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, id := range []string{"alice", "bob"} {
+		must(db.Users().CreateUser(ctx, &clavis.User{ID: id, CreatedAt: now, UpdatedAt: now}))
+	}
+	must(db.Orgs().CreateOrg(ctx, &clavis.Org{ID: "acme", CreatedAt: now, UpdatedAt: now}))
+	app := &clavis.App{OwnerID: "alice", ID: "photos", Visibility: clavis.VisibilityPrivate, CreatedAt: now, UpdatedAt: now}
+	must(db.Apps().CreateApp(ctx, app))
+	photos := app.Ref()
+
+	must(db.Collaborators().PutCollaborator(ctx, &clavis.Collaborator{ID: "c1", App: photos, UserID: "bob", Scopes: clavis.MustScopes("Apps:Get"), CreatedAt: now, UpdatedAt: now}))
+	app.Name = "Photos" // not a grant change
+	must(db.Apps().UpdateApp(ctx, app))
+	app.Visibility = clavis.VisibilityPublic
+	must(db.Apps().UpdateApp(ctx, app))
+	must(db.Collaborators().RemoveCollaborator(ctx, photos, "bob", now))
+	must(db.Orgs().PutMember(ctx, &clavis.OrgMember{OrgID: "acme", UserID: "bob", Role: clavis.RoleContributor, Scopes: clavis.MustScopes("Apps:Get"), CreatedAt: now}))
+	must(db.Orgs().RemoveMember(ctx, "acme", "bob"))
+	// Notifications arrive in commit order: once the barrier is in, every
+	// grant event is.
+	// Each publisher's barrier reaches the other's listener.
+	pub.InvalidateUser("barrier")
+	gn.InvalidateUser("barrier")
+	grants.waitFor(t, "user:barrier", 2)
+	plain.waitFor(t, "user:barrier", 2)
+
+	if n := grants.count("grant:alice/photos"); n != 3 {
+		t.Errorf("grant events for alice/photos: %d, want 3 (collaborator added, app made public, collaborator removed): %v", n, grants.all())
+	}
+	if n := grants.count("grant:acme/"); n != 2 {
+		t.Errorf("grant events for org acme: %d, want 2 (member added, member removed): %v", n, grants.all())
+	}
+	// A replica that caches no grants is not made to empty its cache.
+	if n := plain.count("all"); n != 0 {
+		t.Errorf("a cache without grants was emptied %d times by grant events", n)
 	}
 }
