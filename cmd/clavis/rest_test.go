@@ -221,7 +221,6 @@ func TestRESTPythonClientFlow(t *testing.T) {
 		"inputs":      []any{map[string]any{"data": map[string]any{"image": map[string]any{"base64": base64.StdEncoding.EncodeToString(photo)}}}},
 	}
 	out := rest(t, s, "POST", "/v2/users/clarifai/apps/main/models/color-recognition/outputs", bob, predict).want(t, 200, 10000)
-	t.Logf("PostModelOutputs: %.1500s", out.raw)
 	outputs, ok := out.body["outputs"].([]any)
 	if !ok || len(outputs) != 1 {
 		t.Fatalf("outputs: %s", out.raw)
