@@ -64,6 +64,14 @@ type proc struct {
 // it logs that it listens.
 func startProc(t *testing.T, bin string, args ...string) *proc {
 	t.Helper()
+	return spawnProc(t, bin, args...)()
+}
+
+// spawnProc starts `clavis serve` on a spare port with args and returns a
+// function, to call on the test's goroutine, that waits until it listens.
+// Several processes may be spawned before any is waited for.
+func spawnProc(t *testing.T, bin string, args ...string) func() *proc {
+	t.Helper()
 	c := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--log-format", "json"}, args...)...)
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "CLAVIS_") {
@@ -91,22 +99,25 @@ func startProc(t *testing.T, bin string, args ...string) *proc {
 		}
 		close(addrc)
 	}()
-	var addr string
-	select {
-	case a, ok := <-addrc:
-		if !ok {
-			t.Fatal("clavis serve exited before listening")
+	return func() *proc {
+		t.Helper()
+		var addr string
+		select {
+		case a, ok := <-addrc:
+			if !ok {
+				t.Fatal("clavis serve exited before listening")
+			}
+			addr = a
+		case <-time.After(60 * time.Second):
+			t.Fatal("clavis serve did not listen within 60s")
 		}
-		addr = a
-	case <-time.After(60 * time.Second):
-		t.Fatal("clavis serve did not listen within 60s")
+		conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		return &proc{cmd: c, addr: addr, conn: conn, v2: pb.NewV2Client(conn), adm: adminv1.NewAdminClient(conn)}
 	}
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	return &proc{cmd: c, addr: addr, conn: conn, v2: pb.NewV2Client(conn), adm: adminv1.NewAdminClient(conn)}
 }
 
 // acked records the writes the server acknowledged.
