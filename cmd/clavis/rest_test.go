@@ -3,6 +3,8 @@ package main_test
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -17,6 +19,8 @@ import (
 	refpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 
 	"google.golang.org/grpc"
+
+	cmd "github.com/clavis-dev/clavis/cmd/clavis"
 )
 
 // restRoute is one REST binding of api/gateway.yaml.
@@ -322,7 +326,7 @@ func TestRESTBadRequests(t *testing.T) {
 	if err == nil {
 		raw, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if resp.StatusCode != 413 || !bytes.Contains(raw, []byte(`"code":40033`)) {
+		if resp.StatusCode != 413 || jsonCode(raw) != 40033 {
 			t.Fatalf("huge body: HTTP %d %s", resp.StatusCode, raw)
 		}
 	} else {
@@ -338,12 +342,24 @@ func TestRESTBadRequests(t *testing.T) {
 	if err == nil {
 		raw, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if resp.StatusCode != 413 || !bytes.Contains(raw, []byte(`"code":40033`)) {
+		if resp.StatusCode != 413 || jsonCode(raw) != 40033 {
 			t.Fatalf("huge streamed body: HTTP %d %s", resp.StatusCode, raw)
 		}
 	} else {
 		t.Logf("huge streamed body: the server closed the connection while the client still sent: %v", err)
 	}
+}
+
+// jsonCode returns status.code of a JSON body (protojson varies its
+// spacing, so bodies are parsed, not compared as bytes).
+func jsonCode(raw []byte) int {
+	var b struct {
+		Status struct {
+			Code int `json:"code"`
+		} `json:"status"`
+	}
+	json.Unmarshal(raw, &b)
+	return b.Status.Code
 }
 
 type zeros struct{}
@@ -407,5 +423,35 @@ func TestGRPCReflection(t *testing.T) {
 	fr, err := stream.Recv()
 	if err != nil || len(fr.GetFileDescriptorResponse().GetFileDescriptorProto()) == 0 {
 		t.Fatalf("file containing clarifai.api.V2: %v %v", fr, err)
+	}
+}
+
+// TestRESTOverTLS calls REST over the TLS listener, on HTTP/2 and HTTP/1.1.
+func TestRESTOverTLS(t *testing.T) {
+	s := startServer(t, func(c *cmd.Config) { c.TLSAddr = "127.0.0.1:0"; c.TLSSelfSigned = true })
+	pemBytes, err := os.ReadFile(s.TLSCertFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(pemBytes)
+	port := s.TLSAddr()[strings.LastIndexByte(s.TLSAddr(), ':'):]
+	for _, h2 := range []bool{true, false} {
+		tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}, ForceAttemptHTTP2: h2}
+		if !h2 {
+			tr.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
+		}
+		req, _ := http.NewRequest("GET", "https://localhost"+port+"/v2/users/me/apps", nil)
+		req.Header.Set("Authorization", "Key "+s.pat)
+		resp, err := (&http.Client{Transport: tr}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || (resp.ProtoMajor == 2) != h2 || jsonCode(raw) != 10000 {
+			t.Fatalf("REST over TLS (HTTP/2 %v): %s %d %s", h2, resp.Proto, resp.StatusCode, raw)
+		}
+		tr.CloseIdleConnections()
 	}
 }
