@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	mrand "math/rand/v2"
 	"sort"
 	"strings"
 	"sync"
@@ -98,13 +99,55 @@ func (d *DB) Close() error {
 	return d.db.Close()
 }
 
-// WithTx runs fn in one read-committed transaction.
+// WithTx runs fn in one serializable transaction, so that work spanning
+// several statements behaves as if transactions ran one at a time, as on
+// SQLite (a check such as "an org keeps one admin" cannot be raced). When
+// PostgreSQL aborts the transaction for a serialization failure or a
+// deadlock, WithTx runs fn again in a new one: fn must have no effects but
+// through tx.
 func (d *DB) WithTx(ctx context.Context, fn func(tx clavis.Tx) error) error {
-	tx, err := d.db.BeginTx(ctx, nil)
+	return serializable(ctx, d.db, func(tx *sql.Tx) error { return fn(view{tx}) })
+}
+
+// inTx runs fn in a transaction: q's own when q is one already, else a new
+// serializable one, so that a store method of several statements is never
+// half-done.
+func inTx(ctx context.Context, q querier, fn func(querier) error) error {
+	db, ok := q.(*sql.DB)
+	if !ok {
+		return fn(q)
+	}
+	return serializable(ctx, db, func(tx *sql.Tx) error { return fn(tx) })
+}
+
+// maxAttempts bounds how often serializable runs a transaction that
+// PostgreSQL keeps aborting.
+const maxAttempts = 50
+
+// serializable runs fn in a serializable transaction on db and commits it,
+// retrying after a short random pause when PostgreSQL reports a
+// serialization failure or a deadlock.
+func serializable(ctx context.Context, db *sql.DB, fn func(*sql.Tx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := runTx(ctx, db, fn)
+		if err == nil || !retryable(err) || attempt == maxAttempts {
+			return err
+		}
+		pause := time.Duration(mrand.Int64N(int64(min(attempt, 10)) * int64(2*time.Millisecond)))
+		select {
+		case <-ctx.Done():
+			return clavis.Internal(ctx.Err())
+		case <-time.After(pause):
+		}
+	}
+}
+
+func runTx(ctx context.Context, db *sql.DB, fn func(*sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelSerializable})
 	if err != nil {
 		return clavis.Internal(fmt.Errorf("begin: %w", err))
 	}
-	if err := fn(view{tx}); err != nil {
+	if err := fn(tx); err != nil {
 		tx.Rollback()
 		return err
 	}
@@ -114,25 +157,11 @@ func (d *DB) WithTx(ctx context.Context, fn func(tx clavis.Tx) error) error {
 	return nil
 }
 
-// inTx runs fn in a transaction: q's own when q is one already, else a new
-// one, so that a store method of several statements is never half-done.
-func inTx(ctx context.Context, q querier, fn func(querier) error) error {
-	db, ok := q.(*sql.DB)
-	if !ok {
-		return fn(q)
-	}
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return clavis.Internal(err)
-	}
-	if err := fn(tx); err != nil {
-		tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return clavis.Internal(err)
-	}
-	return nil
+// retryable reports whether err aborted a transaction that may succeed when
+// run again.
+func retryable(err error) bool {
+	c := pgCode(err)
+	return c == serializationFailure || c == deadlockDetected
 }
 
 // migrate applies the embedded migrations not yet recorded, all in one
@@ -179,8 +208,10 @@ func migrate(ctx context.Context, db *sql.DB) error {
 
 // SQLSTATE codes the store maps.
 const (
-	uniqueViolation     = "23505"
-	foreignKeyViolation = "23503"
+	uniqueViolation      = "23505"
+	foreignKeyViolation  = "23503"
+	serializationFailure = "40001"
+	deadlockDetected     = "40P01"
 )
 
 func pgCode(err error) string {

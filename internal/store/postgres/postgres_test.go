@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/clavis-dev/clavis/clavis"
 	"github.com/clavis-dev/clavis/internal/store/postgres"
@@ -59,5 +60,67 @@ func TestPostgresConcurrentMigrations(t *testing.T) {
 	db = open(t, dsn) // migrations must not run twice
 	if _, err := db.Users().GetUser(ctx, "alice"); err != nil {
 		t.Fatalf("after reopen: %v", err)
+	}
+}
+
+// TestPostgresNoWriteSkew runs the service's "an org keeps one admin" check
+// in two transactions at once, each removing one of the org's two admins
+// after both have counted them: as on SQLite, where transactions run one at
+// a time, one removal wins and the other sees the org down to one admin.
+func TestPostgresNoWriteSkew(t *testing.T) {
+	db := open(t, pgtest.NewDatabase(t))
+	ctx := context.Background()
+	now := time.Now()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, id := range []string{"ann", "bea"} {
+		must(db.Users().CreateUser(ctx, &clavis.User{ID: id, CreatedAt: now, UpdatedAt: now}))
+	}
+	must(db.Orgs().CreateOrg(ctx, &clavis.Org{ID: "acme", CreatedAt: now, UpdatedAt: now}))
+	for _, id := range []string{"ann", "bea"} {
+		must(db.Orgs().PutMember(ctx, &clavis.OrgMember{OrgID: "acme", UserID: id, Role: clavis.RoleAdmin, Scopes: clavis.AllScopes(), CreatedAt: now}))
+	}
+
+	var counted sync.WaitGroup // both have counted the admins once
+	counted.Add(2)
+	errs := make(chan error, 2)
+	for _, id := range []string{"ann", "bea"} {
+		go func() {
+			first := true
+			errs <- db.WithTx(ctx, func(tx clavis.Tx) error {
+				ms, err := tx.Orgs().ListMembers(ctx, "acme", clavis.Page{})
+				if err != nil {
+					return err
+				}
+				if first {
+					first = false
+					counted.Done()
+					counted.Wait()
+				}
+				if len(ms) < 2 {
+					return clavis.Errorf(clavis.EInvalid, "last admin")
+				}
+				return tx.Orgs().RemoveMember(ctx, "acme", id)
+			})
+		}()
+	}
+	var refused int
+	for range 2 {
+		switch err := <-errs; clavis.ErrorCode(err) {
+		case "":
+		case clavis.EInvalid:
+			refused++
+		default:
+			t.Fatalf("removal: %v", err)
+		}
+	}
+	ms, err := db.Orgs().ListMembers(ctx, "acme", clavis.Page{})
+	must(err)
+	if len(ms) != 1 || refused != 1 {
+		t.Fatalf("%d admins left, %d removals refused; want 1 and 1", len(ms), refused)
 	}
 }
