@@ -38,12 +38,13 @@ const MaxBodySize = 128 << 20
 // OpenAPIPath is where the OpenAPI document is served.
 const OpenAPIPath = "/v2/openapi.json"
 
-// marshaler writes snake_case names, enums as numbers and every field
-// (Clarifai's show-if-empty fields: lists, Concept.value, bounding boxes);
+// marshaler writes snake_case names, enums as numbers and every scalar and
+// list even when empty (Clarifai's show-if-empty fields: lists,
+// Concept.value, bounding boxes), but not absent messages;
 // it reads either name form and enum names or numbers, ignoring unknown
 // fields.
 var marshaler = &runtime.JSONPb{
-	MarshalOptions:   protojson.MarshalOptions{UseProtoNames: true, UseEnumNumbers: true, EmitUnpopulated: true},
+	MarshalOptions:   protojson.MarshalOptions{UseProtoNames: true, UseEnumNumbers: true, EmitDefaultValues: true},
 	UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: true},
 }
 
@@ -97,6 +98,10 @@ func New(ctx context.Context, g *grpc.Server, log *slog.Logger) (http.Handler, i
 			closer.Close()
 			return nil, nil, err
 		}
+	}
+	if err := registerUndeclared(mux); err != nil {
+		closer.Close()
+		return nil, nil, err
 	}
 	h := &handler{mux: mux, log: log}
 	return h, closer, nil
@@ -295,6 +300,23 @@ func HTTPStatus(code st.StatusCode) int {
 		st.StatusCode_PREDICT_INVALID_REQUEST, st.StatusCode_INPUT_DOWNLOAD_FAILED:
 		// INPUT_DOWNLOAD_FAILED (30002): the caller's URL could not be
 		// fetched, a problem with the request rather than the server.
+		return http.StatusBadRequest
+	case st.StatusCode_ACCEPTED:
+		return http.StatusAccepted
+	case st.StatusCode_CONN_TOKEN_INVALID, st.StatusCode_CONN_CREDENTIALS_INVALID, st.StatusCode_CONN_KEY_NOT_FOUND:
+		return http.StatusUnauthorized
+	case st.StatusCode_CONN_EXCEED_HOURLY_LIMIT, st.StatusCode_CONN_EXCEED_MONTHLY_LIMIT, st.StatusCode_CONN_THROTTLED, st.StatusCode_CONN_EXCEEDS_LIMITS:
+		return http.StatusTooManyRequests
+	case st.StatusCode_TRY_AGAIN, st.StatusCode_MODEL_DEPLOYING, st.StatusCode_MODEL_NOT_DEPLOYED, st.StatusCode_MODEL_LOADING,
+		st.StatusCode_RPC_SERVER_UNAVAILABLE, st.StatusCode_RPC_REQUEST_TIMEOUT:
+		return http.StatusServiceUnavailable
+	}
+	// By family: a whole request that failed (10020), and connection (11xxx),
+	// model (21xxx), input (30xxx–39xxx) and request-format (40xxx) codes are
+	// the caller's to fix; the rest are the server's.
+	switch c := int(code); {
+	case c == int(st.StatusCode_FAILURE), c >= 11000 && c < 12000, c >= 21000 && c < 22000 && c != int(st.StatusCode_MODEL_PREDICTION_FAILED),
+		c >= 30000 && c < 40000, c >= 40000 && c < 41000:
 		return http.StatusBadRequest
 	}
 	return http.StatusInternalServerError
