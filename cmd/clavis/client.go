@@ -123,6 +123,17 @@ func dial(env *Env, f clientFlags) (*client, error) {
 
 func (c *client) Close() { c.conn.Close() }
 
+// connect dials like dial and returns the client, a call context carrying
+// the PAT, and a function releasing both.
+func connect(ctx context.Context, env *Env, f clientFlags) (*client, context.Context, func(), error) {
+	c, err := dial(env, f)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	cctx, cancel := c.ctx(ctx)
+	return c, cctx, func() { cancel(); c.Close() }, nil
+}
+
 // ctx returns a call context carrying the PAT.
 func (c *client) ctx(parent context.Context) (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithTimeout(parent, 2*time.Minute)

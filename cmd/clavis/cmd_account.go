@@ -32,13 +32,11 @@ func runLogin(ctx context.Context, env *Env, args []string) error {
 		fmt.Fscanln(env.Stdin, &line)
 		f.pat = strings.TrimSpace(line)
 	}
-	c, err := dial(env, f)
+	c, cctx, done, err := connect(ctx, env, f)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	cctx, cancel := c.ctx(ctx)
-	defer cancel()
+	defer done()
 	resp, err := c.v2.GetUser(cctx, &pb.GetUserRequest{UserAppId: &pb.UserAppIDSet{UserId: "me"}})
 	if err := c.check(resp, err); err != nil {
 		return fmt.Errorf("the server refused the PAT: %w", err)
@@ -58,13 +56,11 @@ func runWhoami(ctx context.Context, env *Env, args []string) error {
 	if err := parseFlags(fs, env, args, 0, "whoami"); err != nil {
 		return err
 	}
-	c, err := dial(env, f)
+	c, cctx, done, err := connect(ctx, env, f)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	cctx, cancel := c.ctx(ctx)
-	defer cancel()
+	defer done()
 	u, err := c.v2.GetUser(cctx, &pb.GetUserRequest{UserAppId: &pb.UserAppIDSet{UserId: "me"}})
 	if err := c.check(u, err); err != nil {
 		return err

@@ -37,13 +37,11 @@ func runApp(ctx context.Context, env *Env, args []string) error {
 	if err := parseFlags(fs, env, args, nargs, usage); err != nil {
 		return err
 	}
-	c, err := dial(env, f)
+	c, cctx, done, err := connect(ctx, env, f)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	cctx, cancel := c.ctx(ctx)
-	defer cancel()
+	defer done()
 	switch sub {
 	case "create":
 		ref := appRef(fs.Arg(0))

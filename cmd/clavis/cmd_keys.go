@@ -64,13 +64,11 @@ func runKeys(ctx context.Context, env *Env, args []string, kt clavis.KeyType) er
 	if err != nil {
 		return err
 	}
-	c, err := dial(env, f)
+	c, cctx, done, err := connect(ctx, env, f)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	cctx, cancel := c.ctx(ctx)
-	defer cancel()
+	defer done()
 	me := &pb.UserAppIDSet{UserId: "me"}
 	spec := &pb.Key{Type: string(kt), Description: *desc, Scopes: splitList(*scopes), Endpoints: splitList(*endpoints)}
 	if !exp.IsZero() {

@@ -39,13 +39,11 @@ func runPredict(ctx context.Context, env *Env, args []string) error {
 		}
 		img.Base64 = b
 	}
-	c, err := dial(env, f)
+	c, cctx, done, err := connect(ctx, env, f)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	cctx, cancel := c.ctx(ctx)
-	defer cancel()
+	defer done()
 	req := &pb.PostModelOutputsRequest{
 		UserAppId: &pb.UserAppIDSet{UserId: *userID, AppId: *appID},
 		ModelId:   *model, VersionId: *version,

@@ -47,13 +47,11 @@ func runCollab(ctx context.Context, env *Env, args []string) error {
 	if *app == "" {
 		return usagef("--app is required")
 	}
-	c, err := dial(env, f)
+	c, cctx, done, err := connect(ctx, env, f)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	cctx, cancel := c.ctx(ctx)
-	defer cancel()
+	defer done()
 	uai := appRef(*app)
 	who := fs.Arg(0)
 	user := &pb.User{Id: who}
@@ -148,13 +146,11 @@ func runOrg(ctx context.Context, env *Env, args []string) error {
 	if err := parseFlags(fs, env, args, u.nargs, u.usage); err != nil {
 		return err
 	}
-	c, err := dial(env, f)
+	c, cctx, release, err := connect(ctx, env, f)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	cctx, cancel := c.ctx(ctx)
-	defer cancel()
+	defer release()
 	orgs := orgsv1.NewOrgsClient(c.conn)
 	a0, a1 := fs.Arg(0), fs.Arg(1)
 	done := func(format string, args ...any) {

@@ -34,13 +34,11 @@ func runUsers(ctx context.Context, env *Env, args []string) error {
 	if err := parseFlags(fs, env, args, nargs, usage); err != nil {
 		return err
 	}
-	c, err := dial(env, f)
+	c, cctx, done, err := connect(ctx, env, f)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	cctx, cancel := c.ctx(ctx)
-	defer cancel()
+	defer done()
 	switch sub {
 	case "create":
 		if *id == "" {
