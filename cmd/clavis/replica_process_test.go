@@ -21,8 +21,8 @@ import (
 // by the other two within a second, which only the notifications they
 // exchange can explain.
 func TestReplicaProcesses(t *testing.T) {
+	dsn := pgtest.NewDatabase(t) // first: it skips without PostgreSQL
 	bin := clavisBinary(t)
-	dsn := pgtest.NewDatabase(t)
 	var dirs []string
 	var waits []func() *proc
 	for range 3 {
