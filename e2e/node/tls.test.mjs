@@ -1,45 +1,46 @@
 // The official client's own TLS code path, unchanged: ClarifaiStub.grpc()
 // reads CLARIFAI_GRPC_BASE, and grpc-js trusts the certificate named by
-// GRPC_DEFAULT_SSL_ROOTS_FILE_PATH. The client is loaded only after both are
-// set, as an application would have them in its environment.
-import { test, before, after } from "node:test";
+// GRPC_DEFAULT_SSL_ROOTS_FILE_PATH. Both are set before the client is loaded
+// (grpc-js reads the roots path when it loads), as an application would have
+// them in its environment. Then the whole scenario runs over TLS.
+//
+// Runs when `clavis serve -h` offers --tls-addr and --tls-self-signed;
+// otherwise it is skipped, or fails under CLAVIS_E2E_REQUIRE_ALL=1.
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createRequire } from "node:module";
-import { join } from "node:path";
-import { startClavis, image } from "./harness.mjs";
+import { existsSync } from "node:fs";
+import { scenario } from "./scenario.mjs";
+import { tlsStub } from "./clients.mjs";
+import { tlsFeature, available, image } from "./harness.mjs";
 
-let clavis, stub, grpc;
+const feature = tlsFeature();
 
-before(async () => {
-  clavis = await startClavis(["--tls-addr", "127.0.0.1:0", "--tls-self-signed"]);
-  const port = clavis.tlsAddr.split(":").pop();
-  process.env.CLARIFAI_GRPC_BASE = `localhost:${port}`;
-  process.env.GRPC_DEFAULT_SSL_ROOTS_FILE_PATH = join(clavis.dataDir, "tls", "cert.pem");
-  const require = createRequire(import.meta.url);
-  const client = require("clarifai-nodejs-grpc");
-  grpc = client.grpc;
-  stub = client.ClarifaiStub.grpc();
-});
-after(() => {
-  stub?.close();
-  clavis?.stop();
+test("TLS: the server offers a self-signed TLS listener", (t) => {
+  available(t, feature);
 });
 
-function call(method, req) {
-  const md = new grpc.Metadata();
-  md.set("authorization", "Key " + clavis.pat);
-  return new Promise((resolve, reject) => stub[method](req, md, (err, resp) => (err ? reject(err) : resolve(resp))));
-}
+let client;
+scenario(() => (client = tlsStub()), {
+  label: "TLS ClarifaiStub.grpc()",
+  start: feature.ok ? ["--tls-addr", "127.0.0.1:0", "--tls-self-signed"] : [],
+  ready(clavis) {
+    if (!feature.ok) return feature;
+    assert.ok(existsSync(clavis.tlsCert), `certificate ${clavis.tlsCert}`);
+    process.env.CLARIFAI_GRPC_BASE = `localhost:${clavis.tlsAddr.split(":").pop()}`;
+    process.env.GRPC_DEFAULT_SSL_ROOTS_FILE_PATH = clavis.tlsCert;
+    return true;
+  },
+});
 
-test("ClarifaiStub.grpc() over TLS with only the environment changed", async () => {
-  let r = await call("GetUser", { user_app_id: { user_id: "me" } });
-  assert.equal(r.status.code, 10000);
-  assert.equal(r.user.id, "admin");
-  r = await call("PostModelOutputs", {
+test("TLS: the stub is ClarifaiStub.grpc() as the package builds it, dialling localhost", async (t) => {
+  if (!feature.ok) return t.skip("TLS not available");
+  assert.match(process.env.CLARIFAI_GRPC_BASE, /^localhost:\d+$/);
+  assert.ok(client, "the scenario built the stub");
+  assert.equal(client.stub.getChannel().getTarget(), `dns:${process.env.CLARIFAI_GRPC_BASE}`);
+  const r = await client.call("PostModelOutputs", {
     user_app_id: { user_id: "clarifai", app_id: "main" },
     model_id: "color-recognition",
-    inputs: [{ data: { image: { base64: image("chelsea.png") } } }],
-  });
-  assert.equal(r.status.code, 10000, r.status.details);
-  assert.ok(r.outputs[0].data.colors.length > 0);
+    inputs: [{ data: { image: { base64: image("fruits.jpg") } } }],
+  }, undefined);
+  assert.equal(r.status.code, 11102, "no key: refused in-band over TLS too");
 });
