@@ -88,7 +88,8 @@ func (s *Service) CreateKeys(ctx context.Context, acc *auth.Access, specs []KeyS
 				if err := clavis.CheckID("keys.apps.user_id", ref.OwnerID); err != nil {
 					return err
 				}
-				_, role, grant, err := s.authz.AppGrant(ctx, p, ref)
+				// Read through tx: a pooled connection may not be free while tx holds the write lock.
+				_, role, grant, err := auth.NewAuthorizer(tx).AppGrant(ctx, p, ref)
 				if err != nil {
 					return err
 				}

@@ -18,15 +18,29 @@ type stmtCache struct {
 
 func newStmtCache(db *sql.DB) *stmtCache { return &stmtCache{db: db, stmts: map[string]*sql.Stmt{}} }
 
-func (c *stmtCache) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+// lookup returns the prepared statement of query, if there is one.
+func (c *stmtCache) lookup(query string) (*sql.Stmt, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if st, ok := c.stmts[query]; ok {
+	st, ok := c.stmts[query]
+	return st, ok
+}
+
+// stmt returns the prepared statement of query, preparing it on first use.
+// The lock is not held while preparing, which takes a pooled connection.
+func (c *stmtCache) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := c.lookup(query); ok {
 		return st, nil
 	}
 	st, err := c.db.PrepareContext(ctx, query)
 	if err != nil {
 		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old, ok := c.stmts[query]; ok {
+		st.Close()
+		return old, nil
 	}
 	c.stmts[query] = st
 	return st, nil
@@ -66,32 +80,32 @@ func (c *stmtCache) QueryRowContext(ctx context.Context, query string, args ...a
 	return st.QueryRowContext(ctx, args...)
 }
 
-// cachedTx runs the cache's statements inside one transaction.
+// cachedTx runs statements inside one transaction, using the cache's
+// prepared statements when there are some. It never prepares through the
+// pool: a transaction holding the write lock must not wait for a pooled
+// connection that another transaction, waiting for that lock, holds.
 type cachedTx struct {
 	tx *sql.Tx
 	c  *stmtCache
 }
 
 func (t cachedTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	st, err := t.c.stmt(ctx, query)
-	if err != nil {
-		return nil, err
+	if st, ok := t.c.lookup(query); ok {
+		return t.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 	}
-	return t.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	return t.tx.ExecContext(ctx, query, args...)
 }
 
 func (t cachedTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	st, err := t.c.stmt(ctx, query)
-	if err != nil {
-		return nil, err
+	if st, ok := t.c.lookup(query); ok {
+		return t.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
 	}
-	return t.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	return t.tx.QueryContext(ctx, query, args...)
 }
 
 func (t cachedTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	st, err := t.c.stmt(ctx, query)
-	if err != nil {
-		return t.tx.QueryRowContext(ctx, query, args...)
+	if st, ok := t.c.lookup(query); ok {
+		return t.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
 	}
-	return t.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	return t.tx.QueryRowContext(ctx, query, args...)
 }
