@@ -376,12 +376,12 @@ func (s *Server) Start() error {
 	}()
 	split := newSplitListener(ln)
 	go func() {
-		if err := s.grpc.Serve(split.grpc); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+		if err := s.grpc.Serve(split.grpc); err != nil && !errors.Is(err, grpc.ErrServerStopped) && !errors.Is(err, net.ErrClosed) {
 			s.log.Error("serve gRPC", "err", err)
 		}
 	}()
 	go func() {
-		if err := s.http.Serve(split.web); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := s.http.Serve(split.web); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
 			s.log.Error("serve HTTP", "err", err)
 		}
 	}()
