@@ -83,3 +83,10 @@ test-postgres:
 bench:
 	CLAVIS_MODELS_DIR=$(TEST_MODELS_DIR) $(GO) test -run XXX -bench . -benchtime 2s \
 	  ./internal/auth/ ./internal/store/sqlite/ ./internal/inference/ocr/ ./internal/inference/vision/ ./cmd/clavis/
+
+# bench-tfjs times each converted vision model in onnxruntime-node against
+# its original TF.js graph model (CPU backend) on the same input, and prints
+# the largest difference between their outputs. Needs `make setup` first.
+.PHONY: bench-tfjs
+bench-tfjs:
+	cd scripts/tfjs-golden && npm ci --ignore-scripts --no-audit --no-fund && node bench.mjs $(TEST_MODELS_DIR)

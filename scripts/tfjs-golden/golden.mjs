@@ -20,9 +20,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
-import { loadGraphModel } from '@tensorflow/tfjs-converter';
-import { PNG } from 'pngjs';
+import { buildInput, loadModel } from './inputs.mjs';
 
 const FULL_LIMIT = 16384; // outputs up to this many elements are kept whole
 const SAMPLES = 4096;     // otherwise about this many strided samples
@@ -30,35 +28,6 @@ const TOP = 256;          // and the largest elements
 
 function b64(f32) {
   return Buffer.from(f32.buffer, f32.byteOffset, f32.byteLength).toString('base64');
-}
-
-function randomInput(size, seed, lo, hi) {
-  const out = new Float32Array(size);
-  let x = seed >>> 0;
-  for (let i = 0; i < size; i++) {
-    x ^= x << 13; x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5; x >>>= 0;
-    out[i] = lo + (hi - lo) * ((x >>> 8) / 16777216);
-  }
-  return out;
-}
-
-function imageInput(file, h, w, layout, scale, offset) {
-  const png = PNG.sync.read(fs.readFileSync(file));
-  const out = new Float32Array(h * w * 3);
-  for (let y = 0; y < h; y++) {
-    const sy = Math.floor((y * png.height) / h);
-    for (let x = 0; x < w; x++) {
-      const sx = Math.floor((x * png.width) / w);
-      for (let c = 0; c < 3; c++) {
-        const v = png.data[(sy * png.width + sx) * 4 + c];
-        const i = layout === 'NCHW' ? (c * h + y) * w + x : (y * w + x) * 3 + c;
-        out[i] = v * scale + offset;
-      }
-    }
-  }
-  return out;
 }
 
 function summarize(data) {
@@ -85,38 +54,10 @@ async function main() {
   }
   const spec = JSON.parse(fs.readFileSync(specFile, 'utf8'))[id];
   if (!spec) throw new Error(`no spec for model ${id}`);
-  await tf.setBackend('cpu');
-  const dir = path.dirname(modelJSON);
-  const json = JSON.parse(fs.readFileSync(modelJSON, 'utf8'));
-  const artifacts = await tf.io.getModelArtifactsForJSON(json, async (manifest) => {
-    const specs = [];
-    const bufs = [];
-    for (const g of manifest) {
-      specs.push(...g.weights);
-      for (const p of g.paths) bufs.push(fs.readFileSync(path.join(dir, p)));
-    }
-    const all = Buffer.concat(bufs);
-    return [specs, all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength)];
-  });
-  const model = await loadGraphModel(tf.io.fromMemory(artifacts));
-  const [n, d1, d2, d3] = spec.shape;
-  const [h, w] = spec.layout === 'NCHW' ? [d2, d3] : [d1, d2];
-  const size = n * d1 * d2 * d3;
+  const model = await loadModel(modelJSON);
   const result = { model: id, tfjs: tf.version_core, backend: tf.getBackend(), inputName: spec.inputName, cases: [] };
   for (const src of spec.inputs) {
-    let data;
-    let input;
-    if (src === 'random') {
-      data = randomInput(size, spec.seed, spec.randomRange[0], spec.randomRange[1]);
-      input = { kind: 'random', seed: spec.seed, lo: spec.randomRange[0], hi: spec.randomRange[1] };
-    } else if (src.startsWith('image:')) {
-      const file = src.slice('image:'.length);
-      data = imageInput(path.join(imagesDir, file), h, w, spec.layout, spec.scale, spec.offset);
-      input = { kind: 'image', file, scale: spec.scale, offset: spec.offset };
-    } else {
-      throw new Error(`unknown input ${src}`);
-    }
-    Object.assign(input, { shape: spec.shape, layout: spec.layout });
+    const { data, input } = buildInput(spec, src, imagesDir);
     const x = tf.tensor(data, spec.shape, 'float32');
     const names = model.outputs.map((o) => o.name);
     const t0 = process.hrtime.bigint();
