@@ -163,7 +163,7 @@ func TestRESTEveryRouteRefusesWithoutToken(t *testing.T) {
 			body = "{}"
 		}
 		got := rest(t, s, r.method, path, "", body)
-		if (got.code != http.StatusBadRequest && got.code != http.StatusUnauthorized) || got.statusCode() != 11102 {
+		if got.code != http.StatusUnauthorized || got.statusCode() != 11102 || got.hdr.Get("WWW-Authenticate") == "" {
 			t.Errorf("%s %s %s without a token: HTTP %d, body %s; want a 11102 refusal", r.selector, r.method, path, got.code, got.raw)
 		}
 	}

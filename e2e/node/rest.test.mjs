@@ -84,7 +84,7 @@ test("REST flow like the Python REST client", async () => {
   assert.equal(body.status.description, "Invalid API key or Invalid API key/application pair");
 
   // No key at all.
-  want(await rest("GET", "/v2/users/me/apps", undefined), 400, 11102);
+  want(await rest("GET", "/v2/users/me/apps", undefined), 401, 11102);
 });
 
 test("REST errors are JSON with a Clarifai status", async () => {

@@ -137,6 +137,10 @@ func NewKeyID() (string, error) {
 	return hex.EncodeToString(b[:]), nil
 }
 
+// NoCredentialsDescription is the description of a request without usable
+// credentials; REST answers it with 401.
+const NoCredentialsDescription = "Invalid request: missing or malformed authorization"
+
 // InvalidKeyDescription is the description of every refused token, exactly
 // as Clarifai words it; official client tests compare it.
 const InvalidKeyDescription = "Invalid API key or Invalid API key/application pair"

@@ -30,6 +30,7 @@ import (
 	adminv1 "github.com/clavis-dev/clavis/api/gen/clavis/admin/v1"
 	orgsv1 "github.com/clavis-dev/clavis/api/gen/clavis/orgs/v1"
 	"github.com/clavis-dev/clavis/api/gen/openapi"
+	"github.com/clavis-dev/clavis/internal/auth"
 )
 
 // MaxBodySize bounds a REST request body: 128 MB, as for gRPC messages.
@@ -333,7 +334,13 @@ func setHTTPStatus(_ context.Context, w http.ResponseWriter, m proto.Message) er
 	if !ok {
 		return nil
 	}
-	if code := HTTPStatus(s.GetCode()); code != http.StatusOK {
+	code := HTTPStatus(s.GetCode())
+	if s.GetCode() == st.StatusCode_CONN_INVALID_REQUEST && s.GetDescription() == auth.NoCredentialsDescription {
+		// No usable Authorization header: HTTP's answer is 401 with a challenge.
+		w.Header().Set("WWW-Authenticate", `Key realm="clavis"`)
+		code = http.StatusUnauthorized
+	}
+	if code != http.StatusOK {
 		w.WriteHeader(code)
 	}
 	return nil

@@ -17,7 +17,7 @@ var statusCodes = map[clavis.Code]struct {
 	desc string
 }{
 	clavis.EInvalid:         {st.StatusCode_CONN_INVALID_REQUEST, "Invalid request"},
-	clavis.ENoCredentials:   {st.StatusCode_CONN_INVALID_REQUEST, "Invalid request: missing or malformed authorization"},
+	clavis.ENoCredentials:   {st.StatusCode_CONN_INVALID_REQUEST, auth.NoCredentialsDescription},
 	clavis.EUnauthenticated: {st.StatusCode_CONN_KEY_INVALID, auth.InvalidKeyDescription},
 	clavis.EForbidden:       {st.StatusCode_CONN_INSUFFICIENT_SCOPES, "Insufficient scopes"},
 	clavis.ENotFound:        {st.StatusCode_CONN_DOES_NOT_EXIST, "Resource does not exist"},
