@@ -12,7 +12,7 @@ TEST_MODELS_DIR ?= $(HOME)/.cache/clavis/models
 DATA_DIR ?= ./clavis-data
 ADDR ?= 127.0.0.1:18080
 
-.PHONY: deps tools generate check-generate build setup run test test-go test-e2e bench
+.PHONY: deps tools generate check-generate build setup run test test-go test-all-go test-e2e bench
 
 deps:
 	scripts/deps.sh
@@ -62,10 +62,16 @@ test: deps build
 	$(BIN)/clavis setup --models-dir $(TEST_MODELS_DIR)
 	$(MAKE) --no-print-directory check-generate
 	$(GO) vet ./...
-	$(MAKE) --no-print-directory test-go test-postgres test-e2e
+	$(MAKE) --no-print-directory test-all-go test-e2e
 
 test-go:
 	CLAVIS_MODELS_DIR=$(TEST_MODELS_DIR) CLAVIS_REQUIRE_MODELS=1 $(GO) test -count=1 ./...
+
+# test-all-go runs every Go test once, with the models and a PostgreSQL
+# server (CLAVIS_TEST_POSTGRES, or a throwaway cluster) required: nothing
+# is skipped.
+test-all-go:
+	CLAVIS_MODELS_DIR=$(TEST_MODELS_DIR) CLAVIS_REQUIRE_MODELS=1 GO=$(GO) scripts/test-postgres.sh ./...
 
 test-e2e:
 	CLAVIS_BIN=$(BIN)/clavis CLAVIS_MODELS_DIR=$(TEST_MODELS_DIR) CLAVIS_E2E_REQUIRE_ALL=1 e2e/node/run.sh

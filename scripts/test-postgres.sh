@@ -78,20 +78,24 @@ echo "CLAVIS_TEST_POSTGRES=$CLAVIS_TEST_POSTGRES" >&2
 log=$(mktemp)
 trap 'rm -f "$log"; stop_cluster' EXIT
 export CLAVIS_REQUIRE_POSTGRES=1
-tests=(./internal/store/postgres/ ./cmd/clavis/ -run 'Postgres|Replica|Durab|Migrat')
-echo "+ CLAVIS_REQUIRE_POSTGRES=1 $GO test -count=1 -v ${tests[*]}" >&2
+# Arguments, if any, replace the default packages and filter (make test
+# passes ./... to run every test with PostgreSQL available).
+tests=("$@")
+[[ ${#tests[@]} -gt 0 ]] || tests=(./internal/store/postgres/ ./cmd/clavis/ -run 'Postgres|Replica|Durab|Migrat')
+echo "+ CLAVIS_REQUIRE_POSTGRES=1 $GO test -count=1 -p 1 -v ${tests[*]}" >&2
 set +e
-"$GO" test -count=1 -v "${tests[@]}" >"$log" 2>&1
+"$GO" test -count=1 -p 1 -v "${tests[@]}" >"$log" 2>&1
 status=$?
 set -e
-grep -E '^(--- |FAIL|ok|PASS|panic)' "$log" || true
+grep -E '^(--- FAIL|--- SKIP|FAIL|ok|panic)|^--- PASS: Test(Postgres|Replica|Durab|Migrat)' "$log" || true
 if [[ $status -ne 0 ]]; then
-  grep -vE '^(=== |--- PASS)' "$log" | tail -n 60 >&2
+  # The failing tests' own output: what precedes each FAIL line.
+  grep -vE '^(=== |\s*--- PASS)' "$log" | grep -B40 -E -- '--- FAIL|^FAIL|panic:' | tail -n 200 >&2
   exit "$status"
 fi
 # Every suite must have run, not skipped.
 for want in TestPostgresConformance TestPostgresNoWriteSkew TestPostgresNotifier TestPostgresGrantEvents TestPostgresServer TestReplicas TestReplicaProcesses TestDurability TestMigrate TestMigrateForce; do
   grep -q -- "^--- PASS: $want " "$log" || { echo "$want did not run and pass" >&2; exit 1; }
 done
-if grep -q -- "--- SKIP" "$log"; then echo "some PostgreSQL tests were skipped" >&2; exit 1; fi
+if grep -qE -- "^--- SKIP" "$log"; then echo "some tests were skipped" >&2; exit 1; fi
 echo "PostgreSQL tests passed" >&2

@@ -301,12 +301,10 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 		return nil, fmt.Errorf("REST gateway: %w", err)
 	}
 
-	var protocols http.Protocols
-	protocols.SetHTTP1(true)
-	protocols.SetUnencryptedHTTP2(true)
+	// The plaintext HTTP server sees only HTTP/1.x connections: the split
+	// listener gives HTTP/2 with prior knowledge to the gRPC transport.
 	s.http = &http.Server{
 		Handler:           s.route(),
-		Protocols:         &protocols,
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
