@@ -23,6 +23,22 @@ type Model struct {
 	Concepts    []Concept // the concepts the model may output, if it has a fixed list
 	Versions    []ModelVersion
 	CreatedAt   time.Time
+	// Aliases are other ids the model answers to, such as the id Clarifai's
+	// documentation and client tests use for the same kind of model.
+	Aliases []string
+}
+
+// Is reports whether id names the model, by its id or an alias.
+func (m *Model) Is(id string) bool {
+	if id == m.ID {
+		return true
+	}
+	for _, a := range m.Aliases {
+		if a == id {
+			return true
+		}
+	}
+	return false
 }
 
 // ModelVersion is one version of a model. Versions[0] of a Model is its
@@ -31,6 +47,21 @@ type ModelVersion struct {
 	ID          string
 	Description string
 	CreatedAt   time.Time
+	// Aliases are other version ids this version answers to.
+	Aliases []string
+}
+
+// Is reports whether id names the version, by its id or an alias.
+func (v *ModelVersion) Is(id string) bool {
+	if id == v.ID {
+		return true
+	}
+	for _, a := range v.Aliases {
+		if a == id {
+			return true
+		}
+	}
+	return false
 }
 
 // Concept is a named label, with a score in predictions.

@@ -104,7 +104,7 @@ func (e *Engine) Model(app clavis.AppRef, id string) (*Registered, error) {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	for _, r := range e.models[app] {
-		if r.Model.ID == id {
+		if r.Model.Is(id) {
 			return r, nil
 		}
 	}

@@ -40,7 +40,7 @@ func (s *Service) GetModel(ctx context.Context, acc *auth.Access, modelID, versi
 		return r, r.Model.Versions[0], nil
 	}
 	for _, v := range r.Model.Versions {
-		if v.ID == versionID {
+		if v.Is(versionID) {
 			return r, v, nil
 		}
 	}

