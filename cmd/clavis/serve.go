@@ -306,6 +306,7 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 	s.http = &http.Server{
 		Handler:           s.route(),
 		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	if cfg.TLSAddr != "" {
@@ -315,6 +316,7 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 			Handler:           s.http.Handler,
 			TLSConfig:         s.tlsCfg,
 			ReadHeaderTimeout: 10 * time.Second,
+			IdleTimeout:       2 * time.Minute,
 			ErrorLog:          s.http.ErrorLog,
 		}
 	}
