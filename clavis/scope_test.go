@@ -1,6 +1,7 @@
 package clavis_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -60,6 +61,18 @@ func TestNewPage(t *testing.T) {
 		p := clavis.NewPage(tt.n, tt.s)
 		if p.Offset() != tt.off || p.Limit() != tt.lim {
 			t.Errorf("NewPage(%d,%d) = offset %d limit %d", tt.n, tt.s, p.Offset(), p.Limit())
+		}
+	}
+}
+
+func TestPageOf(t *testing.T) {
+	items := []int{1, 2, 3, 4, 5}
+	for _, tt := range []struct {
+		n, s uint32
+		want string
+	}{{1, 2, "[1 2]"}, {3, 2, "[5]"}, {4, 2, "[]"}, {0, 0, "[1 2 3 4 5]"}} {
+		if got := fmt.Sprint(clavis.PageOf(items, clavis.NewPage(tt.n, tt.s))); got != tt.want {
+			t.Errorf("page %d of %d = %s, want %s", tt.n, tt.s, got, tt.want)
 		}
 	}
 }

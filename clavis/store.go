@@ -157,3 +157,9 @@ type Store interface {
 	WithTx(ctx context.Context, fn func(tx Tx) error) error
 	Close() error
 }
+
+// PageOf returns the items of page p of a list held in memory.
+func PageOf[T any](items []T, p Page) []T {
+	lo := min(p.Offset(), len(items))
+	return items[lo:min(lo+p.Limit(), len(items))]
+}

@@ -153,11 +153,9 @@ func (s *Server) ListModelVersions(ctx context.Context, req *pb.ListModelVersion
 		return &pb.MultiModelVersionResponse{Status: s.fail(ctx, err)}, nil
 	}
 	page := clavis.NewPage(req.GetPage(), req.GetPerPage())
-	vs := r.Model.Versions
-	lo := min(page.Offset(), len(vs))
-	hi := min(lo+page.Limit(), len(vs))
-	out := make([]*pb.ModelVersion, 0, hi-lo)
-	for _, v := range vs[lo:hi] {
+	vs := clavis.PageOf(r.Model.Versions, page)
+	out := make([]*pb.ModelVersion, 0, len(vs))
+	for _, v := range vs {
 		out = append(out, modelVersionToPB(&r.Model, v))
 	}
 	return &pb.MultiModelVersionResponse{Status: okStatus(), ModelVersions: out}, nil

@@ -96,8 +96,7 @@ func (s *Service) ListApps(ctx context.Context, acc *auth.Access, page clavis.Pa
 			break
 		}
 	}
-	lo := min(page.Offset(), len(visible))
-	return visible[lo:min(lo+page.Limit(), len(visible))], nil
+	return clavis.PageOf(visible, page), nil
 }
 
 // PatchApps changes apps of the caller, all or none.

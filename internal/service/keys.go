@@ -223,9 +223,7 @@ func (s *Service) ListKeys(ctx context.Context, acc *auth.Access, f clavis.KeyFi
 			match = append(match, k)
 		}
 	}
-	lo := min(page.Offset(), len(match))
-	hi := min(lo+page.Limit(), len(match))
-	return match[lo:hi], nil
+	return clavis.PageOf(match, page), nil
 }
 
 // ListAppKeys lists the app keys of an app the caller owns.

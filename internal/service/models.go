@@ -13,11 +13,9 @@ const MaxBatch = 128
 
 // ListModels lists the models of the target app.
 func (s *Service) ListModels(ctx context.Context, acc *auth.Access, page clavis.Page) []clavis.Model {
-	regs := s.engine.Models(acc.App.Ref())
-	lo := min(page.Offset(), len(regs))
-	hi := min(lo+page.Limit(), len(regs))
-	out := make([]clavis.Model, 0, hi-lo)
-	for _, r := range regs[lo:hi] {
+	regs := clavis.PageOf(s.engine.Models(acc.App.Ref()), page)
+	out := make([]clavis.Model, 0, len(regs))
+	for _, r := range regs {
 		out = append(out, r.Model)
 	}
 	return out
