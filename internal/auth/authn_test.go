@@ -145,3 +145,23 @@ func BenchmarkVerify(b *testing.B) {
 		}
 	})
 }
+
+// TestAppKeyOfDeletedApp checks that an app key whose app is gone is refused
+// as an invalid key, not as a missing app, even by a token cache that still
+// holds the key: replicas must answer alike whether or not the deletion has
+// reached them. A PAT naming the same app gets "not found".
+func TestAppKeyOfDeletedApp(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	z := auth.NewAuthorizer(f.db)
+	const getApp = "/clarifai.api.V2/GetApp"
+	gone := clavis.AppRef{OwnerID: "alice", AppID: "gone"}
+	key := &clavis.Principal{UserID: "alice", KeyType: clavis.KeyTypeApp, App: &gone, Scopes: clavis.AllScopes()}
+	if _, err := z.Authorize(ctx, getApp, key, "", ""); clavis.ErrorCode(err) != clavis.EUnauthenticated {
+		t.Errorf("app key of a deleted app: %v, want EUnauthenticated", err)
+	}
+	pat := &clavis.Principal{UserID: "alice", KeyType: clavis.KeyTypePAT, Scopes: clavis.AllScopes()}
+	if _, err := z.Authorize(ctx, getApp, pat, "alice", "gone"); clavis.ErrorCode(err) != clavis.ENotFound {
+		t.Errorf("PAT on a missing app: %v, want ENotFound", err)
+	}
+}

@@ -67,7 +67,7 @@ func NewAuthorizer(s clavis.Tx) *Authorizer { return &Authorizer{store: s} }
 //   - EForbidden when the method has no rule, the credential is of the
 //     wrong type, or scopes or endpoints are missing (the message names them);
 //   - EInvalid when an app-scoped call by a PAT names no app, or ids are malformed;
-//   - EUnauthenticated when an app key names another app;
+//   - EUnauthenticated when an app key names another app or its app is gone;
 //   - ENotFound when the target app or user is missing or not visible.
 func (z *Authorizer) Authorize(ctx context.Context, method string, p *clavis.Principal, userID, appID string) (*Access, error) {
 	r, ok := Rules[method]
@@ -91,6 +91,13 @@ func (z *Authorizer) Authorize(ctx context.Context, method string, p *clavis.Pri
 			return nil, err
 		}
 		app, role, grant, err := z.AppGrant(ctx, p, ref)
+		if p.App != nil && clavis.ErrorCode(err) == clavis.ENotFound {
+			// An app key dies with its app. A token cache that has not
+			// heard of the deletion yet (another replica's, for a few
+			// milliseconds) still knows the key; it gets the same answer
+			// as a cache that has.
+			return nil, invalidKey("this app key's app has been deleted or is out of its user's reach")
+		}
 		if err != nil {
 			return nil, err
 		}
