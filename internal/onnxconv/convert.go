@@ -22,7 +22,7 @@ const irVersion = 8
 const Producer = "clavis-onnxconv"
 
 // ProducerVersion is bumped whenever a change alters converted models' bytes.
-const ProducerVersion = "1"
+const ProducerVersion = "2"
 
 // Convert reads the TF.js graph model whose model.json is at modelJSONPath
 // (with its weight shards beside it) and writes the equivalent ONNX model to
@@ -65,6 +65,13 @@ func ConvertModel(m *tfjs.Model) ([]byte, error) {
 	for _, n := range m.Nodes {
 		c.byName[n.Name] = n
 	}
+	c.consumers = make(map[string][]*tfjs.Node)
+	for _, n := range m.Nodes {
+		for _, r := range dataInputs(n) {
+			name := tfjs.NodeName(r)
+			c.consumers[name] = append(c.consumers[name], n)
+		}
+	}
 	if err := c.run(); err != nil {
 		return nil, err
 	}
@@ -75,12 +82,14 @@ func ConvertModel(m *tfjs.Model) ([]byte, error) {
 type converter struct {
 	m      *tfjs.Model
 	byName map[string]*tfjs.Node
-	consts map[string]*tfjs.Tensor // tensor ref → value, for constant tensors
-	values map[string]string       // tensor ref → ONNX value name, for computed tensors
-	dtypes map[string]tfjs.DType   // ONNX value name → element type
-	inits  map[string]*onnxTensor  // initializers by name
-	names  map[string]bool         // ONNX value names in use
-	out    onnxModel
+	// consumers lists, by node name, the nodes reading its outputs.
+	consumers map[string][]*tfjs.Node
+	consts    map[string]*tfjs.Tensor // tensor ref → value, for constant tensors
+	values    map[string]string       // tensor ref → ONNX value name, for computed tensors
+	dtypes    map[string]tfjs.DType   // ONNX value name → element type
+	inits     map[string]*onnxTensor  // initializers by name
+	names     map[string]bool         // ONNX value names in use
+	out       onnxModel
 }
 
 // refKey normalises a tensor reference: "n:0" and "n" are the same tensor.

@@ -22,15 +22,9 @@ import (
 	"github.com/clavis-dev/clavis/internal/setup"
 )
 
-// Exactness bound of converted models against TF.js: |onnx - tfjs| must not
-// exceed absTol + relTol*|tfjs| for any element. absTol is the 1e-4;
-// relTol (≈ 32 float32 ulps) covers raw outputs of large magnitude (BlazeFace
-// logits reach -321), where TF.js's and ONNX Runtime's different float32
-// summation orders alone move values by more than 1e-4.
-const (
-	absTol = 1e-4
-	relTol = 4e-6
-)
+// tolerance is the exactness bound: no output element of a
+// converted model may differ from TF.js's by more than this.
+const tolerance = 1e-4
 
 // golden is the layout of testdata/golden/<id>.json, written by
 // scripts/tfjs-golden/golden.mjs.
@@ -242,7 +236,7 @@ func compare(t *testing.T, name string, got onnx.Tensor, want goldenOutput) {
 			d = math.Inf(1)
 		}
 		maxDiff = max(maxDiff, d)
-		if d > absTol+relTol*math.Abs(float64(ref)) {
+		if d > tolerance {
 			if bad < 3 {
 				t.Errorf("%s[%d] = %g, TF.js %g (diff %.3g)", name, i, got.Data[i], ref, d)
 			}

@@ -43,18 +43,18 @@ var (
 	NanoDet = ZooModel{
 		ID:     "nanodet",
 		Source: "tfjs/human-models/nanodet.json",
-		SHA256: "4a0f167aaa6fbea93a1281a330fd1ab2df6491985bc36a561c36be8f8678f4c0",
+		SHA256: "ea5ea96731365e8ba2a1f2066c8cade7e35efcd5658c1b017ebfc580cafc0719",
 	}
 	BlazeFace = ZooModel{
 		ID:     "blazeface",
 		Source: "tfjs/human-models/blazeface.json",
-		SHA256: "a9e476bb475934e48f19a2b653760eb41ed21778db621d6f914a000746d0597e",
+		SHA256: "a7743f5676f24a00fbf2db709353a081ad71d50a51058ec79b8051c536fe195e",
 	}
 	NSFW = ZooModel{
 		ID:       "nsfw-mobilenet-v2-mid",
 		Source:   "tfjs/nsfwjs/mobilenet_v2_mid",
 		JSBundle: true,
-		SHA256:   "7ebce6eb6efdcd3c5ca0ed7628c9fb2cf88c7ac5bb61caa6f3635d77495ce76d",
+		SHA256:   "45ca5af133b227caee4e20b59b95785cf7a3da98bd0ba37d189249d2f3417a5f",
 	}
 )
 
