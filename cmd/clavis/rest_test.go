@@ -381,6 +381,13 @@ func TestRESTOpenAPI(t *testing.T) {
 	if doc.code != 200 || doc.body["swagger"] != "2.0" {
 		t.Fatalf("openapi: HTTP %d %.200s", doc.code, doc.raw)
 	}
+	if info, _ := doc.body["info"].(map[string]any); info["title"] != "Clavis API" {
+		t.Errorf("openapi info = %v, want the title Clavis API", doc.body["info"])
+	}
+	key, _ := doc.body["securityDefinitions"].(map[string]any)["Key"].(map[string]any)
+	if key["type"] != "apiKey" || key["in"] != "header" || key["name"] != "Authorization" {
+		t.Errorf("openapi securityDefinitions = %v, want the Key scheme in the Authorization header", doc.body["securityDefinitions"])
+	}
 	paths := doc.body["paths"].(map[string]any)
 	for _, p := range []string{"/v2/models/{model_id}/outputs", "/v2/users/{user_app_id.user_id}/keys", "/v2/myscopes", "/v2/admin/users"} {
 		if _, ok := paths[p]; !ok {
