@@ -295,6 +295,12 @@ func TestRESTBadRequests(t *testing.T) {
 		t.Fatalf("no description: %s", malformed.raw)
 	}
 	rest(t, s, "POST", "/v2/users/me/apps", s.pat, `{"apps":"not a list"}`).want(t, 400, 11100)
+	// Bytes fields are base64 in JSON; text that is not is undecodable input.
+	b64 := rest(t, s, "POST", "/v2/models/color-recognition/outputs", s.pat,
+		`{"user_app_id":{"user_id":"clarifai","app_id":"main"},"inputs":[{"data":{"image":{"base64":"!!! not base64 !!!"}}}]}`).want(t, 400, 30300)
+	if d, _ := b64.status()["details"].(string); !strings.Contains(d, "base64") {
+		t.Fatalf("details %q should say base64", d)
+	}
 	rest(t, s, "PUT", "/v2/users/me/apps", s.pat, "{}").want(t, 405, 11103)
 	rest(t, s, "DELETE", "/v2/models", s.pat, nil).want(t, 405, 11103)
 	nf := rest(t, s, "GET", "/v2/nowhere/clvp_secretsecret", s.pat, nil).want(t, 404, 11101)

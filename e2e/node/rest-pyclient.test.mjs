@@ -62,11 +62,10 @@ test("REST: base64 that is not base64, and base64 of bytes that are no image", a
   assert.equal(r.http, 400);
   assert.equal(r.body.outputs[0].status.code, 30300);
   // Text that is not base64 cannot be decoded into the request: the whole
-  // request is refused in-band (CONN_BAD_REQUEST_FORMAT today), or the input
-  // fails with 30300; either way a JSON status and HTTP 400.
+  // request is refused with ALL_INPUT_INVALID_BYTES and HTTP 400.
   r = await post("!!! not base64 !!!");
   assert.equal(r.http, 400);
-  assert.ok(r.body.status.code === 11100 || r.body.outputs?.[0]?.status?.code === 30300, JSON.stringify(r.body.status));
+  assert.equal(r.body.status.code, 30300, JSON.stringify(r.body.status));
   assert.ok(r.body.status.description, "a description");
   // The Python client sends standard base64 with padding; a good image still works.
   r = await post(image("fruits.jpg").toString("base64"));

@@ -389,6 +389,14 @@ func errorHandler(ctx context.Context, _ *runtime.ServeMux, _ runtime.Marshaler,
 	s := status.Convert(err)
 	switch s.Code() {
 	case codes.InvalidArgument:
+		if strings.Contains(s.Message(), "invalid value for bytes field") {
+			// protojson's words for a bytes field whose JSON is not base64.
+			// All of Clarifai's bytes fields carry input data (image.base64,
+			// …): bytes that cannot be decoded.
+			writeStatus(w, http.StatusBadRequest, st.StatusCode_ALL_INPUT_INVALID_BYTES, "Invalid image bytes",
+				s.Message()+"; bytes fields take a base64 string")
+			return
+		}
 		writeStatus(w, http.StatusBadRequest, st.StatusCode_CONN_BAD_REQUEST_FORMAT, "Bad request format", s.Message())
 	case codes.ResourceExhausted:
 		writeStatus(w, http.StatusRequestEntityTooLarge, st.StatusCode_RPC_MAX_MESSAGE_SIZE_EXCEEDED, "Request too large", s.Message())
