@@ -19,7 +19,10 @@ const (
 	faceMaxFaces  = 50
 )
 
-var blazefaceLayout = layout{size: blazefaceSize, scale: uniform(1.0 / 127.5), offset: uniform(-1)}
+// blazefaceLayout keeps the aspect ratio, as MediaPipe's own face detection
+// graph does, so that faces keep their shape and boxes come out square.
+// (human's JavaScript pipeline stretches the image to 256².)
+var blazefaceLayout = layout{size: blazefaceSize, letterbox: true, scale: uniform(1.0 / 127.5), offset: uniform(-1)}
 
 // blazefaceHeads are BlazeFace's two heads: the grid stride, the anchors per
 // cell and the number of anchors (grid² × per cell).
@@ -80,6 +83,7 @@ func (f *Faces) Predict(ctx context.Context, img image.Image) (*clavis.Predictio
 	if err != nil {
 		return nil, err
 	}
+	place := blazefaceLayout.place(img.Bounds())
 	var cands []detection
 	a := 0
 	for h, head := range blazefaceHeads {
@@ -90,13 +94,11 @@ func (f *Faces) Predict(ctx context.Context, img image.Image) (*clavis.Predictio
 				continue
 			}
 			r := regs[16*i:]
-			cx, cy := f.anchorX[a]+r[0], f.anchY[a]+r[1]
-			w, hgt := r[2], r[3]
-			const n = blazefaceSize
-			cands = append(cands, detection{score: score, box: clavis.BoundingBox{
-				Left: clamp01((cx - w/2) / n), Right: clamp01((cx + w/2) / n),
-				Top: clamp01((cy - hgt/2) / n), Bottom: clamp01((cy + hgt/2) / n),
-			}})
+			cx, cy := float64(f.anchorX[a]+r[0]), float64(f.anchY[a]+r[1])
+			w, hgt := float64(r[2]), float64(r[3])
+			left, top := place.fraction(cx-w/2, cy-hgt/2)
+			right, bottom := place.fraction(cx+w/2, cy+hgt/2)
+			cands = append(cands, detection{score: score, box: clavis.BoundingBox{Left: left, Top: top, Right: right, Bottom: bottom}})
 		}
 	}
 	p := &clavis.Prediction{}

@@ -8,20 +8,44 @@ import (
 
 // layout says how an image becomes a model's input tensor.
 type layout struct {
-	size   int        // the input is size × size pixels
-	nchw   bool       // channels first; else channels last
-	bgr    bool       // channels in B, G, R order; else R, G, B
-	align  bool       // resize with TF's align_corners; else TF's default (asymmetric) mapping
-	scale  [3]float32 // channel value v (0..255) of input channel c becomes v*scale[c] + offset[c]
-	offset [3]float32
+	size  int  // the input is size × size pixels
+	nchw  bool // channels first; else channels last
+	bgr   bool // channels in B, G, R order; else R, G, B
+	align bool // resize with TF's align_corners; else TF's default (asymmetric) mapping
+	// letterbox keeps the aspect ratio: the image is scaled so that its
+	// longer side fills size, centred, and the rest is black (channel
+	// value 0). Otherwise it is stretched to size × size.
+	letterbox bool
+	scale     [3]float32 // channel value v (0..255) of input channel c becomes v*scale[c] + offset[c]
+	offset    [3]float32
+}
+
+// placement is where an image lies in the input tensor, in tensor pixels.
+type placement struct{ x0, y0, w, h int }
+
+// place returns where an image with bounds b lies in the input tensor.
+func (l layout) place(b image.Rectangle) placement {
+	if !l.letterbox {
+		return placement{0, 0, l.size, l.size}
+	}
+	long := max(b.Dx(), b.Dy())
+	w := max(1, int(math.Round(float64(b.Dx()*l.size)/float64(long))))
+	h := max(1, int(math.Round(float64(b.Dy()*l.size)/float64(long))))
+	return placement{(l.size - w) / 2, (l.size - h) / 2, w, h}
+}
+
+// fraction maps a point of the input tensor (in tensor pixels) to fractions
+// of the image's width and height, clamped to [0, 1].
+func (p placement) fraction(x, y float64) (fx, fy float32) {
+	return clamp01(float32((x - float64(p.x0)) / float64(p.w))), clamp01(float32((y - float64(p.y0)) / float64(p.h)))
 }
 
 // uniform returns the same scale or offset for the three channels.
 func uniform(v float32) [3]float32 { return [3]float32{v, v, v} }
 
-// tensor resizes img to l.size × l.size with TF's resizeBilinear, as the
-// models' own JavaScript pipelines do (aspect ratio not kept, no
-// antialiasing), and returns the input tensor's shape and data.
+// tensor resizes img into the input tensor with TF's resizeBilinear, as
+// the models' own JavaScript pipelines do (no antialiasing), placed as
+// l.place says, and returns the input tensor's shape and data.
 func (l layout) tensor(img image.Image) ([]int64, []float32) {
 	b := img.Bounds()
 	src, ok := img.(*image.RGBA)
@@ -30,9 +54,25 @@ func (l layout) tensor(img image.Image) ([]int64, []float32) {
 		draw.Draw(src, src.Bounds(), img, b.Min, draw.Src)
 	}
 	n := l.size
-	xs := resizeTaps(b.Dx(), n, l.align)
-	ys := resizeTaps(b.Dy(), n, l.align)
+	at := func(c, x, y int) int { // index of channel c at tensor pixel (x, y)
+		if l.nchw {
+			return (c*n+y)*n + x
+		}
+		return (y*n+x)*3 + c
+	}
 	data := make([]float32, 3*n*n)
+	p := l.place(b)
+	if p.w < n || p.h < n {
+		for y := 0; y < n; y++ {
+			for x := 0; x < n; x++ {
+				for c := 0; c < 3; c++ {
+					data[at(c, x, y)] = l.offset[c] // black
+				}
+			}
+		}
+	}
+	xs := resizeTaps(b.Dx(), p.w, l.align)
+	ys := resizeTaps(b.Dy(), p.h, l.align)
 	for y, ty := range ys {
 		r0 := src.Pix[ty.lo*src.Stride:]
 		r1 := src.Pix[ty.hi*src.Stride:]
@@ -46,12 +86,7 @@ func (l layout) tensor(img image.Image) ([]int64, []float32) {
 				bl, br := float64(r1[4*tx.lo+ch]), float64(r1[4*tx.hi+ch])
 				top := tl + (tr-tl)*tx.frac
 				bottom := bl + (br-bl)*tx.frac
-				v := float32(top+(bottom-top)*ty.frac)*l.scale[c] + l.offset[c]
-				if l.nchw {
-					data[(c*n+y)*n+x] = v
-				} else {
-					data[(y*n+x)*3+c] = v
-				}
+				data[at(c, p.x0+x, p.y0+y)] = float32(top+(bottom-top)*ty.frac)*l.scale[c] + l.offset[c]
 			}
 		}
 	}

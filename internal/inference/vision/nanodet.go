@@ -26,8 +26,10 @@ const (
 var nanodetGrids = [3]int64{52, 26, 13}
 
 var nanodetLayout = layout{
-	// NanoDet's training normalization: BGR, (v - mean) / std.
-	size: nanodetSize, nchw: true, bgr: true,
+	// NanoDet's own pipeline: the aspect ratio kept, black padding, BGR,
+	// its training normalization (v - mean) / std. (human's stretches the
+	// image and feeds RGB in [0, 1]; both find less on the test images.)
+	size: nanodetSize, nchw: true, bgr: true, letterbox: true,
 	scale:  [3]float32{1 / 57.375, 1 / 57.12, 1 / 58.395},
 	offset: [3]float32{-103.53 / 57.375, -116.28 / 57.12, -123.675 / 58.395},
 }
@@ -126,6 +128,7 @@ func (d *NanoDet) detect(ctx context.Context, img image.Image) ([]detection, err
 	if err != nil {
 		return nil, err
 	}
+	place := nanodetLayout.place(img.Bounds())
 	var cands []detection
 	for l, g := range nanodetGrids {
 		scores, boxes := outs[d.scores[l]].Data, outs[d.boxes[l]].Data
@@ -138,7 +141,7 @@ func (d *NanoDet) detect(ctx context.Context, img image.Image) ([]detection, err
 					continue
 				}
 				if box == nil {
-					b := nanodetBox(boxes[cell*4*nanodetBins:(cell+1)*4*nanodetBins], cell, int(g), stride)
+					b := nanodetBox(boxes[cell*4*nanodetBins:(cell+1)*4*nanodetBins], cell, int(g), stride, place)
 					box = &b
 				}
 				cands = append(cands, detection{class: c, score: v, box: *box})
@@ -148,7 +151,9 @@ func (d *NanoDet) detect(ctx context.Context, img image.Image) ([]detection, err
 	return nms(cands, detMaxIoU, detMaxRegions), nil
 }
 
-func nanodetBox(dist []float32, cell, g int, stride float64) clavis.BoundingBox {
+// nanodetBox decodes one cell's box in tensor pixels and maps it onto the
+// image, which lies at place in the tensor.
+func nanodetBox(dist []float32, cell, g int, stride float64, place placement) clavis.BoundingBox {
 	cx := (float64(cell%g) + 0.5) * stride
 	cy := (float64(cell/g) + 0.5) * stride
 	var side [4]float64 // left, top, right, bottom
@@ -166,10 +171,7 @@ func nanodetBox(dist []float32, cell, g int, stride float64) clavis.BoundingBox 
 		}
 		side[k] = exp / sum * stride
 	}
-	return clavis.BoundingBox{
-		Left:   clamp01(float32((cx - side[0]) / nanodetSize)),
-		Top:    clamp01(float32((cy - side[1]) / nanodetSize)),
-		Right:  clamp01(float32((cx + side[2]) / nanodetSize)),
-		Bottom: clamp01(float32((cy + side[3]) / nanodetSize)),
-	}
+	left, top := place.fraction(cx-side[0], cy-side[1])
+	right, bottom := place.fraction(cx+side[2], cy+side[3])
+	return clavis.BoundingBox{Left: left, Top: top, Right: right, Bottom: bottom}
 }
