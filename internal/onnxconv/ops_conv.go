@@ -138,7 +138,8 @@ func (c *converter) feedsAddition(n *tfjs.Node) bool {
 
 // foldChannels bounds the input channels of the convolutions that
 // channelsIntoWidth rewrites. Below it, ONNX Runtime reads a Conv's input in
-// plain NCHW anyway, so the rewrite costs nothing. From it on, ONNX
+// plain NCHW anyway, so the rewrite costs little (a Pad of the input for
+// SAME padding: 0.6 ms on BlazeFace's 256² RGB input). From it on, ONNX
 // Runtime's channel-blocked (NCHWc) kernels are much faster than a folded
 // convolution (NanoDet ran 60% slower with all of its 3×3 convolutions
 // folded); they sum by blocks of channels, which the float32 tolerance
