@@ -22,6 +22,7 @@ func TestImportRules(t *testing.T) {
 		mod + "internal/auth":            {"google.golang.org/grpc", "net/http", mod + "internal/grpcapi", mod + "internal/service", mod + "internal/store"},
 		mod + "internal/service":         {"google.golang.org/grpc", "net/http", mod + "internal/grpcapi", mod + "internal/store", mod + "api/"},
 		mod + "internal/grpcapi":         {mod + "internal/store", "net/http"},
+		mod + "internal/store/sqlstore":  {mod + "internal/store/sqlite", mod + "internal/store/postgres", mod + "internal/service", mod + "internal/auth", mod + "internal/grpcapi", mod + "api/"},
 		mod + "internal/store/sqlite":    {mod + "internal/store/postgres", mod + "internal/service", mod + "internal/auth"},
 		mod + "internal/store/postgres":  {mod + "internal/store/sqlite", mod + "internal/grpcapi"},
 		mod + "internal/inference":       {mod + "internal/service", mod + "internal/grpcapi", mod + "internal/store"},

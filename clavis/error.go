@@ -11,23 +11,22 @@ type Code string
 
 // Domain error codes.
 const (
-	EInvalid         Code = "invalid"          // malformed or missing argument
-	ENotFound        Code = "not_found"        // missing, or not visible to the caller
-	EModelNotFound   Code = "model_not_found"  // model or version missing in a visible app
-	EConflict        Code = "conflict"         // id already taken
-	EUnauthenticated Code = "unauthenticated"  // token unknown, mistyped, deleted, expired or for another app
-	ENoCredentials   Code = "no_credentials"   // no usable authorization header
-	EForbidden       Code = "forbidden"        // credential valid but lacking scopes
-	EInputInvalid    Code = "input_invalid"    // an input carries no usable data
-	EInputBytes      Code = "input_bytes"      // bytes that are not a decodable image
-	EInputURL        Code = "input_url"        // a URL that is malformed or not allowed
-	EInputDownload   Code = "input_download"   // a URL that could not be fetched
-	EInputTooLarge   Code = "input_too_large"  // an input over the size or pixel limits
-	EBusy            Code = "busy"             // the server is at capacity; retry later
-	ENotImplemented  Code = "not_implemented"  // declared but not implemented
-	EInternal        Code = "internal"         // anything else; details stay in the log
-	EPredictFailed   Code = "predict_failed"   // the model failed on a valid input
-	EMethodNotFound  Code = "method_not_found" // no such method or route
+	EInvalid         Code = "invalid"         // malformed or missing argument
+	ENotFound        Code = "not_found"       // missing, or not visible to the caller
+	EModelNotFound   Code = "model_not_found" // model or version missing in a visible app
+	EConflict        Code = "conflict"        // id already taken
+	EUnauthenticated Code = "unauthenticated" // token unknown, mistyped, deleted, expired or for another app
+	ENoCredentials   Code = "no_credentials"  // no usable authorization header
+	EForbidden       Code = "forbidden"       // credential valid but lacking scopes
+	EInputInvalid    Code = "input_invalid"   // an input carries no usable data
+	EInputBytes      Code = "input_bytes"     // bytes that are not a decodable image
+	EInputURL        Code = "input_url"       // a URL that is malformed or not allowed
+	EInputDownload   Code = "input_download"  // a URL that could not be fetched
+	EInputTooLarge   Code = "input_too_large" // an input over the size or pixel limits
+	EBusy            Code = "busy"            // the server is at capacity; retry later
+	ENotImplemented  Code = "not_implemented" // declared but not implemented
+	EInternal        Code = "internal"        // anything else; details stay in the log
+	EPredictFailed   Code = "predict_failed"  // the model failed on a valid input
 )
 
 // Error is a domain error. Message is safe to show to the caller; Cause, if

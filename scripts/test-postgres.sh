@@ -94,7 +94,7 @@ if [[ $status -ne 0 ]]; then
   exit "$status"
 fi
 # Every suite must have run, not skipped.
-for want in TestPostgresConformance TestPostgresNoWriteSkew TestPostgresNotifier TestPostgresGrantEvents TestPostgresServer TestReplicas TestReplicaProcesses TestDurability TestMigrate TestMigrateForce; do
+for want in TestPostgresConformance TestPostgresLegacyDatabase TestPostgresNoWriteSkew TestPostgresNotifier TestPostgresGrantEvents TestPostgresServer TestReplicas TestReplicaProcesses TestDurability TestMigrate TestMigrateForce; do
   grep -q -- "^--- PASS: $want " "$log" || { echo "$want did not run and pass" >&2; exit 1; }
 done
 if grep -qE -- "^--- SKIP" "$log"; then echo "some tests were skipped" >&2; exit 1; fi

@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"context"
+	"runtime"
 	"testing"
 
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -41,5 +42,41 @@ func BenchmarkUnary(b *testing.B) {
 				b.Fatal(err, r.GetStatus())
 			}
 		}
+	})
+}
+
+// BenchmarkUnaryParallel makes authenticated calls from eight concurrent
+// callers, as a loaded server sees them: an app key's MyScopes, which reads
+// the app and the caller's grant from the store on every call, and the
+// health check beside it as the baseline.
+func BenchmarkUnaryParallel(b *testing.B) {
+	s := startServer(b)
+	s.newApp(b, s.pat, "photos", false)
+	key := s.newKey(b, s.pat, &pb.Key{Type: "app_specific_key", Scopes: []string{"All"}, Apps: []*pb.App{{Id: "photos", UserId: "admin"}}})
+	health := healthpb.NewHealthClient(s.conn)
+	callers := func(b *testing.B) { b.SetParallelism((8 + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0)) }
+	b.Run("HealthCheck", func(b *testing.B) {
+		callers(b)
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if _, err := health.Check(context.Background(), &healthpb.HealthCheckRequest{}); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	})
+	b.Run("AppKeyMyScopes", func(b *testing.B) {
+		callers(b)
+		ctx := as(key)
+		b.RunParallel(func(p *testing.PB) {
+			for p.Next() {
+				r, err := s.v2.MyScopes(ctx, &pb.MyScopesRequest{})
+				if err != nil || r.GetStatus().GetCode() != 10000 {
+					b.Error(err, r.GetStatus())
+					return
+				}
+			}
+		})
 	})
 }

@@ -7,6 +7,7 @@
 //	clavis login | whoami | pat | app | key | predict | users   client commands
 //	clavis admin create-pat     recover admin access offline
 //	clavis migrate              copy a SQLite installation into PostgreSQL
+//	clavis backup --to FILE     copy the embedded database while it serves
 //
 // Run `clavis help` for the full list.
 package main
@@ -79,6 +80,7 @@ func init() {
 		"setup":   {"fetch the ONNX Runtime and model files (pinned, verified)", runSetup},
 		"admin":   {"offline administration on the data dir: create-pat", runAdmin},
 		"migrate": {"copy a SQLite installation into an empty PostgreSQL database", runMigrate},
+		"backup":  {"copy the embedded database to a file while the server runs", runBackup},
 		"login":   {"save the server address and your PAT", runLogin},
 		"whoami":  {"show who the saved PAT belongs to and its scopes", runWhoami},
 		"pat":     {"manage your Personal Access Tokens: create, list, update, delete", runPAT},
@@ -94,7 +96,7 @@ func init() {
 func printUsage(w io.Writer) {
 	fmt.Fprintln(w, "Usage: clavis <command> [flags]")
 	fmt.Fprintln(w)
-	for _, name := range []string{"serve", "setup", "admin", "migrate", "login", "whoami", "pat", "app", "key", "predict", "users", "collab", "org"} {
+	for _, name := range []string{"serve", "setup", "admin", "migrate", "backup", "login", "whoami", "pat", "app", "key", "predict", "users", "collab", "org"} {
 		fmt.Fprintf(w, "  %-8s %s\n", name, commands[name].summary)
 	}
 	fmt.Fprintln(w)

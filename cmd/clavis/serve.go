@@ -413,9 +413,6 @@ func (s *Server) TLSAddr() string {
 // Addr returns the address the server listens on.
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 
-// Store returns the server's store, for tests and offline tools.
-func (s *Server) Store() clavis.Store { return s.store }
-
 // Close stops serving, flushes pending key-use times and closes the store.
 func (s *Server) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

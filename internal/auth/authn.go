@@ -182,6 +182,12 @@ func (a *Authenticator) InvalidateApp(ref clavis.AppRef) {
 	a.invalidate(func(p *clavis.Principal) bool { return p.App != nil && *p.App == ref })
 }
 
+// InvalidateOwner drops the cached entries of every app key of an owner's
+// apps.
+func (a *Authenticator) InvalidateOwner(ownerID string) {
+	a.invalidate(func(p *clavis.Principal) bool { return p.App != nil && p.App.OwnerID == ownerID })
+}
+
 // InvalidateAll empties the cache.
 func (a *Authenticator) InvalidateAll() {
 	a.invalidate(func(*clavis.Principal) bool { return true })

@@ -31,7 +31,6 @@ var statusCodes = map[clavis.Code]struct {
 	clavis.EBusy:            {st.StatusCode_MODEL_BUSY_PLEASE_RETRY, "Busy, please retry"},
 	clavis.ENotImplemented:  {st.StatusCode_NOT_IMPLEMENTED, "Not implemented"},
 	clavis.EPredictFailed:   {st.StatusCode_MODEL_PREDICTION_FAILED, "Prediction failed"},
-	clavis.EMethodNotFound:  {st.StatusCode_CONN_DOES_NOT_EXIST, "Resource does not exist"},
 	clavis.EInternal:        {st.StatusCode_INTERNAL_SERVER_ISSUE, "Internal server error"},
 }
 

@@ -123,12 +123,9 @@ func (s *Server) GetModelOutputInfo(ctx context.Context, req *pb.GetModelRequest
 
 // ListModels lists the models of the target app.
 func (s *Server) ListModels(ctx context.Context, req *pb.ListModelsRequest) (*pb.MultiModelResponse, error) {
-	ms := s.svc.ListModels(ctx, access(ctx), clavis.NewPage(req.GetPage(), req.GetPerPage()))
+	ms := s.svc.ListModels(ctx, access(ctx), req.GetModelTypeId(), clavis.NewPage(req.GetPage(), req.GetPerPage()))
 	out := make([]*pb.Model, 0, len(ms))
 	for i := range ms {
-		if t := req.GetModelTypeId(); t != "" && ms[i].TypeID != t {
-			continue
-		}
 		out = append(out, modelToPB(&ms[i], ms[i].Versions[0]))
 	}
 	return &pb.MultiModelResponse{Status: okStatus(), Models: out}, nil

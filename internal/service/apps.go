@@ -81,19 +81,21 @@ func (s *Service) ListApps(ctx context.Context, acc *auth.Access, page clavis.Pa
 	if acc.Role != auth.RoleTeamContributor {
 		return s.store.Apps().ListApps(ctx, acc.UserID, page)
 	}
+	// Which apps a team contributor reaches is the authorizer's decision
+	// (teams, grants, public apps), so it is asked of every app.
+	apps, err := clavis.All(func(p clavis.Page) ([]*clavis.App, error) { return s.store.Apps().ListApps(ctx, acc.UserID, p) })
+	if err != nil {
+		return nil, err
+	}
 	var visible []*clavis.App
-	for n := 1; ; n++ {
-		apps, err := s.store.Apps().ListApps(ctx, acc.UserID, clavis.Page{Number: n, Size: clavis.MaxPageSize})
-		if err != nil {
+	for _, a := range apps {
+		_, _, _, err := s.authz.AppGrant(ctx, acc.Principal, a.Ref())
+		switch clavis.ErrorCode(err) {
+		case "":
+			visible = append(visible, a)
+		case clavis.ENotFound:
+		default:
 			return nil, err
-		}
-		for _, a := range apps {
-			if _, _, _, err := s.authz.AppGrant(ctx, acc.Principal, a.Ref()); err == nil {
-				visible = append(visible, a)
-			}
-		}
-		if len(apps) < clavis.MaxPageSize {
-			break
 		}
 	}
 	return clavis.PageOf(visible, page), nil

@@ -147,21 +147,16 @@ func (s *Service) RemoveCollaborators(ctx context.Context, acc *auth.Access, ids
 	ref := acc.App.Ref()
 	now := s.clock()
 	return s.store.WithTx(ctx, func(tx clavis.Tx) error {
-		all, err := tx.Collaborators().ListCollaborators(ctx, ref, false, clavis.Page{Size: clavis.MaxPageSize})
-		if err != nil {
-			return err
-		}
 		var users []string
 		for _, id := range ids {
-			found := false
-			for _, c := range all {
-				if c.ID == id || c.UserID == id {
-					users, found = append(users, c.UserID), true
-				}
+			c, err := tx.Collaborators().GetCollaboratorByID(ctx, ref, id)
+			if clavis.ErrorCode(err) == clavis.ENotFound {
+				c, err = tx.Collaborators().GetCollaborator(ctx, ref, id)
 			}
-			if !found {
-				return clavis.CollaboratorNotFound(id)
+			if err != nil {
+				return err
 			}
+			users = append(users, c.UserID)
 		}
 		for _, e := range emails {
 			u, err := tx.Users().GetUserByEmail(ctx, e)

@@ -199,31 +199,12 @@ func (s *Service) GetKey(ctx context.Context, acc *auth.Access, idOrToken string
 // ListKeys lists the caller's keys.
 func (s *Service) ListKeys(ctx context.Context, acc *auth.Access, f clavis.KeyFilter, scopes, endpoints []string, page clavis.Page) ([]*clavis.Key, error) {
 	f.UserID = acc.UserID
-	want, err := clavis.ParseScopes(scopes)
-	if err != nil {
+	var err error
+	if f.Scopes, err = clavis.ParseScopes(scopes); err != nil {
 		return nil, err
 	}
-	if len(scopes) == 0 && len(endpoints) == 0 {
-		return s.store.Keys().ListKeys(ctx, f, page)
-	}
-	// Scope and endpoint filters are applied here, over the whole list, so
-	// that pages stay consistent.
-	all, err := s.store.Keys().ListKeys(ctx, f, clavis.Page{Size: clavis.MaxPageSize})
-	for n := 2; err == nil && len(all) == (n-1)*clavis.MaxPageSize; n++ {
-		var more []*clavis.Key
-		more, err = s.store.Keys().ListKeys(ctx, f, clavis.Page{Number: n, Size: clavis.MaxPageSize})
-		all = append(all, more...)
-	}
-	if err != nil {
-		return nil, err
-	}
-	var match []*clavis.Key
-	for _, k := range all {
-		if k.Scopes.Contains(want) && containsAll(k.Endpoints, endpoints) {
-			match = append(match, k)
-		}
-	}
-	return clavis.PageOf(match, page), nil
+	f.Endpoints = dedupe(endpoints)
+	return s.store.Keys().ListKeys(ctx, f, page)
 }
 
 // ListAppKeys lists the app keys of an app the caller owns.
@@ -310,15 +291,6 @@ func dedupe(in []string) []string {
 		}
 	}
 	return out
-}
-
-func containsAll(have, want []string) bool {
-	for _, w := range want {
-		if !slices.Contains(have, w) {
-			return false
-		}
-	}
-	return true
 }
 
 // prefix prepends context to a domain error's message.

@@ -11,14 +11,16 @@ import (
 // MaxBatch is the most inputs one prediction request may carry.
 const MaxBatch = 128
 
-// ListModels lists the models of the target app.
-func (s *Service) ListModels(ctx context.Context, acc *auth.Access, page clavis.Page) []clavis.Model {
-	regs := clavis.PageOf(s.engine.Models(acc.App.Ref()), page)
-	out := make([]clavis.Model, 0, len(regs))
-	for _, r := range regs {
-		out = append(out, r.Model)
+// ListModels lists the models of the target app, ordered by id: all of
+// them, or those of one type (model_type_id) when typeID is set.
+func (s *Service) ListModels(ctx context.Context, acc *auth.Access, typeID string, page clavis.Page) []clavis.Model {
+	var out []clavis.Model
+	for _, r := range s.engine.Models(acc.App.Ref()) {
+		if typeID == "" || r.Model.TypeID == typeID {
+			out = append(out, r.Model)
+		}
 	}
-	return out
+	return clavis.PageOf(out, page)
 }
 
 // GetModel returns a model of the target app and the version asked for

@@ -74,15 +74,11 @@ func (s *Service) ListOrgs(ctx context.Context, acc *auth.Access, page clavis.Pa
 	return s.store.Orgs().ListOrgs(ctx, acc.Principal.UserID, page)
 }
 
-// DeleteOrg deletes an org with its apps, their keys, and its teams.
+// DeleteOrg deletes an org with its apps, their keys, and its teams. The
+// keys of its apps stop working on the very next request.
 func (s *Service) DeleteOrg(ctx context.Context, acc *auth.Access, id string) error {
-	var apps []*clavis.App
 	err := s.store.WithTx(ctx, func(tx clavis.Tx) error {
 		if err := s.admin(ctx, tx, acc, id); err != nil {
-			return err
-		}
-		var err error
-		if apps, err = tx.Apps().ListApps(ctx, id, clavis.Page{Size: clavis.MaxPageSize}); err != nil {
 			return err
 		}
 		return tx.Orgs().DeleteOrg(ctx, id)
@@ -90,9 +86,7 @@ func (s *Service) DeleteOrg(ctx context.Context, acc *auth.Access, id string) er
 	if err != nil {
 		return err
 	}
-	for _, a := range apps {
-		s.inval.InvalidateApp(a.Ref())
-	}
+	s.inval.InvalidateOwner(id)
 	return nil
 }
 
@@ -151,15 +145,9 @@ func (s *Service) PutMember(ctx context.Context, acc *auth.Access, orgID string,
 
 // lastAdmin refuses a change that would leave the org without an admin.
 func lastAdmin(ctx context.Context, tx clavis.Tx, orgID string) error {
-	ms, err := tx.Orgs().ListMembers(ctx, orgID, clavis.Page{Size: clavis.MaxPageSize})
+	admins, err := tx.Orgs().CountMembers(ctx, orgID, clavis.RoleAdmin)
 	if err != nil {
 		return err
-	}
-	admins := 0
-	for _, m := range ms {
-		if m.Role == clavis.RoleAdmin {
-			admins++
-		}
 	}
 	if admins <= 1 {
 		return clavis.Errorf(clavis.EInvalid, "organization %q must keep at least one admin", orgID)

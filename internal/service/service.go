@@ -14,6 +14,8 @@ type Invalidator interface {
 	InvalidateKeys(ids ...string)
 	InvalidateUser(id string)
 	InvalidateApp(ref clavis.AppRef)
+	// InvalidateOwner drops the app keys of every app of an owner.
+	InvalidateOwner(ownerID string)
 }
 
 // Service implements the use cases. It is safe for concurrent use.
@@ -56,5 +58,6 @@ type nopInvalidator struct{}
 func (nopInvalidator) InvalidateKeys(...string)    {}
 func (nopInvalidator) InvalidateUser(string)       {}
 func (nopInvalidator) InvalidateApp(clavis.AppRef) {}
+func (nopInvalidator) InvalidateOwner(string)      {}
 
 func (s *Service) clock() time.Time { return s.now().UTC() }

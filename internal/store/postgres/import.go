@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/clavis-dev/clavis/clavis"
+	"github.com/clavis-dev/clavis/internal/store/sqlstore"
 )
 
 // Source is what Import reads from: a *sql.DB or, for a consistent
@@ -61,7 +62,7 @@ func Tables() []string {
 // caches when the import commits.
 func (d *DB) Import(ctx context.Context, src Source, opts ImportOptions) (map[string]int, error) {
 	counts := map[string]int{}
-	err := inTx(ctx, d.db, func(q querier) error {
+	err := d.runTx(ctx, func(q sqlstore.Querier) error {
 		// One "all" event at the end instead of a grant event per row.
 		if _, err := q.ExecContext(ctx, `SET LOCAL clavis.bulk = 'on'`); err != nil {
 			return clavis.Internal(err)
@@ -103,7 +104,7 @@ func (d *DB) Import(ctx context.Context, src Source, opts ImportOptions) (map[st
 	return counts, nil
 }
 
-func copyTable(ctx context.Context, src Source, dst querier, t table) (int, error) {
+func copyTable(ctx context.Context, src Source, dst sqlstore.Querier, t table) (int, error) {
 	cols := strings.Join(t.cols, ", ")
 	rows, err := src.QueryContext(ctx, `SELECT `+cols+` FROM `+t.name)
 	if err != nil {

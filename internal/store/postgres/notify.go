@@ -29,6 +29,7 @@ type Cache interface {
 	InvalidateKeys(ids ...string)
 	InvalidateUser(id string)
 	InvalidateApp(ref clavis.AppRef)
+	InvalidateOwner(ownerID string)
 	InvalidateAll()
 }
 
@@ -44,17 +45,19 @@ type GrantCache interface {
 
 // Event kinds.
 const (
-	kindKeys = "key"
-	kindUser = "user"
-	kindApp  = "app"
-	kindAll  = "all"
+	kindKeys  = "key"
+	kindUser  = "user"
+	kindApp   = "app"
+	kindOwner = "owner"
+	kindAll   = "all"
 	// kindGrant events come from the database's triggers: IDs are the
 	// owner and app id, or only the owner (an org) for all its apps.
 	kindGrant = "grant"
 )
 
 // event is the JSON payload of a notification. IDs are key ids (kind key),
-// one user id (kind user) or the owner and app id (kind app).
+// one user id (kind user), the owner and app id (kind app) or one owner
+// (kind owner).
 type event struct {
 	Src  string   `json:"src"`
 	Kind string   `json:"kind"`
@@ -149,6 +152,13 @@ func (n *Notifier) InvalidateApp(ref clavis.AppRef) {
 	n.publish(event{Kind: kindApp, IDs: []string{ref.OwnerID, ref.AppID}})
 }
 
+// InvalidateOwner drops the app keys of every app of an owner locally and on
+// every other replica.
+func (n *Notifier) InvalidateOwner(ownerID string) {
+	n.cache.InvalidateOwner(ownerID)
+	n.publish(event{Kind: kindOwner, IDs: []string{ownerID}})
+}
+
 // InvalidateAll empties the cache locally and on every other replica.
 func (n *Notifier) InvalidateAll() {
 	n.cache.InvalidateAll()
@@ -190,6 +200,8 @@ func (n *Notifier) apply(payload string) {
 		n.cache.InvalidateUser(e.IDs[0])
 	case e.Kind == kindApp && len(e.IDs) == 2:
 		n.cache.InvalidateApp(clavis.AppRef{OwnerID: e.IDs[0], AppID: e.IDs[1]})
+	case e.Kind == kindOwner && len(e.IDs) == 1:
+		n.cache.InvalidateOwner(e.IDs[0])
 	case e.Kind == kindGrant && (len(e.IDs) == 1 || len(e.IDs) == 2):
 		if gc, ok := n.cache.(GrantCache); ok {
 			gc.InvalidateGrants(e.IDs[0], append(e.IDs[1:], "")[0])

@@ -32,6 +32,7 @@ func (r *recorder) InvalidateKeys(ids ...string) {
 }
 func (r *recorder) InvalidateUser(id string)        { r.add("user:" + id) }
 func (r *recorder) InvalidateApp(ref clavis.AppRef) { r.add("app:" + ref.OwnerID + "/" + ref.AppID) }
+func (r *recorder) InvalidateOwner(id string)       { r.add("owner:" + id) }
 func (r *recorder) InvalidateAll()                  { r.add("all") }
 
 func (r *recorder) count(e string) int {
@@ -91,6 +92,7 @@ func TestPostgresNotifier(t *testing.T) {
 	one.InvalidateKeys(ids...)
 	one.InvalidateUser("bob")
 	one.InvalidateApp(clavis.AppRef{OwnerID: "alice", AppID: "photos"})
+	one.InvalidateOwner("acme")
 	one.InvalidateAll()
 	for _, rec := range []*recorder{rec2, rec3} {
 		for _, id := range ids {
@@ -98,6 +100,7 @@ func TestPostgresNotifier(t *testing.T) {
 		}
 		rec.waitFor(t, "user:bob", 1)
 		rec.waitFor(t, "app:alice/photos", 1)
+		rec.waitFor(t, "owner:acme", 1)
 		rec.waitFor(t, "all", 1)
 	}
 	// The publisher applies its own events once, locally, not again when

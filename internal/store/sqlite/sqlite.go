@@ -6,49 +6,54 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
+	"os"
 	"path/filepath"
-	"sort"
-	"strings"
-	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/clavis-dev/clavis/clavis"
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"github.com/clavis-dev/clavis/internal/store/sqlstore"
 )
 
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// querier is what *sql.DB and *sql.Tx have in common.
-type querier interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
+// maxConns bounds the pool. SQLite runs one writer at a time; readers run
+// beside it in WAL mode.
+const maxConns = 8
 
 // DB is a Clavis store in one SQLite file. It is safe for concurrent use.
 type DB struct {
+	*sqlstore.Store
 	db    *sql.DB
 	stmts *stmtCache
-	view
+	path  string
 }
 
 var _ clavis.Store = (*DB)(nil)
 
-// view implements clavis.Tx over a querier.
-type view struct{ q querier }
+// dialect is SQLite's: ? placeholders and its extended result codes.
+var dialect = &sqlstore.Dialect{Name: "sqlite", Classify: classify, Instr: "instr"}
 
-func (v view) Users() clavis.UserStore { return users{v.q} }
-func (v view) Apps() clavis.AppStore   { return apps{v.q} }
-func (v view) Keys() clavis.KeyStore   { return keys{v.q} }
-func (v view) Collaborators() clavis.CollaboratorStore {
-	return collaborators{v.q}
+func classify(err error) sqlstore.ErrClass {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return sqlstore.ErrOther
+	}
+	switch se.Code() {
+	case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+		return sqlstore.ErrUnique
+	case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+		return sqlstore.ErrForeignKey
+	}
+	return sqlstore.ErrOther
 }
-func (v view) Orgs() clavis.OrgStore { return orgs{v.q} }
 
 // Open opens (creating if needed) the database at path and applies pending
 // migrations. Writes are durable once acknowledged: the database runs in WAL
-// mode with full synchronous commits.
+// mode with full synchronous commits. A new database file is created
+// readable by its owner only.
 func Open(ctx context.Context, path string) (*DB, error) {
 	if path != ":memory:" {
 		abs, err := filepath.Abs(path)
@@ -56,7 +61,13 @@ func Open(ctx context.Context, path string) (*DB, error) {
 			return nil, err
 		}
 		path = abs
+		if err := createPrivate(path); err != nil {
+			return nil, fmt.Errorf("open %s: %w", path, err)
+		}
 	}
+	// Transactions take the write lock when they begin (_txlock=immediate):
+	// a transaction that reads before it writes cannot then fail to upgrade
+	// its lock, and writers queue on busy_timeout.
 	dsn := "file:" + path + "?_txlock=immediate" +
 		"&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
 		"&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)"
@@ -64,14 +75,32 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	db.SetMaxOpenConns(8)
-	db.SetConnMaxIdleTime(time.Minute)
-	if err := migrate(ctx, db); err != nil {
+	// Idle connections equal to open ones, and no idle timeout: a
+	// connection closed and reopened under load re-prepares every statement.
+	db.SetMaxOpenConns(maxConns)
+	db.SetMaxIdleConns(maxConns)
+	if err := sqlstore.Migrate(ctx, db, dialect, migrations, "migrations"); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
 	}
 	stmts := newStmtCache(db)
-	return &DB{db: db, stmts: stmts, view: view{stmts}}, nil
+	d := &DB{db: db, stmts: stmts, path: path}
+	d.Store = sqlstore.New(sqlstore.Engine{Dialect: dialect, Q: stmts, RunTx: d.runTx})
+	return d, nil
+}
+
+// createPrivate creates an empty file at path with mode 0600 unless one
+// exists, so that SQLite opens it rather than creating it with the umask's
+// mode.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 // Close closes the database.
@@ -80,13 +109,18 @@ func (d *DB) Close() error {
 	return d.db.Close()
 }
 
-// WithTx runs fn in one immediate (write-locking) transaction.
-func (d *DB) WithTx(ctx context.Context, fn func(tx clavis.Tx) error) error {
+// Stats returns the statistics of the connection pool.
+func (d *DB) Stats() sql.DBStats { return d.db.Stats() }
+
+// runTx runs fn in one immediate (write-locking) transaction. SQLite runs
+// one writer at a time, so a transaction never conflicts with another and fn
+// runs once.
+func (d *DB) runTx(ctx context.Context, fn func(sqlstore.Querier) error) error {
 	tx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {
 		return clavis.Internal(fmt.Errorf("begin: %w", err))
 	}
-	if err := fn(view{cachedTx{tx: tx, c: d.stmts}}); err != nil {
+	if err := fn(cachedTx{tx: tx, c: d.stmts}); err != nil {
 		tx.Rollback()
 		return err
 	}
@@ -94,120 +128,4 @@ func (d *DB) WithTx(ctx context.Context, fn func(tx clavis.Tx) error) error {
 		return clavis.Internal(fmt.Errorf("commit: %w", err))
 	}
 	return nil
-}
-
-// inTx runs fn in a transaction: q's own when q is one already, else a new
-// one, so that a store method of several statements is never half-done.
-func inTx(ctx context.Context, q querier, fn func(querier) error) error {
-	c, ok := q.(*stmtCache)
-	if !ok {
-		return fn(q)
-	}
-	tx, err := c.db.BeginTx(ctx, nil)
-	if err != nil {
-		return clavis.Internal(err)
-	}
-	if err := fn(cachedTx{tx: tx, c: c}); err != nil {
-		tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return clavis.Internal(err)
-	}
-	return nil
-}
-
-// migrate applies the embedded migrations not yet recorded, each in its own
-// transaction.
-func migrate(ctx context.Context, db *sql.DB) error {
-	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
-		return err
-	}
-	names, err := fs.Glob(migrations, "migrations/*.sql")
-	if err != nil {
-		return err
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		var n int
-		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE name = ?`, name).Scan(&n); err != nil {
-			return err
-		}
-		if n > 0 {
-			continue
-		}
-		body, err := migrations.ReadFile(name)
-		if err != nil {
-			return err
-		}
-		tx, err := db.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("%s: %w", name, err)
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)`, name, time.Now().Unix()); err != nil {
-			tx.Rollback()
-			return err
-		}
-		if err := tx.Commit(); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// storeErr maps driver errors to domain errors: unique violations become
-// EConflict with the given message, everything else EInternal.
-func storeErr(err error, conflict string) error {
-	if err == nil {
-		return nil
-	}
-	var de *clavis.Error
-	if errors.As(err, &de) {
-		return err
-	}
-	if strings.Contains(err.Error(), "UNIQUE constraint failed") || strings.Contains(err.Error(), "PRIMARY KEY constraint failed") {
-		return clavis.Errorf(clavis.EConflict, "%s", conflict)
-	}
-	return clavis.Internal(err)
-}
-
-// mustAffect returns ENotFound when res changed no row.
-func mustAffect(res sql.Result, err error, notFound string) error {
-	if err != nil {
-		return clavis.Internal(err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return clavis.Internal(err)
-	}
-	if n == 0 {
-		return clavis.Errorf(clavis.ENotFound, "%s", notFound)
-	}
-	return nil
-}
-
-func joinScopes(s clavis.ScopeSet) string { return strings.Join(s.Names(), " ") }
-
-func parseScopes(s string) (clavis.ScopeSet, error) { return clavis.ParseScopes(strings.Fields(s)) }
-
-func toUnix(t time.Time) int64 { return t.UnixMicro() }
-
-func fromUnix(n int64) time.Time { return time.UnixMicro(n).UTC() }
-
-func nullTime(t time.Time) sql.NullInt64 {
-	if t.IsZero() {
-		return sql.NullInt64{}
-	}
-	return sql.NullInt64{Int64: t.UnixMicro(), Valid: true}
-}
-
-func fromNull(n sql.NullInt64) time.Time {
-	if !n.Valid {
-		return time.Time{}
-	}
-	return fromUnix(n.Int64)
 }

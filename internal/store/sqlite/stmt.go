@@ -7,9 +7,9 @@ import (
 )
 
 // stmtCache prepares each distinct query once and reuses it: SQLite spends
-// most of a small query's time parsing it. It implements querier over the
-// database; tx returns a querier over a transaction that uses the same
-// statements.
+// most of a small query's time parsing it. It is the sqlstore.Querier of
+// statements outside transactions; cachedTx is the one of a transaction, and
+// uses the same statements.
 type stmtCache struct {
 	db    *sql.DB
 	mu    sync.Mutex

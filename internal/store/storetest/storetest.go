@@ -27,6 +27,8 @@ func Run(t *testing.T, open Opener) {
 	t.Run("CrossTenant", func(t *testing.T) { testCrossTenant(t, open(t)) })
 	t.Run("Collaborators", func(t *testing.T) { testCollaborators(t, open(t)) })
 	t.Run("Orgs", func(t *testing.T) { testOrgs(t, open(t)) })
+	t.Run("Queries", func(t *testing.T) { testQueries(t, open(t)) })
+	t.Run("TouchKeysBatch", func(t *testing.T) { testTouchKeys(t, open(t)) })
 }
 
 var ctx = context.Background()
@@ -226,6 +228,27 @@ func testKeys(t *testing.T, s clavis.Store) {
 	_, err = s.Keys().GetKey(ctx, pat.ID)
 	mustCode(t, err, clavis.ENotFound)
 	mustCode(t, s.Keys().DeleteKey(ctx, pat.ID), clavis.ENotFound)
+}
+
+// testTouchKeys records the last use of many keys in one call.
+func testTouchKeys(t *testing.T, s clavis.Store) {
+	user(t, s, "alice")
+	used := map[string]time.Time{}
+	var created []*clavis.Key
+	for range 50 {
+		k := key(t, s, "alice", nil)
+		created = append(created, k)
+		used[k.ID] = now().Add(time.Duration(len(used)) * time.Second)
+	}
+	ok(t, s.Keys().TouchKeys(ctx, used))
+	ok(t, s.Keys().TouchKeys(ctx, nil))
+	for _, k := range created {
+		got, err := s.Keys().GetKey(ctx, k.ID)
+		ok(t, err)
+		if !got.LastUsedAt.Equal(used[k.ID]) {
+			t.Fatalf("key %s: LastUsedAt = %v, want %v", k.ID, got.LastUsedAt, used[k.ID])
+		}
+	}
 }
 
 func testCascade(t *testing.T, s clavis.Store) {
