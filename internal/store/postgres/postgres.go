@@ -102,7 +102,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect to postgres: %w", err)
 	}
-	if err := sqlstore.Migrate(ctx, db, dialect, migrations, "migrations"); err != nil {
+	if err := sqlstore.Migrate(ctx, db, dialect, migrations); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("migrate postgres: %w", err)
 	}

@@ -79,7 +79,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	// connection closed and reopened under load re-prepares every statement.
 	db.SetMaxOpenConns(maxConns)
 	db.SetMaxIdleConns(maxConns)
-	if err := sqlstore.Migrate(ctx, db, dialect, migrations, "migrations"); err != nil {
+	if err := sqlstore.Migrate(ctx, db, dialect, migrations); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
 	}
