@@ -6,6 +6,8 @@ need=()
 command -v protoc >/dev/null || need+=(protobuf-compiler)
 command -v gcc >/dev/null || need+=(gcc)
 command -v node >/dev/null || need+=(nodejs npm)
+# The portal's browser tests drive Debian's Chromium (internal/web/browsertest).
+[ -x /usr/bin/chromium ] || need+=(chromium)
 if [ "${#need[@]}" -gt 0 ]; then
   echo "deps: installing ${need[*]}" >&2
   SUDO=""

@@ -22,6 +22,7 @@ import (
 
 	pb "github.com/clavis-dev/clavis/api/gen/clarifai/api"
 	st "github.com/clavis-dev/clavis/api/gen/clarifai/api/status"
+	accountv1 "github.com/clavis-dev/clavis/api/gen/clavis/account/v1"
 	adminv1 "github.com/clavis-dev/clavis/api/gen/clavis/admin/v1"
 	orgsv1 "github.com/clavis-dev/clavis/api/gen/clavis/orgs/v1"
 )
@@ -68,6 +69,7 @@ func ServiceDescriptors() []protoreflect.ServiceDescriptor {
 		pb.File_clarifai_api_service_proto.Services().ByName("V2"),
 		adminv1.File_clavis_admin_v1_admin_proto.Services().ByName("Admin"),
 		orgsv1.File_clavis_orgs_v1_orgs_proto.Services().ByName("Orgs"),
+		accountv1.File_clavis_account_v1_account_proto.Services().ByName("Account"),
 	}
 }
 
@@ -76,6 +78,7 @@ func (s *Server) Register(g *grpc.Server) {
 	pb.RegisterV2Server(g, s)
 	adminv1.RegisterAdminServer(g, s)
 	orgsv1.RegisterOrgsServer(g, OrgsServer{Server: s})
+	accountv1.RegisterAccountServer(g, AccountServer{Server: s})
 }
 
 // ServerOptions returns the options the gRPC server needs: message limits

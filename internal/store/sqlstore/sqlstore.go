@@ -131,6 +131,15 @@ func (v view) Collaborators() clavis.CollaboratorStore { return collaborators{v}
 // Orgs returns the organization store of the view.
 func (v view) Orgs() clavis.OrgStore { return orgs{v} }
 
+// Passwords returns the password store of the view.
+func (v view) Passwords() clavis.PasswordStore { return passwords{v} }
+
+// Sessions returns the session store of the view.
+func (v view) Sessions() clavis.SessionStore { return sessions{v} }
+
+// LoginThrottle returns the failed log-in counters of the view.
+func (v view) LoginThrottle() clavis.LoginThrottleStore { return loginThrottle{v} }
+
 // inTx runs fn in a transaction: the view's own when it is one, else a new
 // one, so that a method of several statements is never half done.
 func (v view) inTx(ctx context.Context, fn func(view) error) error {

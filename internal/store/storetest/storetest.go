@@ -29,6 +29,9 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Orgs", func(t *testing.T) { testOrgs(t, open(t)) })
 	t.Run("Queries", func(t *testing.T) { testQueries(t, open(t)) })
 	t.Run("TouchKeysBatch", func(t *testing.T) { testTouchKeys(t, open(t)) })
+	t.Run("Passwords", func(t *testing.T) { testPasswords(t, open(t)) })
+	t.Run("Sessions", func(t *testing.T) { testSessions(t, open(t)) })
+	t.Run("LoginThrottle", func(t *testing.T) { testLoginThrottle(t, open(t)) })
 }
 
 var ctx = context.Background()
