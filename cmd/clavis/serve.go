@@ -29,7 +29,9 @@ import (
 	"github.com/clavis-dev/clavis/internal/service"
 	"github.com/clavis-dev/clavis/internal/store/postgres"
 	"github.com/clavis-dev/clavis/internal/store/sqlite"
+	"github.com/clavis-dev/clavis/internal/web"
 
+	"github.com/clavis-dev/clavis/api/gen/openapi"
 	"github.com/clavis-dev/clavis/clavis"
 )
 
@@ -77,6 +79,10 @@ type Config struct {
 	// so it does not show in process lists. Changing it invalidates every
 	// token.
 	TokenPepper string
+	// Signup opens the portal's sign-up page to visitors (--signup,
+	// CLAVIS_SIGNUP). Nil means open when every listener is on a loopback
+	// address and closed otherwise; admins can always create users.
+	Signup *bool
 }
 
 // DefaultConfig returns the defaults.
@@ -98,6 +104,55 @@ func (l *listFlag) String() string { return strings.Join(*l, ",") }
 func (l *listFlag) Set(v string) error {
 	*l = append(*l, splitList(v)...)
 	return nil
+}
+
+// boolPtrFlag is a boolean flag whose absence leaves a nil pointer.
+type boolPtrFlag struct{ p **bool }
+
+func (f boolPtrFlag) String() string {
+	if f.p == nil || *f.p == nil {
+		return "auto"
+	}
+	return strconv.FormatBool(**f.p)
+}
+
+func (f boolPtrFlag) Set(v string) error {
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return err
+	}
+	*f.p = &b
+	return nil
+}
+
+func (f boolPtrFlag) IsBoolFlag() bool { return true }
+
+// signupOpen reports whether visitors may sign up: as Signup says, or, when
+// it is unset, only if every listener is on a loopback address.
+func (c *Config) signupOpen() bool {
+	if c.Signup != nil {
+		return *c.Signup
+	}
+	for _, addr := range []string{c.Addr, c.TLSAddr} {
+		if addr != "" && !loopback(addr) {
+			return false
+		}
+	}
+	return true
+}
+
+// loopback reports whether a listen address is on a loopback interface;
+// an empty host (every interface) is not.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // modelsDir returns the models directory.
@@ -123,6 +178,7 @@ func (c *Config) bindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.TLSKey, "tls-key", c.TLSKey, "PEM private key for --tls-addr (env CLAVIS_TLS_KEY)")
 	fs.BoolVar(&c.TLSSelfSigned, "tls-self-signed", c.TLSSelfSigned, "use a self-signed certificate for localhost kept in <data-dir>/tls (env CLAVIS_TLS_SELF_SIGNED=1)")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: text or json (env CLAVIS_LOG_FORMAT)")
+	fs.Var(boolPtrFlag{&c.Signup}, "signup", "let visitors sign up in the portal: true or false; default open on a loopback address only (env CLAVIS_SIGNUP)")
 }
 
 // fromEnv overrides c with the CLAVIS_* variables that are set.
@@ -148,6 +204,13 @@ func (c *Config) fromEnv(getenv func(string) string) error {
 			return fmt.Errorf("CLAVIS_TLS_SELF_SIGNED: %w", err)
 		}
 		c.TLSSelfSigned = b
+	}
+	if v := getenv("CLAVIS_SIGNUP"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("CLAVIS_SIGNUP: %w", err)
+		}
+		c.Signup = &b
 	}
 	if v := getenv("CLAVIS_FETCH_ALLOW"); v != "" {
 		c.FetchAllow = splitList(v)
@@ -205,6 +268,7 @@ type Server struct {
 	toucher *auth.Toucher
 	grpc    *grpc.Server
 	rest    http.Handler // REST /v2 through grpc-gateway
+	portal  http.Handler // the web portal, everything outside /v2
 	restEnd io.Closer
 	http    *http.Server
 	ln      net.Listener
@@ -301,6 +365,11 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 		return nil, fmt.Errorf("REST gateway: %w", err)
 	}
 
+	if s.portal, err = web.New(web.Config{Service: svc, Authorizer: authz, Log: log, Signup: cfg.signupOpen(), OpenAPI: openapi.JSON}); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("portal: %w", err)
+	}
+
 	// The plaintext HTTP server sees only HTTP/1.x connections: the split
 	// listener gives HTTP/2 with prior knowledge to the gRPC transport.
 	s.http = &http.Server{
@@ -349,17 +418,24 @@ func newLogger(format string, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, nil))
 }
 
-// route sends gRPC to the gRPC server and everything else to the REST
-// handler.
+// route sends gRPC to the gRPC server, the REST paths (/v2 and below) to
+// the REST handler, and everything else to the portal.
 func (s *Server) route() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ProtoMajor == 2 && strings.HasPrefix(r.Header.Get("Content-Type"), "application/grpc") {
 			s.grpc.ServeHTTP(w, r)
 			return
 		}
+		if !restPath(r.URL.Path) {
+			s.portal.ServeHTTP(w, r)
+			return
+		}
 		s.rest.ServeHTTP(w, r)
 	})
 }
+
+// restPath reports whether a path is the REST API's: /v2 and below.
+func restPath(p string) bool { return p == "/v2" || strings.HasPrefix(p, "/v2/") }
 
 // Start listens on the configured address and serves in the background.
 func (s *Server) Start() error {
