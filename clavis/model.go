@@ -116,4 +116,7 @@ type Input struct {
 	ID         string
 	ImageBytes []byte
 	ImageURL   string
+	// Other names the kind of data the input carries instead of an image
+	// ("video", "audio", "text"), which image models cannot take.
+	Other string
 }

@@ -296,7 +296,7 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 	hs.SetServingStatus("clarifai.api.V2", healthpb.HealthCheckResponse_SERVING)
 	healthpb.RegisterHealthServer(s.grpc, hs)
 	reflection.Register(s.grpc)
-	if s.rest, s.restEnd, err = gateway.New(ctx, s.grpc, log); err != nil {
+	if s.rest, s.restEnd, err = gateway.New(ctx, s.grpc, gateway.Config{Log: log, ChallengeHeader: grpcapi.ChallengeHeader}); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("REST gateway: %w", err)
 	}

@@ -145,6 +145,8 @@ func (e *Engine) Predict(ctx context.Context, m *Registered, inputs []clavis.Inp
 func (e *Engine) predictOne(ctx context.Context, m *Registered, in *clavis.Input) (*clavis.Prediction, error) {
 	data := in.ImageBytes
 	switch {
+	case in.Other != "":
+		return nil, clavis.Errorf(clavis.EInputInvalid, "only image inputs are supported; this input carries %s", in.Other)
 	case in.ImageURL != "" && len(in.ImageBytes) > 0:
 		return nil, clavis.Errorf(clavis.EInputInvalid, "the image has both a url and base64 bytes; send one")
 	case in.ImageURL != "":
@@ -164,7 +166,7 @@ func (e *Engine) predictOne(ctx context.Context, m *Registered, in *clavis.Input
 			return nil, err
 		}
 	case len(data) == 0:
-		return nil, clavis.Errorf(clavis.EInputInvalid, "the input has no image: set data.image.url or data.image.base64")
+		return nil, clavis.Errorf(clavis.EInputInvalid, "the input has no data: set data.image.url or data.image.base64")
 	}
 	cfg, err := imageConfig(data)
 	if err != nil {
