@@ -30,6 +30,10 @@ const (
 	EMethodNotFound  Code = "method_not_found" // no such method or route
 )
 
+// EModelNotDeployed is the code of a model this server lists but cannot
+// run, such as a built-in model whose files are not installed.
+const EModelNotDeployed Code = "model_not_deployed"
+
 // Error is a domain error. Message is safe to show to the caller; Cause, if
 // set, is for the log only.
 type Error struct {

@@ -33,6 +33,10 @@ var statusCodes = map[clavis.Code]struct {
 	clavis.EPredictFailed:   {st.StatusCode_MODEL_PREDICTION_FAILED, "Prediction failed"},
 	clavis.EMethodNotFound:  {st.StatusCode_CONN_DOES_NOT_EXIST, "Resource does not exist"},
 	clavis.EInternal:        {st.StatusCode_INTERNAL_SERVER_ISSUE, "Internal server error"},
+
+	// A model this server lists but cannot run: its files are not installed
+	// (details name the models dir and the `clavis setup` command).
+	clavis.EModelNotDeployed: {st.StatusCode_MODEL_NOT_DEPLOYED, "Model not deployed: it is not installed on this server; run clavis setup"},
 }
 
 // okStatus returns a success status.

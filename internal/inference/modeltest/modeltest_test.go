@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/clavis-dev/clavis/internal/inference/manifest"
 	"github.com/clavis-dev/clavis/internal/inference/modeltest"
-	"github.com/clavis-dev/clavis/internal/setup"
 )
 
 // recorder is a testing.TB that records how a test would have ended.
@@ -41,9 +41,9 @@ func call(t *testing.T, models ...string) (r *recorder, dir string) {
 
 func TestDir(t *testing.T) {
 	complete := t.TempDir()
-	for _, p := range setup.Default {
-		for _, f := range p.Files {
-			path := filepath.Join(complete, filepath.FromSlash(f.Dest))
+	for _, a := range manifest.Assets() {
+		for _, p := range a.Paths() {
+			path := manifest.Path(complete, p)
 			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 				t.Fatal(err)
 			}
@@ -53,12 +53,13 @@ func TestDir(t *testing.T) {
 		}
 	}
 	runtimeOnly := t.TempDir()
-	if err := os.MkdirAll(filepath.Dir(setup.RuntimeLib(runtimeOnly)), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(manifest.ONNXRuntimeLibrary(runtimeOnly)), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(setup.RuntimeLib(runtimeOnly), nil, 0o644); err != nil {
+	if err := os.WriteFile(manifest.ONNXRuntimeLibrary(runtimeOnly), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	ocr, runtime := manifest.PaddleOCR.Name, manifest.ONNXRuntime.Name
 
 	tests := []struct {
 		name     string
@@ -73,9 +74,10 @@ func TestDir(t *testing.T) {
 		{"CompleteRequired", complete, "1", nil, true, "", ""},
 		{"Unset", "", "", nil, false, "make setup", ""},
 		{"UnsetRequired", "", "1", nil, false, "", "CLAVIS_MODELS_DIR is not set"},
-		{"MissingModel", runtimeOnly, "", nil, false, setup.ModelOCR, ""},
-		{"MissingModelRequired", runtimeOnly, "1", []string{setup.ModelOCR}, false, "", setup.ModelOCR},
-		{"NamedModelPresent", runtimeOnly, "1", []string{setup.ModelRuntime}, true, "", ""},
+		{"MissingModel", runtimeOnly, "", nil, false, ocr, ""},
+		{"MissingModelRequired", runtimeOnly, "1", []string{ocr}, false, "", ocr},
+		{"NamedModelPresent", runtimeOnly, "1", []string{runtime}, true, "", ""},
+		{"UnknownName", complete, "1", []string{"no-such-asset"}, false, "", "no-such-asset (not in the manifest)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
