@@ -29,7 +29,7 @@ func runSetup(ctx context.Context, env *Env, args []string) error {
 	}
 	dir := cfg.modelsDir()
 	width, isTerm := terminal(env.Stderr)
-	fmt.Fprintf(env.Stderr, "Installing the models into %s\n", dir)
+	fmt.Fprintf(env.Stderr, "Models dir: %s\n", dir)
 	sum, err := setup.Run(ctx, setup.Options{ModelsDir: dir, CacheDir: *cacheDir, Out: env.Stderr, Terminal: isTerm, Width: width})
 	if err != nil {
 		return err

@@ -22,9 +22,9 @@ func (s *Server) registerModels() {
 		s.log.Error("model failed to load; it answers 21353 MODEL_NOT_DEPLOYED", "model", f.Model, "err", f.Err,
 			"fix", manifest.InstallHint(dir)+" to repair its files, then restart")
 	}
+	attrs := []any{"models", l.Ready}
 	if v := onnx.Version(); v != "" {
-		s.log.Info("models ready", "models", l.Ready, "onnxruntime", v)
-	} else {
-		s.log.Info("models ready", "models", l.Ready)
+		attrs = append(attrs, "onnxruntime", v)
 	}
+	s.log.Info("models ready", attrs...)
 }

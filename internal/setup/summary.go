@@ -38,31 +38,49 @@ func (s *Summary) Changed() bool { return len(s.Written) > 0 || len(s.Converted)
 // nothing changed, else what was fetched, written, converted and verified.
 func (s *Summary) String() string {
 	if !s.Changed() {
-		return fmt.Sprintf("Nothing changed: all %d files in %s are up to date (%s, SHA-256 verified); nothing fetched, nothing converted.\n",
-			s.Files, s.ModelsDir, formatBytes(s.Bytes))
+		return fmt.Sprintf("Nothing changed: all %s in %s are up to date (%s, SHA-256 verified); nothing fetched, nothing converted.\n",
+			files(s.Files), s.ModelsDir, formatBytes(s.Bytes))
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Setup done in %s.\n", formatDuration(s.Elapsed))
-	fetched := "nothing"
-	if len(s.Fetched) > 0 {
-		var items []string
-		var total int64
-		for _, d := range s.Fetched {
-			items = append(items, fmt.Sprintf("%s (%s)", d.Spec, formatBytes(d.Bytes)))
-			total += d.Bytes
+	// list writes one item a line, the label on the first.
+	list := func(label string, items ...string) {
+		for i, item := range items {
+			if i > 0 {
+				label = ""
+			}
+			fmt.Fprintf(&b, "  %-11s %s\n", label, item)
 		}
-		fetched = fmt.Sprintf("%s; %s in all", strings.Join(items, ", "), formatBytes(total))
 	}
-	fmt.Fprintf(&b, "  fetched:    %s\n", fetched)
-	if len(s.Cached) > 0 {
-		fmt.Fprintf(&b, "  from cache: %s\n", strings.Join(s.Cached, ", "))
+	var fetched []string
+	var total int64
+	for _, d := range s.Fetched {
+		fetched = append(fetched, fmt.Sprintf("%s (%s)", d.Spec, formatBytes(d.Bytes)))
+		total += d.Bytes
 	}
-	fmt.Fprintf(&b, "  written:    %d files\n", len(s.Written))
+	switch len(fetched) {
+	case 0:
+		fetched = []string{"nothing"}
+	case 1:
+	default:
+		fetched = append(fetched, formatBytes(total)+" in all")
+	}
+	list("fetched:", fetched...)
+	list("from cache:", s.Cached...)
+	list("written:", files(len(s.Written)))
 	converted := "nothing"
 	if len(s.Converted) > 0 {
 		converted = strings.Join(s.Converted, ", ")
 	}
-	fmt.Fprintf(&b, "  converted:  %s\n", converted)
-	fmt.Fprintf(&b, "  verified:   all %d files, %s in %s\n", s.Files, formatBytes(s.Bytes), s.ModelsDir)
+	list("converted:", converted)
+	list("verified:", fmt.Sprintf("all %s, %s in %s", files(s.Files), formatBytes(s.Bytes), s.ModelsDir))
 	return b.String()
+}
+
+// files returns "1 file" or "n files".
+func files(n int) string {
+	if n == 1 {
+		return "1 file"
+	}
+	return fmt.Sprintf("%d files", n)
 }

@@ -102,43 +102,52 @@ func Load(e *inference.Engine, modelsDir string) *Loaded {
 		groups[m.Loader] = append(groups[m.Loader], m)
 	}
 	for _, name := range names {
-		models := groups[name]
-		installed, needsONNX := true, false
+		l.loadGroup(e, modelsDir, name, groups[name])
+	}
+	return l
+}
+
+// loadGroup registers the models that name the loader name.
+func (l *Loaded) loadGroup(e *inference.Engine, modelsDir, name string, models []manifest.Model) {
+	installed, needsONNX := true, false
+	for _, m := range models {
+		installed = installed && (m.Asset == nil || m.Asset.Missing(modelsDir) == nil)
+		needsONNX = needsONNX || m.Version.Runtime == clavis.RuntimeONNX
+	}
+	if needsONNX && manifest.ONNXRuntime.Missing(modelsDir) != nil {
+		installed = false
+	}
+	if !installed {
 		for _, m := range models {
-			installed = installed && (m.Asset == nil || m.Asset.Missing(modelsDir) == nil)
-			needsONNX = needsONNX || m.Version.Runtime == clavis.RuntimeONNX
+			e.Register(notDeployed(m, fmt.Sprintf("model %q is not installed on this server: its files are missing from the models dir %s; %s on the server, then restart it",
+				m.ID, modelsDir, manifest.InstallHint(modelsDir))), nil)
+			l.NotInstalled = append(l.NotInstalled, m.ID)
 		}
-		if needsONNX && manifest.ONNXRuntime.Missing(modelsDir) != nil {
-			installed = false
-		}
-		if !installed {
-			for _, m := range models {
-				e.Register(notDeployed(m, fmt.Sprintf("model %q is not installed on this server: its files are missing from the models dir %s; %s on the server, then restart it",
-					m.ID, modelsDir, manifest.InstallHint(modelsDir))), nil)
-				l.NotInstalled = append(l.NotInstalled, m.ID)
-			}
-			continue
-		}
-		runners, closer, err := load(name, modelsDir, needsONNX)
-		if closer != nil {
-			l.closers = append(l.closers, closer)
-		}
-		for _, m := range models {
-			r, ok := runners[m.ID]
-			if err == nil && !ok {
-				err = fmt.Errorf("loader %q gave no runner for %s", name, m.ID)
-			}
-			if err != nil {
-				e.Register(notDeployed(m, fmt.Sprintf("model %q failed to load on this server (the server log says why); %s on the server to repair its files, then restart it",
-					m.ID, manifest.InstallHint(modelsDir))), nil)
-				l.Failed = append(l.Failed, Failure{Model: m.ID, Err: err})
-				continue
-			}
+		return
+	}
+	runners, closer, err := load(name, modelsDir, needsONNX)
+	if closer != nil {
+		l.closers = append(l.closers, closer)
+	}
+	for _, m := range models {
+		r, ok := runners[m.ID]
+		switch {
+		case err != nil:
+			l.fail(e, modelsDir, m, err)
+		case !ok:
+			l.fail(e, modelsDir, m, fmt.Errorf("loader %q gave no runner for %s", name, m.ID))
+		default:
 			e.Register(m.Describe(), r)
 			l.Ready = append(l.Ready, m.ID)
 		}
 	}
-	return l
+}
+
+// fail registers m as not deployed because it failed to load with err.
+func (l *Loaded) fail(e *inference.Engine, modelsDir string, m manifest.Model, err error) {
+	e.Register(notDeployed(m, fmt.Sprintf("model %q failed to load on this server (the server log says why); %s on the server to repair its files, then restart it",
+		m.ID, manifest.InstallHint(modelsDir))), nil)
+	l.Failed = append(l.Failed, Failure{Model: m.ID, Err: err})
 }
 
 // load runs the loader name, after initialising ONNX Runtime if it needs

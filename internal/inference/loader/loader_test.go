@@ -5,8 +5,6 @@ import (
 	"context"
 	"image"
 	"image/png"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -87,17 +85,7 @@ func TestLoadNothingInstalled(t *testing.T) {
 // ONNX models are found installed but fail to load.
 func TestLoadBrokenFiles(t *testing.T) {
 	dir := t.TempDir()
-	for _, a := range manifest.Assets() {
-		for _, p := range a.Paths() {
-			path := manifest.Path(dir, p)
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, nil, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	modeltest.Touch(t, dir, manifest.Assets()...)
 	e := inference.NewEngine(inference.Config{})
 	l := loader.Load(e, dir)
 	defer l.Close()

@@ -11,6 +11,7 @@ import (
 
 	"github.com/clavis-dev/clavis/clavis"
 	"github.com/clavis-dev/clavis/internal/inference/manifest"
+	"github.com/clavis-dev/clavis/internal/inference/modeltest"
 )
 
 func TestDescribe(t *testing.T) {
@@ -166,15 +167,7 @@ func TestMissing(t *testing.T) {
 	if got := a.Missing(dir); len(got) != len(a.Files) || got[0] != manifest.Path(dir, manifest.OCRDetector.Dest) {
 		t.Errorf("Missing(empty dir) = %q", got)
 	}
-	for _, p := range a.Paths() {
-		path := manifest.Path(dir, p)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, nil, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	modeltest.Touch(t, dir, a)
 	if got := a.Missing(dir); got != nil {
 		t.Errorf("Missing(complete dir) = %q", got)
 	}

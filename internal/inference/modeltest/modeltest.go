@@ -2,6 +2,7 @@ package modeltest
 
 import (
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -67,4 +68,21 @@ func unavailable(t testing.TB, msg string) {
 		t.Fatal(msg + " (" + EnvRequire + "=1)")
 	}
 	t.Skip(msg)
+}
+
+// Touch writes an empty file at every path of assets in dir, so that they
+// look installed to code that only checks that files exist.
+func Touch(t testing.TB, dir string, assets ...*manifest.Asset) {
+	t.Helper()
+	for _, a := range assets {
+		for _, p := range a.Paths() {
+			path := manifest.Path(dir, p)
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 }

@@ -2,8 +2,6 @@ package modeltest_test
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -41,24 +39,9 @@ func call(t *testing.T, models ...string) (r *recorder, dir string) {
 
 func TestDir(t *testing.T) {
 	complete := t.TempDir()
-	for _, a := range manifest.Assets() {
-		for _, p := range a.Paths() {
-			path := manifest.Path(complete, p)
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, nil, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	modeltest.Touch(t, complete, manifest.Assets()...)
 	runtimeOnly := t.TempDir()
-	if err := os.MkdirAll(filepath.Dir(manifest.ONNXRuntimeLibrary(runtimeOnly)), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(manifest.ONNXRuntimeLibrary(runtimeOnly), nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	modeltest.Touch(t, runtimeOnly, manifest.ONNXRuntime)
 	ocr, runtime := manifest.PaddleOCR.Name, manifest.ONNXRuntime.Name
 
 	tests := []struct {
