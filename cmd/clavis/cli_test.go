@@ -15,8 +15,9 @@ import (
 // cli runs the clavis command line in-process with its own config dir and
 // environment, and returns exit code, stdout and stderr.
 type cli struct {
-	t   *testing.T
-	env map[string]string
+	t     *testing.T
+	env   map[string]string
+	stdin string
 }
 
 func newCLI(t *testing.T, s *testServer) *cli {
@@ -29,7 +30,7 @@ func (c *cli) run(args ...string) (int, string, string) {
 		c.t.Setenv(k, v)
 	}
 	var out, errOut bytes.Buffer
-	code := cmd.Run(context.Background(), args, strings.NewReader(""), &out, &errOut)
+	code := cmd.Run(context.Background(), args, strings.NewReader(c.stdin), &out, &errOut)
 	return code, out.String(), errOut.String()
 }
 
@@ -52,7 +53,9 @@ func TestCLI(t *testing.T) {
 		t.Fatalf("users create: %d %q %q", code, out, errOut)
 	}
 
-	// bob logs in; the saved login wins over CLAVIS_PAT from then on.
+	// bob logs in; with CLAVIS_PAT unset, the saved login is used from then
+	// on (the environment would win over it).
+	c.env["CLAVIS_PAT"] = ""
 	code, out, errOut = c.run("login", "--addr", s.Addr(), "--pat", bobPAT)
 	if code != 0 || !strings.Contains(out, "as bob") {
 		t.Fatalf("login: %d %q %q", code, out, errOut)
