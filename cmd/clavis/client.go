@@ -106,7 +106,7 @@ func (t target) fixPAT() string {
 	case fromFlag:
 		return "check the PAT given with --pat"
 	case fromEnv:
-		return "the PAT came from CLAVIS_PAT, which wins over the saved login: fix or unset it"
+		return "the PAT came from CLAVIS_PAT, which wins over the saved login: fix it, or unset it and run `clavis login`"
 	}
 	return "the PAT came from the saved login: run `clavis login` with a valid one"
 }
@@ -238,6 +238,36 @@ func (c *client) show(human func(), resps ...proto.Message) error {
 	}
 	human()
 	return nil
+}
+
+// done ends a command whose answer, without --json, is one line.
+func (c *client) done(resp statusResponse, err error, format string, args ...any) error {
+	if err := c.call(resp, err); err != nil {
+		return err
+	}
+	return c.show(func() { fmt.Fprintf(c.env.Stdout, format+"\n", args...) }, resp)
+}
+
+// table ends a list command: without --json it prints a table, the header's
+// tab-separated column names and a line for each call of row.
+func (c *client) table(resp statusResponse, err error, header string, rows func(row func(cols ...any))) error {
+	if err := c.call(resp, err); err != nil {
+		return err
+	}
+	return c.show(func() {
+		tw := newTable(c.env)
+		fmt.Fprintln(tw, header)
+		rows(func(cols ...any) {
+			for i, col := range cols {
+				if i > 0 {
+					fmt.Fprint(tw, "\t")
+				}
+				fmt.Fprint(tw, col)
+			}
+			fmt.Fprintln(tw)
+		})
+		tw.Flush()
+	}, resp)
 }
 
 // printJSON prints one JSON document: the response as protojson writes it

@@ -55,21 +55,15 @@ func appListCmd(env *Env) *cobra.Command {
 		Args: exactArgs(),
 	}, func(ctx context.Context, cl *client, _ []string) error {
 		resp, err := cl.v2.ListApps(ctx, &pb.ListAppsRequest{UserAppId: &pb.UserAppIDSet{UserId: owner}, PerPage: 1000})
-		if err := cl.call(resp, err); err != nil {
-			return err
-		}
-		return cl.show(func() {
-			tw := newTable(env)
-			fmt.Fprintln(tw, "ID\tNAME\tVISIBILITY\tCREATED\tDESCRIPTION")
+		return cl.table(resp, err, "ID\tNAME\tVISIBILITY\tCREATED\tDESCRIPTION", func(row func(...any)) {
 			for _, a := range resp.GetApps() {
 				vis := "private"
 				if a.GetVisibility().GetGettable() == pb.Visibility_PUBLIC {
 					vis = "public"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", a.GetId(), a.GetName(), vis, fmtTime(a.GetCreatedAt(), a.GetCreatedAt() != nil), a.GetDescription())
+				row(a.GetId(), a.GetName(), vis, fmtTime(a.GetCreatedAt(), a.GetCreatedAt() != nil), a.GetDescription())
 			}
-			tw.Flush()
-		}, resp)
+		})
 	})
 	c.Flags().StringVar(&owner, "owner", "me", "whose apps: yours (me) or an organization's you belong to; for the built-in models see clavis models list")
 	return c
@@ -83,10 +77,7 @@ func appDeleteCmd(env *Env) *cobra.Command {
 		Args:    exactArgs("[OWNER/]ID"),
 	}, func(ctx context.Context, cl *client, args []string) error {
 		resp, err := cl.v2.DeleteApp(ctx, &pb.DeleteAppRequest{UserAppId: appRef(args[0])})
-		if err := cl.call(resp, err); err != nil {
-			return err
-		}
-		return cl.show(func() { fmt.Fprintf(env.Stdout, "Deleted app %s and its keys\n", args[0]) }, resp)
+		return cl.done(resp, err, "Deleted app %s and its keys", args[0])
 	})
 }
 

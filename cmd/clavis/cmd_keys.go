@@ -42,7 +42,11 @@ type keySpec struct {
 
 func (k *keySpec) bind(c *cobra.Command, defaultScopes string) {
 	c.Flags().StringVar(&k.desc, "description", "", "description")
-	c.Flags().StringVar(&k.scopes, "scopes", defaultScopes, "comma-separated scopes, e.g. All or Predict,Models:Get (clavis scopes lists them)")
+	usage := "comma-separated scopes, e.g. All or Predict,Models:Get (clavis scopes lists them)"
+	if defaultScopes == "" {
+		usage += "; default: unchanged"
+	}
+	c.Flags().StringVar(&k.scopes, "scopes", defaultScopes, usage)
 	c.Flags().StringVar(&k.endpoints, "endpoints", "", "comma-separated methods the key is limited to, e.g. /clarifai.api.V2/PostModelOutputs")
 	c.Flags().StringVar(&k.expires, "expires", "", "expiry: a duration from now (720h) or an RFC 3339 time; default never")
 	c.PreRunE = func(*cobra.Command, []string) error {
@@ -65,14 +69,14 @@ func keyCreateCmd(env *Env, kt clavis.KeyType) *cobra.Command {
 	var spec keySpec
 	var app string
 	c := &cobra.Command{
-		Use:   "create --scopes S [--description D] [--expires E]",
+		Use:   "create [--scopes S] [--description D] [--expires E]",
 		Short: "Create a Personal Access Token; it is printed once, alone on standard output",
 		Example: `  clavis pat create --description ci --scopes Predict,Apps:Get,Models:Get --expires 720h
   PAT=$(clavis pat create --scopes Predict)`,
 		Args: exactArgs(),
 	}
 	if kt == clavis.KeyTypeApp {
-		c.Use = "create --app APP_ID --scopes S [--description D] [--expires E]"
+		c.Use = "create --app APP_ID [--scopes S] [--description D] [--expires E]"
 		c.Short = "Create an app-specific key for one of your apps; it is printed once, alone on standard output"
 		c.Long = `Create an app-specific key for one of your apps; it is printed once, alone on
 standard output. An app key reaches only its own app: it cannot predict with
@@ -130,23 +134,16 @@ func keyListCmd(env *Env, kt clavis.KeyType) *cobra.Command {
 		} else {
 			resp, err = cl.v2.ListKeys(ctx, &pb.ListKeysRequest{UserAppId: me, Type: string(kt), PerPage: 1000})
 		}
-		if err := cl.call(resp, err); err != nil {
-			return err
-		}
-		return cl.show(func() {
-			tw := newTable(env)
-			fmt.Fprintln(tw, "ID\tHINT\tDESCRIPTION\tAPP\tSCOPES\tCREATED\tEXPIRES\tLAST USED")
+		return cl.table(resp, err, "ID\tHINT\tDESCRIPTION\tAPP\tSCOPES\tCREATED\tEXPIRES\tLAST USED", func(row func(...any)) {
 			for _, k := range resp.GetKeys() {
 				app := "-"
 				if len(k.GetApps()) > 0 {
 					app = k.GetApps()[0].GetUserId() + "/" + k.GetApps()[0].GetId()
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.GetId(), k.GetHint(), k.GetDescription(), app,
-					strings.Join(k.GetScopes(), ","), fmtTime(k.GetCreatedAt(), k.GetCreatedAt() != nil),
+				row(k.GetId(), k.GetHint(), k.GetDescription(), app, strings.Join(k.GetScopes(), ","), fmtTime(k.GetCreatedAt(), k.GetCreatedAt() != nil),
 					fmtTime(k.GetExpiresAt(), k.GetExpiresAt() != nil), fmtTime(k.GetLastUsedAt(), k.GetLastUsedAt() != nil))
 			}
-			tw.Flush()
-		}, resp)
+		})
 	})
 	if kt == clavis.KeyTypeApp {
 		c.Flags().StringVar(&app, "app", "", "only the keys of this app of yours")
@@ -182,10 +179,7 @@ the token itself.`,
 			key.Scopes = nil // unchanged
 		}
 		resp, err := cl.v2.PatchKeys(ctx, &pb.PatchKeysRequest{UserAppId: me, Keys: []*pb.Key{key}, Action: "overwrite"})
-		if err := cl.call(resp, err); err != nil {
-			return err
-		}
-		return cl.show(func() { fmt.Fprintf(env.Stdout, "Updated pat %s\n", args[0]) }, resp)
+		return cl.done(resp, err, "Updated pat %s", args[0])
 	})
 	spec.bind(c, "")
 	return c
@@ -205,9 +199,6 @@ func keyDeleteCmd(env *Env, kt clavis.KeyType) *cobra.Command {
 	}
 	return clientCmd(env, c, func(ctx context.Context, cl *client, args []string) error {
 		resp, err := cl.v2.DeleteKey(ctx, &pb.DeleteKeyRequest{UserAppId: me, KeyId: args[0]})
-		if err := cl.call(resp, err); err != nil {
-			return err
-		}
-		return cl.show(func() { fmt.Fprintf(env.Stdout, "Deleted %s %s\n", noun, args[0]) }, resp)
+		return cl.done(resp, err, "Deleted %s %s", noun, args[0])
 	})
 }

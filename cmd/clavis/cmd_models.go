@@ -36,17 +36,11 @@ func modelsListCmd(env *Env) *cobra.Command {
 		Args: exactArgs(),
 	}, func(ctx context.Context, cl *client, _ []string) error {
 		resp, err := cl.v2.ListModels(ctx, &pb.ListModelsRequest{UserAppId: appRef(app), PerPage: 1000})
-		if err := cl.call(resp, err); err != nil {
-			return err
-		}
-		return cl.show(func() {
-			tw := newTable(env)
-			fmt.Fprintln(tw, "ID\tTYPE\tSTATUS\tNAME")
+		return cl.table(resp, err, "ID\tTYPE\tSTATUS\tNAME", func(row func(...any)) {
 			for _, m := range resp.GetModels() {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.GetId(), m.GetModelTypeId(), m.GetModelVersion().GetStatus().GetDescription(), m.GetName())
+				row(m.GetId(), m.GetModelTypeId(), m.GetModelVersion().GetStatus().GetDescription(), m.GetName())
 			}
-			tw.Flush()
-		}, resp)
+		})
 	})
 	bindApp(c, &app)
 	return c

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -23,14 +22,6 @@ func orgCmd(env *Env) *cobra.Command {
 			orgTeamPutCmd(env), orgTeamListCmd(env), orgTeamDeleteCmd(env)))
 }
 
-// orgDone ends an org command whose human output is one line.
-func orgDone(cl *client, resp statusResponse, err error, format string, args ...any) error {
-	if err := cl.call(resp, err); err != nil {
-		return err
-	}
-	return cl.show(func() { fmt.Fprintf(cl.env.Stdout, format+"\n", args...) }, resp)
-}
-
 func orgCreateCmd(env *Env) *cobra.Command {
 	var name string
 	c := clientCmd(env, &cobra.Command{
@@ -40,7 +31,7 @@ func orgCreateCmd(env *Env) *cobra.Command {
 		Args:    exactArgs("ORG_ID"),
 	}, func(ctx context.Context, cl *client, args []string) error {
 		resp, err := cl.orgs.CreateOrg(ctx, &orgsv1.CreateOrgRequest{Id: args[0], Name: name})
-		return orgDone(cl, resp, err, "Created organization %s; you are its admin. Its apps are OWNER/APP = %s/APP.", args[0], args[0])
+		return cl.done(resp, err, "Created organization %s; you are its admin. Its apps are OWNER/APP = %s/APP.", args[0], args[0])
 	})
 	c.Flags().StringVar(&name, "name", "", "display name")
 	return c
@@ -54,17 +45,11 @@ func orgListCmd(env *Env) *cobra.Command {
 		Args:    exactArgs(),
 	}, func(ctx context.Context, cl *client, _ []string) error {
 		resp, err := cl.orgs.ListOrgs(ctx, &orgsv1.ListOrgsRequest{PerPage: 1000})
-		if err := cl.call(resp, err); err != nil {
-			return err
-		}
-		return cl.show(func() {
-			tw := newTable(env)
-			fmt.Fprintln(tw, "ID\tNAME\tCREATED")
+		return cl.table(resp, err, "ID\tNAME\tCREATED", func(row func(...any)) {
 			for _, o := range resp.GetOrgs() {
-				fmt.Fprintf(tw, "%s\t%s\t%s\n", o.GetId(), o.GetName(), fmtTime(o.GetCreatedAt(), o.GetCreatedAt() != nil))
+				row(o.GetId(), o.GetName(), fmtTime(o.GetCreatedAt(), o.GetCreatedAt() != nil))
 			}
-			tw.Flush()
-		}, resp)
+		})
 	})
 }
 
@@ -76,7 +61,7 @@ func orgDeleteCmd(env *Env) *cobra.Command {
 		Args:    exactArgs("ORG_ID"),
 	}, func(ctx context.Context, cl *client, args []string) error {
 		resp, err := cl.orgs.DeleteOrg(ctx, &orgsv1.OrgRequest{OrgId: args[0]})
-		return orgDone(cl, resp, err, "Deleted organization %s with its apps and teams", args[0])
+		return cl.done(resp, err, "Deleted organization %s with its apps and teams", args[0])
 	})
 }
 
@@ -106,7 +91,7 @@ docs/access.md.`,
 			m = &orgsv1.Member{Email: args[1], Role: roleNames[role], Scopes: splitList(scopes)}
 		}
 		resp, err := cl.orgs.PutMember(ctx, &orgsv1.PutMemberRequest{OrgId: args[0], Member: m})
-		return orgDone(cl, resp, err, "%s is now %s of %s", resp.GetMember().GetUserId(), role, args[0])
+		return cl.done(resp, err, "%s is now %s of %s", resp.GetMember().GetUserId(), role, args[0])
 	})
 	c.Flags().StringVar(&role, "role", "team-contributor", "member role: admin, contributor or team-contributor")
 	c.Flags().StringVar(&scopes, "scopes", "", "comma-separated scopes of a contributor")
@@ -121,17 +106,11 @@ func orgMemberListCmd(env *Env) *cobra.Command {
 		Args:    exactArgs("ORG_ID"),
 	}, func(ctx context.Context, cl *client, args []string) error {
 		resp, err := cl.orgs.ListMembers(ctx, &orgsv1.ListMembersRequest{OrgId: args[0], PerPage: 1000})
-		if err := cl.call(resp, err); err != nil {
-			return err
-		}
-		return cl.show(func() {
-			tw := newTable(env)
-			fmt.Fprintln(tw, "USER\tROLE\tSCOPES")
+		return cl.table(resp, err, "USER\tROLE\tSCOPES", func(row func(...any)) {
 			for _, m := range resp.GetMembers() {
-				fmt.Fprintf(tw, "%s\t%s\t%s\n", m.GetUserId(), strings.ToLower(m.GetRole().String()), strings.Join(m.GetScopes(), ","))
+				row(m.GetUserId(), strings.ToLower(m.GetRole().String()), strings.Join(m.GetScopes(), ","))
 			}
-			tw.Flush()
-		}, resp)
+		})
 	})
 }
 
@@ -143,7 +122,7 @@ func orgMemberRemoveCmd(env *Env) *cobra.Command {
 		Args:    exactArgs("ORG_ID", "USER_ID"),
 	}, func(ctx context.Context, cl *client, args []string) error {
 		resp, err := cl.orgs.RemoveMember(ctx, &orgsv1.RemoveMemberRequest{OrgId: args[0], UserId: args[1]})
-		return orgDone(cl, resp, err, "Removed %s from %s", args[1], args[0])
+		return cl.done(resp, err, "Removed %s from %s", args[1], args[0])
 	})
 }
 
@@ -157,7 +136,7 @@ func orgTeamPutCmd(env *Env) *cobra.Command {
 	}, func(ctx context.Context, cl *client, args []string) error {
 		resp, err := cl.orgs.PutTeam(ctx, &orgsv1.PutTeamRequest{OrgId: args[0], Team: &orgsv1.Team{Id: args[1], Name: name, Scopes: splitList(scopes), MemberIds: splitList(members), AppIds: splitList(apps)}})
 		t := resp.GetTeam()
-		return orgDone(cl, resp, err, "Team %s of %s: members %v, apps %v, scopes %v", args[1], args[0], t.GetMemberIds(), t.GetAppIds(), t.GetScopes())
+		return cl.done(resp, err, "Team %s of %s: members %v, apps %v, scopes %v", args[1], args[0], t.GetMemberIds(), t.GetAppIds(), t.GetScopes())
 	})
 	c.Flags().StringVar(&name, "name", "", "display name")
 	c.Flags().StringVar(&scopes, "scopes", "", "comma-separated scopes the team has on its apps")
@@ -174,17 +153,11 @@ func orgTeamListCmd(env *Env) *cobra.Command {
 		Args:    exactArgs("ORG_ID"),
 	}, func(ctx context.Context, cl *client, args []string) error {
 		resp, err := cl.orgs.ListTeams(ctx, &orgsv1.ListTeamsRequest{OrgId: args[0], PerPage: 1000})
-		if err := cl.call(resp, err); err != nil {
-			return err
-		}
-		return cl.show(func() {
-			tw := newTable(env)
-			fmt.Fprintln(tw, "TEAM\tSCOPES\tMEMBERS\tAPPS")
+		return cl.table(resp, err, "TEAM\tSCOPES\tMEMBERS\tAPPS", func(row func(...any)) {
 			for _, t := range resp.GetTeams() {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.GetId(), strings.Join(t.GetScopes(), ","), strings.Join(t.GetMemberIds(), ","), strings.Join(t.GetAppIds(), ","))
+				row(t.GetId(), strings.Join(t.GetScopes(), ","), strings.Join(t.GetMemberIds(), ","), strings.Join(t.GetAppIds(), ","))
 			}
-			tw.Flush()
-		}, resp)
+		})
 	})
 }
 
@@ -196,6 +169,6 @@ func orgTeamDeleteCmd(env *Env) *cobra.Command {
 		Args:    exactArgs("ORG_ID", "TEAM_ID"),
 	}, func(ctx context.Context, cl *client, args []string) error {
 		resp, err := cl.orgs.DeleteTeam(ctx, &orgsv1.TeamRequest{OrgId: args[0], TeamId: args[1]})
-		return orgDone(cl, resp, err, "Deleted team %s of %s", args[1], args[0])
+		return cl.done(resp, err, "Deleted team %s of %s", args[1], args[0])
 	})
 }

@@ -89,17 +89,11 @@ func collabListCmd(env *Env) *cobra.Command {
 		Args:    exactArgs(),
 	}, func(ctx context.Context, cl *client, _ []string) error {
 		resp, err := cl.v2.ListCollaborators(ctx, &pb.ListCollaboratorsRequest{UserAppId: appRef(app), PerPage: 1000})
-		if err := cl.call(resp, err); err != nil {
-			return err
-		}
-		return cl.show(func() {
-			tw := newTable(env)
-			fmt.Fprintln(tw, "USER\tEMAIL\tSCOPES\tADDED")
+		return cl.table(resp, err, "USER\tEMAIL\tSCOPES\tADDED", func(row func(...any)) {
 			for _, cb := range resp.GetCollaborators() {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", cb.GetUser().GetId(), cb.GetUser().GetUserDetail().GetPrimaryEmail(), strings.Join(cb.GetScopes(), ","), fmtTime(cb.GetCreatedAt(), cb.GetCreatedAt() != nil))
+				row(cb.GetUser().GetId(), cb.GetUser().GetUserDetail().GetPrimaryEmail(), strings.Join(cb.GetScopes(), ","), fmtTime(cb.GetCreatedAt(), cb.GetCreatedAt() != nil))
 			}
-			tw.Flush()
-		}, resp)
+		})
 	})
 	bindCollabApp(c, &app)
 	return c
@@ -120,10 +114,7 @@ func collabRemoveCmd(env *Env) *cobra.Command {
 			req.CollaboratorIds = []string{args[0]}
 		}
 		resp, err := cl.v2.DeleteCollaborators(ctx, req)
-		if err := cl.call(resp, err); err != nil {
-			return err
-		}
-		return cl.show(func() { fmt.Fprintf(env.Stdout, "Removed %s from %s\n", args[0], app) }, resp)
+		return cl.done(resp, err, "Removed %s from %s", args[0], app)
 	})
 	bindCollabApp(c, &app)
 	return c

@@ -56,17 +56,11 @@ func usersListCmd(env *Env) *cobra.Command {
 		Args:    exactArgs(),
 	}, func(ctx context.Context, cl *client, _ []string) error {
 		resp, err := cl.admin.ListUsers(ctx, &adminv1.ListUsersRequest{PerPage: 1000})
-		if err := cl.call(resp, err); err != nil {
-			return err
-		}
-		return cl.show(func() {
-			tw := newTable(env)
-			fmt.Fprintln(tw, "ID\tEMAIL\tADMIN\tDISABLED\tCREATED")
+		return cl.table(resp, err, "ID\tEMAIL\tADMIN\tDISABLED\tCREATED", func(row func(...any)) {
 			for _, u := range resp.GetUsers() {
-				fmt.Fprintf(tw, "%s\t%s\t%v\t%v\t%s\n", u.GetId(), u.GetEmail(), u.GetAdmin(), u.GetDisabled(), fmtTime(u.GetCreatedAt(), u.GetCreatedAt() != nil))
+				row(u.GetId(), u.GetEmail(), u.GetAdmin(), u.GetDisabled(), fmtTime(u.GetCreatedAt(), u.GetCreatedAt() != nil))
 			}
-			tw.Flush()
-		}, resp)
+		})
 	})
 }
 
@@ -89,9 +83,6 @@ func userActionCmd(env *Env, verb, short, done string) *cobra.Command {
 		default:
 			resp, err = cl.admin.DeleteUser(ctx, req)
 		}
-		if err := cl.call(resp, err); err != nil {
-			return err
-		}
-		return cl.show(func() { fmt.Fprintf(env.Stdout, "%s user %s\n", done, args[0]) }, resp)
+		return cl.done(resp, err, "%s user %s", done, args[0])
 	})
 }

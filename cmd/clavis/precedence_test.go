@@ -41,7 +41,7 @@ func TestPrecedence(t *testing.T) {
 		{name: "FlagAddrOverEnv", env: map[string]string{"CLAVIS_ADDR": nowhere, "CLAVIS_PAT": bob}, args: []string{"--addr", s.Addr()}, user: "bob", addrFrom: "flag", patFrom: "environment"},
 		{name: "SavedPATStaysWithSavedAddr", args: []string{"--addr", nowhere}, err: "no PAT for " + nowhere + ": the saved login is for " + s.Addr()},
 		{name: "FlagsOnly", env: map[string]string{"CLAVIS_ADDR": nowhere, "CLAVIS_PAT": "clvp_wrong"}, args: []string{"--addr", s.Addr(), "--pat", bob}, user: "bob", addrFrom: "flag", patFrom: "flag"},
-		{name: "BadEnvPATSaysSo", env: map[string]string{"CLAVIS_PAT": "clvp_wrong"}, err: "the PAT came from CLAVIS_PAT, which wins over the saved login: fix or unset it"},
+		{name: "BadEnvPATSaysSo", env: map[string]string{"CLAVIS_PAT": "clvp_wrong"}, err: "the PAT came from CLAVIS_PAT, which wins over the saved login: fix it, or unset it and run `clavis login`"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c.env["CLAVIS_ADDR"], c.env["CLAVIS_PAT"] = tc.env["CLAVIS_ADDR"], tc.env["CLAVIS_PAT"]
