@@ -51,15 +51,21 @@ commands.`,
 		if err != nil {
 			return fmt.Errorf("save login: %w", err)
 		}
-		for _, v := range []string{"CLAVIS_ADDR", "CLAVIS_PAT"} {
-			if env.Getenv(v) != "" {
-				fmt.Fprintf(env.Stderr, "note: %s is set; it wins over the saved login until you unset it\n", v)
-			}
-		}
+		noteEnv(env, "%s is set; it wins over the saved login until you unset it")
 		return cl.show(func() {
 			fmt.Fprintf(env.Stdout, "Logged in to %s as %s (saved in %s)\n", cl.target.Addr, resp.GetUser().GetId(), path)
 		}, resp)
 	})
+}
+
+// noteEnv prints a note on stderr, format with the variable's name, for
+// each of CLAVIS_ADDR and CLAVIS_PAT that is set.
+func noteEnv(env *Env, format string) {
+	for _, v := range []string{"CLAVIS_ADDR", "CLAVIS_PAT"} {
+		if env.Getenv(v) != "" {
+			fmt.Fprintf(env.Stderr, "note: "+format+"\n", v)
+		}
+	}
 }
 
 // loginPAT gives login its PAT from standard input when neither --pat nor
@@ -100,9 +106,7 @@ func logoutCmd(env *Env) *cobra.Command {
 			if err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return err
 			}
-			if env.Getenv("CLAVIS_PAT") != "" {
-				fmt.Fprintln(env.Stderr, "note: CLAVIS_PAT is still set; client commands keep using it")
-			}
+			noteEnv(env, "%s is still set; client commands keep using it")
 			if asJSON {
 				return writeJSON(env.Stdout, struct {
 					Path    string `json:"path"`

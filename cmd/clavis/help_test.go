@@ -152,12 +152,17 @@ func TestHelp(t *testing.T) {
 	}
 }
 
-// TestHelpRootAndErrors covers the root's help and the exit codes of
-// commands called wrongly.
+// TestHelpRootAndErrors covers the root's help, shell completion, and the
+// exit codes of commands called wrongly.
 func TestHelpRootAndErrors(t *testing.T) {
 	for _, args := range [][]string{nil, {"--help"}, {"help"}, {"app"}, {"help", "app", "create"}} {
 		if code, out, _ := runClean(t, args...); code != 0 || !strings.Contains(out, "Usage:") {
 			t.Errorf("clavis %q: exit %d, stdout %q", args, code, out)
+		}
+	}
+	for shell, want := range map[string]string{"bash": "# bash completion V2 for clavis", "zsh": "#compdef clavis", "fish": "# fish completion for clavis"} {
+		if code, out, _ := runClean(t, "completion", shell); code != 0 || !strings.HasPrefix(out, want) {
+			t.Errorf("completion %s: exit %d, %.80q", shell, code, out)
 		}
 	}
 	for _, tc := range []struct {
