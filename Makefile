@@ -52,8 +52,11 @@ check-generate:
 	  if diff -r $$tmp $(GEN_DIR); then echo "generated code is up to date"; rm -rf $$tmp; \
 	  else echo "api/gen differs from 'make generate': regenerate and commit"; rm -rf $$tmp; exit 1; fi
 
+# build stamps the version and commit that `clavis --version` prints.
+VERSION ?= $(shell git describe --tags --dirty 2>/dev/null || echo devel)
+COMMIT ?= $(shell git describe --always --dirty --abbrev=40 --match=NONE 2>/dev/null)
 build:
-	$(GO) build -o $(BIN)/clavis ./cmd/clavis
+	$(GO) build -ldflags "-X main.version=$(VERSION) -X main.commit=$(COMMIT)" -o $(BIN)/clavis ./cmd/clavis
 
 setup: build
 	$(BIN)/clavis setup --models-dir $(MODELS_DIR)
