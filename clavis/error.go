@@ -29,6 +29,10 @@ const (
 	EPredictFailed   Code = "predict_failed"  // the model failed on a valid input
 )
 
+// EModelNotDeployed is the code of a model this server lists but cannot
+// run, such as a built-in model whose files are not installed.
+const EModelNotDeployed Code = "model_not_deployed"
+
 // Error is a domain error. Message is safe to show to the caller; Cause, if
 // set, is for the log only.
 type Error struct {

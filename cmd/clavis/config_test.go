@@ -14,7 +14,7 @@ import (
 func TestServeFlagDefaults(t *testing.T) {
 	var out bytes.Buffer
 	code := cmd.Run(context.Background(), []string{"serve", "-h"}, strings.NewReader(""), &out, &out)
-	if code != 2 {
+	if code != 0 {
 		t.Fatalf("serve -h exit %d", code)
 	}
 	d := cmd.DefaultConfig()

@@ -30,6 +30,9 @@ var (
 	buildErr  error
 )
 
+// The version and commit clavisBinary stamps in, as `make build` does.
+const testVersion, testCommit = "v0.0.0-test", "0123456789abcdef"
+
 // clavisBinary builds the clavis command once per test binary run.
 func clavisBinary(t *testing.T) string {
 	t.Helper()
@@ -40,7 +43,8 @@ func clavisBinary(t *testing.T) string {
 			return
 		}
 		builtBin = filepath.Join(dir, "clavis")
-		out, err := exec.Command("go", "build", "-o", builtBin, "github.com/clavis-dev/clavis/cmd/clavis").CombinedOutput()
+		out, err := exec.Command("go", "build", "-o", builtBin,
+			"-ldflags", "-X main.version="+testVersion+" -X main.commit="+testCommit, "github.com/clavis-dev/clavis/cmd/clavis").CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}

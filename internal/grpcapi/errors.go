@@ -35,6 +35,10 @@ var statusCodes = map[clavis.Code]struct {
 	clavis.ENotImplemented:  {st.StatusCode_NOT_IMPLEMENTED, "Not implemented"},
 	clavis.EPredictFailed:   {st.StatusCode_MODEL_PREDICTION_FAILED, "Prediction failed"},
 	clavis.EInternal:        {st.StatusCode_INTERNAL_SERVER_ISSUE, "Internal server error"},
+
+	// A model this server lists but cannot run: its files are not installed
+	// (details name the models dir and the `clavis setup` command).
+	clavis.EModelNotDeployed: {st.StatusCode_MODEL_NOT_DEPLOYED, "Model not deployed: it is not installed on this server; run clavis setup"},
 }
 
 // okStatus returns a success status.
