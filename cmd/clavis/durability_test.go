@@ -132,6 +132,16 @@ type acked struct {
 	appKeys     map[string]string
 	collabsOnto []string // apps on which bob was made collaborator
 	n           atomic.Int64
+	target      int64         // ack counts reached is closed at
+	reached     chan struct{} // closed once n reaches target
+	once        sync.Once
+}
+
+// ack counts one acknowledged write.
+func (a *acked) ack() {
+	if a.n.Add(1) == a.target {
+		a.once.Do(func() { close(a.reached) })
+	}
 }
 
 // TestDurability kills the server with SIGKILL in the middle of a storm of
@@ -157,7 +167,7 @@ func testDurability(t *testing.T, args ...string) {
 	bob := u.GetDefaultPat()
 
 	const workers, killAfter = 8, 300
-	a := &acked{appKeys: map[string]string{}}
+	a := &acked{appKeys: map[string]string{}, target: killAfter, reached: make(chan struct{})}
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
@@ -168,8 +178,10 @@ func testDurability(t *testing.T, args ...string) {
 			}
 		})
 	}
-	for a.n.Load() < killAfter {
-		time.Sleep(time.Millisecond)
+	select {
+	case <-a.reached:
+	case <-time.After(time.Minute):
+		t.Fatalf("only %d writes acknowledged in a minute", a.n.Load())
 	}
 	if err := p.cmd.Process.Kill(); err != nil { // SIGKILL
 		t.Fatal(err)
@@ -212,7 +224,7 @@ func stormStep(p *proc, admin string, a *acked, id string) bool {
 	a.mu.Lock()
 	a.apps = append(a.apps, id)
 	a.mu.Unlock()
-	a.n.Add(1)
+	a.ack()
 
 	r2, err := p.v2.PostKeys(as(admin), &pb.PostKeysRequest{UserAppId: me(), Keys: []*pb.Key{{Type: "personal_access_token", Scopes: []string{"All"}}}})
 	if !ok(r2, err) {
@@ -221,7 +233,7 @@ func stormStep(p *proc, admin string, a *acked, id string) bool {
 	a.mu.Lock()
 	a.pats = append(a.pats, r2.GetKeys()[0].GetId())
 	a.mu.Unlock()
-	a.n.Add(1)
+	a.ack()
 
 	r3, err := p.v2.PostKeys(as(admin), &pb.PostKeysRequest{UserAppId: me(), Keys: []*pb.Key{{Type: "app_specific_key", Scopes: []string{"All"}, Apps: []*pb.App{{Id: id, UserId: "admin"}}}}})
 	if !ok(r3, err) {
@@ -230,7 +242,7 @@ func stormStep(p *proc, admin string, a *acked, id string) bool {
 	a.mu.Lock()
 	a.appKeys[id] = r3.GetKeys()[0].GetId()
 	a.mu.Unlock()
-	a.n.Add(1)
+	a.ack()
 
 	r4, err := p.v2.PostCollaborators(as(admin), &pb.PostCollaboratorsRequest{UserAppId: &pb.UserAppIDSet{UserId: "admin", AppId: id},
 		Collaborators: []*pb.Collaborator{{User: &pb.User{Id: "bob"}, Scopes: []string{"Apps:Get", "Workflows:Get"}}}})
@@ -240,6 +252,6 @@ func stormStep(p *proc, admin string, a *acked, id string) bool {
 	a.mu.Lock()
 	a.collabsOnto = append(a.collabsOnto, id)
 	a.mu.Unlock()
-	a.n.Add(1)
+	a.ack()
 	return true
 }

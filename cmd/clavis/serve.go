@@ -77,6 +77,9 @@ type Config struct {
 	// so it does not show in process lists. Changing it invalidates every
 	// token.
 	TokenPepper string
+	// Now is the server's clock, which decides when keys expire; nil means
+	// time.Now. Only tests set it: no flag or variable does.
+	Now func() time.Time
 }
 
 // DefaultConfig returns the defaults.
@@ -247,7 +250,7 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 	s := &Server{cfg: cfg, log: log, store: db, tlsCfg: tlsCfg, TLSCertFile: certFile}
 	hasher := auth.NewHasher([]byte(cfg.TokenPepper))
 	s.toucher = auth.NewToucher(db.Keys(), log)
-	s.authn = auth.NewAuthenticator(db, auth.AuthnConfig{Hasher: hasher, CacheTTL: cfg.AuthCacheTTL, Toucher: s.toucher})
+	s.authn = auth.NewAuthenticator(db, auth.AuthnConfig{Hasher: hasher, CacheTTL: cfg.AuthCacheTTL, Toucher: s.toucher, Now: cfg.Now})
 	var inval service.Invalidator = s.authn
 	if pg, ok := db.(*postgres.DB); ok {
 		// Replicas share the database: publish invalidations to the others
@@ -267,7 +270,7 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 	s.engine = inference.NewEngine(inference.Config{Workers: cfg.Workers, Fetcher: fetcher})
 	s.registerModels()
 	authz := auth.NewAuthorizer(db)
-	svc := service.New(service.Config{Store: db, Hasher: hasher, Invalidator: inval, Engine: s.engine, Authorizer: authz})
+	svc := service.New(service.Config{Store: db, Hasher: hasher, Invalidator: inval, Engine: s.engine, Authorizer: authz, Now: cfg.Now})
 
 	tok, err := svc.Bootstrap(ctx, cfg.BootstrapUser)
 	if clavis.ErrorCode(err) == clavis.EConflict {

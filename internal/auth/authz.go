@@ -129,6 +129,9 @@ func (z *Authorizer) Authorize(ctx context.Context, method string, p *clavis.Pri
 }
 
 func missingScopes(need, have clavis.ScopeSet, method string) error {
+	if need.IsAll() && !have.IsAll() {
+		return clavis.Errorf(clavis.EForbidden, "missing scopes All for %s: it needs a Personal Access Token holding All", shortName(method))
+	}
 	if missing := need.Minus(have); !missing.IsEmpty() {
 		return clavis.Errorf(clavis.EForbidden, "missing scopes %s for %s", strings.Join(missing.Names(), ", "), shortName(method))
 	}

@@ -98,17 +98,30 @@ func (s *Server) recovery(ctx context.Context, req any, info *grpc.UnaryServerIn
 		if c.rt == nil {
 			return
 		}
-		m, ok := resp.(proto.Message)
-		switch {
-		case err == nil && (!ok || !m.ProtoReflect().IsValid()):
-			resp = s.answer(ctx, c, clavis.Internal(fmt.Errorf("%s answered nothing", c.method)))
-		case err != nil:
+		var m proto.Message
+		if m, err = outcome(c, resp, err); err != nil {
 			resp, err = s.answer(ctx, c, err), nil
-		case statusOf(m) == nil:
+			return
+		}
+		if statusOf(m) == nil {
 			setStatus(m, okStatus())
 		}
 	}()
 	return handler(ctx, req)
+}
+
+// outcome is what a call of one of our methods came to: a response, or the
+// error to answer in-band, which is an internal one for a handler that
+// returned neither.
+func outcome(c *call, resp any, err error) (proto.Message, error) {
+	if err != nil {
+		return nil, err
+	}
+	m, ok := resp.(proto.Message)
+	if !ok || !m.ProtoReflect().IsValid() {
+		return nil, clavis.Internal(fmt.Errorf("%s answered nothing", c.method))
+	}
+	return m, nil
 }
 
 // answer is the in-band answer of the call's method for err: a response
@@ -139,14 +152,21 @@ func (s *Server) logging(ctx context.Context, req any, info *grpc.UnaryServerInf
 			attrs, level = append(attrs, slog.Int("code", int(st.StatusCode_INTERNAL_SERVER_ISSUE)), slog.String("err", "panic")), slog.LevelError
 		case c.rt == nil:
 			attrs = append(attrs, slog.String("grpc_code", status.Code(err).String()))
-		case err != nil:
+		default:
+			m, err := outcome(c, resp, err)
+			if err == nil {
+				code := st.StatusCode_SUCCESS // recovery sets it on a response without one
+				if s := statusOf(m); s != nil {
+					code = s.GetCode()
+				}
+				attrs = append(attrs, slog.Int("code", int(code)))
+				break
+			}
 			attrs = append(attrs, slog.Int("code", int(StatusOf(err).GetCode())))
 			if code := clavis.ErrorCode(err); code == clavis.EInternal || code == clavis.EPredictFailed {
 				// The cause is for the log only; clients get "internal error".
 				attrs, level = append(attrs, slog.String("err", err.Error())), slog.LevelError
 			}
-		default:
-			attrs = append(attrs, slog.Int("code", int(statusOf(resp).GetCode())))
 		}
 		s.log.LogAttrs(ctx, level, "rpc", attrs...)
 	}()

@@ -2,7 +2,6 @@ package grpcapi
 
 import (
 	"context"
-	"time"
 
 	"github.com/clavis-dev/clavis/clavis"
 	"github.com/clavis-dev/clavis/internal/service"
@@ -59,18 +58,8 @@ func (s *Server) GetKey(ctx context.Context, req *pb.GetKeyRequest) (*pb.SingleK
 
 // ListKeys lists the caller's keys.
 func (s *Server) ListKeys(ctx context.Context, req *pb.ListKeysRequest) (*pb.MultiKeyResponse, error) {
-	f := clavis.KeyFilter{}
-	if req.GetType() != "" {
-		t := clavis.KeyType(req.GetType())
-		if t != clavis.KeyTypePAT && t != clavis.KeyTypeApp {
-			return nil, clavis.Errorf(clavis.EInvalid, "unknown key type %q: use %q or %q", t, clavis.KeyTypePAT, clavis.KeyTypeApp)
-		}
-		f.Type = t
-	}
-	if req.GetNotExpired() {
-		f.NotExpiredAt = time.Now()
-	}
-	ks, err := s.svc.ListKeys(ctx, access(ctx), f, req.GetScopes(), req.GetEndpoints(), clavis.NewPage(req.GetPage(), req.GetPerPage()))
+	q := service.KeyQuery{Type: req.GetType(), NotExpired: req.GetNotExpired(), Scopes: req.GetScopes(), Endpoints: req.GetEndpoints()}
+	ks, err := s.svc.ListKeys(ctx, access(ctx), q, clavis.NewPage(req.GetPage(), req.GetPerPage()))
 	if err != nil {
 		return nil, err
 	}

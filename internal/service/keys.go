@@ -179,14 +179,32 @@ func (s *Service) GetKey(ctx context.Context, acc *auth.Access, idOrToken string
 	return s.findKey(ctx, s.store, acc.UserID, idOrToken)
 }
 
-// ListKeys lists the caller's keys.
-func (s *Service) ListKeys(ctx context.Context, acc *auth.Access, f clavis.KeyFilter, scopes, endpoints []string, page clavis.Page) ([]*clavis.Key, error) {
-	f.UserID = acc.UserID
+// KeyQuery selects the caller's keys in ListKeys. Zero fields select
+// everything.
+type KeyQuery struct {
+	Type       string   // personal_access_token or app_specific_key
+	NotExpired bool     // only keys that have not expired
+	Scopes     []string // only keys holding all of these
+	Endpoints  []string // only keys limited to all of these
+}
+
+// ListKeys lists the caller's keys that q selects, newest first.
+func (s *Service) ListKeys(ctx context.Context, acc *auth.Access, q KeyQuery, page clavis.Page) ([]*clavis.Key, error) {
+	f := clavis.KeyFilter{UserID: acc.UserID, Endpoints: dedupe(q.Endpoints)}
+	if q.Type != "" {
+		t := clavis.KeyType(q.Type)
+		if t != clavis.KeyTypePAT && t != clavis.KeyTypeApp {
+			return nil, clavis.Errorf(clavis.EInvalid, "unknown key type %q: use %q or %q", t, clavis.KeyTypePAT, clavis.KeyTypeApp)
+		}
+		f.Type = t
+	}
+	if q.NotExpired {
+		f.NotExpiredAt = s.clock()
+	}
 	var err error
-	if f.Scopes, err = clavis.ParseScopes(scopes); err != nil {
+	if f.Scopes, err = clavis.ParseScopes(q.Scopes); err != nil {
 		return nil, err
 	}
-	f.Endpoints = dedupe(endpoints)
 	return s.store.Keys().ListKeys(ctx, f, page)
 }
 

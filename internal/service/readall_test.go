@@ -225,13 +225,13 @@ func TestListKeysFiltersPastFirstPage(t *testing.T) {
 		scopes, endpoints []string
 		want              int // k00000, and the default PAT (All) when no endpoint is asked
 	}{{[]string{"Search"}, nil, 2}, {nil, []string{v2 + "GetApp"}, 1}, {[]string{"Apps:Get", "Search"}, []string{v2 + "GetApp"}, 1}} {
-		keys, err := f.svc.ListKeys(ctx, acc, clavis.KeyFilter{}, c.scopes, c.endpoints, clavis.Page{})
+		keys, err := f.svc.ListKeys(ctx, acc, service.KeyQuery{Scopes: c.scopes, Endpoints: c.endpoints}, clavis.Page{})
 		f.must(err)
 		if len(keys) != c.want || keys[0].ID != "k00000" {
 			t.Errorf("ListKeys(scopes %v, endpoints %v) = %d keys, want %d, k00000 first", c.scopes, c.endpoints, len(keys), c.want)
 		}
 	}
-	all, err := f.svc.ListKeys(ctx, acc, clavis.KeyFilter{}, []string{"Apps:Get"}, nil, clavis.Page{Number: 2, Size: clavis.MaxPageSize})
+	all, err := f.svc.ListKeys(ctx, acc, service.KeyQuery{Scopes: []string{"Apps:Get"}}, clavis.Page{Number: 2, Size: clavis.MaxPageSize})
 	f.must(err)
 	if want := many + 1 - clavis.MaxPageSize; len(all) != want { // + the default PAT (All)
 		t.Errorf("page 2 of keys with Apps:Get = %d, want %d", len(all), want)
