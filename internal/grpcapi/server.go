@@ -73,13 +73,14 @@ func ServiceDescriptors() []protoreflect.ServiceDescriptor {
 
 // Register registers the services on g with the interceptor chain.
 func (s *Server) Register(g *grpc.Server) {
-	pb.RegisterV2Server(g, s)
-	adminv1.RegisterAdminServer(g, s)
-	orgsv1.RegisterOrgsServer(g, OrgsServer{Server: s})
+	g.RegisterService(inBandDecoding(&pb.V2_ServiceDesc), s)
+	g.RegisterService(inBandDecoding(&adminv1.Admin_ServiceDesc), s)
+	g.RegisterService(inBandDecoding(&orgsv1.Orgs_ServiceDesc), OrgsServer{Server: s})
 }
 
-// ServerOptions returns the options the gRPC server needs: message limits
-// and the interceptor chain.
+// ServerOptions returns the options the gRPC server needs: message limits,
+// the codec that lets undecodable requests be answered in-band, and the
+// interceptor chain.
 func (s *Server) ServerOptions() []grpc.ServerOption {
 	return []grpc.ServerOption{
 		// Reused stream workers keep their grown stacks: the embedded
@@ -88,6 +89,7 @@ func (s *Server) ServerOptions() []grpc.ServerOption {
 		grpc.NumStreamWorkers(uint32(4 * runtime.GOMAXPROCS(0))),
 		grpc.MaxRecvMsgSize(MaxMessageSize),
 		grpc.MaxSendMsgSize(MaxMessageSize),
+		grpc.ForceServerCodecV2(newCodec()),
 		grpc.ChainUnaryInterceptor(s.intercept),
 	}
 }
@@ -150,6 +152,9 @@ func (s *Server) intercept(ctx context.Context, req any, info *grpc.UnaryServerI
 		return s.refusal(rt, err), nil
 	}
 	user = p.UserID
+	if err := decodeError(ctx); err != nil {
+		return malformed(rt, req, err), nil
+	}
 	var userID, appID string
 	if r, ok := req.(userAppRequest); ok {
 		userID, appID = r.GetUserAppId().GetUserId(), r.GetUserAppId().GetAppId()
@@ -163,12 +168,17 @@ func (s *Server) intercept(ctx context.Context, req any, info *grpc.UnaryServerI
 
 // refusal builds a response of type rt carrying only the status for err.
 func (s *Server) refusal(rt protoreflect.MessageType, err error) proto.Message {
-	m := rt.New()
-	f := m.Descriptor().Fields().ByName("status")
-	m.Set(f, protoreflect.ValueOfMessage(StatusOf(err).ProtoReflect()))
 	if clavis.ErrorCode(err) == clavis.EInternal {
 		s.log.Error("request failed", "err", err.Error())
 	}
+	return inBand(rt, StatusOf(err))
+}
+
+// inBand builds a response of type rt carrying only status.
+func inBand(rt protoreflect.MessageType, status *st.Status) proto.Message {
+	m := rt.New()
+	f := m.Descriptor().Fields().ByName("status")
+	m.Set(f, protoreflect.ValueOfMessage(status.ProtoReflect()))
 	return m.Interface()
 }
 
