@@ -246,6 +246,7 @@ func TestServerTimeouts(t *testing.T) {
 		{"IdleHTTP1OverTLS", h1, keptAlive, timeout},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			c, err := tc.dial()
 			if err != nil {
 				t.Fatal(err)
@@ -264,6 +265,7 @@ func TestServerTimeouts(t *testing.T) {
 	}
 
 	t.Run("SlowBody", func(t *testing.T) {
+		t.Parallel()
 		c, err := plain()
 		if err != nil {
 			t.Fatal(err)
