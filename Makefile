@@ -15,7 +15,7 @@ MODELS_DIR ?= $(HOME)/.cache/clavis/models
 DATA_DIR ?= ./clavis-data
 ADDR ?= 127.0.0.1:18080
 
-.PHONY: deps tools generate check-generate build setup run test test-go test-all-go test-e2e bench
+.PHONY: deps tools generate check-generate build setup run test test-go test-all-go test-fuzz test-e2e bench
 
 deps:
 	scripts/deps.sh
@@ -67,7 +67,7 @@ run: deps setup
 test: deps setup
 	$(MAKE) --no-print-directory check-generate
 	$(GO) vet ./...
-	$(MAKE) --no-print-directory test-all-go test-e2e
+	$(MAKE) --no-print-directory test-all-go test-fuzz test-e2e
 
 test-go:
 	CLAVIS_MODELS_DIR=$(MODELS_DIR) CLAVIS_REQUIRE_MODELS=1 $(GO) test -count=1 ./...
@@ -77,6 +77,13 @@ test-go:
 # is skipped.
 test-all-go:
 	CLAVIS_MODELS_DIR=$(MODELS_DIR) CLAVIS_REQUIRE_MODELS=1 GO=$(GO) scripts/test-postgres.sh ./...
+
+# test-fuzz runs each fuzz target (package:Func) for FUZZTIME past its
+# committed seed corpus (testdata/fuzz/Func in the package).
+FUZZTIME ?= 10s
+FUZZ_TARGETS := ./internal/listen/:FuzzPlain
+test-fuzz:
+	@for t in $(FUZZ_TARGETS); do 	  $(GO) test -run '^$$' -fuzz "^$${t##*:}$$" -fuzztime $(FUZZTIME) "$${t%%:*}" || exit 1; 	done
 
 test-e2e:
 	CLAVIS_BIN=$(BIN)/clavis CLAVIS_MODELS_DIR=$(MODELS_DIR) CLAVIS_E2E_REQUIRE_ALL=1 e2e/node/run.sh

@@ -55,6 +55,7 @@ var layers = []layer{
 	{pkgs: mod + "internal/store/postgres/...", noDeps: join([]string{mod + "internal/store/sqlite", mod + "internal/service", mod + "internal/auth", mod + "internal/inference"}, transports)},
 	{pkgs: mod + "internal/store/storetest", noDeps: join(engines, transports, []string{mod + "internal/service"})},
 	{pkgs: mod + "internal/onnxconv/...", noDeps: join(transports, []string{mod + "internal/service", mod + "internal/store", mod + "internal/setup", mod + "internal/inference/loader"})},
+	{pkgs: mod + "internal/listen/...", noDeps: join(transports, []string{mod + "internal/service", mod + "internal/store", mod + "internal/auth", mod + "internal/inference"}, tooling)},
 	{pkgs: mod + "internal/tfjs/...", noDeps: join(transports, []string{mod + "internal/service", mod + "internal/store", mod + "internal/inference", mod + "internal/setup", mod + "internal/onnxconv"})},
 	{pkgs: mod + "internal/setup/...", noDeps: join(transports, []string{mod + "internal/service", mod + "internal/store", mod + "internal/auth"})},
 }

@@ -62,6 +62,28 @@ type proc struct {
 	conn *grpc.ClientConn
 	v2   pb.V2Client
 	adm  adminv1.AdminClient
+	log  *procLog
+}
+
+// procLog keeps the log lines of a proc.
+type procLog struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *procLog) add(line string) { l.mu.Lock(); l.lines = append(l.lines, line); l.mu.Unlock() }
+
+// with returns the lines that contain s.
+func (l *procLog) with(s string) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for _, line := range l.lines {
+		if strings.Contains(line, s) {
+			out = append(out, line)
+		}
+	}
+	return out
 }
 
 // startProc starts `clavis serve` on a spare port with args and waits until
@@ -93,9 +115,11 @@ func spawnProc(t *testing.T, bin string, args ...string) func() *proc {
 	}
 	t.Cleanup(func() { c.Process.Kill(); c.Wait() })
 	addrc := make(chan string, 1)
+	logs := &procLog{}
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
+			logs.add(sc.Text())
 			var line struct{ Msg, Addr string }
 			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "listening" {
 				addrc <- line.Addr
@@ -120,7 +144,7 @@ func spawnProc(t *testing.T, bin string, args ...string) func() *proc {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { conn.Close() })
-		return &proc{cmd: c, addr: addr, conn: conn, v2: pb.NewV2Client(conn), adm: adminv1.NewAdminClient(conn)}
+		return &proc{cmd: c, addr: addr, conn: conn, v2: pb.NewV2Client(conn), adm: adminv1.NewAdminClient(conn), log: logs}
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -131,12 +132,13 @@ type handler struct {
 	log *slog.Logger
 }
 
-// bodyState records, per request, whether the body went over MaxBodySize.
-type bodyState struct{ tooLarge bool }
+// bodyState records, per request, whether the body went over MaxBodySize
+// or did not arrive within the server's body timeout.
+type bodyState struct{ tooLarge, timedOut bool }
 
 type bodyStateKey struct{}
 
-// limitedBody reports an oversized body in its bodyState.
+// limitedBody reports an oversized or late body in its bodyState.
 type limitedBody struct {
 	io.ReadCloser
 	state *bodyState
@@ -147,6 +149,9 @@ func (b limitedBody) Read(p []byte) (int, error) {
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		b.state.tooLarge = true
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		b.state.timedOut = true
 	}
 	return n, err
 }
@@ -365,18 +370,41 @@ func httpStatus(challengeHeader string) func(context.Context, http.ResponseWrite
 
 // writeStatus writes a gateway-level error: {"status":{…}} with a new req_id.
 func writeStatus(w http.ResponseWriter, httpCode int, code st.StatusCode, desc, details string) {
+	h := w.Header()
+	h.Del("Grpc-Metadata-Content-Type")
+	h.Set("Content-Type", "application/json")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(httpCode)
+	w.Write(statusBody(code, desc, details))
+}
+
+// statusBody returns the JSON of a gateway-level error, with a new req_id.
+func statusBody(code st.StatusCode, desc, details string) []byte {
 	body, err := statusJSON.Marshal(&st.BaseResponse{Status: &st.Status{
 		Code: code, Description: desc, Details: redactText(details), ReqId: reqid.New(),
 	}})
 	if err != nil {
 		body = []byte(`{"status":{"code":98004,"description":"Internal server error"}}`)
 	}
-	h := w.Header()
-	h.Del("Grpc-Metadata-Content-Type")
-	h.Set("Content-Type", "application/json")
-	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(httpCode)
-	w.Write(append(body, '\n'))
+	return append(body, '\n')
+}
+
+// writeBodyFailure answers a request whose body went over MaxBodySize or
+// did not arrive in time, and reports whether it was one.
+func writeBodyFailure(w http.ResponseWriter, r *http.Request) bool {
+	bs, _ := r.Context().Value(bodyStateKey{}).(*bodyState)
+	switch {
+	case bs == nil:
+		return false
+	case bs.tooLarge:
+		writeTooLarge(w)
+	case bs.timedOut:
+		writeStatus(w, http.StatusRequestTimeout, st.StatusCode_RPC_REQUEST_TIMEOUT, "Request timed out",
+			"the request body did not arrive in full within the server's body timeout")
+	default:
+		return false
+	}
+	return true
 }
 
 func writeTooLarge(w http.ResponseWriter) {
@@ -388,8 +416,7 @@ func writeTooLarge(w http.ResponseWriter) {
 // as gRPC errors: undecodable bodies and queries, oversized messages,
 // methods Clavis does not serve.
 func errorHandler(ctx context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
-	if bs, _ := r.Context().Value(bodyStateKey{}).(*bodyState); bs != nil && bs.tooLarge {
-		writeTooLarge(w)
+	if writeBodyFailure(w, r) {
 		return
 	}
 	var hse *runtime.HTTPStatusError

@@ -204,6 +204,11 @@ func (s *Server) authorization(ctx context.Context, req any, info *grpc.UnarySer
 	if c.rt == nil {
 		return handler(ctx, req)
 	}
+	// A request that could not be decoded names no target; it is answered
+	// only to an authenticated caller, as every refusal after this point.
+	if err := decodeError(ctx); err != nil {
+		return nil, decodeFailure(req, err)
+	}
 	acc, err := s.authz.Authorize(ctx, c.method, c.access.Principal, target(req))
 	if err != nil {
 		return nil, err

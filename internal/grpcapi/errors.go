@@ -35,6 +35,7 @@ var statusCodes = map[clavis.Code]struct {
 	clavis.ENotImplemented:  {st.StatusCode_NOT_IMPLEMENTED, "Not implemented"},
 	clavis.EPredictFailed:   {st.StatusCode_MODEL_PREDICTION_FAILED, "Prediction failed"},
 	clavis.EInternal:        {st.StatusCode_INTERNAL_SERVER_ISSUE, "Internal server error"},
+	clavis.EBadFormat:       {st.StatusCode_CONN_BAD_REQUEST_FORMAT, "Bad request format"},
 
 	// A model this server lists but cannot run: its files are not installed
 	// (details name the models dir and the `clavis setup` command).

@@ -64,15 +64,17 @@ func ServiceDescriptors() []protoreflect.ServiceDescriptor {
 	}
 }
 
-// Register registers the services on g.
+// Register registers the services on g, with handlers that leave a
+// request's decoding error for the chain to answer (see codec.go).
 func (s *Server) Register(g *grpc.Server) {
-	pb.RegisterV2Server(g, s)
-	adminv1.RegisterAdminServer(g, s)
-	orgsv1.RegisterOrgsServer(g, OrgsServer{Server: s})
+	g.RegisterService(inBandDecoding(&pb.V2_ServiceDesc), s)
+	g.RegisterService(inBandDecoding(&adminv1.Admin_ServiceDesc), s)
+	g.RegisterService(inBandDecoding(&orgsv1.Orgs_ServiceDesc), OrgsServer{Server: s})
 }
 
-// ServerOptions returns the options the gRPC server needs: message limits
-// and the interceptor chain.
+// ServerOptions returns the options the gRPC server needs: message limits,
+// the codec that lets undecodable requests be answered in-band, and the
+// interceptor chain.
 func (s *Server) ServerOptions() []grpc.ServerOption {
 	return []grpc.ServerOption{
 		// Reused stream workers keep their grown stacks: the embedded
@@ -81,6 +83,7 @@ func (s *Server) ServerOptions() []grpc.ServerOption {
 		grpc.NumStreamWorkers(uint32(4 * runtime.GOMAXPROCS(0))),
 		grpc.MaxRecvMsgSize(MaxMessageSize),
 		grpc.MaxSendMsgSize(MaxMessageSize),
+		grpc.ForceServerCodecV2(newCodec()),
 		grpc.ChainUnaryInterceptor(s.Chain()...),
 	}
 }
