@@ -27,6 +27,11 @@ const (
 	ENotImplemented  Code = "not_implemented" // declared but not implemented
 	EInternal        Code = "internal"        // anything else; details stay in the log
 	EPredictFailed   Code = "predict_failed"  // the model failed on a valid input
+	// EModelNotDeployed is the code of a model this server lists but cannot
+	// run, such as a built-in model whose files are not installed.
+	EModelNotDeployed Code = "model_not_deployed"
+	// EBadFormat is the code of a request that cannot be decoded at all.
+	EBadFormat Code = "bad_format"
 )
 
 // Error is a domain error. Message is safe to show to the caller; Cause, if

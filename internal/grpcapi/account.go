@@ -17,7 +17,7 @@ type AccountServer struct {
 // ChangePassword sets the caller's own portal password.
 func (s AccountServer) ChangePassword(ctx context.Context, req *accountv1.ChangePasswordRequest) (*st.BaseResponse, error) {
 	if err := s.svc.ChangePassword(ctx, access(ctx), req.GetCurrentPassword(), req.GetNewPassword()); err != nil {
-		return &st.BaseResponse{Status: s.fail(ctx, err)}, nil
+		return nil, err
 	}
-	return &st.BaseResponse{Status: okStatus()}, nil
+	return &st.BaseResponse{}, nil
 }

@@ -126,7 +126,7 @@ type appData struct {
 // each part under its own method's rule, so a part the API would refuse is
 // left out with the API's reason.
 func (h *Handler) appDetails(rq *request, app *clavis.App) (appData, error) {
-	d := appData{App: app, Path: appPath(app.Ref()), Role: roleLabel(rq.acc.Role), Manages: rq.acc.Manages(), Public: app.Visibility == clavis.VisibilityPublic}
+	d := appData{App: app, Path: appPath(app.Ref()), Role: roleLabel(rq.acc.Role), Manages: rq.acc.Role.Manages(), Public: app.Visibility == clavis.VisibilityPublic}
 	acc, err := rq.authorize(v2 + "ListAppKeys")
 	if err == nil {
 		var ks []*clavis.Key

@@ -64,7 +64,7 @@ type keyForm struct {
 }
 
 func (h *Handler) securityPage(rq *request) error {
-	ks, err := h.svc.ListKeys(rq.ctx(), rq.acc, clavis.KeyFilter{Type: clavis.KeyTypePAT}, nil, nil, clavis.Page{Size: clavis.MaxPageSize})
+	ks, err := h.svc.ListKeys(rq.ctx(), rq.acc, service.KeyQuery{Type: string(clavis.KeyTypePAT)}, all)
 	if err != nil {
 		return err
 	}

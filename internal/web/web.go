@@ -178,5 +178,5 @@ func (rq *request) authorize(method string) (*auth.Access, error) {
 
 // authorizeOn is authorize with the user_app_id given.
 func (rq *request) authorizeOn(method, userID, appID string) (*auth.Access, error) {
-	return rq.h.authz.Authorize(rq.ctx(), method, rq.principal, userID, appID)
+	return rq.h.authz.Authorize(rq.ctx(), method, rq.principal, auth.Request{UserID: userID, AppID: appID})
 }
