@@ -134,9 +134,9 @@ func (f boolPtrFlag) Set(v string) error {
 
 func (f boolPtrFlag) IsBoolFlag() bool { return true }
 
-// signupOpen reports whether visitors may sign up: as Signup says, or, when
+// SignupOpen reports whether visitors may sign up: as Signup says, or, when
 // it is unset, only if every listener is on a loopback address.
-func (c *Config) signupOpen() bool {
+func (c *Config) SignupOpen() bool {
 	if c.Signup != nil {
 		return *c.Signup
 	}
@@ -376,7 +376,7 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 		return nil, fmt.Errorf("REST gateway: %w", err)
 	}
 
-	if s.portal, err = web.New(web.Config{Service: svc, Authorizer: authz, Log: log, Signup: cfg.signupOpen(), OpenAPI: openapi.JSON, Now: cfg.Now}); err != nil {
+	if s.portal, err = web.New(web.Config{Service: svc, Authorizer: authz, Log: log, Signup: cfg.SignupOpen(), OpenAPI: openapi.JSON, Now: cfg.Now}); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("portal: %w", err)
 	}
