@@ -28,22 +28,14 @@ func (h *Handler) createAppKey(rq *request) error {
 	app := appAcc.App
 	f := keyForm{App: app, Description: rq.form("description"), Scopes: newScopeForm(appAcc.Scopes, rq.checkedScopes()), Expiries: expiryChoices,
 		Expires: rq.form("expires"), Action: appPath(app.Ref()) + "/keys", Cancel: appPath(app.Ref())}
-	v := view{Title: "Create API key", Nav: "apps", Data: f}
-	sp := service.KeySpec{Type: string(clavis.KeyTypeApp), Description: f.Description, Scopes: rq.formScopes(), Apps: []clavis.AppRef{app.Ref()}}
-	if len(sp.Scopes) == 0 {
-		return rq.formError(clavis.Errorf(clavis.EInvalid, "choose at least one scope, or All"), "key_form.html", v)
-	}
-	if sp.ExpiresAt, err = rq.formExpiry(); err != nil {
-		return rq.formError(err, "key_form.html", v)
-	}
-	created, err := h.svc.CreateKeys(rq.ctx(), rq.acc, []service.KeySpec{sp})
-	if err != nil {
-		return rq.formError(err, "key_form.html", v)
+	nk, err := h.createKey(rq, service.KeySpec{Type: string(clavis.KeyTypeApp), Apps: []clavis.AppRef{app.Ref()}}, view{Title: "Create API key", Nav: "apps", Data: f})
+	if nk == nil {
+		return err
 	}
 	return rq.render(http.StatusOK, "secret.html", view{Title: "New API key", Nav: "apps", Data: secretPage{
 		Heading: "Your new API key for " + app.ID,
-		Intro:   "“" + created[0].Key.Description + "” reaches the app " + app.Ref().String() + " only, with the scopes you chose.",
-		Kind:    "API key", Secret: created[0].Token, AppKey: true,
+		Intro:   "“" + nk.Key.Description + "” reaches the app " + app.Ref().String() + " only, with the scopes you chose.",
+		Kind:    "API key", Secret: nk.Token, AppKey: true,
 		Done: appPath(app.Ref()), DoneLabel: "Back to the app",
 	}})
 }

@@ -86,24 +86,43 @@ func (h *Handler) createPAT(rq *request) error {
 	}
 	f := keyForm{Description: rq.form("description"), Scopes: newScopeForm(lsAcc.Scopes, rq.checkedScopes()), Expiries: expiryChoices,
 		Expires: rq.form("expires"), Action: "/settings/security/pats", Cancel: "/settings/security"}
-	v := view{Title: "Create Personal Access Token", Nav: "security", Data: f}
-	sp := service.KeySpec{Type: string(clavis.KeyTypePAT), Description: f.Description, Scopes: rq.formScopes()}
-	if len(sp.Scopes) == 0 {
-		return rq.formError(clavis.Errorf(clavis.EInvalid, "choose at least one scope, or All"), "key_form.html", v)
-	}
-	if sp.ExpiresAt, err = rq.formExpiry(); err != nil {
-		return rq.formError(err, "key_form.html", v)
-	}
-	created, err := h.svc.CreateKeys(rq.ctx(), rq.acc, []service.KeySpec{sp})
-	if err != nil {
-		return rq.formError(err, "key_form.html", v)
+	nk, err := h.createKey(rq, service.KeySpec{Type: string(clavis.KeyTypePAT)}, view{Title: "Create Personal Access Token", Nav: "security", Data: f})
+	if nk == nil {
+		return err
 	}
 	return rq.render(http.StatusOK, "secret.html", view{Title: "New Personal Access Token", Nav: "security", Data: secretPage{
 		Heading: "Your new Personal Access Token",
-		Intro:   "“" + created[0].Key.Description + "” can now call the API with the scopes you chose.",
-		Kind:    "Personal Access Token", Secret: created[0].Token,
+		Intro:   "“" + nk.Key.Description + "” can now call the API with the scopes you chose.",
+		Kind:    "Personal Access Token", Secret: nk.Token,
 		Done: "/settings/security", DoneLabel: "Back to Security settings",
 	}})
+}
+
+// createKey makes the key of a submitted create form, with the form's
+// description, scopes and expiry over sp. When it cannot, it answers the
+// form v itself with the reason, and returns no key.
+func (h *Handler) createKey(rq *request, sp service.KeySpec, v view) (*service.NewKey, error) {
+	sp.Description, sp.Scopes = rq.form("description"), rq.formScopes()
+	err := errNoScopes(sp.Scopes)
+	if err == nil {
+		sp.ExpiresAt, err = rq.formExpiry()
+	}
+	if err == nil {
+		var created []service.NewKey
+		if created, err = h.svc.CreateKeys(rq.ctx(), rq.acc, []service.KeySpec{sp}); err == nil {
+			return &created[0], nil
+		}
+	}
+	return nil, rq.formError(err, "key_form.html", v)
+}
+
+// errNoScopes refuses a form that checked no scope: the service would read
+// that as "keep the scopes" on a patch.
+func errNoScopes(scopes []string) error {
+	if len(scopes) == 0 {
+		return clavis.Errorf(clavis.EInvalid, "choose at least one scope, or All")
+	}
+	return nil
 }
 
 // ownPAT returns one of the caller's PATs by the id in the path.
@@ -148,8 +167,8 @@ func (h *Handler) patchPAT(rq *request) error {
 // endpoints and expiry.
 func (h *Handler) patchKey(rq *request, k *clavis.Key, done, page string, v view) error {
 	sp := service.KeySpec{ID: k.ID, Description: rq.form("description"), Scopes: rq.formScopes(), Endpoints: k.Endpoints}
-	if len(sp.Scopes) == 0 {
-		return rq.formError(clavis.Errorf(clavis.EInvalid, "choose at least one scope, or All"), page, v)
+	if err := errNoScopes(sp.Scopes); err != nil {
+		return rq.formError(err, page, v)
 	}
 	if _, err := h.svc.PatchKeys(rq.ctx(), rq.acc, "overwrite", []service.KeySpec{sp}); err != nil {
 		return rq.formError(err, page, v)

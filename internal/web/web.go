@@ -72,7 +72,7 @@ func New(cfg Config) (*Handler, error) {
 // log line per request naming its route (never its query or body).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := h.now()
-	rec := &recorder{ResponseWriter: w, code: http.StatusOK}
+	rec := &recorder{ResponseWriter: w}
 	setSecurityHeaders(rec.Header())
 	defer func() {
 		if p := recover(); p != nil {
@@ -80,17 +80,20 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				panic(p)
 			}
 			h.log.Error("portal panic", "route", r.Pattern, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-			if !rec.wrote {
+			if rec.code == 0 {
 				http.Error(rec, "Internal server error", http.StatusInternalServerError)
 			}
 		}
-		route := r.Pattern
+		route, code := r.Pattern, rec.code
 		if route == "" {
 			route = "(none)"
 		}
+		if code == 0 {
+			code = http.StatusOK // written implicitly by the first Write
+		}
 		h.log.LogAttrs(r.Context(), slog.LevelInfo, "portal",
 			slog.String("method", r.Method), slog.String("route", route), slog.String("user", rec.user),
-			slog.Int("status", rec.code), slog.Duration("took", h.now().Sub(start)))
+			slog.Int("status", code), slog.Duration("took", h.now().Sub(start)))
 	}()
 	h.mux.ServeHTTP(rec, r)
 }
@@ -111,21 +114,15 @@ func setSecurityHeaders(hd http.Header) {
 // recorder remembers the status and user of an answer, for the log line.
 type recorder struct {
 	http.ResponseWriter
-	code  int
-	wrote bool
-	user  string
+	code int // 0 until a header is written
+	user string
 }
 
 func (r *recorder) WriteHeader(code int) {
-	if !r.wrote {
-		r.code, r.wrote = code, true
+	if r.code == 0 {
+		r.code = code
 	}
 	r.ResponseWriter.WriteHeader(code)
-}
-
-func (r *recorder) Write(p []byte) (int, error) {
-	r.wrote = true
-	return r.ResponseWriter.Write(p)
 }
 
 func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
