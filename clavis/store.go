@@ -248,12 +248,13 @@ type SessionStore interface {
 // the limits.
 type LoginThrottleStore interface {
 	// LoginFailures returns the failures of subject in its current window,
-	// 0 when that window started before since.
+	// 0 when that window started at or before since (a window is over once
+	// its length has passed).
 	LoginFailures(ctx context.Context, subject string, since time.Time) (int, error)
 	// AddLoginFailure counts one failure of subject at the given time,
-	// opening a new window when the current one started before since, and
-	// returns the failures of the window. It forgets every subject whose
-	// window started before since.
+	// opening a new window when the current one started at or before since,
+	// and returns the failures of the window. It forgets every subject whose
+	// window started at or before since.
 	AddLoginFailure(ctx context.Context, subject string, at, since time.Time) (int, error)
 	// ClearLoginFailures forgets the failures of subject.
 	ClearLoginFailures(ctx context.Context, subject string) error

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	pb "github.com/clavis-dev/clavis/api/gen/clarifai/api"
 	st "github.com/clavis-dev/clavis/api/gen/clarifai/api/status"
@@ -250,4 +251,45 @@ func TestPortalCookiesAndSecrets(t *testing.T) {
 	if !strings.Contains(logs.String(), `route="POST /signup"`) {
 		t.Fatalf("the portal logs no request lines:\n%s", logs.String())
 	}
+}
+
+// TestSessionExpiry: a session ends after SessionIdleTimeout without use,
+// and SessionLifetime after log-in however busy; the log-in window ends
+// and lets a throttled account in again.
+func TestSessionExpiry(t *testing.T) {
+	clock := newClock()
+	s := startServer(t, withClock(clock))
+	s.setPassword(t, "admin", "admin password", false)
+	b := newBrowserless(t, s)
+	signedIn := func() bool { return b.get("/apps").code == http.StatusOK }
+
+	wantStatus(t, "log-in", b.login("admin", "admin password"), http.StatusSeeOther)
+	clock.Advance(service.SessionIdleTimeout - time.Minute)
+	if !signedIn() {
+		t.Fatal("the session ended before its idle timeout")
+	}
+	clock.Advance(service.SessionIdleTimeout)
+	if signedIn() {
+		t.Fatal("the session outlived its idle timeout")
+	}
+
+	wantStatus(t, "log-in", b.login("admin", "admin password"), http.StatusSeeOther)
+	step := service.SessionIdleTimeout - time.Hour
+	for elapsed := step; elapsed < service.SessionLifetime; elapsed += step {
+		clock.Advance(step)
+		if !signedIn() {
+			t.Fatalf("a busy session ended %v after log-in", elapsed)
+		}
+	}
+	clock.Advance(step)
+	if signedIn() {
+		t.Fatal("a busy session outlived its lifetime")
+	}
+
+	for i := 0; i < service.MaxAccountFailures; i++ {
+		b.login("admin", "wrong password")
+	}
+	wantStatus(t, "throttled", b.login("admin", "admin password"), http.StatusTooManyRequests)
+	clock.Advance(service.LoginWindow)
+	wantStatus(t, "after the window", b.login("admin", "admin password"), http.StatusSeeOther)
 }

@@ -195,7 +195,11 @@ func (h *Handler) deleteAppConfirm(rq *request) confirmPage {
 	d, err := h.appDetails(rq, app)
 	if err == nil {
 		c.Items = append(c.Items, plural(len(d.Keys.Rows), "API key")+", which stop working at once")
-		c.Items = append(c.Items, plural(len(d.Collabs), "collaborator")+" lose access")
+		if n := len(d.Collabs); n == 1 {
+			c.Items = append(c.Items, "1 collaborator loses access")
+		} else {
+			c.Items = append(c.Items, plural(n, "collaborator")+" lose access")
+		}
 	}
 	c.Items = append(c.Items, "its inputs and settings")
 	return c

@@ -89,7 +89,7 @@ type loginThrottle struct{ v view }
 
 func (s loginThrottle) LoginFailures(ctx context.Context, subject string, since time.Time) (int, error) {
 	var n int
-	err := s.v.queryRow(ctx, `SELECT failures FROM login_failures WHERE subject = ? AND window_start >= ?`, subject, micros(since)).Scan(&n)
+	err := s.v.queryRow(ctx, `SELECT failures FROM login_failures WHERE subject = ? AND window_start > ?`, subject, micros(since)).Scan(&n)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
@@ -102,7 +102,7 @@ func (s loginThrottle) LoginFailures(ctx context.Context, subject string, since 
 func (s loginThrottle) AddLoginFailure(ctx context.Context, subject string, at, since time.Time) (int, error) {
 	var n int
 	err := s.v.inTx(ctx, func(v view) error {
-		if _, err := v.exec(ctx, `DELETE FROM login_failures WHERE window_start < ?`, micros(since)); err != nil {
+		if _, err := v.exec(ctx, `DELETE FROM login_failures WHERE window_start <= ?`, micros(since)); err != nil {
 			return clavis.Internal(err)
 		}
 		// One statement, so concurrent failures of one subject all count.
