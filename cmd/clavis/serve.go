@@ -134,6 +134,9 @@ func (f boolPtrFlag) Set(v string) error {
 
 func (f boolPtrFlag) IsBoolFlag() bool { return true }
 
+// Type names the flag's value in help: a boolean, or "auto" when unset.
+func (f boolPtrFlag) Type() string { return "bool" }
+
 // SignupOpen reports whether visitors may sign up: as Signup says, or, when
 // it is unset, only if every listener is on a loopback address.
 func (c *Config) SignupOpen() bool {

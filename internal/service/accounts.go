@@ -37,8 +37,8 @@ func errWrongLogin() error {
 	return clavis.Errorf(clavis.EUnauthenticated, "the user id or e-mail address, or the password, is wrong")
 }
 
-// SignUp describes an account to create from the portal.
-type SignUp struct {
+// NewAccount describes an account to create from the portal.
+type NewAccount struct {
 	ID       string
 	Email    string
 	Password string
@@ -46,7 +46,7 @@ type SignUp struct {
 
 // SignUp creates a user with its password and default PAT (scope All) in
 // one transaction and returns the PAT's token, shown only this once.
-func (s *Service) SignUp(ctx context.Context, su SignUp) (*clavis.User, string, error) {
+func (s *Service) SignUp(ctx context.Context, su NewAccount) (*clavis.User, string, error) {
 	if strings.TrimSpace(su.Email) == "" {
 		return nil, "", clavis.Errorf(clavis.EInvalid, "an e-mail address is required")
 	}
@@ -72,8 +72,8 @@ func (s *Service) SignUp(ctx context.Context, su SignUp) (*clavis.User, string, 
 	return u, tok, nil
 }
 
-// LogIn describes a log-in attempt.
-type LogIn struct {
+// Credentials are what a log-in attempt gives.
+type Credentials struct {
 	Login    string // user id or e-mail address
 	Password string
 	Address  string // the client's IP address, for the per-address limit
@@ -92,7 +92,7 @@ type NewSession struct {
 // EUnauthenticated answer, after the same work; a disabled account is
 // EForbidden once the password is right; a subject over its failure limit
 // is EBusy whatever the password.
-func (s *Service) LogIn(ctx context.Context, in LogIn) (*NewSession, error) {
+func (s *Service) LogIn(ctx context.Context, in Credentials) (*NewSession, error) {
 	now := s.clock()
 	since := now.Add(-LoginWindow)
 	login := strings.ToLower(strings.TrimSpace(in.Login))

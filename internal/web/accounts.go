@@ -39,7 +39,7 @@ func clientAddress(r *http.Request) string {
 
 func (h *Handler) login(rq *request) error {
 	f := loginForm{Login: rq.form("login"), Next: localPath(rq.form("next"))}
-	ns, err := h.svc.LogIn(rq.ctx(), service.LogIn{Login: f.Login, Password: rq.r.PostForm.Get("password"), Address: clientAddress(rq.r)})
+	ns, err := h.svc.LogIn(rq.ctx(), service.Credentials{Login: f.Login, Password: rq.r.PostForm.Get("password"), Address: clientAddress(rq.r)})
 	if err != nil {
 		return rq.formError(err, "login.html", view{Title: "Log in", Data: f})
 	}
@@ -79,7 +79,7 @@ func (h *Handler) signupSubmit(rq *request) error {
 	if pw != rq.r.PostForm.Get("confirm") {
 		return rq.formError(clavis.Errorf(clavis.EInvalid, "the two passwords differ: type the same password twice"), "signup.html", view{Title: "Sign up", Data: f})
 	}
-	u, tok, err := h.svc.SignUp(rq.ctx(), service.SignUp{ID: f.ID, Email: f.Email, Password: pw})
+	u, tok, err := h.svc.SignUp(rq.ctx(), service.NewAccount{ID: f.ID, Email: f.Email, Password: pw})
 	if err != nil {
 		return rq.formError(err, "signup.html", view{Title: "Sign up", Data: f})
 	}
