@@ -219,6 +219,10 @@ func (b *tab) screenshot(name string, full bool) {
 		if wide := eval[[]string](b, overflowScript); len(wide) > 0 {
 			b.t.Errorf("%s at %d px wide: elements stick out of the page: %v", name, vp.width, wide)
 		}
+		// Nor may a table hide columns behind its own scroll bar.
+		if n := eval[int](b, `Array.from(document.querySelectorAll(".table-wrap")).filter((w) => w.scrollWidth > w.clientWidth + 1).length`); n > 0 {
+			b.t.Errorf("%s at %d px wide: %d table(s) wider than their card", name, vp.width, n)
+		}
 		if full {
 			// The whole page at this width: a viewport as tall as it.
 			h := eval[int64](b, "document.documentElement.scrollHeight")

@@ -56,3 +56,13 @@ func decodeImage(data []byte) (img image.Image, err error) {
 	}
 	return img, nil
 }
+
+// ImageSize returns the width and height in an image's header, for the
+// formats predictions take, without decoding its pixels.
+func ImageSize(data []byte) (width, height int, err error) {
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return 0, 0, &clavis.Error{Code: clavis.EInputBytes, Message: "the bytes are not a JPEG, PNG, GIF, WebP or BMP image", Cause: err}
+	}
+	return cfg.Width, cfg.Height, nil
+}

@@ -164,21 +164,12 @@ func (e *Engine) predictOne(ctx context.Context, m *Registered, in *clavis.Input
 	case in.ImageURL != "" && len(in.ImageBytes) > 0:
 		return nil, clavis.Errorf(clavis.EInputInvalid, "the image has both a url and base64 bytes; send one")
 	case in.ImageURL != "":
-		if e.cfg.Fetcher == nil {
-			return nil, clavis.Errorf(clavis.EInputURL, "image URLs are not enabled on this server; send the image as base64 bytes")
-		}
-		// Reserve the most an image may take, then give back what it did not.
-		if err := e.fetched.Acquire(ctx, MaxImageBytes); err != nil {
-			return nil, ctxErr(ctx)
-		}
+		var release func()
 		var err error
-		data, err = e.cfg.Fetcher.Fetch(ctx, in.ImageURL)
-		held := int64(min(len(data), MaxImageBytes))
-		e.fetched.Release(MaxImageBytes - held)
-		defer e.fetched.Release(held)
-		if err != nil {
+		if data, release, err = e.FetchImage(ctx, in.ImageURL); err != nil {
 			return nil, err
 		}
+		defer release()
 	case len(data) == 0:
 		return nil, clavis.Errorf(clavis.EInputInvalid, "the input has no data: set data.image.url or data.image.base64")
 	}
@@ -217,6 +208,30 @@ func (e *Engine) predictOne(ctx context.Context, m *Registered, in *clavis.Input
 		return nil, err
 	}
 	return p, nil
+}
+
+// FetchImage downloads the image behind url with the engine's fetcher, as
+// Predict does for URL inputs: its bytes count against the fetch budget
+// until release is called, once. It fails with EInputURL when the engine
+// has no fetcher, EBusy when the context ends while it waits for the
+// budget, and the fetcher's errors.
+func (e *Engine) FetchImage(ctx context.Context, url string) (data []byte, release func(), err error) {
+	if e.cfg.Fetcher == nil {
+		return nil, nil, clavis.Errorf(clavis.EInputURL, "image URLs are not enabled on this server; send the image as base64 bytes")
+	}
+	// Reserve the most an image may take, then give back what it did not.
+	if err := e.fetched.Acquire(ctx, MaxImageBytes); err != nil {
+		return nil, nil, ctxErr(ctx)
+	}
+	data, err = e.cfg.Fetcher.Fetch(ctx, url)
+	held := int64(min(len(data), MaxImageBytes))
+	e.fetched.Release(MaxImageBytes - held)
+	release = sync.OnceFunc(func() { e.fetched.Release(held) })
+	if err != nil {
+		release()
+		return nil, nil, err
+	}
+	return data, release, nil
 }
 
 func ctxErr(ctx context.Context) error {

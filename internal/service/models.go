@@ -66,3 +66,11 @@ func (s *Service) Predict(ctx context.Context, acc *auth.Access, modelID, versio
 	}
 	return r, v, results, nil
 }
+
+// FetchImage downloads an image URL through the engine's safe fetcher and
+// fetch budget, for a caller that shows the image it predicts on (the
+// portal's model playground): the bytes then go to Predict. release gives
+// the budget back; it must be called once the bytes are no longer needed.
+func (s *Service) FetchImage(ctx context.Context, url string) (data []byte, release func(), err error) {
+	return s.engine.FetchImage(ctx, url)
+}

@@ -110,9 +110,9 @@ func (h *Handler) createApp(rq *request) error {
 
 // appData is an app's settings page.
 type appData struct {
+	Head     appHead
 	App      *clavis.App
 	Path     string
-	Role     string
 	Manages  bool
 	Public   bool
 	Keys     keyTable
@@ -126,7 +126,7 @@ type appData struct {
 // each part under its own method's rule, so a part the API would refuse is
 // left out with the API's reason.
 func (h *Handler) appDetails(rq *request, app *clavis.App) (appData, error) {
-	d := appData{App: app, Path: appPath(app.Ref()), Role: roleLabel(rq.acc.Role), Manages: rq.acc.Role.Manages(), Public: app.Visibility == clavis.VisibilityPublic}
+	d := appData{Head: rq.appHead(app, "settings"), App: app, Path: appPath(app.Ref()), Manages: rq.acc.Role.Manages(), Public: app.Visibility == clavis.VisibilityPublic}
 	acc, err := rq.authorize(v2 + "ListAppKeys")
 	if err == nil {
 		var ks []*clavis.Key
@@ -158,7 +158,7 @@ func (h *Handler) appPage(rq *request) error {
 	if err != nil {
 		return err
 	}
-	return rq.render(http.StatusOK, "app.html", view{Title: d.App.ID, Nav: "apps", Data: d})
+	return rq.render(http.StatusOK, "app.html", view{Title: d.App.ID, Nav: navOf(d.App), Data: d})
 }
 
 func (h *Handler) patchApp(rq *request) error {

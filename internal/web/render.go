@@ -184,8 +184,12 @@ func (rq *request) render(status int, name string, v view) error {
 // httpStatus is the HTTP status of a domain error.
 func httpStatus(err error) int {
 	switch clavis.ErrorCode(err) {
-	case clavis.EInvalid, clavis.EInputInvalid:
+	case clavis.EInvalid, clavis.EInputInvalid, clavis.EInputBytes, clavis.EInputURL, clavis.EInputDownload, clavis.EBadFormat:
 		return http.StatusBadRequest
+	case clavis.EInputTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case clavis.EModelNotDeployed:
+		return http.StatusServiceUnavailable
 	case clavis.ENotFound, clavis.EModelNotFound:
 		return http.StatusNotFound
 	case clavis.EConflict:
@@ -212,6 +216,7 @@ func (h *Handler) fail(rq *request, err error) {
 	title := map[int]string{
 		http.StatusNotFound: "Not found", http.StatusForbidden: "Not allowed", http.StatusTooManyRequests: "Too many attempts",
 		http.StatusUnauthorized: "Not signed in", http.StatusConflict: "Already exists", http.StatusBadRequest: "Something is wrong with the request",
+		http.StatusRequestEntityTooLarge: "Too large", http.StatusServiceUnavailable: "Not available on this server",
 	}[status]
 	if title == "" {
 		title = "Something went wrong"

@@ -27,7 +27,10 @@ type route struct {
 	// duringPasswordChange lets a session that must change its password
 	// reach the route; every other route sends it to the account page.
 	duringPasswordChange bool
-	serve                func(*request) error
+	// upload marks a POST whose form is multipart with one image, up to
+	// the API's image size limit.
+	upload bool
+	serve  func(*request) error
 }
 
 // Route describes a portal route: its pattern (as net/http.ServeMux reads
@@ -96,6 +99,11 @@ func (h *Handler) routes() []route {
 		{pattern: "GET /apps/{owner}/{app}/collaborators/{user}/remove", method: v2 + "DeleteCollaborators", serve: h.removeCollaboratorPage},
 		{pattern: "POST /apps/{owner}/{app}/collaborators/{user}/remove", method: v2 + "DeleteCollaborators", serve: h.removeCollaborator},
 
+		// An app's models, and the playground that predicts with one.
+		{pattern: "GET /apps/{owner}/{app}/models", method: v2 + "ListModels", serve: h.modelsPage},
+		{pattern: "GET /apps/{owner}/{app}/models/{model}", method: v2 + "GetModel", serve: h.modelPage},
+		{pattern: "POST /apps/{owner}/{app}/models/{model}/outputs", method: v2 + "PostModelOutputs", upload: true, serve: h.predict},
+
 		// Administration.
 		{pattern: "GET /admin/users", method: admin + "ListUsers", serve: h.usersPage},
 		{pattern: "POST /admin/users", method: admin + "CreateUser", serve: h.createUser},
@@ -125,9 +133,8 @@ func (h *Handler) handle(rt route) http.Handler {
 			return
 		}
 		if r.Method == http.MethodPost {
-			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-			if err := r.ParseForm(); err != nil {
-				h.fail(rq, clavis.Errorf(clavis.EInvalid, "the form could not be read: %v", err))
+			if err := parseForm(w, r, rt.upload); err != nil {
+				h.fail(rq, err)
 				return
 			}
 			if !rq.csrfOK() {
@@ -151,6 +158,24 @@ func (h *Handler) handle(rt route) http.Handler {
 			h.fail(rq, err)
 		}
 	})
+}
+
+// parseForm reads a POST's form within its size limit: a small one, or a
+// multipart one with an image (upload), whose files stay on disk until the
+// request ends.
+func parseForm(w http.ResponseWriter, r *http.Request, upload bool) error {
+	if !upload {
+		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+		if err := r.ParseForm(); err != nil {
+			return clavis.Errorf(clavis.EInvalid, "the form could not be read: %v", err)
+		}
+		return nil
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxUploadBytes)
+	if err := r.ParseMultipartForm(maxUploadMemory); err != nil {
+		return uploadError(err)
+	}
+	return nil
 }
 
 func loginURL(next string) string {

@@ -79,6 +79,79 @@ function initMenus() {
   });
 }
 
+// The model playground: a file dropped on the drop zone goes into its file
+// input; the chosen image is previewed, and refused at once when it is over
+// the API's limit (data-max-bytes, in MB).
+function initPlayground(form) {
+  const zone = form.querySelector(".dropzone");
+  const input = zone.querySelector('input[type="file"]');
+  const preview = zone.querySelector(".drop-preview");
+  const status = document.getElementById(input.getAttribute("aria-describedby"));
+  const button = form.querySelector('button[type="submit"]');
+  const maxMB = Number(input.dataset.maxBytes);
+  const show = () => {
+    const file = input.files && input.files[0];
+    preview.hidden = true;
+    status.textContent = "";
+    if (!file) return;
+    const mb = (file.size / (1 << 20)).toFixed(1);
+    if (maxMB && file.size > maxMB * (1 << 20)) {
+      status.textContent = `${file.name} is ${mb} MB: images may be at most ${maxMB} MB.`;
+      input.value = "";
+      return;
+    }
+    status.textContent = `${file.name} · ${mb} MB`;
+    const reader = new FileReader();
+    reader.addEventListener("load", () => { preview.src = reader.result; preview.hidden = false; });
+    reader.readAsDataURL(file);
+  };
+  input.addEventListener("change", show);
+  for (const type of ["dragenter", "dragover"]) {
+    zone.addEventListener(type, (e) => { e.preventDefault(); zone.classList.add("dragging"); });
+  }
+  for (const type of ["dragleave", "drop"]) {
+    zone.addEventListener(type, (e) => { e.preventDefault(); zone.classList.remove("dragging"); });
+  }
+  zone.addEventListener("drop", (e) => {
+    if (e.dataTransfer && e.dataTransfer.files.length) {
+      input.files = e.dataTransfer.files;
+      show();
+    }
+  });
+  form.addEventListener("submit", () => {
+    button.disabled = true;
+    button.textContent = "Predicting…";
+  });
+  // Back from the result, the page may come from the cache as it was.
+  window.addEventListener("pageshow", () => { button.disabled = false; button.textContent = "Predict"; });
+}
+
+// Tabs: [data-tabs] holds a hidden role=tablist and its panels, all shown
+// without script; with it, one panel at a time, arrow keys between tabs.
+function initTabs(box) {
+  const list = box.querySelector('[role="tablist"]');
+  const tabs = Array.from(list.querySelectorAll('[role="tab"]'));
+  const select = (tab, focus) => {
+    for (const t of tabs) {
+      const on = t === tab;
+      t.setAttribute("aria-selected", String(on));
+      t.tabIndex = on ? 0 : -1;
+      document.getElementById(t.getAttribute("aria-controls")).hidden = !on;
+    }
+    if (focus) tab.focus();
+  };
+  tabs.forEach((t, i) => {
+    t.addEventListener("click", () => select(t, false));
+    t.addEventListener("keydown", (e) => {
+      const step = { ArrowRight: 1, ArrowLeft: -1 }[e.key];
+      if (step) select(tabs[(i + step + tabs.length) % tabs.length], true);
+    });
+  });
+  list.hidden = false;
+  box.classList.add("tabbed");
+  select(tabs[0], false);
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("[data-copy]").forEach((b) => {
     b.hidden = false;
@@ -86,5 +159,7 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   document.querySelectorAll("form[data-scopes]").forEach(initScopes);
   document.querySelectorAll("form[data-confirm]").forEach(initConfirm);
+  document.querySelectorAll("form[data-playground]").forEach(initPlayground);
+  document.querySelectorAll("[data-tabs]").forEach(initTabs);
   initMenus();
 });
