@@ -12,6 +12,7 @@ import (
 
 	pb "github.com/clavis-dev/clavis/api/gen/clarifai/api"
 	st "github.com/clavis-dev/clavis/api/gen/clarifai/api/status"
+	"github.com/clavis-dev/clavis/internal/gateway/bindings"
 )
 
 func TestHTTPStatus(t *testing.T) {
@@ -134,5 +135,36 @@ func TestShowIfEmpty(t *testing.T) {
 	empty, _ := marshaler.Marshal(&pb.MultiAppResponse{})
 	if !strings.Contains(string(empty), `"apps":[]`) {
 		t.Errorf("empty list not written: %s", empty)
+	}
+}
+
+func TestRouter(t *testing.T) {
+	r := newRouter([]bindings.Binding{
+		{Method: "GetModel", Verb: "GET", Path: "/v2/models/{model_id}"},
+		{Method: "ListModelTypes", Verb: "GET", Path: "/v2/models/types"},
+		{Method: "PostPipelines", Verb: "GET", Path: "/v2/pipelines"},
+		{Method: "ListPipelines", Verb: "GET", Path: "/v2/pipelines"},
+		{Method: "PostRunners", Verb: "POST", Path: "/v2/runners/{id}", Body: "*"},
+		{Method: "PatchRunners", Verb: "POST", Path: "/v2/runners/{runner_id}", Body: "*"},
+		{Method: "GetThing", Verb: "GET", Path: "/v2/{kind}/things"},
+		{Method: "ListApps", Verb: "GET", Path: "/v2/apps/{user}"},
+	}, func(b bindings.Binding) bool { return b.Method == "GetModel" })
+	for _, c := range []struct {
+		verb, path, method string
+		served             bool
+	}{
+		{"GET", "/v2/models/m1", "GetModel", true},
+		{"GET", "/v2/models/types", "ListModelTypes", false},
+		{"GET", "/v2/pipelines", "ListPipelines", false},
+		{"POST", "/v2/runners/r1", "PostRunners", false},
+		{"GET", "/v2/apps/things", "ListApps", false}, // the literal first wins
+		{"GET", "/v2/models/m1/versions", "", false},
+		{"POST", "/v2/models/m1", "", false},
+		{"HEAD", "/v2/models/m1", "", false},
+	} {
+		rt, ok := r.lookup(c.verb, c.path)
+		if ok != (c.method != "") || rt.method != c.method || rt.served != c.served {
+			t.Errorf("lookup(%s %s) = %q served %v, found %v; want %q served %v", c.verb, c.path, rt.method, rt.served, ok, c.method, c.served)
+		}
 	}
 }
