@@ -327,7 +327,7 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 	s.grpc = grpc.NewServer(append(api.ServerOptions(), cfg.Limits.grpcOptions()...)...)
 	api.Register(s.grpc)
 	// The health service says SERVING while the server is ready: Start
-	// checks at once, then every readinessInterval, and so does /readyz.
+	// checks, then every readinessInterval, and so does each /readyz.
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	s.ready = probe.New(probe.Config{Checks: s.readiness(), GRPC: s.health, Services: []string{"", "clarifai.api.V2"}, Log: log})
@@ -402,6 +402,9 @@ func (s *Server) Start() error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	s.ln = ln
+	// Checked once before serving, so that the health service answers
+	// SERVING from the first call of a server that is ready.
+	s.ready.Check(context.Background())
 	bg, cancel := context.WithCancel(context.Background())
 	s.stopBackground, s.background = cancel, make(chan struct{})
 	go func() {

@@ -173,17 +173,17 @@ func (c *Checker) setGRPC(s healthpb.HealthCheckResponse_ServingStatus) {
 	}
 }
 
-// Run checks every interval until ctx is done, starting at once, so that
-// the gRPC health status follows readiness between calls of /readyz.
+// Run checks every interval until ctx is done, so that the gRPC health
+// status follows readiness between calls of /readyz.
 func (c *Checker) Run(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		c.Check(ctx)
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			c.Check(ctx)
 		}
 	}
 }
