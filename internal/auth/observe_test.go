@@ -18,8 +18,10 @@ type outcomes struct {
 	hits   []bool
 }
 
-func (o *outcomes) ObserveAuthn(outcome, reason string) { o.checks = append(o.checks, outcome+"/"+reason) }
-func (o *outcomes) ObserveTokenCache(hit bool)          { o.hits = append(o.hits, hit) }
+func (o *outcomes) ObserveAuthn(outcome, reason string) {
+	o.checks = append(o.checks, outcome+"/"+reason)
+}
+func (o *outcomes) ObserveTokenCache(hit bool) { o.hits = append(o.hits, hit) }
 
 // TestObserver checks that every check is observed once, with its outcome
 // and the reason of an invalid token, and every lookup in the cache.
