@@ -172,3 +172,12 @@ func (s *Server) newMetrics() observers {
 	}
 	return observers{listen: s.metrics, authn: s.metrics, engine: s.metrics, grpc: []grpcapi.Option{grpcapi.WithMetrics(s.metrics)}}
 }
+
+// DebugAddr returns the address of the profiler's listener, or "" without
+// one.
+func (s *Server) DebugAddr() string {
+	if s.debugLn == nil {
+		return ""
+	}
+	return s.debugLn.Addr().String()
+}
