@@ -80,7 +80,9 @@ func TestOneLogLinePerRequest(t *testing.T) {
 	}); n != 1 {
 		t.Errorf("%d lines for the call of an undeclared gRPC method, want 1", n)
 	}
-	if n := count(func(r map[string]any) bool { return r["msg"] == "http" && r["route"] == "/healthz" && r["status"] == 200.0 }); n != 1 {
+	if n := count(func(r map[string]any) bool {
+		return r["msg"] == "http" && r["route"] == "/healthz" && r["status"] == 200.0
+	}); n != 1 {
 		t.Errorf("%d lines for GET /healthz, want 1", n)
 	}
 	if n := count(func(r map[string]any) bool {
