@@ -103,6 +103,11 @@ func TestOneLogLinePerRequestText(t *testing.T) {
 	s := startServerLogging(t, logs)
 	r := rest(t, s, "GET", "/v2/users/me/myscopes", s.pat, nil).want(t, 200, 10000)
 	id := r.status()["req_id"].(string)
+	for name := range r.hdr {
+		if strings.Contains(strings.ToLower(name), "clavis") {
+			t.Errorf("the gRPC call's header %s reached the REST client", name)
+		}
+	}
 	var lines []string
 	for _, l := range strings.Split(logs.String(), "\n") {
 		if strings.Contains(l, id) {

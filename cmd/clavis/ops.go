@@ -38,9 +38,9 @@ const (
 	storeCheckTimeout = 2 * time.Second
 )
 
-// opsHandler returns the handler of /healthz, /readyz and, with metrics on,
-// /metrics, each request logged and counted as REST requests are; nil for
-// other paths.
+// opsHandler returns the mux of GET /healthz, GET /readyz and, with
+// metrics on, GET /metrics, each request logged and counted as REST
+// requests are.
 func (s *Server) opsHandler() *http.ServeMux {
 	mux := http.NewServeMux()
 	handle := func(path string, h http.Handler) {
@@ -77,9 +77,7 @@ func (s *Server) readiness() []probe.Check {
 			return nil
 		}},
 		{Name: "models", Run: func(context.Context) error {
-			if s.models == nil {
-				return probe.Fail("the models are not loaded yet", nil)
-			}
+			// NewServer loads the models before anything serves.
 			if f := s.models.Failed; len(f) > 0 {
 				ids := make([]string, len(f))
 				for i, m := range f {

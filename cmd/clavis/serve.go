@@ -414,8 +414,7 @@ func (s *Server) Start() error {
 		s.toucher.Run(bg, 5*time.Second)
 		<-done
 	}()
-	gate := s.gate
-	grpcLn, webLn := gate.Plain(ln)
+	grpcLn, webLn := s.gate.Plain(ln)
 	go func() {
 		if err := s.grpc.Serve(grpcLn); err != nil && !errors.Is(err, grpc.ErrServerStopped) && !errors.Is(err, net.ErrClosed) {
 			s.log.Error("serve gRPC", "err", err)
@@ -434,7 +433,7 @@ func (s *Server) Start() error {
 		}
 		s.tlsLn = tln
 		go func() {
-			if err := s.https.Serve(gate.TLS(tln, s.tlsCfg)); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+			if err := s.https.Serve(s.gate.TLS(tln, s.tlsCfg)); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
 				s.log.Error("serve TLS", "err", err)
 			}
 		}()
