@@ -175,13 +175,14 @@ func (g *Gate) admit(c net.Conn) net.Conn {
 	if which == "" {
 		return &countedConn{Conn: c, gate: g, key: key, keyed: keyed}
 	}
+	// Recorded before the close, which the client sees.
+	g.overCap.add(slog.String("cap", which), slog.Int("limit", limit), slog.String("remote", c.RemoteAddr().String()))
+	g.observeConn("cap_" + which)
 	if tc, ok := c.(*net.TCPConn); ok {
 		// A reset leaves no closing state behind for a flood to pile up.
 		tc.SetLinger(0)
 	}
 	c.Close()
-	g.overCap.add(slog.String("cap", which), slog.Int("limit", limit), slog.String("remote", c.RemoteAddr().String()))
-	g.observeConn("cap_" + which)
 	return nil
 }
 
