@@ -172,6 +172,9 @@ func TestTemplate(t *testing.T) {
 	if !user.MoreSpecific(app) || app.MoreSpecific(user) {
 		t.Errorf("MoreSpecific: the first differing segment decides")
 	}
+	if !user.Overlaps(app) || types.Overlaps(mustParse("/v2/models/searches")) || model.Overlaps(app) {
+		t.Errorf("Overlaps: same length and equal literals where both have one")
+	}
 	if got := app.Expand(func(n string) string { return n + "!" }); got != "/v2/users/user_id!/apps/app_id!" {
 		t.Errorf("Expand = %q", got)
 	}

@@ -80,6 +80,20 @@ func (t Template) MoreSpecific(u Template) bool {
 	return false
 }
 
+// Overlaps reports whether some path matches both t and u: they have as
+// many segments, and wherever both have a literal it is the same.
+func (t Template) Overlaps(u Template) bool {
+	if len(t.segs) != len(u.segs) {
+		return false
+	}
+	for i, s := range t.segs {
+		if s.name == "" && u.segs[i].name == "" && s.lit != u.segs[i].lit {
+			return false
+		}
+	}
+	return true
+}
+
 // Expand returns the path with each variable replaced by value(name).
 func (t Template) Expand(value func(name string) string) string {
 	var b strings.Builder
