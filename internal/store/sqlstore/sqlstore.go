@@ -108,9 +108,10 @@ func New(e Engine) *Store {
 }
 
 // ObserveFailures has f called with the aggregate ("users", "apps",
-// "keys", "collaborators", "orgs"; "tx" for a transaction of WithTx that
-// could not begin or commit) of every failure of the database, the errors
-// the store returns as EInternal. Call it before the store is used.
+// "keys", "collaborators", "orgs", "passwords", "sessions",
+// "login_throttle"; "tx" for a transaction of WithTx that could not begin
+// or commit) of every failure of the database, the errors the store
+// returns as EInternal. Call it before the store is used.
 func (s *Store) ObserveFailures(f func(aggregate string)) { s.e.onFailure = f }
 
 // WithTx runs fn in one transaction of the engine: committed when fn returns
@@ -155,6 +156,15 @@ func (v view) Collaborators() clavis.CollaboratorStore { return collaborators{v.
 
 // Orgs returns the organization store of the view.
 func (v view) Orgs() clavis.OrgStore { return orgs{v.of("orgs")} }
+
+// Passwords returns the password store of the view.
+func (v view) Passwords() clavis.PasswordStore { return passwords{v.of("passwords")} }
+
+// Sessions returns the session store of the view.
+func (v view) Sessions() clavis.SessionStore { return sessions{v.of("sessions")} }
+
+// LoginThrottle returns the failed log-in counters of the view.
+func (v view) LoginThrottle() clavis.LoginThrottleStore { return loginThrottle{v.of("login_throttle")} }
 
 // inTx runs fn in a transaction: the view's own when it is one, else a new
 // one, so that a method of several statements is never half done.

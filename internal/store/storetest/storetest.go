@@ -30,6 +30,9 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Queries", func(t *testing.T) { testQueries(t, open(t)) })
 	t.Run("TouchKeysBatch", func(t *testing.T) { testTouchKeys(t, open(t)) })
 	t.Run("Failures", func(t *testing.T) { testFailures(t, open(t)) })
+	t.Run("Passwords", func(t *testing.T) { testPasswords(t, open(t)) })
+	t.Run("Sessions", func(t *testing.T) { testSessions(t, open(t)) })
+	t.Run("LoginThrottle", func(t *testing.T) { testLoginThrottle(t, open(t)) })
 }
 
 // testFailures checks that Ping answers, and that every failure of the
