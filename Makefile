@@ -54,21 +54,24 @@ check-generate:
 
 # bindings rewrites the table of the HTTP bindings of Clarifai's V2 service
 # (internal/gateway/bindings/clarifai-http-bindings.tsv) from the
-# service.proto of Clarifai's npm package $(CLARIFAI_PROTOS);
-# check-bindings fails when the committed table differs from it.
+# service.proto of Clarifai's npm package $(CLARIFAI_PROTOS), fetched once
+# into $(CLARIFAI_SERVICE_PROTO); check-bindings fails when the committed
+# table differs from it. make test passes the file to every Go test, so the
+# comparison runs there too.
 CLARIFAI_PROTOS ?= clarifai-nodejs-grpc@11.11.0
+CLARIFAI_SERVICE_PROTO ?= $(HOME)/.cache/clavis/$(CLARIFAI_PROTOS)/service.proto
 BINDINGS := internal/gateway/bindings/clarifai-http-bindings.tsv
-SERVICE_PROTO := package/proto/clarifai/api/service.proto
 .PHONY: bindings check-bindings
-bindings:
-	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
-	  (cd "$$tmp" && npm pack --silent --no-update-notifier $(CLARIFAI_PROTOS) >/dev/null && tar xzf *.tgz $(SERVICE_PROTO)) && \
-	  $(GO) run ./internal/gateway/bindings/extract "$$tmp/$(SERVICE_PROTO)" > $(BINDINGS).tmp && mv $(BINDINGS).tmp $(BINDINGS)
+$(CLARIFAI_SERVICE_PROTO):
+	@mkdir -p $(dir $@) && tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	  (cd "$$tmp" && npm pack --silent --no-update-notifier $(CLARIFAI_PROTOS) >/dev/null && tar xzf *.tgz package/proto/clarifai/api/service.proto) && \
+	  mv "$$tmp/package/proto/clarifai/api/service.proto" $@
 
-check-bindings:
-	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
-	  (cd "$$tmp" && npm pack --silent --no-update-notifier $(CLARIFAI_PROTOS) >/dev/null && tar xzf *.tgz $(SERVICE_PROTO)) && \
-	  CLARIFAI_SERVICE_PROTO="$$tmp/$(SERVICE_PROTO)" $(GO) test -count=1 -run '^TestTableIsExtracted$$' ./internal/gateway/bindings/
+bindings: $(CLARIFAI_SERVICE_PROTO)
+	$(GO) run ./internal/gateway/bindings/extract $(CLARIFAI_SERVICE_PROTO) > $(BINDINGS).tmp && mv $(BINDINGS).tmp $(BINDINGS)
+
+check-bindings: $(CLARIFAI_SERVICE_PROTO)
+	CLARIFAI_SERVICE_PROTO=$(CLARIFAI_SERVICE_PROTO) $(GO) test -count=1 -run '^TestTableIsExtracted$$' ./internal/gateway/bindings/
 
 # build stamps the version and commit that `clavis --version` prints.
 VERSION ?= $(shell git describe --tags --dirty 2>/dev/null || echo devel)
@@ -93,8 +96,9 @@ test-go:
 # test-all-go runs every Go test once, with the models, a PostgreSQL
 # server (CLAVIS_TEST_POSTGRES, or a throwaway cluster) and Chromium (for
 # the portal's browser tests) required: nothing is skipped.
-test-all-go:
-	CLAVIS_MODELS_DIR=$(MODELS_DIR) CLAVIS_REQUIRE_MODELS=1 CLAVIS_REQUIRE_BROWSER=1 GO=$(GO) scripts/test-postgres.sh ./...
+test-all-go: $(CLARIFAI_SERVICE_PROTO)
+	CLAVIS_MODELS_DIR=$(MODELS_DIR) CLAVIS_REQUIRE_MODELS=1 CLAVIS_REQUIRE_BROWSER=1 CLARIFAI_SERVICE_PROTO=$(CLARIFAI_SERVICE_PROTO) \
+	  GO=$(GO) scripts/test-postgres.sh ./...
 
 # test-fuzz runs each fuzz target (package:Func) for FUZZTIME past its
 # committed seed corpus (testdata/fuzz/Func in the package).
