@@ -20,6 +20,8 @@ type appRow struct {
 type orgApps struct {
 	Org  *clavis.Org
 	Apps []appRow
+	// Note says why the apps are not listed.
+	Note string
 }
 
 type appsData struct {
@@ -59,6 +61,10 @@ func (h *Handler) appsPage(rq *request) error {
 			// The org's apps as ListApps shows them to this member.
 			acc, err := rq.authorizeOn(v2+"ListApps", o.ID, "")
 			if err != nil {
+				if clavis.ErrorCode(err) == clavis.EInternal {
+					return err
+				}
+				d.Orgs = append(d.Orgs, orgApps{Org: o, Note: clavis.ErrorMessage(err)})
 				continue
 			}
 			apps, err := h.svc.ListApps(rq.ctx(), acc, all)
@@ -85,10 +91,39 @@ func roleLabel(r auth.Role) string {
 type appForm struct {
 	ID, Description string
 	Public          bool
+	// Owner is the account the app is created in: the user's own, or an
+	// organization's among Owners.
+	Owner  string
+	Owners []string
+}
+
+// appOwners lists the accounts the caller may create apps in: their own,
+// then each organization where PostApps's rule lets them.
+func (h *Handler) appOwners(rq *request) ([]string, error) {
+	owners := []string{rq.user.ID}
+	acc, err := rq.authorize(orgs + "ListOrgs")
+	if err != nil {
+		return owners, nil
+	}
+	os, err := h.svc.ListOrgs(rq.ctx(), acc, all)
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range os {
+		if _, err := rq.authorizeOn(v2+"PostApps", o.ID, ""); err == nil {
+			owners = append(owners, o.ID)
+		}
+	}
+	return owners, nil
 }
 
 func (h *Handler) newAppPage(rq *request) error {
-	return rq.render(http.StatusOK, "app_new.html", view{Title: "Create an app", Nav: "apps"})
+	owners, err := h.appOwners(rq)
+	if err != nil {
+		return err
+	}
+	f := appForm{Owner: rq.r.URL.Query().Get("owner"), Owners: owners}
+	return rq.render(http.StatusOK, "app_new.html", view{Title: "Create an app", Nav: "apps", Data: f})
 }
 
 func visibility(public bool) clavis.Visibility {
@@ -99,9 +134,22 @@ func visibility(public bool) clavis.Visibility {
 }
 
 func (h *Handler) createApp(rq *request) error {
-	f := appForm{ID: rq.form("id"), Description: rq.form("description"), Public: rq.form("visibility") == "public"}
-	apps, err := h.svc.CreateApps(rq.ctx(), rq.acc, []service.AppSpec{{ID: f.ID, Description: &f.Description, Visibility: visibility(f.Public)}})
+	f := appForm{ID: rq.form("id"), Description: rq.form("description"), Public: rq.form("visibility") == "public", Owner: rq.form("owner")}
+	acc := rq.acc
+	var err error
+	if f.Owner != "" && f.Owner != rq.user.ID {
+		// An organization's app, under PostApps's rule on that account.
+		acc, err = rq.authorizeOn(v2+"PostApps", f.Owner, "")
+	}
+	var apps []*clavis.App
+	if err == nil {
+		apps, err = h.svc.CreateApps(rq.ctx(), acc, []service.AppSpec{{ID: f.ID, Description: &f.Description, Visibility: visibility(f.Public)}})
+	}
 	if err != nil {
+		var oerr error
+		if f.Owners, oerr = h.appOwners(rq); oerr != nil {
+			return oerr
+		}
 		return rq.formError(err, "app_new.html", view{Title: "Create an app", Nav: "apps", Data: f})
 	}
 	rq.redirect(appPath(apps[0].Ref()) + "?done=app-created")

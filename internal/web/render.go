@@ -155,6 +155,15 @@ var notices = map[string]string{
 	"user-enabled":   "The user was enabled.",
 	"user-password":  "The user's password was reset. They must choose a new one at their next log-in.",
 	"logged-out":     "You have logged out.",
+	"org-created":    "The organization was created. You are its admin.",
+	"org-deleted":    "The organization was deleted, with its apps and teams.",
+	"org-left":       "You left the organization.",
+	"member-added":   "The member was added. They reach the organization's apps from their next request.",
+	"member-updated": "The member's role was changed.",
+	"member-removed": "The member was removed.",
+	"team-created":   "The team was created.",
+	"team-updated":   "The team was saved.",
+	"team-deleted":   "The team was deleted.",
 }
 
 // render writes a page with the given status. Every page is private to

@@ -104,6 +104,25 @@ func (h *Handler) routes() []route {
 		{pattern: "GET /apps/{owner}/{app}/models/{model}", method: v2 + "GetModel", serve: h.modelPage},
 		{pattern: "POST /apps/{owner}/{app}/models/{model}/outputs", method: v2 + "PostModelOutputs", upload: true, serve: h.predict},
 
+		// Organizations, their members and teams.
+		{pattern: "GET /orgs", method: orgs + "ListOrgs", serve: h.orgsPage},
+		{pattern: "POST /orgs", method: orgs + "CreateOrg", serve: h.createOrg},
+		{pattern: "GET /orgs/{org}", method: orgs + "GetOrg", serve: h.orgPage},
+		{pattern: "GET /orgs/{org}/delete", method: orgs + "DeleteOrg", serve: h.deleteOrgPage},
+		{pattern: "POST /orgs/{org}/delete", method: orgs + "DeleteOrg", serve: h.deleteOrg},
+		{pattern: "GET /orgs/{org}/new-member", method: orgs + "PutMember", serve: h.newMemberPage},
+		{pattern: "POST /orgs/{org}/members", method: orgs + "PutMember", serve: h.addMember},
+		{pattern: "GET /orgs/{org}/members/{user}/edit", method: orgs + "PutMember", serve: h.editMemberPage},
+		{pattern: "POST /orgs/{org}/members/{user}", method: orgs + "PutMember", serve: h.patchMember},
+		{pattern: "GET /orgs/{org}/members/{user}/remove", method: orgs + "RemoveMember", serve: h.removeMemberPage},
+		{pattern: "POST /orgs/{org}/members/{user}/remove", method: orgs + "RemoveMember", serve: h.removeMember},
+		{pattern: "GET /orgs/{org}/new-team", method: orgs + "PutTeam", serve: h.newTeamPage},
+		{pattern: "POST /orgs/{org}/teams", method: orgs + "PutTeam", serve: h.createTeam},
+		{pattern: "GET /orgs/{org}/teams/{team}", method: orgs + "GetTeam", serve: h.teamPage},
+		{pattern: "POST /orgs/{org}/teams/{team}", method: orgs + "PutTeam", serve: h.patchTeam},
+		{pattern: "GET /orgs/{org}/teams/{team}/delete", method: orgs + "DeleteTeam", serve: h.deleteTeamPage},
+		{pattern: "POST /orgs/{org}/teams/{team}/delete", method: orgs + "DeleteTeam", serve: h.deleteTeam},
+
 		// Administration.
 		{pattern: "GET /admin/users", method: admin + "ListUsers", serve: h.usersPage},
 		{pattern: "POST /admin/users", method: admin + "CreateUser", serve: h.createUser},

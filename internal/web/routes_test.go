@@ -41,6 +41,9 @@ func TestRoutesNameRules(t *testing.T) {
 		if r.Target == auth.TargetApp && !strings.Contains(rt.Pattern, "/{owner}/{app}") {
 			t.Errorf("%s names the app method %s but its path names no app", rt.Pattern, rt.Method)
 		}
+		if r.Target == auth.TargetOrg && !strings.Contains(rt.Pattern, "/orgs/{org}") {
+			t.Errorf("%s names the organization method %s but its path names no organization", rt.Pattern, rt.Method)
+		}
 		if (r.Auth == auth.AdminAuth) != strings.HasPrefix(rt.Pattern[strings.IndexByte(rt.Pattern, ' ')+1:], "/admin/") {
 			t.Errorf("%s and its method %s disagree on being for admins", rt.Pattern, rt.Method)
 		}
@@ -59,7 +62,7 @@ func newHandler(t *testing.T) http.Handler {
 // pathOf fills a route pattern's wildcards.
 func pathOf(pattern string) (method, path string) {
 	method, path, _ = strings.Cut(pattern, " ")
-	r := strings.NewReplacer("{owner}", "alice", "{app}", "photos", "{key}", "0123456789abcdef0123456789abcdef", "{user}", "bob", "{model}", "general-image-recognition", "{$}", "")
+	r := strings.NewReplacer("{owner}", "alice", "{app}", "photos", "{key}", "0123456789abcdef0123456789abcdef", "{user}", "bob", "{model}", "general-image-recognition", "{org}", "acme", "{team}", "vision", "{$}", "")
 	return method, r.Replace(path)
 }
 

@@ -164,11 +164,17 @@ func (rq *request) ctx() context.Context { return rq.r.Context() }
 
 // authorize applies the rule of method to the session's principal exactly
 // as the API's interceptor does for a request naming, as user_app_id, the
-// app of the route's path ({owner}/{app}) for app methods, and the caller
-// ("me") for the others.
+// app of the route's path ({owner}/{app}) for app methods; as org_id (and
+// user_id) the organization (and member) of the path ({org}, {user}) for
+// organization methods; and the caller ("me") for the others.
 func (rq *request) authorize(method string) (*auth.Access, error) {
-	if r, ok := auth.Rules[method]; ok && r.Target == auth.TargetApp {
-		return rq.authorizeOn(method, rq.r.PathValue("owner"), rq.r.PathValue("app"))
+	if r, ok := auth.Rules[method]; ok {
+		switch r.Target {
+		case auth.TargetApp:
+			return rq.authorizeOn(method, rq.r.PathValue("owner"), rq.r.PathValue("app"))
+		case auth.TargetOrg:
+			return rq.authorizeOrg(method, rq.r.PathValue("org"), rq.r.PathValue("user"))
+		}
 	}
 	return rq.authorizeOn(method, "", "")
 }
