@@ -6,6 +6,8 @@ import (
 	"image/jpeg"
 	"math"
 	"os"
+	"regexp"
+	"strings"
 	"testing"
 
 	"golang.org/x/image/draw"
@@ -89,5 +91,22 @@ func TestPredictEmbedding(t *testing.T) {
 	}
 	if got := e["vector"].([]any)[0].(float64); math.Abs(got-float64(vecs[0][0])) > 1e-6 {
 		t.Errorf("REST vector[0] = %v, gRPC %v", got, vecs[0][0])
+	}
+}
+
+// TestCLIPredictEmbedding checks that predict shows an embedding's length
+// and first values, and --json the whole vector.
+func TestCLIPredictEmbedding(t *testing.T) {
+	dir := modeltest.Init(t, manifest.MobileNetFeatures.Name)
+	s := startServer(t, func(c *cmd.Config) { c.ModelsDir = dir })
+	c := newCLI(t, s)
+	const photo = "../../testdata/images/astronaut.jpg"
+	code, out, errOut := c.run("predict", "--model", manifest.GeneralImageEmbedding.ID, photo)
+	if code != 0 || !regexp.MustCompile(`^EMBEDDING\s+DIMENSIONS\s+FIRST VALUES\n1\s+1792\s+(-?\d\.\d{4} ){4}…\n$`).MatchString(out) {
+		t.Errorf("predict: exit %d, stderr %q\n%s", code, errOut, out)
+	}
+	code, out, _ = c.run("predict", "--json", "--model", manifest.GeneralImageEmbedding.ID, photo)
+	if code != 0 || strings.Count(out, `"num_dimensions"`) != 1 || !strings.Contains(out, `"vector"`) {
+		t.Errorf("predict --json: exit %d\n%.300s", code, out)
 	}
 }

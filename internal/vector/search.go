@@ -81,13 +81,15 @@ func (q *Query) keep(id string, score float32) bool {
 }
 
 // approximate searches g with a beam of max(SearchEF, K), widened fourfold
-// until K hits are found or the beam covers the graph.
+// until K hits are found, the beam covers the graph, or its farthest node
+// scores below MinScore (nodes farther still would too).
 func (x *Index) approximate(g *graph, q Query) []Hit {
 	total := len(g.ids)
 	for ef := max(x.cfg.SearchEF, q.K); ; ef *= 4 {
 		top := newTopK(q.K)
 		n := 0
-		for _, c := range g.search(q.Vector, ef) {
+		cands := g.search(q.Vector, ef)
+		for _, c := range cands {
 			if g.deleted[c.node] {
 				continue
 			}
@@ -96,7 +98,7 @@ func (x *Index) approximate(g *graph, q Query) []Hit {
 				n++
 			}
 		}
-		if n >= q.K || ef >= total {
+		if n >= q.K || ef >= total || len(cands) > 0 && euclideanScore(cands[len(cands)-1].dist) < q.MinScore {
 			return top.hits()
 		}
 	}
