@@ -52,6 +52,24 @@ check-generate:
 	  if diff -r $$tmp $(GEN_DIR); then echo "generated code is up to date"; rm -rf $$tmp; \
 	  else echo "api/gen differs from 'make generate': regenerate and commit"; rm -rf $$tmp; exit 1; fi
 
+# bindings rewrites the table of the HTTP bindings of Clarifai's V2 service
+# (internal/gateway/bindings/clarifai-http-bindings.tsv) from the
+# service.proto of Clarifai's npm package $(CLARIFAI_PROTOS);
+# check-bindings fails when the committed table differs from it.
+CLARIFAI_PROTOS ?= clarifai-nodejs-grpc@11.11.0
+BINDINGS := internal/gateway/bindings/clarifai-http-bindings.tsv
+SERVICE_PROTO := package/proto/clarifai/api/service.proto
+.PHONY: bindings check-bindings
+bindings:
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	  (cd "$$tmp" && npm pack --silent --no-update-notifier $(CLARIFAI_PROTOS) >/dev/null && tar xzf *.tgz $(SERVICE_PROTO)) && \
+	  $(GO) run ./internal/gateway/bindings/extract "$$tmp/$(SERVICE_PROTO)" > $(BINDINGS).tmp && mv $(BINDINGS).tmp $(BINDINGS)
+
+check-bindings:
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	  (cd "$$tmp" && npm pack --silent --no-update-notifier $(CLARIFAI_PROTOS) >/dev/null && tar xzf *.tgz $(SERVICE_PROTO)) && \
+	  CLARIFAI_SERVICE_PROTO="$$tmp/$(SERVICE_PROTO)" $(GO) test -count=1 -run '^TestTableIsExtracted$$' ./internal/gateway/bindings/
+
 # build stamps the version and commit that `clavis --version` prints.
 VERSION ?= $(shell git describe --tags --dirty 2>/dev/null || echo devel)
 COMMIT ?= $(shell git describe --always --dirty --abbrev=40 --match=NONE 2>/dev/null)
@@ -65,18 +83,18 @@ run: deps setup
 	$(BIN)/clavis serve --addr $(ADDR) --data-dir $(DATA_DIR) --models-dir $(MODELS_DIR)
 
 test: deps setup
-	$(MAKE) --no-print-directory check-generate
+	$(MAKE) --no-print-directory check-generate check-bindings
 	$(GO) vet ./...
 	$(MAKE) --no-print-directory test-all-go test-fuzz test-e2e
 
 test-go:
 	CLAVIS_MODELS_DIR=$(MODELS_DIR) CLAVIS_REQUIRE_MODELS=1 $(GO) test -count=1 ./...
 
-# test-all-go runs every Go test once, with the models and a PostgreSQL
-# server (CLAVIS_TEST_POSTGRES, or a throwaway cluster) required: nothing
-# is skipped.
+# test-all-go runs every Go test once, with the models, a PostgreSQL
+# server (CLAVIS_TEST_POSTGRES, or a throwaway cluster) and Chromium (for
+# the portal's browser tests) required: nothing is skipped.
 test-all-go:
-	CLAVIS_MODELS_DIR=$(MODELS_DIR) CLAVIS_REQUIRE_MODELS=1 GO=$(GO) scripts/test-postgres.sh ./...
+	CLAVIS_MODELS_DIR=$(MODELS_DIR) CLAVIS_REQUIRE_MODELS=1 CLAVIS_REQUIRE_BROWSER=1 GO=$(GO) scripts/test-postgres.sh ./...
 
 # test-fuzz runs each fuzz target (package:Func) for FUZZTIME past its
 # committed seed corpus (testdata/fuzz/Func in the package).

@@ -302,12 +302,12 @@ func TestRESTBadRequests(t *testing.T) {
 		t.Fatalf("details %q should say base64", d)
 	}
 	rest(t, s, "PUT", "/v2/users/me/apps", s.pat, "{}").want(t, 405, 11103)
-	rest(t, s, "DELETE", "/v2/models", s.pat, nil).want(t, 405, 11103)
+	rest(t, s, "PUT", "/v2/models", s.pat, "{}").want(t, 405, 11103)
 	nf := rest(t, s, "GET", "/v2/nowhere/clvp_secretsecret", s.pat, nil).want(t, 404, 11101)
 	if bytes.Contains(nf.raw, []byte("secretsecret")) {
 		t.Fatalf("404 echoes a token: %s", nf.raw)
 	}
-	rest(t, s, "GET", "/favicon.ico", "", nil).want(t, 404, 11101)
+	rest(t, s, "GET", "/v2/favicon.ico", "", nil).want(t, 404, 11101) // paths outside /v2 are the portal's
 
 	// user_app_id in the path and body/query must agree.
 	body := map[string]any{"user_app_id": map[string]any{"user_id": "clarifai", "app_id": "other"}, "inputs": []any{}}

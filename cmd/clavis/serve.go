@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -26,11 +25,16 @@ import (
 	"github.com/clavis-dev/clavis/internal/grpcapi"
 	"github.com/clavis-dev/clavis/internal/inference"
 	"github.com/clavis-dev/clavis/internal/inference/fetch"
+	"github.com/clavis-dev/clavis/internal/inference/loader"
 	"github.com/clavis-dev/clavis/internal/listen"
+	"github.com/clavis-dev/clavis/internal/metrics"
+	"github.com/clavis-dev/clavis/internal/probe"
 	"github.com/clavis-dev/clavis/internal/service"
 	"github.com/clavis-dev/clavis/internal/store/postgres"
 	"github.com/clavis-dev/clavis/internal/store/sqlite"
+	"github.com/clavis-dev/clavis/internal/web"
 
+	"github.com/clavis-dev/clavis/api/gen/openapi"
 	"github.com/clavis-dev/clavis/clavis"
 )
 
@@ -64,6 +68,13 @@ type Config struct {
 	Workers int
 	// LogFormat is "text" or "json" (CLAVIS_LOG_FORMAT).
 	LogFormat string
+	// Metrics serves Prometheus metrics at /metrics on the API ports
+	// (CLAVIS_METRICS).
+	Metrics bool
+	// DebugAddr, when set, is an address where net/http/pprof serves the
+	// profiler, apart from the API ports; bind it to loopback
+	// (CLAVIS_DEBUG_ADDR).
+	DebugAddr string
 	// TLSAddr, when set, is a second address that serves the same gRPC and
 	// REST over TLS (CLAVIS_TLS_ADDR).
 	TLSAddr string
@@ -83,6 +94,10 @@ type Config struct {
 	// Now is the server's clock, which decides when keys expire; nil means
 	// time.Now. Only tests set it: no flag or variable does.
 	Now func() time.Time
+	// Signup opens the portal's sign-up page to visitors (--signup,
+	// CLAVIS_SIGNUP). Nil means open when every listener is on a loopback
+	// address and closed otherwise; admins can always create users.
+	Signup *bool
 }
 
 // DefaultConfig returns the defaults.
@@ -93,6 +108,7 @@ func DefaultConfig() Config {
 		BootstrapUser: "admin",
 		AuthCacheTTL:  auth.DefaultCacheTTL,
 		LogFormat:     "text",
+		Metrics:       true,
 		Limits:        defaultLimits(),
 	}
 }
@@ -105,6 +121,58 @@ func (l *listFlag) String() string { return strings.Join(*l, ",") }
 func (l *listFlag) Set(v string) error {
 	*l = append(*l, splitList(v)...)
 	return nil
+}
+
+// boolPtrFlag is a boolean flag whose absence leaves a nil pointer.
+type boolPtrFlag struct{ p **bool }
+
+func (f boolPtrFlag) String() string {
+	if f.p == nil || *f.p == nil {
+		return "auto"
+	}
+	return strconv.FormatBool(**f.p)
+}
+
+func (f boolPtrFlag) Set(v string) error {
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return err
+	}
+	*f.p = &b
+	return nil
+}
+
+func (f boolPtrFlag) IsBoolFlag() bool { return true }
+
+// Type names the flag's value in help: a boolean, or "auto" when unset.
+func (f boolPtrFlag) Type() string { return "bool" }
+
+// SignupOpen reports whether visitors may sign up: as Signup says, or, when
+// it is unset, only if every listener is on a loopback address.
+func (c *Config) SignupOpen() bool {
+	if c.Signup != nil {
+		return *c.Signup
+	}
+	for _, addr := range []string{c.Addr, c.TLSAddr} {
+		if addr != "" && !loopback(addr) {
+			return false
+		}
+	}
+	return true
+}
+
+// loopback reports whether a listen address is on a loopback interface;
+// an empty host (every interface) is not.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // modelsDir returns the models directory.
@@ -130,7 +198,10 @@ func (c *Config) bindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.TLSKey, "tls-key", c.TLSKey, "PEM private key for --tls-addr (env CLAVIS_TLS_KEY)")
 	fs.BoolVar(&c.TLSSelfSigned, "tls-self-signed", c.TLSSelfSigned, "use a self-signed certificate for localhost kept in <data-dir>/tls (env CLAVIS_TLS_SELF_SIGNED=1)")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: text or json (env CLAVIS_LOG_FORMAT)")
+	fs.BoolVar(&c.Metrics, "metrics", c.Metrics, "serve Prometheus metrics at /metrics on the API ports (env CLAVIS_METRICS)")
+	fs.StringVar(&c.DebugAddr, "debug-addr", c.DebugAddr, "serve the Go profiler (net/http/pprof) on this address, apart from the API; bind it to loopback, e.g. 127.0.0.1:6060 (env CLAVIS_DEBUG_ADDR)")
 	c.Limits.bindFlags(fs)
+	fs.Var(boolPtrFlag{&c.Signup}, "signup", "let visitors sign up in the portal: true or false; default open on a loopback address only (env CLAVIS_SIGNUP)")
 }
 
 // fromEnv overrides c with the CLAVIS_* variables that are set.
@@ -150,12 +221,22 @@ func (c *Config) fromEnv(getenv func(string) string) error {
 	set("CLAVIS_TLS_ADDR", &c.TLSAddr)
 	set("CLAVIS_TLS_CERT", &c.TLSCert)
 	set("CLAVIS_TLS_KEY", &c.TLSKey)
-	if v := getenv("CLAVIS_TLS_SELF_SIGNED"); v != "" {
+	set("CLAVIS_DEBUG_ADDR", &c.DebugAddr)
+	for name, dst := range map[string]*bool{"CLAVIS_TLS_SELF_SIGNED": &c.TLSSelfSigned, "CLAVIS_METRICS": &c.Metrics} {
+		if v := getenv(name); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			*dst = b
+		}
+	}
+	if v := getenv("CLAVIS_SIGNUP"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
-			return fmt.Errorf("CLAVIS_TLS_SELF_SIGNED: %w", err)
+			return fmt.Errorf("CLAVIS_SIGNUP: %w", err)
 		}
-		c.TLSSelfSigned = b
+		c.Signup = &b
 	}
 	if v := getenv("CLAVIS_FETCH_ALLOW"); v != "" {
 		c.FetchAllow = splitList(v)
@@ -213,12 +294,20 @@ type Server struct {
 	toucher *auth.Toucher
 	grpc    *grpc.Server
 	rest    http.Handler // REST /v2 through grpc-gateway
+	portal  http.Handler // the web portal, everything outside /v2
 	restEnd io.Closer
 	http    *http.Server
 	ln      net.Listener
 	tlsLn   net.Listener
 	tlsCfg  *tls.Config
 	https   *http.Server
+	gate    *listen.Gate
+	metrics *metrics.Metrics // nil with metrics off
+	health  *health.Server   // the gRPC health service
+	ready   *probe.Checker
+	models  *loader.Loaded
+	debug   *http.Server // --debug-addr
+	debugLn net.Listener
 
 	// TLSCertFile is the certificate the TLS listener uses, if any.
 	TLSCertFile string
@@ -240,7 +329,7 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 	if err := cfg.Limits.validate(); err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+	if err := mkdirPrivate(cfg.DataDir); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
 	var tlsCfg *tls.Config
@@ -256,9 +345,11 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: log, store: db, tlsCfg: tlsCfg, TLSCertFile: certFile}
+	obs := s.newMetrics()
+	s.gate = cfg.Limits.gate(log, obs.listen)
 	hasher := auth.NewHasher([]byte(cfg.TokenPepper))
 	s.toucher = auth.NewToucher(db.Keys(), log)
-	s.authn = auth.NewAuthenticator(db, auth.AuthnConfig{Hasher: hasher, CacheTTL: cfg.AuthCacheTTL, Toucher: s.toucher, Now: cfg.Now})
+	s.authn = auth.NewAuthenticator(db, auth.AuthnConfig{Hasher: hasher, CacheTTL: cfg.AuthCacheTTL, Toucher: s.toucher, Now: cfg.Now, Observer: obs.authn})
 	var inval service.Invalidator = s.authn
 	if pg, ok := db.(*postgres.DB); ok {
 		// Replicas share the database: publish invalidations to the others
@@ -275,7 +366,7 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 		db.Close()
 		return nil, fmt.Errorf("--fetch-allow: %w", err)
 	}
-	s.engine = inference.NewEngine(inference.Config{Workers: cfg.Workers, Fetcher: fetcher})
+	s.engine = inference.NewEngine(inference.Config{Workers: cfg.Workers, Fetcher: fetcher, Observer: obs.engine})
 	s.registerModels()
 	authz := auth.NewAuthorizer(db)
 	svc := service.New(service.Config{Store: db, Hasher: hasher, Invalidator: inval, Engine: s.engine, Authorizer: authz, Now: cfg.Now})
@@ -291,7 +382,7 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 	}
 	if tok != "" {
 		path := filepath.Join(cfg.DataDir, "bootstrap.pat")
-		if err := os.WriteFile(path, []byte(tok+"\n"), 0o600); err != nil {
+		if err := writePrivate(path, []byte(tok+"\n")); err != nil {
 			db.Close()
 			return nil, fmt.Errorf("save bootstrap PAT: %w", err)
 		}
@@ -299,17 +390,24 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 		fmt.Fprintf(stdout, "Created admin user %q. Its Personal Access Token is shown once here and saved in %s (mode 0600):\n%s\n", cfg.BootstrapUser, path, tok)
 	}
 
-	api := grpcapi.New(svc, s.authn, authz, log)
+	api := grpcapi.New(svc, s.authn, authz, log, append(obs.grpc, grpcapi.WithRelayed(gateway.Relayed))...)
 	s.grpc = grpc.NewServer(append(api.ServerOptions(), cfg.Limits.grpcOptions()...)...)
 	api.Register(s.grpc)
-	hs := health.NewServer()
-	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
-	hs.SetServingStatus("clarifai.api.V2", healthpb.HealthCheckResponse_SERVING)
-	healthpb.RegisterHealthServer(s.grpc, hs)
+	// The health service says SERVING while the server is ready: Start
+	// checks, then every readinessInterval, and so does each /readyz.
+	s.health = health.NewServer()
+	healthpb.RegisterHealthServer(s.grpc, s.health)
+	s.ready = probe.New(probe.Config{Checks: s.readiness(), GRPC: s.health, Services: []string{"", "clarifai.api.V2"}, Log: log})
 	reflection.Register(s.grpc)
-	if s.rest, s.restEnd, err = gateway.New(ctx, s.grpc, gateway.Config{Log: log, ChallengeHeader: grpcapi.ChallengeHeader}); err != nil {
+	gw := gateway.Config{Log: log, ChallengeHeader: grpcapi.ChallengeHeader, UserHeader: grpcapi.UserHeader, Observe: s.observeHTTP()}
+	if s.rest, s.restEnd, err = gateway.New(ctx, s.grpc, gw); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("REST gateway: %w", err)
+	}
+
+	if s.portal, err = web.New(web.Config{Service: svc, Authorizer: authz, Log: log, Signup: cfg.SignupOpen(), OpenAPI: openapi.JSON, Now: cfg.Now}); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("portal: %w", err)
 	}
 
 	// The plaintext HTTP server sees only HTTP/1.x connections: the
@@ -350,18 +448,33 @@ func newLogger(format string, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, nil))
 }
 
-// route sends gRPC to the gRPC server and everything else to the REST
-// handler, whose request bodies have a bounded time to arrive.
+// route sends gRPC to the gRPC server, the operations endpoints (health,
+// readiness, metrics) to theirs, the REST paths (/v2 and below) to the REST
+// handler and everything else to the portal; request bodies of both have a
+// bounded time to arrive.
 func (s *Server) route() http.Handler {
 	rest := listen.BodyDeadline(s.rest, s.cfg.Limits.BodyTimeout)
+	portal := listen.BodyDeadline(s.portal, s.cfg.Limits.BodyTimeout)
+	ops := s.opsHandler()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ProtoMajor == 2 && strings.HasPrefix(r.Header.Get("Content-Type"), "application/grpc") {
 			s.grpc.ServeHTTP(w, r)
 			return
 		}
+		if _, pattern := ops.Handler(r); pattern != "" {
+			ops.ServeHTTP(w, r)
+			return
+		}
+		if !restPath(r.URL.Path) {
+			portal.ServeHTTP(w, r)
+			return
+		}
 		rest.ServeHTTP(w, r)
 	})
 }
+
+// restPath reports whether a path is the REST API's: /v2 and below.
+func restPath(p string) bool { return p == "/v2" || strings.HasPrefix(p, "/v2/") }
 
 // Start listens on the configured address and serves in the background.
 func (s *Server) Start() error {
@@ -370,14 +483,19 @@ func (s *Server) Start() error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	s.ln = ln
+	// Checked once before serving, so that the health service answers
+	// SERVING from the first call of a server that is ready.
+	s.ready.Check(context.Background())
 	bg, cancel := context.WithCancel(context.Background())
 	s.stopBackground, s.background = cancel, make(chan struct{})
 	go func() {
 		defer close(s.background)
+		done := make(chan struct{})
+		go func() { defer close(done); s.ready.Run(bg, readinessInterval) }()
 		s.toucher.Run(bg, 5*time.Second)
+		<-done
 	}()
-	gate := s.cfg.Limits.gate(s.log)
-	grpcLn, webLn := gate.Plain(ln)
+	grpcLn, webLn := s.gate.Plain(ln)
 	go func() {
 		if err := s.grpc.Serve(grpcLn); err != nil && !errors.Is(err, grpc.ErrServerStopped) && !errors.Is(err, net.ErrClosed) {
 			s.log.Error("serve gRPC", "err", err)
@@ -396,11 +514,14 @@ func (s *Server) Start() error {
 		}
 		s.tlsLn = tln
 		go func() {
-			if err := s.https.Serve(gate.TLS(tln, s.tlsCfg)); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+			if err := s.https.Serve(s.gate.TLS(tln, s.tlsCfg)); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
 				s.log.Error("serve TLS", "err", err)
 			}
 		}()
 		s.log.Info("listening with TLS", "addr", tln.Addr().String(), "cert", s.TLSCertFile)
+	}
+	if s.cfg.DebugAddr != "" {
+		return s.startDebug()
 	}
 	return nil
 }
@@ -420,6 +541,11 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 func (s *Server) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	// Load balancers that watch gRPC health stop sending calls at once.
+	s.health.Shutdown()
+	if s.debug != nil {
+		s.debug.Close()
+	}
 	if s.ln != nil {
 		s.ln.Close()
 		s.http.Shutdown(ctx)

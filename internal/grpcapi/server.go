@@ -1,6 +1,7 @@
 package grpcapi
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"runtime"
@@ -13,6 +14,7 @@ import (
 	"github.com/clavis-dev/clavis/internal/service"
 
 	pb "github.com/clavis-dev/clavis/api/gen/clarifai/api"
+	accountv1 "github.com/clavis-dev/clavis/api/gen/clavis/account/v1"
 	adminv1 "github.com/clavis-dev/clavis/api/gen/clavis/admin/v1"
 	orgsv1 "github.com/clavis-dev/clavis/api/gen/clavis/orgs/v1"
 )
@@ -33,14 +35,20 @@ type Server struct {
 	authz *auth.Authorizer
 	log   *slog.Logger
 
+	metrics Metrics                    // nil: none
+	relayed func(context.Context) bool // nil: none are
+
 	// responses maps each method's full name to its response type, so that
 	// an error can be answered in-band with the right message.
 	responses map[string]protoreflect.MessageType
 }
 
 // New returns a Server.
-func New(svc *service.Service, authn *auth.Authenticator, authz *auth.Authorizer, log *slog.Logger) *Server {
+func New(svc *service.Service, authn *auth.Authenticator, authz *auth.Authorizer, log *slog.Logger, opts ...Option) *Server {
 	s := &Server{svc: svc, authn: authn, authz: authz, log: log, responses: map[string]protoreflect.MessageType{}}
+	for _, o := range opts {
+		o(s)
+	}
 	for _, sd := range ServiceDescriptors() {
 		for i := 0; i < sd.Methods().Len(); i++ {
 			md := sd.Methods().Get(i)
@@ -61,7 +69,20 @@ func ServiceDescriptors() []protoreflect.ServiceDescriptor {
 		pb.File_clarifai_api_service_proto.Services().ByName("V2"),
 		adminv1.File_clavis_admin_v1_admin_proto.Services().ByName("Admin"),
 		orgsv1.File_clavis_orgs_v1_orgs_proto.Services().ByName("Orgs"),
+		accountv1.File_clavis_account_v1_account_proto.Services().ByName("Account"),
 	}
+}
+
+// Methods returns the full names ("/clarifai.api.V2/GetApp") of the
+// methods of the services Server implements.
+func Methods() []string {
+	var out []string
+	for _, sd := range ServiceDescriptors() {
+		for i := 0; i < sd.Methods().Len(); i++ {
+			out = append(out, fmt.Sprintf("/%s/%s", sd.FullName(), sd.Methods().Get(i).Name()))
+		}
+	}
+	return out
 }
 
 // Register registers the services on g, with handlers that leave a
@@ -70,11 +91,12 @@ func (s *Server) Register(g *grpc.Server) {
 	g.RegisterService(inBandDecoding(&pb.V2_ServiceDesc), s)
 	g.RegisterService(inBandDecoding(&adminv1.Admin_ServiceDesc), s)
 	g.RegisterService(inBandDecoding(&orgsv1.Orgs_ServiceDesc), OrgsServer{Server: s})
+	g.RegisterService(inBandDecoding(&accountv1.Account_ServiceDesc), AccountServer{Server: s})
 }
 
 // ServerOptions returns the options the gRPC server needs: message limits,
-// the codec that lets undecodable requests be answered in-band, and the
-// interceptor chain.
+// the codec that lets undecodable requests be answered in-band, the
+// interceptor chains, and the answer to methods no service declares.
 func (s *Server) ServerOptions() []grpc.ServerOption {
 	return []grpc.ServerOption{
 		// Reused stream workers keep their grown stacks: the embedded
@@ -85,5 +107,7 @@ func (s *Server) ServerOptions() []grpc.ServerOption {
 		grpc.MaxSendMsgSize(MaxMessageSize),
 		grpc.ForceServerCodecV2(newCodec()),
 		grpc.ChainUnaryInterceptor(s.Chain()...),
+		grpc.ChainStreamInterceptor(s.StreamChain()...),
+		grpc.UnknownServiceHandler(s.UnknownMethod),
 	}
 }

@@ -36,6 +36,11 @@ var tables = []table{
 	{name: "teams", cols: []string{"org_id", "id", "name", "scopes", "created_at"}},
 	{name: "team_members", cols: []string{"org_id", "team_id", "user_id"}},
 	{name: "team_apps", cols: []string{"org_id", "team_id", "app_id"}},
+	{name: "passwords", cols: []string{"user_id", "hash", "must_change", "updated_at"},
+		bools: map[string]bool{"must_change": true}},
+	{name: "sessions", cols: []string{"digest", "user_id", "must_change", "created_at", "last_seen_at", "expires_at"},
+		bools: map[string]bool{"must_change": true}, blobs: map[string]bool{"digest": true}},
+	{name: "login_failures", cols: []string{"subject", "window_start", "failures"}},
 }
 
 // ImportOptions adjust Import.
