@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"image"
-	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -19,30 +18,15 @@ import (
 	"github.com/clavis-dev/clavis/internal/onnxconv"
 )
 
-func decode(t *testing.T, path string) image.Image {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, _, err := image.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return img
-}
-
 // originals returns the images the labelled set is made from: the shared
 // test images, and the clone's astronaut.jpg, a JPEG of astronaut.png and
 // so of its group.
 func originals(t *testing.T) []embedeval.Original {
-	dir := modeltest.ImagesDir(t)
 	var out []embedeval.Original
 	for _, name := range []string{"astronaut.png", "chelsea.png", "fruits.jpg", "imageTextN.png", "messi5.jpg", "scenetext01.jpg"} {
-		out = append(out, embedeval.Original{Group: strings.TrimSuffix(name, filepath.Ext(name)), Name: name, Image: decode(t, filepath.Join(dir, name))})
+		out = append(out, embedeval.Original{Group: strings.TrimSuffix(name, filepath.Ext(name)), Name: name, Image: modeltest.Image(t, name)})
 	}
-	return append(out, embedeval.Original{Group: "astronaut", Name: "astronaut.jpg", Image: decode(t, filepath.Join("..", "..", "testdata", "images", "astronaut.jpg"))})
+	return append(out, embedeval.Original{Group: "astronaut", Name: "astronaut.jpg", Image: modeltest.ImageFile(t, filepath.Join("..", "..", "testdata", "images", "astronaut.jpg"))})
 }
 
 // TestCompare embeds the labelled set with the tiny-image baseline and
