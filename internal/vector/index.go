@@ -96,6 +96,7 @@ func New(src Source, cfg Config) *Index {
 // Start lists the Source's spaces and queues a build of each, which one
 // background goroutine runs, one space at a time, until Close. It returns
 // the Source's error, if listing fails; searches are exact meanwhile.
+// Start must be called once.
 func (x *Index) Start(ctx context.Context) error {
 	x.wg.Add(1)
 	go x.builder()
@@ -157,10 +158,11 @@ func (x *Index) spaceLocked(sp Space) (*space, bool) {
 	return s, true
 }
 
-// queue schedules a build of s unless one is pending or running.
+// queue schedules a build of s unless one is pending or running, or the
+// index is closed.
 func (x *Index) queue(s *space) {
 	s.mu.Lock()
-	if s.next != nil {
+	if s.next != nil || x.ctx.Err() != nil {
 		s.mu.Unlock()
 		return
 	}
@@ -215,7 +217,6 @@ func (x *Index) Added(ctx context.Context, sp Space, ids ...string) error {
 	found := make(map[string]bool, len(entries))
 	var errs []error
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	for _, e := range entries {
 		found[e.ID] = true
 		if err := x.insertLocked(s, e); err != nil {
@@ -226,6 +227,13 @@ func (x *Index) Added(ctx context.Context, sp Space, ids ...string) error {
 		if !found[id] {
 			s.deleteLocked(id)
 		}
+	}
+	// A space whose last build failed has no index to keep current:
+	// build it again, now that the Source answers.
+	retry := s.cur == nil && s.next == nil && !s.over
+	s.mu.Unlock()
+	if retry {
+		x.queue(s)
 	}
 	return errors.Join(errs...)
 }

@@ -334,7 +334,27 @@ func TestSourceErrors(t *testing.T) {
 	if st := x.Stats(sp); st.Ready || !errors.Is(st.Err, errSource) {
 		t.Errorf("Stats = %+v, want a failed build", st)
 	}
-	// Once the source is back, Resync builds the index.
+	// Once the source is back, an added vector has the index built again.
+	src.mu.Lock()
+	src.err = nil
+	src.mu.Unlock()
+	src.put(sp, "b", []float32{0, 1})
+	if err := x.Added(context.Background(), sp, "b"); err != nil {
+		t.Fatal(err)
+	}
+	if err := x.Wait(context.Background(), sp); err != nil {
+		t.Fatal(err)
+	}
+	if st := x.Stats(sp); !st.Ready || st.Err != nil || st.Vectors != 2 {
+		t.Errorf("Stats after Added = %+v, want a ready index of 2", st)
+	}
+	// Resync rebuilds it from the source too.
+	src.mu.Lock()
+	src.err = errSource
+	src.mu.Unlock()
+	if err := x.Resync(context.Background()); !errors.Is(err, errSource) {
+		t.Errorf("Resync error %v, want the source's", err)
+	}
 	src.mu.Lock()
 	src.err = nil
 	src.mu.Unlock()
@@ -344,7 +364,7 @@ func TestSourceErrors(t *testing.T) {
 	if err := x.Wait(context.Background(), sp); err != nil {
 		t.Fatal(err)
 	}
-	if st := x.Stats(sp); !st.Ready || st.Err != nil || st.Vectors != 1 {
+	if st := x.Stats(sp); !st.Ready || st.Err != nil || st.Vectors != 2 {
 		t.Errorf("Stats after Resync = %+v, want a ready index", st)
 	}
 }
