@@ -161,15 +161,17 @@ func (g *graph) link(e, n int32, l int) {
 // Malkov and Yashunin's heuristic: a candidate is kept only if it is
 // nearer the base than any kept one, which spreads links across
 // directions; the nearest skipped ones then fill what is left. With
-// liveOnly, deleted nodes are not chosen.
+// liveOnly, deleted nodes are chosen only to fill what is left, so that a
+// node inserted among deleted ones is still linked.
 func (g *graph) selectNeighbours(cands []candidate, m int, liveOnly bool) []int32 {
 	out := make([]int32, 0, m)
-	var skipped []int32
+	var skipped, deleted []int32
 	for _, c := range cands {
 		if len(out) == m {
 			break
 		}
 		if liveOnly && g.deleted[c.node] {
+			deleted = append(deleted, c.node)
 			continue
 		}
 		cv := g.vec(c.node)
@@ -186,7 +188,7 @@ func (g *graph) selectNeighbours(cands []candidate, m int, liveOnly bool) []int3
 			skipped = append(skipped, c.node)
 		}
 	}
-	for _, s := range skipped {
+	for _, s := range append(skipped, deleted...) {
 		if len(out) == m {
 			break
 		}
