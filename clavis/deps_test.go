@@ -58,6 +58,8 @@ var layers = []layer{
 	{pkgs: mod + "internal/onnxconv/...", noDeps: join(transports, []string{mod + "internal/service", mod + "internal/store", mod + "internal/setup", mod + "internal/inference/loader"})},
 	{pkgs: mod + "internal/listen/...", noDeps: join(transports, []string{mod + "internal/service", mod + "internal/store", mod + "internal/auth", mod + "internal/inference"}, tooling)},
 	{pkgs: mod + "internal/tfjs/...", noDeps: join(transports, []string{mod + "internal/service", mod + "internal/store", mod + "internal/inference", mod + "internal/setup", mod + "internal/onnxconv"})},
+	{pkgs: mod + "internal/vector/...", noDeps: join(transports, []string{mod + "internal/service", mod + "internal/store", mod + "internal/auth", mod + "internal/inference", mod + "api/"}, tooling)},
+	{pkgs: mod + "internal/embedeval/...", noDeps: join(transports, []string{mod + "internal/service", mod + "internal/store", mod + "internal/auth", mod + "internal/setup", mod + "api/"})},
 	{pkgs: mod + "internal/setup/...", noDeps: join(transports, []string{mod + "internal/service", mod + "internal/store", mod + "internal/auth"})},
 	// The metrics implement the observers of the parts they measure without
 	// importing them; the probes know nothing of the parts they check.

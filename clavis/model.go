@@ -8,6 +8,7 @@ const (
 	ModelTypeDetector   = "visual-detector"
 	ModelTypeOCR        = "text-recognition"
 	ModelTypeColor      = "color-recognizer"
+	ModelTypeEmbedder   = "visual-embedder"
 )
 
 // Runtimes a model version runs on, as ModelVersion.Runtime names them.
@@ -122,11 +123,19 @@ type Color struct {
 	Value   float32
 }
 
+// Embedding is a vector that places an input in a model's embedding space:
+// inputs that look alike have vectors close together. Built-in embedders
+// return vectors of unit length.
+type Embedding struct {
+	Vector []float32
+}
+
 // Prediction is what a model returns for one input.
 type Prediction struct {
-	Concepts []Concept
-	Regions  []Region
-	Colors   []Color
+	Concepts   []Concept
+	Regions    []Region
+	Colors     []Color
+	Embeddings []Embedding
 }
 
 // OutputConfig tunes a single prediction call. The zero value means the

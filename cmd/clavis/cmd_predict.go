@@ -119,6 +119,17 @@ func printData(env *Env, d *pb.Data) {
 			fmt.Fprintf(tw, "%s\t%.4f\n", c.GetName(), c.GetValue())
 		}
 	}
+	if len(d.GetEmbeddings()) > 0 {
+		fmt.Fprintln(tw, "EMBEDDING\tDIMENSIONS\tFIRST VALUES")
+		for i, e := range d.GetEmbeddings() {
+			v := e.GetVector()
+			var first []string
+			for _, x := range v[:min(4, len(v))] {
+				first = append(first, fmt.Sprintf("%.4f", x))
+			}
+			fmt.Fprintf(tw, "%d\t%d\t%s …\n", i+1, e.GetNumDimensions(), strings.Join(first, " "))
+		}
+	}
 	if len(d.GetRegions()) > 0 {
 		fmt.Fprintln(tw, "REGION (top,left,bottom,right)\tVALUE\tCONCEPT / TEXT")
 		for _, r := range d.GetRegions() {

@@ -23,6 +23,9 @@ func TestSetupSecondRun(t *testing.T) {
 			if err := os.MkdirAll(filepath.Dir(link), 0o755); err != nil {
 				t.Fatal(err)
 			}
+			if _, err := os.Lstat(link); err == nil {
+				continue // a file two assets share
+			}
 			if err := os.Symlink(manifest.Path(real, p), link); err != nil {
 				t.Fatal(err)
 			}

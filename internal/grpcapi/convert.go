@@ -118,6 +118,9 @@ func predictionToPB(p *clavis.Prediction, app clavis.AppRef) *pb.Data {
 	for _, c := range p.Colors {
 		d.Colors = append(d.Colors, &pb.Color{RawHex: c.Hex, W3C: &pb.W3C{Hex: c.W3CHex, Name: c.W3CName}, Value: c.Value})
 	}
+	for _, e := range p.Embeddings {
+		d.Embeddings = append(d.Embeddings, &pb.Embedding{Vector: e.Vector, NumDimensions: uint32(len(e.Vector))})
+	}
 	return d
 }
 

@@ -26,13 +26,13 @@ const ProducerVersion = "2"
 
 // Convert reads the TF.js graph model whose model.json is at modelJSONPath
 // (with its weight shards beside it) and writes the equivalent ONNX model to
-// w. See ConvertModel for what the ONNX model looks like.
-func Convert(modelJSONPath string, w io.Writer) error {
+// w. See ConvertModel for what the ONNX model looks like and for outputs.
+func Convert(modelJSONPath string, w io.Writer, outputs ...string) error {
 	m, err := tfjs.Load(modelJSONPath)
 	if err != nil {
 		return err
 	}
-	b, err := ConvertModel(m)
+	b, err := ConvertModel(m, outputs...)
 	if err != nil {
 		return err
 	}
@@ -46,21 +46,28 @@ func Convert(modelJSONPath string, w io.Writer) error {
 // "input_1:0"), outputs named after the nodes producing them, both in
 // signature order and in TF.js's own layout (NHWC images stay NHWC; convolutions
 // and pools are wrapped in transposes that ONNX Runtime folds away).
+//
+// Outputs, when given, replace the signature's outputs: each is a tensor
+// reference ("node" or "node:1") to any tensor of the graph, such as the
+// pooled features a classifier's head reads, and the ONNX graph outputs
+// those tensors, in that order, named like the references (without ":0"),
+// and holds only the nodes they depend on.
 // Constant subgraphs are evaluated at conversion time. The result depends only
 // on the model: converting the same model twice yields the same bytes.
 //
 // ConvertModel returns an error naming the node and op for an op it does not
 // translate, and for an op whose parameters it requires to be constant but
 // are not.
-func ConvertModel(m *tfjs.Model) ([]byte, error) {
+func ConvertModel(m *tfjs.Model, outputs ...string) ([]byte, error) {
 	c := &converter{
-		m:      m,
-		byName: make(map[string]*tfjs.Node, len(m.Nodes)),
-		consts: make(map[string]*tfjs.Tensor),
-		values: make(map[string]string),
-		dtypes: make(map[string]tfjs.DType),
-		inits:  make(map[string]*onnxTensor),
-		names:  make(map[string]bool),
+		m:       m,
+		outputs: outputs,
+		byName:  make(map[string]*tfjs.Node, len(m.Nodes)),
+		consts:  make(map[string]*tfjs.Tensor),
+		values:  make(map[string]string),
+		dtypes:  make(map[string]tfjs.DType),
+		inits:   make(map[string]*onnxTensor),
+		names:   make(map[string]bool),
 	}
 	for _, n := range m.Nodes {
 		c.byName[n.Name] = n
@@ -80,8 +87,9 @@ func ConvertModel(m *tfjs.Model) ([]byte, error) {
 
 // converter holds the state of one conversion.
 type converter struct {
-	m      *tfjs.Model
-	byName map[string]*tfjs.Node
+	m       *tfjs.Model
+	outputs []string // the tensors to output instead of the signature's, if any
+	byName  map[string]*tfjs.Node
 	// consumers lists, by node name, the nodes reading its outputs.
 	consumers map[string][]*tfjs.Node
 	consts    map[string]*tfjs.Tensor // tensor ref → value, for constant tensors
@@ -200,9 +208,25 @@ func (c *converter) node(n *tfjs.Node) error {
 	return nil
 }
 
-// outputRefs returns the tensors the ONNX graph outputs: the signature's
-// outputs, or else every node output nobody consumes, in file order.
+// outputRefs returns the tensors the ONNX graph outputs: those the caller
+// named, else the signature's outputs, else every node output nobody
+// consumes, in file order.
 func (c *converter) outputRefs() ([]string, error) {
+	if len(c.outputs) > 0 {
+		refs := make([]string, len(c.outputs))
+		seen := make(map[string]bool, len(c.outputs))
+		for i, o := range c.outputs {
+			refs[i] = normRef(o)
+			if _, ok := c.byName[tfjs.NodeName(o)]; !ok || strings.HasPrefix(o, "^") {
+				return nil, fmt.Errorf("onnxconv: output %q names no node of the graph", o)
+			}
+			if seen[refs[i]] {
+				return nil, fmt.Errorf("onnxconv: output %q is named twice", o)
+			}
+			seen[refs[i]] = true
+		}
+		return refs, nil
+	}
 	if len(c.m.Outputs) > 0 {
 		refs := make([]string, len(c.m.Outputs))
 		for i, o := range c.m.Outputs {

@@ -2,9 +2,12 @@ package onnxconv_test
 
 import (
 	"bytes"
+	"context"
 	"strings"
 	"testing"
 
+	"github.com/clavis-dev/clavis/internal/inference/modeltest"
+	"github.com/clavis-dev/clavis/internal/inference/onnx"
 	"github.com/clavis-dev/clavis/internal/onnxconv"
 	"github.com/clavis-dev/clavis/internal/tfjs"
 )
@@ -95,5 +98,55 @@ func TestConvertDeterministic(t *testing.T) {
 	// The encoding names the producer and the opset import's version.
 	if !bytes.Contains(a, []byte(onnxconv.Producer)) {
 		t.Error("model does not name its producer")
+	}
+}
+
+// TestConvertOutputs converts a graph to output an intermediate tensor: the
+// model outputs it under its node's name, and holds nothing past it.
+func TestConvertOutputs(t *testing.T) {
+	m := graph(placeholderX,
+		`{"name": "feat/relu", "op": "Relu", "input": ["x"]}`,
+		`{"name": "head", "op": "Sigmoid", "input": ["feat/relu"]}`)
+	modeltest.Init(t)
+	b, err := onnxconv.ConvertModel(parse(t, m), "feat/relu:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(b, []byte("head")) {
+		t.Error("the model holds the node past its output")
+	}
+	s, err := onnx.NewSessionFromBytes(t.Name(), b, onnx.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if out := s.Outputs(); len(out) != 1 || out[0].Name != "feat/relu" {
+		t.Fatalf("outputs %+v, want one named feat/relu", out)
+	}
+	x := []float32{-2, -1, 0, 1, 2, 3, -4, 5, 6, -7, 8, 9, -10, 11, 12, -13}
+	outs, err := s.Run(context.Background(), onnx.Tensor{Shape: []int64{1, 4, 4, 1}, Data: x})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range x {
+		if want := max(v, 0); outs[0].Data[i] != want {
+			t.Fatalf("output[%d] = %g, want relu(%g) = %g", i, outs[0].Data[i], v, want)
+		}
+	}
+
+	for _, tt := range []struct {
+		name    string
+		outputs []string
+		want    string
+	}{
+		{"NoSuchNode", []string{"feat/nowhere"}, `output "feat/nowhere" names no node`},
+		{"Twice", []string{"feat/relu", "feat/relu:0"}, `output "feat/relu:0" is named twice`},
+		{"ControlInput", []string{"^feat/relu"}, `output "^feat/relu" names no node`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := onnxconv.ConvertModel(parse(t, m), tt.outputs...); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("ConvertModel(%q) error %v, want one containing %q", tt.outputs, err, tt.want)
+			}
+		})
 	}
 }

@@ -18,8 +18,8 @@ import (
 //go:embed nsfwjs-extract.mjs
 var nsfwjsExtract []byte
 
-// Build converts the TF.js model of c from its source files in modelsDir
-// and returns the ONNX model's bytes, without checking them against
+// Build converts the TF.js model of c from its source files in modelsDir,
+// with the outputs c names if any, and returns the ONNX model's bytes, without checking them against
 // c.SHA256 (the installer does, before writing them to c.Dest). A JSBundle
 // model is first extracted into a temporary directory of modelsDir with the
 // `node` found on PATH.
@@ -36,7 +36,7 @@ func Build(ctx context.Context, modelsDir string, c manifest.Conversion) ([]byte
 		}
 	}
 	var buf bytes.Buffer
-	if err := Convert(src, &buf); err != nil {
+	if err := Convert(src, &buf, c.Outputs...); err != nil {
 		return nil, fmt.Errorf("onnxconv: %s: %w", c.Source, err)
 	}
 	return buf.Bytes(), nil

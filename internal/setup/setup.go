@@ -101,11 +101,18 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 	}
 
 	// Find what is missing or damaged, grouped by package in manifest order.
+	// A file several assets share (validate has checked that they pin it
+	// alike) is checked and fetched once.
 	var pkgs []manifest.Package
 	stale := map[string][]manifest.File{}
+	seen := map[string]bool{}
 	var convert []*manifest.Asset
 	for _, a := range opts.Assets {
 		for _, f := range a.Files {
+			if seen[f.Dest] {
+				continue
+			}
+			seen[f.Dest] = true
 			ok, err := hasDigest(manifest.Path(opts.ModelsDir, f.Dest), f.SHA256)
 			if err != nil {
 				return nil, fmt.Errorf("setup: %s: %w", a.Name, err)
@@ -153,8 +160,13 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 		sum.Converted = append(sum.Converted, a.Name)
 	}
 
+	counted := map[string]bool{}
 	for _, a := range opts.Assets {
 		for _, p := range a.Paths() {
+			if counted[p] {
+				continue
+			}
+			counted[p] = true
 			fi, err := os.Stat(manifest.Path(opts.ModelsDir, p))
 			if err != nil {
 				return nil, fmt.Errorf("setup: %s: %w", a.Name, err)
@@ -184,9 +196,11 @@ func convertAsset(ctx context.Context, opts Options, a *manifest.Asset) error {
 }
 
 // validate refuses manifests that could write outside the models dir, that
-// are not pinned, or that pin one package or one file two ways.
+// are not pinned, or that pin one package or one file two ways. Assets may
+// share a file (the same source, pinned alike), not a converted model.
 func validate(assets []*manifest.Asset) error {
 	pkgs := map[string]manifest.Package{}
+	files := map[string]manifest.File{}
 	dests := map[string]bool{}
 	dest := func(a *manifest.Asset, d string) error {
 		if dests[d] {
@@ -208,6 +222,10 @@ func validate(assets []*manifest.Asset) error {
 			if f.Src == "" || !isHexDigest(f.SHA256) || !localPath(f.Dest) {
 				return fmt.Errorf("setup: %s: file %q: source, SHA-256 and a destination inside the models dir are required", a.Name, f.Src)
 			}
+			if old, ok := files[f.Dest]; ok && old == f {
+				continue // shared with an earlier asset
+			}
+			files[f.Dest] = f
 			if err := dest(a, f.Dest); err != nil {
 				return err
 			}

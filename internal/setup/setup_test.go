@@ -243,6 +243,25 @@ func TestRun(t *testing.T) {
 		}
 	})
 
+	// Two assets sharing a source file (a second conversion of the same
+	// TF.js model): the file is written and counted once, each conversion
+	// runs.
+	t.Run("SharedFile", func(t *testing.T) {
+		a, r, c := fixture(t)
+		b := &manifest.Asset{Name: "fake-features", Files: a.Files[:1],
+			Convert: &manifest.Conversion{Source: a.Convert.Source, Outputs: []string{"features"}, Dest: "fake-features/model.onnx", SHA256: a.Convert.SHA256}}
+		opts := options(t, a, r, c)
+		opts.Assets = append(opts.Assets, b)
+		sum, _ := run(t, opts)
+		assertFile(t, filepath.Join(opts.ModelsDir, "fake-features", "model.onnx"), convertedBytes)
+		if len(sum.Written) != 2 || !slices.Equal(sum.Converted, []string{"fake-model", "fake-features"}) || sum.Files != 4 || c.calls != 2 {
+			t.Errorf("written %q, converted %q, %d files, %d conversions; want 2 written, both converted, 4 files", sum.Written, sum.Converted, sum.Files, c.calls)
+		}
+		if again, _ := run(t, opts); again.Changed() {
+			t.Errorf("second run changed %+v", again)
+		}
+	})
+
 	t.Run("CorruptCacheRefetched", func(t *testing.T) {
 		a, r, c := fixture(t)
 		opts := options(t, a, r, c)
@@ -302,6 +321,9 @@ func TestRunRefuses(t *testing.T) {
 		{"SameDestTwice", func(a *manifest.Asset, _ *registry, _ *converter) {
 			a.Files[1].Dest = a.Files[0].Dest
 		}, "listed twice", []string{"tfjs/fake/model.json"}},
+		{"ConvertedOverSource", func(a *manifest.Asset, _ *registry, _ *converter) {
+			a.Convert.Dest = a.Files[0].Dest
+		}, "listed twice", []string{"fake-model/keys.txt"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

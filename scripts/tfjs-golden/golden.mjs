@@ -8,7 +8,10 @@
 //   node golden.mjs <spec.json> <model-id> <model.json> <images dir> <out.json>
 //
 // spec.json (committed beside this script) says, per model id, the input
-// layout and size, the value range, and which images to use. Inputs are:
+// layout and size, the value range, which images to use and, for a model
+// converted to output intermediate tensors (an embedder's features), the
+// names of those tensors ("outputs"; the signature's outputs otherwise).
+// Inputs are:
 //   - "random": xorshift32(seed) values mapped to [lo, hi),
 //   - "image:<file.png>": the PNG resized to the model's size by nearest-pixel
 //     sampling (src = floor(dst * srcSize / dstSize), integer math), each
@@ -59,7 +62,7 @@ async function main() {
   for (const src of spec.inputs) {
     const { data, input } = buildInput(spec, src, imagesDir);
     const x = tf.tensor(data, spec.shape, 'float32');
-    const names = model.outputs.map((o) => o.name);
+    const names = spec.outputs ?? model.outputs.map((o) => o.name);
     const t0 = process.hrtime.bigint();
     const ys = model.execute({ [spec.inputName]: x }, names);
     const outs = Array.isArray(ys) ? ys : [ys];

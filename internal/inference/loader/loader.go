@@ -27,6 +27,7 @@ var loaders = map[string]loader{
 	"ppocr":     single(manifest.OCR, ocr.New),
 	"blazeface": single(manifest.FaceDetection, vision.NewFaces),
 	"nsfwjs":    single(manifest.NSFWRecognition, vision.NewNSFW),
+	"embedding": single(manifest.GeneralImageEmbedding, vision.NewImageEmbedder),
 	// One NanoDet session serves both models.
 	"nanodet": func(dir string) (map[string]inference.Runner, io.Closer, error) {
 		d, err := vision.NewNanoDet(dir)

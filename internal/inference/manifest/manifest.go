@@ -40,6 +40,11 @@ type Conversion struct {
 	// JSBundle marks a model shipped as JavaScript modules, extracted with
 	// Node before conversion.
 	JSBundle bool
+	// Outputs, if set, names the tensors the ONNX model outputs instead
+	// of the TF.js signature's: references such as "node" or "node:1" to
+	// intermediate tensors, e.g. the pooled features before a classifier's
+	// head, which an embedder reads.
+	Outputs []string
 	// Dest is the slash-separated path of the ONNX model written.
 	Dest string
 	// SHA256 is the pinned digest of the converted model. It changes only

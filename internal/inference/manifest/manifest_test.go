@@ -24,6 +24,7 @@ func TestDescribe(t *testing.T) {
 		{manifest.GeneralImageDetection.Describe(), "general-image-detection", clavis.ModelTypeDetector, 80},
 		{manifest.FaceDetection.Describe(), "face-detection", clavis.ModelTypeDetector, 1},
 		{manifest.NSFWRecognition.Describe(), "nsfw-recognition", clavis.ModelTypeClassifier, 7},
+		{manifest.GeneralImageEmbedding.Describe(), "general-image-embedding", clavis.ModelTypeEmbedder, 0},
 	} {
 		m := tt.m
 		if m.ID != tt.id || m.OwnerID != "clarifai" || m.AppID != "main" || m.TypeID != tt.typ || m.Visibility != clavis.VisibilityPublic {
@@ -107,8 +108,9 @@ func TestModels(t *testing.T) {
 }
 
 // TestAssets checks that files are pinned, land inside the models dir,
-// never collide, and that a package is pinned the same way wherever it is
-// named; a conversion reads files of its own asset.
+// never collide (assets may share a file pinned alike, not a converted
+// model), and that a package is pinned the same way wherever it is named; a
+// conversion reads files of its own asset.
 func TestAssets(t *testing.T) {
 	assets := manifest.Assets()
 	if assets[0] != manifest.ONNXRuntime {
@@ -116,6 +118,7 @@ func TestAssets(t *testing.T) {
 	}
 	names, dests := map[string]bool{}, map[string]string{}
 	pkgs := map[string]manifest.Package{}
+	files := map[string]manifest.File{}
 	for _, a := range assets {
 		if names[a.Name] {
 			t.Errorf("asset %s listed twice", a.Name)
@@ -136,6 +139,13 @@ func TestAssets(t *testing.T) {
 		for _, d := range a.Paths() {
 			if !filepath.IsLocal(filepath.FromSlash(d)) || strings.Contains(d, `\`) {
 				t.Errorf("%s: %s is not inside the models dir", a.Name, d)
+			}
+			i := slices.IndexFunc(a.Files, func(f manifest.File) bool { return f.Dest == d })
+			if i >= 0 {
+				if f, ok := files[d]; ok && f == a.Files[i] {
+					continue // a shared file
+				}
+				files[d] = a.Files[i]
 			}
 			if other, ok := dests[d]; ok {
 				t.Errorf("%s: %s is also a file of %s", a.Name, d, other)

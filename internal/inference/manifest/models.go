@@ -15,6 +15,7 @@ var Models = []Model{
 	GeneralImageDetection,
 	FaceDetection,
 	NSFWRecognition,
+	GeneralImageEmbedding,
 }
 
 // The pinned npm packages.
@@ -54,6 +55,7 @@ const (
 	nanodetONNX   = "ea5ea96731365e8ba2a1f2066c8cade7e35efcd5658c1b017ebfc580cafc0719"
 	blazefaceONNX = "a7743f5676f24a00fbf2db709353a081ad71d50a51058ec79b8051c536fe195e"
 	nsfwONNX      = "45ca5af133b227caee4e20b59b95785cf7a3da98bd0ba37d189249d2f3417a5f"
+	embeddingONNX = "67d545fee19a2c9454eb9471cb3a67b79404747accc8dea8238e659bfb267c20"
 )
 
 // NanoDet is NanoDet 416, a TF.js graph model converted to ONNX, behind
@@ -95,6 +97,18 @@ var NSFWMobileNet = &Asset{
 			SHA256: "f291df992a0131741372506a6072fb9f1645bff7c973c983fd6276f5f9625d5e"},
 	},
 	Convert: &Conversion{Source: "tfjs/nsfwjs/mobilenet_v2_mid", JSBundle: true, Dest: "nsfw-mobilenet-v2-mid/model.onnx", SHA256: nsfwONNX},
+}
+
+// MobileNetFeatures is the feature extractor of nsfwjs's MobileNetV2 (mid),
+// behind general-image-embedding: NSFWMobileNet's files, converted to
+// output the 1792 features, averaged over the image, that the classifier's
+// head reads. (internal/embedeval compares it with other candidates.)
+var MobileNetFeatures = &Asset{
+	Name:  "image-embedding-mobilenet-v2-mid",
+	Files: NSFWMobileNet.Files,
+	Convert: &Conversion{Source: "tfjs/nsfwjs/mobilenet_v2_mid", JSBundle: true,
+		Outputs: []string{"StatefulPartitionedCall/sequential/keras_layer/StatefulPartitionedCall/StatefulPartitionedCall/StatefulPartitionedCall/predict/feature_vector/SpatialSqueeze"},
+		Dest:    "image-embedding-mobilenet-v2-mid/model.onnx", SHA256: embeddingONNX},
 }
 
 // created is the creation date the ONNX models report.
@@ -191,6 +205,22 @@ var NSFWRecognition = Model{
 	CreatedAt: created,
 	Loader:    "nsfwjs",
 	Asset:     NSFWMobileNet,
+}
+
+// GeneralImageEmbedding places images in an embedding space where images
+// that look alike lie close together; visual search ranks by it. Every
+// stored vector records the version that made it (Version.ID).
+var GeneralImageEmbedding = Model{
+	ID:   "general-image-embedding",
+	Name: "General image embedding (nsfwjs MobileNetV2 features)", TypeID: clavis.ModelTypeEmbedder,
+	Description: "Places an image in an embedding space where images that look alike lie close together. Returns one " +
+		"embedding: 1792 values scaled to unit length (the features of a MobileNetV2, averaged over the image), so that " +
+		"the Euclidean distance of two embeddings is sqrt(2 - 2 cos) of their angle.",
+	Version: Version{ID: embeddingONNX[:32], Description: nsfwjs.Spec() + " mobilenet_v2_mid up to its pooled features, converted to ONNX by Clavis",
+		Runtime: clavis.RuntimeONNX, Preprocess: "resize-224-rgb-unit", Postprocess: "features-unit-length"},
+	CreatedAt: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC),
+	Loader:    "embedding",
+	Asset:     MobileNetFeatures,
 }
 
 // cocoLabels are the 80 COCO object classes in NanoDet's output order.

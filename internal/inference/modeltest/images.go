@@ -46,14 +46,20 @@ func ImagesDir(t testing.TB) string {
 // Image decodes the named image of ImagesDir, failing the test if it cannot.
 func Image(t testing.TB, name string) image.Image {
 	t.Helper()
-	f, err := os.Open(filepath.Join(ImagesDir(t), name))
+	return ImageFile(t, filepath.Join(ImagesDir(t), name))
+}
+
+// ImageFile decodes the image at path, failing the test if it cannot.
+func ImageFile(t testing.TB, path string) image.Image {
+	t.Helper()
+	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
 	img, _, err := image.Decode(f)
 	if err != nil {
-		t.Fatalf("decoding %s: %v", name, err)
+		t.Fatalf("decoding %s: %v", path, err)
 	}
 	return img
 }
