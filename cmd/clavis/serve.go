@@ -94,6 +94,10 @@ type Config struct {
 	// Now is the server's clock, which decides when keys expire; nil means
 	// time.Now. Only tests set it: no flag or variable does.
 	Now func() time.Time
+	// CORSOrigins lists the origins whose web pages may call the API (REST
+	// and gRPC-Web) from a browser (--cors-origin, repeatable;
+	// CLAVIS_CORS_ORIGIN, comma-separated); none by default.
+	CORSOrigins []string
 	// Signup opens the portal's sign-up page to visitors (--signup,
 	// CLAVIS_SIGNUP). Nil means open when every listener is on a loopback
 	// address and closed otherwise; admins can always create users.
@@ -201,6 +205,7 @@ func (c *Config) bindFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.Metrics, "metrics", c.Metrics, "serve Prometheus metrics at /metrics on the API ports (env CLAVIS_METRICS)")
 	fs.StringVar(&c.DebugAddr, "debug-addr", c.DebugAddr, "serve the Go profiler (net/http/pprof) on this address, apart from the API; bind it to loopback, e.g. 127.0.0.1:6060 (env CLAVIS_DEBUG_ADDR)")
 	c.Limits.bindFlags(fs)
+	fs.Var((*listFlag)(&c.CORSOrigins), "cors-origin", "let web pages of this origin (scheme://host[:port]) call the API, REST and gRPC-Web, from browsers; repeatable (env CLAVIS_CORS_ORIGIN, comma-separated)")
 	fs.Var(boolPtrFlag{&c.Signup}, "signup", "let visitors sign up in the portal: true or false; default open on a loopback address only (env CLAVIS_SIGNUP)")
 }
 
@@ -237,6 +242,9 @@ func (c *Config) fromEnv(getenv func(string) string) error {
 			return fmt.Errorf("CLAVIS_SIGNUP: %w", err)
 		}
 		c.Signup = &b
+	}
+	if v := getenv("CLAVIS_CORS_ORIGIN"); v != "" {
+		c.CORSOrigins = splitList(v)
 	}
 	if v := getenv("CLAVIS_FETCH_ALLOW"); v != "" {
 		c.FetchAllow = splitList(v)
@@ -399,7 +407,8 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	s.ready = probe.New(probe.Config{Checks: s.readiness(), GRPC: s.health, Services: []string{"", "clarifai.api.V2"}, Log: log})
 	reflection.Register(s.grpc)
-	gw := gateway.Config{Log: log, ChallengeHeader: grpcapi.ChallengeHeader, UserHeader: grpcapi.UserHeader, Observe: s.observeHTTP()}
+	gw := gateway.Config{Log: log, ChallengeHeader: grpcapi.ChallengeHeader, UserHeader: grpcapi.UserHeader, Observe: s.observeHTTP(),
+		CORSOrigins: cfg.CORSOrigins, Authenticate: s.checkCredentials}
 	if s.rest, s.restEnd, err = gateway.New(ctx, s.grpc, gw); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("REST gateway: %w", err)
@@ -457,6 +466,12 @@ func (s *Server) route() http.Handler {
 	portal := listen.BodyDeadline(s.portal, s.cfg.Limits.BodyTimeout)
 	ops := s.opsHandler()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// gRPC-Web calls and their CORS preflights, over HTTP/1.1 or
+		// HTTP/2, go to the gateway, which relays them to the gRPC server.
+		if gateway.IsGRPCWeb(r) {
+			rest.ServeHTTP(w, r)
+			return
+		}
 		if r.ProtoMajor == 2 && strings.HasPrefix(r.Header.Get("Content-Type"), "application/grpc") {
 			s.grpc.ServeHTTP(w, r)
 			return
@@ -471,6 +486,13 @@ func (s *Server) route() http.Handler {
 		}
 		rest.ServeHTTP(w, r)
 	})
+}
+
+// checkCredentials checks an authorization header as the server would,
+// for a transport that checks it before reading the body.
+func (s *Server) checkCredentials(ctx context.Context, authorization string) error {
+	_, err := s.authn.Authenticate(ctx, authorization)
+	return err
 }
 
 // restPath reports whether a path is the REST API's: /v2 and below.

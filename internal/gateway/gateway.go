@@ -70,6 +70,17 @@ type Config struct {
 	// the path template of its route ("" when it matched none), the HTTP
 	// status answered and the time taken.
 	Observe func(method, route string, status int, took time.Duration)
+
+	// gRPC-Web and CORS (grpcweb.go, cors.go).
+
+	// CORSOrigins lists the origins (scheme://host[:port]) whose web pages
+	// may call the API, REST and gRPC-Web, from a browser; none by default.
+	CORSOrigins []string
+	// Authenticate, when set, checks the authorization header of a
+	// gRPC-Web call before its body is read. A call it refuses is relayed
+	// without its body: the server answers it as always, in-band, for want
+	// of credentials, and the body is never read nor held.
+	Authenticate func(ctx context.Context, authorization string) error
 }
 
 // New returns the REST handler and a Closer that ends its connection to g.
@@ -130,6 +141,10 @@ func New(ctx context.Context, g *grpc.Server, cfg Config) (http.Handler, io.Clos
 		return nil, nil, err
 	}
 	h := &handler{mux: mux, router: newRouter(bindings.Clarifai(), served), access: accessLog{log, cfg.Observe}}
+	if err := h.serveGRPCWebOn(g, conn, cfg); err != nil {
+		closer.Close()
+		return nil, nil, err
+	}
 	return h, closer, nil
 }
 
@@ -145,6 +160,7 @@ type handler struct {
 	mux    *runtime.ServeMux
 	router *router
 	access accessLog
+	grpcWeb
 }
 
 // bodyState records, per request, whether the body went over MaxBodySize
@@ -172,7 +188,7 @@ func (b limitedBody) Read(p []byte) (int, error) {
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h.access.serve(w, r, "", h.serve)
+	h.access.serve(w, r, "", h.serveCORS)
 }
 
 func (h *handler) serve(w http.ResponseWriter, r *http.Request) {
