@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -359,5 +360,27 @@ func TestCORSOriginConfig(t *testing.T) {
 				t.Errorf("CLAVIS_CORS_ORIGIN with %q: exit %d: %s", bad, code, out.String())
 			}
 		})
+	}
+}
+
+// TestGRPCWebFlood floods the server from one address with gRPC-Web calls
+// that announce 100 MB bodies without credentials: the connections over
+// the per-address cap are closed as any others are, the server answers the
+// rest without reading their bodies, and it goes on serving other clients.
+func TestGRPCWebFlood(t *testing.T) {
+	const perAddr, n = 20, 120
+	p := startProc(t, clavisBinary(t), "--data-dir", t.TempDir(), "--max-conns-per-addr", strconv.Itoa(perAddr),
+		"--first-bytes-timeout", "1m", "--header-timeout", "1m", "--body-timeout", "1m")
+	call := fmt.Sprintf("POST /clarifai.api.V2/PostModelOutputs HTTP/1.1\r\nHost: x\r\nContent-Type: application/grpc-web-text\r\nContent-Length: %d\r\n\r\n", 100<<20)
+	f := startFlood(t, "127.0.0.2", p.addr, n, call)
+	waitFor(t, 10*time.Second, "connections over the cap closed", func() error {
+		if got := f.closed.Load(); got != n-perAddr {
+			return fmt.Errorf("%d of %d closed", got, n)
+		}
+		return nil
+	})
+	waitFor(t, 10*time.Second, "serving another address during the flood", func() error { return serving(p.addr) })
+	if got := f.closed.Load(); got != n-perAddr {
+		t.Fatalf("%d connections closed; want the %d over the cap", got, n-perAddr)
 	}
 }
