@@ -323,6 +323,10 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 	return s, nil
 }
 
+// blobsDir is the directory of the data dir that holds the images of
+// inputs on the embedded store.
+const blobsDir = "blobs"
+
 // openStore opens the database that c.DB selects.
 func (c *Config) openStore(ctx context.Context) (clavis.Store, error) {
 	if c.DB == "" {

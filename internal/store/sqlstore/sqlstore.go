@@ -47,6 +47,10 @@ type Dialect struct {
 	// transaction that waits for every other migrating process (a
 	// PostgreSQL advisory lock). SQLite's write lock needs none.
 	MigrationLock string
+	// SkipLocked ends the subquery that picks jobs to claim: on PostgreSQL
+	// " FOR UPDATE SKIP LOCKED", so that concurrent claims pick different
+	// rows; SQLite, with one writer at a time, needs none.
+	SkipLocked string
 
 	rebound sync.Map // query → query with numbered placeholders
 }
@@ -130,6 +134,18 @@ func (v view) Collaborators() clavis.CollaboratorStore { return collaborators{v}
 
 // Orgs returns the organization store of the view.
 func (v view) Orgs() clavis.OrgStore { return orgs{v} }
+
+// Inputs returns the input store of the view.
+func (v view) Inputs() clavis.InputStore { return inputs{v} }
+
+// Annotations returns the annotation store of the view.
+func (v view) Annotations() clavis.AnnotationStore { return annotations{v} }
+
+// Concepts returns the concept store of the view.
+func (v view) Concepts() clavis.ConceptStore { return concepts{v} }
+
+// Jobs returns the job store of the view.
+func (v view) Jobs() clavis.JobStore { return jobs{v} }
 
 // inTx runs fn in a transaction: the view's own when it is one, else a new
 // one, so that a method of several statements is never half done.

@@ -29,6 +29,15 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Orgs", func(t *testing.T) { testOrgs(t, open(t)) })
 	t.Run("Queries", func(t *testing.T) { testQueries(t, open(t)) })
 	t.Run("TouchKeysBatch", func(t *testing.T) { testTouchKeys(t, open(t)) })
+	t.Run("Inputs", func(t *testing.T) { testInputs(t, open(t)) })
+	t.Run("BlobRefs", func(t *testing.T) { testBlobRefs(t, open(t)) })
+	t.Run("AddJobs", func(t *testing.T) { testAddJobs(t, open(t)) })
+	t.Run("Purge", func(t *testing.T) { testPurge(t, open(t)) })
+	t.Run("InputsCrossTenant", func(t *testing.T) { testInputsCrossTenant(t, open(t)) })
+	t.Run("Annotations", func(t *testing.T) { testAnnotations(t, open(t)) })
+	t.Run("Concepts", func(t *testing.T) { testConcepts(t, open(t)) })
+	t.Run("Jobs", func(t *testing.T) { testJobs(t, open(t)) })
+	t.Run("ConcurrentClaims", func(t *testing.T) { testConcurrentClaims(t, open(t)) })
 }
 
 var ctx = context.Background()
