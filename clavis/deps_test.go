@@ -27,6 +27,7 @@ func TestImportRules(t *testing.T) {
 		mod + "internal/store/postgres":  {mod + "internal/store/sqlite", mod + "internal/grpcapi"},
 		mod + "internal/inference":       {mod + "internal/service", mod + "internal/grpcapi", mod + "internal/store"},
 		mod + "internal/store/storetest": {mod + "internal/store/sqlite", mod + "internal/store/postgres"},
+		mod + "internal/jobs":            {mod + "internal/store", mod + "internal/service", mod + "internal/grpcapi", mod + "internal/auth", mod + "internal/inference", mod + "api/"},
 		mod + "internal/store/blobdir":   {mod + "internal/store/sqlite", mod + "internal/store/postgres", mod + "internal/store/sqlstore", mod + "internal/service", mod + "internal/auth"},
 	}
 	checked := 0
