@@ -7,12 +7,15 @@ PROTO_DIR := api/proto
 GEN_DIR := api/gen
 BIN := $(CURDIR)/.bin
 PROTOS := $(shell find $(PROTO_DIR) -name '*.proto' | sort)
-# Models for tests live outside the clone, so a second run fetches nothing.
-TEST_MODELS_DIR ?= $(HOME)/.cache/clavis/models
+# The one models dir that `make setup`, `make run` and `make test` share:
+# outside the clone, so that a second run, or another clone, fetches and
+# converts nothing. (`clavis serve` run by hand defaults to
+# <data-dir>/models instead: pass --models-dir to use this one.)
+MODELS_DIR ?= $(HOME)/.cache/clavis/models
 DATA_DIR ?= ./clavis-data
 ADDR ?= 127.0.0.1:18080
 
-.PHONY: deps tools generate check-generate build setup run test test-go test-all-go test-e2e bench
+.PHONY: deps tools generate check-generate build setup run test test-go test-all-go test-fuzz test-e2e bench
 
 deps:
 	scripts/deps.sh
@@ -49,32 +52,41 @@ check-generate:
 	  if diff -r $$tmp $(GEN_DIR); then echo "generated code is up to date"; rm -rf $$tmp; \
 	  else echo "api/gen differs from 'make generate': regenerate and commit"; rm -rf $$tmp; exit 1; fi
 
+# build stamps the version and commit that `clavis --version` prints.
+VERSION ?= $(shell git describe --tags --dirty 2>/dev/null || echo devel)
+COMMIT ?= $(shell git describe --always --dirty --abbrev=40 --match=NONE 2>/dev/null)
 build:
-	$(GO) build -o $(BIN)/clavis ./cmd/clavis
+	$(GO) build -ldflags "-X main.version=$(VERSION) -X main.commit=$(COMMIT)" -o $(BIN)/clavis ./cmd/clavis
 
 setup: build
-	$(BIN)/clavis setup --data-dir $(DATA_DIR)
+	$(BIN)/clavis setup --models-dir $(MODELS_DIR)
 
 run: deps setup
-	$(BIN)/clavis serve --addr $(ADDR) --data-dir $(DATA_DIR)
+	$(BIN)/clavis serve --addr $(ADDR) --data-dir $(DATA_DIR) --models-dir $(MODELS_DIR)
 
-test: deps build
-	$(BIN)/clavis setup --models-dir $(TEST_MODELS_DIR)
+test: deps setup
 	$(MAKE) --no-print-directory check-generate
 	$(GO) vet ./...
-	$(MAKE) --no-print-directory test-all-go test-e2e
+	$(MAKE) --no-print-directory test-all-go test-fuzz test-e2e
 
 test-go:
-	CLAVIS_MODELS_DIR=$(TEST_MODELS_DIR) CLAVIS_REQUIRE_MODELS=1 $(GO) test -count=1 ./...
+	CLAVIS_MODELS_DIR=$(MODELS_DIR) CLAVIS_REQUIRE_MODELS=1 $(GO) test -count=1 ./...
 
 # test-all-go runs every Go test once, with the models and a PostgreSQL
 # server (CLAVIS_TEST_POSTGRES, or a throwaway cluster) required: nothing
 # is skipped.
 test-all-go:
-	CLAVIS_MODELS_DIR=$(TEST_MODELS_DIR) CLAVIS_REQUIRE_MODELS=1 GO=$(GO) scripts/test-postgres.sh ./...
+	CLAVIS_MODELS_DIR=$(MODELS_DIR) CLAVIS_REQUIRE_MODELS=1 GO=$(GO) scripts/test-postgres.sh ./...
+
+# test-fuzz runs each fuzz target (package:Func) for FUZZTIME past its
+# committed seed corpus (testdata/fuzz/Func in the package).
+FUZZTIME ?= 10s
+FUZZ_TARGETS := ./internal/listen/:FuzzPlain
+test-fuzz:
+	@for t in $(FUZZ_TARGETS); do 	  $(GO) test -run '^$$' -fuzz "^$${t##*:}$$" -fuzztime $(FUZZTIME) "$${t%%:*}" || exit 1; 	done
 
 test-e2e:
-	CLAVIS_BIN=$(BIN)/clavis CLAVIS_MODELS_DIR=$(TEST_MODELS_DIR) CLAVIS_E2E_REQUIRE_ALL=1 e2e/node/run.sh
+	CLAVIS_BIN=$(BIN)/clavis CLAVIS_MODELS_DIR=$(MODELS_DIR) CLAVIS_E2E_REQUIRE_ALL=1 e2e/node/run.sh
 
 # test-postgres runs the PostgreSQL tests (conformance suite, server,
 # replicas, durability, migrate) on the server in CLAVIS_TEST_POSTGRES or, when unset, on
@@ -87,7 +99,7 @@ test-postgres:
 # RPCs against the health check, and each model on the server against its
 # bare ONNX Runtime session on the same tensors.
 bench:
-	CLAVIS_MODELS_DIR=$(TEST_MODELS_DIR) $(GO) test -run XXX -bench . -benchtime 2s \
+	CLAVIS_MODELS_DIR=$(MODELS_DIR) $(GO) test -run XXX -bench . -benchtime 2s \
 	  ./internal/auth/ ./internal/store/sqlite/ ./internal/inference/ocr/ ./internal/inference/vision/ ./cmd/clavis/
 
 # bench-tfjs times each converted vision model in onnxruntime-node against
@@ -95,4 +107,4 @@ bench:
 # the largest difference between their outputs. Needs `make setup` first.
 .PHONY: bench-tfjs
 bench-tfjs:
-	cd scripts/tfjs-golden && npm ci --ignore-scripts --no-audit --no-fund && node bench.mjs $(TEST_MODELS_DIR)
+	cd scripts/tfjs-golden && npm ci --ignore-scripts --no-audit --no-fund && node bench.mjs $(MODELS_DIR)

@@ -6,48 +6,128 @@ import (
 	"testing"
 )
 
-// TestImportRules keeps dependencies pointing inward: the domain imports
-// only the standard library, auth knows no transport, transports reach
-// stores only through the service, and engines do not import each other.
+const mod = "github.com/clavis-dev/clavis/"
+
+// layer is a rule of the layering: the packages it covers (a path, or a
+// path/... for a whole subtree), what they may not reach through any chain
+// of imports, and what they may not import themselves.
+type layer struct {
+	pkgs     string
+	noDeps   []string // import path prefixes, checked transitively
+	noDirect []string // import path prefixes, checked on direct imports
+}
+
+// transports and engines, for the rules below.
+var (
+	transports = []string{mod + "internal/grpcapi", mod + "internal/gateway", mod + "internal/web"}
+	engines    = []string{mod + "internal/store/sqlite", mod + "internal/store/postgres"}
+	tooling    = []string{mod + "internal/onnxconv", mod + "internal/setup"}
+)
+
+func join(lists ...[]string) []string {
+	var out []string
+	for _, l := range lists {
+		out = append(out, l...)
+	}
+	return out
+}
+
+// layers keeps dependencies pointing inward: transports → service →
+// auth and inference → the domain, which needs only the standard library.
+// Engines are reached only through the store interfaces (cmd/clavis alone
+// wires them); the gateway knows neither auth nor the service; inference
+// reaches no store, no transport, neither the converter nor the installer.
+// Every internal package must fall under a rule.
+var layers = []layer{
+	{pkgs: mod + "clavis", noDeps: []string{"."}}, // "." = anything but the standard library and the domain
+	{pkgs: mod + "internal/reqid", noDeps: []string{"."}},
+	{pkgs: mod + "internal/inference/manifest", noDeps: []string{".", mod + "internal/", mod + "api/"}},
+	{pkgs: mod + "internal/auth/...", noDeps: join(transports, []string{mod + "internal/service", mod + "internal/store", mod + "internal/inference", mod + "api/"}, tooling),
+		noDirect: []string{"google.golang.org/grpc", "net/http"}},
+	{pkgs: mod + "internal/inference/...", noDeps: join(transports, []string{mod + "internal/service", mod + "internal/store", mod + "internal/auth", mod + "api/"}, tooling)},
+	{pkgs: mod + "internal/service/...", noDeps: join(transports, []string{mod + "internal/store", mod + "api/"}, tooling),
+		noDirect: []string{"google.golang.org/grpc", "net/http"}},
+	{pkgs: mod + "internal/grpcapi/...", noDeps: join([]string{mod + "internal/store", mod + "internal/gateway", mod + "internal/web"}, tooling), noDirect: []string{"net/http"}},
+	{pkgs: mod + "internal/gateway/...", noDeps: join([]string{mod + "internal/auth", mod + "internal/service", mod + "internal/store", mod + "internal/grpcapi", mod + "internal/web", mod + "internal/inference"}, tooling)},
+	{pkgs: mod + "internal/web/...", noDeps: join([]string{mod + "internal/store", mod + "internal/grpcapi", mod + "internal/gateway"}, tooling)},
+	{pkgs: mod + "internal/store/sqlstore", noDeps: join(engines, transports, []string{mod + "internal/service", mod + "internal/auth", mod + "internal/inference", mod + "api/"})},
+	{pkgs: mod + "internal/store/sqlite", noDeps: join([]string{mod + "internal/store/postgres", mod + "internal/service", mod + "internal/auth", mod + "internal/inference"}, transports)},
+	{pkgs: mod + "internal/store/postgres/...", noDeps: join([]string{mod + "internal/store/sqlite", mod + "internal/service", mod + "internal/auth", mod + "internal/inference"}, transports)},
+	{pkgs: mod + "internal/store/storetest", noDeps: join(engines, transports, []string{mod + "internal/service"})},
+	{pkgs: mod + "internal/store/blobdir", noDeps: join(engines, transports, []string{mod + "internal/store/sqlstore", mod + "internal/service", mod + "internal/auth", mod + "internal/inference", mod + "api/"})},
+	{pkgs: mod + "internal/jobs", noDeps: join([]string{mod + "internal/store", mod + "internal/service", mod + "internal/auth", mod + "internal/inference", mod + "api/"}, transports, tooling)},
+	{pkgs: mod + "internal/onnxconv/...", noDeps: join(transports, []string{mod + "internal/service", mod + "internal/store", mod + "internal/setup", mod + "internal/inference/loader"})},
+	{pkgs: mod + "internal/listen/...", noDeps: join(transports, []string{mod + "internal/service", mod + "internal/store", mod + "internal/auth", mod + "internal/inference"}, tooling)},
+	{pkgs: mod + "internal/tfjs/...", noDeps: join(transports, []string{mod + "internal/service", mod + "internal/store", mod + "internal/inference", mod + "internal/setup", mod + "internal/onnxconv"})},
+	{pkgs: mod + "internal/setup/...", noDeps: join(transports, []string{mod + "internal/service", mod + "internal/store", mod + "internal/auth"})},
+}
+
+// everywhere holds for every package but cmd/clavis and the store engines'
+// own: only the binary opens an engine.
+var everywhere = layer{pkgs: mod + "internal/...", noDeps: engines}
+
+func (l layer) covers(pkg string) bool {
+	if sub, ok := strings.CutSuffix(l.pkgs, "/..."); ok {
+		return pkg == sub || strings.HasPrefix(pkg, sub+"/")
+	}
+	return pkg == l.pkgs
+}
+
+// forbidden reports whether imp matches one of the prefixes; "." matches
+// every package outside the standard library but the domain.
+func forbidden(imp string, prefixes []string) bool {
+	for _, p := range prefixes {
+		external := strings.Contains(strings.SplitN(imp, "/", 2)[0], ".") && imp != mod+"clavis"
+		if p == "." && external || p != "." && (imp == strings.TrimSuffix(p, "/") || strings.HasPrefix(imp, p)) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestImportRules checks every package of the module, with everything it
+// reaches, against the layers.
 func TestImportRules(t *testing.T) {
-	cmd := exec.Command("go", "list", "-e", "-f", `{{.ImportPath}}{{range .Imports}} {{.}}{{end}}`, "./...")
+	cmd := exec.Command("go", "list", "-e", "-f", `{{.ImportPath}}|{{join .Imports " "}}|{{join .Deps " "}}`, "./...")
 	cmd.Dir = ".." // the module root
 	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("go list: %v", err)
 	}
-	const mod = "github.com/clavis-dev/clavis/"
-	forbidden := map[string][]string{
-		mod + "clavis":                   {"."}, // anything with a dot: not the standard library
-		mod + "internal/auth":            {"google.golang.org/grpc", "net/http", mod + "internal/grpcapi", mod + "internal/service", mod + "internal/store"},
-		mod + "internal/service":         {"google.golang.org/grpc", "net/http", mod + "internal/grpcapi", mod + "internal/store", mod + "api/"},
-		mod + "internal/grpcapi":         {mod + "internal/store", "net/http"},
-		mod + "internal/store/sqlstore":  {mod + "internal/store/sqlite", mod + "internal/store/postgres", mod + "internal/service", mod + "internal/auth", mod + "internal/grpcapi", mod + "api/"},
-		mod + "internal/store/sqlite":    {mod + "internal/store/postgres", mod + "internal/service", mod + "internal/auth"},
-		mod + "internal/store/postgres":  {mod + "internal/store/sqlite", mod + "internal/grpcapi"},
-		mod + "internal/inference":       {mod + "internal/service", mod + "internal/grpcapi", mod + "internal/store"},
-		mod + "internal/store/storetest": {mod + "internal/store/sqlite", mod + "internal/store/postgres"},
-		mod + "internal/jobs":            {mod + "internal/store", mod + "internal/service", mod + "internal/grpcapi", mod + "internal/auth", mod + "internal/inference", mod + "api/"},
-		mod + "internal/store/blobdir":   {mod + "internal/store/sqlite", mod + "internal/store/postgres", mod + "internal/store/sqlstore", mod + "internal/service", mod + "internal/auth"},
-	}
 	checked := 0
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		fields := strings.Fields(line)
-		pkg, imports := fields[0], fields[1:]
-		rules, ok := forbidden[pkg]
-		if !ok {
-			continue
+		parts := strings.SplitN(line, "|", 3)
+		pkg, imports, deps := parts[0], strings.Fields(parts[1]), strings.Fields(parts[2])
+		if strings.HasPrefix(pkg, mod+"api/gen") || strings.HasPrefix(pkg, mod+"cmd/") {
+			continue // generated code; the binary, which wires everything
 		}
-		checked++
-		for _, imp := range imports {
-			for _, bad := range rules {
-				if bad == "." && strings.Contains(strings.SplitN(imp, "/", 2)[0], ".") || bad != "." && strings.HasPrefix(imp, bad) {
-					t.Errorf("%s imports %s", strings.TrimPrefix(pkg, mod), imp)
+		covered := false
+		rules := layers
+		if !strings.HasPrefix(pkg, mod+"internal/store/") {
+			rules = append(rules[:len(rules):len(rules)], everywhere)
+		}
+		for i, l := range rules {
+			if !l.covers(pkg) {
+				continue
+			}
+			covered = covered || i < len(layers)
+			for _, d := range deps {
+				if d != pkg && forbidden(d, l.noDeps) {
+					t.Errorf("%s reaches %s (%s may not)", strings.TrimPrefix(pkg, mod), d, strings.TrimPrefix(l.pkgs, mod))
+				}
+			}
+			for _, d := range imports {
+				if forbidden(d, l.noDirect) {
+					t.Errorf("%s imports %s (%s may not)", strings.TrimPrefix(pkg, mod), d, strings.TrimPrefix(l.pkgs, mod))
 				}
 			}
 		}
+		if !covered && pkg != mod+"clavis" {
+			t.Errorf("%s falls under no rule of the layering: add it to layers", strings.TrimPrefix(pkg, mod))
+		}
+		checked++
 	}
-	if checked < 6 {
+	if checked < 20 {
 		t.Fatalf("only %d packages checked: go list did not see the module", checked)
 	}
 }

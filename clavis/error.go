@@ -30,6 +30,11 @@ const (
 	EInputDuplicate  Code = "input_duplicate" // an input id that the app or the request already has
 	EUnsupported     Code = "unsupported"     // an input of a kind Clavis does not store (text, video, audio)
 	ELimit           Code = "limit"           // over a limit the operator set (inputs or bytes per app)
+	// EModelNotDeployed is the code of a model this server lists but cannot
+	// run, such as a built-in model whose files are not installed.
+	EModelNotDeployed Code = "model_not_deployed"
+	// EBadFormat is the code of a request that cannot be decoded at all.
+	EBadFormat Code = "bad_format"
 )
 
 // Error is a domain error. Message is safe to show to the caller; Cause, if

@@ -12,6 +12,14 @@ const (
 	KeyTypeApp KeyType = "app_specific_key"
 )
 
+// Token prefixes: every token starts with the one of its type, so that PATs
+// and app keys are told apart at a glance and secret scanners find leaked
+// tokens. internal/auth defines the rest of the format.
+const (
+	PATPrefix    = "clvp_"
+	AppKeyPrefix = "clvk_"
+)
+
 // Key is a stored credential. The secret token itself is never stored: only
 // its digest, and a short hint for display.
 type Key struct {

@@ -10,6 +10,15 @@ const (
 	ModelTypeColor      = "color-recognizer"
 )
 
+// Runtimes a model version runs on, as ModelVersion.Runtime names them.
+const (
+	// RuntimeONNX runs an ONNX model in-process with ONNX Runtime.
+	RuntimeONNX = "onnx"
+	// RuntimeGo runs Go code compiled into the server; the version has no
+	// model file.
+	RuntimeGo = "go"
+)
+
 // Model describes a model that can be asked for predictions. Built-in models
 // live in app clarifai/main.
 type Model struct {
@@ -26,6 +35,11 @@ type Model struct {
 	// Aliases are other ids the model answers to, such as the id Clarifai's
 	// documentation and client tests use for the same kind of model.
 	Aliases []string
+	// NotDeployed, when not empty, says why this server cannot run the model
+	// and how to fix that (for a built-in model whose files are not
+	// installed). Such a model is still listed and described; predictions
+	// with it fail with EModelNotDeployed and this message.
+	NotDeployed string
 }
 
 // Is reports whether id names the model, by its id or an alias.
@@ -43,12 +57,25 @@ func (m *Model) Is(id string) bool {
 
 // ModelVersion is one version of a model. Versions[0] of a Model is its
 // current version, used when a request names none.
+//
+// A version names what runs it and how inputs and outputs are transformed,
+// so that built-in models, uploaded models and remote runners share one
+// shape: the runtime gets tensors made by Preprocess, and Postprocess turns
+// the runtime's outputs into a Prediction.
 type ModelVersion struct {
 	ID          string
 	Description string
 	CreatedAt   time.Time
 	// Aliases are other version ids this version answers to.
 	Aliases []string
+	// Runtime is what runs the version: RuntimeONNX or RuntimeGo.
+	Runtime string
+	// Preprocess names the transformation of an input image into the
+	// runtime's input, e.g. "letterbox-416-bgr-meanstd".
+	Preprocess string
+	// Postprocess names the transformation of the runtime's outputs into a
+	// Prediction, e.g. "nanodet-nms-regions".
+	Postprocess string
 }
 
 // Is reports whether id names the version, by its id or an alias.
@@ -124,4 +151,7 @@ type Input struct {
 	ID         string
 	ImageBytes []byte
 	ImageURL   string
+	// Other names the kind of data the input carries instead of an image
+	// ("video", "audio", "text"), which image models cannot take.
+	Other string
 }

@@ -6,6 +6,8 @@ need=()
 command -v protoc >/dev/null || need+=(protobuf-compiler)
 command -v gcc >/dev/null || need+=(gcc)
 command -v node >/dev/null || need+=(nodejs npm)
+# prlimit lowers a test server's open-file limit (cmd/clavis/limits_test.go).
+command -v prlimit >/dev/null || need+=(util-linux)
 if [ "${#need[@]}" -gt 0 ]; then
   echo "deps: installing ${need[*]}" >&2
   SUDO=""

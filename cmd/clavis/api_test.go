@@ -61,7 +61,8 @@ func TestBootstrapOnlyOnce(t *testing.T) {
 
 // TestAuthSituations checks each row of DESIGN.md's authentication table.
 func TestAuthSituations(t *testing.T) {
-	s := startServer(t)
+	clock := newClock()
+	s := startServer(t, withClock(clock))
 	s.newApp(t, s.pat, "photos", false)
 	appKey := s.newKey(t, s.pat, &pb.Key{Scopes: []string{"All"}, Apps: []*pb.App{{Id: "photos"}}})
 	narrow := s.newKey(t, s.pat, &pb.Key{Type: "personal_access_token", Scopes: []string{"Apps:Get"}})
@@ -93,10 +94,10 @@ func TestAuthSituations(t *testing.T) {
 		})
 	}
 	t.Run("Expired", func(t *testing.T) {
-		tok := s.newKey(t, s.pat, &pb.Key{Type: "personal_access_token", Scopes: []string{"All"}, ExpiresAt: timestamppb.New(time.Now().Add(1500 * time.Millisecond))})
+		tok := s.newKey(t, s.pat, &pb.Key{Type: "personal_access_token", Scopes: []string{"All"}, ExpiresAt: timestamppb.New(clock.Now().Add(1500 * time.Millisecond))})
 		resp, err := s.v2.ListApps(as(tok), &pb.ListAppsRequest{UserAppId: me()})
 		wantCode(t, resp, err, st.StatusCode_SUCCESS)
-		time.Sleep(1600 * time.Millisecond) // expiry is wall-clock time; nothing to synchronise on
+		clock.Advance(1600 * time.Millisecond) // the token, cached, expires on the server's clock
 		resp, err = s.v2.ListApps(as(tok), &pb.ListAppsRequest{UserAppId: me()})
 		wantCode(t, resp, err, st.StatusCode_CONN_KEY_INVALID)
 		if !strings.Contains(resp.GetStatus().GetDetails(), "expired") {

@@ -10,13 +10,15 @@ import (
 	"testing"
 
 	cmd "github.com/clavis-dev/clavis/cmd/clavis"
+	"github.com/clavis-dev/clavis/internal/inference/modeltest"
 )
 
 // cli runs the clavis command line in-process with its own config dir and
 // environment, and returns exit code, stdout and stderr.
 type cli struct {
-	t   *testing.T
-	env map[string]string
+	t     *testing.T
+	env   map[string]string
+	stdin string
 }
 
 func newCLI(t *testing.T, s *testServer) *cli {
@@ -29,7 +31,7 @@ func (c *cli) run(args ...string) (int, string, string) {
 		c.t.Setenv(k, v)
 	}
 	var out, errOut bytes.Buffer
-	code := cmd.Run(context.Background(), args, strings.NewReader(""), &out, &errOut)
+	code := cmd.Run(context.Background(), args, strings.NewReader(c.stdin), &out, &errOut)
 	return code, out.String(), errOut.String()
 }
 
@@ -52,7 +54,9 @@ func TestCLI(t *testing.T) {
 		t.Fatalf("users create: %d %q %q", code, out, errOut)
 	}
 
-	// bob logs in; the saved login wins over CLAVIS_PAT from then on.
+	// bob logs in; with CLAVIS_PAT unset, the saved login is used from then
+	// on (the environment would win over it).
+	c.env["CLAVIS_PAT"] = ""
 	code, out, errOut = c.run("login", "--addr", s.Addr(), "--pat", bobPAT)
 	if code != 0 || !strings.Contains(out, "as bob") {
 		t.Fatalf("login: %d %q %q", code, out, errOut)
@@ -146,5 +150,56 @@ func TestAdminCreatePATOffline(t *testing.T) {
 	}
 	if code, _, _ := c.run("admin", "create-pat", "--data-dir", t.TempDir()); code != 1 {
 		t.Fatal("create-pat on an empty dir must fail")
+	}
+}
+
+// TestCLIPredict checks how predict reports each input: tables for those
+// that succeed, one line per failed input on stderr with its status, and
+// exit 1 when any failed.
+func TestCLIPredict(t *testing.T) {
+	s := startServer(t)
+	c := newCLI(t, s)
+	dir := t.TempDir()
+	good, bad := filepath.Join(dir, "two-colors.png"), filepath.Join(dir, "not-an-image.txt")
+	if err := os.WriteFile(good, twoColors(t), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bad, []byte("hello"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := c.run("predict", "--model", "color-recognition", bad)
+	if code != 1 || out != "" || errOut != "clavis predict: "+bad+": Invalid image bytes (30300 ALL_INPUT_INVALID_BYTES): the bytes are not a JPEG, PNG, GIF, WebP or BMP image\n" {
+		t.Fatalf("one bad input: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	code, out, errOut = c.run("predict", "--model", "color-recognition", good, bad)
+	if code != 1 || !strings.HasPrefix(out, "== "+good+"\nCOLOR") || strings.Contains(out, bad) ||
+		strings.Count(errOut, "\n") != 1 || !strings.HasPrefix(errOut, "clavis predict: "+bad+": Invalid image bytes (30300") {
+		t.Fatalf("good and bad input: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if code, _, errOut = c.run("predict", "--model", "color-recognition", filepath.Join(dir, "missing.jpg")); code != 1 || !strings.Contains(errOut, "no such file") {
+		t.Fatalf("missing file: exit %d, %q", code, errOut)
+	}
+}
+
+// TestCLIPredictConcepts checks that predict shows the top 10 concepts
+// unless --max-concepts says otherwise.
+func TestCLIPredictConcepts(t *testing.T) {
+	models := modeltest.Dir(t)
+	s := startServer(t, func(cfg *cmd.Config) { cfg.ModelsDir = models })
+	c := newCLI(t, s)
+	const photo = "../../testdata/images/astronaut.jpg"
+	for _, tc := range []struct {
+		args []string
+		rows int
+	}{
+		{nil, 10},
+		{[]string{"--max-concepts", "3"}, 3},
+		{[]string{"--max-concepts", "0"}, 80}, // all of the COCO classes
+	} {
+		code, out, errOut := c.run(append([]string{"predict", "--model", "general-image-recognition", photo}, tc.args...)...)
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		if code != 0 || !strings.HasPrefix(lines[0], "CONCEPT ") || len(lines)-1 != tc.rows {
+			t.Errorf("predict %q: exit %d, %d rows, want %d; stderr %q\n%s", tc.args, code, len(lines)-1, tc.rows, errOut, out)
+		}
 	}
 }

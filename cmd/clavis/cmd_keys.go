@@ -2,10 +2,11 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"strings"
+	"time"
 
+	"github.com/spf13/cobra"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/clavis-dev/clavis/clavis"
@@ -13,145 +14,191 @@ import (
 	pb "github.com/clavis-dev/clavis/api/gen/clarifai/api"
 )
 
-func runPAT(ctx context.Context, env *Env, args []string) error {
-	return runKeys(ctx, env, args, clavis.KeyTypePAT)
+func patCmd(env *Env) *cobra.Command {
+	return group("pat", "Manage your Personal Access Tokens: create, list, update, delete", `  clavis pat create --description ci --scopes Predict,Models:Get --expires 720h
+  clavis pat list`,
+		keyCreateCmd(env, clavis.KeyTypePAT), keyListCmd(env, clavis.KeyTypePAT), patUpdateCmd(env), keyDeleteCmd(env, clavis.KeyTypePAT))
 }
 
-func runKey(ctx context.Context, env *Env, args []string) error {
-	return runKeys(ctx, env, args, clavis.KeyTypeApp)
+func keyCmd(env *Env) *cobra.Command {
+	return group("key", "Manage app-specific keys, each reaching one app of yours: create, list, delete", `  clavis key create --app photos --scopes Predict,Inputs:Add
+  clavis key list --app photos`,
+		keyCreateCmd(env, clavis.KeyTypeApp), keyListCmd(env, clavis.KeyTypeApp), keyDeleteCmd(env, clavis.KeyTypeApp))
 }
 
-// runKeys implements `clavis pat` and `clavis key`.
-func runKeys(ctx context.Context, env *Env, args []string, kt clavis.KeyType) error {
-	name := "pat"
+// keyNoun is how the commands call a key of type kt.
+func keyNoun(kt clavis.KeyType) string {
+	if kt == clavis.KeyTypePAT {
+		return "pat"
+	}
+	return "key"
+}
+
+// keySpec holds the flags that describe a key.
+type keySpec struct {
+	desc, scopes, endpoints, expires string
+	expiry                           time.Time
+}
+
+func (k *keySpec) bind(c *cobra.Command, defaultScopes string) {
+	c.Flags().StringVar(&k.desc, "description", "", "description")
+	usage := "comma-separated scopes, e.g. All or Predict,Models:Get (clavis scopes lists them)"
+	if defaultScopes == "" {
+		usage += "; default: unchanged"
+	}
+	c.Flags().StringVar(&k.scopes, "scopes", defaultScopes, usage)
+	c.Flags().StringVar(&k.endpoints, "endpoints", "", "comma-separated methods the key is limited to, e.g. /clarifai.api.V2/PostModelOutputs")
+	c.Flags().StringVar(&k.expires, "expires", "", "expiry: a duration from now (720h) or an RFC 3339 time; default never")
+	c.PreRunE = func(*cobra.Command, []string) error {
+		var err error
+		k.expiry, err = parseExpiry(k.expires)
+		return err
+	}
+}
+
+// key returns the key the flags describe.
+func (k *keySpec) key(kt clavis.KeyType) *pb.Key {
+	key := &pb.Key{Type: string(kt), Description: k.desc, Scopes: splitList(k.scopes), Endpoints: splitList(k.endpoints)}
+	if !k.expiry.IsZero() {
+		key.ExpiresAt = timestamppb.New(k.expiry)
+	}
+	return key
+}
+
+func keyCreateCmd(env *Env, kt clavis.KeyType) *cobra.Command {
+	var spec keySpec
+	var app string
+	c := &cobra.Command{
+		Use:   "create [--scopes S] [--description D] [--expires E]",
+		Short: "Create a Personal Access Token; it is printed once, alone on standard output",
+		Example: `  clavis pat create --description ci --scopes Predict,Apps:Get,Models:Get --expires 720h
+  PAT=$(clavis pat create --scopes Predict)`,
+		Args: exactArgs(),
+	}
 	if kt == clavis.KeyTypeApp {
-		name = "key"
+		c.Use = "create --app APP_ID [--scopes S] [--description D] [--expires E]"
+		c.Short = "Create an app-specific key for one of your apps; it is printed once, alone on standard output"
+		c.Long = `Create an app-specific key for one of your apps; it is printed once, alone on
+standard output. An app key reaches only its own app: it cannot predict with
+the built-in models of clarifai/main. Use a PAT for those.`
+		c.Example = `  clavis key create --app photos --scopes Predict,Inputs:Add,Inputs:Get
+  KEY=$(clavis key create --app photos --scopes All --expires 2027-01-31T00:00:00Z)`
 	}
-	if len(args) == 0 {
-		return usagef("usage: clavis %s create|list|update|delete", name)
-	}
-	sub, args := args[0], args[1:]
-	fs := flag.NewFlagSet(name+" "+sub, flag.ContinueOnError)
-	var f clientFlags
-	f.bind(fs)
-	desc := fs.String("description", "", "description")
-	scopes := fs.String("scopes", "", "comma-separated scopes, e.g. All or Predict,Models:Get")
-	endpoints := fs.String("endpoints", "", "comma-separated endpoints the key is limited to, e.g. /clarifai.api.V2/PostModelOutputs")
-	expires := fs.String("expires", "", "expiry: a duration from now (720h) or an RFC 3339 time")
-	app := fs.String("app", "", "app id (key create: required; key list: filter)")
-	var usage string
-	nargs := 0
-	switch {
-	case sub == "create" && kt == clavis.KeyTypePAT:
-		usage = "pat create --scopes S [--description D] [--expires E] [--endpoints E]"
-		*scopes = clavis.ScopeAll
-	case sub == "create":
-		usage = "key create --app APP_ID --scopes S [--description D] [--expires E]"
-		*scopes = clavis.ScopeAll
-	case sub == "list":
-		usage = name + " list"
-	case sub == "update" && kt == clavis.KeyTypePAT:
-		usage, nargs = "pat update ID [--description D] [--scopes S] [--expires E]", 1
-	case sub == "delete":
-		usage, nargs = name+" delete ID", 1
-	default:
-		return usagef("unknown subcommand %q: use create, list, %sdelete", sub, map[bool]string{true: "update, "}[kt == clavis.KeyTypePAT])
-	}
-	if err := parseFlags(fs, env, args, nargs, usage); err != nil {
-		return err
-	}
-	exp, err := parseExpiry(*expires)
-	if err != nil {
-		return err
-	}
-	c, cctx, done, err := connect(ctx, env, f)
-	if err != nil {
-		return err
-	}
-	defer done()
-	me := &pb.UserAppIDSet{UserId: "me"}
-	spec := &pb.Key{Type: string(kt), Description: *desc, Scopes: splitList(*scopes), Endpoints: splitList(*endpoints)}
-	if !exp.IsZero() {
-		spec.ExpiresAt = timestamppb.New(exp)
-	}
-
-	switch sub {
-	case "create":
+	c = clientCmd(env, c, func(ctx context.Context, cl *client, _ []string) error {
+		key := spec.key(kt)
 		if kt == clavis.KeyTypeApp {
-			if *app == "" {
+			key.Apps = []*pb.App{{Id: app, UserId: "me"}}
+		}
+		resp, err := cl.v2.PostKeys(ctx, &pb.PostKeysRequest{UserAppId: me, Keys: []*pb.Key{key}})
+		if err := cl.call(resp, err); err != nil {
+			return err
+		}
+		return cl.show(func() {
+			k := resp.GetKeys()[0]
+			fmt.Fprintf(env.Stderr, "Created %s %q with scopes %s. Store the token now; it is not shown again:\n", keyNoun(kt), k.GetDescription(), strings.Join(k.GetScopes(), ","))
+			fmt.Fprintln(env.Stdout, k.GetId())
+		}, resp)
+	})
+	spec.bind(c, clavis.ScopeAll)
+	if kt == clavis.KeyTypeApp {
+		c.Flags().StringVar(&app, "app", "", "the app of yours the key reaches (required)")
+		checkExpiry := c.PreRunE
+		c.PreRunE = func(cmd *cobra.Command, args []string) error {
+			if app == "" {
 				return usagef("--app is required")
 			}
-			spec.Apps = []*pb.App{{Id: *app, UserId: "me"}}
+			return checkExpiry(cmd, args)
 		}
-		resp, err := c.v2.PostKeys(cctx, &pb.PostKeysRequest{UserAppId: me, Keys: []*pb.Key{spec}})
-		if err := c.check(resp, err); err != nil {
-			return err
-		}
-		if !c.json {
-			k := resp.GetKeys()[0]
-			fmt.Fprintf(env.Stderr, "Created %s %q with scopes %s. Store the token now; it is not shown again:\n", name, k.GetDescription(), strings.Join(k.GetScopes(), ","))
-			fmt.Fprintln(env.Stdout, k.GetId())
-		}
-	case "list":
+	}
+	return c
+}
+
+func keyListCmd(env *Env, kt clavis.KeyType) *cobra.Command {
+	var app string
+	c := &cobra.Command{
+		Use:     "list",
+		Short:   "List your Personal Access Tokens (masked): id, hint, scopes, created, expires, last used",
+		Example: `  clavis pat list`,
+		Args:    exactArgs(),
+	}
+	if kt == clavis.KeyTypeApp {
+		c.Short = "List your app-specific keys (masked), of all your apps or of one"
+		c.Example = `  clavis key list
+  clavis key list --app photos --json`
+	}
+	c = clientCmd(env, c, func(ctx context.Context, cl *client, _ []string) error {
 		var resp *pb.MultiKeyResponse
-		if *app != "" {
-			resp, err = c.v2.ListAppKeys(cctx, &pb.ListAppKeysRequest{UserAppId: &pb.UserAppIDSet{UserId: "me", AppId: *app}, PerPage: 1000})
+		var err error
+		if app != "" {
+			resp, err = cl.v2.ListAppKeys(ctx, &pb.ListAppKeysRequest{UserAppId: &pb.UserAppIDSet{UserId: "me", AppId: app}, PerPage: 1000})
 		} else {
-			resp, err = c.v2.ListKeys(cctx, &pb.ListKeysRequest{UserAppId: me, Type: string(kt), PerPage: 1000})
+			resp, err = cl.v2.ListKeys(ctx, &pb.ListKeysRequest{UserAppId: me, Type: string(kt), PerPage: 1000})
 		}
-		if err := c.check(resp, err); err != nil {
-			return err
-		}
-		if !c.json {
-			tw := newTable(env)
-			fmt.Fprintln(tw, "ID\tHINT\tDESCRIPTION\tAPP\tSCOPES\tCREATED\tEXPIRES\tLAST USED")
+		return cl.table(resp, err, "ID\tHINT\tDESCRIPTION\tAPP\tSCOPES\tCREATED\tEXPIRES\tLAST USED", func(row func(...any)) {
 			for _, k := range resp.GetKeys() {
 				app := "-"
 				if len(k.GetApps()) > 0 {
 					app = k.GetApps()[0].GetUserId() + "/" + k.GetApps()[0].GetId()
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.GetId(), k.GetHint(), k.GetDescription(), app,
-					strings.Join(k.GetScopes(), ","), fmtTime(k.GetCreatedAt(), k.GetCreatedAt() != nil),
+				row(k.GetId(), k.GetHint(), k.GetDescription(), app, strings.Join(k.GetScopes(), ","), fmtTime(k.GetCreatedAt(), k.GetCreatedAt() != nil),
 					fmtTime(k.GetExpiresAt(), k.GetExpiresAt() != nil), fmtTime(k.GetLastUsedAt(), k.GetLastUsedAt() != nil))
 			}
-			tw.Flush()
-		}
-	case "update":
-		cur, err := c.v2.GetKey(cctx, &pb.GetKeyRequest{UserAppId: me, KeyId: fs.Arg(0)})
-		if err := c.check(cur, err); err != nil {
-			return err
-		}
-		spec.Id, spec.Type = cur.GetKey().GetId(), ""
-		if *desc == "" {
-			spec.Description = cur.GetKey().GetDescription()
-		}
-		if *endpoints == "" {
-			spec.Endpoints = cur.GetKey().GetEndpoints()
-		}
-		if !flagSet(fs, "scopes") {
-			spec.Scopes = nil
-		}
-		resp, err := c.v2.PatchKeys(cctx, &pb.PatchKeysRequest{UserAppId: me, Keys: []*pb.Key{spec}, Action: "overwrite"})
-		if err := c.check(resp, err); err != nil {
-			return err
-		}
-		if !c.json {
-			fmt.Fprintf(env.Stdout, "Updated %s %s\n", name, fs.Arg(0))
-		}
-	case "delete":
-		resp, err := c.v2.DeleteKey(cctx, &pb.DeleteKeyRequest{UserAppId: me, KeyId: fs.Arg(0)})
-		if err := c.check(resp, err); err != nil {
-			return err
-		}
-		if !c.json {
-			fmt.Fprintf(env.Stdout, "Deleted %s %s\n", name, fs.Arg(0))
-		}
+		})
+	})
+	if kt == clavis.KeyTypeApp {
+		c.Flags().StringVar(&app, "app", "", "only the keys of this app of yours")
 	}
-	return nil
+	return c
 }
 
-func flagSet(fs *flag.FlagSet, name string) bool {
-	set := false
-	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
-	return set
+func patUpdateCmd(env *Env) *cobra.Command {
+	var spec keySpec
+	c := clientCmd(env, &cobra.Command{
+		Use:   "update ID [--description D] [--scopes S] [--expires E] [--endpoints E]",
+		Short: "Change a Personal Access Token's description, scopes, endpoints or expiry",
+		Long: `Change a Personal Access Token's description, scopes, endpoints or expiry;
+what is not given stays as it is. ID is the PAT's id (clavis pat list) or
+the token itself.`,
+		Example: `  clavis pat update 3f2c… --scopes Predict,Models:Get
+  clavis pat update 3f2c… --expires 2027-01-31T00:00:00Z`,
+		Args: exactArgs("ID"),
+	}, func(ctx context.Context, cl *client, args []string) error {
+		cur, err := cl.v2.GetKey(ctx, &pb.GetKeyRequest{UserAppId: me, KeyId: args[0]})
+		if err := cl.call(cur, err); err != nil {
+			return err
+		}
+		key := spec.key("")
+		key.Id = cur.GetKey().GetId()
+		if spec.desc == "" {
+			key.Description = cur.GetKey().GetDescription()
+		}
+		if spec.endpoints == "" {
+			key.Endpoints = cur.GetKey().GetEndpoints()
+		}
+		if spec.scopes == "" {
+			key.Scopes = nil // unchanged
+		}
+		resp, err := cl.v2.PatchKeys(ctx, &pb.PatchKeysRequest{UserAppId: me, Keys: []*pb.Key{key}, Action: "overwrite"})
+		return cl.done(resp, err, "Updated pat %s", args[0])
+	})
+	spec.bind(c, "")
+	return c
+}
+
+func keyDeleteCmd(env *Env, kt clavis.KeyType) *cobra.Command {
+	noun := keyNoun(kt)
+	c := &cobra.Command{
+		Use:     "delete ID",
+		Short:   "Delete a Personal Access Token, by id or token; it stops working at once",
+		Example: `  clavis pat delete 3f2c…`,
+		Args:    exactArgs("ID"),
+	}
+	if kt == clavis.KeyTypeApp {
+		c.Short = "Delete an app-specific key, by id or token; it stops working at once"
+		c.Example = `  clavis key delete 9a41…`
+	}
+	return clientCmd(env, c, func(ctx context.Context, cl *client, args []string) error {
+		resp, err := cl.v2.DeleteKey(ctx, &pb.DeleteKeyRequest{UserAppId: me, KeyId: args[0]})
+		return cl.done(resp, err, "Deleted %s %s", noun, args[0])
+	})
 }

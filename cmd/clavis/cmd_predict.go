@@ -2,70 +2,105 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"os"
 	"strings"
 
-	"github.com/clavis-dev/clavis/clavis"
+	"github.com/spf13/cobra"
 
 	pb "github.com/clavis-dev/clavis/api/gen/clarifai/api"
+	st "github.com/clavis-dev/clavis/api/gen/clarifai/api/status"
 )
 
-func runPredict(ctx context.Context, env *Env, args []string) error {
-	fs := flag.NewFlagSet("predict", flag.ContinueOnError)
-	var f clientFlags
-	f.bind(fs)
-	model := fs.String("model", "", "model id (required)")
-	version := fs.String("version", "", "model version id (default: the current one)")
-	userID := fs.String("user-id", clavis.SystemUserID, "owner of the model's app")
-	appID := fs.String("app-id", clavis.MainAppID, "the model's app")
-	maxConcepts := fs.Uint("max-concepts", 0, "return at most this many concepts")
-	minValue := fs.Float64("min-value", 0, "drop concepts scoring below this")
-	if err := parseFlags(fs, env, args, 1, "predict --model ID [--user-id U --app-id A] FILE|URL"); err != nil {
-		return err
-	}
-	if *model == "" {
-		return usagef("--model is required")
-	}
-	src := fs.Arg(0)
-	img := &pb.Image{}
-	if strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://") {
-		img.Url = src
-	} else {
-		b, err := os.ReadFile(src)
+func predictCmd(env *Env) *cobra.Command {
+	var model, version, app string
+	var maxConcepts uint
+	var minValue float64
+	var inputs []*pb.Input
+	c := clientCmd(env, &cobra.Command{
+		Use:   "predict --model ID [--app OWNER/APP] FILE|URL...",
+		Short: "Predict with a model on image files or URLs",
+		Long: `Predict with a model on image files or URLs, one input each, and print what
+it found: concepts (the top 10 unless --max-concepts says otherwise), regions,
+text, colors. The model's app defaults to clarifai/main, which holds the
+built-in models (clavis models list) and which any PAT may use; an
+app-specific key reaches only its own app, so it cannot.
+
+An input that fails is reported on standard error with its status code,
+description and details, and the exit code is 1.`,
+		Example: `  clavis predict --model general-image-recognition photo.jpg
+  clavis predict --model ocr-scene-english-paddleocr --json sign.png
+  clavis predict --model face-detection --max-concepts 0 https://example.com/team.jpg`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usagef("missing FILE|URL")
+			}
+			return nil
+		},
+		PreRunE: func(_ *cobra.Command, args []string) error {
+			if model == "" {
+				return usagef("--model is required (clavis models list shows them)")
+			}
+			inputs = make([]*pb.Input, len(args))
+			for i, src := range args {
+				img := &pb.Image{}
+				if strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://") {
+					img.Url = src
+				} else {
+					b, err := os.ReadFile(src)
+					if err != nil {
+						return err
+					}
+					img.Base64 = b
+				}
+				inputs[i] = &pb.Input{Data: &pb.Data{Image: img}}
+			}
+			return nil
+		},
+	}, func(ctx context.Context, cl *client, args []string) error {
+		req := &pb.PostModelOutputsRequest{UserAppId: appRef(app), ModelId: model, VersionId: version, Inputs: inputs}
+		if maxConcepts > 0 || minValue > 0 {
+			req.Model = &pb.Model{OutputInfo: &pb.OutputInfo{OutputConfig: &pb.OutputConfig{MaxConcepts: uint32(maxConcepts), MinValue: float32(minValue)}}}
+		}
+		resp, err := cl.v2.PostModelOutputs(ctx, req)
 		if err != nil {
-			return err
+			return cl.transportError(err)
 		}
-		img.Base64 = b
-	}
-	c, cctx, done, err := connect(ctx, env, f)
-	if err != nil {
-		return err
-	}
-	defer done()
-	req := &pb.PostModelOutputsRequest{
-		UserAppId: &pb.UserAppIDSet{UserId: *userID, AppId: *appID},
-		ModelId:   *model, VersionId: *version,
-		Inputs: []*pb.Input{{Data: &pb.Data{Image: img}}},
-	}
-	if *maxConcepts > 0 || *minValue > 0 {
-		req.Model = &pb.Model{OutputInfo: &pb.OutputInfo{OutputConfig: &pb.OutputConfig{MaxConcepts: uint32(*maxConcepts), MinValue: float32(*minValue)}}}
-	}
-	resp, err := c.v2.PostModelOutputs(cctx, req)
-	if err := c.check(resp, err); err != nil {
-		return err
-	}
-	if c.json {
+		if len(resp.GetOutputs()) == 0 {
+			// The request itself failed: no such model, no access, …
+			if err := cl.call(resp, nil); err != nil {
+				return err
+			}
+		}
+		if cl.json {
+			cl.printJSON(resp)
+		}
+		failed := false
+		for i, o := range resp.GetOutputs() {
+			src := args[min(i, len(args)-1)]
+			if s := o.GetStatus(); s.GetCode() != st.StatusCode_SUCCESS {
+				fmt.Fprintf(env.Stderr, "clavis predict: %s: %s\n", src, statusText(s))
+				failed = true
+				continue
+			}
+			if !cl.json {
+				if len(args) > 1 {
+					fmt.Fprintf(env.Stdout, "== %s\n", src)
+				}
+				printData(env, o.GetData())
+			}
+		}
+		if failed {
+			return errQuiet
+		}
 		return nil
-	}
-	for _, o := range resp.GetOutputs() {
-		if o.GetStatus().GetCode() != 10000 {
-			return fmt.Errorf("%s (%d): %s", o.GetStatus().GetDescription(), o.GetStatus().GetCode(), o.GetStatus().GetDetails())
-		}
-		printData(env, o.GetData())
-	}
-	return nil
+	})
+	c.Flags().StringVar(&model, "model", "", "model id (required; clavis models list shows them)")
+	c.Flags().StringVar(&version, "model-version", "", "model version id (default: the current one)")
+	bindApp(c, &app)
+	c.Flags().UintVar(&maxConcepts, "max-concepts", 10, "show at most this many concepts per input, the best first; 0 for all the model returns")
+	c.Flags().Float64Var(&minValue, "min-value", 0, "drop concepts scoring below this")
+	return c
 }
 
 // printData prints a prediction as tables.

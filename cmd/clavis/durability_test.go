@@ -30,6 +30,9 @@ var (
 	buildErr  error
 )
 
+// The version and commit clavisBinary stamps in, as `make build` does.
+const testVersion, testCommit = "v0.0.0-test", "0123456789abcdef"
+
 // clavisBinary builds the clavis command once per test binary run.
 func clavisBinary(t *testing.T) string {
 	t.Helper()
@@ -40,7 +43,8 @@ func clavisBinary(t *testing.T) string {
 			return
 		}
 		builtBin = filepath.Join(dir, "clavis")
-		out, err := exec.Command("go", "build", "-o", builtBin, "github.com/clavis-dev/clavis/cmd/clavis").CombinedOutput()
+		out, err := exec.Command("go", "build", "-o", builtBin,
+			"-ldflags", "-X main.version="+testVersion+" -X main.commit="+testCommit, "github.com/clavis-dev/clavis/cmd/clavis").CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}
@@ -58,6 +62,28 @@ type proc struct {
 	conn *grpc.ClientConn
 	v2   pb.V2Client
 	adm  adminv1.AdminClient
+	log  *procLog
+}
+
+// procLog keeps the log lines of a proc.
+type procLog struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *procLog) add(line string) { l.mu.Lock(); l.lines = append(l.lines, line); l.mu.Unlock() }
+
+// with returns the lines that contain s.
+func (l *procLog) with(s string) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for _, line := range l.lines {
+		if strings.Contains(line, s) {
+			out = append(out, line)
+		}
+	}
+	return out
 }
 
 // startProc starts `clavis serve` on a spare port with args and waits until
@@ -89,9 +115,11 @@ func spawnProc(t *testing.T, bin string, args ...string) func() *proc {
 	}
 	t.Cleanup(func() { c.Process.Kill(); c.Wait() })
 	addrc := make(chan string, 1)
+	logs := &procLog{}
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
+			logs.add(sc.Text())
 			var line struct{ Msg, Addr string }
 			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "listening" {
 				addrc <- line.Addr
@@ -116,7 +144,7 @@ func spawnProc(t *testing.T, bin string, args ...string) func() *proc {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { conn.Close() })
-		return &proc{cmd: c, addr: addr, conn: conn, v2: pb.NewV2Client(conn), adm: adminv1.NewAdminClient(conn)}
+		return &proc{cmd: c, addr: addr, conn: conn, v2: pb.NewV2Client(conn), adm: adminv1.NewAdminClient(conn), log: logs}
 	}
 }
 
@@ -128,6 +156,16 @@ type acked struct {
 	appKeys     map[string]string
 	collabsOnto []string // apps on which bob was made collaborator
 	n           atomic.Int64
+	target      int64         // ack counts reached is closed at
+	reached     chan struct{} // closed once n reaches target
+	once        sync.Once
+}
+
+// ack counts one acknowledged write.
+func (a *acked) ack() {
+	if a.n.Add(1) == a.target {
+		a.once.Do(func() { close(a.reached) })
+	}
 }
 
 // TestDurability kills the server with SIGKILL in the middle of a storm of
@@ -153,7 +191,7 @@ func testDurability(t *testing.T, args ...string) {
 	bob := u.GetDefaultPat()
 
 	const workers, killAfter = 8, 300
-	a := &acked{appKeys: map[string]string{}}
+	a := &acked{appKeys: map[string]string{}, target: killAfter, reached: make(chan struct{})}
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
@@ -164,8 +202,10 @@ func testDurability(t *testing.T, args ...string) {
 			}
 		})
 	}
-	for a.n.Load() < killAfter {
-		time.Sleep(time.Millisecond)
+	select {
+	case <-a.reached:
+	case <-time.After(time.Minute):
+		t.Fatalf("only %d writes acknowledged in a minute", a.n.Load())
 	}
 	if err := p.cmd.Process.Kill(); err != nil { // SIGKILL
 		t.Fatal(err)
@@ -208,7 +248,7 @@ func stormStep(p *proc, admin string, a *acked, id string) bool {
 	a.mu.Lock()
 	a.apps = append(a.apps, id)
 	a.mu.Unlock()
-	a.n.Add(1)
+	a.ack()
 
 	r2, err := p.v2.PostKeys(as(admin), &pb.PostKeysRequest{UserAppId: me(), Keys: []*pb.Key{{Type: "personal_access_token", Scopes: []string{"All"}}}})
 	if !ok(r2, err) {
@@ -217,7 +257,7 @@ func stormStep(p *proc, admin string, a *acked, id string) bool {
 	a.mu.Lock()
 	a.pats = append(a.pats, r2.GetKeys()[0].GetId())
 	a.mu.Unlock()
-	a.n.Add(1)
+	a.ack()
 
 	r3, err := p.v2.PostKeys(as(admin), &pb.PostKeysRequest{UserAppId: me(), Keys: []*pb.Key{{Type: "app_specific_key", Scopes: []string{"All"}, Apps: []*pb.App{{Id: id, UserId: "admin"}}}}})
 	if !ok(r3, err) {
@@ -226,7 +266,7 @@ func stormStep(p *proc, admin string, a *acked, id string) bool {
 	a.mu.Lock()
 	a.appKeys[id] = r3.GetKeys()[0].GetId()
 	a.mu.Unlock()
-	a.n.Add(1)
+	a.ack()
 
 	r4, err := p.v2.PostCollaborators(as(admin), &pb.PostCollaboratorsRequest{UserAppId: &pb.UserAppIDSet{UserId: "admin", AppId: id},
 		Collaborators: []*pb.Collaborator{{User: &pb.User{Id: "bob"}, Scopes: []string{"Apps:Get", "Workflows:Get"}}}})
@@ -236,6 +276,6 @@ func stormStep(p *proc, admin string, a *acked, id string) bool {
 	a.mu.Lock()
 	a.collabsOnto = append(a.collabsOnto, id)
 	a.mu.Unlock()
-	a.n.Add(1)
+	a.ack()
 	return true
 }

@@ -4,12 +4,13 @@
 //
 //	clavis serve [flags]        start the server
 //	clavis setup [flags]        fetch the model runtime and model files
-//	clavis login | whoami | pat | app | key | predict | users   client commands
+//	clavis login | whoami | models | predict | pat | app | key | users | …   client commands
 //	clavis admin create-pat     recover admin access offline
 //	clavis migrate              copy a SQLite installation into PostgreSQL
 //	clavis backup --to FILE     copy the embedded database while it serves
 //
-// Run `clavis help` for the full list.
+// Run `clavis --help` for the full list and `clavis COMMAND --help` for a
+// command's flags; docs/cli.md holds the same text.
 package main
 
 import (
@@ -19,7 +20,10 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
+
+	"github.com/spf13/cobra"
 )
 
 func main() {
@@ -28,35 +32,34 @@ func main() {
 	os.Exit(Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-// Run runs the clavis command line with args and returns the exit code.
+// Run runs the clavis command line with args and returns the exit code: 0
+// on success (and for --help), 1 when the command failed, 2 when it was
+// called wrongly. Errors go to stderr as one line naming the command.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		printUsage(stderr)
-		return 2
-	}
-	cmd, ok := commands[args[0]]
-	if !ok {
-		if args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-			printUsage(stdout)
-			return 0
-		}
-		fmt.Fprintf(stderr, "clavis: unknown command %q (run `clavis help`)\n", args[0])
-		return 2
-	}
 	env := &Env{Stdin: stdin, Stdout: stdout, Stderr: stderr, Getenv: os.Getenv}
-	if err := cmd.run(ctx, env, args[1:]); err != nil {
-		var u usageError
-		if errors.As(err, &u) {
-			fmt.Fprintf(stderr, "clavis %s: %v\n", args[0], err)
-			return 2
-		}
-		if errors.Is(err, errQuiet) {
-			return 1
-		}
-		fmt.Fprintf(stderr, "clavis %s: %v\n", args[0], err)
+	root := newRoot(env)
+	if args == nil {
+		args = []string{} // cobra reads os.Args when given nil
+	}
+	root.SetArgs(args)
+	cmd, err := root.ExecuteContextC(ctx)
+	if err == nil {
+		return 0
+	}
+	if errors.Is(err, errQuiet) {
 		return 1
 	}
-	return 0
+	name := "clavis"
+	if cmd != nil {
+		name = cmd.CommandPath()
+	}
+	var u usageError
+	if errors.As(err, &u) {
+		fmt.Fprintf(stderr, "%s: %v (see `%s --help`)\n", name, err, name)
+		return 2
+	}
+	fmt.Fprintf(stderr, "%s: %v\n", name, err)
+	return 1
 }
 
 // Env is what a command may touch of the outside world, so tests can run
@@ -67,40 +70,110 @@ type Env struct {
 	Getenv         func(string) string
 }
 
-type command struct {
-	summary string
-	run     func(ctx context.Context, env *Env, args []string) error
+// Commands returns the path of every command, group and subcommand below
+// the root ("serve", "app", "app create", …), in the order of the tree.
+// Tests and the reference in docs/cli.md walk it.
+func Commands() []string {
+	var out []string
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		for _, sub := range c.Commands() {
+			if sub.Hidden {
+				continue
+			}
+			out = append(out, strings.TrimPrefix(sub.CommandPath(), "clavis "))
+			walk(sub)
+		}
+	}
+	walk(newRoot(&Env{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: io.Discard, Getenv: func(string) string { return "" }}))
+	return out
 }
-
-var commands map[string]command
 
 func init() {
-	commands = map[string]command{
-		"serve":   {"start the server", runServe},
-		"setup":   {"fetch the ONNX Runtime and model files (pinned, verified)", runSetup},
-		"admin":   {"offline administration on the data dir: create-pat", runAdmin},
-		"migrate": {"copy a SQLite installation into an empty PostgreSQL database", runMigrate},
-		"backup":  {"copy the embedded database to a file while the server runs", runBackup},
-		"login":   {"save the server address and your PAT", runLogin},
-		"whoami":  {"show who the saved PAT belongs to and its scopes", runWhoami},
-		"pat":     {"manage your Personal Access Tokens: create, list, update, delete", runPAT},
-		"app":     {"manage your apps: create, list, delete", runApp},
-		"key":     {"manage app-specific keys: create, list, delete", runKey},
-		"predict": {"predict with a model on an image file or URL", runPredict},
-		"users":   {"manage users (admins): create, list, disable, enable, delete", runUsers},
-		"collab":  {"manage collaborators of an app: add, list, update, remove", runCollab},
-		"org":     {"manage organizations, their members and teams", runOrg},
-	}
+	cobra.EnableCommandSorting = false // in the order newRoot adds them
 }
 
-func printUsage(w io.Writer) {
-	fmt.Fprintln(w, "Usage: clavis <command> [flags]")
-	fmt.Fprintln(w)
-	for _, name := range []string{"serve", "setup", "admin", "migrate", "backup", "login", "whoami", "pat", "app", "key", "predict", "users", "collab", "org"} {
-		fmt.Fprintf(w, "  %-8s %s\n", name, commands[name].summary)
+// newRoot returns the command tree, writing to env's streams.
+func newRoot(env *Env) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "clavis",
+		Short: "Clavis, a self-hosted AI API platform wire-compatible with Clarifai",
+		Long: `Clavis is a self-hosted AI API platform wire-compatible with Clarifai's API.
+This one binary is the server (clavis serve) and its command-line client.
+
+Client commands find the server and the Personal Access Token (PAT) in this
+order: the --addr and --pat flags, then CLAVIS_ADDR and CLAVIS_PAT, then the
+login saved by clavis login, then the default address 127.0.0.1:18080.`,
+		Example: `  clavis serve                                   # in one terminal: the server
+  clavis login --addr 127.0.0.1:18080 < clavis-data/bootstrap.pat
+  clavis models list
+  clavis predict --model general-image-recognition photo.jpg`,
+		Version:                    buildVersion().String(),
+		Args:                       cobra.ArbitraryArgs,
+		RunE:                       groupRun,
+		SilenceErrors:              true,
+		SilenceUsage:               true,
+		DisableFlagsInUseLine:      true,
+		SuggestionsMinimumDistance: 2,
 	}
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Run `clavis <command> -h` for a command's flags.")
+	root.SetIn(env.Stdin)
+	root.SetOut(env.Stdout)
+	root.SetErr(env.Stderr)
+	root.SetVersionTemplate("clavis {{.Version}}\n")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err.Error()} })
+	root.AddGroup(
+		&cobra.Group{ID: "server", Title: "Run a server:"},
+		&cobra.Group{ID: "client", Title: "Talk to a server:"},
+	)
+	for _, c := range []*cobra.Command{serveCmd(env), setupCmd(env), adminCmd(env), migrateCmd(env), backupCmd(env)} {
+		c.GroupID = "server"
+		root.AddCommand(c)
+	}
+	for _, c := range []*cobra.Command{
+		loginCmd(env), logoutCmd(env), whoamiCmd(env), scopesCmd(env), modelsCmd(env), predictCmd(env),
+		patCmd(env), appCmd(env), keyCmd(env), collabCmd(env), orgCmd(env), usersCmd(env),
+	} {
+		c.GroupID = "client"
+		root.AddCommand(c)
+	}
+	root.AddCommand(versionCmd(env))
+	// Made here rather than by Execute, so that Commands lists them too.
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	return root
+}
+
+// group returns a command that holds subcommands. Alone it prints its help;
+// with an unknown subcommand it is a usage error.
+func group(use, short, example string, subs ...*cobra.Command) *cobra.Command {
+	c := &cobra.Command{Use: use, Short: short, Example: example, Args: cobra.ArbitraryArgs, RunE: groupRun,
+		DisableFlagsInUseLine: true, SuggestionsMinimumDistance: 2}
+	c.AddCommand(subs...)
+	return c
+}
+
+func groupRun(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return cmd.Help()
+	}
+	msg := fmt.Sprintf("unknown command %q", args[0])
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		msg += fmt.Sprintf("; did you mean %s?", strings.Join(s, " or "))
+	}
+	return usageError{msg}
+}
+
+// exactArgs accepts exactly the named positional arguments.
+func exactArgs(names ...string) cobra.PositionalArgs {
+	return func(_ *cobra.Command, args []string) error {
+		if len(args) < len(names) {
+			return usagef("missing %s", strings.Join(names[len(args):], " "))
+		}
+		if len(args) > len(names) {
+			return usagef("unexpected argument %q", args[len(names)])
+		}
+		return nil
+	}
 }
 
 // usageError marks errors in how a command was called (exit code 2).

@@ -114,7 +114,8 @@ func classify(s *st.Status) outcome {
 }
 
 func TestSharingMatrix(t *testing.T) {
-	s := startServer(t)
+	clock := newClock()
+	s := startServer(t, withClock(clock))
 	alice := s.newUser(t, "alice")
 	sam := s.newUser(t, "sam")
 	cole := s.newUser(t, "cole")
@@ -170,7 +171,7 @@ func TestSharingMatrix(t *testing.T) {
 	deleted := pat(alice, "All")
 	d, err := s.v2.DeleteKey(as(alice), &pb.DeleteKeyRequest{UserAppId: me(), KeyId: deleted})
 	wantCode(t, d, err, st.StatusCode_SUCCESS)
-	expired := s.newKey(t, alice, &pb.Key{Type: "personal_access_token", Scopes: []string{"All"}, ExpiresAt: timestamppb.New(time.Now().Add(time.Second))})
+	expired := s.newKey(t, alice, &pb.Key{Type: "personal_access_token", Scopes: []string{"All"}, ExpiresAt: timestamppb.New(clock.Now().Add(time.Second))})
 	narrowCole := pat(cole, "Apps:Get")
 	all := []string{"All"}
 
@@ -193,7 +194,7 @@ func TestSharingMatrix(t *testing.T) {
 		{name: "NoToken", token: "", target: priv, broken: noCreds},
 	}
 	// The owner's PAT lacking each method's first scope joins per method.
-	time.Sleep(1100 * time.Millisecond) // let the expiring key expire; expiry is wall-clock time
+	clock.Advance(1100 * time.Millisecond) // the expiring key expires on the server's clock
 
 	routes := map[string]restRoute{} // the binding with the most path variables
 	for _, r := range gatewayRoutes(t) {

@@ -26,6 +26,7 @@ import (
 	"github.com/clavis-dev/clavis/internal/grpcapi"
 	"github.com/clavis-dev/clavis/internal/inference"
 	"github.com/clavis-dev/clavis/internal/inference/fetch"
+	"github.com/clavis-dev/clavis/internal/listen"
 	"github.com/clavis-dev/clavis/internal/service"
 	"github.com/clavis-dev/clavis/internal/store/postgres"
 	"github.com/clavis-dev/clavis/internal/store/sqlite"
@@ -77,6 +78,11 @@ type Config struct {
 	// so it does not show in process lists. Changing it invalidates every
 	// token.
 	TokenPepper string
+	// Limits bounds connections, their timeouts, streams and headers.
+	Limits Limits
+	// Now is the server's clock, which decides when keys expire; nil means
+	// time.Now. Only tests set it: no flag or variable does.
+	Now func() time.Time
 }
 
 // DefaultConfig returns the defaults.
@@ -87,6 +93,7 @@ func DefaultConfig() Config {
 		BootstrapUser: "admin",
 		AuthCacheTTL:  auth.DefaultCacheTTL,
 		LogFormat:     "text",
+		Limits:        defaultLimits(),
 	}
 }
 
@@ -123,6 +130,7 @@ func (c *Config) bindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.TLSKey, "tls-key", c.TLSKey, "PEM private key for --tls-addr (env CLAVIS_TLS_KEY)")
 	fs.BoolVar(&c.TLSSelfSigned, "tls-self-signed", c.TLSSelfSigned, "use a self-signed certificate for localhost kept in <data-dir>/tls (env CLAVIS_TLS_SELF_SIGNED=1)")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: text or json (env CLAVIS_LOG_FORMAT)")
+	c.Limits.bindFlags(fs)
 }
 
 // fromEnv overrides c with the CLAVIS_* variables that are set.
@@ -164,7 +172,7 @@ func (c *Config) fromEnv(getenv func(string) string) error {
 			return fmt.Errorf("CLAVIS_WORKERS: %w", err)
 		}
 	}
-	return nil
+	return c.Limits.fromEnv(getenv)
 }
 
 func runServe(ctx context.Context, env *Env, args []string) error {
@@ -229,6 +237,9 @@ type Server struct {
 // logOut.
 func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Server, error) {
 	log := newLogger(cfg.LogFormat, logOut)
+	if err := cfg.Limits.validate(); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
@@ -247,7 +258,7 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 	s := &Server{cfg: cfg, log: log, store: db, tlsCfg: tlsCfg, TLSCertFile: certFile}
 	hasher := auth.NewHasher([]byte(cfg.TokenPepper))
 	s.toucher = auth.NewToucher(db.Keys(), log)
-	s.authn = auth.NewAuthenticator(db, auth.AuthnConfig{Hasher: hasher, CacheTTL: cfg.AuthCacheTTL, Toucher: s.toucher})
+	s.authn = auth.NewAuthenticator(db, auth.AuthnConfig{Hasher: hasher, CacheTTL: cfg.AuthCacheTTL, Toucher: s.toucher, Now: cfg.Now})
 	var inval service.Invalidator = s.authn
 	if pg, ok := db.(*postgres.DB); ok {
 		// Replicas share the database: publish invalidations to the others
@@ -267,7 +278,7 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 	s.engine = inference.NewEngine(inference.Config{Workers: cfg.Workers, Fetcher: fetcher})
 	s.registerModels()
 	authz := auth.NewAuthorizer(db)
-	svc := service.New(service.Config{Store: db, Hasher: hasher, Invalidator: inval, Engine: s.engine, Authorizer: authz})
+	svc := service.New(service.Config{Store: db, Hasher: hasher, Invalidator: inval, Engine: s.engine, Authorizer: authz, Now: cfg.Now})
 
 	tok, err := svc.Bootstrap(ctx, cfg.BootstrapUser)
 	if clavis.ErrorCode(err) == clavis.EConflict {
@@ -289,36 +300,26 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 	}
 
 	api := grpcapi.New(svc, s.authn, authz, log)
-	s.grpc = grpc.NewServer(api.ServerOptions()...)
+	s.grpc = grpc.NewServer(append(api.ServerOptions(), cfg.Limits.grpcOptions()...)...)
 	api.Register(s.grpc)
 	hs := health.NewServer()
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	hs.SetServingStatus("clarifai.api.V2", healthpb.HealthCheckResponse_SERVING)
 	healthpb.RegisterHealthServer(s.grpc, hs)
 	reflection.Register(s.grpc)
-	if s.rest, s.restEnd, err = gateway.New(ctx, s.grpc, log); err != nil {
+	if s.rest, s.restEnd, err = gateway.New(ctx, s.grpc, gateway.Config{Log: log, ChallengeHeader: grpcapi.ChallengeHeader}); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("REST gateway: %w", err)
 	}
 
-	// The plaintext HTTP server sees only HTTP/1.x connections: the split
+	// The plaintext HTTP server sees only HTTP/1.x connections: the
 	// listener gives HTTP/2 with prior knowledge to the gRPC transport.
-	s.http = &http.Server{
-		Handler:           s.route(),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	s.http = cfg.Limits.httpServer(s.route(), log)
 	if cfg.TLSAddr != "" {
 		// Over TLS, HTTP/2 carries both gRPC and REST (and browsers), so
 		// everything goes through one http.Server that routes by content type.
-		s.https = &http.Server{
-			Handler:           s.http.Handler,
-			TLSConfig:         s.tlsCfg,
-			ReadHeaderTimeout: 10 * time.Second,
-			IdleTimeout:       2 * time.Minute,
-			ErrorLog:          s.http.ErrorLog,
-		}
+		s.https = cfg.Limits.httpServer(s.http.Handler, log)
+		s.https.TLSConfig = s.tlsCfg
 	}
 	return s, nil
 }
@@ -354,14 +355,15 @@ func newLogger(format string, w io.Writer) *slog.Logger {
 }
 
 // route sends gRPC to the gRPC server and everything else to the REST
-// handler.
+// handler, whose request bodies have a bounded time to arrive.
 func (s *Server) route() http.Handler {
+	rest := listen.BodyDeadline(s.rest, s.cfg.Limits.BodyTimeout)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ProtoMajor == 2 && strings.HasPrefix(r.Header.Get("Content-Type"), "application/grpc") {
 			s.grpc.ServeHTTP(w, r)
 			return
 		}
-		s.rest.ServeHTTP(w, r)
+		rest.ServeHTTP(w, r)
 	})
 }
 
@@ -378,18 +380,19 @@ func (s *Server) Start() error {
 		defer close(s.background)
 		s.toucher.Run(bg, 5*time.Second)
 	}()
-	split := newSplitListener(ln)
+	gate := s.cfg.Limits.gate(s.log)
+	grpcLn, webLn := gate.Plain(ln)
 	go func() {
-		if err := s.grpc.Serve(split.grpc); err != nil && !errors.Is(err, grpc.ErrServerStopped) && !errors.Is(err, net.ErrClosed) {
+		if err := s.grpc.Serve(grpcLn); err != nil && !errors.Is(err, grpc.ErrServerStopped) && !errors.Is(err, net.ErrClosed) {
 			s.log.Error("serve gRPC", "err", err)
 		}
 	}()
 	go func() {
-		if err := s.http.Serve(split.web); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+		if err := s.http.Serve(webLn); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
 			s.log.Error("serve HTTP", "err", err)
 		}
 	}()
-	s.log.Info("listening", "addr", ln.Addr().String(), "data_dir", s.cfg.DataDir)
+	s.log.Info("listening", "addr", ln.Addr().String(), "data_dir", s.cfg.DataDir, "max_conns", s.cfg.Limits.maxConns())
 	if s.https != nil {
 		tln, err := net.Listen("tcp", s.cfg.TLSAddr)
 		if err != nil {
@@ -397,7 +400,7 @@ func (s *Server) Start() error {
 		}
 		s.tlsLn = tln
 		go func() {
-			if err := s.https.ServeTLS(tln, "", ""); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			if err := s.https.Serve(gate.TLS(tln, s.tlsCfg)); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
 				s.log.Error("serve TLS", "err", err)
 			}
 		}()

@@ -157,11 +157,11 @@ func TestAppKeyOfDeletedApp(t *testing.T) {
 	const getApp = "/clarifai.api.V2/GetApp"
 	gone := clavis.AppRef{OwnerID: "alice", AppID: "gone"}
 	key := &clavis.Principal{UserID: "alice", KeyType: clavis.KeyTypeApp, App: &gone, Scopes: clavis.AllScopes()}
-	if _, err := z.Authorize(ctx, getApp, key, "", ""); clavis.ErrorCode(err) != clavis.EUnauthenticated {
+	if _, err := z.Authorize(ctx, getApp, key, auth.Request{}); clavis.ErrorCode(err) != clavis.EUnauthenticated {
 		t.Errorf("app key of a deleted app: %v, want EUnauthenticated", err)
 	}
 	pat := &clavis.Principal{UserID: "alice", KeyType: clavis.KeyTypePAT, Scopes: clavis.AllScopes()}
-	if _, err := z.Authorize(ctx, getApp, pat, "alice", "gone"); clavis.ErrorCode(err) != clavis.ENotFound {
+	if _, err := z.Authorize(ctx, getApp, pat, auth.Request{UserID: "alice", AppID: "gone"}); clavis.ErrorCode(err) != clavis.ENotFound {
 		t.Errorf("PAT on a missing app: %v, want ENotFound", err)
 	}
 }

@@ -2,7 +2,9 @@ package auth
 
 import (
 	"context"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/clavis-dev/clavis/clavis"
 )
@@ -10,6 +12,16 @@ import (
 // PublicGrant is what every PAT may do on a public app: read it and its
 // models, and predict.
 var PublicGrant = clavis.MustScopes("Apps:Get", "Models:Get", "Concepts:Get", "Workflows:Get", "Predict")
+
+// Request is what a call names as its target, as its message says.
+type Request struct {
+	// UserID and AppID are the request's user_app_id.
+	UserID, AppID string
+	// OrgID is the organization of a call of the Orgs service.
+	OrgID string
+	// MemberID is the member a call acts on (RemoveMember's user_id).
+	MemberID string
+}
 
 // Access is the outcome of a successful authorization: who calls, on what,
 // with which effective scopes. It travels in the request context.
@@ -20,6 +32,9 @@ type Access struct {
 	UserID string
 	// App is the target app of TargetApp methods.
 	App *clavis.App
+	// Org is the caller's membership of the target organization of
+	// TargetOrg methods.
+	Org *clavis.OrgMember
 	// Grant is the caller's grant on App (or on the account UserID names):
 	// everything for its owner, the role's or collaborator's scopes, and
 	// PublicGrant on a public app, united.
@@ -45,31 +60,32 @@ const (
 	RolePublic          Role = "public"
 )
 
-// Manages reports whether the caller may manage the target app itself
-// (change or delete it, make its keys): its owner, or an admin or
-// contributor of the org owning it. Collaborators and public callers may
-// not, whatever their scopes.
-func (a *Access) Manages() bool { return a.Role.Manages() }
-
-// Manages reports whether the role may manage an app: see Access.Manages.
+// Manages reports whether the role may manage an app itself (change or
+// delete it, make and list its keys): its owner, or an admin or contributor
+// of the org owning it. Collaborators and public callers may not, whatever
+// their scopes.
 func (r Role) Manages() bool { return r == RoleOwner || r == RoleOrgAdmin || r == RoleOrgContributor }
 
 // Authorizer decides whether a principal may call a method on a target.
-// All grant resolution lives here.
+// Every permission decision of Clavis is made here: the rule table,
+// ownership, organization roles, teams, collaborators, public apps, and
+// what a caller may grant. It is safe for concurrent use.
 type Authorizer struct{ store clavis.Tx }
 
-// NewAuthorizer returns an Authorizer reading apps from s.
+// NewAuthorizer returns an Authorizer reading apps, grants and memberships
+// from s.
 func NewAuthorizer(s clavis.Tx) *Authorizer { return &Authorizer{store: s} }
 
-// Authorize applies the rule of method to principal p and the request's
-// user_app_id (userID, appID). It returns the Access to hand to the
-// handler, or:
+// Authorize applies the rule of method to principal p and the target req
+// names. It returns the Access to hand to the handler, or:
 //   - EForbidden when the method has no rule, the credential is of the
-//     wrong type, or scopes or endpoints are missing (the message names them);
+//     wrong type, scopes or endpoints are missing, or the caller's role on
+//     the target does not allow the method (the message says which);
 //   - EInvalid when an app-scoped call by a PAT names no app, or ids are malformed;
 //   - EUnauthenticated when an app key names another app or its app is gone;
-//   - ENotFound when the target app or user is missing or not visible.
-func (z *Authorizer) Authorize(ctx context.Context, method string, p *clavis.Principal, userID, appID string) (*Access, error) {
+//   - ENotFound when the target app, user or organization is missing or not
+//     visible to the caller.
+func (z *Authorizer) Authorize(ctx context.Context, method string, p *clavis.Principal, req Request) (*Access, error) {
 	r, ok := Rules[method]
 	if !ok {
 		return nil, clavis.Errorf(clavis.EForbidden, "method %s has no authorization rule and is refused", method)
@@ -86,49 +102,133 @@ func (z *Authorizer) Authorize(ctx context.Context, method string, p *clavis.Pri
 	acc := &Access{Principal: p, Method: method}
 	switch r.Target {
 	case TargetApp:
-		ref, err := appTarget(p, userID, appID)
-		if err != nil {
+		if err := z.appAccess(ctx, acc, r, req); err != nil {
 			return nil, err
 		}
-		app, role, grant, err := z.AppGrant(ctx, p, ref)
-		if p.App != nil && clavis.ErrorCode(err) == clavis.ENotFound {
-			// An app key dies with its app. A token cache that has not
-			// heard of the deletion yet (another replica's, for a few
-			// milliseconds) still knows the key; it gets the same answer
-			// as a cache that has.
-			return nil, invalidKey("this app key's app has been deleted or is out of its user's reach")
-		}
-		if err != nil {
-			return nil, err
-		}
-		acc.App, acc.Role, acc.Grant, acc.Scopes = app, role, grant, p.Scopes.Intersect(grant)
 	case TargetUser:
-		id := userID
-		if id == "" || id == clavis.UserMe {
-			id = p.UserID
+		if err := z.userAccess(ctx, acc, r, req); err != nil {
+			return nil, err
 		}
-		acc.UserID, acc.Role, acc.Grant = id, RoleOwner, clavis.AllScopes()
-		if id != p.UserID {
-			if err := clavis.CheckID("user_app_id.user_id", id); err != nil {
-				return nil, err
-			}
-			if !r.OrgOK {
-				return nil, clavis.UserNotFound(id)
-			}
-			role, grant, err := z.orgGrant(ctx, p.UserID, id)
-			if err != nil {
-				return nil, err
-			}
-			acc.Role, acc.Grant = role, grant
+	case TargetOrg:
+		// The credential's scopes are checked first: what an org method
+		// needs is the PAT's, not a grant of the org's.
+		if err := missingScopes(r.Scopes, p.Scopes, method); err != nil {
+			return nil, err
 		}
-		acc.Scopes = p.Scopes.Intersect(acc.Grant)
+		if err := z.orgAccess(ctx, acc, r, req); err != nil {
+			return nil, err
+		}
+		acc.Scopes = p.Scopes
 	case TargetInstance:
 		acc.Scopes = p.Scopes
 	}
-	if missing := r.Scopes.Minus(acc.Scopes); !missing.IsEmpty() {
-		return nil, clavis.Errorf(clavis.EForbidden, "missing scopes %s for %s", strings.Join(missing.Names(), ", "), shortName(method))
+	if err := missingScopes(r.Scopes, acc.Scopes, method); err != nil {
+		return nil, err
 	}
 	return acc, nil
+}
+
+func missingScopes(need, have clavis.ScopeSet, method string) error {
+	if need.IsAll() && !have.IsAll() {
+		return clavis.Errorf(clavis.EForbidden, "missing scopes All for %s: it needs a Personal Access Token holding All", shortName(method))
+	}
+	if missing := need.Minus(have); !missing.IsEmpty() {
+		return clavis.Errorf(clavis.EForbidden, "missing scopes %s for %s", strings.Join(missing.Names(), ", "), shortName(method))
+	}
+	return nil
+}
+
+func (z *Authorizer) appAccess(ctx context.Context, acc *Access, r Rule, req Request) error {
+	p := acc.Principal
+	ref, err := appTarget(p, req.UserID, req.AppID)
+	if err != nil {
+		return err
+	}
+	app, role, grant, err := z.AppGrant(ctx, p, ref)
+	if p.App != nil && clavis.ErrorCode(err) == clavis.ENotFound {
+		// An app key dies with its app. A token cache that has not heard of
+		// the deletion yet (another replica's, for a few milliseconds)
+		// still knows the key; it gets the same answer as a cache that has.
+		return invalidKey("this app key's app has been deleted or is out of its user's reach")
+	}
+	if err != nil {
+		return err
+	}
+	if r.Manage && !role.Manages() {
+		return z.notManager(ctx, app.Ref(), "call "+shortName(acc.Method)+" on")
+	}
+	acc.App, acc.Role, acc.Grant, acc.Scopes = app, role, grant, p.Scopes.Intersect(grant)
+	return nil
+}
+
+func (z *Authorizer) userAccess(ctx context.Context, acc *Access, r Rule, req Request) error {
+	p := acc.Principal
+	id := req.UserID
+	if id == "" || id == clavis.UserMe {
+		id = p.UserID
+	}
+	acc.UserID, acc.Role, acc.Grant = id, RoleOwner, clavis.AllScopes()
+	if id != p.UserID {
+		if err := clavis.CheckID("user_app_id.user_id", id); err != nil {
+			return err
+		}
+		if !r.OrgOK {
+			return clavis.UserNotFound(id)
+		}
+		role, grant, err := z.orgGrant(ctx, p.UserID, id)
+		if err != nil {
+			return err
+		}
+		acc.Role, acc.Grant = role, grant
+	}
+	acc.Scopes = p.Scopes.Intersect(acc.Grant)
+	return nil
+}
+
+// orgAccess resolves the caller's membership of the request's organization
+// and checks the role the rule asks for. Non-members get the answer a
+// missing organization gets.
+func (z *Authorizer) orgAccess(ctx context.Context, acc *Access, r Rule, req Request) error {
+	p := acc.Principal
+	if err := clavis.CheckID("org_id", req.OrgID); err != nil {
+		return err
+	}
+	m, err := z.member(ctx, req.OrgID, p.UserID)
+	if err != nil {
+		return err
+	}
+	acc.Org = m
+	admin := m.Role == clavis.RoleAdmin
+	switch r.Org {
+	case OrgAdmin:
+		if !admin {
+			return clavis.Errorf(clavis.EForbidden, "only admins of organization %q can call %s", req.OrgID, shortName(acc.Method))
+		}
+	case OrgSelfOrAdmin:
+		if req.MemberID == p.UserID {
+			break
+		}
+		if !admin {
+			return clavis.Errorf(clavis.EForbidden, "only admins of organization %q can act on other members; a member may act only on their own membership", req.OrgID)
+		}
+		if !p.Scopes.IsAll() {
+			return clavis.Errorf(clavis.EForbidden, "missing scopes %s for %s on another member", clavis.ScopeAll, shortName(acc.Method))
+		}
+	}
+	return nil
+}
+
+// member returns the membership of userID in orgID, or the answer a missing
+// organization gets when there is none.
+func (z *Authorizer) member(ctx context.Context, orgID, userID string) (*clavis.OrgMember, error) {
+	if _, err := z.store.Orgs().GetOrg(ctx, orgID); err != nil {
+		return nil, err
+	}
+	m, err := z.store.Orgs().GetMember(ctx, orgID, userID)
+	if clavis.ErrorCode(err) == clavis.ENotFound {
+		return nil, clavis.OrgNotFound(orgID)
+	}
+	return m, err
 }
 
 // appTarget works out which app an app-scoped call is about.
@@ -219,18 +319,37 @@ func (z *Authorizer) AppGrant(ctx context.Context, p *clavis.Principal, ref clav
 	return app, role, grant, nil
 }
 
+// ManagedApp returns an app that p's user manages (see Role.Manages) and
+// the user's grant on it, for an action that takes the app ("create keys
+// for"). It returns ENotFound for an app the user cannot see, and EForbidden
+// for one the user can see but not manage.
+func (z *Authorizer) ManagedApp(ctx context.Context, p *clavis.Principal, ref clavis.AppRef, action string) (*clavis.App, clavis.ScopeSet, error) {
+	app, role, grant, err := z.AppGrant(ctx, p, ref)
+	if err != nil {
+		return nil, clavis.ScopeSet{}, err
+	}
+	if !role.Manages() {
+		return nil, clavis.ScopeSet{}, z.notManager(ctx, ref, action)
+	}
+	return app, grant, nil
+}
+
+// notManager is the refusal of a caller who can see an app but not manage
+// it, saying who can do the action, a phrase that takes the app ("create
+// keys for").
+func (z *Authorizer) notManager(ctx context.Context, ref clavis.AppRef, action string) error {
+	if _, err := z.store.Orgs().GetOrg(ctx, ref.OwnerID); err == nil {
+		return clavis.Errorf(clavis.EForbidden, "only admins and contributors of organization %q can %s app %s", ref.OwnerID, action, ref)
+	}
+	return clavis.Errorf(clavis.EForbidden, "only the owner of app %s can %s it", ref, action)
+}
+
 // orgGrant resolves what a user may do on an organization account itself
 // (listing and creating its apps): admins everything, org contributors their
 // scopes, team contributors reading. Non-members get the answer a missing
 // user gets.
 func (z *Authorizer) orgGrant(ctx context.Context, userID, orgID string) (Role, clavis.ScopeSet, error) {
-	if _, err := z.store.Orgs().GetOrg(ctx, orgID); err != nil {
-		if clavis.ErrorCode(err) == clavis.ENotFound {
-			return "", clavis.ScopeSet{}, clavis.UserNotFound(orgID)
-		}
-		return "", clavis.ScopeSet{}, err
-	}
-	m, err := z.store.Orgs().GetMember(ctx, orgID, userID)
+	m, err := z.member(ctx, orgID, userID)
 	if clavis.ErrorCode(err) == clavis.ENotFound {
 		return "", clavis.ScopeSet{}, clavis.UserNotFound(orgID)
 	}
@@ -244,6 +363,41 @@ func (z *Authorizer) orgGrant(ctx context.Context, userID, orgID string) (Role, 
 		return RoleOrgContributor, m.Scopes, nil
 	}
 	return RoleTeamContributor, clavis.MustScopes("Apps:Get", "Workflows:Get"), nil
+}
+
+// CheckGrantable refuses scopes a caller does not hold: nobody grants more
+// than they may do themselves (collaborators, members, teams, keys). held is
+// what the caller may do where the grant applies; the EForbidden error names
+// the scopes missing.
+func CheckGrantable(held, scopes clavis.ScopeSet) error {
+	if missing := scopes.Minus(held); !missing.IsEmpty() {
+		return clavis.Errorf(clavis.EForbidden, "cannot grant scopes the calling credential does not hold here: %s", strings.Join(missing.Names(), ", "))
+	}
+	return nil
+}
+
+// CheckKeyGrant decides whether p may create or change a key with these
+// scopes, endpoints and expiry: within held (p's effective scopes where the
+// key applies), within p's own endpoint limits, and expiring no later than
+// p. It returns EForbidden saying what would escalate.
+func CheckKeyGrant(p *clavis.Principal, held, scopes clavis.ScopeSet, endpoints []string, expires time.Time) error {
+	if err := CheckGrantable(held, scopes); err != nil {
+		return err
+	}
+	if len(p.Endpoints) > 0 {
+		if len(endpoints) == 0 {
+			return clavis.Errorf(clavis.EForbidden, "the calling credential is limited to endpoints; the new key must list endpoints within them")
+		}
+		for _, e := range endpoints {
+			if !slices.Contains(p.Endpoints, e) {
+				return clavis.Errorf(clavis.EForbidden, "cannot grant endpoint %s, which the calling credential does not hold", e)
+			}
+		}
+	}
+	if !p.ExpiresAt.IsZero() && (expires.IsZero() || expires.After(p.ExpiresAt)) {
+		return clavis.Errorf(clavis.EForbidden, "the calling credential expires at %s; a key it creates must set expires_at no later", p.ExpiresAt.Format(time.RFC3339))
+	}
+	return nil
 }
 
 func shortName(method string) string {

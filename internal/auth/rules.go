@@ -31,8 +31,28 @@ const (
 	// TargetUser methods act on a user's own resources, named by
 	// user_app_id.user_id ("me" or empty for the caller).
 	TargetUser
-	// TargetInstance methods act on the instance (admin service).
+	// TargetOrg methods act on an organization, named by the request's
+	// org_id; the caller must be a member, with the role the rule's Org
+	// says.
+	TargetOrg
+	// TargetInstance methods act on the instance (admin service) or on no
+	// particular resource.
 	TargetInstance
+)
+
+// OrgRole says which members of an organization may call a TargetOrg method.
+type OrgRole int
+
+// Organization requirements.
+const (
+	// OrgMember: every member.
+	OrgMember OrgRole = iota
+	// OrgAdmin: admins only.
+	OrgAdmin
+	// OrgSelfOrAdmin: a member acting on their own membership (the
+	// request's member is the caller), or an admin acting on anyone's with
+	// a PAT holding All, as for OrgAdmin methods that change members.
+	OrgSelfOrAdmin
 )
 
 // Rule is the authorization rule of one method.
@@ -43,6 +63,12 @@ type Rule struct {
 	// OrgOK marks TargetUser methods that may also name an organization
 	// the caller belongs to (its apps), not only the caller.
 	OrgOK bool
+	// Manage marks TargetApp methods that change the app itself or its
+	// keys: only those who manage it may call them (see Role.Manages),
+	// whatever their scopes.
+	Manage bool
+	// Org says which members may call a TargetOrg method.
+	Org OrgRole
 }
 
 const (
@@ -55,6 +81,14 @@ func rule(a AuthType, t Target, scopes ...string) Rule {
 }
 
 func orgOK(r Rule) Rule { r.OrgOK = true; return r }
+
+func manage(r Rule) Rule { r.Manage = true; return r }
+
+func org(who OrgRole, scopes ...string) Rule {
+	r := rule(PATAuth, TargetOrg, scopes...)
+	r.Org = who
+	return r
+}
 
 // modelRead is what reading a model needs.
 var modelRead = []string{"Apps:Get", "Concepts:Get", "Models:Get"}
@@ -74,13 +108,13 @@ var Rules = map[string]Rule{
 	v2 + "GetApp":    rule(KeyAuth, TargetApp, "Apps:Get", "Workflows:Get"),
 	v2 + "ListApps":  orgOK(rule(PATAuth, TargetUser, "Apps:Get", "Workflows:Get")),
 	v2 + "PatchApps": orgOK(rule(PATAuth, TargetUser, "Apps:Add", "Apps:Get")),
-	v2 + "PatchApp":  rule(PATAuth, TargetApp, "Apps:Add", "Apps:Get"),
-	v2 + "DeleteApp": rule(PATAuth, TargetApp, "Apps:Add", "Apps:Delete", "Apps:Get", "Workflows:Get"),
+	v2 + "PatchApp":  manage(rule(PATAuth, TargetApp, "Apps:Add", "Apps:Get")),
+	v2 + "DeleteApp": manage(rule(PATAuth, TargetApp, "Apps:Add", "Apps:Delete", "Apps:Get", "Workflows:Get")),
 
 	v2 + "PostKeys":    rule(PATAuth, TargetUser, "Apps:Get", "Keys:Add", "Keys:Get"),
 	v2 + "GetKey":      rule(PATAuth, TargetUser, "Keys:Get"),
 	v2 + "ListKeys":    rule(PATAuth, TargetUser, "Keys:Get"),
-	v2 + "ListAppKeys": rule(PATAuth, TargetApp, "Apps:Get", "Keys:Get"),
+	v2 + "ListAppKeys": manage(rule(PATAuth, TargetApp, "Apps:Get", "Keys:Get")),
 	v2 + "PatchKeys":   rule(PATAuth, TargetUser, "Keys:Add", "Keys:Get"),
 	v2 + "DeleteKey":   rule(PATAuth, TargetUser, "Keys:Add", "Keys:Delete", "Keys:Get"),
 
@@ -117,17 +151,19 @@ var Rules = map[string]Rule{
 	v2 + "PostConcepts":  rule(KeyAuth, TargetApp, "Apps:Get", "Concepts:Add", "Concepts:Get"),
 	v2 + "PatchConcepts": rule(KeyAuth, TargetApp, "Apps:Get", "Concepts:Add", "Concepts:Get"),
 
+	// Organizations: changes need a PAT holding All; reading needs
+	// membership.
 	orgs + "CreateOrg":    rule(PATAuth, TargetInstance, clavis.ScopeAll),
-	orgs + "GetOrg":       rule(PATAuth, TargetInstance),
 	orgs + "ListOrgs":     rule(PATAuth, TargetInstance),
-	orgs + "DeleteOrg":    rule(PATAuth, TargetInstance, clavis.ScopeAll),
-	orgs + "PutMember":    rule(PATAuth, TargetInstance, clavis.ScopeAll),
-	orgs + "ListMembers":  rule(PATAuth, TargetInstance),
-	orgs + "RemoveMember": rule(PATAuth, TargetInstance),
-	orgs + "PutTeam":      rule(PATAuth, TargetInstance, clavis.ScopeAll),
-	orgs + "GetTeam":      rule(PATAuth, TargetInstance),
-	orgs + "ListTeams":    rule(PATAuth, TargetInstance),
-	orgs + "DeleteTeam":   rule(PATAuth, TargetInstance, clavis.ScopeAll),
+	orgs + "GetOrg":       org(OrgMember),
+	orgs + "ListMembers":  org(OrgMember),
+	orgs + "GetTeam":      org(OrgMember),
+	orgs + "ListTeams":    org(OrgMember),
+	orgs + "RemoveMember": org(OrgSelfOrAdmin),
+	orgs + "DeleteOrg":    org(OrgAdmin, clavis.ScopeAll),
+	orgs + "PutMember":    org(OrgAdmin, clavis.ScopeAll),
+	orgs + "PutTeam":      org(OrgAdmin, clavis.ScopeAll),
+	orgs + "DeleteTeam":   org(OrgAdmin, clavis.ScopeAll),
 
 	"/clavis.admin.v1.Admin/CreateUser":  rule(AdminAuth, TargetInstance, clavis.ScopeAll),
 	"/clavis.admin.v1.Admin/ListUsers":   rule(AdminAuth, TargetInstance, clavis.ScopeAll),

@@ -12,20 +12,13 @@ import (
 	"github.com/clavis-dev/clavis/clavis"
 )
 
-// Token prefixes. They tell PATs from app keys at a glance and let secret
-// scanners find leaked tokens.
-const (
-	PrefixPAT = "clvp_"
-	PrefixApp = "clvk_"
-)
-
 const (
 	alphabet    = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 	secretBytes = 32 // 256 random bits
 	bodyLen     = 43 // base62 digits of 256 bits
 	sumLen      = 6  // base62 digits of a CRC-32
 	// TokenLen is the length of every token.
-	TokenLen = len(PrefixPAT) + bodyLen + sumLen
+	TokenLen = len(clavis.PATPrefix) + bodyLen + sumLen
 )
 
 // NewToken returns a new random token of the given type: its prefix, 256
@@ -42,9 +35,9 @@ func NewToken(t clavis.KeyType) (string, error) {
 
 func prefixOf(t clavis.KeyType) string {
 	if t == clavis.KeyTypePAT {
-		return PrefixPAT
+		return clavis.PATPrefix
 	}
-	return PrefixApp
+	return clavis.AppKeyPrefix
 }
 
 func base62(n *big.Int, width int) string {
@@ -73,9 +66,9 @@ func checksum(s string) string {
 func ParseToken(tok string) (clavis.KeyType, error) {
 	var t clavis.KeyType
 	switch {
-	case strings.HasPrefix(tok, PrefixPAT):
+	case strings.HasPrefix(tok, clavis.PATPrefix):
 		t = clavis.KeyTypePAT
-	case strings.HasPrefix(tok, PrefixApp):
+	case strings.HasPrefix(tok, clavis.AppKeyPrefix):
 		t = clavis.KeyTypeApp
 	default:
 		return "", invalidKey("the token is not a Clavis token")
@@ -83,7 +76,7 @@ func ParseToken(tok string) (clavis.KeyType, error) {
 	if len(tok) != TokenLen {
 		return "", invalidKey("the token has the wrong length")
 	}
-	for i := len(PrefixPAT); i < len(tok); i++ {
+	for i := len(clavis.PATPrefix); i < len(tok); i++ {
 		if strings.IndexByte(alphabet, tok[i]) < 0 {
 			return "", invalidKey("the token has characters that no token has")
 		}
@@ -98,7 +91,7 @@ func ParseToken(tok string) (clavis.KeyType, error) {
 // LooksLikeToken reports whether s has a token's prefix; it is used to keep
 // secrets out of logs and to accept a token where a key id is expected.
 func LooksLikeToken(s string) bool {
-	return strings.HasPrefix(s, PrefixPAT) || strings.HasPrefix(s, PrefixApp)
+	return strings.HasPrefix(s, clavis.PATPrefix) || strings.HasPrefix(s, clavis.AppKeyPrefix)
 }
 
 // Hint returns a short, non-secret reminder of a token for display.
@@ -106,7 +99,7 @@ func Hint(tok string) string {
 	if len(tok) < TokenLen {
 		return ""
 	}
-	return tok[:len(PrefixPAT)] + "…" + tok[len(tok)-4:]
+	return tok[:len(clavis.PATPrefix)] + "…" + tok[len(tok)-4:]
 }
 
 // Hasher turns tokens into the digests that are stored in their place.

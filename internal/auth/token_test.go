@@ -31,7 +31,7 @@ func TestNewTokenFormat(t *testing.T) {
 	}
 	pat, _ := auth.NewToken(clavis.KeyTypePAT)
 	app, _ := auth.NewToken(clavis.KeyTypeApp)
-	if !strings.HasPrefix(pat, auth.PrefixPAT) || !strings.HasPrefix(app, auth.PrefixApp) {
+	if !strings.HasPrefix(pat, clavis.PATPrefix) || !strings.HasPrefix(app, clavis.AppKeyPrefix) {
 		t.Fatalf("prefixes: %q %q", pat, app)
 	}
 }
@@ -41,7 +41,7 @@ func TestNewTokenFormat(t *testing.T) {
 func TestParseTokenRefusesTypos(t *testing.T) {
 	tok, _ := auth.NewToken(clavis.KeyTypePAT)
 	const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	for i := len(auth.PrefixPAT); i < len(tok); i++ {
+	for i := len(clavis.PATPrefix); i < len(tok); i++ {
 		for _, c := range []byte{alphabet[(strings.IndexByte(alphabet, tok[i])+1)%62], alphabet[(strings.IndexByte(alphabet, tok[i])+31)%62]} {
 			typo := tok[:i] + string(c) + tok[i+1:]
 			if _, err := auth.ParseToken(typo); clavis.ErrorCode(err) != clavis.EUnauthenticated {
@@ -59,7 +59,7 @@ func TestParseTokenRefusesTypos(t *testing.T) {
 func TestHint(t *testing.T) {
 	tok, _ := auth.NewToken(clavis.KeyTypeApp)
 	h := auth.Hint(tok)
-	if !strings.HasPrefix(h, auth.PrefixApp) || !strings.HasSuffix(h, tok[len(tok)-4:]) || len(h) > 15 {
+	if !strings.HasPrefix(h, clavis.AppKeyPrefix) || !strings.HasSuffix(h, tok[len(tok)-4:]) || len(h) > 15 {
 		t.Fatalf("Hint = %q", h)
 	}
 }

@@ -7,13 +7,12 @@ package gateway
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -30,7 +29,8 @@ import (
 	adminv1 "github.com/clavis-dev/clavis/api/gen/clavis/admin/v1"
 	orgsv1 "github.com/clavis-dev/clavis/api/gen/clavis/orgs/v1"
 	"github.com/clavis-dev/clavis/api/gen/openapi"
-	"github.com/clavis-dev/clavis/internal/auth"
+	"github.com/clavis-dev/clavis/clavis"
+	"github.com/clavis-dev/clavis/internal/reqid"
 )
 
 // MaxBodySize bounds a REST request body: 128 MB, as for gRPC messages.
@@ -52,10 +52,22 @@ var marshaler = &runtime.JSONPb{
 // statusJSON writes gateway-level error bodies: only the status object.
 var statusJSON = protojson.MarshalOptions{UseProtoNames: true, UseEnumNumbers: true}
 
+// Config configures the REST handler. The zero value works.
+type Config struct {
+	// Log receives one line per request; nil discards them.
+	Log *slog.Logger
+	// ChallengeHeader names the gRPC response header whose value, when a
+	// call's answer carries it, makes the HTTP answer 401 with that value
+	// as WWW-Authenticate: the server sets it on refusals for want of
+	// credentials. Empty means none.
+	ChallengeHeader string
+}
+
 // New returns the REST handler and a Closer that ends its connection to g.
 // It serves g on an in-memory listener; g's own Stop or GracefulStop also
 // ends that.
-func New(ctx context.Context, g *grpc.Server, log *slog.Logger) (http.Handler, io.Closer, error) {
+func New(ctx context.Context, g *grpc.Server, cfg Config) (http.Handler, io.Closer, error) {
+	log := cfg.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -76,7 +88,7 @@ func New(ctx context.Context, g *grpc.Server, log *slog.Logger) (http.Handler, i
 		// always forwards it so); no other header is forwarded.
 		runtime.WithIncomingHeaderMatcher(func(string) (string, bool) { return "", false }),
 		runtime.WithOutgoingHeaderMatcher(func(string) (string, bool) { return "", false }),
-		runtime.WithForwardResponseOption(setHTTPStatus),
+		runtime.WithForwardResponseOption(httpStatus(cfg.ChallengeHeader)),
 		runtime.WithErrorHandler(errorHandler),
 		runtime.WithRoutingErrorHandler(routingErrorHandler),
 		runtime.SetQueryParameterParser(queryParser{}),
@@ -120,12 +132,13 @@ type handler struct {
 	log *slog.Logger
 }
 
-// bodyState records, per request, whether the body went over MaxBodySize.
-type bodyState struct{ tooLarge bool }
+// bodyState records, per request, whether the body went over MaxBodySize
+// or did not arrive within the server's body timeout.
+type bodyState struct{ tooLarge, timedOut bool }
 
 type bodyStateKey struct{}
 
-// limitedBody reports an oversized body in its bodyState.
+// limitedBody reports an oversized or late body in its bodyState.
 type limitedBody struct {
 	io.ReadCloser
 	state *bodyState
@@ -136,6 +149,9 @@ func (b limitedBody) Read(p []byte) (int, error) {
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		b.state.tooLarge = true
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		b.state.timedOut = true
 	}
 	return n, err
 }
@@ -240,12 +256,12 @@ func (r *recorder) Flush() {
 // RedactPath replaces every path segment that looks like a Clavis token
 // (clvp_…, clvk_…) with "REDACTED", so access logs never hold a secret.
 func RedactPath(p string) string {
-	if !strings.Contains(p, "clv") {
+	if !strings.Contains(p, clavis.PATPrefix) && !strings.Contains(p, clavis.AppKeyPrefix) {
 		return p
 	}
 	segs := strings.Split(p, "/")
 	for i, s := range segs {
-		if strings.HasPrefix(s, "clvp_") || strings.HasPrefix(s, "clvk_") {
+		if strings.HasPrefix(s, clavis.PATPrefix) || strings.HasPrefix(s, clavis.AppKeyPrefix) {
 			segs[i] = "REDACTED"
 		}
 	}
@@ -254,7 +270,7 @@ func RedactPath(p string) string {
 
 // redactText replaces token-like words in error details.
 func redactText(s string) string {
-	for _, prefix := range []string{"clvp_", "clvk_"} {
+	for _, prefix := range []string{clavis.PATPrefix, clavis.AppKeyPrefix} {
 		for {
 			i := strings.Index(s, prefix)
 			if i < 0 {
@@ -323,49 +339,72 @@ func HTTPStatus(code st.StatusCode) int {
 	return http.StatusInternalServerError
 }
 
-// setHTTPStatus sets the HTTP status from the response's in-band status.
-func setHTTPStatus(_ context.Context, w http.ResponseWriter, m proto.Message) error {
-	r := m.ProtoReflect()
-	f := r.Descriptor().Fields().ByName("status")
-	if f == nil || f.Message() == nil || !r.Has(f) {
+// httpStatus returns the forward-response option that sets the HTTP status
+// from the response's in-band status. A response whose gRPC headers carry
+// challengeHeader is a refusal for want of credentials: HTTP answers it
+// 401 with the header's value as the challenge.
+func httpStatus(challengeHeader string) func(context.Context, http.ResponseWriter, proto.Message) error {
+	return func(ctx context.Context, w http.ResponseWriter, m proto.Message) error {
+		r := m.ProtoReflect()
+		f := r.Descriptor().Fields().ByName("status")
+		if f == nil || f.Message() == nil || !r.Has(f) {
+			return nil
+		}
+		s, ok := r.Get(f).Message().Interface().(*st.Status)
+		if !ok {
+			return nil
+		}
+		code := HTTPStatus(s.GetCode())
+		if md, ok := runtime.ServerMetadataFromContext(ctx); ok && challengeHeader != "" {
+			if v := md.HeaderMD.Get(challengeHeader); len(v) > 0 {
+				w.Header().Set("WWW-Authenticate", v[0])
+				code = http.StatusUnauthorized
+			}
+		}
+		if code != http.StatusOK {
+			w.WriteHeader(code)
+		}
 		return nil
 	}
-	s, ok := r.Get(f).Message().Interface().(*st.Status)
-	if !ok {
-		return nil
-	}
-	code := HTTPStatus(s.GetCode())
-	if s.GetCode() == st.StatusCode_CONN_INVALID_REQUEST && s.GetDescription() == auth.NoCredentialsDescription {
-		// No usable Authorization header: HTTP's answer is 401 with a challenge.
-		w.Header().Set("WWW-Authenticate", `Key realm="clavis"`)
-		code = http.StatusUnauthorized
-	}
-	if code != http.StatusOK {
-		w.WriteHeader(code)
-	}
-	return nil
-}
-
-func newReqID() string {
-	var b [12]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }
 
 // writeStatus writes a gateway-level error: {"status":{…}} with a new req_id.
 func writeStatus(w http.ResponseWriter, httpCode int, code st.StatusCode, desc, details string) {
-	body, err := statusJSON.Marshal(&st.BaseResponse{Status: &st.Status{
-		Code: code, Description: desc, Details: redactText(details), ReqId: newReqID(),
-	}})
-	if err != nil {
-		body = []byte(`{"status":{"code":98004,"description":"Internal server error"}}`)
-	}
 	h := w.Header()
 	h.Del("Grpc-Metadata-Content-Type")
 	h.Set("Content-Type", "application/json")
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(httpCode)
-	w.Write(append(body, '\n'))
+	w.Write(statusBody(code, desc, details))
+}
+
+// statusBody returns the JSON of a gateway-level error, with a new req_id.
+func statusBody(code st.StatusCode, desc, details string) []byte {
+	body, err := statusJSON.Marshal(&st.BaseResponse{Status: &st.Status{
+		Code: code, Description: desc, Details: redactText(details), ReqId: reqid.New(),
+	}})
+	if err != nil {
+		body = []byte(`{"status":{"code":98004,"description":"Internal server error"}}`)
+	}
+	return append(body, '\n')
+}
+
+// writeBodyFailure answers a request whose body went over MaxBodySize or
+// did not arrive in time, and reports whether it was one.
+func writeBodyFailure(w http.ResponseWriter, r *http.Request) bool {
+	bs, _ := r.Context().Value(bodyStateKey{}).(*bodyState)
+	switch {
+	case bs == nil:
+		return false
+	case bs.tooLarge:
+		writeTooLarge(w)
+	case bs.timedOut:
+		writeStatus(w, http.StatusRequestTimeout, st.StatusCode_RPC_REQUEST_TIMEOUT, "Request timed out",
+			"the request body did not arrive in full within the server's body timeout")
+	default:
+		return false
+	}
+	return true
 }
 
 func writeTooLarge(w http.ResponseWriter) {
@@ -377,8 +416,7 @@ func writeTooLarge(w http.ResponseWriter) {
 // as gRPC errors: undecodable bodies and queries, oversized messages,
 // methods Clavis does not serve.
 func errorHandler(ctx context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
-	if bs, _ := r.Context().Value(bodyStateKey{}).(*bodyState); bs != nil && bs.tooLarge {
-		writeTooLarge(w)
+	if writeBodyFailure(w, r) {
 		return
 	}
 	var hse *runtime.HTTPStatusError

@@ -69,7 +69,7 @@ func TestPathIDs(t *testing.T) {
 
 func TestUndeclaredMethodsAnswer501(t *testing.T) {
 	g := grpc.NewServer()
-	h, closer, err := New(context.Background(), g, nil)
+	h, closer, err := New(context.Background(), g, Config{})
 	if err != nil {
 		t.Fatal(err)
 	}

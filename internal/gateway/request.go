@@ -128,9 +128,7 @@ func checkUserAppID(w http.ResponseWriter, r *http.Request) bool {
 	body, err := io.ReadAll(r.Body)
 	r.Body.Close()
 	if err != nil {
-		if bs, _ := r.Context().Value(bodyStateKey{}).(*bodyState); bs != nil && bs.tooLarge {
-			writeTooLarge(w)
-		} else {
+		if !writeBodyFailure(w, r) {
 			writeStatus(w, http.StatusBadRequest, st.StatusCode_CONN_BAD_REQUEST_FORMAT, "Bad request format", "could not read the request body")
 		}
 		return false

@@ -18,30 +18,30 @@ func adminUser(u *clavis.User) *adminv1.User {
 func (s *Server) CreateUser(ctx context.Context, req *adminv1.CreateUserRequest) (*adminv1.CreateUserResponse, error) {
 	u, tok, err := s.svc.CreateUser(ctx, service.NewUser{ID: req.GetId(), Email: req.GetEmail(), Admin: req.GetAdmin()})
 	if err != nil {
-		return &adminv1.CreateUserResponse{Status: s.fail(ctx, err)}, nil
+		return nil, err
 	}
-	return &adminv1.CreateUserResponse{Status: okStatus(), User: adminUser(u), DefaultPat: tok}, nil
+	return &adminv1.CreateUserResponse{User: adminUser(u), DefaultPat: tok}, nil
 }
 
 // ListUsers lists users.
 func (s *Server) ListUsers(ctx context.Context, req *adminv1.ListUsersRequest) (*adminv1.ListUsersResponse, error) {
 	us, err := s.svc.ListUsers(ctx, clavis.NewPage(req.GetPage(), req.GetPerPage()))
 	if err != nil {
-		return &adminv1.ListUsersResponse{Status: s.fail(ctx, err)}, nil
+		return nil, err
 	}
 	out := make([]*adminv1.User, len(us))
 	for i, u := range us {
 		out[i] = adminUser(u)
 	}
-	return &adminv1.ListUsersResponse{Status: okStatus(), Users: out}, nil
+	return &adminv1.ListUsersResponse{Users: out}, nil
 }
 
 func (s *Server) setDisabled(ctx context.Context, id string, disabled bool) (*adminv1.UserResponse, error) {
 	u, err := s.svc.SetUserDisabled(ctx, access(ctx), id, disabled)
 	if err != nil {
-		return &adminv1.UserResponse{Status: s.fail(ctx, err)}, nil
+		return nil, err
 	}
-	return &adminv1.UserResponse{Status: okStatus(), User: adminUser(u)}, nil
+	return &adminv1.UserResponse{User: adminUser(u)}, nil
 }
 
 // DisableUser stops every credential of a user at once.
@@ -57,7 +57,7 @@ func (s *Server) EnableUser(ctx context.Context, req *adminv1.UserRequest) (*adm
 // DeleteUser deletes a user with its apps and keys.
 func (s *Server) DeleteUser(ctx context.Context, req *adminv1.UserRequest) (*st.BaseResponse, error) {
 	if err := s.svc.DeleteUser(ctx, access(ctx), req.GetId()); err != nil {
-		return &st.BaseResponse{Status: s.fail(ctx, err)}, nil
+		return nil, err
 	}
-	return &st.BaseResponse{Status: okStatus()}, nil
+	return &st.BaseResponse{}, nil
 }

@@ -40,23 +40,23 @@ func (s *Server) PostApps(ctx context.Context, req *pb.PostAppsRequest) (*pb.Mul
 	}
 	apps, err := s.svc.CreateApps(ctx, access(ctx), specs)
 	if err != nil {
-		return &pb.MultiAppResponse{Status: s.fail(ctx, err)}, nil
+		return nil, err
 	}
-	return &pb.MultiAppResponse{Status: okStatus(), Apps: appsToPB(apps)}, nil
+	return &pb.MultiAppResponse{Apps: appsToPB(apps)}, nil
 }
 
 // GetApp returns the target app.
 func (s *Server) GetApp(ctx context.Context, req *pb.GetAppRequest) (*pb.SingleAppResponse, error) {
-	return &pb.SingleAppResponse{Status: okStatus(), App: appToPB(access(ctx).App)}, nil
+	return &pb.SingleAppResponse{App: appToPB(access(ctx).App)}, nil
 }
 
 // ListApps lists the caller's apps.
 func (s *Server) ListApps(ctx context.Context, req *pb.ListAppsRequest) (*pb.MultiAppResponse, error) {
 	apps, err := s.svc.ListApps(ctx, access(ctx), clavis.NewPage(req.GetPage(), req.GetPerPage()))
 	if err != nil {
-		return &pb.MultiAppResponse{Status: s.fail(ctx, err)}, nil
+		return nil, err
 	}
-	return &pb.MultiAppResponse{Status: okStatus(), Apps: appsToPB(apps)}, nil
+	return &pb.MultiAppResponse{Apps: appsToPB(apps)}, nil
 }
 
 // PatchApps changes apps of the caller.
@@ -67,24 +67,24 @@ func (s *Server) PatchApps(ctx context.Context, req *pb.PatchAppsRequest) (*pb.M
 	}
 	apps, err := s.svc.PatchApps(ctx, access(ctx), req.GetAction(), specs)
 	if err != nil {
-		return &pb.MultiAppResponse{Status: s.fail(ctx, err)}, nil
+		return nil, err
 	}
-	return &pb.MultiAppResponse{Status: okStatus(), Apps: appsToPB(apps)}, nil
+	return &pb.MultiAppResponse{Apps: appsToPB(apps)}, nil
 }
 
 // PatchApp changes the target app.
 func (s *Server) PatchApp(ctx context.Context, req *pb.PatchAppRequest) (*pb.SingleAppResponse, error) {
 	app, err := s.svc.PatchApp(ctx, access(ctx), req.GetAction(), appSpec(req.GetApp()))
 	if err != nil {
-		return &pb.SingleAppResponse{Status: s.fail(ctx, err)}, nil
+		return nil, err
 	}
-	return &pb.SingleAppResponse{Status: okStatus(), App: appToPB(app)}, nil
+	return &pb.SingleAppResponse{App: appToPB(app)}, nil
 }
 
 // DeleteApp deletes the target app with its keys.
 func (s *Server) DeleteApp(ctx context.Context, req *pb.DeleteAppRequest) (*st.BaseResponse, error) {
 	if err := s.svc.DeleteApp(ctx, access(ctx)); err != nil {
-		return &st.BaseResponse{Status: s.fail(ctx, err)}, nil
+		return nil, err
 	}
-	return &st.BaseResponse{Status: okStatus()}, nil
+	return &st.BaseResponse{}, nil
 }

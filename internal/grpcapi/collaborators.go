@@ -43,9 +43,9 @@ func (s *Server) ListCollaborators(ctx context.Context, req *pb.ListCollaborator
 	acc := access(ctx)
 	cs, owner, err := s.svc.ListCollaborators(ctx, acc, req.GetListAllCollaborators(), clavis.NewPage(req.GetPage(), req.GetPerPage()))
 	if err != nil {
-		return &pb.MultiCollaboratorsResponse{Status: s.fail(ctx, err)}, nil
+		return nil, err
 	}
-	resp := &pb.MultiCollaboratorsResponse{Status: okStatus(), Collaborators: collaboratorsToPB(cs, acc.App)}
+	resp := &pb.MultiCollaboratorsResponse{Collaborators: collaboratorsToPB(cs, acc.App)}
 	if owner != nil {
 		resp.AppOwner = userToPB(owner)
 	}
@@ -57,9 +57,9 @@ func (s *Server) PostCollaborators(ctx context.Context, req *pb.PostCollaborator
 	acc := access(ctx)
 	cs, err := s.svc.AddCollaborators(ctx, acc, collaboratorSpecs(req.GetCollaborators()))
 	if err != nil {
-		return &pb.MultiCollaboratorsResponse{Status: s.fail(ctx, err)}, nil
+		return nil, err
 	}
-	return &pb.MultiCollaboratorsResponse{Status: okStatus(), Collaborators: collaboratorsToPB(cs, acc.App)}, nil
+	return &pb.MultiCollaboratorsResponse{Collaborators: collaboratorsToPB(cs, acc.App)}, nil
 }
 
 // PatchCollaborators changes the scopes of collaborators of the target app.
@@ -67,24 +67,24 @@ func (s *Server) PatchCollaborators(ctx context.Context, req *pb.PatchCollaborat
 	acc := access(ctx)
 	cs, err := s.svc.PatchCollaborators(ctx, acc, req.GetAction(), collaboratorSpecs(req.GetCollaborators()))
 	if err != nil {
-		return &pb.MultiCollaboratorsResponse{Status: s.fail(ctx, err)}, nil
+		return nil, err
 	}
-	return &pb.MultiCollaboratorsResponse{Status: okStatus(), Collaborators: collaboratorsToPB(cs, acc.App)}, nil
+	return &pb.MultiCollaboratorsResponse{Collaborators: collaboratorsToPB(cs, acc.App)}, nil
 }
 
 // DeleteCollaborators removes collaborators from the target app.
 func (s *Server) DeleteCollaborators(ctx context.Context, req *pb.DeleteCollaboratorsRequest) (*st.BaseResponse, error) {
 	if err := s.svc.RemoveCollaborators(ctx, access(ctx), req.GetCollaboratorIds(), req.GetUserEmails()); err != nil {
-		return &st.BaseResponse{Status: s.fail(ctx, err)}, nil
+		return nil, err
 	}
-	return &st.BaseResponse{Status: okStatus()}, nil
+	return &st.BaseResponse{}, nil
 }
 
 // ListCollaborations lists the apps the caller collaborates on.
 func (s *Server) ListCollaborations(ctx context.Context, req *pb.ListCollaborationsRequest) (*pb.MultiCollaborationsResponse, error) {
 	cs, err := s.svc.ListCollaborations(ctx, access(ctx), clavis.NewPage(req.GetPage(), req.GetPerPage()))
 	if err != nil {
-		return &pb.MultiCollaborationsResponse{Status: s.fail(ctx, err)}, nil
+		return nil, err
 	}
 	out := make([]*pb.Collaboration, len(cs))
 	for i, c := range cs {
@@ -93,5 +93,5 @@ func (s *Server) ListCollaborations(ctx context.Context, req *pb.ListCollaborati
 			Scopes: c.Grant.Scopes.Names(), Endpoints: c.Grant.Endpoints, CreatedAt: ts(c.Grant.CreatedAt),
 		}
 	}
-	return &pb.MultiCollaborationsResponse{Status: okStatus(), Collaborations: out}, nil
+	return &pb.MultiCollaborationsResponse{Collaborations: out}, nil
 }

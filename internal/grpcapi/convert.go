@@ -64,10 +64,16 @@ func conceptsToPB(cs []clavis.Concept, app clavis.AppRef) []*pb.Concept {
 	return out
 }
 
+// modelVersionToPB converts a version of m. Its status is MODEL_TRAINED, or
+// MODEL_NOT_DEPLOYED with the reason for a model this server cannot run.
 func modelVersionToPB(m *clavis.Model, v clavis.ModelVersion) *pb.ModelVersion {
+	status := &st.Status{Code: st.StatusCode_MODEL_TRAINED, Description: "Model is trained and ready for deployment"}
+	if m.NotDeployed != "" {
+		status = StatusOf(clavis.Errorf(clavis.EModelNotDeployed, "%s", m.NotDeployed))
+	}
 	return &pb.ModelVersion{
 		Id: v.ID, CreatedAt: ts(v.CreatedAt), ModifiedAt: ts(v.CreatedAt), CompletedAt: ts(v.CreatedAt),
-		Status:             &st.Status{Code: st.StatusCode_MODEL_TRAINED, Description: "Model is trained and ready for deployment"},
+		Status:             status,
 		ActiveConceptCount: uint32(len(m.Concepts)), Description: v.Description,
 		Visibility: visibility(m.Visibility), AppId: m.AppID, UserId: m.OwnerID,
 		OutputInfo: &pb.OutputInfo{

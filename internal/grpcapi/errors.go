@@ -4,6 +4,9 @@ import (
 	"context"
 	"log/slog"
 
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
 	"github.com/clavis-dev/clavis/clavis"
 	"github.com/clavis-dev/clavis/internal/auth"
 
@@ -32,13 +35,18 @@ var statusCodes = map[clavis.Code]struct {
 	clavis.ENotImplemented:  {st.StatusCode_NOT_IMPLEMENTED, "Not implemented"},
 	clavis.EPredictFailed:   {st.StatusCode_MODEL_PREDICTION_FAILED, "Prediction failed"},
 	clavis.EInternal:        {st.StatusCode_INTERNAL_SERVER_ISSUE, "Internal server error"},
+	clavis.EBadFormat:       {st.StatusCode_CONN_BAD_REQUEST_FORMAT, "Bad request format"},
+
+	// A model this server lists but cannot run: its files are not installed
+	// (details name the models dir and the `clavis setup` command).
+	clavis.EModelNotDeployed: {st.StatusCode_MODEL_NOT_DEPLOYED, "Model not deployed: it is not installed on this server; run clavis setup"},
 }
 
 // okStatus returns a success status.
 func okStatus() *st.Status { return &st.Status{Code: st.StatusCode_SUCCESS, Description: "Ok"} }
 
 // StatusOf returns the in-band status for err. Internal causes are not
-// included; log them with logError.
+// included: the chain's logging writes them to the log.
 func StatusOf(err error) *st.Status {
 	if err == nil {
 		return okStatus()
@@ -47,10 +55,38 @@ func StatusOf(err error) *st.Status {
 	return &st.Status{Code: c.code, Description: c.desc, Details: clavis.ErrorMessage(err)}
 }
 
-// fail returns the status for err and logs the cause of internal errors.
-func (s *Server) fail(ctx context.Context, err error) *st.Status {
+// statusOf returns the status of a response message, or nil when it has
+// none.
+func statusOf(resp any) *st.Status {
+	m, ok := resp.(proto.Message)
+	if !ok {
+		return nil
+	}
+	r := m.ProtoReflect()
+	if !r.IsValid() {
+		return nil
+	}
+	f := r.Descriptor().Fields().ByName("status")
+	if f == nil || f.Message() == nil || !r.Has(f) {
+		return nil
+	}
+	s, _ := r.Get(f).Message().Interface().(*st.Status)
+	return s
+}
+
+// setStatus sets the status field of a response message.
+func setStatus(m proto.Message, s *st.Status) {
+	r := m.ProtoReflect()
+	r.Set(r.Descriptor().Fields().ByName("status"), protoreflect.ValueOfMessage(s.ProtoReflect()))
+}
+
+// itemStatus returns the status of one item of a batch (an output of
+// PostModelOutputs) for err, logging the cause of an internal failure with
+// the call's request id: the call's own log line shows only its overall
+// status.
+func (s *Server) itemStatus(ctx context.Context, err error) *st.Status {
 	if code := clavis.ErrorCode(err); code == clavis.EInternal || code == clavis.EPredictFailed {
-		s.log.LogAttrs(ctx, slog.LevelError, "request failed", slog.String("req_id", reqID(ctx)), slog.String("err", err.Error()))
+		s.log.LogAttrs(ctx, slog.LevelError, "item failed", slog.String("req_id", reqID(ctx)), slog.String("err", err.Error()))
 	}
 	return StatusOf(err)
 }

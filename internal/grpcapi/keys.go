@@ -2,7 +2,6 @@ package grpcapi
 
 import (
 	"context"
-	"time"
 
 	"github.com/clavis-dev/clavis/clavis"
 	"github.com/clavis-dev/clavis/internal/service"
@@ -39,51 +38,41 @@ func (s *Server) PostKeys(ctx context.Context, req *pb.PostKeysRequest) (*pb.Mul
 	}
 	created, err := s.svc.CreateKeys(ctx, access(ctx), specs)
 	if err != nil {
-		return &pb.MultiKeyResponse{Status: s.fail(ctx, err)}, nil
+		return nil, err
 	}
 	out := make([]*pb.Key, len(created))
 	for i, nk := range created {
 		out[i] = keyToPB(nk.Key, nk.Token)
 	}
-	return &pb.MultiKeyResponse{Status: okStatus(), Keys: out}, nil
+	return &pb.MultiKeyResponse{Keys: out}, nil
 }
 
 // GetKey returns one of the caller's keys, by id or token.
 func (s *Server) GetKey(ctx context.Context, req *pb.GetKeyRequest) (*pb.SingleKeyResponse, error) {
 	k, err := s.svc.GetKey(ctx, access(ctx), req.GetKeyId())
 	if err != nil {
-		return &pb.SingleKeyResponse{Status: s.fail(ctx, err)}, nil
+		return nil, err
 	}
-	return &pb.SingleKeyResponse{Status: okStatus(), Key: keyToPB(k, k.ID)}, nil
+	return &pb.SingleKeyResponse{Key: keyToPB(k, k.ID)}, nil
 }
 
 // ListKeys lists the caller's keys.
 func (s *Server) ListKeys(ctx context.Context, req *pb.ListKeysRequest) (*pb.MultiKeyResponse, error) {
-	f := clavis.KeyFilter{}
-	if req.GetType() != "" {
-		t := clavis.KeyType(req.GetType())
-		if t != clavis.KeyTypePAT && t != clavis.KeyTypeApp {
-			return &pb.MultiKeyResponse{Status: s.fail(ctx, clavis.Errorf(clavis.EInvalid, "unknown key type %q: use %q or %q", t, clavis.KeyTypePAT, clavis.KeyTypeApp))}, nil
-		}
-		f.Type = t
-	}
-	if req.GetNotExpired() {
-		f.NotExpiredAt = time.Now()
-	}
-	ks, err := s.svc.ListKeys(ctx, access(ctx), f, req.GetScopes(), req.GetEndpoints(), clavis.NewPage(req.GetPage(), req.GetPerPage()))
+	q := service.KeyQuery{Type: req.GetType(), NotExpired: req.GetNotExpired(), Scopes: req.GetScopes(), Endpoints: req.GetEndpoints()}
+	ks, err := s.svc.ListKeys(ctx, access(ctx), q, clavis.NewPage(req.GetPage(), req.GetPerPage()))
 	if err != nil {
-		return &pb.MultiKeyResponse{Status: s.fail(ctx, err)}, nil
+		return nil, err
 	}
-	return &pb.MultiKeyResponse{Status: okStatus(), Keys: keysToPB(ks)}, nil
+	return &pb.MultiKeyResponse{Keys: keysToPB(ks)}, nil
 }
 
 // ListAppKeys lists the keys of the target app.
 func (s *Server) ListAppKeys(ctx context.Context, req *pb.ListAppKeysRequest) (*pb.MultiKeyResponse, error) {
 	ks, err := s.svc.ListAppKeys(ctx, access(ctx), clavis.NewPage(req.GetPage(), req.GetPerPage()))
 	if err != nil {
-		return &pb.MultiKeyResponse{Status: s.fail(ctx, err)}, nil
+		return nil, err
 	}
-	return &pb.MultiKeyResponse{Status: okStatus(), Keys: keysToPB(ks)}, nil
+	return &pb.MultiKeyResponse{Keys: keysToPB(ks)}, nil
 }
 
 // PatchKeys changes the caller's keys.
@@ -94,15 +83,15 @@ func (s *Server) PatchKeys(ctx context.Context, req *pb.PatchKeysRequest) (*pb.M
 	}
 	ks, err := s.svc.PatchKeys(ctx, access(ctx), req.GetAction(), specs)
 	if err != nil {
-		return &pb.MultiKeyResponse{Status: s.fail(ctx, err)}, nil
+		return nil, err
 	}
-	return &pb.MultiKeyResponse{Status: okStatus(), Keys: keysToPB(ks)}, nil
+	return &pb.MultiKeyResponse{Keys: keysToPB(ks)}, nil
 }
 
 // DeleteKey deletes one of the caller's keys, by id or token.
 func (s *Server) DeleteKey(ctx context.Context, req *pb.DeleteKeyRequest) (*st.BaseResponse, error) {
 	if err := s.svc.DeleteKey(ctx, access(ctx), req.GetKeyId()); err != nil {
-		return &st.BaseResponse{Status: s.fail(ctx, err)}, nil
+		return nil, err
 	}
-	return &st.BaseResponse{Status: okStatus()}, nil
+	return &st.BaseResponse{}, nil
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/clavis-dev/clavis/clavis"
+	"github.com/clavis-dev/clavis/internal/reqid"
 
 	pb "github.com/clavis-dev/clavis/api/gen/clarifai/api"
 	st "github.com/clavis-dev/clavis/api/gen/clarifai/api/status"
@@ -15,13 +16,12 @@ import (
 func (s *Server) PostModelOutputs(ctx context.Context, req *pb.PostModelOutputsRequest) (*pb.MultiOutputResponse, error) {
 	acc := access(ctx)
 	inputs := make([]clavis.Input, len(req.GetInputs()))
-	bad := make([]error, len(req.GetInputs()))
 	for i, in := range req.GetInputs() {
-		inputs[i], bad[i] = inputFromPB(in)
+		inputs[i] = inputFromPB(in)
 	}
-	reg, ver, results, err := s.svc.Predict(ctx, acc, req.GetModelId(), req.GetVersionId(), maskBad(inputs, bad), outputConfig(req.GetModel()))
+	reg, ver, results, err := s.svc.Predict(ctx, acc, req.GetModelId(), req.GetVersionId(), inputs, outputConfig(req.GetModel()))
 	if err != nil {
-		return &pb.MultiOutputResponse{Status: s.fail(ctx, err), Outputs: []*pb.Output{}}, nil
+		return nil, err
 	}
 	model := modelToPB(&reg.Model, ver)
 	app := acc.App.Ref()
@@ -29,13 +29,9 @@ func (s *Server) PostModelOutputs(ctx context.Context, req *pb.PostModelOutputsR
 	var failed []*st.Status
 	now := time.Now().UTC()
 	for i, r := range results {
-		err := bad[i]
-		if err == nil {
-			err = r.Err
-		}
-		out := &pb.Output{Id: newReqID(), CreatedAt: ts(now), Model: model, Input: echoInput(req.GetInputs()[i], inputs[i].ID)}
-		if err != nil {
-			out.Status = s.fail(ctx, err)
+		out := &pb.Output{Id: reqid.New(), CreatedAt: ts(now), Model: model, Input: echoInput(req.GetInputs()[i], inputs[i].ID)}
+		if r.Err != nil {
+			out.Status = s.itemStatus(ctx, r.Err)
 			failed = append(failed, out.Status)
 		} else {
 			out.Status = okStatus()
@@ -65,34 +61,23 @@ func batchStatus(n int, failed []*st.Status) *st.Status {
 	return &st.Status{Code: failed[0].Code, Description: failed[0].Description, Details: "every input failed; see each output's status"}
 }
 
-// inputFromPB reads an input's image. Inputs of other kinds are refused
-// with a clear reason.
-func inputFromPB(in *pb.Input) (clavis.Input, error) {
+// inputFromPB reads an input as it is: its image, or the kind of other data
+// it carries. The engine decides what it can take.
+func inputFromPB(in *pb.Input) clavis.Input {
 	out := clavis.Input{ID: in.GetId()}
 	if out.ID == "" {
-		out.ID = newReqID()
+		out.ID = reqid.New()
 	}
 	d := in.GetData()
 	switch {
 	case d.GetImage() != nil:
 		out.ImageURL, out.ImageBytes = d.GetImage().GetUrl(), d.GetImage().GetBase64()
-		return out, nil
-	case d.GetVideo() != nil, d.GetAudio() != nil, d.GetText() != nil:
-		return out, clavis.Errorf(clavis.EInputInvalid, "only image inputs are supported; this input carries video, audio or text")
-	}
-	return out, clavis.Errorf(clavis.EInputInvalid, "the input has no data: set data.image.url or data.image.base64")
-}
-
-// maskBad replaces inputs that failed to parse with ones the engine skips
-// cheaply; their own error is reported instead.
-func maskBad(inputs []clavis.Input, bad []error) []clavis.Input {
-	out := make([]clavis.Input, len(inputs))
-	for i := range inputs {
-		if bad[i] == nil {
-			out[i] = inputs[i]
-		} else {
-			out[i] = clavis.Input{ID: inputs[i].ID}
-		}
+	case d.GetVideo() != nil:
+		out.Other = "video"
+	case d.GetAudio() != nil:
+		out.Other = "audio"
+	case d.GetText() != nil:
+		out.Other = "text"
 	}
 	return out
 }
@@ -111,9 +96,9 @@ func echoInput(in *pb.Input, id string) *pb.Input {
 func (s *Server) GetModel(ctx context.Context, req *pb.GetModelRequest) (*pb.SingleModelResponse, error) {
 	r, v, err := s.svc.GetModel(ctx, access(ctx), req.GetModelId(), req.GetVersionId())
 	if err != nil {
-		return &pb.SingleModelResponse{Status: s.fail(ctx, err)}, nil
+		return nil, err
 	}
-	return &pb.SingleModelResponse{Status: okStatus(), Model: modelToPB(&r.Model, v)}, nil
+	return &pb.SingleModelResponse{Model: modelToPB(&r.Model, v)}, nil
 }
 
 // GetModelOutputInfo describes a model's output; Clavis answers as GetModel.
@@ -128,26 +113,26 @@ func (s *Server) ListModels(ctx context.Context, req *pb.ListModelsRequest) (*pb
 	for i := range ms {
 		out = append(out, modelToPB(&ms[i], ms[i].Versions[0]))
 	}
-	return &pb.MultiModelResponse{Status: okStatus(), Models: out}, nil
+	return &pb.MultiModelResponse{Models: out}, nil
 }
 
 // GetModelVersion describes one version of a model.
 func (s *Server) GetModelVersion(ctx context.Context, req *pb.GetModelVersionRequest) (*pb.SingleModelVersionResponse, error) {
 	if req.GetVersionId() == "" {
-		return &pb.SingleModelVersionResponse{Status: s.fail(ctx, clavis.Errorf(clavis.EInvalid, "version_id is required"))}, nil
+		return nil, clavis.Errorf(clavis.EInvalid, "version_id is required")
 	}
 	r, v, err := s.svc.GetModel(ctx, access(ctx), req.GetModelId(), req.GetVersionId())
 	if err != nil {
-		return &pb.SingleModelVersionResponse{Status: s.fail(ctx, err)}, nil
+		return nil, err
 	}
-	return &pb.SingleModelVersionResponse{Status: okStatus(), ModelVersion: modelVersionToPB(&r.Model, v)}, nil
+	return &pb.SingleModelVersionResponse{ModelVersion: modelVersionToPB(&r.Model, v)}, nil
 }
 
 // ListModelVersions lists the versions of a model, newest first.
 func (s *Server) ListModelVersions(ctx context.Context, req *pb.ListModelVersionsRequest) (*pb.MultiModelVersionResponse, error) {
 	r, _, err := s.svc.GetModel(ctx, access(ctx), req.GetModelId(), "")
 	if err != nil {
-		return &pb.MultiModelVersionResponse{Status: s.fail(ctx, err)}, nil
+		return nil, err
 	}
 	page := clavis.NewPage(req.GetPage(), req.GetPerPage())
 	vs := clavis.PageOf(r.Model.Versions, page)
@@ -155,5 +140,5 @@ func (s *Server) ListModelVersions(ctx context.Context, req *pb.ListModelVersion
 	for _, v := range vs {
 		out = append(out, modelVersionToPB(&r.Model, v))
 	}
-	return &pb.MultiModelVersionResponse{Status: okStatus(), ModelVersions: out}, nil
+	return &pb.MultiModelVersionResponse{ModelVersions: out}, nil
 }

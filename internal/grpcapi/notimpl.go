@@ -9,103 +9,103 @@ import (
 	st "github.com/clavis-dev/clavis/api/gen/clarifai/api/status"
 )
 
-// notImplemented is the in-band answer of methods our protos declare but
-// Clavis does not implement yet (docs/compatibility.md lists them).
-func notImplemented(method string) *st.Status {
-	return StatusOf(clavis.Errorf(clavis.ENotImplemented, "%s is not implemented by this Clavis version", method))
+// notImplemented is the error of methods our protos declare but Clavis does
+// not implement yet (docs/compatibility.md lists them).
+func notImplemented(method string) error {
+	return clavis.Errorf(clavis.ENotImplemented, "%s is not implemented by this Clavis version", method)
 }
 
 // PostInputs is not implemented yet.
 func (s *Server) PostInputs(ctx context.Context, req *pb.PostInputsRequest) (*pb.MultiInputResponse, error) {
-	return &pb.MultiInputResponse{Status: notImplemented("PostInputs")}, nil
+	return nil, notImplemented("PostInputs")
 }
 
 // ListInputs is not implemented yet.
 func (s *Server) ListInputs(ctx context.Context, req *pb.ListInputsRequest) (*pb.MultiInputResponse, error) {
-	return &pb.MultiInputResponse{Status: notImplemented("ListInputs")}, nil
+	return nil, notImplemented("ListInputs")
 }
 
 // GetInput is not implemented yet.
 func (s *Server) GetInput(ctx context.Context, req *pb.GetInputRequest) (*pb.SingleInputResponse, error) {
-	return &pb.SingleInputResponse{Status: notImplemented("GetInput")}, nil
+	return nil, notImplemented("GetInput")
 }
 
 // DeleteInput is not implemented yet.
 func (s *Server) DeleteInput(ctx context.Context, req *pb.DeleteInputRequest) (*st.BaseResponse, error) {
-	return &st.BaseResponse{Status: notImplemented("DeleteInput")}, nil
+	return nil, notImplemented("DeleteInput")
 }
 
 // DeleteInputs is not implemented yet.
 func (s *Server) DeleteInputs(ctx context.Context, req *pb.DeleteInputsRequest) (*st.BaseResponse, error) {
-	return &st.BaseResponse{Status: notImplemented("DeleteInputs")}, nil
+	return nil, notImplemented("DeleteInputs")
 }
 
 // PatchInputs is not implemented yet.
 func (s *Server) PatchInputs(ctx context.Context, req *pb.PatchInputsRequest) (*pb.MultiInputResponse, error) {
-	return &pb.MultiInputResponse{Status: notImplemented("PatchInputs")}, nil
+	return nil, notImplemented("PatchInputs")
 }
 
 // GetInputCount is not implemented yet.
 func (s *Server) GetInputCount(ctx context.Context, req *pb.GetInputCountRequest) (*pb.SingleInputCountResponse, error) {
-	return &pb.SingleInputCountResponse{Status: notImplemented("GetInputCount")}, nil
+	return nil, notImplemented("GetInputCount")
 }
 
 // GetInputsAddJob is not implemented yet.
 func (s *Server) GetInputsAddJob(ctx context.Context, req *pb.GetInputsAddJobRequest) (*pb.SingleInputsAddJobResponse, error) {
-	return &pb.SingleInputsAddJobResponse{Status: notImplemented("GetInputsAddJob")}, nil
+	return nil, notImplemented("GetInputsAddJob")
 }
 
 // ListInputsAddJobs is not implemented yet.
 func (s *Server) ListInputsAddJobs(ctx context.Context, req *pb.ListInputsAddJobsRequest) (*pb.MultiInputsAddJobResponse, error) {
-	return &pb.MultiInputsAddJobResponse{Status: notImplemented("ListInputsAddJobs")}, nil
+	return nil, notImplemented("ListInputsAddJobs")
 }
 
 // CancelInputsAddJob is not implemented yet.
 func (s *Server) CancelInputsAddJob(ctx context.Context, req *pb.CancelInputsAddJobRequest) (*pb.SingleInputsAddJobResponse, error) {
-	return &pb.SingleInputsAddJobResponse{Status: notImplemented("CancelInputsAddJob")}, nil
+	return nil, notImplemented("CancelInputsAddJob")
 }
 
 // PostAnnotations is not implemented yet.
 func (s *Server) PostAnnotations(ctx context.Context, req *pb.PostAnnotationsRequest) (*pb.MultiAnnotationResponse, error) {
-	return &pb.MultiAnnotationResponse{Status: notImplemented("PostAnnotations")}, nil
+	return nil, notImplemented("PostAnnotations")
 }
 
 // ListAnnotations is not implemented yet.
 func (s *Server) ListAnnotations(ctx context.Context, req *pb.ListAnnotationsRequest) (*pb.MultiAnnotationResponse, error) {
-	return &pb.MultiAnnotationResponse{Status: notImplemented("ListAnnotations")}, nil
+	return nil, notImplemented("ListAnnotations")
 }
 
 // PatchAnnotations is not implemented yet.
 func (s *Server) PatchAnnotations(ctx context.Context, req *pb.PatchAnnotationsRequest) (*pb.MultiAnnotationResponse, error) {
-	return &pb.MultiAnnotationResponse{Status: notImplemented("PatchAnnotations")}, nil
+	return nil, notImplemented("PatchAnnotations")
 }
 
 // DeleteAnnotation is not implemented yet.
 func (s *Server) DeleteAnnotation(ctx context.Context, req *pb.DeleteAnnotationRequest) (*st.BaseResponse, error) {
-	return &st.BaseResponse{Status: notImplemented("DeleteAnnotation")}, nil
+	return nil, notImplemented("DeleteAnnotation")
 }
 
 // DeleteAnnotations is not implemented yet.
 func (s *Server) DeleteAnnotations(ctx context.Context, req *pb.DeleteAnnotationsRequest) (*st.BaseResponse, error) {
-	return &st.BaseResponse{Status: notImplemented("DeleteAnnotations")}, nil
+	return nil, notImplemented("DeleteAnnotations")
 }
 
 // ListConcepts is not implemented yet.
 func (s *Server) ListConcepts(ctx context.Context, req *pb.ListConceptsRequest) (*pb.MultiConceptResponse, error) {
-	return &pb.MultiConceptResponse{Status: notImplemented("ListConcepts")}, nil
+	return nil, notImplemented("ListConcepts")
 }
 
 // GetConcept is not implemented yet.
 func (s *Server) GetConcept(ctx context.Context, req *pb.GetConceptRequest) (*pb.SingleConceptResponse, error) {
-	return &pb.SingleConceptResponse{Status: notImplemented("GetConcept")}, nil
+	return nil, notImplemented("GetConcept")
 }
 
 // PostConcepts is not implemented yet.
 func (s *Server) PostConcepts(ctx context.Context, req *pb.PostConceptsRequest) (*pb.MultiConceptResponse, error) {
-	return &pb.MultiConceptResponse{Status: notImplemented("PostConcepts")}, nil
+	return nil, notImplemented("PostConcepts")
 }
 
 // PatchConcepts is not implemented yet.
 func (s *Server) PatchConcepts(ctx context.Context, req *pb.PatchConceptsRequest) (*pb.MultiConceptResponse, error) {
-	return &pb.MultiConceptResponse{Status: notImplemented("PatchConcepts")}, nil
+	return nil, notImplemented("PatchConcepts")
 }

@@ -46,108 +46,108 @@ func teamToPB(t *clavis.Team) *orgsv1.Team {
 func (s OrgsServer) CreateOrg(ctx context.Context, req *orgsv1.CreateOrgRequest) (*orgsv1.OrgResponse, error) {
 	o, err := s.svc.CreateOrg(ctx, access(ctx), req.GetId(), req.GetName())
 	if err != nil {
-		return &orgsv1.OrgResponse{Status: s.fail(ctx, err)}, nil
+		return nil, err
 	}
-	return &orgsv1.OrgResponse{Status: okStatus(), Org: orgToPB(o)}, nil
+	return &orgsv1.OrgResponse{Org: orgToPB(o)}, nil
 }
 
 // GetOrg returns an organization of the caller.
 func (s OrgsServer) GetOrg(ctx context.Context, req *orgsv1.OrgRequest) (*orgsv1.OrgResponse, error) {
-	o, err := s.svc.GetOrg(ctx, access(ctx), req.GetOrgId())
+	o, err := s.svc.GetOrg(ctx, access(ctx))
 	if err != nil {
-		return &orgsv1.OrgResponse{Status: s.fail(ctx, err)}, nil
+		return nil, err
 	}
-	return &orgsv1.OrgResponse{Status: okStatus(), Org: orgToPB(o)}, nil
+	return &orgsv1.OrgResponse{Org: orgToPB(o)}, nil
 }
 
 // ListOrgs lists the caller's organizations.
 func (s OrgsServer) ListOrgs(ctx context.Context, req *orgsv1.ListOrgsRequest) (*orgsv1.ListOrgsResponse, error) {
 	os, err := s.svc.ListOrgs(ctx, access(ctx), clavis.NewPage(req.GetPage(), req.GetPerPage()))
 	if err != nil {
-		return &orgsv1.ListOrgsResponse{Status: s.fail(ctx, err)}, nil
+		return nil, err
 	}
 	out := make([]*orgsv1.Org, len(os))
 	for i, o := range os {
 		out[i] = orgToPB(o)
 	}
-	return &orgsv1.ListOrgsResponse{Status: okStatus(), Orgs: out}, nil
+	return &orgsv1.ListOrgsResponse{Orgs: out}, nil
 }
 
 // DeleteOrg deletes an organization.
 func (s OrgsServer) DeleteOrg(ctx context.Context, req *orgsv1.OrgRequest) (*st.BaseResponse, error) {
-	if err := s.svc.DeleteOrg(ctx, access(ctx), req.GetOrgId()); err != nil {
-		return &st.BaseResponse{Status: s.fail(ctx, err)}, nil
+	if err := s.svc.DeleteOrg(ctx, access(ctx)); err != nil {
+		return nil, err
 	}
-	return &st.BaseResponse{Status: okStatus()}, nil
+	return &st.BaseResponse{}, nil
 }
 
 // PutMember adds or changes a member.
 func (s OrgsServer) PutMember(ctx context.Context, req *orgsv1.PutMemberRequest) (*orgsv1.MemberResponse, error) {
 	m := req.GetMember()
-	got, err := s.svc.PutMember(ctx, access(ctx), req.GetOrgId(), service.MemberSpec{UserID: m.GetUserId(), Email: m.GetEmail(), Role: roles[m.GetRole()], Scopes: m.GetScopes()})
+	got, err := s.svc.PutMember(ctx, access(ctx), service.MemberSpec{UserID: m.GetUserId(), Email: m.GetEmail(), Role: roles[m.GetRole()], Scopes: m.GetScopes()})
 	if err != nil {
-		return &orgsv1.MemberResponse{Status: s.fail(ctx, err)}, nil
+		return nil, err
 	}
-	return &orgsv1.MemberResponse{Status: okStatus(), Member: memberToPB(got)}, nil
+	return &orgsv1.MemberResponse{Member: memberToPB(got)}, nil
 }
 
 // ListMembers lists an organization's members.
 func (s OrgsServer) ListMembers(ctx context.Context, req *orgsv1.ListMembersRequest) (*orgsv1.ListMembersResponse, error) {
-	ms, err := s.svc.ListMembers(ctx, access(ctx), req.GetOrgId(), clavis.NewPage(req.GetPage(), req.GetPerPage()))
+	ms, err := s.svc.ListMembers(ctx, access(ctx), clavis.NewPage(req.GetPage(), req.GetPerPage()))
 	if err != nil {
-		return &orgsv1.ListMembersResponse{Status: s.fail(ctx, err)}, nil
+		return nil, err
 	}
 	out := make([]*orgsv1.Member, len(ms))
 	for i, m := range ms {
 		out[i] = memberToPB(m)
 	}
-	return &orgsv1.ListMembersResponse{Status: okStatus(), Members: out}, nil
+	return &orgsv1.ListMembersResponse{Members: out}, nil
 }
 
 // RemoveMember removes a member.
 func (s OrgsServer) RemoveMember(ctx context.Context, req *orgsv1.RemoveMemberRequest) (*st.BaseResponse, error) {
-	if err := s.svc.RemoveMember(ctx, access(ctx), req.GetOrgId(), req.GetUserId()); err != nil {
-		return &st.BaseResponse{Status: s.fail(ctx, err)}, nil
+	if err := s.svc.RemoveMember(ctx, access(ctx), req.GetUserId()); err != nil {
+		return nil, err
 	}
-	return &st.BaseResponse{Status: okStatus()}, nil
+	return &st.BaseResponse{}, nil
 }
 
 // PutTeam creates or replaces a team.
 func (s OrgsServer) PutTeam(ctx context.Context, req *orgsv1.PutTeamRequest) (*orgsv1.TeamResponse, error) {
 	t := req.GetTeam()
-	got, err := s.svc.PutTeam(ctx, access(ctx), req.GetOrgId(), clavis.Team{ID: t.GetId(), Name: t.GetName(), Members: t.GetMemberIds(), Apps: t.GetAppIds()}, t.GetScopes())
+	got, err := s.svc.PutTeam(ctx, access(ctx), clavis.Team{ID: t.GetId(), Name: t.GetName(), Members: t.GetMemberIds(), Apps: t.GetAppIds()}, t.GetScopes())
 	if err != nil {
-		return &orgsv1.TeamResponse{Status: s.fail(ctx, err)}, nil
+		return nil, err
 	}
-	return &orgsv1.TeamResponse{Status: okStatus(), Team: teamToPB(got)}, nil
+	return &orgsv1.TeamResponse{Team: teamToPB(got)}, nil
 }
 
 // GetTeam returns a team.
 func (s OrgsServer) GetTeam(ctx context.Context, req *orgsv1.TeamRequest) (*orgsv1.TeamResponse, error) {
-	t, err := s.svc.GetTeam(ctx, access(ctx), req.GetOrgId(), req.GetTeamId())
+	t, err := s.svc.GetTeam(ctx, access(ctx), req.GetTeamId())
 	if err != nil {
-		return &orgsv1.TeamResponse{Status: s.fail(ctx, err)}, nil
+		return nil, err
 	}
-	return &orgsv1.TeamResponse{Status: okStatus(), Team: teamToPB(t)}, nil
+	return &orgsv1.TeamResponse{Team: teamToPB(t)}, nil
 }
 
 // ListTeams lists an organization's teams.
 func (s OrgsServer) ListTeams(ctx context.Context, req *orgsv1.ListTeamsRequest) (*orgsv1.ListTeamsResponse, error) {
-	ts, err := s.svc.ListTeams(ctx, access(ctx), req.GetOrgId(), clavis.NewPage(req.GetPage(), req.GetPerPage()))
+	ts, err := s.svc.ListTeams(ctx, access(ctx), clavis.NewPage(req.GetPage(), req.GetPerPage()))
 	if err != nil {
-		return &orgsv1.ListTeamsResponse{Status: s.fail(ctx, err)}, nil
+		return nil, err
 	}
 	out := make([]*orgsv1.Team, len(ts))
 	for i, t := range ts {
 		out[i] = teamToPB(t)
 	}
-	return &orgsv1.ListTeamsResponse{Status: okStatus(), Teams: out}, nil
+	return &orgsv1.ListTeamsResponse{Teams: out}, nil
 }
 
 // DeleteTeam deletes a team.
 func (s OrgsServer) DeleteTeam(ctx context.Context, req *orgsv1.TeamRequest) (*st.BaseResponse, error) {
-	if err := s.svc.DeleteTeam(ctx, access(ctx), req.GetOrgId(), req.GetTeamId()); err != nil {
-		return &st.BaseResponse{Status: s.fail(ctx, err)}, nil
+	if err := s.svc.DeleteTeam(ctx, access(ctx), req.GetTeamId()); err != nil {
+		return nil, err
 	}
-	return &st.BaseResponse{Status: okStatus()}, nil
+	return &st.BaseResponse{}, nil
 }

@@ -14,9 +14,9 @@ import (
 func (s *Server) GetUser(ctx context.Context, req *pb.GetUserRequest) (*pb.SingleUserResponse, error) {
 	u, err := s.svc.GetUser(ctx, access(ctx).UserID)
 	if err != nil {
-		return &pb.SingleUserResponse{Status: s.fail(ctx, err)}, nil
+		return nil, err
 	}
-	return &pb.SingleUserResponse{Status: okStatus(), User: userToPB(u)}, nil
+	return &pb.SingleUserResponse{User: userToPB(u)}, nil
 }
 
 // MyScopes reports what the calling credential may do on the target app:
@@ -24,14 +24,14 @@ func (s *Server) GetUser(ctx context.Context, req *pb.GetUserRequest) (*pb.Singl
 func (s *Server) MyScopes(ctx context.Context, req *pb.MyScopesRequest) (*pb.MultiScopeResponse, error) {
 	acc := access(ctx)
 	return &pb.MultiScopeResponse{
-		Status: okStatus(), Scopes: acc.Scopes.Names(), Endpoints: acc.Principal.Endpoints, App: appToPB(acc.App),
+		Scopes: acc.Scopes.Names(), Endpoints: acc.Principal.Endpoints, App: appToPB(acc.App),
 	}, nil
 }
 
 // MyScopesUser reports the scopes of the calling PAT.
 func (s *Server) MyScopesUser(ctx context.Context, req *pb.MyScopesUserRequest) (*pb.MultiScopeUserResponse, error) {
 	p := access(ctx).Principal
-	return &pb.MultiScopeUserResponse{Status: okStatus(), Scopes: p.Scopes.Names(), Endpoints: p.Endpoints}, nil
+	return &pb.MultiScopeUserResponse{Scopes: p.Scopes.Names(), Endpoints: p.Endpoints}, nil
 }
 
 // ListScopes lists every scope with the scopes it depends on, and every
@@ -40,10 +40,10 @@ func (s *Server) MyScopesUser(ctx context.Context, req *pb.MyScopesUserRequest) 
 func (s *Server) ListScopes(ctx context.Context, req *pb.ListScopesRequest) (*pb.MultiScopeDepsResponse, error) {
 	kt := clavis.KeyType(req.GetKeyType())
 	if kt != "" && kt != clavis.KeyTypePAT && kt != clavis.KeyTypeApp {
-		return &pb.MultiScopeDepsResponse{Status: s.fail(ctx, clavis.Errorf(clavis.EInvalid, "unknown key_type %q: use %q or %q", kt, clavis.KeyTypePAT, clavis.KeyTypeApp))}, nil
+		return nil, clavis.Errorf(clavis.EInvalid, "unknown key_type %q: use %q or %q", kt, clavis.KeyTypePAT, clavis.KeyTypeApp)
 	}
 	deps := clavis.ScopeDependencies()
-	resp := &pb.MultiScopeDepsResponse{Status: okStatus()}
+	resp := &pb.MultiScopeDepsResponse{}
 	resp.ScopeDeps = append(resp.ScopeDeps, &pb.ScopeDeps{Scope: clavis.ScopeAll})
 	for _, n := range clavis.ScopeNames() {
 		resp.ScopeDeps = append(resp.ScopeDeps, &pb.ScopeDeps{Scope: n, DependingScopes: deps[n]})

@@ -2,6 +2,7 @@ package inference
 
 import (
 	"context"
+	"fmt"
 	"runtime"
 	"sort"
 	"strings"
@@ -50,7 +51,9 @@ type Engine struct {
 
 // Registered is a model with its runner.
 type Registered struct {
-	Model  clavis.Model
+	Model clavis.Model
+	// Runner runs the model's predictions; nil when the model is not
+	// deployed on this server (Model.NotDeployed says why).
 	Runner Runner
 }
 
@@ -76,7 +79,14 @@ func NewEngine(cfg Config) *Engine {
 
 // Register adds a model to the app named by its OwnerID and AppID. A model
 // registered again under the same id replaces the earlier one.
+//
+// A nil r registers a model this server describes but cannot run: it is
+// listed, and Predict refuses it with EModelNotDeployed and
+// m.NotDeployed, which must then say why and how to fix that.
 func (e *Engine) Register(m clavis.Model, r Runner) {
+	if r == nil && m.NotDeployed == "" {
+		m.NotDeployed = fmt.Sprintf("model %q is not deployed on this server", m.ID)
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	ref := clavis.AppRef{OwnerID: m.OwnerID, AppID: m.AppID}
@@ -123,8 +133,12 @@ type Result struct {
 // Predict runs m on every input and returns one result per input, in order.
 // Each input is fetched (for URLs), decoded under the pixel budget and
 // predicted in a worker slot; when more inputs wait than the queue allows,
-// the excess fails at once with EBusy.
-func (e *Engine) Predict(ctx context.Context, m *Registered, inputs []clavis.Input, cfg clavis.OutputConfig) []Result {
+// the excess fails at once with EBusy. A model registered without a runner
+// fails the whole call with EModelNotDeployed, before any input is read.
+func (e *Engine) Predict(ctx context.Context, m *Registered, inputs []clavis.Input, cfg clavis.OutputConfig) ([]Result, error) {
+	if m.Runner == nil {
+		return nil, clavis.Errorf(clavis.EModelNotDeployed, "%s", m.Model.NotDeployed)
+	}
 	out := make([]Result, len(inputs))
 	var wg sync.WaitGroup
 	for i := range inputs {
@@ -139,12 +153,14 @@ func (e *Engine) Predict(ctx context.Context, m *Registered, inputs []clavis.Inp
 		}()
 	}
 	wg.Wait()
-	return out
+	return out, nil
 }
 
 func (e *Engine) predictOne(ctx context.Context, m *Registered, in *clavis.Input) (*clavis.Prediction, error) {
 	data := in.ImageBytes
 	switch {
+	case in.Other != "":
+		return nil, clavis.Errorf(clavis.EInputInvalid, "only image inputs are supported; this input carries %s", in.Other)
 	case in.ImageURL != "" && len(in.ImageBytes) > 0:
 		return nil, clavis.Errorf(clavis.EInputInvalid, "the image has both a url and base64 bytes; send one")
 	case in.ImageURL != "":
@@ -164,7 +180,7 @@ func (e *Engine) predictOne(ctx context.Context, m *Registered, in *clavis.Input
 			return nil, err
 		}
 	case len(data) == 0:
-		return nil, clavis.Errorf(clavis.EInputInvalid, "the input has no image: set data.image.url or data.image.base64")
+		return nil, clavis.Errorf(clavis.EInputInvalid, "the input has no data: set data.image.url or data.image.base64")
 	}
 	cfg, err := imageConfig(data)
 	if err != nil {

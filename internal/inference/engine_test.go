@@ -23,6 +23,16 @@ func pngBytes(t *testing.T, w, h int) []byte {
 	return buf.Bytes()
 }
 
+// predict runs e.Predict, which must not refuse the whole call.
+func predict(t *testing.T, e *inference.Engine, reg *inference.Registered, in ...clavis.Input) []inference.Result {
+	t.Helper()
+	r, err := e.Predict(context.Background(), reg, in, clavis.OutputConfig{})
+	if err != nil {
+		t.Errorf("Predict: %v", err)
+	}
+	return r
+}
+
 func TestBusyWhenQueueFull(t *testing.T) {
 	e := inference.NewEngine(inference.Config{Workers: 1, MaxQueue: 1})
 	release := make(chan struct{})
@@ -40,11 +50,11 @@ func TestBusyWhenQueueFull(t *testing.T) {
 	img := pngBytes(t, 4, 4)
 	done := make(chan []inference.Result)
 	go func() {
-		done <- e.Predict(context.Background(), reg, []clavis.Input{{ImageBytes: img}}, clavis.OutputConfig{})
+		done <- predict(t, e, reg, clavis.Input{ImageBytes: img})
 	}()
 	<-started // the worker is busy
 	go func() {
-		done <- e.Predict(context.Background(), reg, []clavis.Input{{ImageBytes: img}}, clavis.OutputConfig{})
+		done <- predict(t, e, reg, clavis.Input{ImageBytes: img})
 	}()
 	// Once the second input waits in the queue, a third overflows it.
 	for deadline := time.Now().Add(10 * time.Second); e.Waiting() < 1; {
@@ -53,7 +63,7 @@ func TestBusyWhenQueueFull(t *testing.T) {
 		}
 		runtime.Gosched()
 	}
-	third := e.Predict(context.Background(), reg, []clavis.Input{{ImageBytes: img}}, clavis.OutputConfig{})
+	third := predict(t, e, reg, clavis.Input{ImageBytes: img})
 	if clavis.ErrorCode(third[0].Err) != clavis.EBusy {
 		t.Fatalf("third input: %v, want EBusy", third[0].Err)
 	}
@@ -89,9 +99,32 @@ func TestDecodeLimits(t *testing.T) {
 		"URLNoFetcher":  {clavis.Input{ImageURL: "http://example.com/x.png"}, clavis.EInputURL},
 		"OK":            {clavis.Input{ImageBytes: pngBytes(t, 2, 2)}, ""},
 	} {
-		r := e.Predict(context.Background(), reg, []clavis.Input{tc.in}, clavis.OutputConfig{})
+		r := predict(t, e, reg, tc.in)
 		if got := clavis.ErrorCode(r[0].Err); got != tc.code {
 			t.Errorf("%s: %v, want %q", name, r[0].Err, tc.code)
+		}
+	}
+}
+
+func TestNotDeployed(t *testing.T) {
+	e := inference.NewEngine(inference.Config{})
+	app := clavis.AppRef{OwnerID: "o", AppID: "a"}
+	e.Register(clavis.Model{ID: "absent", OwnerID: "o", AppID: "a", NotDeployed: "files missing: run setup"}, nil)
+	e.Register(clavis.Model{ID: "unsaid", OwnerID: "o", AppID: "a"}, nil)
+	if n := len(e.Models(app)); n != 2 {
+		t.Fatalf("%d models listed, want both", n)
+	}
+	for id, want := range map[string]string{"absent": "files missing: run setup", "unsaid": `model "unsaid" is not deployed on this server`} {
+		reg, err := e.Model(app, id)
+		if err != nil {
+			t.Fatalf("Model(%s): %v", id, err)
+		}
+		if reg.Model.NotDeployed != want {
+			t.Errorf("%s: NotDeployed = %q, want %q", id, reg.Model.NotDeployed, want)
+		}
+		r, err := e.Predict(context.Background(), reg, []clavis.Input{{ImageBytes: pngBytes(t, 2, 2)}}, clavis.OutputConfig{})
+		if clavis.ErrorCode(err) != clavis.EModelNotDeployed || clavis.ErrorMessage(err) != want || r != nil {
+			t.Errorf("%s: Predict = %v, %v; want EModelNotDeployed %q and no results", id, r, err, want)
 		}
 	}
 }

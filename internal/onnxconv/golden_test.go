@@ -16,10 +16,10 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/clavis-dev/clavis/internal/inference/manifest"
 	"github.com/clavis-dev/clavis/internal/inference/modeltest"
 	"github.com/clavis-dev/clavis/internal/inference/onnx"
 	"github.com/clavis-dev/clavis/internal/onnxconv"
-	"github.com/clavis-dev/clavis/internal/setup"
 )
 
 // tolerance is the exactness bound: no output element of a
@@ -71,16 +71,27 @@ func floats(t *testing.T, b64 string) []float32 {
 	return out
 }
 
+// converted returns the assets of the manifest that are converted from
+// TF.js.
+func converted() []*manifest.Asset {
+	var out []*manifest.Asset
+	for _, a := range manifest.Assets() {
+		if a.Convert != nil {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
 // zooDir returns a models dir holding the ONNX Runtime library and the
-// vision models' sources, with the runtime loaded. While the vision
-// packages are not part of setup.Default, a dir without them skips the test.
+// converted models with their TF.js sources, with the runtime loaded.
 func zooDir(t *testing.T) string {
 	t.Helper()
-	dir := modeltest.Init(t)
-	if _, missing := setup.CheckPackages(dir, setup.Vision); len(missing) > 0 {
-		t.Fatalf("vision model sources missing from %s: %v; %s", dir, missing, setup.Hint(dir))
+	var names []string
+	for _, a := range converted() {
+		names = append(names, a.Name)
 	}
-	return dir
+	return modeltest.Init(t, names...)
 }
 
 // randomInput mirrors golden.mjs: xorshift32 values mapped to [lo, hi),
@@ -156,14 +167,15 @@ func readGolden(t *testing.T, id string) *golden {
 func TestZooMatchesTFJS(t *testing.T) {
 	dir := zooDir(t)
 	images := modeltest.ImagesDir(t)
-	for _, z := range onnxconv.Zoo {
-		t.Run(z.ID, func(t *testing.T) {
+	for _, a := range converted() {
+		z := a.Convert
+		t.Run(a.Name, func(t *testing.T) {
 			ctx := context.Background()
-			model, err := z.Convert(ctx, dir)
+			model, err := onnxconv.Build(ctx, dir, *z)
 			if err != nil {
 				t.Fatal(err)
 			}
-			again, err := z.Convert(ctx, dir)
+			again, err := onnxconv.Build(ctx, dir, *z)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -175,8 +187,8 @@ func TestZooMatchesTFJS(t *testing.T) {
 				t.Errorf("SHA-256 of the converted model = %s, pinned %s", got, z.SHA256)
 			}
 
-			g := readGolden(t, z.ID)
-			s, err := onnx.NewSessionFromBytes(z.ID, model, onnx.Options{})
+			g := readGolden(t, a.Name)
+			s, err := onnx.NewSessionFromBytes(a.Name, model, onnx.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -130,16 +130,13 @@ func (s *Service) PatchApps(ctx context.Context, acc *auth.Access, action string
 	return out, nil
 }
 
-// PatchApp changes the target app of acc, which the caller must own.
+// PatchApp changes the target app of acc.
 func (s *Service) PatchApp(ctx context.Context, acc *auth.Access, action string, sp AppSpec) (*clavis.App, error) {
 	if action != "" && action != "overwrite" && action != "merge" {
 		return nil, clavis.Errorf(clavis.EInvalid, "action %q is not supported: use \"overwrite\" or \"merge\"", action)
 	}
 	if sp.ID != "" && sp.ID != acc.App.ID {
 		return nil, clavis.Errorf(clavis.EInvalid, "app.id %q differs from user_app_id.app_id %q; apps cannot be renamed", sp.ID, acc.App.ID)
-	}
-	if !acc.Manages() {
-		return nil, clavis.Errorf(clavis.EForbidden, "only the owner of app %s can change it", acc.App.Ref())
 	}
 	var out *clavis.App
 	err := s.store.WithTx(ctx, func(tx clavis.Tx) error {
@@ -162,13 +159,10 @@ func (s *Service) patchApp(ctx context.Context, tx clavis.Tx, ref clavis.AppRef,
 	return a, tx.Apps().UpdateApp(ctx, a)
 }
 
-// DeleteApp deletes the target app of acc with its keys; the caller must
-// own it. Its app keys stop working on the very next request.
+// DeleteApp deletes the target app of acc with its keys. Its app keys stop
+// working on the very next request.
 func (s *Service) DeleteApp(ctx context.Context, acc *auth.Access) error {
 	ref := acc.App.Ref()
-	if !acc.Manages() {
-		return clavis.Errorf(clavis.EForbidden, "only the owner of app %s can delete it", ref)
-	}
 	if err := s.store.Apps().DeleteApp(ctx, ref); err != nil {
 		return err
 	}

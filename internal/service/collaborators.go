@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"strings"
 
 	"github.com/clavis-dev/clavis/clavis"
 	"github.com/clavis-dev/clavis/internal/auth"
@@ -51,8 +50,8 @@ func (s *Service) resolveUser(ctx context.Context, tx clavis.Tx, sp Collaborator
 	return u, nil
 }
 
-// grantScopes checks that the caller may grant the scopes and endpoints
-// of a collaborator: nobody grants what they do not hold.
+// grantScopes parses the scopes and endpoints of a collaborator and has the
+// authorizer check that the caller may grant them.
 func (s *Service) grantScopes(acc *auth.Access, sp CollaboratorSpec) (clavis.ScopeSet, []string, error) {
 	if len(sp.Scopes) == 0 {
 		return clavis.ScopeSet{}, nil, clavis.Errorf(clavis.EInvalid, "a collaborator needs at least one scope")
@@ -61,8 +60,8 @@ func (s *Service) grantScopes(acc *auth.Access, sp CollaboratorSpec) (clavis.Sco
 	if err != nil {
 		return clavis.ScopeSet{}, nil, err
 	}
-	if missing := scopes.Minus(acc.Scopes); !missing.IsEmpty() {
-		return clavis.ScopeSet{}, nil, clavis.Errorf(clavis.EForbidden, "cannot grant scopes you do not hold on this app: %s", strings.Join(missing.Names(), ", "))
+	if err := auth.CheckGrantable(acc.Scopes, scopes); err != nil {
+		return clavis.ScopeSet{}, nil, err
 	}
 	endpoints := dedupe(sp.Endpoints)
 	if err := auth.CheckEndpoints(endpoints); err != nil {

@@ -46,10 +46,10 @@ func (s *Service) newKey(userID string, t clavis.KeyType, app *clavis.AppRef, de
 	}, tok, nil
 }
 
-// CreateKeys creates keys for the caller, all or none. Each key's scopes and
-// endpoints must lie within the caller's own, and a key may not outlive the
-// credential that creates it. App keys can be made only for apps the caller
-// owns.
+// CreateKeys creates keys for the caller, all or none. The authorizer
+// decides what the caller may grant: scopes and endpoints within its own, no
+// longer life than its credential's, and app keys only for apps the caller
+// manages.
 func (s *Service) CreateKeys(ctx context.Context, acc *auth.Access, specs []KeySpec) ([]NewKey, error) {
 	if len(specs) == 0 {
 		return nil, clavis.Errorf(clavis.EInvalid, "keys is empty: give at least one key to create")
@@ -89,12 +89,9 @@ func (s *Service) CreateKeys(ctx context.Context, acc *auth.Access, specs []KeyS
 					return err
 				}
 				// Read through tx: a pooled connection may not be free while tx holds the write lock.
-				_, role, grant, err := auth.NewAuthorizer(tx).AppGrant(ctx, p, ref)
+				_, grant, err := auth.NewAuthorizer(tx).ManagedApp(ctx, p, ref, "create keys for")
 				if err != nil {
 					return err
-				}
-				if !role.Manages() {
-					return clavis.Errorf(clavis.EForbidden, "only the owner of app %s can create keys for it", ref)
 				}
 				callerScopes = callerScopes.Intersect(grant)
 				app = &ref
@@ -120,9 +117,8 @@ func (s *Service) CreateKeys(ctx context.Context, acc *auth.Access, specs []KeyS
 	return out, nil
 }
 
-// checkGrant parses a key's scopes and endpoints and checks that the caller
-// may grant them: no escalation beyond the caller's effective scopes, its
-// endpoint limits, or its expiry.
+// checkGrant parses a key's scopes and endpoints and has the authorizer
+// check that the caller may grant them.
 func (s *Service) checkGrant(p *clavis.Principal, callerScopes clavis.ScopeSet, sp KeySpec, now time.Time) (clavis.ScopeSet, []string, error) {
 	if len(sp.Description) > maxDescription {
 		return clavis.ScopeSet{}, nil, clavis.Errorf(clavis.EInvalid, "description is longer than %d characters", maxDescription)
@@ -134,28 +130,15 @@ func (s *Service) checkGrant(p *clavis.Principal, callerScopes clavis.ScopeSet, 
 	if err != nil {
 		return clavis.ScopeSet{}, nil, err
 	}
-	if missing := scopes.Minus(callerScopes); !missing.IsEmpty() {
-		return clavis.ScopeSet{}, nil, clavis.Errorf(clavis.EForbidden, "cannot grant scopes the calling credential does not hold: %s", strings.Join(missing.Names(), ", "))
-	}
 	endpoints := dedupe(sp.Endpoints)
 	if err := auth.CheckEndpoints(endpoints); err != nil {
 		return clavis.ScopeSet{}, nil, err
 	}
-	if len(p.Endpoints) > 0 {
-		if len(endpoints) == 0 {
-			return clavis.ScopeSet{}, nil, clavis.Errorf(clavis.EForbidden, "the calling credential is limited to endpoints; the new key must list endpoints within them")
-		}
-		for _, e := range endpoints {
-			if !slices.Contains(p.Endpoints, e) {
-				return clavis.ScopeSet{}, nil, clavis.Errorf(clavis.EForbidden, "cannot grant endpoint %s, which the calling credential does not hold", e)
-			}
-		}
-	}
 	if !sp.ExpiresAt.IsZero() && !sp.ExpiresAt.After(now) {
 		return clavis.ScopeSet{}, nil, clavis.Errorf(clavis.EInvalid, "expires_at %s is in the past", sp.ExpiresAt.Format(time.RFC3339))
 	}
-	if !p.ExpiresAt.IsZero() && (sp.ExpiresAt.IsZero() || sp.ExpiresAt.After(p.ExpiresAt)) {
-		return clavis.ScopeSet{}, nil, clavis.Errorf(clavis.EForbidden, "the calling credential expires at %s; a key it creates must set expires_at no later", p.ExpiresAt.Format(time.RFC3339))
+	if err := auth.CheckKeyGrant(p, callerScopes, scopes, endpoints, sp.ExpiresAt); err != nil {
+		return clavis.ScopeSet{}, nil, err
 	}
 	return scopes, endpoints, nil
 }
@@ -196,23 +179,38 @@ func (s *Service) GetKey(ctx context.Context, acc *auth.Access, idOrToken string
 	return s.findKey(ctx, s.store, acc.UserID, idOrToken)
 }
 
-// ListKeys lists the caller's keys.
-func (s *Service) ListKeys(ctx context.Context, acc *auth.Access, f clavis.KeyFilter, scopes, endpoints []string, page clavis.Page) ([]*clavis.Key, error) {
-	f.UserID = acc.UserID
+// KeyQuery selects the caller's keys in ListKeys. Zero fields select
+// everything.
+type KeyQuery struct {
+	Type       string   // personal_access_token or app_specific_key
+	NotExpired bool     // only keys that have not expired
+	Scopes     []string // only keys holding all of these
+	Endpoints  []string // only keys limited to all of these
+}
+
+// ListKeys lists the caller's keys that q selects, newest first.
+func (s *Service) ListKeys(ctx context.Context, acc *auth.Access, q KeyQuery, page clavis.Page) ([]*clavis.Key, error) {
+	f := clavis.KeyFilter{UserID: acc.UserID, Endpoints: dedupe(q.Endpoints)}
+	if q.Type != "" {
+		t := clavis.KeyType(q.Type)
+		if t != clavis.KeyTypePAT && t != clavis.KeyTypeApp {
+			return nil, clavis.Errorf(clavis.EInvalid, "unknown key type %q: use %q or %q", t, clavis.KeyTypePAT, clavis.KeyTypeApp)
+		}
+		f.Type = t
+	}
+	if q.NotExpired {
+		f.NotExpiredAt = s.clock()
+	}
 	var err error
-	if f.Scopes, err = clavis.ParseScopes(scopes); err != nil {
+	if f.Scopes, err = clavis.ParseScopes(q.Scopes); err != nil {
 		return nil, err
 	}
-	f.Endpoints = dedupe(endpoints)
 	return s.store.Keys().ListKeys(ctx, f, page)
 }
 
-// ListAppKeys lists the app keys of an app the caller owns.
+// ListAppKeys lists the app keys of the target app.
 func (s *Service) ListAppKeys(ctx context.Context, acc *auth.Access, page clavis.Page) ([]*clavis.Key, error) {
 	ref := acc.App.Ref()
-	if !acc.Manages() {
-		return nil, clavis.Errorf(clavis.EForbidden, "only the owner of app %s can list its keys", ref)
-	}
 	return s.store.Keys().ListKeys(ctx, clavis.KeyFilter{App: &ref}, page)
 }
 

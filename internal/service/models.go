@@ -60,5 +60,9 @@ func (s *Service) Predict(ctx context.Context, acc *auth.Access, modelID, versio
 	case len(inputs) > MaxBatch:
 		return nil, v, nil, clavis.Errorf(clavis.EInvalid, "%d inputs in one request; the limit is %d", len(inputs), MaxBatch)
 	}
-	return r, v, s.engine.Predict(ctx, r, inputs, cfg), nil
+	results, err := s.engine.Predict(ctx, r, inputs, cfg)
+	if err != nil {
+		return nil, v, nil, err
+	}
+	return r, v, results, nil
 }

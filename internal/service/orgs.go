@@ -2,39 +2,14 @@ package service
 
 import (
 	"context"
-	"strings"
 
 	"github.com/clavis-dev/clavis/clavis"
 	"github.com/clavis-dev/clavis/internal/auth"
 )
 
-// member returns the caller's membership of an org; non-members get the
-// answer a missing org gets.
-func (s *Service) member(ctx context.Context, tx clavis.Tx, acc *auth.Access, orgID string) (*clavis.OrgMember, error) {
-	if err := clavis.CheckID("org_id", orgID); err != nil {
-		return nil, err
-	}
-	if _, err := tx.Orgs().GetOrg(ctx, orgID); err != nil {
-		return nil, err
-	}
-	m, err := tx.Orgs().GetMember(ctx, orgID, acc.Principal.UserID)
-	if clavis.ErrorCode(err) == clavis.ENotFound {
-		return nil, clavis.OrgNotFound(orgID)
-	}
-	return m, err
-}
-
-// admin returns an error unless the caller is an admin of the org.
-func (s *Service) admin(ctx context.Context, tx clavis.Tx, acc *auth.Access, orgID string) error {
-	m, err := s.member(ctx, tx, acc, orgID)
-	if err != nil {
-		return err
-	}
-	if m.Role != clavis.RoleAdmin {
-		return clavis.Errorf(clavis.EForbidden, "only admins of organization %q can change it", orgID)
-	}
-	return nil
-}
+// Organization use cases act on the organization of acc.Org, the caller's
+// membership, which the authorizer resolved and checked against the
+// method's rule (members read, admins change).
 
 // CreateOrg creates an organization whose admin is the caller.
 func (s *Service) CreateOrg(ctx context.Context, acc *auth.Access, id, name string) (*clavis.Org, error) {
@@ -61,12 +36,9 @@ func (s *Service) CreateOrg(ctx context.Context, acc *auth.Access, id, name stri
 	return o, nil
 }
 
-// GetOrg returns an org the caller belongs to.
-func (s *Service) GetOrg(ctx context.Context, acc *auth.Access, id string) (*clavis.Org, error) {
-	if _, err := s.member(ctx, s.store, acc, id); err != nil {
-		return nil, err
-	}
-	return s.store.Orgs().GetOrg(ctx, id)
+// GetOrg returns the target organization.
+func (s *Service) GetOrg(ctx context.Context, acc *auth.Access) (*clavis.Org, error) {
+	return s.store.Orgs().GetOrg(ctx, acc.Org.OrgID)
 }
 
 // ListOrgs lists the orgs the caller belongs to.
@@ -74,16 +46,11 @@ func (s *Service) ListOrgs(ctx context.Context, acc *auth.Access, page clavis.Pa
 	return s.store.Orgs().ListOrgs(ctx, acc.Principal.UserID, page)
 }
 
-// DeleteOrg deletes an org with its apps, their keys, and its teams. The
-// keys of its apps stop working on the very next request.
-func (s *Service) DeleteOrg(ctx context.Context, acc *auth.Access, id string) error {
-	err := s.store.WithTx(ctx, func(tx clavis.Tx) error {
-		if err := s.admin(ctx, tx, acc, id); err != nil {
-			return err
-		}
-		return tx.Orgs().DeleteOrg(ctx, id)
-	})
-	if err != nil {
+// DeleteOrg deletes the target organization with its apps, their keys, and
+// its teams. The keys of its apps stop working on the very next request.
+func (s *Service) DeleteOrg(ctx context.Context, acc *auth.Access) error {
+	id := acc.Org.OrgID
+	if err := s.store.Orgs().DeleteOrg(ctx, id); err != nil {
 		return err
 	}
 	s.inval.InvalidateOwner(id)
@@ -98,9 +65,10 @@ type MemberSpec struct {
 	Scopes []string
 }
 
-// PutMember adds a member or changes their role and scopes (admins only).
-// An org always keeps at least one admin.
-func (s *Service) PutMember(ctx context.Context, acc *auth.Access, orgID string, sp MemberSpec) (*clavis.OrgMember, error) {
+// PutMember adds a member to the target organization or changes their role
+// and scopes. An org always keeps at least one admin.
+func (s *Service) PutMember(ctx context.Context, acc *auth.Access, sp MemberSpec) (*clavis.OrgMember, error) {
+	orgID := acc.Org.OrgID
 	if !sp.Role.Valid() {
 		return nil, clavis.Errorf(clavis.EInvalid, "role must be ADMIN, ORG_CONTRIBUTOR or TEAM_CONTRIBUTOR")
 	}
@@ -114,14 +82,11 @@ func (s *Service) PutMember(ctx context.Context, acc *auth.Access, orgID string,
 	case sp.Role == clavis.RoleContributor && scopes.IsEmpty():
 		return nil, clavis.Errorf(clavis.EInvalid, "an organization contributor needs scopes: what they may do on the organization's apps")
 	}
-	if missing := scopes.Minus(acc.Scopes); !missing.IsEmpty() {
-		return nil, clavis.Errorf(clavis.EForbidden, "cannot grant scopes you do not hold: %s", strings.Join(missing.Names(), ", "))
+	if err := auth.CheckGrantable(acc.Scopes, scopes); err != nil {
+		return nil, err
 	}
 	var m *clavis.OrgMember
 	err = s.store.WithTx(ctx, func(tx clavis.Tx) error {
-		if err := s.admin(ctx, tx, acc, orgID); err != nil {
-			return err
-		}
 		u, err := s.resolveUser(ctx, tx, CollaboratorSpec{UserID: sp.UserID, Email: sp.Email})
 		if err != nil {
 			return err
@@ -155,25 +120,16 @@ func lastAdmin(ctx context.Context, tx clavis.Tx, orgID string) error {
 	return nil
 }
 
-// ListMembers lists an org's members (members only).
-func (s *Service) ListMembers(ctx context.Context, acc *auth.Access, orgID string, page clavis.Page) ([]*clavis.OrgMember, error) {
-	if _, err := s.member(ctx, s.store, acc, orgID); err != nil {
-		return nil, err
-	}
-	return s.store.Orgs().ListMembers(ctx, orgID, page)
+// ListMembers lists the target organization's members.
+func (s *Service) ListMembers(ctx context.Context, acc *auth.Access, page clavis.Page) ([]*clavis.OrgMember, error) {
+	return s.store.Orgs().ListMembers(ctx, acc.Org.OrgID, page)
 }
 
-// RemoveMember removes a member: admins may remove anyone, members
-// themselves. It holds from the member's next request.
-func (s *Service) RemoveMember(ctx context.Context, acc *auth.Access, orgID, userID string) error {
+// RemoveMember removes a member of the target organization. It holds from
+// the member's next request. An org always keeps at least one admin.
+func (s *Service) RemoveMember(ctx context.Context, acc *auth.Access, userID string) error {
+	orgID := acc.Org.OrgID
 	return s.store.WithTx(ctx, func(tx clavis.Tx) error {
-		me, err := s.member(ctx, tx, acc, orgID)
-		if err != nil {
-			return err
-		}
-		if userID != acc.Principal.UserID && me.Role != clavis.RoleAdmin {
-			return clavis.Errorf(clavis.EForbidden, "only admins of organization %q can remove other members", orgID)
-		}
 		m, err := tx.Orgs().GetMember(ctx, orgID, userID)
 		if err != nil {
 			return err
@@ -187,10 +143,11 @@ func (s *Service) RemoveMember(ctx context.Context, acc *auth.Access, orgID, use
 	})
 }
 
-// PutTeam creates or replaces a team (admins only). Its members must be
-// members of the org, its apps apps of the org, and its scopes within the
-// caller's.
-func (s *Service) PutTeam(ctx context.Context, acc *auth.Access, orgID string, t clavis.Team, scopeNames []string) (*clavis.Team, error) {
+// PutTeam creates or replaces a team of the target organization. Its
+// members must be members of the org, its apps apps of the org, and its
+// scopes within the caller's.
+func (s *Service) PutTeam(ctx context.Context, acc *auth.Access, t clavis.Team, scopeNames []string) (*clavis.Team, error) {
+	orgID := acc.Org.OrgID
 	if err := clavis.CheckID("team id", t.ID); err != nil {
 		return nil, err
 	}
@@ -201,14 +158,11 @@ func (s *Service) PutTeam(ctx context.Context, acc *auth.Access, orgID string, t
 	if scopes.IsEmpty() {
 		return nil, clavis.Errorf(clavis.EInvalid, "a team needs scopes: what its members may do on its apps")
 	}
-	if missing := scopes.Minus(acc.Scopes); !missing.IsEmpty() {
-		return nil, clavis.Errorf(clavis.EForbidden, "cannot grant scopes you do not hold: %s", strings.Join(missing.Names(), ", "))
+	if err := auth.CheckGrantable(acc.Scopes, scopes); err != nil {
+		return nil, err
 	}
 	t.OrgID, t.Scopes, t.Members, t.Apps = orgID, scopes, dedupe(t.Members), dedupe(t.Apps)
 	err = s.store.WithTx(ctx, func(tx clavis.Tx) error {
-		if err := s.admin(ctx, tx, acc, orgID); err != nil {
-			return err
-		}
 		t.CreatedAt = s.clock()
 		if old, err := tx.Orgs().GetTeam(ctx, orgID, t.ID); err == nil {
 			t.CreatedAt = old.CreatedAt
@@ -221,28 +175,17 @@ func (s *Service) PutTeam(ctx context.Context, acc *auth.Access, orgID string, t
 	return &t, nil
 }
 
-// GetTeam returns a team (members only).
-func (s *Service) GetTeam(ctx context.Context, acc *auth.Access, orgID, id string) (*clavis.Team, error) {
-	if _, err := s.member(ctx, s.store, acc, orgID); err != nil {
-		return nil, err
-	}
-	return s.store.Orgs().GetTeam(ctx, orgID, id)
+// GetTeam returns a team of the target organization.
+func (s *Service) GetTeam(ctx context.Context, acc *auth.Access, id string) (*clavis.Team, error) {
+	return s.store.Orgs().GetTeam(ctx, acc.Org.OrgID, id)
 }
 
-// ListTeams lists an org's teams (members only).
-func (s *Service) ListTeams(ctx context.Context, acc *auth.Access, orgID string, page clavis.Page) ([]*clavis.Team, error) {
-	if _, err := s.member(ctx, s.store, acc, orgID); err != nil {
-		return nil, err
-	}
-	return s.store.Orgs().ListTeams(ctx, orgID, page)
+// ListTeams lists the target organization's teams.
+func (s *Service) ListTeams(ctx context.Context, acc *auth.Access, page clavis.Page) ([]*clavis.Team, error) {
+	return s.store.Orgs().ListTeams(ctx, acc.Org.OrgID, page)
 }
 
-// DeleteTeam deletes a team (admins only).
-func (s *Service) DeleteTeam(ctx context.Context, acc *auth.Access, orgID, id string) error {
-	return s.store.WithTx(ctx, func(tx clavis.Tx) error {
-		if err := s.admin(ctx, tx, acc, orgID); err != nil {
-			return err
-		}
-		return tx.Orgs().DeleteTeam(ctx, orgID, id)
-	})
+// DeleteTeam deletes a team of the target organization.
+func (s *Service) DeleteTeam(ctx context.Context, acc *auth.Access, id string) error {
+	return s.store.Orgs().DeleteTeam(ctx, acc.Org.OrgID, id)
 }

@@ -60,15 +60,18 @@ func (f *fixture) user(id string) string {
 	return tok
 }
 
-// access authorizes tok for method on the app or account userID/appID.
-func (f *fixture) access(tok, method, userID, appID string) *auth.Access {
+// access authorizes tok for method on the target req names.
+func (f *fixture) access(tok, method string, req auth.Request) *auth.Access {
 	f.t.Helper()
 	p, err := f.authn.Verify(ctx, tok)
 	f.must(err)
-	acc, err := f.authz.Authorize(ctx, method, p, userID, appID)
+	acc, err := f.authz.Authorize(ctx, method, p, req)
 	f.must(err)
 	return acc
 }
+
+// app names an app as a request's user_app_id does.
+func app(owner, id string) auth.Request { return auth.Request{UserID: owner, AppID: id} }
 
 // bulk runs fn in one transaction of the store.
 func (f *fixture) bulk(fn func(tx clavis.Tx) error) { f.t.Helper(); f.must(f.store.WithTx(ctx, fn)) }
@@ -85,7 +88,7 @@ const (
 func TestDeleteOrgInvalidatesEveryAppKey(t *testing.T) {
 	f := newFixture(t)
 	ann := f.user("ann")
-	_, err := f.svc.CreateOrg(ctx, f.access(ann, orgs+"CreateOrg", "", ""), "acme", "")
+	_, err := f.svc.CreateOrg(ctx, f.access(ann, orgs+"CreateOrg", auth.Request{}), "acme", "")
 	f.must(err)
 	tok, err := auth.NewToken(clavis.KeyTypeApp)
 	f.must(err)
@@ -101,7 +104,7 @@ func TestDeleteOrgInvalidatesEveryAppKey(t *testing.T) {
 	if _, err := f.authn.Verify(ctx, tok); err != nil { // now cached
 		t.Fatal(err)
 	}
-	f.must(f.svc.DeleteOrg(ctx, f.access(ann, orgs+"DeleteOrg", "", ""), "acme"))
+	f.must(f.svc.DeleteOrg(ctx, f.access(ann, orgs+"DeleteOrg", auth.Request{OrgID: "acme"})))
 	if _, err := f.authn.Verify(ctx, tok); clavis.ErrorCode(err) != clavis.EUnauthenticated {
 		t.Fatalf("the key of the org's last app after DeleteOrg: %v, want EUnauthenticated", err)
 	}
@@ -112,27 +115,27 @@ func TestDeleteOrgInvalidatesEveryAppKey(t *testing.T) {
 func TestLastAdminCountsEveryMember(t *testing.T) {
 	f := newFixture(t)
 	aaa := f.user("aaa")
-	_, err := f.svc.CreateOrg(ctx, f.access(aaa, orgs+"CreateOrg", "", ""), "acme", "")
+	zzz := f.user("zzz")
+	_, err := f.svc.CreateOrg(ctx, f.access(aaa, orgs+"CreateOrg", auth.Request{}), "acme", "")
 	f.must(err)
 	f.bulk(func(tx clavis.Tx) error {
-		for i := range many {
-			id, role := fmt.Sprintf("m%05d", i), clavis.RoleTeamContributor
-			if i == many-1 {
-				id, role = "zzz", clavis.RoleAdmin
-			}
+		for i := range many - 1 {
+			id := fmt.Sprintf("m%05d", i)
 			if err := tx.Users().CreateUser(ctx, &clavis.User{ID: id, CreatedAt: now(), UpdatedAt: now()}); err != nil {
 				return err
 			}
-			if err := tx.Orgs().PutMember(ctx, &clavis.OrgMember{OrgID: "acme", UserID: id, Role: role, Scopes: clavis.AllScopes(), CreatedAt: now()}); err != nil {
+			if err := tx.Orgs().PutMember(ctx, &clavis.OrgMember{OrgID: "acme", UserID: id, Role: clavis.RoleTeamContributor, CreatedAt: now()}); err != nil {
 				return err
 			}
 		}
-		return nil
+		return tx.Orgs().PutMember(ctx, &clavis.OrgMember{OrgID: "acme", UserID: "zzz", Role: clavis.RoleAdmin, Scopes: clavis.AllScopes(), CreatedAt: now()})
 	})
-	acc := f.access(aaa, orgs+"RemoveMember", "", "")
-	f.must(f.svc.RemoveMember(ctx, acc, "acme", "aaa"))
+	leave := func(tok, id string) error {
+		return f.svc.RemoveMember(ctx, f.access(tok, orgs+"RemoveMember", auth.Request{OrgID: "acme", MemberID: id}), id)
+	}
+	f.must(leave(aaa, "aaa"))
 	// zzz is the last admin now.
-	err = f.svc.RemoveMember(ctx, &auth.Access{Principal: &clavis.Principal{UserID: "zzz", Scopes: clavis.AllScopes()}, Scopes: clavis.AllScopes()}, "acme", "zzz")
+	err = leave(zzz, "zzz")
 	if clavis.ErrorCode(err) != clavis.EInvalid {
 		t.Fatalf("removing the last admin: %v, want EInvalid", err)
 	}
@@ -159,7 +162,7 @@ func TestRemoveCollaboratorPastFirstPage(t *testing.T) {
 		}
 		return nil
 	})
-	acc := f.access(alice, v2+"DeleteCollaborators", "alice", "photos")
+	acc := f.access(alice, v2+"DeleteCollaborators", app("alice", "photos"))
 	byGrant, byUser := fmt.Sprintf("u%05d", many-1), fmt.Sprintf("u%05d", many-2)
 	f.must(f.svc.RemoveCollaborators(ctx, acc, []string{"grant-" + byGrant, byUser}, nil))
 	for _, u := range []string{byGrant, byUser} {
@@ -178,7 +181,7 @@ func TestTeamContributorListsAppsPastFirstPage(t *testing.T) {
 	f := newFixture(t)
 	ann := f.user("ann")
 	carol := f.user("carol")
-	_, err := f.svc.CreateOrg(ctx, f.access(ann, orgs+"CreateOrg", "", ""), "acme", "")
+	_, err := f.svc.CreateOrg(ctx, f.access(ann, orgs+"CreateOrg", auth.Request{}), "acme", "")
 	f.must(err)
 	last := fmt.Sprintf("app-%05d", many-1)
 	f.bulk(func(tx clavis.Tx) error {
@@ -192,7 +195,7 @@ func TestTeamContributorListsAppsPastFirstPage(t *testing.T) {
 		}
 		return tx.Orgs().PutTeam(ctx, &clavis.Team{OrgID: "acme", ID: "t", Scopes: clavis.MustScopes("Apps:Get"), Members: []string{"carol"}, Apps: []string{last}, CreatedAt: now()})
 	})
-	apps, err := f.svc.ListApps(ctx, f.access(carol, v2+"ListApps", "acme", ""), clavis.Page{})
+	apps, err := f.svc.ListApps(ctx, f.access(carol, v2+"ListApps", auth.Request{UserID: "acme"}), clavis.Page{})
 	f.must(err)
 	if len(apps) != 1 || apps[0].ID != last {
 		t.Fatalf("team contributor's ListApps = %d apps, want only %s", len(apps), last)
@@ -217,18 +220,18 @@ func TestListKeysFiltersPastFirstPage(t *testing.T) {
 		}
 		return nil
 	})
-	acc := f.access(alice, v2+"ListKeys", "", "")
+	acc := f.access(alice, v2+"ListKeys", auth.Request{})
 	for _, c := range []struct {
 		scopes, endpoints []string
 		want              int // k00000, and the default PAT (All) when no endpoint is asked
 	}{{[]string{"Search"}, nil, 2}, {nil, []string{v2 + "GetApp"}, 1}, {[]string{"Apps:Get", "Search"}, []string{v2 + "GetApp"}, 1}} {
-		keys, err := f.svc.ListKeys(ctx, acc, clavis.KeyFilter{}, c.scopes, c.endpoints, clavis.Page{})
+		keys, err := f.svc.ListKeys(ctx, acc, service.KeyQuery{Scopes: c.scopes, Endpoints: c.endpoints}, clavis.Page{})
 		f.must(err)
 		if len(keys) != c.want || keys[0].ID != "k00000" {
 			t.Errorf("ListKeys(scopes %v, endpoints %v) = %d keys, want %d, k00000 first", c.scopes, c.endpoints, len(keys), c.want)
 		}
 	}
-	all, err := f.svc.ListKeys(ctx, acc, clavis.KeyFilter{}, []string{"Apps:Get"}, nil, clavis.Page{Number: 2, Size: clavis.MaxPageSize})
+	all, err := f.svc.ListKeys(ctx, acc, service.KeyQuery{Scopes: []string{"Apps:Get"}}, clavis.Page{Number: 2, Size: clavis.MaxPageSize})
 	f.must(err)
 	if want := many + 1 - clavis.MaxPageSize; len(all) != want { // + the default PAT (All)
 		t.Errorf("page 2 of keys with Apps:Get = %d, want %d", len(all), want)

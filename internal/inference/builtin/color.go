@@ -6,16 +6,13 @@ import (
 	"image"
 	"math"
 	"sort"
-	"time"
 
 	"github.com/clavis-dev/clavis/clavis"
 )
 
-// ColorModelID is the id of the color model in clarifai/main.
-const ColorModelID = "color-recognition"
-
-// Color finds the dominant colors of an image: it samples at most
-// maxSamples pixels on a grid, clusters them with k-means (k = 8, seeded
+// Color is the runner of color-recognition (manifest.ColorRecognition). It
+// finds the dominant colors of an image: it samples at most maxSamples
+// pixels on a grid, clusters them with k-means (k = 8, seeded
 // deterministically from a coarse histogram), and reports each cluster
 // covering at least minShare of the image with its mean color, the nearest
 // W3C named color, and its share. Fully transparent pixels are ignored.
@@ -27,22 +24,6 @@ const (
 	minShare   = 0.01
 	kmeansIter = 12
 )
-
-// DescribeColor returns the model's description.
-func DescribeColor() clavis.Model {
-	created := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	return clavis.Model{
-		ID:          ColorModelID,
-		Name:        "Color recognition",
-		OwnerID:     clavis.SystemUserID,
-		AppID:       clavis.MainAppID,
-		TypeID:      clavis.ModelTypeColor,
-		Description: "Dominant colors of an image, computed from its pixels: each with its hex value, the nearest W3C color name and hex, and its density (the share of the image it covers, 0 to 1).",
-		Visibility:  clavis.VisibilityPublic,
-		Versions:    []clavis.ModelVersion{{ID: "kmeans-8-v1", Description: "k-means over up to 16384 sampled pixels, k = 8", CreatedAt: created}},
-		CreatedAt:   created,
-	}
-}
 
 type rgb [3]float64
 

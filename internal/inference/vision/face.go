@@ -7,8 +7,8 @@ import (
 	"math"
 
 	"github.com/clavis-dev/clavis/clavis"
+	"github.com/clavis-dev/clavis/internal/inference/manifest"
 	"github.com/clavis-dev/clavis/internal/inference/onnx"
-	"github.com/clavis-dev/clavis/internal/onnxconv"
 )
 
 // BlazeFace's input and decoding parameters.
@@ -41,7 +41,7 @@ type Faces struct {
 
 // NewFaces loads the converted BlazeFace model from modelsDir.
 func NewFaces(modelsDir string) (*Faces, error) {
-	s, err := openZoo(modelsDir, onnxconv.BlazeFace)
+	s, err := openConverted(modelsDir, manifest.BlazeFace)
 	if err != nil {
 		return nil, err
 	}

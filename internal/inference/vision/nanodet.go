@@ -9,8 +9,8 @@ import (
 
 	"github.com/clavis-dev/clavis/clavis"
 	"github.com/clavis-dev/clavis/internal/inference"
+	"github.com/clavis-dev/clavis/internal/inference/manifest"
 	"github.com/clavis-dev/clavis/internal/inference/onnx"
-	"github.com/clavis-dev/clavis/internal/onnxconv"
 )
 
 // NanoDet's input and decoding parameters.
@@ -46,7 +46,7 @@ type NanoDet struct {
 
 // NewNanoDet loads the converted NanoDet model from modelsDir.
 func NewNanoDet(modelsDir string) (*NanoDet, error) {
-	s, err := openZoo(modelsDir, onnxconv.NanoDet)
+	s, err := openConverted(modelsDir, manifest.NanoDet)
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +74,7 @@ func (d *NanoDet) Recognition() inference.Runner {
 		if err != nil {
 			return nil, err
 		}
-		var best [len(cocoLabels)]float32
+		best := make([]float32, len(cocoLabels))
 		for l := range nanodetGrids {
 			scores := outs[d.scores[l]].Data
 			for i, v := range scores {
@@ -84,7 +84,7 @@ func (d *NanoDet) Recognition() inference.Runner {
 		}
 		p := &clavis.Prediction{}
 		for c, v := range best {
-			p.Concepts = append(p.Concepts, clavis.Concept{ID: conceptID(cocoLabels[c]), Name: cocoLabels[c], Value: v})
+			p.Concepts = append(p.Concepts, clavis.Concept{ID: manifest.ConceptID(cocoLabels[c]), Name: cocoLabels[c], Value: v})
 		}
 		sort.SliceStable(p.Concepts, func(i, j int) bool { return p.Concepts[i].Value > p.Concepts[j].Value })
 		return p, nil
@@ -105,7 +105,7 @@ func (d *NanoDet) Detection() inference.Runner {
 				ID:       fmt.Sprintf("object-%d", i+1),
 				Box:      det.box,
 				Value:    det.score,
-				Concepts: []clavis.Concept{{ID: conceptID(name), Name: name, Value: det.score}},
+				Concepts: []clavis.Concept{{ID: manifest.ConceptID(name), Name: name, Value: det.score}},
 			})
 		}
 		return p, nil

@@ -7,8 +7,8 @@ import (
 	"sort"
 
 	"github.com/clavis-dev/clavis/clavis"
+	"github.com/clavis-dev/clavis/internal/inference/manifest"
 	"github.com/clavis-dev/clavis/internal/inference/onnx"
-	"github.com/clavis-dev/clavis/internal/onnxconv"
 )
 
 var nsfwLayout = layout{size: 224, align: true, scale: uniform(1.0 / 255)}
@@ -21,7 +21,7 @@ type NSFW struct {
 
 // NewNSFW loads the converted nsfwjs model from modelsDir.
 func NewNSFW(modelsDir string) (*NSFW, error) {
-	s, err := openZoo(modelsDir, onnxconv.NSFW)
+	s, err := openConverted(modelsDir, manifest.NSFWMobileNet)
 	if err != nil {
 		return nil, err
 	}

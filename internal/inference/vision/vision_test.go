@@ -6,28 +6,19 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/clavis-dev/clavis/clavis"
+	"github.com/clavis-dev/clavis/internal/inference/manifest"
 	"github.com/clavis-dev/clavis/internal/inference/modeltest"
 	"github.com/clavis-dev/clavis/internal/inference/vision"
-	"github.com/clavis-dev/clavis/internal/onnxconv"
-	"github.com/clavis-dev/clavis/internal/setup"
 )
 
 // modelsDir returns a models dir holding the runtime and the converted
-// vision models. While the vision packages are not part of setup.Default,
-// a dir without them skips the test.
+// vision models, with the runtime loaded.
 func modelsDir(t *testing.T) string {
 	t.Helper()
-	dir := modeltest.Init(t)
-	for _, z := range onnxconv.Zoo {
-		if _, err := os.Stat(z.Path(dir)); err != nil {
-			t.Fatalf("converted model %s missing: %s", z.ID, setup.Hint(dir))
-		}
-	}
-	return dir
+	return modeltest.Init(t, manifest.NanoDet.Name, manifest.BlazeFace.Name, manifest.NSFWMobileNet.Name)
 }
 
 func loadImage(t *testing.T, name string) image.Image {
@@ -204,32 +195,6 @@ func TestNSFW(t *testing.T) {
 		classes := value(p.Concepts, "drawings") + value(p.Concepts, "hentai") + value(p.Concepts, "neutral") + value(p.Concepts, "porn") + value(p.Concepts, "sexy")
 		if math.Abs(float64(classes-1)) > 1e-4 {
 			t.Errorf("%s: the five classes sum to %g", name, classes)
-		}
-	}
-}
-
-func TestDescribe(t *testing.T) {
-	for _, tt := range []struct {
-		m        clavis.Model
-		id, typ  string
-		concepts int
-	}{
-		{vision.DescribeRecognition(), vision.RecognitionID, clavis.ModelTypeClassifier, 80},
-		{vision.DescribeDetection(), vision.DetectionID, clavis.ModelTypeDetector, 80},
-		{vision.DescribeFaces(), vision.FaceID, clavis.ModelTypeDetector, 1},
-		{vision.DescribeNSFW(), vision.NSFWID, clavis.ModelTypeClassifier, 7},
-	} {
-		m := tt.m
-		if m.ID != tt.id || m.OwnerID != "clarifai" || m.AppID != "main" || m.TypeID != tt.typ || m.Visibility != clavis.VisibilityPublic {
-			t.Errorf("%s: id %q owner %q app %q type %q visibility %v", tt.id, m.ID, m.OwnerID, m.AppID, m.TypeID, m.Visibility)
-		}
-		if len(m.Concepts) != tt.concepts || len(m.Versions) != 1 || len(m.Versions[0].ID) != 32 || m.Description == "" {
-			t.Errorf("%s: %d concepts, versions %+v", tt.id, len(m.Concepts), m.Versions)
-		}
-		for _, c := range m.Concepts {
-			if c.ID == "" || strings.Contains(c.ID, " ") {
-				t.Errorf("%s: concept id %q", tt.id, c.ID)
-			}
 		}
 	}
 }
