@@ -70,6 +70,7 @@ type StoredInput struct {
 // InputFilter selects inputs in ListInputs. Zero fields select everything.
 type InputFilter struct {
 	IDs      []string
+	URLs     []string // inputs added from one of these URLs
 	Status   InputStatus
 	AddJobID string
 }

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"google.golang.org/grpc"
@@ -24,8 +25,10 @@ import (
 	"github.com/clavis-dev/clavis/internal/auth"
 	"github.com/clavis-dev/clavis/internal/gateway"
 	"github.com/clavis-dev/clavis/internal/grpcapi"
+	"github.com/clavis-dev/clavis/internal/hosted"
 	"github.com/clavis-dev/clavis/internal/inference"
 	"github.com/clavis-dev/clavis/internal/inference/fetch"
+	"github.com/clavis-dev/clavis/internal/jobs"
 	"github.com/clavis-dev/clavis/internal/listen"
 	"github.com/clavis-dev/clavis/internal/service"
 	"github.com/clavis-dev/clavis/internal/store/postgres"
@@ -80,6 +83,8 @@ type Config struct {
 	TokenPepper string
 	// Limits bounds connections, their timeouts, streams and headers.
 	Limits Limits
+	// Inputs bounds what apps store and the background work on inputs.
+	Inputs InputsConfig
 	// Now is the server's clock, which decides when keys expire; nil means
 	// time.Now. Only tests set it: no flag or variable does.
 	Now func() time.Time
@@ -94,6 +99,7 @@ func DefaultConfig() Config {
 		AuthCacheTTL:  auth.DefaultCacheTTL,
 		LogFormat:     "text",
 		Limits:        defaultLimits(),
+		Inputs:        defaultInputsConfig(),
 	}
 }
 
@@ -131,6 +137,7 @@ func (c *Config) bindFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.TLSSelfSigned, "tls-self-signed", c.TLSSelfSigned, "use a self-signed certificate for localhost kept in <data-dir>/tls (env CLAVIS_TLS_SELF_SIGNED=1)")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: text or json (env CLAVIS_LOG_FORMAT)")
 	c.Limits.bindFlags(fs)
+	c.Inputs.bindFlags(fs)
 }
 
 // fromEnv overrides c with the CLAVIS_* variables that are set.
@@ -171,6 +178,9 @@ func (c *Config) fromEnv(getenv func(string) string) error {
 		if _, err := fmt.Sscan(v, &c.Workers); err != nil {
 			return fmt.Errorf("CLAVIS_WORKERS: %w", err)
 		}
+	}
+	if err := c.Inputs.fromEnv(getenv); err != nil {
+		return err
 	}
 	return c.Limits.fromEnv(getenv)
 }
@@ -227,6 +237,14 @@ type Server struct {
 	stopBackground context.CancelFunc
 	background     chan struct{}
 
+	// Inputs: the service, their images, the job pool, the sweep's
+	// wake-up, and the handler of hosted images.
+	svc       *service.Service
+	blobs     clavis.BlobStore
+	pool      *jobs.Pool
+	sweepWake chan struct{}
+	hosted    http.Handler
+
 	// BootstrapPAT is the admin's PAT when this start created the admin.
 	BootstrapPAT string
 }
@@ -238,6 +256,9 @@ type Server struct {
 func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Server, error) {
 	log := newLogger(cfg.LogFormat, logOut)
 	if err := cfg.Limits.validate(); err != nil {
+		return nil, err
+	}
+	if err := cfg.Inputs.validate(); err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
@@ -277,8 +298,21 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 	}
 	s.engine = inference.NewEngine(inference.Config{Workers: cfg.Workers, Fetcher: fetcher})
 	s.registerModels()
+	if s.blobs, err = cfg.openBlobs(db); err != nil {
+		db.Close()
+		return nil, err
+	}
+	s.pool = jobs.New(jobs.Config{Store: db.Jobs(), Workers: cfg.Inputs.JobWorkers, Log: log})
+	s.sweepWake = make(chan struct{}, 1)
 	authz := auth.NewAuthorizer(db)
-	svc := service.New(service.Config{Store: db, Hasher: hasher, Invalidator: inval, Engine: s.engine, Authorizer: authz, Now: cfg.Now})
+	svc := service.New(service.Config{Store: db, Hasher: hasher, Invalidator: inval, Engine: s.engine, Authorizer: authz, Now: cfg.Now,
+		Blobs: s.blobs, Fetcher: fetcher, Limits: cfg.Inputs.limits(), Wake: s.wakeBackground})
+	s.svc = svc
+	registerJobs(s.pool, svc)
+	if err := s.recoverBlobs(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("recover input images: %w", err)
+	}
 
 	tok, err := svc.Bootstrap(ctx, cfg.BootstrapUser)
 	if clavis.ErrorCode(err) == clavis.EConflict {
@@ -300,6 +334,8 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 	}
 
 	api := grpcapi.New(svc, s.authn, authz, log)
+	api.HostImagesAt(cfg.Inputs.PublicURL)
+	s.hosted = &hosted.Handler{Authenticate: hosted.FromHeader(s.authn), Authz: authz, Service: svc}
 	s.grpc = grpc.NewServer(append(api.ServerOptions(), cfg.Limits.grpcOptions()...)...)
 	api.Register(s.grpc)
 	hs := health.NewServer()
@@ -363,6 +399,10 @@ func (s *Server) route() http.Handler {
 			s.grpc.ServeHTTP(w, r)
 			return
 		}
+		if strings.HasPrefix(r.URL.Path, grpcapi.HostedPath+"/") {
+			s.hosted.ServeHTTP(w, r)
+			return
+		}
 		rest.ServeHTTP(w, r)
 	})
 }
@@ -376,9 +416,13 @@ func (s *Server) Start() error {
 	s.ln = ln
 	bg, cancel := context.WithCancel(context.Background())
 	s.stopBackground, s.background = cancel, make(chan struct{})
+	s.pool.Start()
 	go func() {
 		defer close(s.background)
+		var wg sync.WaitGroup
+		wg.Go(func() { s.sweep(bg) })
 		s.toucher.Run(bg, 5*time.Second)
+		wg.Wait()
 	}()
 	gate := s.cfg.Limits.gate(s.log)
 	grpcLn, webLn := gate.Plain(ln)
@@ -435,6 +479,10 @@ func (s *Server) Close() error {
 	if s.ln != nil {
 		s.grpc.GracefulStop()
 	}
+	// Running jobs get a grace period, then go back to the queue.
+	grace, done := context.WithTimeout(context.Background(), jobGrace)
+	s.pool.Stop(grace)
+	done()
 	if s.stopBackground != nil {
 		s.stopBackground()
 		<-s.background

@@ -104,6 +104,9 @@ func (s inputs) ListInputs(ctx context.Context, app clavis.AppRef, f clavis.Inpu
 	if len(f.IDs) > 0 {
 		w.in("id", f.IDs)
 	}
+	if len(f.URLs) > 0 {
+		w.in("url", f.URLs)
+	}
 	if f.Status != 0 {
 		w.add("status = ?", f.Status)
 	}

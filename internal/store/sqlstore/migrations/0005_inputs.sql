@@ -63,6 +63,7 @@ CREATE INDEX inputs_created ON inputs(space_id, created_at, id);
 CREATE INDEX inputs_status ON inputs(space_id, status);
 CREATE INDEX inputs_add_job ON inputs(space_id, add_job_id);
 CREATE INDEX inputs_blob ON inputs(space_id, blob_sha256);
+CREATE INDEX inputs_url ON inputs(space_id, url);
 
 -- An annotation of an input by a user (user_id) or a model (model_*).
 -- data holds its concepts and regions as JSON; annotation_concepts repeats
