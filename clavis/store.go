@@ -273,7 +273,10 @@ type InputStore interface {
 	CancelAddJob(ctx context.Context, app AppRef, id, details string, at time.Time) error
 
 	// PurgeDeleted deletes up to about limit rows of the data of deleted
-	// apps, in one transaction, and reports what it removed.
+	// apps, in one transaction, and reports what it removed. A space is
+	// deleted only by a call after the one that freed its last blobs, so
+	// that a caller who deletes the content of the blobs a call returns
+	// before calling again leaves no content of a deleted space.
 	PurgeDeleted(ctx context.Context, limit int) (*Purge, error)
 }
 

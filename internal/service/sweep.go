@@ -11,6 +11,22 @@ import (
 // enough that a purge never holds the database long.
 const purgeBatch = 500
 
+// pace waits, after a batch of background work that took took, as long
+// again (at least a few milliseconds), so that such work takes at most half
+// of the database's time: on a store of one writer at a time, other calls
+// get their turn between the batches instead of queueing behind all of
+// them.
+func pace(ctx context.Context, took time.Duration) error {
+	t := time.NewTimer(max(took, 5*time.Millisecond))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
 // Sweep removes what nothing references any more: the data of deleted apps
 // (in batches of purgeBatch rows, their images after each batch), and the
 // blob reservations of writers that died or gave up. It returns once
@@ -18,6 +34,7 @@ const purgeBatch = 500
 // replicas at once.
 func (s *Service) Sweep(ctx context.Context) error {
 	for {
+		start := time.Now()
 		p, err := s.store.Inputs().PurgeDeleted(ctx, purgeBatch)
 		if err != nil {
 			return err
@@ -32,6 +49,9 @@ func (s *Service) Sweep(ctx context.Context) error {
 		}
 		if !p.More {
 			break
+		}
+		if err := pace(ctx, time.Since(start)); err != nil {
+			return err
 		}
 	}
 	for {

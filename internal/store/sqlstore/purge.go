@@ -8,8 +8,9 @@ import (
 
 // PurgeDeleted empties the spaces of deleted apps a batch at a time, so that
 // deleting an app of many inputs never holds the database for long: jobs,
-// then inputs (with their annotations), then blob references (returned, so
-// that their content goes too), concepts and add jobs, and last the space.
+// then inputs (with their annotations), concepts and add jobs, then blob
+// references (returned, so that their content goes too), and last, in a
+// call of its own, the space.
 func (s inputs) PurgeDeleted(ctx context.Context, limit int) (*clavis.Purge, error) {
 	p := &clavis.Purge{}
 	err := s.v.inTx(ctx, func(v view) error {
@@ -39,7 +40,9 @@ func (s inputs) PurgeDeleted(ctx context.Context, limit int) (*clavis.Purge, err
 		for _, k := range keys {
 			p.Blobs = append(p.Blobs, clavis.BlobKey{Space: space, SHA256: k})
 		}
-		if len(keys) == left {
+		if len(keys) > 0 {
+			// The space goes in a later call, once the caller has deleted
+			// this content: a space that is gone has none left.
 			p.More = true
 			return nil
 		}
