@@ -110,7 +110,10 @@ func TestFailsForGood(t *testing.T) {
 		p := jobs.New(jobs.Config{Store: s.Jobs(), Poll: 5 * time.Millisecond})
 		kind := jobs.Kind{Attempts: 2, Backoff: time.Millisecond,
 			Permanent: func(err error) bool { return errors.Is(err, permanent) },
-			Fail:      func(ctx context.Context, j *clavis.Job, err error) error { failed <- j.Kind + ": " + err.Error(); return nil },
+			Fail: func(ctx context.Context, j *clavis.Job, err error) error {
+				failed <- j.Kind + ": " + err.Error()
+				return nil
+			},
 		}
 		kind.Run = func(ctx context.Context, j *clavis.Job) error { runs.Add(1); return errors.New("transient") }
 		p.Register("tries", kind)
