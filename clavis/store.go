@@ -346,6 +346,11 @@ type JobStore interface {
 	// attempt, to run at once. It returns JobNotHeld when owner does not
 	// hold it.
 	ReleaseJob(ctx context.Context, id, owner string, at time.Time) error
+	// ReleaseLeases hands every running job back to the queue, to run at
+	// at, its attempt counted, and returns how many. It is for a store only
+	// this process uses, when it starts: every lease is then a dead
+	// process's.
+	ReleaseLeases(ctx context.Context, at time.Time) (int, error)
 	// GetJob returns a job, or ENotFound.
 	GetJob(ctx context.Context, id string) (*Job, error)
 	// ListJobs lists jobs matching f, oldest first.

@@ -140,13 +140,19 @@ func (s *Server) sweep(ctx context.Context) {
 	s.svc.SweepEvery(ctx, sweepInterval, s.sweepWake, func(err error) { s.log.Error("sweep deleted data", "err", err) })
 }
 
-// recoverBlobs cleans up after a crash of the embedded store's one server,
-// before it serves: the temporary files of unfinished writes, and what
-// service.RecoverBlobs removes.
-func (s *Server) recoverBlobs(ctx context.Context) error {
+// recover cleans up after a crash of the embedded store's one server,
+// before it serves: the jobs it was running go back to the queue at once
+// (on PostgreSQL, their leases end), and the temporary files of unfinished
+// writes and what service.RecoverBlobs removes go.
+func (s *Server) recover(ctx context.Context) error {
 	d, ok := s.blobs.(*blobdir.Dir)
 	if !ok {
 		return nil
+	}
+	if n, err := s.store.Jobs().ReleaseLeases(ctx, time.Now()); err != nil {
+		return err
+	} else if n > 0 {
+		s.log.Info("background jobs of the previous run queued again", "jobs", n)
 	}
 	if _, err := d.RemoveTemp(time.Now()); err != nil {
 		return err

@@ -309,9 +309,9 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 		Blobs: s.blobs, Fetcher: fetcher, Limits: cfg.Inputs.limits(), Wake: s.wakeBackground})
 	s.svc = svc
 	registerJobs(s.pool, svc)
-	if err := s.recoverBlobs(ctx); err != nil {
+	if err := s.recover(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("recover input images: %w", err)
+		return nil, fmt.Errorf("recover from the previous run: %w", err)
 	}
 
 	tok, err := svc.Bootstrap(ctx, cfg.BootstrapUser)

@@ -227,6 +227,19 @@ func testJobs(t *testing.T, s clavis.Store) {
 	if len(list) != 1 || list[0].ID != early.ID {
 		t.Fatalf("ListJobs(failed) = %v", list)
 	}
+	// At the start of the one process using a store, every lease is a dead
+	// process's: released, the job runs at once.
+	again := job("fetch", "", 0)
+	ok(t, s.Jobs().EnqueueJobs(ctx, []*clavis.Job{again}))
+	if got := claim("dead", t0, "fetch"); len(got) != 1 {
+		t.Fatalf("claimed %v", got)
+	}
+	n, err := s.Jobs().ReleaseLeases(ctx, t0)
+	ok(t, err)
+	if got := claim("w6", t0, "fetch"); n != 1 || len(got) != 1 || got[0].ID != again.ID || got[0].Attempts != 2 {
+		t.Fatalf("released %d; then claimed %+v", n, got)
+	}
+	ok(t, s.Jobs().CompleteJob(ctx, again.ID, "w6"))
 	// Deleting the input deletes its jobs.
 	_, err = s.Inputs().DeleteInputs(ctx, ref, []string{"a"}, t0)
 	ok(t, err)
