@@ -71,6 +71,7 @@ type Pool struct {
 	wg      sync.WaitGroup     // running jobs
 	done    chan struct{}      // closed when the dispatcher and renewer exit
 	started bool
+	stopped sync.Once
 }
 
 // New returns a pool with no kinds.
@@ -141,9 +142,15 @@ func (p *Pool) Wake() {
 // Stop stops claiming jobs and waits for the running ones to finish until
 // ctx ends; then it cancels them and hands them back to the queue, to run
 // again at once, here or on another replica. A job is never lost: one that
-// does not even return when cancelled keeps its lease, which ends.
+// does not even return when cancelled keeps its lease, which ends. Calls
+// after the first return at once.
 func (p *Pool) Stop(ctx context.Context) error {
 	if !p.started {
+		return nil
+	}
+	first := false
+	p.stopped.Do(func() { first = true })
+	if !first {
 		return nil
 	}
 	close(p.stop)
