@@ -154,10 +154,14 @@ func (z *Authorizer) appAccess(ctx context.Context, acc *Access, r Rule, req Req
 	if err != nil {
 		return err
 	}
+	acc.App, acc.Role, acc.Grant, acc.Scopes = app, role, grant, p.Scopes.Intersect(grant)
+	// Scopes first: a caller lacking them hears that, whoever they are.
+	if err := missingScopes(r.Scopes, acc.Scopes, acc.Method); err != nil {
+		return err
+	}
 	if r.Manage && !role.Manages() {
 		return z.notManager(ctx, app.Ref(), "call "+shortName(acc.Method)+" on")
 	}
-	acc.App, acc.Role, acc.Grant, acc.Scopes = app, role, grant, p.Scopes.Intersect(grant)
 	return nil
 }
 

@@ -8,14 +8,13 @@ import (
 // point is a position in pixels, x to the right and y down.
 type point struct{ X, Y float64 }
 
-func (p point) sub(q point) point        { return point{p.X - q.X, p.Y - q.Y} }
-func (p point) add(q point) point        { return point{p.X + q.X, p.Y + q.Y} }
-func (p point) scale(f float64) point    { return point{p.X * f, p.Y * f} }
-func (p point) dot(q point) float64      { return p.X*q.X + p.Y*q.Y }
-func (p point) cross(q point) float64    { return p.X*q.Y - p.Y*q.X }
-func (p point) norm() float64            { return math.Hypot(p.X, p.Y) }
-func (p point) dist(q point) float64     { return p.sub(q).norm() }
-func (p point) mul(sx, sy float64) point { return point{p.X * sx, p.Y * sy} }
+func (p point) sub(q point) point     { return point{p.X - q.X, p.Y - q.Y} }
+func (p point) add(q point) point     { return point{p.X + q.X, p.Y + q.Y} }
+func (p point) scale(f float64) point { return point{p.X * f, p.Y * f} }
+func (p point) dot(q point) float64   { return p.X*q.X + p.Y*q.Y }
+func (p point) cross(q point) float64 { return p.X*q.Y - p.Y*q.X }
+func (p point) norm() float64         { return math.Hypot(p.X, p.Y) }
+func (p point) dist(q point) float64  { return p.sub(q).norm() }
 
 // quad is a text box's corners in the order top-left, top-right,
 // bottom-right, bottom-left, as PaddleOCR orders them.
