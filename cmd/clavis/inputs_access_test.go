@@ -172,6 +172,9 @@ func TestRESTInputs(t *testing.T) {
 		}
 		got := rest(t, s, "GET", base+"/inputs/one", s.pat, nil).want(t, 200, 10000)
 		data := got.body["input"].(map[string]any)["data"].(map[string]any)
+		if prefix := data["image"].(map[string]any)["hosted"].(map[string]any)["prefix"]; prefix != "http://"+s.Addr()+"/v2/hosted" {
+			t.Fatalf("hosted prefix over REST = %v, want the host the request named", prefix)
+		}
 		values := map[string]float64{}
 		for _, c := range data["concepts"].([]any) {
 			c := c.(map[string]any)

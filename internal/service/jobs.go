@@ -42,7 +42,11 @@ func (s *Service) ProcessInput(ctx context.Context, j *clavis.Job) error {
 	}
 	var data []byte
 	if in.Blob == nil {
-		if data, err = s.fetchInput(ctx, in); err != nil {
+		data, err = s.fetchInput(ctx, in)
+		if errors.Is(err, errGone) || clavis.ErrorCode(err) == clavis.ENotFound {
+			return nil // cancelled or deleted meanwhile
+		}
+		if err != nil {
 			return err
 		}
 	} else if data, err = s.blobs.GetBlob(ctx, *in.Blob); err != nil {
@@ -103,7 +107,7 @@ func (s *Service) startInput(ctx context.Context, app clavis.AppRef, id string) 
 }
 
 // fetchInput fetches, checks and stores the image of a URL input, within
-// the app's byte limit.
+// the app's byte limit; errGone when the input was cancelled meanwhile.
 func (s *Service) fetchInput(ctx context.Context, in *clavis.StoredInput) ([]byte, error) {
 	if s.fetcher == nil {
 		return nil, clavis.Errorf(clavis.EInputURL, "image URLs are not enabled on this server")
@@ -129,10 +133,23 @@ func (s *Service) fetchInput(ctx context.Context, in *clavis.StoredInput) ([]byt
 	if err != nil {
 		return nil, err
 	}
-	in.Blob, in.Size, in.Image, in.UpdatedAt = &keys[0], int64(len(data)), info, s.clock()
-	if err := s.store.Inputs().UpdateInput(ctx, in); err != nil {
+	var stored *clavis.StoredInput
+	err = s.store.WithTx(ctx, func(tx clavis.Tx) error {
+		cur, err := tx.Inputs().GetInput(ctx, in.App, in.ID)
+		if err != nil {
+			return err
+		}
+		if cur.Status.Done() {
+			return errGone
+		}
+		cur.Blob, cur.Size, cur.Image, cur.UpdatedAt = &keys[0], int64(len(data)), info, s.clock()
+		stored = cur
+		return tx.Inputs().UpdateInput(ctx, cur)
+	})
+	if err != nil {
 		return nil, err
 	}
+	*in = *stored
 	return data, nil
 }
 

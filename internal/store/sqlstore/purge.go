@@ -69,5 +69,8 @@ func (v view) deleteSome(ctx context.Context, table, key, space string, n int) (
 		return 0, clavis.Internal(err)
 	}
 	d, err := res.RowsAffected()
-	return int(d), err
+	if err != nil {
+		return 0, clavis.Internal(err)
+	}
+	return int(d), nil
 }
