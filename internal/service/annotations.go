@@ -222,32 +222,7 @@ func (s *Service) PatchAnnotations(ctx context.Context, acc *auth.Access, action
 // patchRegions applies a patch of regions by id, as patchConcepts does
 // concepts.
 func patchRegions(action string, old, patch []clavis.Region) []clavis.Region {
-	if action == ActionOverwrite {
-		return patch
-	}
-	byID := map[string]int{}
-	for i, r := range patch {
-		byID[r.ID] = i
-	}
-	var out []clavis.Region
-	for _, r := range old {
-		i, touched := byID[r.ID]
-		switch {
-		case !touched:
-			out = append(out, r)
-		case action == ActionMerge:
-			out = append(out, patch[i])
-		}
-		delete(byID, r.ID)
-	}
-	if action == ActionMerge {
-		for _, r := range patch {
-			if _, left := byID[r.ID]; left {
-				out = append(out, r)
-			}
-		}
-	}
-	return out
+	return patchByID(action, old, patch, func(r clavis.Region) string { return r.ID })
 }
 
 // DeleteAnnotation deletes one annotation of an input of the target app, or

@@ -120,28 +120,37 @@ func checkConcepts(what string, cs []clavis.Concept) ([]clavis.Concept, error) {
 // patchConcepts applies a patch of concepts by id: merge adds or updates,
 // overwrite replaces, remove deletes.
 func patchConcepts(action string, old, patch []clavis.Concept) []clavis.Concept {
+	return patchByID(action, old, patch, func(c clavis.Concept) string { return c.ID })
+}
+
+// patchByID applies a patch of items with ids, keeping the order of old and
+// adding new items last: merge adds or replaces, overwrite replaces
+// everything, remove deletes the items the patch names.
+func patchByID[T any](action string, old, patch []T, id func(T) string) []T {
 	if action == ActionOverwrite {
 		return patch
 	}
-	out := make([]clavis.Concept, 0, len(old)+len(patch))
-	byID := map[string]clavis.Concept{}
-	for _, c := range patch {
-		byID[c.ID] = c
+	byID := map[string]int{}
+	for i, p := range patch {
+		byID[id(p)] = i
 	}
-	for _, c := range old {
-		p, touched := byID[c.ID]
+	out := make([]T, 0, len(old)+len(patch))
+	for _, o := range old {
+		i, touched := byID[id(o)]
 		switch {
 		case !touched:
-			out = append(out, c)
+			out = append(out, o)
 		case action == ActionMerge:
-			out = append(out, p)
+			out = append(out, patch[i])
 		}
-		delete(byID, c.ID)
+		delete(byID, id(o))
 	}
 	if action == ActionMerge {
-		for _, c := range patch {
-			if _, left := byID[c.ID]; left {
-				out = append(out, c)
+		for _, p := range patch {
+			// The last of items of one id wins.
+			if j, left := byID[id(p)]; left {
+				out = append(out, patch[j])
+				delete(byID, id(p))
 			}
 		}
 	}

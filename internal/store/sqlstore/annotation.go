@@ -223,13 +223,5 @@ func (s annotations) DeleteAnnotations(ctx context.Context, app clavis.AppRef, f
 		return 0, err
 	}
 	w := annotationWhere(f, space)
-	res, err := s.v.exec(ctx, `DELETE FROM annotations`+w.String(), w.args...)
-	if err != nil {
-		return 0, clavis.Internal(err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, clavis.Internal(err)
-	}
-	return int(n), nil
+	return s.v.execCount(ctx, `DELETE FROM annotations`+w.String(), w.args...)
 }

@@ -156,13 +156,9 @@ func (s inputs) DeleteInputs(ctx context.Context, app clavis.AppRef, ids []strin
 		if err != nil {
 			return err
 		}
-		res, err := v.exec(ctx, `DELETE FROM inputs WHERE space_id = ? AND `+idIn, append([]any{space}, idArgs...)...)
+		n, err := v.execCount(ctx, `DELETE FROM inputs WHERE space_id = ? AND `+idIn, append([]any{space}, idArgs...)...)
 		if err != nil {
-			return v.failed(err, nil, nil)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return clavis.Internal(err)
+			return err
 		}
 		if _, err := v.exec(ctx, `UPDATE app_spaces SET inputs = inputs - ? WHERE id = ?`, n, space); err != nil {
 			return clavis.Internal(err)

@@ -144,16 +144,8 @@ func (s jobs) ReleaseJob(ctx context.Context, id, owner string, at time.Time) er
 }
 
 func (s jobs) ReleaseLeases(ctx context.Context, at time.Time) (int, error) {
-	res, err := s.v.exec(ctx, `UPDATE jobs SET state = 'queued', run_after = ?, lease_owner = '', lease_until = 0, updated_at = ?
+	return s.v.execCount(ctx, `UPDATE jobs SET state = 'queued', run_after = ?, lease_owner = '', lease_until = 0, updated_at = ?
 		WHERE state = 'running'`, micros(at), micros(at))
-	if err != nil {
-		return 0, clavis.Internal(err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, clavis.Internal(err)
-	}
-	return int(n), nil
 }
 
 func (s jobs) GetJob(ctx context.Context, id string) (*clavis.Job, error) {

@@ -63,14 +63,6 @@ func (s inputs) PurgeDeleted(ctx context.Context, limit int) (*clavis.Purge, err
 // deleteSome deletes up to n rows of a space from table and returns how many
 // it deleted.
 func (v view) deleteSome(ctx context.Context, table, key, space string, n int) (int, error) {
-	res, err := v.exec(ctx, `DELETE FROM `+table+` WHERE space_id = ? AND `+key+` IN
+	return v.execCount(ctx, `DELETE FROM `+table+` WHERE space_id = ? AND `+key+` IN
 		(SELECT `+key+` FROM `+table+` WHERE space_id = ? LIMIT ?)`, space, space, n)
-	if err != nil {
-		return 0, clavis.Internal(err)
-	}
-	d, err := res.RowsAffected()
-	if err != nil {
-		return 0, clavis.Internal(err)
-	}
-	return int(d), nil
 }

@@ -42,6 +42,19 @@ func scanInt(row scanner) (int64, error) {
 	return n, err
 }
 
+// execCount runs a statement and returns how many rows it changed.
+func (v view) execCount(ctx context.Context, query string, args ...any) (int, error) {
+	res, err := v.exec(ctx, query, args...)
+	if err != nil {
+		return 0, clavis.Internal(err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, clavis.Internal(err)
+	}
+	return int(n), nil
+}
+
 // in returns "col IN (?, ?, ...)" for vals and the arguments, or a condition
 // that is never true for none.
 func in[T any](col string, vals []T) (string, []any) {

@@ -17,11 +17,7 @@ func annotationOf(app clavis.AppRef, id, input, user string) *clavis.Annotation 
 }
 
 func annotationIDs(as []*clavis.Annotation) []string {
-	out := make([]string, len(as))
-	for i, a := range as {
-		out[i] = a.ID
-	}
-	return out
+	return idsOf(as, func(a *clavis.Annotation) string { return a.ID })
 }
 
 func testAnnotations(t *testing.T, s clavis.Store) {

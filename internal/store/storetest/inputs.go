@@ -46,9 +46,14 @@ func storedInputs(t *testing.T, s clavis.Store, app clavis.AppRef, ids ...string
 }
 
 func inputIDs(ins []*clavis.StoredInput) []string {
-	out := make([]string, len(ins))
-	for i, in := range ins {
-		out[i] = in.ID
+	return idsOf(ins, func(in *clavis.StoredInput) string { return in.ID })
+}
+
+// idsOf returns the ids of xs, in order.
+func idsOf[T any](xs []T, id func(T) string) []string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = id(x)
 	}
 	return out
 }
