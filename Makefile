@@ -72,11 +72,11 @@ test: deps setup
 test-go:
 	CLAVIS_MODELS_DIR=$(MODELS_DIR) CLAVIS_REQUIRE_MODELS=1 $(GO) test -count=1 ./...
 
-# test-all-go runs every Go test once, with the models and a PostgreSQL
-# server (CLAVIS_TEST_POSTGRES, or a throwaway cluster) required: nothing
-# is skipped.
+# test-all-go runs every Go test once, with the models, a PostgreSQL
+# server (CLAVIS_TEST_POSTGRES, or a throwaway cluster) and Chromium (for
+# the portal's browser tests) required: nothing is skipped.
 test-all-go:
-	CLAVIS_MODELS_DIR=$(MODELS_DIR) CLAVIS_REQUIRE_MODELS=1 GO=$(GO) scripts/test-postgres.sh ./...
+	CLAVIS_MODELS_DIR=$(MODELS_DIR) CLAVIS_REQUIRE_MODELS=1 CLAVIS_REQUIRE_BROWSER=1 GO=$(GO) scripts/test-postgres.sh ./...
 
 # test-fuzz runs each fuzz target (package:Func) for FUZZTIME past its
 # committed seed corpus (testdata/fuzz/Func in the package).

@@ -53,6 +53,9 @@ type Principal struct {
 	Scopes    ScopeSet
 	Endpoints []string
 	ExpiresAt time.Time // the credential's expiry; zero = never
+	// Session marks a signed-in portal session: it acts as its user with
+	// every scope, like a PAT of scope All, and has no key id.
+	Session bool
 }
 
 // AllowsEndpoint reports whether the credential may call the method with

@@ -377,6 +377,53 @@ type BlobStore interface {
 	WalkBlobs(ctx context.Context, fn func(BlobKey) error) error
 }
 
+// PasswordStore stores portal passwords, one per user.
+type PasswordStore interface {
+	// SetPassword creates or replaces the password of p.UserID. It returns
+	// ENotFound when the user does not exist.
+	SetPassword(ctx context.Context, p *Password) error
+	// GetPassword returns the password of a user, or ENotFound when the
+	// user has none (or does not exist).
+	GetPassword(ctx context.Context, userID string) (*Password, error)
+}
+
+// SessionStore stores portal sessions by the digest of their id.
+type SessionStore interface {
+	// CreateSession stores a new session. It returns EConflict when the
+	// digest is taken and ENotFound when the user does not exist.
+	CreateSession(ctx context.Context, s *Session) error
+	// GetSession returns the session with the digest, or ENotFound.
+	GetSession(ctx context.Context, digest []byte) (*Session, error)
+	// TouchSession records that the session was used at the given time; a
+	// missing session is ENotFound.
+	TouchSession(ctx context.Context, digest []byte, at time.Time) error
+	// DeleteSession deletes a session, or returns ENotFound.
+	DeleteSession(ctx context.Context, digest []byte) error
+	// DeleteUserSessions deletes every session of a user (none is no
+	// error).
+	DeleteUserSessions(ctx context.Context, userID string) error
+	// DeleteExpiredSessions deletes the sessions whose absolute end is
+	// at or before now, or that were last seen before idleSince.
+	DeleteExpiredSessions(ctx context.Context, now, idleSince time.Time) error
+}
+
+// LoginThrottleStore counts failed log-ins per subject (an account or a
+// client address) in fixed windows, so replicas sharing a database share
+// the limits.
+type LoginThrottleStore interface {
+	// LoginFailures returns the failures of subject in its current window,
+	// 0 when that window started at or before since (a window is over once
+	// its length has passed).
+	LoginFailures(ctx context.Context, subject string, since time.Time) (int, error)
+	// AddLoginFailure counts one failure of subject at the given time,
+	// opening a new window when the current one started at or before since,
+	// and returns the failures of the window. It forgets every subject whose
+	// window started at or before since.
+	AddLoginFailure(ctx context.Context, subject string, at, since time.Time) (int, error)
+	// ClearLoginFailures forgets the failures of subject.
+	ClearLoginFailures(ctx context.Context, subject string) error
+}
+
 // Tx is a view of the store: the whole store, or one transaction of it
 // inside Store.WithTx. Its aggregate stores are cheap to get; they are safe
 // for concurrent use outside a transaction.
@@ -390,6 +437,9 @@ type Tx interface {
 	Annotations() AnnotationStore
 	Concepts() ConceptStore
 	Jobs() JobStore
+	Passwords() PasswordStore
+	Sessions() SessionStore
+	LoginThrottle() LoginThrottleStore
 }
 
 // Store is a whole store. Outside WithTx, each method of its aggregate

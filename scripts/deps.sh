@@ -8,6 +8,8 @@ command -v gcc >/dev/null || need+=(gcc)
 command -v node >/dev/null || need+=(nodejs npm)
 # prlimit lowers a test server's open-file limit (cmd/clavis/limits_test.go).
 command -v prlimit >/dev/null || need+=(util-linux)
+# The portal's browser tests drive Debian's Chromium (cmd/clavis/browser_test.go).
+[ -x /usr/bin/chromium ] || need+=(chromium)
 if [ "${#need[@]}" -gt 0 ]; then
   echo "deps: installing ${need[*]}" >&2
   SUDO=""

@@ -1,10 +1,15 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"io"
+	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	adminv1 "github.com/clavis-dev/clavis/api/gen/clavis/admin/v1"
 )
@@ -15,7 +20,67 @@ func usersCmd(env *Env) *cobra.Command {
 		usersCreateCmd(env), usersListCmd(env),
 		userActionCmd(env, "disable", "Disable a user: every credential of the user stops working at once", "Disabled"),
 		userActionCmd(env, "enable", "Enable a disabled user again", "Enabled"),
-		userActionCmd(env, "delete", "Delete a user with the user's apps and keys", "Deleted"))
+		userActionCmd(env, "delete", "Delete a user with the user's apps and keys", "Deleted"),
+		usersPasswdCmd(env))
+}
+
+// usersPasswdCmd sets a user's portal password. The password comes from
+// standard input, never a flag, so it shows in no process list or shell
+// history; on a terminal it is asked for twice, without echo.
+func usersPasswdCmd(env *Env) *cobra.Command {
+	var temporary bool
+	c := clientCmd(env, &cobra.Command{
+		Use:   "passwd ID [--temporary]",
+		Short: "Set a user's portal password, read from standard input",
+		Long: `Set the password a user logs in to the portal with, reading it from
+standard input (asked for twice, without echo, on a terminal). This is how
+the bootstrap admin gets a first password. With --temporary the user must
+choose a new one at the next log-in. The user's portal sessions end; their
+tokens keep working.`,
+		Example: `  clavis users passwd admin
+  printf '%s\n' "$NEW_PASSWORD" | clavis users passwd bob --temporary`,
+		Args: exactArgs("ID"),
+	}, func(ctx context.Context, cl *client, args []string) error {
+		pw, err := readNewPassword(env, args[0])
+		if err != nil {
+			return err
+		}
+		resp, err := cl.admin.SetPassword(ctx, &adminv1.SetPasswordRequest{Id: args[0], Password: pw, MustChange: temporary})
+		return cl.done(resp, err, "Set the password of %s", args[0])
+	})
+	c.Flags().BoolVar(&temporary, "temporary", false, "make the user choose a new password at the next log-in")
+	return c
+}
+
+// readNewPassword reads a new password: twice without echo on a terminal,
+// else the first line of standard input.
+func readNewPassword(env *Env, id string) (string, error) {
+	if f, ok := env.Stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprintf(env.Stderr, "New password for %s: ", id)
+		first, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(env.Stderr)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprint(env.Stderr, "Again: ")
+		again, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(env.Stderr)
+		if err != nil {
+			return "", err
+		}
+		if string(first) != string(again) {
+			return "", usagef("the two passwords differ")
+		}
+		return string(first), nil
+	}
+	line, err := bufio.NewReader(env.Stdin).ReadString('\n')
+	if line = strings.TrimRight(line, "\r\n"); line == "" {
+		if err != nil && err != io.EOF {
+			return "", err
+		}
+		return "", usagef("no password: give it on standard input")
+	}
+	return line, nil
 }
 
 func usersCreateCmd(env *Env) *cobra.Command {

@@ -84,6 +84,9 @@ var oracle = map[string][]string{
 	"DisableUser": {"All"},
 	"EnableUser":  {"All"},
 	"DeleteUser":  {"All"},
+	"SetPassword": {"All"},
+	// A user's own account: a PAT holding All (or a portal session).
+	"ChangePassword": {"All"},
 }
 
 // everyScope lists every individual scope, for building "All but one".

@@ -18,9 +18,9 @@ import (
 func serveCmd(env *Env) *cobra.Command {
 	return goFlagsCmd(env, &cobra.Command{
 		Use:   "serve [flags]",
-		Short: "Start the server: gRPC and REST on one port",
-		Long: `Start the server: gRPC (HTTP/2) and REST (/v2) on one port, and optionally
-the same over TLS. It stays in the foreground until interrupted. On first
+		Short: "Start the server: gRPC, REST and the web portal on one port",
+		Long: `Start the server: gRPC (HTTP/2), REST (/v2) and the web portal (/) on one
+port, and optionally the same over TLS. It stays in the foreground until interrupted. On first
 start it creates the admin user and prints the admin's Personal Access
 Token once, saving it in <data-dir>/bootstrap.pat (mode 0600).
 

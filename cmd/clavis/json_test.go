@@ -84,6 +84,8 @@ func TestJSON(t *testing.T) {
 		{"users list", nil, hasKey("users")},
 		{"users disable", func() []string { return []string{"bob"} }, nil},
 		{"users enable", func() []string { return []string{"bob"} }, nil},
+		// The password comes on standard input; later commands read none.
+		{"users passwd", func() []string { c.stdin = "bob's new password\n"; return []string{"bob"} }, hasKey("user")},
 		{"collab add", func() []string { return []string{"--app", "photos", "--scopes", "Apps:Get", "bob"} }, hasKey("collaborators")},
 		{"collab list", func() []string { return []string{"--app", "photos"} }, hasKey("collaborators")},
 		{"collab update", func() []string { return []string{"--app", "photos", "--scopes", "Apps:Get,Models:Get", "bob"} }, nil},

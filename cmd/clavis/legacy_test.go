@@ -3,6 +3,7 @@ package main_test
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -134,6 +135,20 @@ func checkLegacy(t *testing.T, s *testServer, tok map[string]string) {
 	wantCode(t, d, err, st.StatusCode_SUCCESS)
 	r, err := s.v2.MyScopes(as(tok["photos_key"]), &pb.MyScopesRequest{})
 	wantCode(t, r, err, st.StatusCode_CONN_KEY_INVALID)
+
+	// The portal's tables came with the upgrade: a legacy user gets a
+	// password, logs in (a session and failed log-ins are stored), and
+	// sees their apps.
+	pw, err := s.admin.SetPassword(as(tok["admin"]), &adminv1.SetPasswordRequest{Id: "bob", Password: "bob's new password"})
+	wantCode(t, pw, err, st.StatusCode_SUCCESS)
+	b := newBrowserless(t, s)
+	wantStatus(t, "wrong password", b.login("bob", "not bob's password"), http.StatusUnauthorized)
+	wantStatus(t, "log-in", b.login("bob", "bob's new password"), http.StatusSeeOther)
+	apps := b.get("/apps")
+	wantStatus(t, "bob's apps", apps, http.StatusOK)
+	if !strings.Contains(apps.body, "bob/bobs-app") {
+		t.Errorf("bob's apps page lacks bob/bobs-app")
+	}
 }
 
 // checkLegacyInputs stores inputs in an app the previous release made.

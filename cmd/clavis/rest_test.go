@@ -307,7 +307,7 @@ func TestRESTBadRequests(t *testing.T) {
 	if bytes.Contains(nf.raw, []byte("secretsecret")) {
 		t.Fatalf("404 echoes a token: %s", nf.raw)
 	}
-	rest(t, s, "GET", "/favicon.ico", "", nil).want(t, 404, 11101)
+	rest(t, s, "GET", "/v2/favicon.ico", "", nil).want(t, 404, 11101) // paths outside /v2 are the portal's
 
 	// user_app_id in the path and body/query must agree.
 	body := map[string]any{"user_app_id": map[string]any{"user_id": "clarifai", "app_id": "other"}, "inputs": []any{}}

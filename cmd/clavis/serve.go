@@ -33,7 +33,9 @@ import (
 	"github.com/clavis-dev/clavis/internal/service"
 	"github.com/clavis-dev/clavis/internal/store/postgres"
 	"github.com/clavis-dev/clavis/internal/store/sqlite"
+	"github.com/clavis-dev/clavis/internal/web"
 
+	"github.com/clavis-dev/clavis/api/gen/openapi"
 	"github.com/clavis-dev/clavis/clavis"
 )
 
@@ -88,6 +90,10 @@ type Config struct {
 	// Now is the server's clock, which decides when keys expire; nil means
 	// time.Now. Only tests set it: no flag or variable does.
 	Now func() time.Time
+	// Signup opens the portal's sign-up page to visitors (--signup,
+	// CLAVIS_SIGNUP). Nil means open when every listener is on a loopback
+	// address and closed otherwise; admins can always create users.
+	Signup *bool
 }
 
 // DefaultConfig returns the defaults.
@@ -111,6 +117,58 @@ func (l *listFlag) String() string { return strings.Join(*l, ",") }
 func (l *listFlag) Set(v string) error {
 	*l = append(*l, splitList(v)...)
 	return nil
+}
+
+// boolPtrFlag is a boolean flag whose absence leaves a nil pointer.
+type boolPtrFlag struct{ p **bool }
+
+func (f boolPtrFlag) String() string {
+	if f.p == nil || *f.p == nil {
+		return "auto"
+	}
+	return strconv.FormatBool(**f.p)
+}
+
+func (f boolPtrFlag) Set(v string) error {
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return err
+	}
+	*f.p = &b
+	return nil
+}
+
+func (f boolPtrFlag) IsBoolFlag() bool { return true }
+
+// Type names the flag's value in help: a boolean, or "auto" when unset.
+func (f boolPtrFlag) Type() string { return "bool" }
+
+// SignupOpen reports whether visitors may sign up: as Signup says, or, when
+// it is unset, only if every listener is on a loopback address.
+func (c *Config) SignupOpen() bool {
+	if c.Signup != nil {
+		return *c.Signup
+	}
+	for _, addr := range []string{c.Addr, c.TLSAddr} {
+		if addr != "" && !loopback(addr) {
+			return false
+		}
+	}
+	return true
+}
+
+// loopback reports whether a listen address is on a loopback interface;
+// an empty host (every interface) is not.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // modelsDir returns the models directory.
@@ -138,6 +196,7 @@ func (c *Config) bindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: text or json (env CLAVIS_LOG_FORMAT)")
 	c.Limits.bindFlags(fs)
 	c.Inputs.bindFlags(fs)
+	fs.Var(boolPtrFlag{&c.Signup}, "signup", "let visitors sign up in the portal: true or false; default open on a loopback address only (env CLAVIS_SIGNUP)")
 }
 
 // fromEnv overrides c with the CLAVIS_* variables that are set.
@@ -163,6 +222,13 @@ func (c *Config) fromEnv(getenv func(string) string) error {
 			return fmt.Errorf("CLAVIS_TLS_SELF_SIGNED: %w", err)
 		}
 		c.TLSSelfSigned = b
+	}
+	if v := getenv("CLAVIS_SIGNUP"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("CLAVIS_SIGNUP: %w", err)
+		}
+		c.Signup = &b
 	}
 	if v := getenv("CLAVIS_FETCH_ALLOW"); v != "" {
 		c.FetchAllow = splitList(v)
@@ -223,6 +289,7 @@ type Server struct {
 	toucher *auth.Toucher
 	grpc    *grpc.Server
 	rest    http.Handler // REST /v2 through grpc-gateway
+	portal  http.Handler // the web portal, everything outside /v2
 	restEnd io.Closer
 	http    *http.Server
 	ln      net.Listener
@@ -348,6 +415,11 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 		return nil, fmt.Errorf("REST gateway: %w", err)
 	}
 
+	if s.portal, err = web.New(web.Config{Service: svc, Authorizer: authz, Log: log, Signup: cfg.SignupOpen(), OpenAPI: openapi.JSON, Now: cfg.Now}); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("portal: %w", err)
+	}
+
 	// The plaintext HTTP server sees only HTTP/1.x connections: the
 	// listener gives HTTP/2 with prior knowledge to the gRPC transport.
 	s.http = cfg.Limits.httpServer(s.route(), log)
@@ -390,10 +462,12 @@ func newLogger(format string, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, nil))
 }
 
-// route sends gRPC to the gRPC server and everything else to the REST
-// handler, whose request bodies have a bounded time to arrive.
+// route sends gRPC to the gRPC server, the REST paths (/v2 and below) to
+// the REST handler and everything else to the portal; request bodies of
+// both have a bounded time to arrive.
 func (s *Server) route() http.Handler {
 	rest := listen.BodyDeadline(s.rest, s.cfg.Limits.BodyTimeout)
+	portal := listen.BodyDeadline(s.portal, s.cfg.Limits.BodyTimeout)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ProtoMajor == 2 && strings.HasPrefix(r.Header.Get("Content-Type"), "application/grpc") {
 			s.grpc.ServeHTTP(w, r)
@@ -403,9 +477,16 @@ func (s *Server) route() http.Handler {
 			s.hosted.ServeHTTP(w, r)
 			return
 		}
+		if !restPath(r.URL.Path) {
+			portal.ServeHTTP(w, r)
+			return
+		}
 		rest.ServeHTTP(w, r)
 	})
 }
+
+// restPath reports whether a path is the REST API's: /v2 and below.
+func restPath(p string) bool { return p == "/v2" || strings.HasPrefix(p, "/v2/") }
 
 // Start listens on the configured address and serves in the background.
 func (s *Server) Start() error {

@@ -170,6 +170,9 @@ var Rules = map[string]Rule{
 	"/clavis.admin.v1.Admin/DisableUser": rule(AdminAuth, TargetInstance, clavis.ScopeAll),
 	"/clavis.admin.v1.Admin/EnableUser":  rule(AdminAuth, TargetInstance, clavis.ScopeAll),
 	"/clavis.admin.v1.Admin/DeleteUser":  rule(AdminAuth, TargetInstance, clavis.ScopeAll),
+	"/clavis.admin.v1.Admin/SetPassword": rule(AdminAuth, TargetInstance, clavis.ScopeAll),
+
+	"/clavis.account.v1.Account/ChangePassword": rule(PATAuth, TargetUser, clavis.ScopeAll),
 }
 
 // Endpoints returns the full names of the Clarifai V2 methods Clavis serves,

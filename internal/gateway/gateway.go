@@ -26,6 +26,7 @@ import (
 
 	pb "github.com/clavis-dev/clavis/api/gen/clarifai/api"
 	st "github.com/clavis-dev/clavis/api/gen/clarifai/api/status"
+	accountv1 "github.com/clavis-dev/clavis/api/gen/clavis/account/v1"
 	adminv1 "github.com/clavis-dev/clavis/api/gen/clavis/admin/v1"
 	orgsv1 "github.com/clavis-dev/clavis/api/gen/clavis/orgs/v1"
 	"github.com/clavis-dev/clavis/api/gen/openapi"
@@ -105,6 +106,9 @@ func New(ctx context.Context, g *grpc.Server, cfg Config) (http.Handler, io.Clos
 		},
 		func(ctx context.Context, m *runtime.ServeMux) error {
 			return orgsv1.RegisterOrgsHandlerClient(ctx, m, orgsv1.NewOrgsClient(conn))
+		},
+		func(ctx context.Context, m *runtime.ServeMux) error {
+			return accountv1.RegisterAccountHandlerClient(ctx, m, accountv1.NewAccountClient(conn))
 		},
 	} {
 		if err := reg(ctx, mux); err != nil {

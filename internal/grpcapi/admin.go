@@ -61,3 +61,15 @@ func (s *Server) DeleteUser(ctx context.Context, req *adminv1.UserRequest) (*st.
 	}
 	return &st.BaseResponse{}, nil
 }
+
+// SetPassword sets a user's portal password.
+func (s *Server) SetPassword(ctx context.Context, req *adminv1.SetPasswordRequest) (*adminv1.UserResponse, error) {
+	if err := s.svc.SetPassword(ctx, access(ctx), req.GetId(), req.GetPassword(), req.GetMustChange()); err != nil {
+		return nil, err
+	}
+	u, err := s.svc.GetUser(ctx, req.GetId())
+	if err != nil {
+		return nil, err
+	}
+	return &adminv1.UserResponse{User: adminUser(u)}, nil
+}

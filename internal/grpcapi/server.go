@@ -13,6 +13,7 @@ import (
 	"github.com/clavis-dev/clavis/internal/service"
 
 	pb "github.com/clavis-dev/clavis/api/gen/clarifai/api"
+	accountv1 "github.com/clavis-dev/clavis/api/gen/clavis/account/v1"
 	adminv1 "github.com/clavis-dev/clavis/api/gen/clavis/admin/v1"
 	orgsv1 "github.com/clavis-dev/clavis/api/gen/clavis/orgs/v1"
 )
@@ -64,6 +65,7 @@ func ServiceDescriptors() []protoreflect.ServiceDescriptor {
 		pb.File_clarifai_api_service_proto.Services().ByName("V2"),
 		adminv1.File_clavis_admin_v1_admin_proto.Services().ByName("Admin"),
 		orgsv1.File_clavis_orgs_v1_orgs_proto.Services().ByName("Orgs"),
+		accountv1.File_clavis_account_v1_account_proto.Services().ByName("Account"),
 	}
 }
 
@@ -73,6 +75,7 @@ func (s *Server) Register(g *grpc.Server) {
 	g.RegisterService(inBandDecoding(&pb.V2_ServiceDesc), s)
 	g.RegisterService(inBandDecoding(&adminv1.Admin_ServiceDesc), s)
 	g.RegisterService(inBandDecoding(&orgsv1.Orgs_ServiceDesc), OrgsServer{Server: s})
+	g.RegisterService(inBandDecoding(&accountv1.Account_ServiceDesc), AccountServer{Server: s})
 }
 
 // ServerOptions returns the options the gRPC server needs: message limits,

@@ -133,7 +133,15 @@ func (s *Service) SetUserDisabled(ctx context.Context, acc *auth.Access, id stri
 			return clavis.UserNotFound(id)
 		}
 		u.Disabled, u.UpdatedAt = disabled, s.clock()
-		return tx.Users().UpdateUser(ctx, u)
+		if err := tx.Users().UpdateUser(ctx, u); err != nil {
+			return err
+		}
+		// A disabled user's portal sessions end, and stay ended if the
+		// user is enabled again.
+		if disabled {
+			return tx.Sessions().DeleteUserSessions(ctx, id)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err

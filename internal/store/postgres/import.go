@@ -49,6 +49,11 @@ var tables = []table{
 	{name: "concepts", cols: []string{"space_id", "id", "name", "created_at", "updated_at"}},
 	{name: "jobs", cols: []string{"id", "kind", "space_id", "input_id", "payload", "state", "attempts", "run_after", "lease_owner",
 		"lease_until", "last_error", "created_at", "updated_at"}},
+	{name: "passwords", cols: []string{"user_id", "hash", "must_change", "updated_at"},
+		bools: map[string]bool{"must_change": true}},
+	{name: "sessions", cols: []string{"digest", "user_id", "must_change", "created_at", "last_seen_at", "expires_at"},
+		bools: map[string]bool{"must_change": true}, blobs: map[string]bool{"digest": true}},
+	{name: "login_failures", cols: []string{"subject", "window_start", "failures"}},
 }
 
 // ImportOptions adjust Import.

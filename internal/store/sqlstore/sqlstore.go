@@ -146,6 +146,14 @@ func (v view) Concepts() clavis.ConceptStore { return concepts{v} }
 
 // Jobs returns the job store of the view.
 func (v view) Jobs() clavis.JobStore { return jobs{v} }
+// Passwords returns the password store of the view.
+func (v view) Passwords() clavis.PasswordStore { return passwords{v} }
+
+// Sessions returns the session store of the view.
+func (v view) Sessions() clavis.SessionStore { return sessions{v} }
+
+// LoginThrottle returns the failed log-in counters of the view.
+func (v view) LoginThrottle() clavis.LoginThrottleStore { return loginThrottle{v} }
 
 // inTx runs fn in a transaction: the view's own when it is one, else a new
 // one, so that a method of several statements is never half done.

@@ -38,6 +38,9 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Concepts", func(t *testing.T) { testConcepts(t, open(t)) })
 	t.Run("Jobs", func(t *testing.T) { testJobs(t, open(t)) })
 	t.Run("ConcurrentClaims", func(t *testing.T) { testConcurrentClaims(t, open(t)) })
+	t.Run("Passwords", func(t *testing.T) { testPasswords(t, open(t)) })
+	t.Run("Sessions", func(t *testing.T) { testSessions(t, open(t)) })
+	t.Run("LoginThrottle", func(t *testing.T) { testLoginThrottle(t, open(t)) })
 }
 
 var ctx = context.Background()

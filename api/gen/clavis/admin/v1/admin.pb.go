@@ -423,6 +423,66 @@ func (x *UserResponse) GetUser() *User {
 	return nil
 }
 
+type SetPasswordRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Password      string                 `protobuf:"bytes,2,opt,name=password,proto3" json:"password,omitempty"`
+	MustChange    bool                   `protobuf:"varint,3,opt,name=must_change,json=mustChange,proto3" json:"must_change,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetPasswordRequest) Reset() {
+	*x = SetPasswordRequest{}
+	mi := &file_clavis_admin_v1_admin_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetPasswordRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetPasswordRequest) ProtoMessage() {}
+
+func (x *SetPasswordRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_clavis_admin_v1_admin_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetPasswordRequest.ProtoReflect.Descriptor instead.
+func (*SetPasswordRequest) Descriptor() ([]byte, []int) {
+	return file_clavis_admin_v1_admin_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *SetPasswordRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *SetPasswordRequest) GetPassword() string {
+	if x != nil {
+		return x.Password
+	}
+	return ""
+}
+
+func (x *SetPasswordRequest) GetMustChange() bool {
+	if x != nil {
+		return x.MustChange
+	}
+	return false
+}
+
 var File_clavis_admin_v1_admin_proto protoreflect.FileDescriptor
 
 const file_clavis_admin_v1_admin_proto_rawDesc = "" +
@@ -454,7 +514,12 @@ const file_clavis_admin_v1_admin_proto_rawDesc = "" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"n\n" +
 	"\fUserResponse\x123\n" +
 	"\x06status\x18\x01 \x01(\v2\x1b.clarifai.api.status.StatusR\x06status\x12)\n" +
-	"\x04user\x18\x02 \x01(\v2\x15.clavis.admin.v1.UserR\x04user2\x98\x03\n" +
+	"\x04user\x18\x02 \x01(\v2\x15.clavis.admin.v1.UserR\x04user\"a\n" +
+	"\x12SetPasswordRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n" +
+	"\bpassword\x18\x02 \x01(\tR\bpassword\x12\x1f\n" +
+	"\vmust_change\x18\x03 \x01(\bR\n" +
+	"mustChange2\xeb\x03\n" +
 	"\x05Admin\x12U\n" +
 	"\n" +
 	"CreateUser\x12\".clavis.admin.v1.CreateUserRequest\x1a#.clavis.admin.v1.CreateUserResponse\x12R\n" +
@@ -463,7 +528,8 @@ const file_clavis_admin_v1_admin_proto_rawDesc = "" +
 	"\n" +
 	"EnableUser\x12\x1c.clavis.admin.v1.UserRequest\x1a\x1d.clavis.admin.v1.UserResponse\x12M\n" +
 	"\n" +
-	"DeleteUser\x12\x1c.clavis.admin.v1.UserRequest\x1a!.clarifai.api.status.BaseResponseB>Z<github.com/clavis-dev/clavis/api/gen/clavis/admin/v1;adminv1b\x06proto3"
+	"DeleteUser\x12\x1c.clavis.admin.v1.UserRequest\x1a!.clarifai.api.status.BaseResponse\x12Q\n" +
+	"\vSetPassword\x12#.clavis.admin.v1.SetPasswordRequest\x1a\x1d.clavis.admin.v1.UserResponseB>Z<github.com/clavis-dev/clavis/api/gen/clavis/admin/v1;adminv1b\x06proto3"
 
 var (
 	file_clavis_admin_v1_admin_proto_rawDescOnce sync.Once
@@ -477,7 +543,7 @@ func file_clavis_admin_v1_admin_proto_rawDescGZIP() []byte {
 	return file_clavis_admin_v1_admin_proto_rawDescData
 }
 
-var file_clavis_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_clavis_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_clavis_admin_v1_admin_proto_goTypes = []any{
 	(*User)(nil),                  // 0: clavis.admin.v1.User
 	(*CreateUserRequest)(nil),     // 1: clavis.admin.v1.CreateUserRequest
@@ -486,30 +552,33 @@ var file_clavis_admin_v1_admin_proto_goTypes = []any{
 	(*ListUsersResponse)(nil),     // 4: clavis.admin.v1.ListUsersResponse
 	(*UserRequest)(nil),           // 5: clavis.admin.v1.UserRequest
 	(*UserResponse)(nil),          // 6: clavis.admin.v1.UserResponse
-	(*timestamppb.Timestamp)(nil), // 7: google.protobuf.Timestamp
-	(*status.Status)(nil),         // 8: clarifai.api.status.Status
-	(*status.BaseResponse)(nil),   // 9: clarifai.api.status.BaseResponse
+	(*SetPasswordRequest)(nil),    // 7: clavis.admin.v1.SetPasswordRequest
+	(*timestamppb.Timestamp)(nil), // 8: google.protobuf.Timestamp
+	(*status.Status)(nil),         // 9: clarifai.api.status.Status
+	(*status.BaseResponse)(nil),   // 10: clarifai.api.status.BaseResponse
 }
 var file_clavis_admin_v1_admin_proto_depIdxs = []int32{
-	7,  // 0: clavis.admin.v1.User.created_at:type_name -> google.protobuf.Timestamp
-	8,  // 1: clavis.admin.v1.CreateUserResponse.status:type_name -> clarifai.api.status.Status
+	8,  // 0: clavis.admin.v1.User.created_at:type_name -> google.protobuf.Timestamp
+	9,  // 1: clavis.admin.v1.CreateUserResponse.status:type_name -> clarifai.api.status.Status
 	0,  // 2: clavis.admin.v1.CreateUserResponse.user:type_name -> clavis.admin.v1.User
-	8,  // 3: clavis.admin.v1.ListUsersResponse.status:type_name -> clarifai.api.status.Status
+	9,  // 3: clavis.admin.v1.ListUsersResponse.status:type_name -> clarifai.api.status.Status
 	0,  // 4: clavis.admin.v1.ListUsersResponse.users:type_name -> clavis.admin.v1.User
-	8,  // 5: clavis.admin.v1.UserResponse.status:type_name -> clarifai.api.status.Status
+	9,  // 5: clavis.admin.v1.UserResponse.status:type_name -> clarifai.api.status.Status
 	0,  // 6: clavis.admin.v1.UserResponse.user:type_name -> clavis.admin.v1.User
 	1,  // 7: clavis.admin.v1.Admin.CreateUser:input_type -> clavis.admin.v1.CreateUserRequest
 	3,  // 8: clavis.admin.v1.Admin.ListUsers:input_type -> clavis.admin.v1.ListUsersRequest
 	5,  // 9: clavis.admin.v1.Admin.DisableUser:input_type -> clavis.admin.v1.UserRequest
 	5,  // 10: clavis.admin.v1.Admin.EnableUser:input_type -> clavis.admin.v1.UserRequest
 	5,  // 11: clavis.admin.v1.Admin.DeleteUser:input_type -> clavis.admin.v1.UserRequest
-	2,  // 12: clavis.admin.v1.Admin.CreateUser:output_type -> clavis.admin.v1.CreateUserResponse
-	4,  // 13: clavis.admin.v1.Admin.ListUsers:output_type -> clavis.admin.v1.ListUsersResponse
-	6,  // 14: clavis.admin.v1.Admin.DisableUser:output_type -> clavis.admin.v1.UserResponse
-	6,  // 15: clavis.admin.v1.Admin.EnableUser:output_type -> clavis.admin.v1.UserResponse
-	9,  // 16: clavis.admin.v1.Admin.DeleteUser:output_type -> clarifai.api.status.BaseResponse
-	12, // [12:17] is the sub-list for method output_type
-	7,  // [7:12] is the sub-list for method input_type
+	7,  // 12: clavis.admin.v1.Admin.SetPassword:input_type -> clavis.admin.v1.SetPasswordRequest
+	2,  // 13: clavis.admin.v1.Admin.CreateUser:output_type -> clavis.admin.v1.CreateUserResponse
+	4,  // 14: clavis.admin.v1.Admin.ListUsers:output_type -> clavis.admin.v1.ListUsersResponse
+	6,  // 15: clavis.admin.v1.Admin.DisableUser:output_type -> clavis.admin.v1.UserResponse
+	6,  // 16: clavis.admin.v1.Admin.EnableUser:output_type -> clavis.admin.v1.UserResponse
+	10, // 17: clavis.admin.v1.Admin.DeleteUser:output_type -> clarifai.api.status.BaseResponse
+	6,  // 18: clavis.admin.v1.Admin.SetPassword:output_type -> clavis.admin.v1.UserResponse
+	13, // [13:19] is the sub-list for method output_type
+	7,  // [7:13] is the sub-list for method input_type
 	7,  // [7:7] is the sub-list for extension type_name
 	7,  // [7:7] is the sub-list for extension extendee
 	0,  // [0:7] is the sub-list for field type_name
@@ -526,7 +595,7 @@ func file_clavis_admin_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_clavis_admin_v1_admin_proto_rawDesc), len(file_clavis_admin_v1_admin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   7,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

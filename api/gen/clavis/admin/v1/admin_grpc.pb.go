@@ -28,6 +28,7 @@ const (
 	Admin_DisableUser_FullMethodName = "/clavis.admin.v1.Admin/DisableUser"
 	Admin_EnableUser_FullMethodName  = "/clavis.admin.v1.Admin/EnableUser"
 	Admin_DeleteUser_FullMethodName  = "/clavis.admin.v1.Admin/DeleteUser"
+	Admin_SetPassword_FullMethodName = "/clavis.admin.v1.Admin/SetPassword"
 )
 
 // AdminClient is the client API for Admin service.
@@ -42,6 +43,10 @@ type AdminClient interface {
 	EnableUser(ctx context.Context, in *UserRequest, opts ...grpc.CallOption) (*UserResponse, error)
 	// DeleteUser deletes the user with its apps and keys.
 	DeleteUser(ctx context.Context, in *UserRequest, opts ...grpc.CallOption) (*status.BaseResponse, error)
+	// SetPassword sets a user's portal password and ends the user's portal
+	// sessions; with must_change the user must choose a new one at the next
+	// log-in. The password travels only in the request body.
+	SetPassword(ctx context.Context, in *SetPasswordRequest, opts ...grpc.CallOption) (*UserResponse, error)
 }
 
 type adminClient struct {
@@ -102,6 +107,16 @@ func (c *adminClient) DeleteUser(ctx context.Context, in *UserRequest, opts ...g
 	return out, nil
 }
 
+func (c *adminClient) SetPassword(ctx context.Context, in *SetPasswordRequest, opts ...grpc.CallOption) (*UserResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UserResponse)
+	err := c.cc.Invoke(ctx, Admin_SetPassword_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServer is the server API for Admin service.
 // All implementations must embed UnimplementedAdminServer
 // for forward compatibility.
@@ -114,6 +129,10 @@ type AdminServer interface {
 	EnableUser(context.Context, *UserRequest) (*UserResponse, error)
 	// DeleteUser deletes the user with its apps and keys.
 	DeleteUser(context.Context, *UserRequest) (*status.BaseResponse, error)
+	// SetPassword sets a user's portal password and ends the user's portal
+	// sessions; with must_change the user must choose a new one at the next
+	// log-in. The password travels only in the request body.
+	SetPassword(context.Context, *SetPasswordRequest) (*UserResponse, error)
 	mustEmbedUnimplementedAdminServer()
 }
 
@@ -138,6 +157,9 @@ func (UnimplementedAdminServer) EnableUser(context.Context, *UserRequest) (*User
 }
 func (UnimplementedAdminServer) DeleteUser(context.Context, *UserRequest) (*status.BaseResponse, error) {
 	return nil, status1.Error(codes.Unimplemented, "method DeleteUser not implemented")
+}
+func (UnimplementedAdminServer) SetPassword(context.Context, *SetPasswordRequest) (*UserResponse, error) {
+	return nil, status1.Error(codes.Unimplemented, "method SetPassword not implemented")
 }
 func (UnimplementedAdminServer) mustEmbedUnimplementedAdminServer() {}
 func (UnimplementedAdminServer) testEmbeddedByValue()               {}
@@ -250,6 +272,24 @@ func _Admin_DeleteUser_Handler(srv interface{}, ctx context.Context, dec func(in
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Admin_SetPassword_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetPasswordRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).SetPassword(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Admin_SetPassword_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).SetPassword(ctx, req.(*SetPasswordRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Admin_ServiceDesc is the grpc.ServiceDesc for Admin service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -276,6 +316,10 @@ var Admin_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DeleteUser",
 			Handler:    _Admin_DeleteUser_Handler,
+		},
+		{
+			MethodName: "SetPassword",
+			Handler:    _Admin_SetPassword_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

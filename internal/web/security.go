@@ -1,0 +1,214 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/clavis-dev/clavis/clavis"
+	"github.com/clavis-dev/clavis/internal/service"
+)
+
+// keyTable is a list of keys with where their pages are.
+type keyTable struct {
+	Rows []keyRow
+	Base string // the keys' pages are Base/<id>/edit and Base/<id>/delete
+}
+
+// keyRow is a key as the lists show it.
+type keyRow struct {
+	*clavis.Key
+	Expired bool
+}
+
+func (h *Handler) keyRows(ks []*clavis.Key) []keyRow {
+	out := make([]keyRow, len(ks))
+	now := h.now()
+	for i, k := range ks {
+		out[i] = keyRow{Key: k, Expired: k.Expired(now)}
+	}
+	return out
+}
+
+// expiryChoices are the lifetimes a new key may be given, in days; 0 is
+// none.
+var expiryChoices = []int{0, 7, 30, 60, 90}
+
+// formExpiry reads the chosen lifetime of a new key.
+func (rq *request) formExpiry() (time.Time, error) {
+	v := rq.form("expires")
+	if v == "" || v == "0" {
+		return time.Time{}, nil
+	}
+	days, err := strconv.Atoi(v)
+	if err == nil {
+		for _, c := range expiryChoices {
+			if c == days {
+				return rq.h.now().Add(time.Duration(days) * 24 * time.Hour), nil
+			}
+		}
+	}
+	return time.Time{}, clavis.Errorf(clavis.EInvalid, "expiry %q is not one of the choices: none, 7, 30, 60 or 90 days", v)
+}
+
+// keyForm is the data of the forms that create or edit a key.
+type keyForm struct {
+	Key         *clavis.Key // nil on create
+	App         *clavis.App // for app keys
+	Description string
+	Scopes      scopeForm
+	Expiries    []int
+	Expires     string
+	Action      string // where the form posts
+	Cancel      string
+}
+
+func (h *Handler) securityPage(rq *request) error {
+	ks, err := h.svc.ListKeys(rq.ctx(), rq.acc, service.KeyQuery{Type: string(clavis.KeyTypePAT)}, all)
+	if err != nil {
+		return err
+	}
+	return rq.render(http.StatusOK, "security.html", view{Title: "Security settings", Nav: "security", Data: keyTable{Rows: h.keyRows(ks), Base: "/settings/security/pats"}})
+}
+
+func (h *Handler) newPATPage(rq *request) error {
+	return rq.render(http.StatusOK, "key_form.html", view{Title: "Create Personal Access Token", Nav: "security", Data: keyForm{
+		Scopes: newScopeForm(rq.acc.Scopes, clavis.ScopeSet{}), Expiries: expiryChoices,
+		Action: "/settings/security/pats", Cancel: "/settings/security",
+	}})
+}
+
+func (h *Handler) createPAT(rq *request) error {
+	// The scopes offered are those of ListScopes' rule, the caller's own.
+	lsAcc, err := rq.authorize(v2 + "ListScopes")
+	if err != nil {
+		return err
+	}
+	f := keyForm{Description: rq.form("description"), Scopes: newScopeForm(lsAcc.Scopes, rq.checkedScopes()), Expiries: expiryChoices,
+		Expires: rq.form("expires"), Action: "/settings/security/pats", Cancel: "/settings/security"}
+	nk, err := h.createKey(rq, service.KeySpec{Type: string(clavis.KeyTypePAT)}, view{Title: "Create Personal Access Token", Nav: "security", Data: f})
+	if nk == nil {
+		return err
+	}
+	return rq.render(http.StatusOK, "secret.html", view{Title: "New Personal Access Token", Nav: "security", Data: secretPage{
+		Heading: "Your new Personal Access Token",
+		Intro:   "“" + nk.Key.Description + "” can now call the API with the scopes you chose.",
+		Kind:    "Personal Access Token", Secret: nk.Token,
+		Done: "/settings/security", DoneLabel: "Back to Security settings",
+	}})
+}
+
+// createKey makes the key of a submitted create form, with the form's
+// description, scopes and expiry over sp. When it cannot, it answers the
+// form v itself with the reason, and returns no key.
+func (h *Handler) createKey(rq *request, sp service.KeySpec, v view) (*service.NewKey, error) {
+	sp.Description, sp.Scopes = rq.form("description"), rq.formScopes()
+	err := errNoScopes(sp.Scopes)
+	if err == nil {
+		sp.ExpiresAt, err = rq.formExpiry()
+	}
+	if err == nil {
+		var created []service.NewKey
+		if created, err = h.svc.CreateKeys(rq.ctx(), rq.acc, []service.KeySpec{sp}); err == nil {
+			return &created[0], nil
+		}
+	}
+	return nil, rq.formError(err, "key_form.html", v)
+}
+
+// errNoScopes refuses a form that checked no scope: the service would read
+// that as "keep the scopes" on a patch.
+func errNoScopes(scopes []string) error {
+	if len(scopes) == 0 {
+		return clavis.Errorf(clavis.EInvalid, "choose at least one scope, or All")
+	}
+	return nil
+}
+
+// ownPAT returns one of the caller's PATs by the id in the path.
+func (h *Handler) ownPAT(rq *request) (*clavis.Key, error) {
+	acc, err := rq.authorize(v2 + "GetKey")
+	if err != nil {
+		return nil, err
+	}
+	k, err := h.svc.GetKey(rq.ctx(), acc, rq.r.PathValue("key"))
+	if err != nil {
+		return nil, err
+	}
+	if k.Type != clavis.KeyTypePAT {
+		return nil, clavis.KeyNotFound()
+	}
+	return k, nil
+}
+
+func (h *Handler) editPATPage(rq *request) error {
+	k, err := h.ownPAT(rq)
+	if err != nil {
+		return err
+	}
+	return rq.render(http.StatusOK, "key_form.html", view{Title: "Edit Personal Access Token", Nav: "security", Data: keyForm{
+		Key: k, Description: k.Description, Scopes: newScopeForm(rq.acc.Scopes, k.Scopes),
+		Action: "/settings/security/pats/" + k.ID, Cancel: "/settings/security",
+	}})
+}
+
+func (h *Handler) patchPAT(rq *request) error {
+	k, err := h.ownPAT(rq)
+	if err != nil {
+		return err
+	}
+	return h.patchKey(rq, k, "/settings/security?done=pat-updated", "key_form.html", view{Title: "Edit Personal Access Token", Nav: "security", Data: keyForm{
+		Key: k, Description: rq.form("description"), Scopes: newScopeForm(rq.acc.Scopes, rq.checkedScopes()),
+		Action: "/settings/security/pats/" + k.ID, Cancel: "/settings/security",
+	}})
+}
+
+// patchKey saves the description and scopes of a form on k, keeping its
+// endpoints and expiry.
+func (h *Handler) patchKey(rq *request, k *clavis.Key, done, page string, v view) error {
+	sp := service.KeySpec{ID: k.ID, Description: rq.form("description"), Scopes: rq.formScopes(), Endpoints: k.Endpoints}
+	if err := errNoScopes(sp.Scopes); err != nil {
+		return rq.formError(err, page, v)
+	}
+	if _, err := h.svc.PatchKeys(rq.ctx(), rq.acc, "overwrite", []service.KeySpec{sp}); err != nil {
+		return rq.formError(err, page, v)
+	}
+	rq.redirect(done)
+	return nil
+}
+
+// confirmPage is a page asking to confirm a deletion.
+type confirmPage struct {
+	Heading string
+	What    string   // what goes, in a sentence
+	Items   []string // what goes with it
+	Action  string
+	Cancel  string
+	Button  string
+	// Type, when set, must be typed to confirm.
+	Type string
+}
+
+func (h *Handler) deletePATPage(rq *request) error {
+	k, err := h.ownPAT(rq)
+	if err != nil {
+		return err
+	}
+	return rq.render(http.StatusOK, "confirm.html", view{Title: "Delete Personal Access Token", Nav: "security", Data: confirmPage{
+		Heading: "Delete this Personal Access Token?",
+		What:    "“" + k.Description + "” (" + k.Hint + ") stops working at once: every program using it is refused from its next request.",
+		Action:  "/settings/security/pats/" + k.ID + "/delete", Cancel: "/settings/security", Button: "Delete token",
+	}})
+}
+
+func (h *Handler) deletePAT(rq *request) error {
+	k, err := h.ownPAT(rq)
+	if err != nil {
+		return err
+	}
+	if err := h.svc.DeleteKey(rq.ctx(), rq.acc, k.ID); err != nil {
+		return err
+	}
+	rq.redirect("/settings/security?done=pat-deleted")
+	return nil
+}
