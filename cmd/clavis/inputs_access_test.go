@@ -205,3 +205,34 @@ func TestRESTInputs(t *testing.T) {
 		rest(t, s, "GET", "/v2/inputs/one", key, nil).want(t, 404, 11101)
 	})
 }
+
+// TestHostedImageForPortalSession: a portal session reaches the hosted image
+// of an input of its user's app, as the portal's pages show it, and not one
+// of another user's app.
+func TestHostedImageForPortalSession(t *testing.T) {
+	s := startServer(t)
+	s.newApp(t, s.pat, "photos", false)
+	img := pngOf(t, 8)
+	r, err := s.v2.PostInputs(as(s.pat), &pb.PostInputsRequest{UserAppId: appIDs("admin", "photos"), Inputs: []*pb.Input{{Id: "a", Data: &pb.Data{Image: &pb.Image{Base64: img}}}}})
+	wantCode(t, r, err, st.StatusCode_SUCCESS)
+	h := r.GetInputs()[0].GetData().GetImage().GetHosted()
+	url := h.GetPrefix() + "/orig/" + h.GetSuffix()
+
+	s.newUser(t, "bob")
+	for _, c := range []struct {
+		user string
+		want int
+	}{{"admin", http.StatusOK}, {"bob", http.StatusNotFound}} {
+		s.setPassword(t, c.user, c.user+"'s password", false)
+		b := newBrowserless(t, s)
+		wantStatus(t, c.user+" logs in", b.login(c.user, c.user+"'s password"), http.StatusSeeOther)
+		resp, err := b.c.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.want {
+			t.Errorf("%s's session: HTTP %d, want %d", c.user, resp.StatusCode, c.want)
+		}
+	}
+}

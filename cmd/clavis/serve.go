@@ -402,7 +402,6 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 
 	api := grpcapi.New(svc, s.authn, authz, log)
 	api.HostImagesAt(cfg.Inputs.PublicURL)
-	s.hosted = &hosted.Handler{Authenticate: hosted.FromHeader(s.authn), Authz: authz, Service: svc}
 	s.grpc = grpc.NewServer(append(api.ServerOptions(), cfg.Limits.grpcOptions()...)...)
 	api.Register(s.grpc)
 	hs := health.NewServer()
@@ -415,10 +414,14 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 		return nil, fmt.Errorf("REST gateway: %w", err)
 	}
 
-	if s.portal, err = web.New(web.Config{Service: svc, Authorizer: authz, Log: log, Signup: cfg.SignupOpen(), OpenAPI: openapi.JSON, Now: cfg.Now}); err != nil {
+	portal, err := web.New(web.Config{Service: svc, Authorizer: authz, Log: log, Signup: cfg.SignupOpen(), OpenAPI: openapi.JSON, Now: cfg.Now})
+	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("portal: %w", err)
 	}
+	s.portal = portal
+	// Hosted images answer API keys and the portal's sessions alike.
+	s.hosted = &hosted.Handler{Authenticate: hosted.FromHeader(s.authn, portal.SessionPrincipal), Authz: authz, Service: svc}
 
 	// The plaintext HTTP server sees only HTTP/1.x connections: the
 	// listener gives HTTP/2 with prior knowledge to the gRPC transport.

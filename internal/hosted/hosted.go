@@ -26,17 +26,22 @@ const rule = "/clarifai.api.V2/GetInput"
 // same answer.
 type Handler struct {
 	// Authenticate returns the caller of a request, or EUnauthenticated or
-	// ENoCredentials. FromHeader reads the Authorization header; a portal
-	// may add its session.
+	// ENoCredentials: FromHeader, with the portal's sessions.
 	Authenticate func(r *http.Request) (*clavis.Principal, error)
 	Authz        *auth.Authorizer
 	Service      *service.Service
 }
 
 // FromHeader authenticates the Authorization header of a request, as the
-// API does ("Key <token>").
-func FromHeader(a *auth.Authenticator) func(*http.Request) (*clavis.Principal, error) {
+// API does ("Key <token>"). Without the header, session, when not nil,
+// may find the caller of a portal session.
+func FromHeader(a *auth.Authenticator, session func(*http.Request) *clavis.Principal) func(*http.Request) (*clavis.Principal, error) {
 	return func(r *http.Request) (*clavis.Principal, error) {
+		if r.Header.Get("Authorization") == "" && session != nil {
+			if p := session(r); p != nil {
+				return p, nil
+			}
+		}
 		return a.Authenticate(r.Context(), r.Header.Get("Authorization"))
 	}
 }
