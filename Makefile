@@ -52,6 +52,27 @@ check-generate:
 	  if diff -r $$tmp $(GEN_DIR); then echo "generated code is up to date"; rm -rf $$tmp; \
 	  else echo "api/gen differs from 'make generate': regenerate and commit"; rm -rf $$tmp; exit 1; fi
 
+# bindings rewrites the table of the HTTP bindings of Clarifai's V2 service
+# (internal/gateway/bindings/clarifai-http-bindings.tsv) from the
+# service.proto of Clarifai's npm package $(CLARIFAI_PROTOS), fetched once
+# into $(CLARIFAI_SERVICE_PROTO); check-bindings fails when the committed
+# table differs from it. make test passes the file to every Go test, so the
+# comparison runs there too.
+CLARIFAI_PROTOS ?= clarifai-nodejs-grpc@11.11.0
+CLARIFAI_SERVICE_PROTO ?= $(HOME)/.cache/clavis/$(CLARIFAI_PROTOS)/service.proto
+BINDINGS := internal/gateway/bindings/clarifai-http-bindings.tsv
+.PHONY: bindings check-bindings
+$(CLARIFAI_SERVICE_PROTO):
+	@mkdir -p $(dir $@) && tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	  (cd "$$tmp" && npm pack --silent --no-update-notifier $(CLARIFAI_PROTOS) >/dev/null && tar xzf *.tgz package/proto/clarifai/api/service.proto) && \
+	  mv "$$tmp/package/proto/clarifai/api/service.proto" $@
+
+bindings: $(CLARIFAI_SERVICE_PROTO)
+	$(GO) run ./internal/gateway/bindings/extract $(CLARIFAI_SERVICE_PROTO) > $(BINDINGS).tmp && mv $(BINDINGS).tmp $(BINDINGS)
+
+check-bindings: $(CLARIFAI_SERVICE_PROTO)
+	CLARIFAI_SERVICE_PROTO=$(CLARIFAI_SERVICE_PROTO) $(GO) test -count=1 -run '^TestTableIsExtracted$$' ./internal/gateway/bindings/
+
 # build stamps the version and commit that `clavis --version` prints.
 VERSION ?= $(shell git describe --tags --dirty 2>/dev/null || echo devel)
 COMMIT ?= $(shell git describe --always --dirty --abbrev=40 --match=NONE 2>/dev/null)
@@ -65,7 +86,7 @@ run: deps setup
 	$(BIN)/clavis serve --addr $(ADDR) --data-dir $(DATA_DIR) --models-dir $(MODELS_DIR)
 
 test: deps setup
-	$(MAKE) --no-print-directory check-generate
+	$(MAKE) --no-print-directory check-generate check-bindings
 	$(GO) vet ./...
 	$(MAKE) --no-print-directory test-all-go test-fuzz test-e2e
 
@@ -75,8 +96,9 @@ test-go:
 # test-all-go runs every Go test once, with the models, a PostgreSQL
 # server (CLAVIS_TEST_POSTGRES, or a throwaway cluster) and Chromium (for
 # the portal's browser tests) required: nothing is skipped.
-test-all-go:
-	CLAVIS_MODELS_DIR=$(MODELS_DIR) CLAVIS_REQUIRE_MODELS=1 CLAVIS_REQUIRE_BROWSER=1 GO=$(GO) scripts/test-postgres.sh ./...
+test-all-go: $(CLARIFAI_SERVICE_PROTO)
+	CLAVIS_MODELS_DIR=$(MODELS_DIR) CLAVIS_REQUIRE_MODELS=1 CLAVIS_REQUIRE_BROWSER=1 CLARIFAI_SERVICE_PROTO=$(CLARIFAI_SERVICE_PROTO) \
+	  GO=$(GO) scripts/test-postgres.sh ./...
 
 # test-fuzz runs each fuzz target (package:Func) for FUZZTIME past its
 # committed seed corpus (testdata/fuzz/Func in the package).

@@ -37,6 +37,7 @@ func join(lists ...[]string) []string {
 // Engines are reached only through the store interfaces (cmd/clavis alone
 // wires them); the gateway knows neither auth nor the service; inference
 // reaches no store, no transport, neither the converter nor the installer.
+// The metrics and the probes depend on none of the parts they observe.
 // Every internal package must fall under a rule.
 var layers = []layer{
 	{pkgs: mod + "clavis", noDeps: []string{"."}}, // "." = anything but the standard library and the domain
@@ -61,6 +62,10 @@ var layers = []layer{
 	{pkgs: mod + "internal/listen/...", noDeps: join(transports, []string{mod + "internal/service", mod + "internal/store", mod + "internal/auth", mod + "internal/inference"}, tooling)},
 	{pkgs: mod + "internal/tfjs/...", noDeps: join(transports, []string{mod + "internal/service", mod + "internal/store", mod + "internal/inference", mod + "internal/setup", mod + "internal/onnxconv"})},
 	{pkgs: mod + "internal/setup/...", noDeps: join(transports, []string{mod + "internal/service", mod + "internal/store", mod + "internal/auth"})},
+	// The metrics implement the observers of the parts they measure without
+	// importing them; the probes know nothing of the parts they check.
+	{pkgs: mod + "internal/metrics", noDeps: []string{mod + "internal/", mod + "api/"}},
+	{pkgs: mod + "internal/probe", noDeps: []string{mod + "internal/", mod + "api/", mod + "clavis"}},
 }
 
 // everywhere holds for every package but cmd/clavis and the store engines'

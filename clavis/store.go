@@ -462,6 +462,9 @@ type Store interface {
 	// the commit (cache invalidations, notifications) belong after WithTx
 	// returns nil.
 	WithTx(ctx context.Context, fn func(tx Tx) error) error
+	// Ping checks that the database answers a trivial query, for the
+	// server's readiness; ctx bounds the wait.
+	Ping(ctx context.Context) error
 	// Close closes the store. Calls after Close fail.
 	Close() error
 }

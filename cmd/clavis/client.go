@@ -72,15 +72,8 @@ func saveConfig(env *Env, c clientConfig) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
-		return "", err
-	}
 	b, _ := json.MarshalIndent(c, "", "  ")
-	tmp := p + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
-		return "", err
-	}
-	return p, os.Rename(tmp, p)
+	return p, writePrivate(p, append(b, '\n'))
 }
 
 // Where a client command's address and PAT come from, in order of

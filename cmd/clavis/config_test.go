@@ -25,6 +25,7 @@ func TestServeFlagDefaults(t *testing.T) {
 		`-bootstrap-user string`, `(default "` + d.BootstrapUser + `")`,
 		`-auth-cache-ttl duration`, `(default ` + d.AuthCacheTTL.String() + `)`,
 		`-tls-self-signed`, `-tls-addr string`, `-models-dir string`,
+		`-metrics `, `-debug-addr string`,
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("serve -h lacks %q:\n%s", want, out.String())
@@ -79,6 +80,8 @@ func TestServeRefusesBadLimits(t *testing.T) {
 	}{
 		{name: "EnvNotADuration", env: "CLAVIS_BODY_TIMEOUT", value: "soon", want: "CLAVIS_BODY_TIMEOUT"},
 		{name: "EnvNotANumber", env: "CLAVIS_MAX_CONNS", value: "many", want: "CLAVIS_MAX_CONNS"},
+		{name: "EnvNotABool", env: "CLAVIS_METRICS", value: "maybe", want: "CLAVIS_METRICS"},
+		{name: "DebugAddrUnusable", args: []string{"--addr", "127.0.0.1:0", "--debug-addr", "256.0.0.1:0"}, want: "--debug-addr"},
 		{name: "ZeroTimeout", args: []string{"--idle-timeout", "0"}, want: "--idle-timeout must be positive"},
 		{name: "NegativeCap", args: []string{"--max-conns-per-addr", "-1"}, want: "--max-conns-per-addr must be between 0"},
 		{name: "NoStreams", args: []string{"--max-streams", "0"}, want: "--max-streams must be between 1"},

@@ -157,8 +157,9 @@ func (l Limits) maxConns() int {
 	return int(rl.Cur) * 3 / 4
 }
 
-// gate returns the Gate of the server's listeners.
-func (l Limits) gate(log *slog.Logger) *listen.Gate {
+// gate returns the Gate of the server's listeners, reporting to obs (nil:
+// nothing).
+func (l Limits) gate(log *slog.Logger, obs listen.Observer) *listen.Gate {
 	return listen.New(listen.Config{
 		MaxConns:        l.maxConns(),
 		MaxConnsPerAddr: l.MaxConnsPerAddr,
@@ -166,6 +167,7 @@ func (l Limits) gate(log *slog.Logger) *listen.Gate {
 		Refusal:         gateway.TransportRefusal,
 		MaxHeaderBytes:  l.MaxHeaderBytes,
 		Log:             log,
+		Observer:        obs,
 	})
 }
 

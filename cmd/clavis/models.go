@@ -13,6 +13,7 @@ import (
 func (s *Server) registerModels() {
 	dir := s.cfg.modelsDir()
 	l := loader.Load(s.engine, dir)
+	s.models = l
 	s.closers = append(s.closers, l)
 	if len(l.NotInstalled) > 0 {
 		s.log.Warn("models not installed; they answer 21353 MODEL_NOT_DEPLOYED", "models", l.NotInstalled,

@@ -302,7 +302,7 @@ func TestRESTBadRequests(t *testing.T) {
 		t.Fatalf("details %q should say base64", d)
 	}
 	rest(t, s, "PUT", "/v2/users/me/apps", s.pat, "{}").want(t, 405, 11103)
-	rest(t, s, "DELETE", "/v2/models", s.pat, nil).want(t, 405, 11103)
+	rest(t, s, "PUT", "/v2/models", s.pat, "{}").want(t, 405, 11103)
 	nf := rest(t, s, "GET", "/v2/nowhere/clvp_secretsecret", s.pat, nil).want(t, 404, 11101)
 	if bytes.Contains(nf.raw, []byte("secretsecret")) {
 		t.Fatalf("404 echoes a token: %s", nf.raw)

@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -28,8 +27,11 @@ import (
 	"github.com/clavis-dev/clavis/internal/hosted"
 	"github.com/clavis-dev/clavis/internal/inference"
 	"github.com/clavis-dev/clavis/internal/inference/fetch"
+	"github.com/clavis-dev/clavis/internal/inference/loader"
 	"github.com/clavis-dev/clavis/internal/jobs"
 	"github.com/clavis-dev/clavis/internal/listen"
+	"github.com/clavis-dev/clavis/internal/metrics"
+	"github.com/clavis-dev/clavis/internal/probe"
 	"github.com/clavis-dev/clavis/internal/service"
 	"github.com/clavis-dev/clavis/internal/store/postgres"
 	"github.com/clavis-dev/clavis/internal/store/sqlite"
@@ -69,6 +71,13 @@ type Config struct {
 	Workers int
 	// LogFormat is "text" or "json" (CLAVIS_LOG_FORMAT).
 	LogFormat string
+	// Metrics serves Prometheus metrics at /metrics on the API ports
+	// (CLAVIS_METRICS).
+	Metrics bool
+	// DebugAddr, when set, is an address where net/http/pprof serves the
+	// profiler, apart from the API ports; bind it to loopback
+	// (CLAVIS_DEBUG_ADDR).
+	DebugAddr string
 	// TLSAddr, when set, is a second address that serves the same gRPC and
 	// REST over TLS (CLAVIS_TLS_ADDR).
 	TLSAddr string
@@ -104,6 +113,7 @@ func DefaultConfig() Config {
 		BootstrapUser: "admin",
 		AuthCacheTTL:  auth.DefaultCacheTTL,
 		LogFormat:     "text",
+		Metrics:       true,
 		Limits:        defaultLimits(),
 		Inputs:        defaultInputsConfig(),
 	}
@@ -194,6 +204,8 @@ func (c *Config) bindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.TLSKey, "tls-key", c.TLSKey, "PEM private key for --tls-addr (env CLAVIS_TLS_KEY)")
 	fs.BoolVar(&c.TLSSelfSigned, "tls-self-signed", c.TLSSelfSigned, "use a self-signed certificate for localhost kept in <data-dir>/tls (env CLAVIS_TLS_SELF_SIGNED=1)")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: text or json (env CLAVIS_LOG_FORMAT)")
+	fs.BoolVar(&c.Metrics, "metrics", c.Metrics, "serve Prometheus metrics at /metrics on the API ports (env CLAVIS_METRICS)")
+	fs.StringVar(&c.DebugAddr, "debug-addr", c.DebugAddr, "serve the Go profiler (net/http/pprof) on this address, apart from the API; bind it to loopback, e.g. 127.0.0.1:6060 (env CLAVIS_DEBUG_ADDR)")
 	c.Limits.bindFlags(fs)
 	c.Inputs.bindFlags(fs)
 	fs.Var(boolPtrFlag{&c.Signup}, "signup", "let visitors sign up in the portal: true or false; default open on a loopback address only (env CLAVIS_SIGNUP)")
@@ -216,12 +228,15 @@ func (c *Config) fromEnv(getenv func(string) string) error {
 	set("CLAVIS_TLS_ADDR", &c.TLSAddr)
 	set("CLAVIS_TLS_CERT", &c.TLSCert)
 	set("CLAVIS_TLS_KEY", &c.TLSKey)
-	if v := getenv("CLAVIS_TLS_SELF_SIGNED"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return fmt.Errorf("CLAVIS_TLS_SELF_SIGNED: %w", err)
+	set("CLAVIS_DEBUG_ADDR", &c.DebugAddr)
+	for name, dst := range map[string]*bool{"CLAVIS_TLS_SELF_SIGNED": &c.TLSSelfSigned, "CLAVIS_METRICS": &c.Metrics} {
+		if v := getenv(name); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			*dst = b
 		}
-		c.TLSSelfSigned = b
 	}
 	if v := getenv("CLAVIS_SIGNUP"); v != "" {
 		b, err := strconv.ParseBool(v)
@@ -296,6 +311,13 @@ type Server struct {
 	tlsLn   net.Listener
 	tlsCfg  *tls.Config
 	https   *http.Server
+	gate    *listen.Gate
+	metrics *metrics.Metrics // nil with metrics off
+	health  *health.Server   // the gRPC health service
+	ready   *probe.Checker
+	models  *loader.Loaded
+	debug   *http.Server // --debug-addr
+	debugLn net.Listener
 
 	// TLSCertFile is the certificate the TLS listener uses, if any.
 	TLSCertFile string
@@ -328,7 +350,7 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 	if err := cfg.Inputs.validate(); err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+	if err := mkdirPrivate(cfg.DataDir); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
 	var tlsCfg *tls.Config
@@ -344,9 +366,11 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: log, store: db, tlsCfg: tlsCfg, TLSCertFile: certFile}
+	obs := s.newMetrics()
+	s.gate = cfg.Limits.gate(log, obs.listen)
 	hasher := auth.NewHasher([]byte(cfg.TokenPepper))
 	s.toucher = auth.NewToucher(db.Keys(), log)
-	s.authn = auth.NewAuthenticator(db, auth.AuthnConfig{Hasher: hasher, CacheTTL: cfg.AuthCacheTTL, Toucher: s.toucher, Now: cfg.Now})
+	s.authn = auth.NewAuthenticator(db, auth.AuthnConfig{Hasher: hasher, CacheTTL: cfg.AuthCacheTTL, Toucher: s.toucher, Now: cfg.Now, Observer: obs.authn})
 	var inval service.Invalidator = s.authn
 	if pg, ok := db.(*postgres.DB); ok {
 		// Replicas share the database: publish invalidations to the others
@@ -363,7 +387,7 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 		db.Close()
 		return nil, fmt.Errorf("--fetch-allow: %w", err)
 	}
-	s.engine = inference.NewEngine(inference.Config{Workers: cfg.Workers, Fetcher: fetcher})
+	s.engine = inference.NewEngine(inference.Config{Workers: cfg.Workers, Fetcher: fetcher, Observer: obs.engine})
 	s.registerModels()
 	if s.blobs, err = cfg.openBlobs(db); err != nil {
 		db.Close()
@@ -392,7 +416,7 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 	}
 	if tok != "" {
 		path := filepath.Join(cfg.DataDir, "bootstrap.pat")
-		if err := os.WriteFile(path, []byte(tok+"\n"), 0o600); err != nil {
+		if err := writePrivate(path, []byte(tok+"\n")); err != nil {
 			db.Close()
 			return nil, fmt.Errorf("save bootstrap PAT: %w", err)
 		}
@@ -400,16 +424,18 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 		fmt.Fprintf(stdout, "Created admin user %q. Its Personal Access Token is shown once here and saved in %s (mode 0600):\n%s\n", cfg.BootstrapUser, path, tok)
 	}
 
-	api := grpcapi.New(svc, s.authn, authz, log)
+	api := grpcapi.New(svc, s.authn, authz, log, append(obs.grpc, grpcapi.WithRelayed(gateway.Relayed))...)
 	api.HostImagesAt(cfg.Inputs.PublicURL)
 	s.grpc = grpc.NewServer(append(api.ServerOptions(), cfg.Limits.grpcOptions()...)...)
 	api.Register(s.grpc)
-	hs := health.NewServer()
-	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
-	hs.SetServingStatus("clarifai.api.V2", healthpb.HealthCheckResponse_SERVING)
-	healthpb.RegisterHealthServer(s.grpc, hs)
+	// The health service says SERVING while the server is ready: Start
+	// checks, then every readinessInterval, and so does each /readyz.
+	s.health = health.NewServer()
+	healthpb.RegisterHealthServer(s.grpc, s.health)
+	s.ready = probe.New(probe.Config{Checks: s.readiness(), GRPC: s.health, Services: []string{"", "clarifai.api.V2"}, Log: log})
 	reflection.Register(s.grpc)
-	if s.rest, s.restEnd, err = gateway.New(ctx, s.grpc, gateway.Config{Log: log, ChallengeHeader: grpcapi.ChallengeHeader}); err != nil {
+	gw := gateway.Config{Log: log, ChallengeHeader: grpcapi.ChallengeHeader, UserHeader: grpcapi.UserHeader, Observe: s.observeHTTP()}
+	if s.rest, s.restEnd, err = gateway.New(ctx, s.grpc, gw); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("REST gateway: %w", err)
 	}
@@ -465,15 +491,21 @@ func newLogger(format string, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, nil))
 }
 
-// route sends gRPC to the gRPC server, the REST paths (/v2 and below) to
-// the REST handler and everything else to the portal; request bodies of
-// both have a bounded time to arrive.
+// route sends gRPC to the gRPC server, the operations endpoints (health,
+// readiness, metrics) to theirs, the REST paths (/v2 and below) to the REST
+// handler and everything else to the portal; request bodies of both have a
+// bounded time to arrive.
 func (s *Server) route() http.Handler {
 	rest := listen.BodyDeadline(s.rest, s.cfg.Limits.BodyTimeout)
 	portal := listen.BodyDeadline(s.portal, s.cfg.Limits.BodyTimeout)
+	ops := s.opsHandler()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ProtoMajor == 2 && strings.HasPrefix(r.Header.Get("Content-Type"), "application/grpc") {
 			s.grpc.ServeHTTP(w, r)
+			return
+		}
+		if _, pattern := ops.Handler(r); pattern != "" {
+			ops.ServeHTTP(w, r)
 			return
 		}
 		if strings.HasPrefix(r.URL.Path, grpcapi.HostedPath+"/") {
@@ -498,18 +530,23 @@ func (s *Server) Start() error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	s.ln = ln
+	// Checked once before serving, so that the health service answers
+	// SERVING from the first call of a server that is ready.
+	s.ready.Check(context.Background())
 	bg, cancel := context.WithCancel(context.Background())
 	s.stopBackground, s.background = cancel, make(chan struct{})
 	s.pool.Start()
 	go func() {
 		defer close(s.background)
+		done := make(chan struct{})
+		go func() { defer close(done); s.ready.Run(bg, readinessInterval) }()
 		var wg sync.WaitGroup
 		wg.Go(func() { s.sweep(bg) })
 		s.toucher.Run(bg, 5*time.Second)
 		wg.Wait()
+		<-done
 	}()
-	gate := s.cfg.Limits.gate(s.log)
-	grpcLn, webLn := gate.Plain(ln)
+	grpcLn, webLn := s.gate.Plain(ln)
 	go func() {
 		if err := s.grpc.Serve(grpcLn); err != nil && !errors.Is(err, grpc.ErrServerStopped) && !errors.Is(err, net.ErrClosed) {
 			s.log.Error("serve gRPC", "err", err)
@@ -528,11 +565,14 @@ func (s *Server) Start() error {
 		}
 		s.tlsLn = tln
 		go func() {
-			if err := s.https.Serve(gate.TLS(tln, s.tlsCfg)); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+			if err := s.https.Serve(s.gate.TLS(tln, s.tlsCfg)); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
 				s.log.Error("serve TLS", "err", err)
 			}
 		}()
 		s.log.Info("listening with TLS", "addr", tln.Addr().String(), "cert", s.TLSCertFile)
+	}
+	if s.cfg.DebugAddr != "" {
+		return s.startDebug()
 	}
 	return nil
 }
@@ -552,6 +592,11 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 func (s *Server) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	// Load balancers that watch gRPC health stop sending calls at once.
+	s.health.Shutdown()
+	if s.debug != nil {
+		s.debug.Close()
+	}
 	if s.ln != nil {
 		s.ln.Close()
 		s.http.Shutdown(ctx)

@@ -1,9 +1,13 @@
 package main_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 
 	"google.golang.org/grpc"
@@ -30,13 +34,19 @@ type testServer struct {
 
 func startServer(t testing.TB, mod ...func(*cmd.Config)) *testServer {
 	t.Helper()
+	return startServerLogging(t, io.Discard, mod...)
+}
+
+// startServerLogging is startServer with the server's log written to logs.
+func startServerLogging(t testing.TB, logs io.Writer, mod ...func(*cmd.Config)) *testServer {
+	t.Helper()
 	cfg := cmd.DefaultConfig()
 	cfg.Addr = "127.0.0.1:0"
 	cfg.DataDir = filepath.Join(t.TempDir(), "data")
 	for _, m := range mod {
 		m(&cfg)
 	}
-	srv, err := cmd.NewServer(context.Background(), cfg, io.Discard, io.Discard)
+	srv, err := cmd.NewServer(context.Background(), cfg, io.Discard, logs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,4 +111,48 @@ func (s *testServer) newApp(t testing.TB, pat, id string, public bool) {
 	}
 	resp, err := s.v2.PostApps(as(pat), &pb.PostAppsRequest{UserAppId: &pb.UserAppIDSet{UserId: "me"}, Apps: []*pb.App{app}})
 	wantCode(t, resp, err, st.StatusCode_SUCCESS)
+}
+
+// logBuffer collects a server's log, written concurrently.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// records returns the lines of a JSON log, failing the test on a line that
+// is not one JSON object.
+func (b *logBuffer) records(t testing.TB) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, l := range strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n") {
+		var r map[string]any
+		if err := json.Unmarshal([]byte(l), &r); err != nil {
+			t.Fatalf("log line is not a JSON object: %v: %q", err, l)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// withReqID returns the log records that carry the req_id.
+func withReqID(recs []map[string]any, id string) []map[string]any {
+	var out []map[string]any
+	for _, r := range recs {
+		if r["req_id"] == id {
+			out = append(out, r)
+		}
+	}
+	return out
 }

@@ -28,6 +28,7 @@ type Authenticator struct {
 	ttl    time.Duration
 	now    func() time.Time
 	touch  *Toucher
+	obs    Observer
 
 	mu      sync.Mutex
 	gen     uint64 // bumped by every invalidation
@@ -46,11 +47,38 @@ type AuthnConfig struct {
 	CacheTTL time.Duration    // 0 = DefaultCacheTTL
 	Now      func() time.Time // nil = time.Now
 	Toucher  *Toucher         // records last use; may be nil
+	Observer Observer         // receives every outcome; may be nil
 }
+
+// Observer receives the outcome of every credential check, for metrics.
+type Observer interface {
+	// ObserveAuthn records one check: its outcome (OutcomeOK, …) and, for
+	// OutcomeInvalid, its reason (ReasonMalformed, …), otherwise "".
+	ObserveAuthn(outcome, reason string)
+	// ObserveTokenCache records a lookup of a well-formed token in the
+	// cache of verified tokens: a hit, or a miss that reads the store.
+	ObserveTokenCache(hit bool)
+}
+
+// Outcomes of a credential check, as an Observer receives them.
+const (
+	OutcomeOK            = "ok"
+	OutcomeNoCredentials = "no_credentials" // no authorization, or not "Key <token>"
+	OutcomeInvalid       = "invalid"        // a token that does not authenticate anyone
+	OutcomeError         = "error"          // the store failed
+)
+
+// Reasons of an OutcomeInvalid.
+const (
+	ReasonMalformed = "malformed" // not a Clavis token: prefix, length, alphabet or checksum
+	ReasonUnknown   = "unknown"   // never issued, deleted, or its user deleted
+	ReasonExpired   = "expired"
+	ReasonDisabled  = "disabled" // its user is disabled
+)
 
 // NewAuthenticator returns an Authenticator reading keys and users from s.
 func NewAuthenticator(s clavis.Tx, cfg AuthnConfig) *Authenticator {
-	a := &Authenticator{store: s, hasher: cfg.Hasher, ttl: cfg.CacheTTL, now: cfg.Now, touch: cfg.Toucher, entries: map[string]*entry{}}
+	a := &Authenticator{store: s, hasher: cfg.Hasher, ttl: cfg.CacheTTL, now: cfg.Now, touch: cfg.Toucher, obs: cfg.Observer, entries: map[string]*entry{}}
 	if a.ttl <= 0 {
 		a.ttl = DefaultCacheTTL
 	}
@@ -85,6 +113,9 @@ func ParseHeader(value string) (string, error) {
 func (a *Authenticator) Authenticate(ctx context.Context, header string) (*clavis.Principal, error) {
 	tok, err := ParseHeader(header)
 	if err != nil {
+		if a.obs != nil {
+			a.obs.ObserveAuthn(OutcomeNoCredentials, "")
+		}
 		return nil, err
 	}
 	return a.Verify(ctx, tok)
@@ -92,8 +123,25 @@ func (a *Authenticator) Authenticate(ctx context.Context, header string) (*clavi
 
 // Verify verifies a bare token.
 func (a *Authenticator) Verify(ctx context.Context, tok string) (*clavis.Principal, error) {
+	p, reason, err := a.verify(ctx, tok)
+	if a.obs != nil {
+		switch {
+		case err == nil:
+			a.obs.ObserveAuthn(OutcomeOK, "")
+		case reason != "":
+			a.obs.ObserveAuthn(OutcomeInvalid, reason)
+		default:
+			a.obs.ObserveAuthn(OutcomeError, "")
+		}
+	}
+	return p, err
+}
+
+// verify is Verify, which also says why a token is invalid: its error is
+// then EUnauthenticated; an error without a reason is the store's.
+func (a *Authenticator) verify(ctx context.Context, tok string) (*clavis.Principal, string, error) {
 	if _, err := ParseToken(tok); err != nil {
-		return nil, err
+		return nil, ReasonMalformed, err
 	}
 	digest := a.hasher.Digest(tok)
 	now := a.now()
@@ -102,10 +150,15 @@ func (a *Authenticator) Verify(ctx context.Context, tok string) (*clavis.Princip
 	e, ok := a.entries[string(digest)]
 	gen := a.gen
 	a.mu.Unlock()
-	if !ok || now.Sub(e.loadedAt) >= a.ttl {
+	fresh := ok && now.Sub(e.loadedAt) < a.ttl
+	if a.obs != nil {
+		a.obs.ObserveTokenCache(fresh)
+	}
+	if !fresh {
+		var reason string
 		var err error
-		if e, err = a.load(ctx, digest, now); err != nil {
-			return nil, err
+		if e, reason, err = a.load(ctx, digest, now); err != nil {
+			return nil, reason, err
 		}
 		a.mu.Lock()
 		if a.gen == gen { // no invalidation raced with the load
@@ -120,35 +173,37 @@ func (a *Authenticator) Verify(ctx context.Context, tok string) (*clavis.Princip
 		a.mu.Unlock()
 	}
 	if subtle.ConstantTimeCompare(e.digest, digest) != 1 {
-		return nil, invalidKey("unknown token")
+		return nil, ReasonUnknown, invalidKey("unknown token")
 	}
 	if !e.p.ExpiresAt.IsZero() && !now.Before(e.p.ExpiresAt) {
-		return nil, invalidKey("the token has expired")
+		return nil, ReasonExpired, invalidKey("the token has expired")
 	}
 	if a.touch != nil {
 		a.touch.Touch(e.p.KeyID, now)
 	}
 	p := e.p
-	return &p, nil
+	return &p, "", nil
 }
 
-func (a *Authenticator) load(ctx context.Context, digest []byte, now time.Time) (*entry, error) {
+// load reads the key with digest and its user from the store; an invalid
+// token's error comes with its reason.
+func (a *Authenticator) load(ctx context.Context, digest []byte, now time.Time) (*entry, string, error) {
 	k, err := a.store.Keys().GetKeyByDigest(ctx, digest)
 	if clavis.ErrorCode(err) == clavis.ENotFound {
-		return nil, invalidKey("unknown token: it was never issued or has been deleted")
+		return nil, ReasonUnknown, invalidKey("unknown token: it was never issued or has been deleted")
 	}
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	u, err := a.store.Users().GetUser(ctx, k.UserID)
 	if clavis.ErrorCode(err) == clavis.ENotFound {
-		return nil, invalidKey("unknown token: its user has been deleted")
+		return nil, ReasonUnknown, invalidKey("unknown token: its user has been deleted")
 	}
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if u.Disabled || u.System {
-		return nil, invalidKey("the token's user is disabled")
+		return nil, ReasonDisabled, invalidKey("the token's user is disabled")
 	}
 	return &entry{
 		digest:   k.Digest,
@@ -157,7 +212,14 @@ func (a *Authenticator) load(ctx context.Context, digest []byte, now time.Time) 
 			UserID: u.ID, Admin: u.Admin, KeyID: k.ID, KeyType: k.Type, App: k.App,
 			Scopes: k.Scopes, Endpoints: k.Endpoints, ExpiresAt: k.ExpiresAt,
 		},
-	}, nil
+	}, "", nil
+}
+
+// CacheLen returns how many verified tokens the cache holds.
+func (a *Authenticator) CacheLen() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.entries)
 }
 
 // InvalidateKeys drops the cached entries of the keys with these ids.

@@ -31,6 +31,7 @@ import (
 	orgsv1 "github.com/clavis-dev/clavis/api/gen/clavis/orgs/v1"
 	"github.com/clavis-dev/clavis/api/gen/openapi"
 	"github.com/clavis-dev/clavis/clavis"
+	"github.com/clavis-dev/clavis/internal/gateway/bindings"
 	"github.com/clavis-dev/clavis/internal/reqid"
 )
 
@@ -62,6 +63,13 @@ type Config struct {
 	// as WWW-Authenticate: the server sets it on refusals for want of
 	// credentials. Empty means none.
 	ChallengeHeader string
+	// UserHeader names the gRPC response header that carries the caller's
+	// user id back to the gateway for its log line; empty means none.
+	UserHeader string
+	// Observe, when set, is called once per request with its HTTP method,
+	// the path template of its route ("" when it matched none), the HTTP
+	// status answered and the time taken.
+	Observe func(method, route string, status int, took time.Duration)
 }
 
 // New returns the REST handler and a Closer that ends its connection to g.
@@ -89,7 +97,7 @@ func New(ctx context.Context, g *grpc.Server, cfg Config) (http.Handler, io.Clos
 		// always forwards it so); no other header is forwarded.
 		runtime.WithIncomingHeaderMatcher(func(string) (string, bool) { return "", false }),
 		runtime.WithOutgoingHeaderMatcher(func(string) (string, bool) { return "", false }),
-		runtime.WithForwardResponseOption(httpStatus(cfg.ChallengeHeader)),
+		runtime.WithForwardResponseOption(httpStatus(cfg.ChallengeHeader, cfg.UserHeader)),
 		runtime.WithErrorHandler(errorHandler),
 		runtime.WithRoutingErrorHandler(routingErrorHandler),
 		runtime.SetQueryParameterParser(queryParser{}),
@@ -116,11 +124,12 @@ func New(ctx context.Context, g *grpc.Server, cfg Config) (http.Handler, io.Clos
 			return nil, nil, err
 		}
 	}
-	if err := registerUndeclared(mux); err != nil {
+	served, err := servedV2()
+	if err != nil {
 		closer.Close()
 		return nil, nil, err
 	}
-	h := &handler{mux: mux, log: log}
+	h := &handler{mux: mux, router: newRouter(bindings.Clarifai(), served), access: accessLog{log, cfg.Observe}}
 	return h, closer, nil
 }
 
@@ -130,10 +139,12 @@ func (f closeFunc) Close() error { return f() }
 
 // handler wraps the mux with the checks grpc-gateway does not make: body
 // size and content type, user_app_id agreement between path and
-// body/query; and serves the OpenAPI document.
+// body/query; answers the methods Clavis does not declare; serves the
+// OpenAPI document; and logs every request.
 type handler struct {
-	mux *runtime.ServeMux
-	log *slog.Logger
+	mux    *runtime.ServeMux
+	router *router
+	access accessLog
 }
 
 // bodyState records, per request, whether the body went over MaxBodySize
@@ -161,33 +172,23 @@ func (b limitedBody) Read(p []byte) (int, error) {
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	rec := &recorder{ResponseWriter: w, code: http.StatusOK}
-	defer func() {
-		if p := recover(); p != nil {
-			if p == http.ErrAbortHandler {
-				panic(p)
-			}
-			h.log.Error("REST handler panic", "method", r.Method, "path", RedactPath(r.URL.Path), "panic", fmt.Sprint(p))
-			if !rec.wrote {
-				writeStatus(rec, http.StatusInternalServerError, st.StatusCode_INTERNAL_SERVER_ISSUE, "Internal server error", "")
-			}
-		}
-		h.log.LogAttrs(r.Context(), slog.LevelInfo, "http",
-			slog.String("method", r.Method), slog.String("path", RedactPath(r.URL.Path)),
-			slog.Int("status", rec.code), slog.Duration("took", time.Since(start)))
-	}()
-	h.serve(rec, r)
+	h.access.serve(w, r, "", h.serve)
 }
 
 func (h *handler) serve(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == OpenAPIPath {
+		recorderOf(w).route = OpenAPIPath
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			writeStatus(w, http.StatusMethodNotAllowed, st.StatusCode_CONN_METHOD_NOT_ALLOWED, "Method not allowed", "use GET")
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(openapi.JSON)
+		return
+	}
+	if rt, ok := h.router.lookup(r.Method, r.URL.EscapedPath()); ok && !rt.served {
+		recorderOf(w).route = rt.t.String()
+		serveUndeclared(w, rt.method)
 		return
 	}
 	if r.ContentLength > MaxBodySize {
@@ -227,34 +228,6 @@ func jsonContentType(ct string) bool {
 	mt = strings.TrimSpace(mt)
 	return mt == "application/json" || strings.HasSuffix(mt, "+json") || mt == "text/json" ||
 		mt == "application/x-www-form-urlencoded" || mt == "*/*"
-}
-
-// recorder remembers the status written, for the access log.
-type recorder struct {
-	http.ResponseWriter
-	code  int
-	wrote bool
-}
-
-func (r *recorder) WriteHeader(code int) {
-	if !r.wrote {
-		r.code, r.wrote = code, true
-	}
-	r.ResponseWriter.WriteHeader(code)
-}
-
-func (r *recorder) Write(p []byte) (int, error) {
-	r.wrote = true
-	return r.ResponseWriter.Write(p)
-}
-
-func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
-
-func (r *recorder) Flush() {
-	if f, ok := r.ResponseWriter.(http.Flusher); ok {
-		r.wrote = true
-		f.Flush()
-	}
 }
 
 // RedactPath replaces every path segment that looks like a Clavis token
@@ -346,9 +319,18 @@ func HTTPStatus(code st.StatusCode) int {
 // httpStatus returns the forward-response option that sets the HTTP status
 // from the response's in-band status. A response whose gRPC headers carry
 // challengeHeader is a refusal for want of credentials: HTTP answers it
-// 401 with the header's value as the challenge.
-func httpStatus(challengeHeader string) func(context.Context, http.ResponseWriter, proto.Message) error {
+// 401 with the header's value as the challenge. The value of userHeader
+// goes to the access log.
+func httpStatus(challengeHeader, userHeader string) func(context.Context, http.ResponseWriter, proto.Message) error {
 	return func(ctx context.Context, w http.ResponseWriter, m proto.Message) error {
+		rec := recorderOf(w)
+		md, hasMD := runtime.ServerMetadataFromContext(ctx)
+		if rec != nil {
+			rec.noteCall(ctx)
+			if v := md.HeaderMD.Get(userHeader); hasMD && userHeader != "" && len(v) > 0 {
+				rec.user = v[0]
+			}
+		}
 		r := m.ProtoReflect()
 		f := r.Descriptor().Fields().ByName("status")
 		if f == nil || f.Message() == nil || !r.Has(f) {
@@ -358,8 +340,11 @@ func httpStatus(challengeHeader string) func(context.Context, http.ResponseWrite
 		if !ok {
 			return nil
 		}
+		if rec != nil {
+			rec.noteAnswer(s.GetCode(), s.GetReqId())
+		}
 		code := HTTPStatus(s.GetCode())
-		if md, ok := runtime.ServerMetadataFromContext(ctx); ok && challengeHeader != "" {
+		if hasMD && challengeHeader != "" {
 			if v := md.HeaderMD.Get(challengeHeader); len(v) > 0 {
 				w.Header().Set("WWW-Authenticate", v[0])
 				code = http.StatusUnauthorized
@@ -378,14 +363,22 @@ func writeStatus(w http.ResponseWriter, httpCode int, code st.StatusCode, desc, 
 	h.Del("Grpc-Metadata-Content-Type")
 	h.Set("Content-Type", "application/json")
 	h.Set("X-Content-Type-Options", "nosniff")
+	id := reqid.New()
+	if rec := recorderOf(w); rec != nil {
+		rec.noteAnswer(code, id)
+	}
 	w.WriteHeader(httpCode)
-	w.Write(statusBody(code, desc, details))
+	w.Write(statusBodyID(code, desc, details, id))
 }
 
 // statusBody returns the JSON of a gateway-level error, with a new req_id.
 func statusBody(code st.StatusCode, desc, details string) []byte {
+	return statusBodyID(code, desc, details, reqid.New())
+}
+
+func statusBodyID(code st.StatusCode, desc, details, id string) []byte {
 	body, err := statusJSON.Marshal(&st.BaseResponse{Status: &st.Status{
-		Code: code, Description: desc, Details: redactText(details), ReqId: reqid.New(),
+		Code: code, Description: desc, Details: redactText(details), ReqId: id,
 	}})
 	if err != nil {
 		body = []byte(`{"status":{"code":98004,"description":"Internal server error"}}`)
@@ -420,6 +413,9 @@ func writeTooLarge(w http.ResponseWriter) {
 // as gRPC errors: undecodable bodies and queries, oversized messages,
 // methods Clavis does not serve.
 func errorHandler(ctx context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
+	if rec := recorderOf(w); rec != nil {
+		rec.noteCall(ctx)
+	}
 	if writeBodyFailure(w, r) {
 		return
 	}

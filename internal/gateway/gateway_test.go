@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	pb "github.com/clavis-dev/clavis/api/gen/clarifai/api"
 	st "github.com/clavis-dev/clavis/api/gen/clarifai/api/status"
+	"github.com/clavis-dev/clavis/internal/gateway/bindings"
 )
 
 func TestHTTPStatus(t *testing.T) {
@@ -135,4 +137,90 @@ func TestShowIfEmpty(t *testing.T) {
 	if !strings.Contains(string(empty), `"apps":[]`) {
 		t.Errorf("empty list not written: %s", empty)
 	}
+}
+
+func TestRouter(t *testing.T) {
+	r := newRouter([]bindings.Binding{
+		{Method: "GetModel", Verb: "GET", Path: "/v2/models/{model_id}"},
+		{Method: "ListModelTypes", Verb: "GET", Path: "/v2/models/types"},
+		{Method: "PostPipelines", Verb: "GET", Path: "/v2/pipelines"},
+		{Method: "ListPipelines", Verb: "GET", Path: "/v2/pipelines"},
+		{Method: "PostRunners", Verb: "POST", Path: "/v2/runners/{id}", Body: "*"},
+		{Method: "PatchRunners", Verb: "POST", Path: "/v2/runners/{runner_id}", Body: "*"},
+		{Method: "GetThing", Verb: "GET", Path: "/v2/{kind}/things"},
+		{Method: "ListApps", Verb: "GET", Path: "/v2/apps/{user}"},
+	}, func(b bindings.Binding) bool { return b.Method == "GetModel" })
+	for _, c := range []struct {
+		verb, path, method string
+		served             bool
+	}{
+		{"GET", "/v2/models/m1", "GetModel", true},
+		{"GET", "/v2/models/types", "ListModelTypes", false},
+		{"GET", "/v2/pipelines", "ListPipelines", false},
+		{"POST", "/v2/runners/r1", "PostRunners", false},
+		{"GET", "/v2/apps/things", "ListApps", false}, // the literal first wins
+		{"GET", "/v2/models/m1/versions", "", false},
+		{"POST", "/v2/models/m1", "", false},
+		{"HEAD", "/v2/models/m1", "", false},
+	} {
+		rt, ok := r.lookup(c.verb, c.path)
+		if ok != (c.method != "") || rt.method != c.method || rt.served != c.served {
+			t.Errorf("lookup(%s %s) = %q served %v, found %v; want %q served %v", c.verb, c.path, rt.method, rt.served, ok, c.method, c.served)
+		}
+	}
+}
+
+// TestServedRoutesInOrder checks that grpc-gateway's mux, which tries the
+// routes registered last first, takes the more specific of two served
+// bindings that match one path: the generated code registers the methods
+// in the order of api/proto/clarifai/api/service.proto, so the method with
+// the more specific binding (GetInputCount's .../inputs/status over
+// GetInput's .../inputs/{input_id}) must come later there.
+func TestServedRoutesInOrder(t *testing.T) {
+	served, err := servedV2()
+	if err != nil {
+		t.Fatal(err)
+	}
+	order := map[string]int{}
+	methods := pb.File_clarifai_api_service_proto.Services().ByName("V2").Methods()
+	for i := range methods.Len() {
+		order[string(methods.Get(i).Name())] = i
+	}
+	var rows []bindings.Binding
+	for _, b := range bindings.Clarifai() {
+		if served(b) {
+			rows = append(rows, b)
+		}
+	}
+	for _, p := range shadowed(rows, order) {
+		t.Error(p)
+	}
+	// The check itself, on a pair in the wrong order.
+	pair := []bindings.Binding{
+		{Method: "GetInputCount", Verb: "GET", Path: "/v2/inputs/status"},
+		{Method: "GetInput", Verb: "GET", Path: "/v2/inputs/{input_id}"},
+	}
+	if got := shadowed(pair, map[string]int{"GetInputCount": 0, "GetInput": 1}); len(got) != 1 {
+		t.Errorf("shadowed = %q, want one problem", got)
+	}
+	if got := shadowed(pair, map[string]int{"GetInputCount": 1, "GetInput": 0}); len(got) != 0 {
+		t.Errorf("shadowed = %q, want none", got)
+	}
+}
+
+// shadowed returns, for each pair of bindings that match one path, the
+// more specific one registered before the other (order gives each
+// method's place in service.proto), which the mux would not reach.
+func shadowed(rows []bindings.Binding, order map[string]int) []string {
+	var out []string
+	for _, a := range rows {
+		for _, b := range rows {
+			ta, _ := bindings.ParseTemplate(a.Path)
+			tb, _ := bindings.ParseTemplate(b.Path)
+			if a.Method != b.Method && a.Verb == b.Verb && ta.MoreSpecific(tb) && ta.Overlaps(tb) && order[a.Method] < order[b.Method] {
+				out = append(out, fmt.Sprintf("%s %s (%s) is taken by %s's %s: move %s after %s in service.proto", a.Verb, a.Path, a.Method, b.Method, b.Path, a.Method, b.Method))
+			}
+		}
+	}
+	return out
 }

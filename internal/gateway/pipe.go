@@ -38,7 +38,8 @@ func (l *pipeListener) Addr() net.Addr { return pipeAddr{} }
 
 // dial connects to the listener; it is the gRPC client's context dialer.
 func (l *pipeListener) dial(ctx context.Context, _ string) (net.Conn, error) {
-	server, client := net.Pipe()
+	s, client := net.Pipe()
+	server := pipeConn{s}
 	select {
 	case l.conns <- server:
 		return client, nil
@@ -52,6 +53,14 @@ func (l *pipeListener) dial(ctx context.Context, _ string) (net.Conn, error) {
 		return nil, ctx.Err()
 	}
 }
+
+// pipeConn is the server's end of an in-process connection; its remote
+// address, pipeAddr, tells the server's interceptors that a call came
+// through the gateway (see Relayed).
+type pipeConn struct{ net.Conn }
+
+func (pipeConn) LocalAddr() net.Addr  { return pipeAddr{} }
+func (pipeConn) RemoteAddr() net.Addr { return pipeAddr{} }
 
 type pipeAddr struct{}
 

@@ -63,7 +63,8 @@ func reqID(ctx context.Context) string {
 //   - recovery turns a panic into an internal error, and every error of the
 //     inner stages and the handler into the method's in-band answer, in
 //     this one place;
-//   - logging writes one line per call;
+//   - logging writes one line per call (none for the calls the REST
+//     gateway relays and logs itself) and reports it to the metrics;
 //   - authentication turns the authorization header into a Principal;
 //   - authorization applies the method's rule to it and the request's
 //     target, giving the handler its Access.
@@ -142,33 +143,38 @@ func (s *Server) logging(ctx context.Context, req any, info *grpc.UnaryServerInf
 	start := time.Now()
 	done := false
 	defer func() {
+		took := time.Since(start)
 		attrs := []slog.Attr{
 			slog.String("method", c.method), slog.String("req_id", c.id), slog.String("user", c.user),
-			slog.Duration("took", time.Since(start)),
+			slog.Duration("took", took),
 		}
 		level := slog.LevelInfo
+		var code int
 		switch {
 		case !done: // a panic on its way to recovery
-			attrs, level = append(attrs, slog.Int("code", int(st.StatusCode_INTERNAL_SERVER_ISSUE)), slog.String("err", "panic")), slog.LevelError
+			code = int(st.StatusCode_INTERNAL_SERVER_ISSUE)
+			attrs, level = append(attrs, slog.Int("code", code), slog.String("err", "panic")), slog.LevelError
 		case c.rt == nil:
-			attrs = append(attrs, slog.String("grpc_code", status.Code(err).String()))
+			gc := status.Code(err)
+			code, attrs = int(gc), append(attrs, slog.String("grpc_code", gc.String()))
 		default:
 			m, err := outcome(c, resp, err)
 			if err == nil {
-				code := st.StatusCode_SUCCESS // recovery sets it on a response without one
+				code = int(st.StatusCode_SUCCESS) // recovery sets it on a response without one
 				if s := statusOf(m); s != nil {
-					code = s.GetCode()
+					code = int(s.GetCode())
 				}
-				attrs = append(attrs, slog.Int("code", int(code)))
+				attrs = append(attrs, slog.Int("code", code))
 				break
 			}
-			attrs = append(attrs, slog.Int("code", int(StatusOf(err).GetCode())))
-			if code := clavis.ErrorCode(err); code == clavis.EInternal || code == clavis.EPredictFailed {
+			code = int(StatusOf(err).GetCode())
+			attrs = append(attrs, slog.Int("code", code))
+			if ec := clavis.ErrorCode(err); ec == clavis.EInternal || ec == clavis.EPredictFailed {
 				// The cause is for the log only; clients get "internal error".
 				attrs, level = append(attrs, slog.String("err", err.Error())), slog.LevelError
 			}
 		}
-		s.log.LogAttrs(ctx, level, "rpc", attrs...)
+		s.record(ctx, c, code, took, level, attrs)
 	}()
 	resp, err = handler(ctx, req)
 	done = true

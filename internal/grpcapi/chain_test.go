@@ -75,7 +75,7 @@ type env struct {
 	alice string
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T, opts ...grpcapi.Option) *env {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "clavis.db"))
@@ -92,7 +92,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	e := &env{log: &logBuf{}, alice: alice}
-	e.api = grpcapi.New(svc, authn, authz, slog.New(slog.NewJSONHandler(e.log, nil)))
+	e.api = grpcapi.New(svc, authn, authz, slog.New(slog.NewJSONHandler(e.log, nil)), opts...)
 	g := grpc.NewServer(e.api.ServerOptions()...)
 	e.api.Register(g)
 	healthpb.RegisterHealthServer(g, health.NewServer())

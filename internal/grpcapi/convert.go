@@ -3,6 +3,7 @@ package grpcapi
 import (
 	"time"
 
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/clavis-dev/clavis/clavis"
@@ -90,6 +91,15 @@ func modelToPB(m *clavis.Model, v clavis.ModelVersion) *pb.Model {
 		Description: m.Description, ModelVersion: modelVersionToPB(m, v), VersionCount: int32(len(m.Versions)),
 		Toolkits: []string{}, UseCases: []string{},
 	}
+}
+
+// modelDetailToPB converts m as GetModel describes it: with the output info
+// also in the deprecated model.output_info, which older clients read, as
+// well as in model.model_version.output_info. Lists leave it out.
+func modelDetailToPB(m *clavis.Model, v clavis.ModelVersion) *pb.Model {
+	out := modelToPB(m, v)
+	out.OutputInfo = proto.CloneOf(out.GetModelVersion().GetOutputInfo())
+	return out
 }
 
 func predictionToPB(p *clavis.Prediction, app clavis.AppRef) *pb.Data {

@@ -98,7 +98,7 @@ func (s *Server) GetModel(ctx context.Context, req *pb.GetModelRequest) (*pb.Sin
 	if err != nil {
 		return nil, err
 	}
-	return &pb.SingleModelResponse{Model: modelToPB(&r.Model, v)}, nil
+	return &pb.SingleModelResponse{Model: modelDetailToPB(&r.Model, v)}, nil
 }
 
 // GetModelOutputInfo describes a model's output; Clavis answers as GetModel.

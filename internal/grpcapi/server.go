@@ -1,6 +1,7 @@
 package grpcapi
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"runtime"
@@ -34,6 +35,9 @@ type Server struct {
 	authz *auth.Authorizer
 	log   *slog.Logger
 
+	metrics Metrics                    // nil: none
+	relayed func(context.Context) bool // nil: none are
+
 	// responses maps each method's full name to its response type, so that
 	// an error can be answered in-band with the right message.
 	responses map[string]protoreflect.MessageType
@@ -43,8 +47,11 @@ type Server struct {
 }
 
 // New returns a Server.
-func New(svc *service.Service, authn *auth.Authenticator, authz *auth.Authorizer, log *slog.Logger) *Server {
+func New(svc *service.Service, authn *auth.Authenticator, authz *auth.Authorizer, log *slog.Logger, opts ...Option) *Server {
 	s := &Server{svc: svc, authn: authn, authz: authz, log: log, responses: map[string]protoreflect.MessageType{}}
+	for _, o := range opts {
+		o(s)
+	}
 	for _, sd := range ServiceDescriptors() {
 		for i := 0; i < sd.Methods().Len(); i++ {
 			md := sd.Methods().Get(i)
@@ -69,6 +76,18 @@ func ServiceDescriptors() []protoreflect.ServiceDescriptor {
 	}
 }
 
+// Methods returns the full names ("/clarifai.api.V2/GetApp") of the
+// methods of the services Server implements.
+func Methods() []string {
+	var out []string
+	for _, sd := range ServiceDescriptors() {
+		for i := 0; i < sd.Methods().Len(); i++ {
+			out = append(out, fmt.Sprintf("/%s/%s", sd.FullName(), sd.Methods().Get(i).Name()))
+		}
+	}
+	return out
+}
+
 // Register registers the services on g, with handlers that leave a
 // request's decoding error for the chain to answer (see codec.go).
 func (s *Server) Register(g *grpc.Server) {
@@ -79,8 +98,8 @@ func (s *Server) Register(g *grpc.Server) {
 }
 
 // ServerOptions returns the options the gRPC server needs: message limits,
-// the codec that lets undecodable requests be answered in-band, and the
-// interceptor chain.
+// the codec that lets undecodable requests be answered in-band, the
+// interceptor chains, and the answer to methods no service declares.
 func (s *Server) ServerOptions() []grpc.ServerOption {
 	return []grpc.ServerOption{
 		// Reused stream workers keep their grown stacks: the embedded
@@ -91,5 +110,7 @@ func (s *Server) ServerOptions() []grpc.ServerOption {
 		grpc.MaxSendMsgSize(MaxMessageSize),
 		grpc.ForceServerCodecV2(newCodec()),
 		grpc.ChainUnaryInterceptor(s.Chain()...),
+		grpc.ChainStreamInterceptor(s.StreamChain()...),
+		grpc.UnknownServiceHandler(s.UnknownMethod),
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sync/semaphore"
 
@@ -34,6 +35,17 @@ type Config struct {
 	FetchBudget int64
 	// Fetcher downloads URL inputs; nil refuses them.
 	Fetcher Fetcher
+	// Observer receives the outcome of every input's prediction; nil
+	// means none.
+	Observer Observer
+}
+
+// Observer receives the outcome of each input's prediction, for metrics.
+type Observer interface {
+	// ObservePrediction records one input predicted by the model with the
+	// id: the time the model ran on it (0 when the input failed before),
+	// and the error, nil on success.
+	ObservePrediction(model string, took time.Duration, err error)
 }
 
 // Engine holds the registered models and runs predictions through a bounded
@@ -145,7 +157,10 @@ func (e *Engine) Predict(ctx context.Context, m *Registered, inputs []clavis.Inp
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			p, err := e.predictOne(ctx, m, &inputs[i])
+			p, took, err := e.predictOne(ctx, m, &inputs[i])
+			if e.cfg.Observer != nil {
+				e.cfg.Observer.ObservePrediction(m.Model.ID, took, err)
+			}
 			if err == nil {
 				p.Concepts = ApplyOutputConfig(p.Concepts, cfg)
 			}
@@ -156,20 +171,21 @@ func (e *Engine) Predict(ctx context.Context, m *Registered, inputs []clavis.Inp
 	return out, nil
 }
 
-func (e *Engine) predictOne(ctx context.Context, m *Registered, in *clavis.Input) (*clavis.Prediction, error) {
+// predictOne predicts one input, and returns the time the model ran.
+func (e *Engine) predictOne(ctx context.Context, m *Registered, in *clavis.Input) (*clavis.Prediction, time.Duration, error) {
 	data := in.ImageBytes
 	switch {
 	case in.Other != "":
-		return nil, clavis.Errorf(clavis.EInputInvalid, "only image inputs are supported; this input carries %s", in.Other)
+		return nil, 0, clavis.Errorf(clavis.EInputInvalid, "only image inputs are supported; this input carries %s", in.Other)
 	case in.ImageURL != "" && len(in.ImageBytes) > 0:
-		return nil, clavis.Errorf(clavis.EInputInvalid, "the image has both a url and base64 bytes; send one")
+		return nil, 0, clavis.Errorf(clavis.EInputInvalid, "the image has both a url and base64 bytes; send one")
 	case in.ImageURL != "":
 		if e.cfg.Fetcher == nil {
-			return nil, clavis.Errorf(clavis.EInputURL, "image URLs are not enabled on this server; send the image as base64 bytes")
+			return nil, 0, clavis.Errorf(clavis.EInputURL, "image URLs are not enabled on this server; send the image as base64 bytes")
 		}
 		// Reserve the most an image may take, then give back what it did not.
 		if err := e.fetched.Acquire(ctx, MaxImageBytes); err != nil {
-			return nil, ctxErr(ctx)
+			return nil, 0, ctxErr(ctx)
 		}
 		var err error
 		data, err = e.cfg.Fetcher.Fetch(ctx, in.ImageURL)
@@ -177,46 +193,48 @@ func (e *Engine) predictOne(ctx context.Context, m *Registered, in *clavis.Input
 		e.fetched.Release(MaxImageBytes - held)
 		defer e.fetched.Release(held)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 	case len(data) == 0:
-		return nil, clavis.Errorf(clavis.EInputInvalid, "the input has no data: set data.image.url or data.image.base64")
+		return nil, 0, clavis.Errorf(clavis.EInputInvalid, "the input has no data: set data.image.url or data.image.base64")
 	}
 	cfg, err := imageConfig(data)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 
 	if e.waiting.Add(1) > int64(e.cfg.MaxQueue) {
 		e.waiting.Add(-1)
-		return nil, clavis.Errorf(clavis.EBusy, "the server is busy with other predictions; retry shortly")
+		return nil, 0, clavis.Errorf(clavis.EBusy, "the server is busy with other predictions; retry shortly")
 	}
 	select {
 	case e.slots <- struct{}{}:
 		e.waiting.Add(-1)
 	case <-ctx.Done():
 		e.waiting.Add(-1)
-		return nil, ctxErr(ctx)
+		return nil, 0, ctxErr(ctx)
 	}
 	defer func() { <-e.slots }()
 
 	px := min(int64(cfg.Width)*int64(cfg.Height), e.cfg.PixelBudget)
 	if err := e.pixels.Acquire(ctx, px); err != nil {
-		return nil, ctxErr(ctx)
+		return nil, 0, ctxErr(ctx)
 	}
 	defer e.pixels.Release(px)
 	img, err := decodeImage(data)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
+	start := time.Now()
 	p, err := m.Runner.Predict(ctx, img)
+	took := time.Since(start)
 	if err != nil {
 		if clavis.ErrorCode(err) == clavis.EInternal {
-			return nil, &clavis.Error{Code: clavis.EPredictFailed, Message: "the model failed on this input", Cause: err}
+			return nil, took, &clavis.Error{Code: clavis.EPredictFailed, Message: "the model failed on this input", Cause: err}
 		}
-		return nil, err
+		return nil, took, err
 	}
-	return p, nil
+	return p, took, nil
 }
 
 func ctxErr(ctx context.Context) error {

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"hash/crc32"
 	"image"
 	"image/png"
 	"runtime"
+	"sync"
 	"testing"
 	"time"
 
@@ -152,5 +154,39 @@ func TestApplyOutputConfig(t *testing.T) {
 	}
 	if len(cs) != 3 || cs[0].ID != "a" {
 		t.Fatal("ApplyOutputConfig changed its input")
+	}
+}
+
+// predictions records what an Engine observes.
+type predictions struct {
+	mu  sync.Mutex
+	got map[string]time.Duration // by error code, "" for success
+}
+
+func (p *predictions) ObservePrediction(model string, took time.Duration, err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.got[model+"/"+string(clavis.ErrorCode(err))] = took
+}
+
+// TestObserver checks that each input's prediction is observed, with the
+// time the model ran: none for an input that failed before it.
+func TestObserver(t *testing.T) {
+	o := &predictions{got: map[string]time.Duration{}}
+	e := inference.NewEngine(inference.Config{Observer: o})
+	m := clavis.Model{ID: "m", OwnerID: "o", AppID: "a"}
+	e.Register(m, inference.RunnerFunc(func(ctx context.Context, img image.Image) (*clavis.Prediction, error) {
+		if img.Bounds().Dx() == 3 {
+			return nil, clavis.Internal(errors.New("the model broke"))
+		}
+		return &clavis.Prediction{}, nil
+	}))
+	reg, _ := e.Model(clavis.AppRef{OwnerID: "o", AppID: "a"}, "m")
+	predict(t, e, reg, clavis.Input{ImageBytes: pngBytes(t, 2, 2)}, clavis.Input{}, clavis.Input{ImageBytes: pngBytes(t, 3, 3)})
+	if len(o.got) != 3 || o.got["m/"] <= 0 || o.got["m/"+string(clavis.EPredictFailed)] <= 0 {
+		t.Errorf("observed %v; want a success and a failure that ran the model", o.got)
+	}
+	if took, ok := o.got["m/"+string(clavis.EInputInvalid)]; !ok || took != 0 {
+		t.Errorf("observed %v; want the empty input's failure with no model time", o.got)
 	}
 }

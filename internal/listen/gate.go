@@ -40,6 +40,21 @@ type Config struct {
 	Log *slog.Logger
 	// LogEvery is that interval; 0 means DefaultLogEvery.
 	LogEvery time.Duration
+	// Observer, when set, receives every connection and request the Gate
+	// refuses, for metrics.
+	Observer Observer
+}
+
+// Observer receives what a Gate refuses.
+type Observer interface {
+	// ObserveConnRefused records a connection closed at once: over a cap
+	// ("cap_total", "cap_per_addr") or for a failed TLS handshake
+	// ("tls_handshake").
+	ObserveConnRefused(reason string)
+	// ObserveRefusal records a request answered with status before any
+	// handler ran: net/http's own refusals, rewritten, and plain HTTP sent
+	// to the TLS port.
+	ObserveRefusal(status int)
 }
 
 // A Gate admits the connections of a server's listeners (see Plain and TLS)
@@ -52,7 +67,7 @@ type Gate struct {
 	open    int
 	perAddr map[netip.Prefix]int
 
-	acceptFailed, overCap, handshakeFailed *rateLog
+	acceptFailed, overCap, handshakeFailed, refused *rateLog
 }
 
 // New returns a Gate with the configuration cfg.
@@ -70,6 +85,22 @@ func New(cfg Config) *Gate {
 		acceptFailed:    rl("accept failed; retrying"),
 		overCap:         rl("connections refused over the cap"),
 		handshakeFailed: rl("TLS handshakes failed"),
+		refused:         rl("requests refused before any handler"),
+	}
+}
+
+// Open returns how many connections are open on the Gate's listeners,
+// counting those whose protocol is not known yet.
+func (g *Gate) Open() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.open
+}
+
+// observeConn reports a refused connection to the Observer, if any.
+func (g *Gate) observeConn(reason string) {
+	if g.cfg.Observer != nil {
+		g.cfg.Observer.ObserveConnRefused(reason)
 	}
 }
 
@@ -144,12 +175,14 @@ func (g *Gate) admit(c net.Conn) net.Conn {
 	if which == "" {
 		return &countedConn{Conn: c, gate: g, key: key, keyed: keyed}
 	}
+	// Recorded before the close, which the client sees.
+	g.overCap.add(slog.String("cap", which), slog.Int("limit", limit), slog.String("remote", c.RemoteAddr().String()))
+	g.observeConn("cap_" + which)
 	if tc, ok := c.(*net.TCPConn); ok {
 		// A reset leaves no closing state behind for a flood to pile up.
 		tc.SetLinger(0)
 	}
 	c.Close()
-	g.overCap.add(slog.String("cap", which), slog.Int("limit", limit), slog.String("remote", c.RemoteAddr().String()))
 	return nil
 }
 

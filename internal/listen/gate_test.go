@@ -148,10 +148,10 @@ func TestCaps(t *testing.T) {
 		{"Both", 4, 3, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			rec := &logRecorder{}
+			rec, obs := &logRecorder{}, &gateEvents{}
 			ln := loopback(t)
 			addr := ln.Addr().String()
-			g := listen.New(listen.Config{MaxConns: tc.total, MaxConnsPerAddr: tc.perAddr, FirstBytes: time.Minute, Log: slog.New(rec), LogEvery: time.Hour})
+			g := listen.New(listen.Config{MaxConns: tc.total, MaxConnsPerAddr: tc.perAddr, FirstBytes: time.Minute, Log: slog.New(rec), LogEvery: time.Hour, Observer: obs})
 			serveOK(t, g, ln)
 
 			// Three silent connections fill the cap: they count while their
@@ -162,6 +162,16 @@ func TestCaps(t *testing.T) {
 			}
 			if !refused(t, "127.0.0.1", addr) {
 				t.Fatal("a connection over the cap stayed open")
+			}
+			if n := g.Open(); n != 3 {
+				t.Errorf("Open = %d with three connections held", n)
+			}
+			reason := "cap_per_addr"
+			if tc.perAddr == 0 {
+				reason = "cap_total"
+			}
+			if n := obs.refusedConns(reason); n != 1 {
+				t.Errorf("%d refusals observed as %s, want 1", n, reason)
 			}
 			if err := get("127.0.0.2", addr); (err == nil) != tc.otherAdmitted {
 				t.Fatalf("another address at the cap: %v, want admitted %v", err, tc.otherAdmitted)

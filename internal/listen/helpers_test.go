@@ -112,3 +112,58 @@ func closedByPeer(c net.Conn, d time.Duration) bool {
 		return !ok || !ne.Timeout()
 	}
 }
+
+// gateEvents records what a Gate refuses.
+type gateEvents struct {
+	mu       sync.Mutex
+	conns    map[string]int // by reason
+	statuses []int
+}
+
+func (e *gateEvents) ObserveConnRefused(reason string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.conns == nil {
+		e.conns = map[string]int{}
+	}
+	e.conns[reason]++
+}
+
+func (e *gateEvents) ObserveRefusal(status int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.statuses = append(e.statuses, status)
+}
+
+func (e *gateEvents) refusedConns(reason string) int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.conns[reason]
+}
+
+func (e *gateEvents) refusals() []int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]int(nil), e.statuses...)
+}
+
+// attr returns the value of the attribute key of the first record with
+// message msg.
+func (h *logRecorder) attr(msg, key string) string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, r := range h.records {
+		if r.Message != msg {
+			continue
+		}
+		var v string
+		r.Attrs(func(a slog.Attr) bool {
+			if a.Key == key {
+				v = a.Value.String()
+			}
+			return true
+		})
+		return v
+	}
+	return ""
+}

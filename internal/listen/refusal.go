@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
@@ -46,10 +47,22 @@ func (c *refusalConn) Write(p []byte) (int, error) {
 	if !ok {
 		return c.Conn.Write(p)
 	}
-	if err := writeRefusal(c.Conn, status, c.gate.cfg.Refusal(c.gate.reason(status, text))); err != nil {
+	reason := c.gate.reason(status, text)
+	c.gate.refuse(c.Conn, status, reason)
+	if err := writeRefusal(c.Conn, status, c.gate.cfg.Refusal(reason)); err != nil {
 		return 0, err
 	}
 	return len(p), nil
+}
+
+// refuse logs, at a bounded rate, and reports a request that c's server
+// refuses with status before any handler runs: it has no access line of its
+// own, since no handler sees it.
+func (g *Gate) refuse(c net.Conn, status int, reason string) {
+	g.refused.add(slog.Int("status", status), slog.String("reason", reason), slog.String("remote", c.RemoteAddr().String()))
+	if g.cfg.Observer != nil {
+		g.cfg.Observer.ObserveRefusal(status)
+	}
 }
 
 func (c *refusalConn) CloseWrite() error { return closeWrite(c.Conn) }

@@ -13,6 +13,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -90,7 +91,8 @@ var handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 
 func TestRefusalsRewritten(t *testing.T) {
 	ln := loopback(t)
-	_, web := listen.New(listen.Config{Refusal: refusalJSON, MaxHeaderBytes: 4096}).Plain(ln)
+	rec, obs := &logRecorder{}, &gateEvents{}
+	_, web := listen.New(listen.Config{Refusal: refusalJSON, MaxHeaderBytes: 4096, Log: slog.New(rec), LogEvery: time.Hour, Observer: obs}).Plain(ln)
 	srv := &http.Server{Handler: handler, MaxHeaderBytes: 4096}
 	go srv.Serve(web)
 	t.Cleanup(func() { srv.Close() })
@@ -130,6 +132,20 @@ func TestRefusalsRewritten(t *testing.T) {
 			}
 		}
 	})
+	// No handler logs these requests: the Gate does, at a bounded rate
+	// (the first at once, the others with their count when the interval
+	// ends), and reports each.
+	const msg = "requests refused before any handler"
+	if n, count := rec.lines(msg); n != 1 || count != 1 || rec.attr(msg, "status") != "400" || !strings.Contains(rec.attr(msg, "reason"), "cannot be parsed") {
+		t.Errorf("%d lines counting %d, status %s, reason %q; want the first refusal's line", n, count, rec.attr(msg, "status"), rec.attr(msg, "reason"))
+	}
+	var want []int
+	for _, tc := range refusalCases {
+		want = append(want, tc.status)
+	}
+	if got := obs.refusals(); !slices.Equal(got, append(want, 400)) {
+		t.Errorf("refusals observed %v, want %v", got, append(want, 400))
+	}
 }
 
 // selfSigned returns a TLS configuration with a certificate for 127.0.0.1
@@ -200,7 +216,12 @@ func TestTLS(t *testing.T) {
 			t.Fatal("a connection that never shook hands outlived the first-bytes timeout")
 		}
 	})
+	// Plain HTTP is a refusal, logged as one; the silent connection is a
+	// failed handshake.
 	if n, count := rec.lines("TLS handshakes failed"); n != 1 || count != 1 {
-		t.Fatalf("%d log lines counting %d for two failed handshakes within one interval; want the first alone", n, count)
+		t.Fatalf("%d log lines counting %d for one failed handshake; want one", n, count)
+	}
+	if n, _ := rec.lines("requests refused before any handler"); n != 1 {
+		t.Fatalf("%d log lines for the refusals; want the first at once", n)
 	}
 }

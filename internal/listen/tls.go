@@ -44,9 +44,13 @@ func (g *Gate) handshake(c net.Conn, cfg *tls.Config, out *side) {
 	if err := tc.Handshake(); err != nil {
 		var rhe tls.RecordHeaderError
 		if errors.As(err, &rhe) && rhe.Conn != nil && looksLikeHTTP(string(rhe.RecordHeader[:])) && g.cfg.Refusal != nil {
-			writeRefusal(rhe.Conn, http.StatusBadRequest, g.cfg.Refusal("plain HTTP sent to the TLS port: use https://"))
+			const reason = "plain HTTP sent to the TLS port: use https://"
+			g.refuse(c, http.StatusBadRequest, reason)
+			writeRefusal(rhe.Conn, http.StatusBadRequest, g.cfg.Refusal(reason))
+		} else {
+			g.handshakeFailed.add(slog.String("remote", c.RemoteAddr().String()), slog.String("err", err.Error()))
+			g.observeConn("tls_handshake")
 		}
-		g.handshakeFailed.add(slog.String("remote", c.RemoteAddr().String()), slog.String("err", err.Error()))
 		c.Close()
 		return
 	}

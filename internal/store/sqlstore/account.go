@@ -31,7 +31,7 @@ func (s passwords) SetPassword(ctx context.Context, p *clavis.Password) error {
 	if err != nil {
 		return s.v.failed(err, nil, nil)
 	}
-	return affected(res, nil, clavis.UserNotFound(p.UserID))
+	return s.v.affected(res, nil, clavis.UserNotFound(p.UserID))
 }
 
 func (s passwords) GetPassword(ctx context.Context, userID string) (*clavis.Password, error) {
@@ -67,12 +67,12 @@ func (s sessions) GetSession(ctx context.Context, digest []byte) (*clavis.Sessio
 
 func (s sessions) TouchSession(ctx context.Context, digest []byte, at time.Time) error {
 	res, err := s.v.exec(ctx, `UPDATE sessions SET last_seen_at = ? WHERE digest = ?`, micros(at), digest)
-	return affected(res, err, sessionNotFound())
+	return s.v.affected(res, err, sessionNotFound())
 }
 
 func (s sessions) DeleteSession(ctx context.Context, digest []byte) error {
 	res, err := s.v.exec(ctx, `DELETE FROM sessions WHERE digest = ?`, digest)
-	return affected(res, err, sessionNotFound())
+	return s.v.affected(res, err, sessionNotFound())
 }
 
 func (s sessions) DeleteUserSessions(ctx context.Context, userID string) error {
@@ -94,7 +94,7 @@ func (s loginThrottle) LoginFailures(ctx context.Context, subject string, since 
 		return 0, nil
 	}
 	if err != nil {
-		return 0, clavis.Internal(err)
+		return 0, s.v.internal(err)
 	}
 	return n, nil
 }
@@ -103,12 +103,12 @@ func (s loginThrottle) AddLoginFailure(ctx context.Context, subject string, at, 
 	var n int
 	err := s.v.inTx(ctx, func(v view) error {
 		if _, err := v.exec(ctx, `DELETE FROM login_failures WHERE window_start <= ?`, micros(since)); err != nil {
-			return clavis.Internal(err)
+			return v.internal(err)
 		}
 		// One statement, so concurrent failures of one subject all count.
 		if _, err := v.exec(ctx, `INSERT INTO login_failures (subject, window_start, failures) VALUES (?, ?, 1)
 			ON CONFLICT (subject) DO UPDATE SET failures = login_failures.failures + 1`, subject, micros(at)); err != nil {
-			return clavis.Internal(err)
+			return v.internal(err)
 		}
 		return v.queryRow(ctx, `SELECT failures FROM login_failures WHERE subject = ?`, subject).Scan(&n)
 	})

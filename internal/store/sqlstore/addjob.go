@@ -83,13 +83,13 @@ func (s inputs) CancelAddJob(ctx context.Context, app clavis.AppRef, id, details
 			return err
 		}
 		res, err := v.exec(ctx, `UPDATE input_add_jobs SET cancelled = TRUE, updated_at = ? WHERE space_id = ? AND id = ?`, micros(at), space, id)
-		if err := affected(res, err, clavis.AddJobNotFound(id)); err != nil {
+		if err := v.affected(res, err, clavis.AddJobNotFound(id)); err != nil {
 			return err
 		}
 		const pending = `SELECT id FROM inputs WHERE space_id = ? AND add_job_id = ? AND status = ?`
 		if _, err := v.exec(ctx, `DELETE FROM jobs WHERE space_id = ? AND input_id IN (`+pending+`)`,
 			space, space, id, clavis.InputPending); err != nil {
-			return clavis.Internal(err)
+			return v.internal(err)
 		}
 		_, err = v.exec(ctx, `UPDATE inputs SET status = ?, status_details = ?, updated_at = ? WHERE space_id = ? AND add_job_id = ? AND status = ?`,
 			clavis.InputFailed, details, micros(at), space, id, clavis.InputPending)

@@ -88,7 +88,7 @@ func scanAnnotation(app clavis.AppRef) func(scanner) (*clavis.Annotation, error)
 // indexConcepts writes the rows of annotation_concepts for a, replacing any.
 func (v view) indexConcepts(ctx context.Context, space string, a *clavis.Annotation) error {
 	if _, err := v.exec(ctx, `DELETE FROM annotation_concepts WHERE space_id = ? AND annotation_id = ?`, space, a.ID); err != nil {
-		return clavis.Internal(err)
+		return v.internal(err)
 	}
 	add := func(region string, cs []clavis.Concept) error {
 		for _, c := range cs {
@@ -96,7 +96,7 @@ func (v view) indexConcepts(ctx context.Context, space string, a *clavis.Annotat
 				VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (space_id, annotation_id, region_id, concept_id) DO UPDATE SET value = excluded.value`,
 				space, a.ID, a.InputID, region, c.ID, float64(c.Value), a.Worker.Model != nil)
 			if err != nil {
-				return clavis.Internal(err)
+				return v.internal(err)
 			}
 		}
 		return nil
@@ -210,7 +210,7 @@ func (s annotations) UpdateAnnotation(ctx context.Context, a *clavis.Annotation)
 			return err
 		}
 		res, err := v.exec(ctx, `UPDATE annotations SET data = ?, updated_at = ? WHERE space_id = ? AND id = ?`, data, micros(a.UpdatedAt), space, a.ID)
-		if err := affected(res, err, clavis.AnnotationNotFound(a.ID)); err != nil {
+		if err := v.affected(res, err, clavis.AnnotationNotFound(a.ID)); err != nil {
 			return err
 		}
 		return v.indexConcepts(ctx, space, a)

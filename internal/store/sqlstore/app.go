@@ -38,10 +38,10 @@ func (s apps) ListApps(ctx context.Context, ownerID string, p clavis.Page) ([]*c
 func (s apps) UpdateApp(ctx context.Context, a *clavis.App) error {
 	res, err := s.v.exec(ctx, `UPDATE apps SET name = ?, description = ?, default_language = ?, notes = ?, visibility = ?, updated_at = ? WHERE owner_id = ? AND id = ?`,
 		a.Name, a.Description, a.DefaultLanguage, a.Notes, a.Visibility, micros(a.UpdatedAt), a.OwnerID, a.ID)
-	return affected(res, err, clavis.AppNotFound(a.Ref()))
+	return s.v.affected(res, err, clavis.AppNotFound(a.Ref()))
 }
 
 func (s apps) DeleteApp(ctx context.Context, ref clavis.AppRef) error {
 	res, err := s.v.exec(ctx, `DELETE FROM apps WHERE owner_id = ? AND id = ?`, ref.OwnerID, ref.AppID)
-	return affected(res, err, clavis.AppNotFound(ref))
+	return s.v.affected(res, err, clavis.AppNotFound(ref))
 }

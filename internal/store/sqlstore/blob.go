@@ -23,17 +23,17 @@ func (s inputs) ReserveBlobs(ctx context.Context, app clavis.AppRef, refs []clav
 			res, err := v.exec(ctx, `UPDATE blobs SET reserved_until = ? WHERE space_id = ? AND sha256 = ? AND reserved_until < ?`,
 				micros(until), space, r.SHA256, micros(until))
 			if err != nil {
-				return clavis.Internal(err)
+				return v.internal(err)
 			}
 			if n, _ := res.RowsAffected(); n == 0 {
 				res, err = v.exec(ctx, `INSERT INTO blobs (space_id, sha256, size, reserved_until, created_at) VALUES (?, ?, ?, ?, ?)
 					ON CONFLICT (space_id, sha256) DO NOTHING`, space, r.SHA256, r.Size, micros(until), micros(now))
 				if err != nil {
-					return clavis.Internal(err)
+					return v.internal(err)
 				}
 				if n, _ := res.RowsAffected(); n == 1 {
 					if _, err := v.exec(ctx, `UPDATE app_spaces SET bytes = bytes + ? WHERE id = ?`, r.Size, space); err != nil {
-						return clavis.Internal(err)
+						return v.internal(err)
 					}
 				}
 			}
@@ -67,7 +67,7 @@ func (v view) dropBlobRefs(ctx context.Context, space string, shas []string, at 
 			continue
 		}
 		if _, err := v.exec(ctx, `UPDATE app_spaces SET bytes = bytes - ? WHERE id = ?`, size, space); err != nil {
-			return nil, clavis.Internal(err)
+			return nil, v.internal(err)
 		}
 		freed = append(freed, clavis.BlobKey{Space: space, SHA256: sha})
 	}
@@ -81,7 +81,7 @@ func (s inputs) ReleaseExpiredBlobs(ctx context.Context, now time.Time, limit in
 		// A reservation that an input now uses has done its work.
 		if _, err := v.exec(ctx, `UPDATE blobs SET reserved_until = 0 WHERE reserved_until > 0 AND reserved_until <= ?
 			AND EXISTS (SELECT 1 FROM inputs i WHERE i.space_id = blobs.space_id AND i.blob_sha256 = blobs.sha256)`, micros(now)); err != nil {
-			return clavis.Internal(err)
+			return v.internal(err)
 		}
 		keys, err := list(ctx, v, func(row scanner) (clavis.BlobKey, error) {
 			var k clavis.BlobKey

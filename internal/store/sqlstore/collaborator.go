@@ -67,5 +67,5 @@ func (s collaborators) ListCollaborations(ctx context.Context, userID string, p 
 func (s collaborators) RemoveCollaborator(ctx context.Context, app clavis.AppRef, userID string, at time.Time) error {
 	res, err := s.v.exec(ctx, `UPDATE collaborators SET deleted_at = ?, updated_at = ?
 		WHERE app_owner_id = ? AND app_id = ? AND user_id = ? AND deleted_at IS NULL`, micros(at), micros(at), app.OwnerID, app.AppID, userID)
-	return affected(res, err, clavis.CollaboratorNotFound(userID))
+	return s.v.affected(res, err, clavis.CollaboratorNotFound(userID))
 }

@@ -96,6 +96,6 @@ func (s concepts) UpdateConcept(ctx context.Context, c *clavis.AppConcept) error
 			return err
 		}
 		res, err := v.exec(ctx, `UPDATE concepts SET name = ?, updated_at = ? WHERE space_id = ? AND id = ?`, c.Name, micros(c.UpdatedAt), space, c.ID)
-		return affected(res, err, clavis.ConceptNotFound(c.ID))
+		return v.affected(res, err, clavis.ConceptNotFound(c.ID))
 	})
 }

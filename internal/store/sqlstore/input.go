@@ -135,7 +135,7 @@ func (s inputs) UpdateInput(ctx context.Context, in *clavis.StoredInput) error {
 		if err != nil {
 			return v.failed(err, nil, nil)
 		}
-		return affected(res, nil, clavis.InputNotFound(in.ID))
+		return v.affected(res, nil, clavis.InputNotFound(in.ID))
 	})
 }
 
@@ -161,7 +161,7 @@ func (s inputs) DeleteInputs(ctx context.Context, app clavis.AppRef, ids []strin
 			return err
 		}
 		if _, err := v.exec(ctx, `UPDATE app_spaces SET inputs = inputs - ? WHERE id = ?`, n, space); err != nil {
-			return clavis.Internal(err)
+			return v.internal(err)
 		}
 		freed, err = v.dropBlobRefs(ctx, space, shas, at)
 		return err

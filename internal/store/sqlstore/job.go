@@ -121,12 +121,12 @@ func (s jobs) RenewJobLeases(ctx context.Context, owner string, until time.Time)
 // held runs an update of a job that owner holds, or returns JobNotHeld.
 func (s jobs) held(ctx context.Context, id, owner, set string, args ...any) error {
 	res, err := s.v.exec(ctx, `UPDATE jobs SET `+set+` WHERE id = ? AND lease_owner = ? AND state = 'running'`, append(args, id, owner)...)
-	return affected(res, err, clavis.JobNotHeld(id))
+	return s.v.affected(res, err, clavis.JobNotHeld(id))
 }
 
 func (s jobs) CompleteJob(ctx context.Context, id, owner string) error {
 	res, err := s.v.exec(ctx, `DELETE FROM jobs WHERE id = ? AND lease_owner = ? AND state = 'running'`, id, owner)
-	return affected(res, err, clavis.JobNotHeld(id))
+	return s.v.affected(res, err, clavis.JobNotHeld(id))
 }
 
 func (s jobs) RetryJob(ctx context.Context, id, owner, lastError string, at, runAfter time.Time) error {

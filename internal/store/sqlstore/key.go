@@ -95,12 +95,12 @@ func (s keys) ListKeys(ctx context.Context, f clavis.KeyFilter, p clavis.Page) (
 func (s keys) UpdateKey(ctx context.Context, k *clavis.Key) error {
 	res, err := s.v.exec(ctx, `UPDATE keys SET description = ?, scopes = ?, endpoints = ?, expires_at = ? WHERE id = ?`,
 		k.Description, joinScopes(k.Scopes), joinList(k.Endpoints), nullMicros(k.ExpiresAt), k.ID)
-	return affected(res, err, clavis.KeyNotFound())
+	return s.v.affected(res, err, clavis.KeyNotFound())
 }
 
 func (s keys) DeleteKey(ctx context.Context, id string) error {
 	res, err := s.v.exec(ctx, `DELETE FROM keys WHERE id = ?`, id)
-	return affected(res, err, clavis.KeyNotFound())
+	return s.v.affected(res, err, clavis.KeyNotFound())
 }
 
 func (s keys) TouchKeys(ctx context.Context, lastUsed map[string]time.Time) error {
@@ -110,7 +110,7 @@ func (s keys) TouchKeys(ctx context.Context, lastUsed map[string]time.Time) erro
 	return s.v.inTx(ctx, func(v view) error {
 		for id, t := range lastUsed {
 			if _, err := v.exec(ctx, `UPDATE keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`, micros(t), id, micros(t)); err != nil {
-				return clavis.Internal(err)
+				return v.internal(err)
 			}
 		}
 		return nil

@@ -36,7 +36,7 @@ func (s orgs) ListOrgs(ctx context.Context, userID string, p clavis.Page) ([]*cl
 
 func (s orgs) DeleteOrg(ctx context.Context, id string) error {
 	res, err := s.v.exec(ctx, `DELETE FROM users WHERE id = ? AND kind = 'org'`, id)
-	return affected(res, err, clavis.OrgNotFound(id))
+	return s.v.affected(res, err, clavis.OrgNotFound(id))
 }
 
 const memberCols = `org_id, user_id, role, scopes, created_at`
@@ -79,7 +79,7 @@ func (s orgs) CountMembers(ctx context.Context, orgID string, role clavis.OrgRol
 	}
 	var n int
 	if err := s.v.queryRow(ctx, q, args...).Scan(&n); err != nil {
-		return 0, clavis.Internal(err)
+		return 0, s.v.internal(err)
 	}
 	return n, nil
 }
@@ -87,7 +87,7 @@ func (s orgs) CountMembers(ctx context.Context, orgID string, role clavis.OrgRol
 func (s orgs) RemoveMember(ctx context.Context, orgID, userID string) error {
 	// team_members rows go with the membership (ON DELETE CASCADE).
 	res, err := s.v.exec(ctx, `DELETE FROM org_members WHERE org_id = ? AND user_id = ?`, orgID, userID)
-	return affected(res, err, clavis.MemberNotFound(orgID, userID))
+	return s.v.affected(res, err, clavis.MemberNotFound(orgID, userID))
 }
 
 func (s orgs) PutTeam(ctx context.Context, t *clavis.Team) error {
@@ -100,7 +100,7 @@ func (s orgs) PutTeam(ctx context.Context, t *clavis.Team) error {
 		}
 		for _, table := range []string{"team_members", "team_apps"} {
 			if _, err := v.exec(ctx, `DELETE FROM `+table+` WHERE org_id = ? AND team_id = ?`, t.OrgID, t.ID); err != nil {
-				return clavis.Internal(err)
+				return v.internal(err)
 			}
 		}
 		for _, u := range t.Members {
@@ -174,7 +174,7 @@ func (s orgs) ListTeams(ctx context.Context, orgID string, p clavis.Page) ([]*cl
 
 func (s orgs) DeleteTeam(ctx context.Context, orgID, id string) error {
 	res, err := s.v.exec(ctx, `DELETE FROM teams WHERE org_id = ? AND id = ?`, orgID, id)
-	return affected(res, err, clavis.TeamNotFound(orgID, id))
+	return s.v.affected(res, err, clavis.TeamNotFound(orgID, id))
 }
 
 func (s orgs) TeamScopes(ctx context.Context, orgID, userID, appID string) (clavis.ScopeSet, bool, error) {
@@ -189,7 +189,7 @@ func (s orgs) TeamScopes(ctx context.Context, orgID, userID, appID string) (clav
 	for _, scopes := range all {
 		sc, err := parseScopes(scopes)
 		if err != nil {
-			return clavis.ScopeSet{}, false, clavis.Internal(err)
+			return clavis.ScopeSet{}, false, s.v.internal(err)
 		}
 		union = union.Union(sc)
 	}

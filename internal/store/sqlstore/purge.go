@@ -47,7 +47,7 @@ func (s inputs) PurgeDeleted(ctx context.Context, limit int) (*clavis.Purge, err
 			return nil
 		}
 		if _, err := v.exec(ctx, `DELETE FROM app_spaces WHERE id = ?`, space); err != nil {
-			return clavis.Internal(err)
+			return v.internal(err)
 		}
 		p.Spaces = []string{space}
 		more, err := get(ctx, v, scanInt, nil, `SELECT count(*) FROM app_spaces WHERE app_id IS NULL`)

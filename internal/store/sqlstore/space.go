@@ -46,11 +46,11 @@ func scanInt(row scanner) (int64, error) {
 func (v view) execCount(ctx context.Context, query string, args ...any) (int, error) {
 	res, err := v.exec(ctx, query, args...)
 	if err != nil {
-		return 0, clavis.Internal(err)
+		return 0, v.internal(err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return 0, clavis.Internal(err)
+		return 0, v.internal(err)
 	}
 	return int(n), nil
 }

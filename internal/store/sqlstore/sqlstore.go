@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -94,6 +95,9 @@ type Engine struct {
 	// fail with ErrRetry; it returns fn's error, or an EInternal error when
 	// the transaction cannot begin or commit.
 	RunTx func(ctx context.Context, fn func(Querier) error) error
+
+	// onFailure receives the aggregate of every failure of the database.
+	onFailure func(aggregate string)
 }
 
 // Store implements clavis.Store over an Engine. It is safe for concurrent
@@ -107,53 +111,76 @@ func New(e Engine) *Store {
 	return &Store{view{q: e.Q, e: &e}}
 }
 
+// ObserveFailures has f called with the aggregate ("users", "apps",
+// "keys", "collaborators", "orgs", "inputs", "annotations", "concepts",
+// "jobs", "passwords", "sessions", "login_throttle"; "tx" for a transaction of WithTx that could not begin
+// or commit) of every failure of the database, the errors the store
+// returns as EInternal. Call it before the store is used.
+func (s *Store) ObserveFailures(f func(aggregate string)) { s.e.onFailure = f }
+
 // WithTx runs fn in one transaction of the engine: committed when fn returns
 // nil, rolled back otherwise. fn may run more than once (see clavis.Store).
 func (s *Store) WithTx(ctx context.Context, fn func(tx clavis.Tx) error) error {
-	return s.e.RunTx(ctx, func(q Querier) error { return fn(view{q: q, e: s.e, tx: true}) })
+	v := s.view
+	v.agg = "tx"
+	return v.runTx(ctx, func(q Querier) error { return fn(view{q: q, e: s.e, tx: true}) })
+}
+
+// Ping runs a query that reads nothing, to check that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	if err := s.q.QueryRowContext(ctx, `SELECT 1`).Scan(&one); err != nil {
+		return clavis.Internal(fmt.Errorf("ping: %w", err))
+	}
+	return nil
 }
 
 // view implements clavis.Tx over a querier: the pool or one transaction.
 type view struct {
-	q  Querier
-	e  *Engine
-	tx bool // q is a transaction
+	q   Querier
+	e   *Engine
+	tx  bool   // q is a transaction
+	agg string // the aggregate whose store uses the view, for failures
 }
 
+// of returns v for the store of an aggregate.
+func (v view) of(aggregate string) view { v.agg = aggregate; return v }
+
 // Users returns the user store of the view.
-func (v view) Users() clavis.UserStore { return users{v} }
+func (v view) Users() clavis.UserStore { return users{v.of("users")} }
 
 // Apps returns the app store of the view.
-func (v view) Apps() clavis.AppStore { return apps{v} }
+func (v view) Apps() clavis.AppStore { return apps{v.of("apps")} }
 
 // Keys returns the key store of the view.
-func (v view) Keys() clavis.KeyStore { return keys{v} }
+func (v view) Keys() clavis.KeyStore { return keys{v.of("keys")} }
 
 // Collaborators returns the collaborator store of the view.
-func (v view) Collaborators() clavis.CollaboratorStore { return collaborators{v} }
+func (v view) Collaborators() clavis.CollaboratorStore { return collaborators{v.of("collaborators")} }
 
 // Orgs returns the organization store of the view.
-func (v view) Orgs() clavis.OrgStore { return orgs{v} }
+func (v view) Orgs() clavis.OrgStore { return orgs{v.of("orgs")} }
 
 // Inputs returns the input store of the view.
-func (v view) Inputs() clavis.InputStore { return inputs{v} }
+func (v view) Inputs() clavis.InputStore { return inputs{v.of("inputs")} }
 
 // Annotations returns the annotation store of the view.
-func (v view) Annotations() clavis.AnnotationStore { return annotations{v} }
+func (v view) Annotations() clavis.AnnotationStore { return annotations{v.of("annotations")} }
 
 // Concepts returns the concept store of the view.
-func (v view) Concepts() clavis.ConceptStore { return concepts{v} }
+func (v view) Concepts() clavis.ConceptStore { return concepts{v.of("concepts")} }
 
 // Jobs returns the job store of the view.
-func (v view) Jobs() clavis.JobStore { return jobs{v} }
+func (v view) Jobs() clavis.JobStore { return jobs{v.of("jobs")} }
+
 // Passwords returns the password store of the view.
-func (v view) Passwords() clavis.PasswordStore { return passwords{v} }
+func (v view) Passwords() clavis.PasswordStore { return passwords{v.of("passwords")} }
 
 // Sessions returns the session store of the view.
-func (v view) Sessions() clavis.SessionStore { return sessions{v} }
+func (v view) Sessions() clavis.SessionStore { return sessions{v.of("sessions")} }
 
 // LoginThrottle returns the failed log-in counters of the view.
-func (v view) LoginThrottle() clavis.LoginThrottleStore { return loginThrottle{v} }
+func (v view) LoginThrottle() clavis.LoginThrottleStore { return loginThrottle{v.of("login_throttle")} }
 
 // inTx runs fn in a transaction: the view's own when it is one, else a new
 // one, so that a method of several statements is never half done.
@@ -161,7 +188,32 @@ func (v view) inTx(ctx context.Context, fn func(view) error) error {
 	if v.tx {
 		return fn(v)
 	}
-	return v.e.RunTx(ctx, func(q Querier) error { return fn(view{q: q, e: v.e, tx: true}) })
+	return v.runTx(ctx, func(q Querier) error { return fn(view{q: q, e: v.e, tx: true, agg: v.agg}) })
+}
+
+// runTx runs fn in a new transaction of the engine. A transaction that
+// cannot begin or commit is a failure of the database; fn's own errors are
+// counted where they arise.
+func (v view) runTx(ctx context.Context, fn func(Querier) error) error {
+	ran, fnErr := false, error(nil)
+	err := v.e.RunTx(ctx, func(q Querier) error { ran = true; fnErr = fn(q); return fnErr })
+	if err != nil && (!ran || fnErr == nil) && clavis.ErrorCode(err) == clavis.EInternal {
+		v.failure()
+	}
+	return err
+}
+
+// internal returns err, a failure of the database, as an EInternal error,
+// and reports it.
+func (v view) internal(err error) error {
+	v.failure()
+	return clavis.Internal(err)
+}
+
+func (v view) failure() {
+	if v.e.onFailure != nil {
+		v.e.onFailure(v.agg)
+	}
 }
 
 func (v view) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
@@ -189,7 +241,7 @@ func get[T any](ctx context.Context, v view, scan func(scanner) (T, error), notF
 	}
 	if err != nil {
 		var zero T
-		return zero, clavis.Internal(err)
+		return zero, v.internal(err)
 	}
 	return t, nil
 }
@@ -198,19 +250,19 @@ func get[T any](ctx context.Context, v view, scan func(scanner) (T, error), notF
 func list[T any](ctx context.Context, v view, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
 	rows, err := v.query(ctx, query, args...)
 	if err != nil {
-		return nil, clavis.Internal(err)
+		return nil, v.internal(err)
 	}
 	defer rows.Close()
 	var out []T
 	for rows.Next() {
 		t, err := scan(rows)
 		if err != nil {
-			return nil, clavis.Internal(err)
+			return nil, v.internal(err)
 		}
 		out = append(out, t)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, clavis.Internal(err)
+		return nil, v.internal(err)
 	}
 	return out, nil
 }
@@ -236,17 +288,17 @@ func (v view) failed(err error, conflict, missing error) error {
 			return missing
 		}
 	}
-	return clavis.Internal(err)
+	return v.internal(err)
 }
 
 // affected returns notFound when an UPDATE or DELETE changed no row.
-func affected(res sql.Result, err error, notFound error) error {
+func (v view) affected(res sql.Result, err error, notFound error) error {
 	if err != nil {
-		return clavis.Internal(err)
+		return v.internal(err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return clavis.Internal(err)
+		return v.internal(err)
 	}
 	if n == 0 {
 		return notFound

@@ -55,10 +55,10 @@ func (s users) UpdateUser(ctx context.Context, u *clavis.User) error {
 	if err != nil {
 		return s.v.failed(err, clavis.Errorf(clavis.EConflict, "another user has this e-mail address"), nil)
 	}
-	return affected(res, nil, clavis.UserNotFound(u.ID))
+	return s.v.affected(res, nil, clavis.UserNotFound(u.ID))
 }
 
 func (s users) DeleteUser(ctx context.Context, id string) error {
 	res, err := s.v.exec(ctx, `DELETE FROM users WHERE id = ? AND kind = 'user'`, id)
-	return affected(res, err, clavis.UserNotFound(id))
+	return s.v.affected(res, err, clavis.UserNotFound(id))
 }

@@ -38,9 +38,44 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Concepts", func(t *testing.T) { testConcepts(t, open(t)) })
 	t.Run("Jobs", func(t *testing.T) { testJobs(t, open(t)) })
 	t.Run("ConcurrentClaims", func(t *testing.T) { testConcurrentClaims(t, open(t)) })
+	t.Run("Failures", func(t *testing.T) { testFailures(t, open(t)) })
 	t.Run("Passwords", func(t *testing.T) { testPasswords(t, open(t)) })
 	t.Run("Sessions", func(t *testing.T) { testSessions(t, open(t)) })
 	t.Run("LoginThrottle", func(t *testing.T) { testLoginThrottle(t, open(t)) })
+}
+
+// testFailures checks that Ping answers, and that every failure of the
+// database is reported with its aggregate, here with the store closed
+// under the calls.
+func testFailures(t *testing.T, s clavis.Store) {
+	ok(t, s.Ping(ctx))
+	fs, reports := s.(interface{ ObserveFailures(func(string)) })
+	if !reports {
+		t.Fatal("the store does not report its failures: it has no ObserveFailures")
+	}
+	var mu sync.Mutex
+	var got []string
+	fs.ObserveFailures(func(aggregate string) {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, aggregate)
+	})
+	user(t, s, "alice")
+	ok(t, s.Close())
+	if err := s.Ping(ctx); err == nil {
+		t.Error("Ping on a closed store succeeded")
+	}
+	_, err := s.Users().GetUser(ctx, "alice")
+	mustCode(t, err, clavis.EInternal)
+	_, err = s.Keys().ListKeys(ctx, clavis.KeyFilter{UserID: "alice"}, clavis.Page{})
+	mustCode(t, err, clavis.EInternal)
+	mustCode(t, s.Orgs().DeleteOrg(ctx, "acme"), clavis.EInternal)
+	mustCode(t, s.WithTx(ctx, func(tx clavis.Tx) error { return nil }), clavis.EInternal)
+	mu.Lock()
+	defer mu.Unlock()
+	if want := []string{"users", "keys", "orgs", "tx"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("failures reported for %v, want %v", got, want)
+	}
 }
 
 var ctx = context.Background()
