@@ -103,9 +103,12 @@ test-all-go: $(CLARIFAI_SERVICE_PROTO)
 # test-fuzz runs each fuzz target (package:Func) for FUZZTIME past its
 # committed seed corpus (testdata/fuzz/Func in the package).
 FUZZTIME ?= 10s
+# Two workers: more, on a loaded machine, slow each input towards the
+# fuzzer's 10 s limit, past which it reports a hang.
+FUZZ_WORKERS ?= 2
 FUZZ_TARGETS := ./internal/listen/:FuzzPlain
 test-fuzz:
-	@for t in $(FUZZ_TARGETS); do 	  $(GO) test -run '^$$' -fuzz "^$${t##*:}$$" -fuzztime $(FUZZTIME) "$${t%%:*}" || exit 1; 	done
+	@for t in $(FUZZ_TARGETS); do 	  $(GO) test -run '^$$' -fuzz "^$${t##*:}$$" -fuzztime $(FUZZTIME) -parallel $(FUZZ_WORKERS) "$${t%%:*}" || exit 1; 	done
 
 test-e2e:
 	CLAVIS_BIN=$(BIN)/clavis CLAVIS_MODELS_DIR=$(MODELS_DIR) CLAVIS_E2E_REQUIRE_ALL=1 e2e/node/run.sh

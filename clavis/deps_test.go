@@ -19,7 +19,7 @@ type layer struct {
 
 // transports and engines, for the rules below.
 var (
-	transports = []string{mod + "internal/grpcapi", mod + "internal/gateway", mod + "internal/web"}
+	transports = []string{mod + "internal/grpcapi", mod + "internal/gateway", mod + "internal/web", mod + "internal/hosted"}
 	engines    = []string{mod + "internal/store/sqlite", mod + "internal/store/postgres"}
 	tooling    = []string{mod + "internal/onnxconv", mod + "internal/setup"}
 )
@@ -55,6 +55,9 @@ var layers = []layer{
 	{pkgs: mod + "internal/store/sqlite", noDeps: join([]string{mod + "internal/store/postgres", mod + "internal/service", mod + "internal/auth", mod + "internal/inference"}, transports)},
 	{pkgs: mod + "internal/store/postgres/...", noDeps: join([]string{mod + "internal/store/sqlite", mod + "internal/service", mod + "internal/auth", mod + "internal/inference"}, transports)},
 	{pkgs: mod + "internal/store/storetest", noDeps: join(engines, transports, []string{mod + "internal/service"})},
+	{pkgs: mod + "internal/store/blobdir", noDeps: join(engines, transports, []string{mod + "internal/store/sqlstore", mod + "internal/service", mod + "internal/auth", mod + "internal/inference", mod + "api/"})},
+	{pkgs: mod + "internal/hosted", noDeps: join([]string{mod + "internal/store", mod + "internal/web"}, tooling)},
+	{pkgs: mod + "internal/jobs", noDeps: join([]string{mod + "internal/store", mod + "internal/service", mod + "internal/auth", mod + "internal/inference", mod + "api/"}, transports, tooling)},
 	{pkgs: mod + "internal/onnxconv/...", noDeps: join(transports, []string{mod + "internal/service", mod + "internal/store", mod + "internal/setup", mod + "internal/inference/loader"})},
 	{pkgs: mod + "internal/listen/...", noDeps: join(transports, []string{mod + "internal/service", mod + "internal/store", mod + "internal/auth", mod + "internal/inference"}, tooling)},
 	{pkgs: mod + "internal/tfjs/...", noDeps: join(transports, []string{mod + "internal/service", mod + "internal/store", mod + "internal/inference", mod + "internal/setup", mod + "internal/onnxconv"})},

@@ -27,6 +27,9 @@ const (
 	ENotImplemented  Code = "not_implemented" // declared but not implemented
 	EInternal        Code = "internal"        // anything else; details stay in the log
 	EPredictFailed   Code = "predict_failed"  // the model failed on a valid input
+	EInputDuplicate  Code = "input_duplicate" // an input id that the app or the request already has
+	EUnsupported     Code = "unsupported"     // an input of a kind Clavis does not store (text, video, audio)
+	ELimit           Code = "limit"           // over a limit the operator set (inputs or bytes per app)
 	// EModelNotDeployed is the code of a model this server lists but cannot
 	// run, such as a built-in model whose files are not installed.
 	EModelNotDeployed Code = "model_not_deployed"
@@ -120,4 +123,32 @@ func MemberNotFound(orgID, userID string) *Error {
 // TeamNotFound is the answer for a missing team.
 func TeamNotFound(orgID, id string) *Error {
 	return Errorf(ENotFound, "team %q does not exist in organization %q", id, orgID)
+}
+
+// InputNotFound is the one answer for an input that does not exist in the
+// app, whatever the reason.
+func InputNotFound(id string) *Error {
+	return Errorf(ENotFound, "input %q does not exist in this app", id)
+}
+
+// AnnotationNotFound is the answer for a missing annotation.
+func AnnotationNotFound(id string) *Error {
+	return Errorf(ENotFound, "annotation %q does not exist in this app", id)
+}
+
+// ConceptNotFound is the answer for a concept the app does not have.
+func ConceptNotFound(id string) *Error {
+	return Errorf(ENotFound, "concept %q does not exist in this app", id)
+}
+
+// AddJobNotFound is the answer for a missing inputs add job.
+func AddJobNotFound(id string) *Error {
+	return Errorf(ENotFound, "inputs add job %q does not exist in this app", id)
+}
+
+// JobNotHeld is the answer of the job store when a worker reports on a job
+// it no longer holds: its lease ran out and another worker may have it, or
+// its input is gone.
+func JobNotHeld(id string) *Error {
+	return Errorf(ENotFound, "job %q is not held by this worker", id)
 }

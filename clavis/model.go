@@ -105,10 +105,18 @@ type BoundingBox struct {
 	Top, Left, Bottom, Right float32
 }
 
-// Region is a part of an image found by a model.
+// Point is a location in an image, as fractions of its height (Row) and
+// width (Col), in [0, 1].
+type Point struct {
+	Row, Col float32
+}
+
+// Region is a part of an image found by a model or drawn by a user: a box,
+// or a polygon of at least three points.
 type Region struct {
 	ID       string
 	Box      BoundingBox
+	Polygon  []Point
 	Value    float32
 	Concepts []Concept
 	Text     string // recognised text, for OCR regions

@@ -109,7 +109,8 @@ type AppStore interface {
 	// and UpdatedAt of a, or returns ENotFound.
 	UpdateApp(ctx context.Context, a *App) error
 	// DeleteApp deletes the app with its keys and grants, or returns
-	// ENotFound.
+	// ENotFound. Its data (inputs, annotations, concepts, jobs) is hidden
+	// at once and removed by InputStore.PurgeDeleted.
 	DeleteApp(ctx context.Context, ref AppRef) error
 }
 
@@ -213,6 +214,169 @@ type OrgStore interface {
 	TeamScopes(ctx context.Context, orgID, userID, appID string) (ScopeSet, bool, error)
 }
 
+// InputStore stores the inputs of apps, the references of their blobs, and
+// the add jobs that follow them. An app's data lives in its storage space
+// (see BlobKey), which the store creates when the app first stores data;
+// deleting the app (or its owner) hides the space's data at once, and
+// PurgeDeleted removes it in batches. Methods that write to an app return
+// ENotFound for an app that does not exist; reads find nothing in it.
+type InputStore interface {
+	// CreateInputs stores new inputs of one app, all or none. Inputs with a
+	// Blob must reference a blob of the app (ReserveBlobs); an AddJobID
+	// must name an add job of the app (PutAddJob). It returns
+	// EInputDuplicate naming the first id the app already has.
+	CreateInputs(ctx context.Context, app AppRef, ins []*StoredInput) error
+	// GetInput returns an input of an app, or InputNotFound.
+	GetInput(ctx context.Context, app AppRef, id string) (*StoredInput, error)
+	// ListInputs lists an app's inputs matching f, newest first (ties by
+	// id).
+	ListInputs(ctx context.Context, app AppRef, f InputFilter, page Page) ([]*StoredInput, error)
+	// UpdateInput saves the status, details, blob, size, image info,
+	// metadata and UpdatedAt of in, or returns InputNotFound.
+	UpdateInput(ctx context.Context, in *StoredInput) error
+	// DeleteInputs deletes the inputs of an app with these ids, with their
+	// annotations and jobs; ids the app does not have are ignored. It
+	// deletes the references of blobs no input of the app uses any more,
+	// unless reserved after at, and returns their keys: the caller deletes
+	// their content unless a reference is back (BlobReferenced).
+	DeleteInputs(ctx context.Context, app AppRef, ids []string, at time.Time) ([]BlobKey, error)
+	// CountInputs counts an app's inputs by status.
+	CountInputs(ctx context.Context, app AppRef) (InputCounts, error)
+	// Usage returns what an app stores.
+	Usage(ctx context.Context, app AppRef) (Usage, error)
+
+	// ReserveBlobs references blobs an app is about to store, before their
+	// content is written, and keeps the references at least until until
+	// even if no input uses them. A blob the app already references is
+	// counted once in its Usage. It returns the keys to store the content
+	// under, in order.
+	ReserveBlobs(ctx context.Context, app AppRef, refs []BlobRef, now, until time.Time) ([]BlobKey, error)
+	// BlobReferenced reports whether a blob is referenced: by an input or
+	// a reservation.
+	BlobReferenced(ctx context.Context, key BlobKey) (bool, error)
+	// ReleaseExpiredBlobs deletes up to limit references whose reservation
+	// ended before now and that no input uses (their writer died or gave
+	// up), and returns their keys.
+	ReleaseExpiredBlobs(ctx context.Context, now time.Time, limit int) ([]BlobKey, error)
+
+	// PutAddJob creates the add job id of an app, or updates one: it adds
+	// refused to its refused inputs and sets UpdatedAt to at.
+	PutAddJob(ctx context.Context, app AppRef, id string, refused int, at time.Time) error
+	// GetAddJob returns an add job with its progress, or AddJobNotFound.
+	GetAddJob(ctx context.Context, app AppRef, id string) (*InputsAddJob, error)
+	// ListAddJobs lists an app's add jobs with their progress, newest
+	// first.
+	ListAddJobs(ctx context.Context, app AppRef, page Page) ([]*InputsAddJob, error)
+	// CancelAddJob marks an add job cancelled and fails its inputs still
+	// pending with details, deleting their jobs; it returns AddJobNotFound
+	// for a missing job.
+	CancelAddJob(ctx context.Context, app AppRef, id, details string, at time.Time) error
+
+	// PurgeDeleted deletes up to about limit rows of the data of deleted
+	// apps, in one transaction, and reports what it removed. A space is
+	// deleted only by a call after the one that freed its last blobs, so
+	// that a caller who deletes the content of the blobs a call returns
+	// before calling again leaves no content of a deleted space.
+	PurgeDeleted(ctx context.Context, limit int) (*Purge, error)
+}
+
+// AnnotationStore stores annotations. An app has at most one input-level
+// annotation per input and user.
+type AnnotationStore interface {
+	// CreateAnnotations stores new annotations of an app, all or none. It
+	// returns InputNotFound for an input the app does not have, and
+	// EConflict when an id is taken or a user's input-level annotation of
+	// the input exists.
+	CreateAnnotations(ctx context.Context, app AppRef, as []*Annotation) error
+	// GetAnnotation returns an annotation, or AnnotationNotFound.
+	GetAnnotation(ctx context.Context, app AppRef, id string) (*Annotation, error)
+	// ListAnnotations lists an app's annotations matching f, ordered by
+	// input, then oldest first.
+	ListAnnotations(ctx context.Context, app AppRef, f AnnotationFilter, page Page) ([]*Annotation, error)
+	// UpdateAnnotation saves the concepts, regions and UpdatedAt of a, or
+	// returns AnnotationNotFound.
+	UpdateAnnotation(ctx context.Context, a *Annotation) error
+	// DeleteAnnotations deletes an app's annotations matching f, which
+	// names ids or input ids, and returns how many it deleted.
+	DeleteAnnotations(ctx context.Context, app AppRef, f AnnotationFilter) (int, error)
+}
+
+// ConceptStore stores the concepts apps define.
+type ConceptStore interface {
+	// CreateConcepts stores new concepts of an app, all or none, or returns
+	// EConflict naming an id the app has.
+	CreateConcepts(ctx context.Context, app AppRef, cs []*AppConcept) error
+	// GetConcept returns a concept of an app, or ConceptNotFound.
+	GetConcept(ctx context.Context, app AppRef, id string) (*AppConcept, error)
+	// ListConcepts lists an app's concepts whose id contains idPart
+	// (everything when empty), ordered by id.
+	ListConcepts(ctx context.Context, app AppRef, idPart string, page Page) ([]*AppConcept, error)
+	// MissingConcepts returns the ids among ids that the app has no concept
+	// for, in order.
+	MissingConcepts(ctx context.Context, app AppRef, ids []string) ([]string, error)
+	// UpdateConcept saves the name and UpdatedAt of c, or returns
+	// ConceptNotFound.
+	UpdateConcept(ctx context.Context, c *AppConcept) error
+}
+
+// JobStore is the durable queue of background jobs. Workers claim jobs under
+// a lease, which they renew while running; a job whose worker dies is
+// claimed again once its lease ends, and no two workers hold a job at once.
+type JobStore interface {
+	// EnqueueJobs adds queued jobs. It returns ENotFound when a job's app
+	// or input does not exist.
+	EnqueueJobs(ctx context.Context, jobs []*Job) error
+	// ClaimJobs leases up to c.Limit claimable jobs to c.Owner, the ones
+	// due first, counting an attempt for each, and returns them. Workers
+	// claiming at once never get the same job.
+	ClaimJobs(ctx context.Context, c JobClaim) ([]*Job, error)
+	// RenewJobLeases moves the lease end of every job owner holds to until.
+	RenewJobLeases(ctx context.Context, owner string, until time.Time) error
+	// CompleteJob deletes a job that succeeded. It returns JobNotHeld when
+	// owner does not hold it.
+	CompleteJob(ctx context.Context, id, owner string) error
+	// RetryJob queues a job that failed again, to run after runAfter,
+	// recording the error. It returns JobNotHeld when owner does not hold
+	// it.
+	RetryJob(ctx context.Context, id, owner, lastError string, at, runAfter time.Time) error
+	// FailJob marks a job failed for good, recording the error. It returns
+	// JobNotHeld when owner does not hold it.
+	FailJob(ctx context.Context, id, owner, lastError string, at time.Time) error
+	// ReleaseJob hands a job back to the queue without counting its
+	// attempt, to run at once. It returns JobNotHeld when owner does not
+	// hold it.
+	ReleaseJob(ctx context.Context, id, owner string, at time.Time) error
+	// ReleaseLeases hands every running job back to the queue, to run at
+	// at, its attempt counted, and returns how many. It is for a store only
+	// this process uses, when it starts: every lease is then a dead
+	// process's.
+	ReleaseLeases(ctx context.Context, at time.Time) (int, error)
+	// GetJob returns a job, or ENotFound.
+	GetJob(ctx context.Context, id string) (*Job, error)
+	// ListJobs lists jobs matching f, oldest first.
+	ListJobs(ctx context.Context, f JobFilter, page Page) ([]*Job, error)
+}
+
+// BlobStore stores the content of blobs (input images) under their keys,
+// apart from the rows that reference them. Its methods are safe for
+// concurrent use.
+type BlobStore interface {
+	// PutBlob stores data under key, durably before it returns. Storing a
+	// key again with the same content is harmless. A store that keeps
+	// content with its references may return ENotFound for a key that is
+	// not referenced.
+	PutBlob(ctx context.Context, key BlobKey, data []byte) error
+	// GetBlob returns the content of key, or ENotFound.
+	GetBlob(ctx context.Context, key BlobKey) ([]byte, error)
+	// DeleteBlob deletes the content of key; a missing key is no error.
+	DeleteBlob(ctx context.Context, key BlobKey) error
+	// DeleteSpace deletes every blob of a space.
+	DeleteSpace(ctx context.Context, space string) error
+	// WalkBlobs calls fn with the key of every stored blob, stopping at
+	// the first error fn returns.
+	WalkBlobs(ctx context.Context, fn func(BlobKey) error) error
+}
+
 // PasswordStore stores portal passwords, one per user.
 type PasswordStore interface {
 	// SetPassword creates or replaces the password of p.UserID. It returns
@@ -269,6 +433,10 @@ type Tx interface {
 	Keys() KeyStore
 	Collaborators() CollaboratorStore
 	Orgs() OrgStore
+	Inputs() InputStore
+	Annotations() AnnotationStore
+	Concepts() ConceptStore
+	Jobs() JobStore
 	Passwords() PasswordStore
 	Sessions() SessionStore
 	LoginThrottle() LoginThrottleStore

@@ -147,10 +147,6 @@ func TestAuthSituations(t *testing.T) {
 			t.Fatalf("details %q", resp.GetStatus().GetDetails())
 		}
 	})
-	t.Run("NotImplemented", func(t *testing.T) {
-		resp, err := s.v2.ListInputs(as(s.pat), &pb.ListInputsRequest{UserAppId: photos})
-		wantCode(t, resp, err, st.StatusCode_NOT_IMPLEMENTED)
-	})
 }
 
 // TestNoExistenceOracle checks that a private app of another user and a

@@ -52,6 +52,20 @@ var oracle = map[string][]string{
 	"GetInput":            {"Apps:Get", "Annotations:Get", "Concepts:Get", "Inputs:Get"},
 	"DeleteInput":         {"Apps:Get", "Annotations:Add", "Annotations:Delete", "Annotations:Get", "Inputs:Add", "Inputs:Delete", "Inputs:Get", "Models:Get", "Workflows:Get"},
 	"DeleteInputs":        {"Apps:Get", "Annotations:Add", "Annotations:Delete", "Annotations:Get", "Inputs:Add", "Inputs:Delete", "Inputs:Get", "Models:Get", "Workflows:Get"},
+	"PatchInputs":         {"Apps:Get", "Annotations:Add", "Annotations:Get", "Concepts:Get", "Inputs:Add", "Inputs:Get", "Models:Get"},
+	"GetInputCount":       {"Apps:Get", "Annotations:Get", "Concepts:Get", "Inputs:Get"},
+	"GetInputsAddJob":     {"Apps:Get", "Inputs:Get"},
+	"ListInputsAddJobs":   {"Apps:Get", "Inputs:Get"},
+	"CancelInputsAddJob":  {"Apps:Get", "Inputs:Add", "Inputs:Get"},
+	"PostAnnotations":     {"Apps:Get", "Inputs:Get", "Annotations:Add", "Annotations:Get", "Concepts:Get", "Models:Get", "Workflows:Get"},
+	"ListAnnotations":     {"Apps:Get", "Inputs:Get", "Annotations:Get", "Concepts:Get", "Models:Get"},
+	"PatchAnnotations":    {"Apps:Get", "Inputs:Get", "Annotations:Add", "Annotations:Get", "Concepts:Get", "Workflows:Get", "Models:Get"},
+	"DeleteAnnotation":    {"Apps:Get", "Inputs:Get", "Annotations:Add", "Annotations:Delete", "Annotations:Get", "Workflows:Get", "Models:Get"},
+	"DeleteAnnotations":   {"Apps:Get", "Inputs:Get", "Annotations:Add", "Annotations:Delete", "Annotations:Get", "Workflows:Get", "Models:Get"},
+	"ListConcepts":        {"Apps:Get", "Concepts:Get"},
+	"GetConcept":          {"Apps:Get", "Concepts:Get"},
+	"PostConcepts":        {"Apps:Get", "Concepts:Add", "Concepts:Get"},
+	"PatchConcepts":       {"Apps:Get", "Concepts:Add", "Concepts:Get"},
 	// Organization changes need a PAT holding All; reads any PAT.
 	"CreateOrg":    {"All"},
 	"GetOrg":       {},
@@ -77,7 +91,7 @@ var oracle = map[string][]string{
 
 // everyScope lists every individual scope, for building "All but one".
 var everyScope = []string{"Predict", "Search", "Apps:Get", "Apps:Add", "Apps:Delete", "Keys:Get", "Keys:Add", "Keys:Delete",
-	"Models:Get", "Concepts:Get", "Workflows:Get", "Workflows:Add", "Inputs:Get", "Inputs:Add", "Inputs:Delete",
+	"Models:Get", "Concepts:Get", "Concepts:Add", "Workflows:Get", "Workflows:Add", "Inputs:Get", "Inputs:Add", "Inputs:Delete",
 	"Annotations:Get", "Annotations:Add", "Annotations:Delete", "Collaborators:Get", "Collaborators:Add", "Collaborators:Delete"}
 
 type method struct {

@@ -39,6 +39,7 @@ func TestJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	var pat, key string // tokens from create, for update and delete
+	var input string    // the id inputs add gave
 	steps := []struct {
 		cmd  string // the command's path
 		args func() []string
@@ -61,6 +62,18 @@ func TestJSON(t *testing.T) {
 		{"app create", func() []string { return []string{"photos"} }, hasKey("apps")},
 		{"app list", nil, hasKey("apps")},
 		{"app visibility", func() []string { return []string{"public", "photos"} }, hasKey("app")},
+		{"inputs add", func() []string { return []string{"--app", "photos", "--label", "red", img} }, func(d map[string]any) bool {
+			ins, _ := d["inputs"].([]any)
+			if len(ins) != 1 {
+				return false
+			}
+			input, _ = ins[0].(map[string]any)["id"].(string)
+			return input != ""
+		}},
+		{"inputs list", func() []string { return []string{"--app", "photos"} }, hasKey("inputs")},
+		{"inputs get", func() []string { return []string{"--app", "photos", input} }, hasKey("input")},
+		{"concepts list", func() []string { return []string{"--app", "photos"} }, hasKey("concepts")},
+		{"inputs delete", func() []string { return []string{"--app", "photos", "--all"} }, nil},
 		{"key create", func() []string { return []string{"--app", "photos", "--scopes", "Apps:Get"} }, func(d map[string]any) bool {
 			key = firstKeyID(d)
 			return strings.HasPrefix(key, "clvk_")

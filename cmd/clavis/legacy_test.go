@@ -124,6 +124,9 @@ func checkLegacy(t *testing.T, s *testServer, tok map[string]string) {
 	if err != nil || len(keys.GetKeys()) != 3 {
 		t.Errorf("admin's keys = %d %v, want default, ci and the photos key", len(keys.GetKeys()), err)
 	}
+	// The tables of inputs, added to the release's data, take inputs,
+	// labels and annotations, and the background work runs on them.
+	checkLegacyInputs(t, s, tok["admin"])
 	// The data dir takes new writes, of each kind.
 	bob := tok["bob"]
 	s.newApp(t, bob, "new-app", false)
@@ -145,5 +148,25 @@ func checkLegacy(t *testing.T, s *testServer, tok map[string]string) {
 	wantStatus(t, "bob's apps", apps, http.StatusOK)
 	if !strings.Contains(apps.body, "bob/bobs-app") {
 		t.Errorf("bob's apps page lacks bob/bobs-app")
+	}
+}
+
+// checkLegacyInputs stores inputs in an app the previous release made.
+func checkLegacyInputs(t *testing.T, s *testServer, admin string) {
+	t.Helper()
+	photos := appIDs("admin", "photos")
+	r, err := s.v2.PostInputs(as(admin), &pb.PostInputsRequest{UserAppId: photos, InputsAddJobId: "legacy", Inputs: []*pb.Input{
+		{Id: "old-app-new-input", Data: &pb.Data{Image: &pb.Image{Base64: pngOf(t, 42)}, Concepts: []*pb.Concept{{Id: "cat", Value: 1}}}}}})
+	wantCode(t, r, err, st.StatusCode_SUCCESS)
+	if job := waitJob(t, s, admin, photos, "legacy"); job.GetProgress().GetSuccessCount() != 1 {
+		t.Fatalf("add job in the legacy data: %v", job)
+	}
+	a, err := s.v2.PostAnnotations(as(admin), &pb.PostAnnotationsRequest{UserAppId: photos, Annotations: []*pb.Annotation{{InputId: "old-app-new-input",
+		Data: &pb.Data{Regions: []*pb.Region{{RegionInfo: &pb.RegionInfo{BoundingBox: &pb.BoundingBox{BottomRow: 1, RightCol: 1}}}}}}}})
+	wantCode(t, a, err, st.StatusCode_SUCCESS)
+	c, err := s.v2.ListConcepts(as(admin), &pb.ListConceptsRequest{UserAppId: photos})
+	wantCode(t, c, err, st.StatusCode_SUCCESS)
+	if len(c.GetConcepts()) != 1 || c.GetConcepts()[0].GetId() != "cat" {
+		t.Fatalf("concepts in the legacy data: %v", c.GetConcepts())
 	}
 }

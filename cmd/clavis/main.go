@@ -4,7 +4,7 @@
 //
 //	clavis serve [flags]        start the server
 //	clavis setup [flags]        fetch the model runtime and model files
-//	clavis login | whoami | models | predict | pat | app | key | users | …   client commands
+//	clavis login | whoami | models | predict | inputs | pat | app | key | …   client commands
 //	clavis admin create-pat     recover admin access offline
 //	clavis migrate              copy a SQLite installation into PostgreSQL
 //	clavis backup --to FILE     copy the embedded database while it serves
@@ -131,6 +131,7 @@ login saved by clavis login, then the default address 127.0.0.1:18080.`,
 	}
 	for _, c := range []*cobra.Command{
 		loginCmd(env), logoutCmd(env), whoamiCmd(env), scopesCmd(env), modelsCmd(env), predictCmd(env),
+		inputsCmd(env), conceptsCmd(env),
 		patCmd(env), appCmd(env), keyCmd(env), collabCmd(env), orgCmd(env), usersCmd(env),
 	} {
 		c.GroupID = "client"

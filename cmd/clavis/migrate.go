@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/clavis-dev/clavis/internal/store/blobdir"
 	"github.com/clavis-dev/clavis/internal/store/postgres"
 	"github.com/clavis-dev/clavis/internal/store/sqlite"
 )
@@ -78,15 +79,27 @@ func runMigrate(ctx context.Context, env *Env, from, to string, force bool) erro
 		return err
 	}
 	defer dst.Close()
-	counts, err := dst.Import(ctx, snap, postgres.ImportOptions{Replace: force})
+	// The images of inputs are files beside the database (see blobsDir).
+	opts := postgres.ImportOptions{Replace: force}
+	if dir := filepath.Join(filepath.Dir(path), blobsDir); dirExists(dir) {
+		if opts.Blobs, err = blobdir.Open(dir); err != nil {
+			return err
+		}
+	}
+	counts, err := dst.Import(ctx, snap, opts)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "Copied %s into PostgreSQL:", path)
-	for _, t := range postgres.Tables() {
+	for _, t := range append(postgres.Tables(), "blob_data") {
 		fmt.Fprintf(env.Stdout, " %d %s", counts[t], t)
 	}
 	fmt.Fprintln(env.Stdout)
 	fmt.Fprintln(env.Stderr, "Start the servers with --db set to the same URL and the same CLAVIS_TOKEN_PEPPER.")
 	return nil
+}
+
+func dirExists(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.IsDir()
 }

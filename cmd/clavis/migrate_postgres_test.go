@@ -1,8 +1,11 @@
 package main_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"io"
+	"net/http"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -27,6 +30,11 @@ func TestMigrateForce(t *testing.T) {
 	src := startServer(t)
 	alice := src.newUser(t, "alice")
 	src.newApp(t, alice, "photos", false)
+	img := pngOf(t, 77)
+	in, err := src.v2.PostInputs(as(alice), &pb.PostInputsRequest{UserAppId: appIDs("alice", "photos"), InputsAddJobId: "j",
+		Inputs: []*pb.Input{{Id: "kept", Data: &pb.Data{Image: &pb.Image{Base64: img}}}}})
+	wantCode(t, in, err, st.StatusCode_SUCCESS)
+	waitJob(t, src, alice, appIDs("alice", "photos"), "j")
 	src.Close()
 
 	pg := startServer(t, func(c *cmd.Config) { c.DB = dsn; c.AuthCacheTTL = time.Minute })
@@ -69,6 +77,25 @@ func TestMigrateForce(t *testing.T) {
 	wantCode(t, g, err, st.StatusCode_SUCCESS)
 	g, err = pg.v2.GetApp(as(src.pat), &pb.GetAppRequest{UserAppId: &pb.UserAppIDSet{UserId: "alice", AppId: "photos"}})
 	wantCode(t, g, err, st.StatusCode_CONN_DOES_NOT_EXIST) // the admin is not alice's collaborator
+	// The inputs came along, and their images from the files into the
+	// database.
+	gi, err := pg.v2.GetInput(as(alice), &pb.GetInputRequest{UserAppId: appIDs("alice", "photos"), InputId: "kept"})
+	wantCode(t, gi, err, st.StatusCode_SUCCESS)
+	if gi.GetInput().GetStatus().GetCode() != st.StatusCode_INPUT_DOWNLOAD_SUCCESS {
+		t.Fatalf("migrated input: %v", gi.GetInput().GetStatus())
+	}
+	h := gi.GetInput().GetData().GetImage().GetHosted()
+	req, _ := http.NewRequest("GET", h.GetPrefix()+"/orig/"+h.GetSuffix(), nil)
+	req.Header.Set("Authorization", "Key "+alice)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !bytes.Equal(body, img) {
+		t.Fatalf("the migrated input's image: HTTP %d, %d bytes", resp.StatusCode, len(body))
+	}
 }
 
 // TestMigrateCoversEveryTable keeps migrate complete: every table of the

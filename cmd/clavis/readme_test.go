@@ -30,6 +30,8 @@ var quickstartWant = []struct{ prefix, stdout, stderr string }{
 	{"clavis predict --model general-image-recognition ", `^CONCEPT\s+VALUE\nperson\s+0\.\d+\n(\S.*\n){9}$`, ``},
 	{"clavis predict --model face-detection ", `(?m)^REGION.*\n.*\sface$`, ``},
 	{"clavis app create photos", `^Created app admin/photos\n$`, ``},
+	{"clavis inputs add ", `^Added 1 of 1 inputs to photos \(add job cli-\w+\); 0 failed\n$`, ``},
+	{"clavis inputs list", `(?m)^ID\s+STATUS[\s\S]*\ssuccess\s.*\sastronaut\s`, ``},
 	{"clavis key create ", `^clvk_\w+\n$`, `not shown again`},
 	{"clavis pat create ", `^clvp_\w+\n$`, `not shown again`},
 	{"clavis pat list", `(?m)^ID\s+HINT[\s\S]*\sci\s`, ``},

@@ -285,7 +285,7 @@ func TestRESTPythonClientFlow(t *testing.T) {
 	rest(t, s, "POST", "/v2/users/me/apps", bob, map[string]any{"apps": []any{map[string]any{"id": "rest-app"}}}).want(t, 200, 10000)
 	rest(t, s, "POST", "/v2/users/me/apps", bob, map[string]any{"apps": []any{map[string]any{"id": "rest-app"}}}).want(t, 409, 40010)
 	rest(t, s, "GET", "/v2/users/me/inputs", bob, nil).want(t, 404, 11101) // no such route: inputs live in apps
-	rest(t, s, "GET", "/v2/users/me/apps/rest-app/inputs", bob, nil).want(t, 501, 10040)
+	rest(t, s, "GET", "/v2/users/me/apps/rest-app/inputs", bob, nil).want(t, 200, 10000)
 }
 
 func TestRESTBadRequests(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"google.golang.org/grpc"
@@ -23,9 +24,11 @@ import (
 	"github.com/clavis-dev/clavis/internal/auth"
 	"github.com/clavis-dev/clavis/internal/gateway"
 	"github.com/clavis-dev/clavis/internal/grpcapi"
+	"github.com/clavis-dev/clavis/internal/hosted"
 	"github.com/clavis-dev/clavis/internal/inference"
 	"github.com/clavis-dev/clavis/internal/inference/fetch"
 	"github.com/clavis-dev/clavis/internal/inference/loader"
+	"github.com/clavis-dev/clavis/internal/jobs"
 	"github.com/clavis-dev/clavis/internal/listen"
 	"github.com/clavis-dev/clavis/internal/metrics"
 	"github.com/clavis-dev/clavis/internal/probe"
@@ -91,6 +94,8 @@ type Config struct {
 	TokenPepper string
 	// Limits bounds connections, their timeouts, streams and headers.
 	Limits Limits
+	// Inputs bounds what apps store and the background work on inputs.
+	Inputs InputsConfig
 	// Now is the server's clock, which decides when keys expire; nil means
 	// time.Now. Only tests set it: no flag or variable does.
 	Now func() time.Time
@@ -114,6 +119,7 @@ func DefaultConfig() Config {
 		LogFormat:     "text",
 		Metrics:       true,
 		Limits:        defaultLimits(),
+		Inputs:        defaultInputsConfig(),
 	}
 }
 
@@ -205,6 +211,7 @@ func (c *Config) bindFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.Metrics, "metrics", c.Metrics, "serve Prometheus metrics at /metrics on the API ports (env CLAVIS_METRICS)")
 	fs.StringVar(&c.DebugAddr, "debug-addr", c.DebugAddr, "serve the Go profiler (net/http/pprof) on this address, apart from the API; bind it to loopback, e.g. 127.0.0.1:6060 (env CLAVIS_DEBUG_ADDR)")
 	c.Limits.bindFlags(fs)
+	c.Inputs.bindFlags(fs)
 	fs.Var((*listFlag)(&c.CORSOrigins), "cors-origin", "let web pages of this origin (scheme://host[:port]) call the API, REST and gRPC-Web, from browsers; repeatable (env CLAVIS_CORS_ORIGIN, comma-separated)")
 	fs.Var(boolPtrFlag{&c.Signup}, "signup", "let visitors sign up in the portal: true or false; default open on a loopback address only (env CLAVIS_SIGNUP)")
 }
@@ -260,6 +267,9 @@ func (c *Config) fromEnv(getenv func(string) string) error {
 		if _, err := fmt.Sscan(v, &c.Workers); err != nil {
 			return fmt.Errorf("CLAVIS_WORKERS: %w", err)
 		}
+	}
+	if err := c.Inputs.fromEnv(getenv); err != nil {
+		return err
 	}
 	return c.Limits.fromEnv(getenv)
 }
@@ -324,6 +334,14 @@ type Server struct {
 	stopBackground context.CancelFunc
 	background     chan struct{}
 
+	// Inputs: the service, their images, the job pool, the sweep's
+	// wake-up, and the handler of hosted images.
+	svc       *service.Service
+	blobs     clavis.BlobStore
+	pool      *jobs.Pool
+	sweepWake chan struct{}
+	hosted    http.Handler
+
 	// BootstrapPAT is the admin's PAT when this start created the admin.
 	BootstrapPAT string
 }
@@ -335,6 +353,9 @@ type Server struct {
 func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Server, error) {
 	log := newLogger(cfg.LogFormat, logOut)
 	if err := cfg.Limits.validate(); err != nil {
+		return nil, err
+	}
+	if err := cfg.Inputs.validate(); err != nil {
 		return nil, err
 	}
 	if err := mkdirPrivate(cfg.DataDir); err != nil {
@@ -376,8 +397,21 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 	}
 	s.engine = inference.NewEngine(inference.Config{Workers: cfg.Workers, Fetcher: fetcher, Observer: obs.engine})
 	s.registerModels()
+	if s.blobs, err = cfg.openBlobs(db); err != nil {
+		db.Close()
+		return nil, err
+	}
+	s.pool = jobs.New(jobs.Config{Store: db.Jobs(), Workers: cfg.Inputs.JobWorkers, Log: log})
+	s.sweepWake = make(chan struct{}, 1)
 	authz := auth.NewAuthorizer(db)
-	svc := service.New(service.Config{Store: db, Hasher: hasher, Invalidator: inval, Engine: s.engine, Authorizer: authz, Now: cfg.Now})
+	svc := service.New(service.Config{Store: db, Hasher: hasher, Invalidator: inval, Engine: s.engine, Authorizer: authz, Now: cfg.Now,
+		Blobs: s.blobs, Fetcher: fetcher, Limits: cfg.Inputs.limits(), Wake: s.wakeBackground})
+	s.svc = svc
+	registerJobs(s.pool, svc)
+	if err := s.recover(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("recover from the previous run: %w", err)
+	}
 
 	tok, err := svc.Bootstrap(ctx, cfg.BootstrapUser)
 	if clavis.ErrorCode(err) == clavis.EConflict {
@@ -399,6 +433,7 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 	}
 
 	api := grpcapi.New(svc, s.authn, authz, log, append(obs.grpc, grpcapi.WithRelayed(gateway.Relayed))...)
+	api.HostImagesAt(cfg.Inputs.PublicURL)
 	s.grpc = grpc.NewServer(append(api.ServerOptions(), cfg.Limits.grpcOptions()...)...)
 	api.Register(s.grpc)
 	// The health service says SERVING while the server is ready: Start
@@ -414,10 +449,14 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 		return nil, fmt.Errorf("REST gateway: %w", err)
 	}
 
-	if s.portal, err = web.New(web.Config{Service: svc, Authorizer: authz, Log: log, Signup: cfg.SignupOpen(), OpenAPI: openapi.JSON, Now: cfg.Now}); err != nil {
+	portal, err := web.New(web.Config{Service: svc, Authorizer: authz, Log: log, Signup: cfg.SignupOpen(), OpenAPI: openapi.JSON, Now: cfg.Now})
+	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("portal: %w", err)
 	}
+	s.portal = portal
+	// Hosted images answer API keys and the portal's sessions alike.
+	s.hosted = &hosted.Handler{Authenticate: hosted.FromHeader(s.authn, portal.SessionPrincipal), Authz: authz, Service: svc}
 
 	// The plaintext HTTP server sees only HTTP/1.x connections: the
 	// listener gives HTTP/2 with prior knowledge to the gRPC transport.
@@ -430,6 +469,10 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 	}
 	return s, nil
 }
+
+// blobsDir is the directory of the data dir that holds the images of
+// inputs on the embedded store.
+const blobsDir = "blobs"
 
 // openStore opens the database that c.DB selects.
 func (c *Config) openStore(ctx context.Context) (clavis.Store, error) {
@@ -480,6 +523,10 @@ func (s *Server) route() http.Handler {
 			ops.ServeHTTP(w, r)
 			return
 		}
+		if strings.HasPrefix(r.URL.Path, grpcapi.HostedPath+"/") {
+			s.hosted.ServeHTTP(w, r)
+			return
+		}
 		if !restPath(r.URL.Path) {
 			portal.ServeHTTP(w, r)
 			return
@@ -510,11 +557,15 @@ func (s *Server) Start() error {
 	s.ready.Check(context.Background())
 	bg, cancel := context.WithCancel(context.Background())
 	s.stopBackground, s.background = cancel, make(chan struct{})
+	s.pool.Start()
 	go func() {
 		defer close(s.background)
 		done := make(chan struct{})
 		go func() { defer close(done); s.ready.Run(bg, readinessInterval) }()
+		var wg sync.WaitGroup
+		wg.Go(func() { s.sweep(bg) })
 		s.toucher.Run(bg, 5*time.Second)
+		wg.Wait()
 		<-done
 	}()
 	grpcLn, webLn := s.gate.Plain(ln)
@@ -579,6 +630,10 @@ func (s *Server) Close() error {
 	if s.ln != nil {
 		s.grpc.GracefulStop()
 	}
+	// Running jobs get a grace period, then go back to the queue.
+	grace, done := context.WithTimeout(context.Background(), jobGrace)
+	s.pool.Stop(grace)
+	done()
 	if s.stopBackground != nil {
 		s.stopBackground()
 		<-s.background

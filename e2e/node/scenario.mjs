@@ -297,13 +297,32 @@ export function scenario(makeDriver, options = {}) {
     await call("GetApp", { user_app_id: { user_id: "admin", app_id: "alpha" } }, cole, 11101);
   });
 
-  test(name("inputs are declared but not implemented: 10040 after authorization"), async (t) => {
+  test(name("inputs: add with labels, get, list, count, delete; other users see none"), async (t) => {
     if (!guard(t)) return;
-    const r = await call("ListInputs", { user_app_id: mine("alpha") }, clavis.pat, 10040);
-    assert.match(r.status.details ?? "", /ListInputs/);
-    await call("GetInput", { user_app_id: mine("alpha"), input_id: "x" }, clavis.pat, 10040);
+    const pat = clavis.pat;
+    let r = await call("PostInputs", { user_app_id: mine("alpha"), inputs_add_job_id: "scenario",
+      inputs: [{ id: "fruit", data: { image: { base64: image("fruits.jpg") }, concepts: [{ id: "apple", value: 1 }] } }] }, pat);
+    assert.equal(r.inputs[0].id, "fruit");
+    assert.equal(r.inputs[0].status.code, 30001, "pending until processed");
+    for (let i = 0; ; i++) {
+      r = await call("GetInputsAddJob", { user_app_id: mine("alpha"), id: "scenario" }, pat);
+      const p = r.inputs_add_job.progress;
+      if (Number(p.pending_count ?? 0) + Number(p.in_progress_count ?? 0) === 0) break;
+      assert.ok(i < 600, "the add job finishes");
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    r = await call("GetInput", { user_app_id: mine("alpha"), input_id: "fruit" }, pat);
+    assert.equal(r.input.status.code, 30000);
+    assert.deepEqual(r.input.data.concepts.map((c) => c.id), ["apple"]);
+    r = await call("ListInputs", { user_app_id: mine("alpha") }, pat);
+    assert.deepEqual(r.inputs.map((i) => i.id), ["fruit"]);
+    r = await call("GetInputCount", { user_app_id: mine("alpha") }, pat);
+    assert.equal(Number(r.counts.processed ?? 0), 1);
     bob = createUser(clavis, "bob");
     await call("ListInputs", { user_app_id: { user_id: "admin", app_id: "alpha" } }, bob, 11101);
+    await call("GetInput", { user_app_id: { user_id: "admin", app_id: "alpha" }, input_id: "fruit" }, bob, 11101);
+    await call("DeleteInputs", { user_app_id: mine("alpha"), ids: ["fruit"] }, pat);
+    await call("GetInput", { user_app_id: mine("alpha"), input_id: "fruit" }, pat, 11101);
   });
 
   test(name("refusals: credentials, scopes, app keys, other users' resources"), async (t) => {

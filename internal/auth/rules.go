@@ -129,11 +129,27 @@ var Rules = map[string]Rule{
 	v2 + "DeleteCollaborators": rule(KeyAuth, TargetApp, "Apps:Get", "Collaborators:Add", "Collaborators:Get", "Collaborators:Delete"),
 	v2 + "ListCollaborations":  rule(PATAuth, TargetUser, "Apps:Get", "Collaborators:Get"),
 
-	v2 + "PostInputs":   rule(KeyAuth, TargetApp, "Apps:Get", "Annotations:Add", "Annotations:Get", "Concepts:Get", "Inputs:Add", "Inputs:Get", "Models:Get", "Predict", "Workflows:Get"),
-	v2 + "ListInputs":   rule(KeyAuth, TargetApp, "Apps:Get", "Annotations:Get", "Concepts:Get", "Inputs:Get"),
-	v2 + "GetInput":     rule(KeyAuth, TargetApp, "Apps:Get", "Annotations:Get", "Concepts:Get", "Inputs:Get"),
-	v2 + "DeleteInput":  rule(KeyAuth, TargetApp, "Apps:Get", "Annotations:Add", "Annotations:Delete", "Annotations:Get", "Inputs:Add", "Inputs:Delete", "Inputs:Get", "Models:Get", "Workflows:Get"),
-	v2 + "DeleteInputs": rule(KeyAuth, TargetApp, "Apps:Get", "Annotations:Add", "Annotations:Delete", "Annotations:Get", "Inputs:Add", "Inputs:Delete", "Inputs:Get", "Models:Get", "Workflows:Get"),
+	v2 + "PostInputs":         rule(KeyAuth, TargetApp, "Apps:Get", "Annotations:Add", "Annotations:Get", "Concepts:Get", "Inputs:Add", "Inputs:Get", "Models:Get", "Predict", "Workflows:Get"),
+	v2 + "ListInputs":         rule(KeyAuth, TargetApp, "Apps:Get", "Annotations:Get", "Concepts:Get", "Inputs:Get"),
+	v2 + "GetInput":           rule(KeyAuth, TargetApp, "Apps:Get", "Annotations:Get", "Concepts:Get", "Inputs:Get"),
+	v2 + "DeleteInput":        rule(KeyAuth, TargetApp, "Apps:Get", "Annotations:Add", "Annotations:Delete", "Annotations:Get", "Inputs:Add", "Inputs:Delete", "Inputs:Get", "Models:Get", "Workflows:Get"),
+	v2 + "DeleteInputs":       rule(KeyAuth, TargetApp, "Apps:Get", "Annotations:Add", "Annotations:Delete", "Annotations:Get", "Inputs:Add", "Inputs:Delete", "Inputs:Get", "Models:Get", "Workflows:Get"),
+	v2 + "PatchInputs":        rule(KeyAuth, TargetApp, "Apps:Get", "Annotations:Add", "Annotations:Get", "Concepts:Get", "Inputs:Add", "Inputs:Get", "Models:Get"),
+	v2 + "GetInputCount":      rule(KeyAuth, TargetApp, "Apps:Get", "Annotations:Get", "Concepts:Get", "Inputs:Get"),
+	v2 + "GetInputsAddJob":    rule(KeyAuth, TargetApp, "Apps:Get", "Inputs:Get"),
+	v2 + "ListInputsAddJobs":  rule(KeyAuth, TargetApp, "Apps:Get", "Inputs:Get"),
+	v2 + "CancelInputsAddJob": rule(KeyAuth, TargetApp, "Apps:Get", "Inputs:Add", "Inputs:Get"),
+
+	v2 + "PostAnnotations":   rule(KeyAuth, TargetApp, "Apps:Get", "Inputs:Get", "Annotations:Add", "Annotations:Get", "Concepts:Get", "Models:Get", "Workflows:Get"),
+	v2 + "ListAnnotations":   rule(KeyAuth, TargetApp, "Apps:Get", "Inputs:Get", "Annotations:Get", "Concepts:Get", "Models:Get"),
+	v2 + "PatchAnnotations":  rule(KeyAuth, TargetApp, "Apps:Get", "Inputs:Get", "Annotations:Add", "Annotations:Get", "Concepts:Get", "Workflows:Get", "Models:Get"),
+	v2 + "DeleteAnnotation":  rule(KeyAuth, TargetApp, "Apps:Get", "Inputs:Get", "Annotations:Add", "Annotations:Delete", "Annotations:Get", "Workflows:Get", "Models:Get"),
+	v2 + "DeleteAnnotations": rule(KeyAuth, TargetApp, "Apps:Get", "Inputs:Get", "Annotations:Add", "Annotations:Delete", "Annotations:Get", "Workflows:Get", "Models:Get"),
+
+	v2 + "ListConcepts":  rule(KeyAuth, TargetApp, "Apps:Get", "Concepts:Get"),
+	v2 + "GetConcept":    rule(KeyAuth, TargetApp, "Apps:Get", "Concepts:Get"),
+	v2 + "PostConcepts":  rule(KeyAuth, TargetApp, "Apps:Get", "Concepts:Add", "Concepts:Get"),
+	v2 + "PatchConcepts": rule(KeyAuth, TargetApp, "Apps:Get", "Concepts:Add", "Concepts:Get"),
 
 	// Organizations: changes need a PAT holding All; reading needs
 	// membership.

@@ -103,7 +103,7 @@ func New(ctx context.Context, g *grpc.Server, cfg Config) (http.Handler, io.Clos
 		return nil, nil, err
 	}
 	mux := runtime.NewServeMux(
-		runtime.WithMarshalerOption(runtime.MIMEWildcard, marshaler),
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, conceptsJSON{marshaler}),
 		// Authorization travels as metadata "authorization" (grpc-gateway
 		// always forwards it so); no other header is forwarded.
 		runtime.WithIncomingHeaderMatcher(func(string) (string, bool) { return "", false }),

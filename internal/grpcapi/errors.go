@@ -36,6 +36,9 @@ var statusCodes = map[clavis.Code]struct {
 	clavis.EPredictFailed:   {st.StatusCode_MODEL_PREDICTION_FAILED, "Prediction failed"},
 	clavis.EInternal:        {st.StatusCode_INTERNAL_SERVER_ISSUE, "Internal server error"},
 	clavis.EBadFormat:       {st.StatusCode_CONN_BAD_REQUEST_FORMAT, "Bad request format"},
+	clavis.EInputDuplicate:  {st.StatusCode_INPUT_DUPLICATE, "Input duplicate"},
+	clavis.EUnsupported:     {st.StatusCode_INPUT_UNSUPPORTED_FORMAT, "Input unsupported format"},
+	clavis.ELimit:           {st.StatusCode_CONN_EXCEEDS_LIMITS, "Exceeds limits"},
 
 	// A model this server lists but cannot run: its files are not installed
 	// (details name the models dir and the `clavis setup` command).

@@ -41,6 +41,9 @@ type Server struct {
 	// responses maps each method's full name to its response type, so that
 	// an error can be answered in-band with the right message.
 	responses map[string]protoreflect.MessageType
+
+	// hostedBase starts the hosted URLs of input images (HostImagesAt).
+	hostedBase string
 }
 
 // New returns a Server.

@@ -160,12 +160,14 @@ func (s *Service) patchApp(ctx context.Context, tx clavis.Tx, ref clavis.AppRef,
 }
 
 // DeleteApp deletes the target app of acc with its keys. Its app keys stop
-// working on the very next request.
+// working on the very next request. Its data is out of reach at once and
+// purged in the background.
 func (s *Service) DeleteApp(ctx context.Context, acc *auth.Access) error {
 	ref := acc.App.Ref()
 	if err := s.store.Apps().DeleteApp(ctx, ref); err != nil {
 		return err
 	}
 	s.inval.InvalidateApp(ref)
+	s.wake()
 	return nil
 }

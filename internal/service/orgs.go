@@ -54,6 +54,7 @@ func (s *Service) DeleteOrg(ctx context.Context, acc *auth.Access) error {
 		return err
 	}
 	s.inval.InvalidateOwner(id)
+	s.wake() // the data of the org's apps goes in the background
 	return nil
 }
 

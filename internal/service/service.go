@@ -26,6 +26,14 @@ type Service struct {
 	engine *inference.Engine
 	authz  *auth.Authorizer
 	now    func() time.Time
+
+	// Inputs: where their images go, how URLs are fetched, the operator's
+	// limits, and who to tell of background work.
+	blobs   clavis.BlobStore
+	fetcher Fetcher
+	limits  InputLimits
+	wake    func()
+	locks   blobLocks
 }
 
 // Config wires a Service.
@@ -36,11 +44,25 @@ type Config struct {
 	Engine      *inference.Engine
 	Authorizer  *auth.Authorizer // nil = auth.NewAuthorizer(Store)
 	Now         func() time.Time // nil = time.Now
+
+	// Blobs stores the images of inputs.
+	Blobs clavis.BlobStore
+	// Fetcher fetches the images of URL inputs; nil refuses them.
+	Fetcher Fetcher
+	// Limits bounds what an app stores.
+	Limits InputLimits
+	// Wake, when set, is called after background work is queued: jobs to
+	// run, or a deleted app's data to purge.
+	Wake func()
 }
 
 // New returns a Service.
 func New(cfg Config) *Service {
-	s := &Service{store: cfg.Store, hasher: cfg.Hasher, inval: cfg.Invalidator, engine: cfg.Engine, authz: cfg.Authorizer, now: cfg.Now}
+	s := &Service{store: cfg.Store, hasher: cfg.Hasher, inval: cfg.Invalidator, engine: cfg.Engine, authz: cfg.Authorizer, now: cfg.Now,
+		blobs: cfg.Blobs, fetcher: cfg.Fetcher, limits: cfg.Limits, wake: cfg.Wake}
+	if s.wake == nil {
+		s.wake = func() {}
+	}
 	if s.authz == nil {
 		s.authz = auth.NewAuthorizer(cfg.Store)
 	}

@@ -172,6 +172,7 @@ func (s *Service) DeleteUser(ctx context.Context, acc *auth.Access, id string) e
 		return err
 	}
 	s.inval.InvalidateUser(id)
+	s.wake() // the data of the user's apps goes in the background
 	return nil
 }
 

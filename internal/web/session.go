@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"net/http"
 
+	"github.com/clavis-dev/clavis/clavis"
 	"github.com/clavis-dev/clavis/internal/auth"
 	"github.com/clavis-dev/clavis/internal/service"
 )
@@ -39,6 +40,22 @@ func readCookie(r *http.Request, name string) string {
 		return ""
 	}
 	return c.Value
+}
+
+// SessionPrincipal returns the caller of a request that carries a live
+// portal session, as the portal's own pages see it, or nil. Other handlers
+// of the site (the hosted images of inputs) use it to let the portal's
+// pages show what the session may see.
+func (h *Handler) SessionPrincipal(r *http.Request) *clavis.Principal {
+	id := sessionCookie(r)
+	if id == "" {
+		return nil
+	}
+	_, u, err := h.svc.Session(r.Context(), id)
+	if err != nil {
+		return nil
+	}
+	return auth.SessionPrincipal(u)
 }
 
 // sessionCookie returns the session id the browser sent, or "".

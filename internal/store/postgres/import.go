@@ -36,6 +36,19 @@ var tables = []table{
 	{name: "teams", cols: []string{"org_id", "id", "name", "scopes", "created_at"}},
 	{name: "team_members", cols: []string{"org_id", "team_id", "user_id"}},
 	{name: "team_apps", cols: []string{"org_id", "team_id", "app_id"}},
+	{name: "app_spaces", cols: []string{"id", "app_owner_id", "app_id", "inputs", "bytes", "created_at"}},
+	{name: "blobs", cols: []string{"space_id", "sha256", "size", "reserved_until", "created_at"}},
+	{name: "input_add_jobs", cols: []string{"space_id", "id", "refused", "cancelled", "created_at", "updated_at"},
+		bools: map[string]bool{"cancelled": true}},
+	{name: "inputs", cols: []string{"space_id", "id", "status", "status_details", "url", "blob_sha256", "size", "width", "height",
+		"format", "metadata", "add_job_id", "user_id", "created_at", "updated_at"}},
+	{name: "annotations", cols: []string{"space_id", "id", "input_id", "user_id", "model_owner_id", "model_app_id", "model_id",
+		"model_version_id", "input_level", "data", "created_at", "updated_at"}, bools: map[string]bool{"input_level": true}},
+	{name: "annotation_concepts", cols: []string{"space_id", "annotation_id", "input_id", "region_id", "concept_id", "value", "by_model"},
+		bools: map[string]bool{"by_model": true}},
+	{name: "concepts", cols: []string{"space_id", "id", "name", "created_at", "updated_at"}},
+	{name: "jobs", cols: []string{"id", "kind", "space_id", "input_id", "payload", "state", "attempts", "run_after", "lease_owner",
+		"lease_until", "last_error", "created_at", "updated_at"}},
 	{name: "passwords", cols: []string{"user_id", "hash", "must_change", "updated_at"},
 		bools: map[string]bool{"must_change": true}},
 	{name: "sessions", cols: []string{"digest", "user_id", "must_change", "created_at", "last_seen_at", "expires_at"},
@@ -48,6 +61,11 @@ type ImportOptions struct {
 	// Replace empties a target that already holds data instead of refusing
 	// it.
 	Replace bool
+	// Blobs reads the content of the blobs the source references (its
+	// blob store), to store it in the target's table blob_data. A blob it
+	// does not have (ENotFound) is skipped: its inputs will answer that
+	// their image is missing.
+	Blobs clavis.BlobStore
 }
 
 // Tables returns the names of the tables Import copies, in copy order.
@@ -84,7 +102,7 @@ func (d *DB) Import(ctx context.Context, src Source, opts ImportOptions) (map[st
 			return clavis.Errorf(clavis.EConflict, "the target database is not empty (%d users and organizations): import into a database no server has started on, or replace its contents with --force", n)
 		}
 		if n > 0 {
-			if _, err := q.ExecContext(ctx, `TRUNCATE `+strings.Join(Tables(), ", ")); err != nil {
+			if _, err := q.ExecContext(ctx, `TRUNCATE blob_data, `+strings.Join(Tables(), ", ")); err != nil {
 				return clavis.Internal(fmt.Errorf("empty the target: %w", err))
 			}
 		}
@@ -94,6 +112,13 @@ func (d *DB) Import(ctx context.Context, src Source, opts ImportOptions) (map[st
 				return clavis.Internal(fmt.Errorf("copy %s: %w", t.name, err))
 			}
 			counts[t.name] = c
+		}
+		if opts.Blobs != nil {
+			n, err := copyBlobs(ctx, q, opts.Blobs)
+			if err != nil {
+				return err
+			}
+			counts["blob_data"] = n
 		}
 		// Delivered at commit, and only then: replicas running on d drop
 		// what they cached of the replaced contents.
@@ -153,4 +178,40 @@ func copyTable(ctx context.Context, src Source, dst sqlstore.Querier, t table) (
 		n++
 	}
 	return n, rows.Err()
+}
+
+// copyBlobs stores the content of every blob the target now references.
+func copyBlobs(ctx context.Context, q sqlstore.Querier, src clavis.BlobStore) (int, error) {
+	rows, err := q.QueryContext(ctx, `SELECT space_id, sha256 FROM blobs ORDER BY space_id, sha256`)
+	if err != nil {
+		return 0, clavis.Internal(err)
+	}
+	var keys []clavis.BlobKey
+	for rows.Next() {
+		var k clavis.BlobKey
+		if err := rows.Scan(&k.Space, &k.SHA256); err != nil {
+			rows.Close()
+			return 0, clavis.Internal(err)
+		}
+		keys = append(keys, k)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, clavis.Internal(err)
+	}
+	n := 0
+	for _, k := range keys {
+		data, err := src.GetBlob(ctx, k)
+		if clavis.ErrorCode(err) == clavis.ENotFound {
+			continue
+		}
+		if err != nil {
+			return n, err
+		}
+		if _, err := q.ExecContext(ctx, `INSERT INTO blob_data (space_id, sha256, data) VALUES ($1, $2, $3)`, k.Space, k.SHA256, data); err != nil {
+			return n, clavis.Internal(fmt.Errorf("copy blob %s: %w", k.SHA256, err))
+		}
+		n++
+	}
+	return n, nil
 }

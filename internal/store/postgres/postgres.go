@@ -54,6 +54,7 @@ var dialect = &sqlstore.Dialect{
 	Classify:      classify,
 	Instr:         "strpos",
 	MigrationLock: fmt.Sprintf(`SELECT pg_advisory_xact_lock(%d)`, int64(migrationLock)),
+	SkipLocked:    " FOR UPDATE SKIP LOCKED",
 }
 
 // SQLSTATE codes the store tells apart.

@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -24,6 +25,51 @@ func open(t testing.TB, dsn string) *postgres.DB {
 
 func TestPostgresConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) clavis.Store { return open(t, pgtest.NewDatabase(t)) })
+}
+
+func TestPostgresBlobs(t *testing.T) {
+	storetest.RunBlobs(t, func(t *testing.T) (clavis.Store, clavis.BlobStore) {
+		db := open(t, pgtest.NewDatabase(t))
+		return db, db.Blobs()
+	})
+}
+
+// TestPostgresBlobsGoWithReferences checks that content is kept only for a
+// referenced blob: it cannot be stored without a reference, and it goes
+// with its reference.
+func TestPostgresBlobsGoWithReferences(t *testing.T) {
+	db := open(t, pgtest.NewDatabase(t))
+	ctx := context.Background()
+	now := time.Now()
+	if err := db.Users().CreateUser(ctx, &clavis.User{ID: "alice", CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	ref := clavis.AppRef{OwnerID: "alice", AppID: "photos"}
+	if err := db.Apps().CreateApp(ctx, &clavis.App{OwnerID: "alice", ID: "photos", Visibility: clavis.VisibilityPrivate, CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	sha := "aa" + strings.Repeat("0", 62)
+	keys, err := db.Inputs().ReserveBlobs(ctx, ref, []clavis.BlobRef{{SHA256: sha, Size: 3}}, now, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Blobs().PutBlob(ctx, clavis.BlobKey{Space: keys[0].Space, SHA256: "bb" + sha[2:]}, []byte("abc")); clavis.ErrorCode(err) != clavis.ENotFound {
+		t.Fatalf("PutBlob without a reference = %v, want ENotFound", err)
+	}
+	if err := db.Blobs().PutBlob(ctx, keys[0], []byte("abc")); err != nil {
+		t.Fatal(err)
+	}
+	in := &clavis.StoredInput{App: ref, ID: "a", Status: clavis.InputPending, Blob: &keys[0], CreatedAt: now, UpdatedAt: now}
+	if err := db.Inputs().CreateInputs(ctx, ref, []*clavis.StoredInput{in}); err != nil {
+		t.Fatal(err)
+	}
+	freed, err := db.Inputs().DeleteInputs(ctx, ref, []string{"a"}, now.Add(time.Second))
+	if err != nil || len(freed) != 1 {
+		t.Fatalf("DeleteInputs = %v %v", freed, err)
+	}
+	if _, err := db.Blobs().GetBlob(ctx, keys[0]); clavis.ErrorCode(err) != clavis.ENotFound {
+		t.Fatalf("content outlived its reference: %v", err)
+	}
 }
 
 // TestPostgresConcurrentMigrations opens one empty database from several

@@ -48,6 +48,10 @@ type Dialect struct {
 	// transaction that waits for every other migrating process (a
 	// PostgreSQL advisory lock). SQLite's write lock needs none.
 	MigrationLock string
+	// SkipLocked ends the subquery that picks jobs to claim: on PostgreSQL
+	// " FOR UPDATE SKIP LOCKED", so that concurrent claims pick different
+	// rows; SQLite, with one writer at a time, needs none.
+	SkipLocked string
 
 	rebound sync.Map // query → query with numbered placeholders
 }
@@ -108,8 +112,8 @@ func New(e Engine) *Store {
 }
 
 // ObserveFailures has f called with the aggregate ("users", "apps",
-// "keys", "collaborators", "orgs", "passwords", "sessions",
-// "login_throttle"; "tx" for a transaction of WithTx that could not begin
+// "keys", "collaborators", "orgs", "inputs", "annotations", "concepts",
+// "jobs", "passwords", "sessions", "login_throttle"; "tx" for a transaction of WithTx that could not begin
 // or commit) of every failure of the database, the errors the store
 // returns as EInternal. Call it before the store is used.
 func (s *Store) ObserveFailures(f func(aggregate string)) { s.e.onFailure = f }
@@ -156,6 +160,18 @@ func (v view) Collaborators() clavis.CollaboratorStore { return collaborators{v.
 
 // Orgs returns the organization store of the view.
 func (v view) Orgs() clavis.OrgStore { return orgs{v.of("orgs")} }
+
+// Inputs returns the input store of the view.
+func (v view) Inputs() clavis.InputStore { return inputs{v.of("inputs")} }
+
+// Annotations returns the annotation store of the view.
+func (v view) Annotations() clavis.AnnotationStore { return annotations{v.of("annotations")} }
+
+// Concepts returns the concept store of the view.
+func (v view) Concepts() clavis.ConceptStore { return concepts{v.of("concepts")} }
+
+// Jobs returns the job store of the view.
+func (v view) Jobs() clavis.JobStore { return jobs{v.of("jobs")} }
 
 // Passwords returns the password store of the view.
 func (v view) Passwords() clavis.PasswordStore { return passwords{v.of("passwords")} }

@@ -28,6 +28,55 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type InputIDConflictResolution int32
+
+const (
+	InputIDConflictResolution_INPUT_ID_CONFLICT_RESOLUTION_NOT_SET InputIDConflictResolution = 0
+	InputIDConflictResolution_SKIP                                 InputIDConflictResolution = 1
+	InputIDConflictResolution_SUFFIX                               InputIDConflictResolution = 2
+)
+
+// Enum value maps for InputIDConflictResolution.
+var (
+	InputIDConflictResolution_name = map[int32]string{
+		0: "INPUT_ID_CONFLICT_RESOLUTION_NOT_SET",
+		1: "SKIP",
+		2: "SUFFIX",
+	}
+	InputIDConflictResolution_value = map[string]int32{
+		"INPUT_ID_CONFLICT_RESOLUTION_NOT_SET": 0,
+		"SKIP":                                 1,
+		"SUFFIX":                               2,
+	}
+)
+
+func (x InputIDConflictResolution) Enum() *InputIDConflictResolution {
+	p := new(InputIDConflictResolution)
+	*p = x
+	return p
+}
+
+func (x InputIDConflictResolution) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (InputIDConflictResolution) Descriptor() protoreflect.EnumDescriptor {
+	return file_clarifai_api_resources_proto_enumTypes[0].Descriptor()
+}
+
+func (InputIDConflictResolution) Type() protoreflect.EnumType {
+	return &file_clarifai_api_resources_proto_enumTypes[0]
+}
+
+func (x InputIDConflictResolution) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use InputIDConflictResolution.Descriptor instead.
+func (InputIDConflictResolution) EnumDescriptor() ([]byte, []int) {
+	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{0}
+}
+
 type Visibility_Gettable int32
 
 const (
@@ -64,11 +113,11 @@ func (x Visibility_Gettable) String() string {
 }
 
 func (Visibility_Gettable) Descriptor() protoreflect.EnumDescriptor {
-	return file_clarifai_api_resources_proto_enumTypes[0].Descriptor()
+	return file_clarifai_api_resources_proto_enumTypes[1].Descriptor()
 }
 
 func (Visibility_Gettable) Type() protoreflect.EnumType {
-	return &file_clarifai_api_resources_proto_enumTypes[0]
+	return &file_clarifai_api_resources_proto_enumTypes[1]
 }
 
 func (x Visibility_Gettable) Number() protoreflect.EnumNumber {
@@ -1176,6 +1225,7 @@ type Image struct {
 	Url               string                 `protobuf:"bytes,1,opt,name=url,proto3" json:"url,omitempty"`
 	Base64            []byte                 `protobuf:"bytes,2,opt,name=base64,proto3" json:"base64,omitempty"`
 	AllowDuplicateUrl bool                   `protobuf:"varint,4,opt,name=allow_duplicate_url,json=allowDuplicateUrl,proto3" json:"allow_duplicate_url,omitempty"`
+	Hosted            *HostedURL             `protobuf:"bytes,5,opt,name=hosted,proto3" json:"hosted,omitempty"`
 	ImageInfo         *ImageInfo             `protobuf:"bytes,6,opt,name=image_info,json=imageInfo,proto3" json:"image_info,omitempty"`
 	unknownFields     protoimpl.UnknownFields
 	sizeCache         protoimpl.SizeCache
@@ -1232,11 +1282,88 @@ func (x *Image) GetAllowDuplicateUrl() bool {
 	return false
 }
 
+func (x *Image) GetHosted() *HostedURL {
+	if x != nil {
+		return x.Hosted
+	}
+	return nil
+}
+
 func (x *Image) GetImageInfo() *ImageInfo {
 	if x != nil {
 		return x.ImageInfo
 	}
 	return nil
+}
+
+// HostedURL says where the server hosts a stored input's image: the URL of
+// one size is prefix + "/" + size + "/" + suffix.
+type HostedURL struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Prefix        string                 `protobuf:"bytes,1,opt,name=prefix,proto3" json:"prefix,omitempty"`
+	Suffix        string                 `protobuf:"bytes,2,opt,name=suffix,proto3" json:"suffix,omitempty"`
+	Sizes         []string               `protobuf:"bytes,3,rep,name=sizes,proto3" json:"sizes,omitempty"`
+	Crossorigin   string                 `protobuf:"bytes,4,opt,name=crossorigin,proto3" json:"crossorigin,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HostedURL) Reset() {
+	*x = HostedURL{}
+	mi := &file_clarifai_api_resources_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HostedURL) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HostedURL) ProtoMessage() {}
+
+func (x *HostedURL) ProtoReflect() protoreflect.Message {
+	mi := &file_clarifai_api_resources_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HostedURL.ProtoReflect.Descriptor instead.
+func (*HostedURL) Descriptor() ([]byte, []int) {
+	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *HostedURL) GetPrefix() string {
+	if x != nil {
+		return x.Prefix
+	}
+	return ""
+}
+
+func (x *HostedURL) GetSuffix() string {
+	if x != nil {
+		return x.Suffix
+	}
+	return ""
+}
+
+func (x *HostedURL) GetSizes() []string {
+	if x != nil {
+		return x.Sizes
+	}
+	return nil
+}
+
+func (x *HostedURL) GetCrossorigin() string {
+	if x != nil {
+		return x.Crossorigin
+	}
+	return ""
 }
 
 type ImageInfo struct {
@@ -1251,7 +1378,7 @@ type ImageInfo struct {
 
 func (x *ImageInfo) Reset() {
 	*x = ImageInfo{}
-	mi := &file_clarifai_api_resources_proto_msgTypes[14]
+	mi := &file_clarifai_api_resources_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1263,7 +1390,7 @@ func (x *ImageInfo) String() string {
 func (*ImageInfo) ProtoMessage() {}
 
 func (x *ImageInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_clarifai_api_resources_proto_msgTypes[14]
+	mi := &file_clarifai_api_resources_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1276,7 +1403,7 @@ func (x *ImageInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImageInfo.ProtoReflect.Descriptor instead.
 func (*ImageInfo) Descriptor() ([]byte, []int) {
-	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{14}
+	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ImageInfo) GetWidth() int32 {
@@ -1317,7 +1444,7 @@ type Video struct {
 
 func (x *Video) Reset() {
 	*x = Video{}
-	mi := &file_clarifai_api_resources_proto_msgTypes[15]
+	mi := &file_clarifai_api_resources_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1329,7 +1456,7 @@ func (x *Video) String() string {
 func (*Video) ProtoMessage() {}
 
 func (x *Video) ProtoReflect() protoreflect.Message {
-	mi := &file_clarifai_api_resources_proto_msgTypes[15]
+	mi := &file_clarifai_api_resources_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1342,7 +1469,7 @@ func (x *Video) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Video.ProtoReflect.Descriptor instead.
 func (*Video) Descriptor() ([]byte, []int) {
-	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{15}
+	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Video) GetUrl() string {
@@ -1369,7 +1496,7 @@ type Audio struct {
 
 func (x *Audio) Reset() {
 	*x = Audio{}
-	mi := &file_clarifai_api_resources_proto_msgTypes[16]
+	mi := &file_clarifai_api_resources_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1381,7 +1508,7 @@ func (x *Audio) String() string {
 func (*Audio) ProtoMessage() {}
 
 func (x *Audio) ProtoReflect() protoreflect.Message {
-	mi := &file_clarifai_api_resources_proto_msgTypes[16]
+	mi := &file_clarifai_api_resources_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1394,7 +1521,7 @@ func (x *Audio) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Audio.ProtoReflect.Descriptor instead.
 func (*Audio) Descriptor() ([]byte, []int) {
-	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{16}
+	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Audio) GetUrl() string {
@@ -1422,7 +1549,7 @@ type Text struct {
 
 func (x *Text) Reset() {
 	*x = Text{}
-	mi := &file_clarifai_api_resources_proto_msgTypes[17]
+	mi := &file_clarifai_api_resources_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1434,7 +1561,7 @@ func (x *Text) String() string {
 func (*Text) ProtoMessage() {}
 
 func (x *Text) ProtoReflect() protoreflect.Message {
-	mi := &file_clarifai_api_resources_proto_msgTypes[17]
+	mi := &file_clarifai_api_resources_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1447,7 +1574,7 @@ func (x *Text) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Text.ProtoReflect.Descriptor instead.
 func (*Text) Descriptor() ([]byte, []int) {
-	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{17}
+	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Text) GetRaw() string {
@@ -1489,7 +1616,7 @@ type Concept struct {
 
 func (x *Concept) Reset() {
 	*x = Concept{}
-	mi := &file_clarifai_api_resources_proto_msgTypes[18]
+	mi := &file_clarifai_api_resources_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1501,7 +1628,7 @@ func (x *Concept) String() string {
 func (*Concept) ProtoMessage() {}
 
 func (x *Concept) ProtoReflect() protoreflect.Message {
-	mi := &file_clarifai_api_resources_proto_msgTypes[18]
+	mi := &file_clarifai_api_resources_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1514,7 +1641,7 @@ func (x *Concept) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Concept.ProtoReflect.Descriptor instead.
 func (*Concept) Descriptor() ([]byte, []int) {
-	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{18}
+	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Concept) GetId() string {
@@ -1600,7 +1727,7 @@ type Region struct {
 
 func (x *Region) Reset() {
 	*x = Region{}
-	mi := &file_clarifai_api_resources_proto_msgTypes[19]
+	mi := &file_clarifai_api_resources_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1612,7 +1739,7 @@ func (x *Region) String() string {
 func (*Region) ProtoMessage() {}
 
 func (x *Region) ProtoReflect() protoreflect.Message {
-	mi := &file_clarifai_api_resources_proto_msgTypes[19]
+	mi := &file_clarifai_api_resources_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1625,7 +1752,7 @@ func (x *Region) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Region.ProtoReflect.Descriptor instead.
 func (*Region) Descriptor() ([]byte, []int) {
-	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{19}
+	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Region) GetId() string {
@@ -1666,13 +1793,15 @@ func (x *Region) GetTrackId() string {
 type RegionInfo struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	BoundingBox   *BoundingBox           `protobuf:"bytes,1,opt,name=bounding_box,json=boundingBox,proto3" json:"bounding_box,omitempty"`
+	Polygon       *Polygon               `protobuf:"bytes,5,opt,name=polygon,proto3" json:"polygon,omitempty"`
+	Point         *Point                 `protobuf:"bytes,6,opt,name=point,proto3" json:"point,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RegionInfo) Reset() {
 	*x = RegionInfo{}
-	mi := &file_clarifai_api_resources_proto_msgTypes[20]
+	mi := &file_clarifai_api_resources_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1684,7 +1813,7 @@ func (x *RegionInfo) String() string {
 func (*RegionInfo) ProtoMessage() {}
 
 func (x *RegionInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_clarifai_api_resources_proto_msgTypes[20]
+	mi := &file_clarifai_api_resources_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1697,12 +1826,132 @@ func (x *RegionInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegionInfo.ProtoReflect.Descriptor instead.
 func (*RegionInfo) Descriptor() ([]byte, []int) {
-	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{20}
+	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *RegionInfo) GetBoundingBox() *BoundingBox {
 	if x != nil {
 		return x.BoundingBox
+	}
+	return nil
+}
+
+func (x *RegionInfo) GetPolygon() *Polygon {
+	if x != nil {
+		return x.Polygon
+	}
+	return nil
+}
+
+func (x *RegionInfo) GetPoint() *Point {
+	if x != nil {
+		return x.Point
+	}
+	return nil
+}
+
+// Point is a location in an image, as fractions of its height (row) and
+// width (col).
+type Point struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Row           float32                `protobuf:"fixed32,1,opt,name=row,proto3" json:"row,omitempty"`
+	Col           float32                `protobuf:"fixed32,2,opt,name=col,proto3" json:"col,omitempty"`
+	Z             float32                `protobuf:"fixed32,3,opt,name=z,proto3" json:"z,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Point) Reset() {
+	*x = Point{}
+	mi := &file_clarifai_api_resources_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Point) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Point) ProtoMessage() {}
+
+func (x *Point) ProtoReflect() protoreflect.Message {
+	mi := &file_clarifai_api_resources_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Point.ProtoReflect.Descriptor instead.
+func (*Point) Descriptor() ([]byte, []int) {
+	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *Point) GetRow() float32 {
+	if x != nil {
+		return x.Row
+	}
+	return 0
+}
+
+func (x *Point) GetCol() float32 {
+	if x != nil {
+		return x.Col
+	}
+	return 0
+}
+
+func (x *Point) GetZ() float32 {
+	if x != nil {
+		return x.Z
+	}
+	return 0
+}
+
+type Polygon struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Points        []*Point               `protobuf:"bytes,1,rep,name=points,proto3" json:"points,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Polygon) Reset() {
+	*x = Polygon{}
+	mi := &file_clarifai_api_resources_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Polygon) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Polygon) ProtoMessage() {}
+
+func (x *Polygon) ProtoReflect() protoreflect.Message {
+	mi := &file_clarifai_api_resources_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Polygon.ProtoReflect.Descriptor instead.
+func (*Polygon) Descriptor() ([]byte, []int) {
+	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *Polygon) GetPoints() []*Point {
+	if x != nil {
+		return x.Points
 	}
 	return nil
 }
@@ -1719,7 +1968,7 @@ type BoundingBox struct {
 
 func (x *BoundingBox) Reset() {
 	*x = BoundingBox{}
-	mi := &file_clarifai_api_resources_proto_msgTypes[21]
+	mi := &file_clarifai_api_resources_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1731,7 +1980,7 @@ func (x *BoundingBox) String() string {
 func (*BoundingBox) ProtoMessage() {}
 
 func (x *BoundingBox) ProtoReflect() protoreflect.Message {
-	mi := &file_clarifai_api_resources_proto_msgTypes[21]
+	mi := &file_clarifai_api_resources_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1744,7 +1993,7 @@ func (x *BoundingBox) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BoundingBox.ProtoReflect.Descriptor instead.
 func (*BoundingBox) Descriptor() ([]byte, []int) {
-	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{21}
+	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *BoundingBox) GetTopRow() float32 {
@@ -1786,7 +2035,7 @@ type Color struct {
 
 func (x *Color) Reset() {
 	*x = Color{}
-	mi := &file_clarifai_api_resources_proto_msgTypes[22]
+	mi := &file_clarifai_api_resources_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1798,7 +2047,7 @@ func (x *Color) String() string {
 func (*Color) ProtoMessage() {}
 
 func (x *Color) ProtoReflect() protoreflect.Message {
-	mi := &file_clarifai_api_resources_proto_msgTypes[22]
+	mi := &file_clarifai_api_resources_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1811,7 +2060,7 @@ func (x *Color) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Color.ProtoReflect.Descriptor instead.
 func (*Color) Descriptor() ([]byte, []int) {
-	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{22}
+	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *Color) GetRawHex() string {
@@ -1845,7 +2094,7 @@ type W3C struct {
 
 func (x *W3C) Reset() {
 	*x = W3C{}
-	mi := &file_clarifai_api_resources_proto_msgTypes[23]
+	mi := &file_clarifai_api_resources_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1857,7 +2106,7 @@ func (x *W3C) String() string {
 func (*W3C) ProtoMessage() {}
 
 func (x *W3C) ProtoReflect() protoreflect.Message {
-	mi := &file_clarifai_api_resources_proto_msgTypes[23]
+	mi := &file_clarifai_api_resources_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1870,7 +2119,7 @@ func (x *W3C) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use W3C.ProtoReflect.Descriptor instead.
 func (*W3C) Descriptor() ([]byte, []int) {
-	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{23}
+	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *W3C) GetHex() string {
@@ -1897,7 +2146,7 @@ type Embedding struct {
 
 func (x *Embedding) Reset() {
 	*x = Embedding{}
-	mi := &file_clarifai_api_resources_proto_msgTypes[24]
+	mi := &file_clarifai_api_resources_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1909,7 +2158,7 @@ func (x *Embedding) String() string {
 func (*Embedding) ProtoMessage() {}
 
 func (x *Embedding) ProtoReflect() protoreflect.Message {
-	mi := &file_clarifai_api_resources_proto_msgTypes[24]
+	mi := &file_clarifai_api_resources_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1922,7 +2171,7 @@ func (x *Embedding) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Embedding.ProtoReflect.Descriptor instead.
 func (*Embedding) Descriptor() ([]byte, []int) {
-	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{24}
+	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *Embedding) GetVector() []float32 {
@@ -1955,7 +2204,7 @@ type Output struct {
 
 func (x *Output) Reset() {
 	*x = Output{}
-	mi := &file_clarifai_api_resources_proto_msgTypes[25]
+	mi := &file_clarifai_api_resources_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1967,7 +2216,7 @@ func (x *Output) String() string {
 func (*Output) ProtoMessage() {}
 
 func (x *Output) ProtoReflect() protoreflect.Message {
-	mi := &file_clarifai_api_resources_proto_msgTypes[25]
+	mi := &file_clarifai_api_resources_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1980,7 +2229,7 @@ func (x *Output) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Output.ProtoReflect.Descriptor instead.
 func (*Output) Descriptor() ([]byte, []int) {
-	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{25}
+	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *Output) GetId() string {
@@ -2070,7 +2319,7 @@ type Model struct {
 
 func (x *Model) Reset() {
 	*x = Model{}
-	mi := &file_clarifai_api_resources_proto_msgTypes[26]
+	mi := &file_clarifai_api_resources_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2082,7 +2331,7 @@ func (x *Model) String() string {
 func (*Model) ProtoMessage() {}
 
 func (x *Model) ProtoReflect() protoreflect.Message {
-	mi := &file_clarifai_api_resources_proto_msgTypes[26]
+	mi := &file_clarifai_api_resources_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2095,7 +2344,7 @@ func (x *Model) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Model.ProtoReflect.Descriptor instead.
 func (*Model) Descriptor() ([]byte, []int) {
-	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{26}
+	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *Model) GetId() string {
@@ -2263,7 +2512,7 @@ type ModelVersion struct {
 
 func (x *ModelVersion) Reset() {
 	*x = ModelVersion{}
-	mi := &file_clarifai_api_resources_proto_msgTypes[27]
+	mi := &file_clarifai_api_resources_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2275,7 +2524,7 @@ func (x *ModelVersion) String() string {
 func (*ModelVersion) ProtoMessage() {}
 
 func (x *ModelVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_clarifai_api_resources_proto_msgTypes[27]
+	mi := &file_clarifai_api_resources_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2288,7 +2537,7 @@ func (x *ModelVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ModelVersion.ProtoReflect.Descriptor instead.
 func (*ModelVersion) Descriptor() ([]byte, []int) {
-	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{27}
+	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ModelVersion) GetId() string {
@@ -2402,7 +2651,7 @@ type OutputInfo struct {
 
 func (x *OutputInfo) Reset() {
 	*x = OutputInfo{}
-	mi := &file_clarifai_api_resources_proto_msgTypes[28]
+	mi := &file_clarifai_api_resources_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2414,7 +2663,7 @@ func (x *OutputInfo) String() string {
 func (*OutputInfo) ProtoMessage() {}
 
 func (x *OutputInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_clarifai_api_resources_proto_msgTypes[28]
+	mi := &file_clarifai_api_resources_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2427,7 +2676,7 @@ func (x *OutputInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OutputInfo.ProtoReflect.Descriptor instead.
 func (*OutputInfo) Descriptor() ([]byte, []int) {
-	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{28}
+	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *OutputInfo) GetData() *Data {
@@ -2479,7 +2728,7 @@ type OutputConfig struct {
 
 func (x *OutputConfig) Reset() {
 	*x = OutputConfig{}
-	mi := &file_clarifai_api_resources_proto_msgTypes[29]
+	mi := &file_clarifai_api_resources_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2491,7 +2740,7 @@ func (x *OutputConfig) String() string {
 func (*OutputConfig) ProtoMessage() {}
 
 func (x *OutputConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_clarifai_api_resources_proto_msgTypes[29]
+	mi := &file_clarifai_api_resources_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2504,7 +2753,7 @@ func (x *OutputConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OutputConfig.ProtoReflect.Descriptor instead.
 func (*OutputConfig) Descriptor() ([]byte, []int) {
-	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{29}
+	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{32}
 }
 
 // Deprecated: Marked as deprecated in clarifai/api/resources.proto.
@@ -2554,7 +2803,7 @@ type PatchAction struct {
 
 func (x *PatchAction) Reset() {
 	*x = PatchAction{}
-	mi := &file_clarifai_api_resources_proto_msgTypes[30]
+	mi := &file_clarifai_api_resources_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2566,7 +2815,7 @@ func (x *PatchAction) String() string {
 func (*PatchAction) ProtoMessage() {}
 
 func (x *PatchAction) ProtoReflect() protoreflect.Message {
-	mi := &file_clarifai_api_resources_proto_msgTypes[30]
+	mi := &file_clarifai_api_resources_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2579,7 +2828,7 @@ func (x *PatchAction) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PatchAction.ProtoReflect.Descriptor instead.
 func (*PatchAction) Descriptor() ([]byte, []int) {
-	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{30}
+	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *PatchAction) GetOp() string {
@@ -2602,6 +2851,453 @@ func (x *PatchAction) GetPath() string {
 	}
 	return ""
 }
+
+type InputsAddJob struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Progress      *InputsAddJobProgress  `protobuf:"bytes,7,opt,name=progress,proto3" json:"progress,omitempty"`
+	CreatedAt     *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	ModifiedAt    *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=modified_at,json=modifiedAt,proto3" json:"modified_at,omitempty"`
+	Status        *status.Status         `protobuf:"bytes,12,opt,name=status,proto3" json:"status,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InputsAddJob) Reset() {
+	*x = InputsAddJob{}
+	mi := &file_clarifai_api_resources_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InputsAddJob) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InputsAddJob) ProtoMessage() {}
+
+func (x *InputsAddJob) ProtoReflect() protoreflect.Message {
+	mi := &file_clarifai_api_resources_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InputsAddJob.ProtoReflect.Descriptor instead.
+func (*InputsAddJob) Descriptor() ([]byte, []int) {
+	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *InputsAddJob) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *InputsAddJob) GetProgress() *InputsAddJobProgress {
+	if x != nil {
+		return x.Progress
+	}
+	return nil
+}
+
+func (x *InputsAddJob) GetCreatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return nil
+}
+
+func (x *InputsAddJob) GetModifiedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ModifiedAt
+	}
+	return nil
+}
+
+func (x *InputsAddJob) GetStatus() *status.Status {
+	if x != nil {
+		return x.Status
+	}
+	return nil
+}
+
+type InputsAddJobProgress struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	PendingCount    uint64                 `protobuf:"varint,1,opt,name=pending_count,json=pendingCount,proto3" json:"pending_count,omitempty"`
+	InProgressCount uint64                 `protobuf:"varint,2,opt,name=in_progress_count,json=inProgressCount,proto3" json:"in_progress_count,omitempty"`
+	SuccessCount    uint64                 `protobuf:"varint,3,opt,name=success_count,json=successCount,proto3" json:"success_count,omitempty"`
+	FailedCount     uint64                 `protobuf:"varint,4,opt,name=failed_count,json=failedCount,proto3" json:"failed_count,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *InputsAddJobProgress) Reset() {
+	*x = InputsAddJobProgress{}
+	mi := &file_clarifai_api_resources_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InputsAddJobProgress) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InputsAddJobProgress) ProtoMessage() {}
+
+func (x *InputsAddJobProgress) ProtoReflect() protoreflect.Message {
+	mi := &file_clarifai_api_resources_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InputsAddJobProgress.ProtoReflect.Descriptor instead.
+func (*InputsAddJobProgress) Descriptor() ([]byte, []int) {
+	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *InputsAddJobProgress) GetPendingCount() uint64 {
+	if x != nil {
+		return x.PendingCount
+	}
+	return 0
+}
+
+func (x *InputsAddJobProgress) GetInProgressCount() uint64 {
+	if x != nil {
+		return x.InProgressCount
+	}
+	return 0
+}
+
+func (x *InputsAddJobProgress) GetSuccessCount() uint64 {
+	if x != nil {
+		return x.SuccessCount
+	}
+	return 0
+}
+
+func (x *InputsAddJobProgress) GetFailedCount() uint64 {
+	if x != nil {
+		return x.FailedCount
+	}
+	return 0
+}
+
+type InputCount struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Processed     uint32                 `protobuf:"varint,1,opt,name=processed,proto3" json:"processed,omitempty"`
+	ToProcess     uint32                 `protobuf:"varint,2,opt,name=to_process,json=toProcess,proto3" json:"to_process,omitempty"`
+	Errors        uint32                 `protobuf:"varint,3,opt,name=errors,proto3" json:"errors,omitempty"`
+	Processing    uint32                 `protobuf:"varint,4,opt,name=processing,proto3" json:"processing,omitempty"`
+	Reindexed     uint32                 `protobuf:"varint,5,opt,name=reindexed,proto3" json:"reindexed,omitempty"`
+	ToReindex     uint32                 `protobuf:"varint,6,opt,name=to_reindex,json=toReindex,proto3" json:"to_reindex,omitempty"`
+	ReindexErrors uint32                 `protobuf:"varint,7,opt,name=reindex_errors,json=reindexErrors,proto3" json:"reindex_errors,omitempty"`
+	Reindexing    uint32                 `protobuf:"varint,8,opt,name=reindexing,proto3" json:"reindexing,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InputCount) Reset() {
+	*x = InputCount{}
+	mi := &file_clarifai_api_resources_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InputCount) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InputCount) ProtoMessage() {}
+
+func (x *InputCount) ProtoReflect() protoreflect.Message {
+	mi := &file_clarifai_api_resources_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InputCount.ProtoReflect.Descriptor instead.
+func (*InputCount) Descriptor() ([]byte, []int) {
+	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *InputCount) GetProcessed() uint32 {
+	if x != nil {
+		return x.Processed
+	}
+	return 0
+}
+
+func (x *InputCount) GetToProcess() uint32 {
+	if x != nil {
+		return x.ToProcess
+	}
+	return 0
+}
+
+func (x *InputCount) GetErrors() uint32 {
+	if x != nil {
+		return x.Errors
+	}
+	return 0
+}
+
+func (x *InputCount) GetProcessing() uint32 {
+	if x != nil {
+		return x.Processing
+	}
+	return 0
+}
+
+func (x *InputCount) GetReindexed() uint32 {
+	if x != nil {
+		return x.Reindexed
+	}
+	return 0
+}
+
+func (x *InputCount) GetToReindex() uint32 {
+	if x != nil {
+		return x.ToReindex
+	}
+	return 0
+}
+
+func (x *InputCount) GetReindexErrors() uint32 {
+	if x != nil {
+		return x.ReindexErrors
+	}
+	return 0
+}
+
+func (x *InputCount) GetReindexing() uint32 {
+	if x != nil {
+		return x.Reindexing
+	}
+	return 0
+}
+
+type Annotation struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Id         string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	InputId    string                 `protobuf:"bytes,2,opt,name=input_id,json=inputId,proto3" json:"input_id,omitempty"`
+	Data       *Data                  `protobuf:"bytes,3,opt,name=data,proto3" json:"data,omitempty"`
+	Status     *status.Status         `protobuf:"bytes,7,opt,name=status,proto3" json:"status,omitempty"`
+	CreatedAt  *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	ModifiedAt *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=modified_at,json=modifiedAt,proto3" json:"modified_at,omitempty"`
+	// Deprecated: Marked as deprecated in clarifai/api/resources.proto.
+	UserId string `protobuf:"bytes,15,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	// Deprecated: Marked as deprecated in clarifai/api/resources.proto.
+	ModelVersionId string  `protobuf:"bytes,16,opt,name=model_version_id,json=modelVersionId,proto3" json:"model_version_id,omitempty"`
+	InputLevel     bool    `protobuf:"varint,17,opt,name=input_level,json=inputLevel,proto3" json:"input_level,omitempty"`
+	Worker         *Worker `protobuf:"bytes,21,opt,name=worker,proto3" json:"worker,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *Annotation) Reset() {
+	*x = Annotation{}
+	mi := &file_clarifai_api_resources_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Annotation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Annotation) ProtoMessage() {}
+
+func (x *Annotation) ProtoReflect() protoreflect.Message {
+	mi := &file_clarifai_api_resources_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Annotation.ProtoReflect.Descriptor instead.
+func (*Annotation) Descriptor() ([]byte, []int) {
+	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *Annotation) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Annotation) GetInputId() string {
+	if x != nil {
+		return x.InputId
+	}
+	return ""
+}
+
+func (x *Annotation) GetData() *Data {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
+func (x *Annotation) GetStatus() *status.Status {
+	if x != nil {
+		return x.Status
+	}
+	return nil
+}
+
+func (x *Annotation) GetCreatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return nil
+}
+
+func (x *Annotation) GetModifiedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ModifiedAt
+	}
+	return nil
+}
+
+// Deprecated: Marked as deprecated in clarifai/api/resources.proto.
+func (x *Annotation) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+// Deprecated: Marked as deprecated in clarifai/api/resources.proto.
+func (x *Annotation) GetModelVersionId() string {
+	if x != nil {
+		return x.ModelVersionId
+	}
+	return ""
+}
+
+func (x *Annotation) GetInputLevel() bool {
+	if x != nil {
+		return x.InputLevel
+	}
+	return false
+}
+
+func (x *Annotation) GetWorker() *Worker {
+	if x != nil {
+		return x.Worker
+	}
+	return nil
+}
+
+// Worker is the author of an annotation: a user or a model.
+type Worker struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Worker:
+	//
+	//	*Worker_User
+	//	*Worker_Model
+	Worker        isWorker_Worker `protobuf_oneof:"worker"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Worker) Reset() {
+	*x = Worker{}
+	mi := &file_clarifai_api_resources_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Worker) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Worker) ProtoMessage() {}
+
+func (x *Worker) ProtoReflect() protoreflect.Message {
+	mi := &file_clarifai_api_resources_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Worker.ProtoReflect.Descriptor instead.
+func (*Worker) Descriptor() ([]byte, []int) {
+	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *Worker) GetWorker() isWorker_Worker {
+	if x != nil {
+		return x.Worker
+	}
+	return nil
+}
+
+func (x *Worker) GetUser() *User {
+	if x != nil {
+		if x, ok := x.Worker.(*Worker_User); ok {
+			return x.User
+		}
+	}
+	return nil
+}
+
+func (x *Worker) GetModel() *Model {
+	if x != nil {
+		if x, ok := x.Worker.(*Worker_Model); ok {
+			return x.Model
+		}
+	}
+	return nil
+}
+
+type isWorker_Worker interface {
+	isWorker_Worker()
+}
+
+type Worker_User struct {
+	User *User `protobuf:"bytes,1,opt,name=user,proto3,oneof"`
+}
+
+type Worker_Model struct {
+	Model *Model `protobuf:"bytes,2,opt,name=model,proto3,oneof"`
+}
+
+func (*Worker_User) isWorker_Worker() {}
+
+func (*Worker_Model) isWorker_Worker() {}
 
 var File_clarifai_api_resources_proto protoreflect.FileDescriptor
 
@@ -2734,13 +3430,19 @@ const file_clarifai_api_resources_proto_rawDesc = "" +
 	"\aregions\x18\v \x03(\v2\x14.clarifai.api.RegionR\aregions\x12&\n" +
 	"\x04text\x18\r \x01(\v2\x12.clarifai.api.TextR\x04text\x12)\n" +
 	"\x05audio\x18\x0e \x01(\v2\x13.clarifai.api.AudioR\x05audioJ\x04\b\x04\x10\x05J\x04\b\n" +
-	"\x10\v\"\x9f\x01\n" +
+	"\x10\v\"\xd0\x01\n" +
 	"\x05Image\x12\x10\n" +
 	"\x03url\x18\x01 \x01(\tR\x03url\x12\x16\n" +
 	"\x06base64\x18\x02 \x01(\fR\x06base64\x12.\n" +
-	"\x13allow_duplicate_url\x18\x04 \x01(\bR\x11allowDuplicateUrl\x126\n" +
+	"\x13allow_duplicate_url\x18\x04 \x01(\bR\x11allowDuplicateUrl\x12/\n" +
+	"\x06hosted\x18\x05 \x01(\v2\x17.clarifai.api.HostedURLR\x06hosted\x126\n" +
 	"\n" +
-	"image_info\x18\x06 \x01(\v2\x17.clarifai.api.ImageInfoR\timageInfoJ\x04\b\x03\x10\x04\"p\n" +
+	"image_info\x18\x06 \x01(\v2\x17.clarifai.api.ImageInfoR\timageInfoJ\x04\b\x03\x10\x04\"s\n" +
+	"\tHostedURL\x12\x16\n" +
+	"\x06prefix\x18\x01 \x01(\tR\x06prefix\x12\x16\n" +
+	"\x06suffix\x18\x02 \x01(\tR\x06suffix\x12\x14\n" +
+	"\x05sizes\x18\x03 \x03(\tR\x05sizes\x12 \n" +
+	"\vcrossorigin\x18\x04 \x01(\tR\vcrossorigin\"p\n" +
 	"\tImageInfo\x12\x14\n" +
 	"\x05width\x18\x01 \x01(\x05R\x05width\x12\x16\n" +
 	"\x06height\x18\x02 \x01(\x05R\x06height\x12\x16\n" +
@@ -2780,10 +3482,18 @@ const file_clarifai_api_resources_proto_rawDesc = "" +
 	"regionInfo\x12&\n" +
 	"\x04data\x18\x03 \x01(\v2\x12.clarifai.api.DataR\x04data\x12\x14\n" +
 	"\x05value\x18\x04 \x01(\x02R\x05value\x12\x19\n" +
-	"\btrack_id\x18\x05 \x01(\tR\atrackId\"V\n" +
+	"\btrack_id\x18\x05 \x01(\tR\atrackId\"\xb2\x01\n" +
 	"\n" +
 	"RegionInfo\x12<\n" +
-	"\fbounding_box\x18\x01 \x01(\v2\x19.clarifai.api.BoundingBoxR\vboundingBoxJ\x04\b\x02\x10\x03J\x04\b\x03\x10\x04\"}\n" +
+	"\fbounding_box\x18\x01 \x01(\v2\x19.clarifai.api.BoundingBoxR\vboundingBox\x12/\n" +
+	"\apolygon\x18\x05 \x01(\v2\x15.clarifai.api.PolygonR\apolygon\x12)\n" +
+	"\x05point\x18\x06 \x01(\v2\x13.clarifai.api.PointR\x05pointJ\x04\b\x02\x10\x03J\x04\b\x03\x10\x04\"9\n" +
+	"\x05Point\x12\x10\n" +
+	"\x03row\x18\x01 \x01(\x02R\x03row\x12\x10\n" +
+	"\x03col\x18\x02 \x01(\x02R\x03col\x12\f\n" +
+	"\x01z\x18\x03 \x01(\x02R\x01z\"6\n" +
+	"\aPolygon\x12+\n" +
+	"\x06points\x18\x01 \x03(\v2\x13.clarifai.api.PointR\x06points\"}\n" +
 	"\vBoundingBox\x12\x17\n" +
 	"\atop_row\x18\x01 \x01(\x02R\x06topRow\x12\x19\n" +
 	"\bleft_col\x18\x02 \x01(\x02R\aleftCol\x12\x1d\n" +
@@ -2876,7 +3586,60 @@ const file_clarifai_api_resources_proto_rawDesc = "" +
 	"\vPatchAction\x12\x0e\n" +
 	"\x02op\x18\x01 \x01(\tR\x02op\x12:\n" +
 	"\x19merge_conflict_resolution\x18\x02 \x01(\tR\x17mergeConflictResolution\x12\x12\n" +
-	"\x04path\x18\x03 \x01(\tR\x04pathB7Z5github.com/clavis-dev/clavis/api/gen/clarifai/api;apib\x06proto3"
+	"\x04path\x18\x03 \x01(\tR\x04path\"\x9d\x02\n" +
+	"\fInputsAddJob\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12>\n" +
+	"\bprogress\x18\a \x01(\v2\".clarifai.api.InputsAddJobProgressR\bprogress\x129\n" +
+	"\n" +
+	"created_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x12;\n" +
+	"\vmodified_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"modifiedAt\x123\n" +
+	"\x06status\x18\f \x01(\v2\x1b.clarifai.api.status.StatusR\x06statusJ\x04\b\x02\x10\x03J\x04\b\x05\x10\x06J\x04\b\x06\x10\a\"\xaf\x01\n" +
+	"\x14InputsAddJobProgress\x12#\n" +
+	"\rpending_count\x18\x01 \x01(\x04R\fpendingCount\x12*\n" +
+	"\x11in_progress_count\x18\x02 \x01(\x04R\x0finProgressCount\x12#\n" +
+	"\rsuccess_count\x18\x03 \x01(\x04R\fsuccessCount\x12!\n" +
+	"\ffailed_count\x18\x04 \x01(\x04R\vfailedCount\"\x85\x02\n" +
+	"\n" +
+	"InputCount\x12\x1c\n" +
+	"\tprocessed\x18\x01 \x01(\rR\tprocessed\x12\x1d\n" +
+	"\n" +
+	"to_process\x18\x02 \x01(\rR\ttoProcess\x12\x16\n" +
+	"\x06errors\x18\x03 \x01(\rR\x06errors\x12\x1e\n" +
+	"\n" +
+	"processing\x18\x04 \x01(\rR\n" +
+	"processing\x12\x1c\n" +
+	"\treindexed\x18\x05 \x01(\rR\treindexed\x12\x1d\n" +
+	"\n" +
+	"to_reindex\x18\x06 \x01(\rR\ttoReindex\x12%\n" +
+	"\x0ereindex_errors\x18\a \x01(\rR\rreindexErrors\x12\x1e\n" +
+	"\n" +
+	"reindexing\x18\b \x01(\rR\n" +
+	"reindexing\"\xca\x03\n" +
+	"\n" +
+	"Annotation\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x19\n" +
+	"\binput_id\x18\x02 \x01(\tR\ainputId\x12&\n" +
+	"\x04data\x18\x03 \x01(\v2\x12.clarifai.api.DataR\x04data\x123\n" +
+	"\x06status\x18\a \x01(\v2\x1b.clarifai.api.status.StatusR\x06status\x129\n" +
+	"\n" +
+	"created_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x12;\n" +
+	"\vmodified_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"modifiedAt\x12\x1b\n" +
+	"\auser_id\x18\x0f \x01(\tB\x02\x18\x01R\x06userId\x12,\n" +
+	"\x10model_version_id\x18\x10 \x01(\tB\x02\x18\x01R\x0emodelVersionId\x12\x1f\n" +
+	"\vinput_level\x18\x11 \x01(\bR\n" +
+	"inputLevel\x12,\n" +
+	"\x06worker\x18\x15 \x01(\v2\x14.clarifai.api.WorkerR\x06workerJ\x04\b\x04\x10\x05J\x04\b\x05\x10\x06J\x04\b\x06\x10\aJ\x04\b\v\x10\fJ\x04\b\f\x10\rJ\x04\b\x14\x10\x15\"i\n" +
+	"\x06Worker\x12(\n" +
+	"\x04user\x18\x01 \x01(\v2\x12.clarifai.api.UserH\x00R\x04user\x12+\n" +
+	"\x05model\x18\x02 \x01(\v2\x13.clarifai.api.ModelH\x00R\x05modelB\b\n" +
+	"\x06worker*[\n" +
+	"\x19InputIDConflictResolution\x12(\n" +
+	"$INPUT_ID_CONFLICT_RESOLUTION_NOT_SET\x10\x00\x12\b\n" +
+	"\x04SKIP\x10\x01\x12\n" +
+	"\n" +
+	"\x06SUFFIX\x10\x02B7Z5github.com/clavis-dev/clavis/api/gen/clarifai/api;apib\x06proto3"
 
 var (
 	file_clarifai_api_resources_proto_rawDescOnce sync.Once
@@ -2890,115 +3653,139 @@ func file_clarifai_api_resources_proto_rawDescGZIP() []byte {
 	return file_clarifai_api_resources_proto_rawDescData
 }
 
-var file_clarifai_api_resources_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_clarifai_api_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
+var file_clarifai_api_resources_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_clarifai_api_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
 var file_clarifai_api_resources_proto_goTypes = []any{
-	(Visibility_Gettable)(0),      // 0: clarifai.api.Visibility.Gettable
-	(*UserAppIDSet)(nil),          // 1: clarifai.api.UserAppIDSet
-	(*Pagination)(nil),            // 2: clarifai.api.Pagination
-	(*Visibility)(nil),            // 3: clarifai.api.Visibility
-	(*App)(nil),                   // 4: clarifai.api.App
-	(*Key)(nil),                   // 5: clarifai.api.Key
-	(*User)(nil),                  // 6: clarifai.api.User
-	(*UserDetail)(nil),            // 7: clarifai.api.UserDetail
-	(*Collaborator)(nil),          // 8: clarifai.api.Collaborator
-	(*Collaboration)(nil),         // 9: clarifai.api.Collaboration
-	(*ScopeDeps)(nil),             // 10: clarifai.api.ScopeDeps
-	(*EndpointDeps)(nil),          // 11: clarifai.api.EndpointDeps
-	(*Input)(nil),                 // 12: clarifai.api.Input
-	(*Data)(nil),                  // 13: clarifai.api.Data
-	(*Image)(nil),                 // 14: clarifai.api.Image
-	(*ImageInfo)(nil),             // 15: clarifai.api.ImageInfo
-	(*Video)(nil),                 // 16: clarifai.api.Video
-	(*Audio)(nil),                 // 17: clarifai.api.Audio
-	(*Text)(nil),                  // 18: clarifai.api.Text
-	(*Concept)(nil),               // 19: clarifai.api.Concept
-	(*Region)(nil),                // 20: clarifai.api.Region
-	(*RegionInfo)(nil),            // 21: clarifai.api.RegionInfo
-	(*BoundingBox)(nil),           // 22: clarifai.api.BoundingBox
-	(*Color)(nil),                 // 23: clarifai.api.Color
-	(*W3C)(nil),                   // 24: clarifai.api.W3C
-	(*Embedding)(nil),             // 25: clarifai.api.Embedding
-	(*Output)(nil),                // 26: clarifai.api.Output
-	(*Model)(nil),                 // 27: clarifai.api.Model
-	(*ModelVersion)(nil),          // 28: clarifai.api.ModelVersion
-	(*OutputInfo)(nil),            // 29: clarifai.api.OutputInfo
-	(*OutputConfig)(nil),          // 30: clarifai.api.OutputConfig
-	(*PatchAction)(nil),           // 31: clarifai.api.PatchAction
-	(*timestamppb.Timestamp)(nil), // 32: google.protobuf.Timestamp
-	(*structpb.Struct)(nil),       // 33: google.protobuf.Struct
-	(*status.Status)(nil),         // 34: clarifai.api.status.Status
+	(InputIDConflictResolution)(0), // 0: clarifai.api.InputIDConflictResolution
+	(Visibility_Gettable)(0),       // 1: clarifai.api.Visibility.Gettable
+	(*UserAppIDSet)(nil),           // 2: clarifai.api.UserAppIDSet
+	(*Pagination)(nil),             // 3: clarifai.api.Pagination
+	(*Visibility)(nil),             // 4: clarifai.api.Visibility
+	(*App)(nil),                    // 5: clarifai.api.App
+	(*Key)(nil),                    // 6: clarifai.api.Key
+	(*User)(nil),                   // 7: clarifai.api.User
+	(*UserDetail)(nil),             // 8: clarifai.api.UserDetail
+	(*Collaborator)(nil),           // 9: clarifai.api.Collaborator
+	(*Collaboration)(nil),          // 10: clarifai.api.Collaboration
+	(*ScopeDeps)(nil),              // 11: clarifai.api.ScopeDeps
+	(*EndpointDeps)(nil),           // 12: clarifai.api.EndpointDeps
+	(*Input)(nil),                  // 13: clarifai.api.Input
+	(*Data)(nil),                   // 14: clarifai.api.Data
+	(*Image)(nil),                  // 15: clarifai.api.Image
+	(*HostedURL)(nil),              // 16: clarifai.api.HostedURL
+	(*ImageInfo)(nil),              // 17: clarifai.api.ImageInfo
+	(*Video)(nil),                  // 18: clarifai.api.Video
+	(*Audio)(nil),                  // 19: clarifai.api.Audio
+	(*Text)(nil),                   // 20: clarifai.api.Text
+	(*Concept)(nil),                // 21: clarifai.api.Concept
+	(*Region)(nil),                 // 22: clarifai.api.Region
+	(*RegionInfo)(nil),             // 23: clarifai.api.RegionInfo
+	(*Point)(nil),                  // 24: clarifai.api.Point
+	(*Polygon)(nil),                // 25: clarifai.api.Polygon
+	(*BoundingBox)(nil),            // 26: clarifai.api.BoundingBox
+	(*Color)(nil),                  // 27: clarifai.api.Color
+	(*W3C)(nil),                    // 28: clarifai.api.W3C
+	(*Embedding)(nil),              // 29: clarifai.api.Embedding
+	(*Output)(nil),                 // 30: clarifai.api.Output
+	(*Model)(nil),                  // 31: clarifai.api.Model
+	(*ModelVersion)(nil),           // 32: clarifai.api.ModelVersion
+	(*OutputInfo)(nil),             // 33: clarifai.api.OutputInfo
+	(*OutputConfig)(nil),           // 34: clarifai.api.OutputConfig
+	(*PatchAction)(nil),            // 35: clarifai.api.PatchAction
+	(*InputsAddJob)(nil),           // 36: clarifai.api.InputsAddJob
+	(*InputsAddJobProgress)(nil),   // 37: clarifai.api.InputsAddJobProgress
+	(*InputCount)(nil),             // 38: clarifai.api.InputCount
+	(*Annotation)(nil),             // 39: clarifai.api.Annotation
+	(*Worker)(nil),                 // 40: clarifai.api.Worker
+	(*timestamppb.Timestamp)(nil),  // 41: google.protobuf.Timestamp
+	(*structpb.Struct)(nil),        // 42: google.protobuf.Struct
+	(*status.Status)(nil),          // 43: clarifai.api.status.Status
 }
 var file_clarifai_api_resources_proto_depIdxs = []int32{
-	0,  // 0: clarifai.api.Visibility.gettable:type_name -> clarifai.api.Visibility.Gettable
-	32, // 1: clarifai.api.App.created_at:type_name -> google.protobuf.Timestamp
-	33, // 2: clarifai.api.App.metadata:type_name -> google.protobuf.Struct
-	3,  // 3: clarifai.api.App.visibility:type_name -> clarifai.api.Visibility
-	32, // 4: clarifai.api.App.modified_at:type_name -> google.protobuf.Timestamp
-	14, // 5: clarifai.api.App.image:type_name -> clarifai.api.Image
-	4,  // 6: clarifai.api.Key.apps:type_name -> clarifai.api.App
-	32, // 7: clarifai.api.Key.created_at:type_name -> google.protobuf.Timestamp
-	32, // 8: clarifai.api.Key.expires_at:type_name -> google.protobuf.Timestamp
-	32, // 9: clarifai.api.Key.last_used_at:type_name -> google.protobuf.Timestamp
-	32, // 10: clarifai.api.User.created_at:type_name -> google.protobuf.Timestamp
-	3,  // 11: clarifai.api.User.visibility:type_name -> clarifai.api.Visibility
-	7,  // 12: clarifai.api.User.user_detail:type_name -> clarifai.api.UserDetail
-	4,  // 13: clarifai.api.Collaborator.app:type_name -> clarifai.api.App
-	6,  // 14: clarifai.api.Collaborator.user:type_name -> clarifai.api.User
-	32, // 15: clarifai.api.Collaborator.created_at:type_name -> google.protobuf.Timestamp
-	32, // 16: clarifai.api.Collaborator.modified_at:type_name -> google.protobuf.Timestamp
-	32, // 17: clarifai.api.Collaborator.deleted_at:type_name -> google.protobuf.Timestamp
-	4,  // 18: clarifai.api.Collaboration.app:type_name -> clarifai.api.App
-	6,  // 19: clarifai.api.Collaboration.app_owner:type_name -> clarifai.api.User
-	32, // 20: clarifai.api.Collaboration.created_at:type_name -> google.protobuf.Timestamp
-	13, // 21: clarifai.api.Input.data:type_name -> clarifai.api.Data
-	32, // 22: clarifai.api.Input.created_at:type_name -> google.protobuf.Timestamp
-	32, // 23: clarifai.api.Input.modified_at:type_name -> google.protobuf.Timestamp
-	34, // 24: clarifai.api.Input.status:type_name -> clarifai.api.status.Status
-	14, // 25: clarifai.api.Data.image:type_name -> clarifai.api.Image
-	16, // 26: clarifai.api.Data.video:type_name -> clarifai.api.Video
-	19, // 27: clarifai.api.Data.concepts:type_name -> clarifai.api.Concept
-	33, // 28: clarifai.api.Data.metadata:type_name -> google.protobuf.Struct
-	23, // 29: clarifai.api.Data.colors:type_name -> clarifai.api.Color
-	25, // 30: clarifai.api.Data.embeddings:type_name -> clarifai.api.Embedding
-	20, // 31: clarifai.api.Data.regions:type_name -> clarifai.api.Region
-	18, // 32: clarifai.api.Data.text:type_name -> clarifai.api.Text
-	17, // 33: clarifai.api.Data.audio:type_name -> clarifai.api.Audio
-	15, // 34: clarifai.api.Image.image_info:type_name -> clarifai.api.ImageInfo
-	32, // 35: clarifai.api.Concept.created_at:type_name -> google.protobuf.Timestamp
-	3,  // 36: clarifai.api.Concept.visibility:type_name -> clarifai.api.Visibility
-	21, // 37: clarifai.api.Region.region_info:type_name -> clarifai.api.RegionInfo
-	13, // 38: clarifai.api.Region.data:type_name -> clarifai.api.Data
-	22, // 39: clarifai.api.RegionInfo.bounding_box:type_name -> clarifai.api.BoundingBox
-	24, // 40: clarifai.api.Color.w3c:type_name -> clarifai.api.W3C
-	34, // 41: clarifai.api.Output.status:type_name -> clarifai.api.status.Status
-	32, // 42: clarifai.api.Output.created_at:type_name -> google.protobuf.Timestamp
-	27, // 43: clarifai.api.Output.model:type_name -> clarifai.api.Model
-	12, // 44: clarifai.api.Output.input:type_name -> clarifai.api.Input
-	13, // 45: clarifai.api.Output.data:type_name -> clarifai.api.Data
-	32, // 46: clarifai.api.Model.created_at:type_name -> google.protobuf.Timestamp
-	29, // 47: clarifai.api.Model.output_info:type_name -> clarifai.api.OutputInfo
-	28, // 48: clarifai.api.Model.model_version:type_name -> clarifai.api.ModelVersion
-	3,  // 49: clarifai.api.Model.visibility:type_name -> clarifai.api.Visibility
-	33, // 50: clarifai.api.Model.metadata:type_name -> google.protobuf.Struct
-	32, // 51: clarifai.api.Model.modified_at:type_name -> google.protobuf.Timestamp
-	32, // 52: clarifai.api.ModelVersion.created_at:type_name -> google.protobuf.Timestamp
-	34, // 53: clarifai.api.ModelVersion.status:type_name -> clarifai.api.status.Status
-	32, // 54: clarifai.api.ModelVersion.completed_at:type_name -> google.protobuf.Timestamp
-	3,  // 55: clarifai.api.ModelVersion.visibility:type_name -> clarifai.api.Visibility
-	32, // 56: clarifai.api.ModelVersion.modified_at:type_name -> google.protobuf.Timestamp
-	33, // 57: clarifai.api.ModelVersion.metadata:type_name -> google.protobuf.Struct
-	29, // 58: clarifai.api.ModelVersion.output_info:type_name -> clarifai.api.OutputInfo
-	13, // 59: clarifai.api.OutputInfo.data:type_name -> clarifai.api.Data
-	30, // 60: clarifai.api.OutputInfo.output_config:type_name -> clarifai.api.OutputConfig
-	33, // 61: clarifai.api.OutputInfo.fields_map:type_name -> google.protobuf.Struct
-	33, // 62: clarifai.api.OutputInfo.params:type_name -> google.protobuf.Struct
-	19, // 63: clarifai.api.OutputConfig.select_concepts:type_name -> clarifai.api.Concept
-	64, // [64:64] is the sub-list for method output_type
-	64, // [64:64] is the sub-list for method input_type
-	64, // [64:64] is the sub-list for extension type_name
-	64, // [64:64] is the sub-list for extension extendee
-	0,  // [0:64] is the sub-list for field type_name
+	1,  // 0: clarifai.api.Visibility.gettable:type_name -> clarifai.api.Visibility.Gettable
+	41, // 1: clarifai.api.App.created_at:type_name -> google.protobuf.Timestamp
+	42, // 2: clarifai.api.App.metadata:type_name -> google.protobuf.Struct
+	4,  // 3: clarifai.api.App.visibility:type_name -> clarifai.api.Visibility
+	41, // 4: clarifai.api.App.modified_at:type_name -> google.protobuf.Timestamp
+	15, // 5: clarifai.api.App.image:type_name -> clarifai.api.Image
+	5,  // 6: clarifai.api.Key.apps:type_name -> clarifai.api.App
+	41, // 7: clarifai.api.Key.created_at:type_name -> google.protobuf.Timestamp
+	41, // 8: clarifai.api.Key.expires_at:type_name -> google.protobuf.Timestamp
+	41, // 9: clarifai.api.Key.last_used_at:type_name -> google.protobuf.Timestamp
+	41, // 10: clarifai.api.User.created_at:type_name -> google.protobuf.Timestamp
+	4,  // 11: clarifai.api.User.visibility:type_name -> clarifai.api.Visibility
+	8,  // 12: clarifai.api.User.user_detail:type_name -> clarifai.api.UserDetail
+	5,  // 13: clarifai.api.Collaborator.app:type_name -> clarifai.api.App
+	7,  // 14: clarifai.api.Collaborator.user:type_name -> clarifai.api.User
+	41, // 15: clarifai.api.Collaborator.created_at:type_name -> google.protobuf.Timestamp
+	41, // 16: clarifai.api.Collaborator.modified_at:type_name -> google.protobuf.Timestamp
+	41, // 17: clarifai.api.Collaborator.deleted_at:type_name -> google.protobuf.Timestamp
+	5,  // 18: clarifai.api.Collaboration.app:type_name -> clarifai.api.App
+	7,  // 19: clarifai.api.Collaboration.app_owner:type_name -> clarifai.api.User
+	41, // 20: clarifai.api.Collaboration.created_at:type_name -> google.protobuf.Timestamp
+	14, // 21: clarifai.api.Input.data:type_name -> clarifai.api.Data
+	41, // 22: clarifai.api.Input.created_at:type_name -> google.protobuf.Timestamp
+	41, // 23: clarifai.api.Input.modified_at:type_name -> google.protobuf.Timestamp
+	43, // 24: clarifai.api.Input.status:type_name -> clarifai.api.status.Status
+	15, // 25: clarifai.api.Data.image:type_name -> clarifai.api.Image
+	18, // 26: clarifai.api.Data.video:type_name -> clarifai.api.Video
+	21, // 27: clarifai.api.Data.concepts:type_name -> clarifai.api.Concept
+	42, // 28: clarifai.api.Data.metadata:type_name -> google.protobuf.Struct
+	27, // 29: clarifai.api.Data.colors:type_name -> clarifai.api.Color
+	29, // 30: clarifai.api.Data.embeddings:type_name -> clarifai.api.Embedding
+	22, // 31: clarifai.api.Data.regions:type_name -> clarifai.api.Region
+	20, // 32: clarifai.api.Data.text:type_name -> clarifai.api.Text
+	19, // 33: clarifai.api.Data.audio:type_name -> clarifai.api.Audio
+	16, // 34: clarifai.api.Image.hosted:type_name -> clarifai.api.HostedURL
+	17, // 35: clarifai.api.Image.image_info:type_name -> clarifai.api.ImageInfo
+	41, // 36: clarifai.api.Concept.created_at:type_name -> google.protobuf.Timestamp
+	4,  // 37: clarifai.api.Concept.visibility:type_name -> clarifai.api.Visibility
+	23, // 38: clarifai.api.Region.region_info:type_name -> clarifai.api.RegionInfo
+	14, // 39: clarifai.api.Region.data:type_name -> clarifai.api.Data
+	26, // 40: clarifai.api.RegionInfo.bounding_box:type_name -> clarifai.api.BoundingBox
+	25, // 41: clarifai.api.RegionInfo.polygon:type_name -> clarifai.api.Polygon
+	24, // 42: clarifai.api.RegionInfo.point:type_name -> clarifai.api.Point
+	24, // 43: clarifai.api.Polygon.points:type_name -> clarifai.api.Point
+	28, // 44: clarifai.api.Color.w3c:type_name -> clarifai.api.W3C
+	43, // 45: clarifai.api.Output.status:type_name -> clarifai.api.status.Status
+	41, // 46: clarifai.api.Output.created_at:type_name -> google.protobuf.Timestamp
+	31, // 47: clarifai.api.Output.model:type_name -> clarifai.api.Model
+	13, // 48: clarifai.api.Output.input:type_name -> clarifai.api.Input
+	14, // 49: clarifai.api.Output.data:type_name -> clarifai.api.Data
+	41, // 50: clarifai.api.Model.created_at:type_name -> google.protobuf.Timestamp
+	33, // 51: clarifai.api.Model.output_info:type_name -> clarifai.api.OutputInfo
+	32, // 52: clarifai.api.Model.model_version:type_name -> clarifai.api.ModelVersion
+	4,  // 53: clarifai.api.Model.visibility:type_name -> clarifai.api.Visibility
+	42, // 54: clarifai.api.Model.metadata:type_name -> google.protobuf.Struct
+	41, // 55: clarifai.api.Model.modified_at:type_name -> google.protobuf.Timestamp
+	41, // 56: clarifai.api.ModelVersion.created_at:type_name -> google.protobuf.Timestamp
+	43, // 57: clarifai.api.ModelVersion.status:type_name -> clarifai.api.status.Status
+	41, // 58: clarifai.api.ModelVersion.completed_at:type_name -> google.protobuf.Timestamp
+	4,  // 59: clarifai.api.ModelVersion.visibility:type_name -> clarifai.api.Visibility
+	41, // 60: clarifai.api.ModelVersion.modified_at:type_name -> google.protobuf.Timestamp
+	42, // 61: clarifai.api.ModelVersion.metadata:type_name -> google.protobuf.Struct
+	33, // 62: clarifai.api.ModelVersion.output_info:type_name -> clarifai.api.OutputInfo
+	14, // 63: clarifai.api.OutputInfo.data:type_name -> clarifai.api.Data
+	34, // 64: clarifai.api.OutputInfo.output_config:type_name -> clarifai.api.OutputConfig
+	42, // 65: clarifai.api.OutputInfo.fields_map:type_name -> google.protobuf.Struct
+	42, // 66: clarifai.api.OutputInfo.params:type_name -> google.protobuf.Struct
+	21, // 67: clarifai.api.OutputConfig.select_concepts:type_name -> clarifai.api.Concept
+	37, // 68: clarifai.api.InputsAddJob.progress:type_name -> clarifai.api.InputsAddJobProgress
+	41, // 69: clarifai.api.InputsAddJob.created_at:type_name -> google.protobuf.Timestamp
+	41, // 70: clarifai.api.InputsAddJob.modified_at:type_name -> google.protobuf.Timestamp
+	43, // 71: clarifai.api.InputsAddJob.status:type_name -> clarifai.api.status.Status
+	14, // 72: clarifai.api.Annotation.data:type_name -> clarifai.api.Data
+	43, // 73: clarifai.api.Annotation.status:type_name -> clarifai.api.status.Status
+	41, // 74: clarifai.api.Annotation.created_at:type_name -> google.protobuf.Timestamp
+	41, // 75: clarifai.api.Annotation.modified_at:type_name -> google.protobuf.Timestamp
+	40, // 76: clarifai.api.Annotation.worker:type_name -> clarifai.api.Worker
+	7,  // 77: clarifai.api.Worker.user:type_name -> clarifai.api.User
+	31, // 78: clarifai.api.Worker.model:type_name -> clarifai.api.Model
+	79, // [79:79] is the sub-list for method output_type
+	79, // [79:79] is the sub-list for method input_type
+	79, // [79:79] is the sub-list for extension type_name
+	79, // [79:79] is the sub-list for extension extendee
+	0,  // [0:79] is the sub-list for field type_name
 }
 
 func init() { file_clarifai_api_resources_proto_init() }
@@ -3006,13 +3793,17 @@ func file_clarifai_api_resources_proto_init() {
 	if File_clarifai_api_resources_proto != nil {
 		return
 	}
+	file_clarifai_api_resources_proto_msgTypes[38].OneofWrappers = []any{
+		(*Worker_User)(nil),
+		(*Worker_Model)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_clarifai_api_resources_proto_rawDesc), len(file_clarifai_api_resources_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   31,
+			NumEnums:      2,
+			NumMessages:   39,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -2787,12 +2787,13 @@ func (x *MultiCollaborationsResponse) GetCollaborations() []*Collaboration {
 }
 
 type PostInputsRequest struct {
-	state          protoimpl.MessageState `protogen:"open.v1"`
-	UserAppId      *UserAppIDSet          `protobuf:"bytes,1,opt,name=user_app_id,json=userAppId,proto3" json:"user_app_id,omitempty"`
-	Inputs         []*Input               `protobuf:"bytes,2,rep,name=inputs,proto3" json:"inputs,omitempty"`
-	InputsAddJobId string                 `protobuf:"bytes,3,opt,name=inputs_add_job_id,json=inputsAddJobId,proto3" json:"inputs_add_job_id,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	state                     protoimpl.MessageState    `protogen:"open.v1"`
+	UserAppId                 *UserAppIDSet             `protobuf:"bytes,1,opt,name=user_app_id,json=userAppId,proto3" json:"user_app_id,omitempty"`
+	Inputs                    []*Input                  `protobuf:"bytes,2,rep,name=inputs,proto3" json:"inputs,omitempty"`
+	InputsAddJobId            string                    `protobuf:"bytes,3,opt,name=inputs_add_job_id,json=inputsAddJobId,proto3" json:"inputs_add_job_id,omitempty"`
+	InputIdConflictResolution InputIDConflictResolution `protobuf:"varint,4,opt,name=input_id_conflict_resolution,json=inputIdConflictResolution,proto3,enum=clarifai.api.InputIDConflictResolution" json:"input_id_conflict_resolution,omitempty"`
+	unknownFields             protoimpl.UnknownFields
+	sizeCache                 protoimpl.SizeCache
 }
 
 func (x *PostInputsRequest) Reset() {
@@ -2846,10 +2847,18 @@ func (x *PostInputsRequest) GetInputsAddJobId() string {
 	return ""
 }
 
+func (x *PostInputsRequest) GetInputIdConflictResolution() InputIDConflictResolution {
+	if x != nil {
+		return x.InputIdConflictResolution
+	}
+	return InputIDConflictResolution_INPUT_ID_CONFLICT_RESOLUTION_NOT_SET
+}
+
 type MultiInputResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Status        *status.Status         `protobuf:"bytes,1,opt,name=status,proto3" json:"status,omitempty"`
 	Inputs        []*Input               `protobuf:"bytes,2,rep,name=inputs,proto3" json:"inputs,omitempty"`
+	InputsAddJob  *InputsAddJob          `protobuf:"bytes,3,opt,name=inputs_add_job,json=inputsAddJob,proto3" json:"inputs_add_job,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2898,12 +2907,20 @@ func (x *MultiInputResponse) GetInputs() []*Input {
 	return nil
 }
 
+func (x *MultiInputResponse) GetInputsAddJob() *InputsAddJob {
+	if x != nil {
+		return x.InputsAddJob
+	}
+	return nil
+}
+
 type ListInputsRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	UserAppId     *UserAppIDSet          `protobuf:"bytes,1,opt,name=user_app_id,json=userAppId,proto3" json:"user_app_id,omitempty"`
 	Page          uint32                 `protobuf:"varint,2,opt,name=page,proto3" json:"page,omitempty"`
 	PerPage       uint32                 `protobuf:"varint,3,opt,name=per_page,json=perPage,proto3" json:"per_page,omitempty"`
 	Ids           []string               `protobuf:"bytes,4,rep,name=ids,proto3" json:"ids,omitempty"`
+	Status        *status.Status         `protobuf:"bytes,5,opt,name=status,proto3" json:"status,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2962,6 +2979,13 @@ func (x *ListInputsRequest) GetPerPage() uint32 {
 func (x *ListInputsRequest) GetIds() []string {
 	if x != nil {
 		return x.Ids
+	}
+	return nil
+}
+
+func (x *ListInputsRequest) GetStatus() *status.Status {
+	if x != nil {
+		return x.Status
 	}
 	return nil
 }
@@ -3174,6 +3198,1158 @@ func (x *DeleteInputsRequest) GetIds() []string {
 	return nil
 }
 
+type PatchInputsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserAppId     *UserAppIDSet          `protobuf:"bytes,1,opt,name=user_app_id,json=userAppId,proto3" json:"user_app_id,omitempty"`
+	Inputs        []*Input               `protobuf:"bytes,2,rep,name=inputs,proto3" json:"inputs,omitempty"`
+	Action        string                 `protobuf:"bytes,3,opt,name=action,proto3" json:"action,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PatchInputsRequest) Reset() {
+	*x = PatchInputsRequest{}
+	mi := &file_clarifai_api_service_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PatchInputsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PatchInputsRequest) ProtoMessage() {}
+
+func (x *PatchInputsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_clarifai_api_service_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PatchInputsRequest.ProtoReflect.Descriptor instead.
+func (*PatchInputsRequest) Descriptor() ([]byte, []int) {
+	return file_clarifai_api_service_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *PatchInputsRequest) GetUserAppId() *UserAppIDSet {
+	if x != nil {
+		return x.UserAppId
+	}
+	return nil
+}
+
+func (x *PatchInputsRequest) GetInputs() []*Input {
+	if x != nil {
+		return x.Inputs
+	}
+	return nil
+}
+
+func (x *PatchInputsRequest) GetAction() string {
+	if x != nil {
+		return x.Action
+	}
+	return ""
+}
+
+type GetInputCountRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserAppId     *UserAppIDSet          `protobuf:"bytes,1,opt,name=user_app_id,json=userAppId,proto3" json:"user_app_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetInputCountRequest) Reset() {
+	*x = GetInputCountRequest{}
+	mi := &file_clarifai_api_service_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetInputCountRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetInputCountRequest) ProtoMessage() {}
+
+func (x *GetInputCountRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_clarifai_api_service_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetInputCountRequest.ProtoReflect.Descriptor instead.
+func (*GetInputCountRequest) Descriptor() ([]byte, []int) {
+	return file_clarifai_api_service_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *GetInputCountRequest) GetUserAppId() *UserAppIDSet {
+	if x != nil {
+		return x.UserAppId
+	}
+	return nil
+}
+
+type SingleInputCountResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Status        *status.Status         `protobuf:"bytes,1,opt,name=status,proto3" json:"status,omitempty"`
+	Counts        *InputCount            `protobuf:"bytes,2,opt,name=counts,proto3" json:"counts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SingleInputCountResponse) Reset() {
+	*x = SingleInputCountResponse{}
+	mi := &file_clarifai_api_service_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SingleInputCountResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SingleInputCountResponse) ProtoMessage() {}
+
+func (x *SingleInputCountResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_clarifai_api_service_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SingleInputCountResponse.ProtoReflect.Descriptor instead.
+func (*SingleInputCountResponse) Descriptor() ([]byte, []int) {
+	return file_clarifai_api_service_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *SingleInputCountResponse) GetStatus() *status.Status {
+	if x != nil {
+		return x.Status
+	}
+	return nil
+}
+
+func (x *SingleInputCountResponse) GetCounts() *InputCount {
+	if x != nil {
+		return x.Counts
+	}
+	return nil
+}
+
+type GetInputsAddJobRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserAppId     *UserAppIDSet          `protobuf:"bytes,1,opt,name=user_app_id,json=userAppId,proto3" json:"user_app_id,omitempty"`
+	Id            string                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetInputsAddJobRequest) Reset() {
+	*x = GetInputsAddJobRequest{}
+	mi := &file_clarifai_api_service_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetInputsAddJobRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetInputsAddJobRequest) ProtoMessage() {}
+
+func (x *GetInputsAddJobRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_clarifai_api_service_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetInputsAddJobRequest.ProtoReflect.Descriptor instead.
+func (*GetInputsAddJobRequest) Descriptor() ([]byte, []int) {
+	return file_clarifai_api_service_proto_rawDescGZIP(), []int{51}
+}
+
+func (x *GetInputsAddJobRequest) GetUserAppId() *UserAppIDSet {
+	if x != nil {
+		return x.UserAppId
+	}
+	return nil
+}
+
+func (x *GetInputsAddJobRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+type ListInputsAddJobsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserAppId     *UserAppIDSet          `protobuf:"bytes,1,opt,name=user_app_id,json=userAppId,proto3" json:"user_app_id,omitempty"`
+	Page          uint32                 `protobuf:"varint,2,opt,name=page,proto3" json:"page,omitempty"`
+	PerPage       uint32                 `protobuf:"varint,3,opt,name=per_page,json=perPage,proto3" json:"per_page,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListInputsAddJobsRequest) Reset() {
+	*x = ListInputsAddJobsRequest{}
+	mi := &file_clarifai_api_service_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListInputsAddJobsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListInputsAddJobsRequest) ProtoMessage() {}
+
+func (x *ListInputsAddJobsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_clarifai_api_service_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListInputsAddJobsRequest.ProtoReflect.Descriptor instead.
+func (*ListInputsAddJobsRequest) Descriptor() ([]byte, []int) {
+	return file_clarifai_api_service_proto_rawDescGZIP(), []int{52}
+}
+
+func (x *ListInputsAddJobsRequest) GetUserAppId() *UserAppIDSet {
+	if x != nil {
+		return x.UserAppId
+	}
+	return nil
+}
+
+func (x *ListInputsAddJobsRequest) GetPage() uint32 {
+	if x != nil {
+		return x.Page
+	}
+	return 0
+}
+
+func (x *ListInputsAddJobsRequest) GetPerPage() uint32 {
+	if x != nil {
+		return x.PerPage
+	}
+	return 0
+}
+
+type CancelInputsAddJobRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserAppId     *UserAppIDSet          `protobuf:"bytes,1,opt,name=user_app_id,json=userAppId,proto3" json:"user_app_id,omitempty"`
+	Id            string                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CancelInputsAddJobRequest) Reset() {
+	*x = CancelInputsAddJobRequest{}
+	mi := &file_clarifai_api_service_proto_msgTypes[53]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CancelInputsAddJobRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CancelInputsAddJobRequest) ProtoMessage() {}
+
+func (x *CancelInputsAddJobRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_clarifai_api_service_proto_msgTypes[53]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CancelInputsAddJobRequest.ProtoReflect.Descriptor instead.
+func (*CancelInputsAddJobRequest) Descriptor() ([]byte, []int) {
+	return file_clarifai_api_service_proto_rawDescGZIP(), []int{53}
+}
+
+func (x *CancelInputsAddJobRequest) GetUserAppId() *UserAppIDSet {
+	if x != nil {
+		return x.UserAppId
+	}
+	return nil
+}
+
+func (x *CancelInputsAddJobRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+type SingleInputsAddJobResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Status        *status.Status         `protobuf:"bytes,1,opt,name=status,proto3" json:"status,omitempty"`
+	InputsAddJob  *InputsAddJob          `protobuf:"bytes,2,opt,name=inputs_add_job,json=inputsAddJob,proto3" json:"inputs_add_job,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SingleInputsAddJobResponse) Reset() {
+	*x = SingleInputsAddJobResponse{}
+	mi := &file_clarifai_api_service_proto_msgTypes[54]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SingleInputsAddJobResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SingleInputsAddJobResponse) ProtoMessage() {}
+
+func (x *SingleInputsAddJobResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_clarifai_api_service_proto_msgTypes[54]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SingleInputsAddJobResponse.ProtoReflect.Descriptor instead.
+func (*SingleInputsAddJobResponse) Descriptor() ([]byte, []int) {
+	return file_clarifai_api_service_proto_rawDescGZIP(), []int{54}
+}
+
+func (x *SingleInputsAddJobResponse) GetStatus() *status.Status {
+	if x != nil {
+		return x.Status
+	}
+	return nil
+}
+
+func (x *SingleInputsAddJobResponse) GetInputsAddJob() *InputsAddJob {
+	if x != nil {
+		return x.InputsAddJob
+	}
+	return nil
+}
+
+type MultiInputsAddJobResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Status        *status.Status         `protobuf:"bytes,1,opt,name=status,proto3" json:"status,omitempty"`
+	InputsAddJobs []*InputsAddJob        `protobuf:"bytes,2,rep,name=inputs_add_jobs,json=inputsAddJobs,proto3" json:"inputs_add_jobs,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MultiInputsAddJobResponse) Reset() {
+	*x = MultiInputsAddJobResponse{}
+	mi := &file_clarifai_api_service_proto_msgTypes[55]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MultiInputsAddJobResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MultiInputsAddJobResponse) ProtoMessage() {}
+
+func (x *MultiInputsAddJobResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_clarifai_api_service_proto_msgTypes[55]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MultiInputsAddJobResponse.ProtoReflect.Descriptor instead.
+func (*MultiInputsAddJobResponse) Descriptor() ([]byte, []int) {
+	return file_clarifai_api_service_proto_rawDescGZIP(), []int{55}
+}
+
+func (x *MultiInputsAddJobResponse) GetStatus() *status.Status {
+	if x != nil {
+		return x.Status
+	}
+	return nil
+}
+
+func (x *MultiInputsAddJobResponse) GetInputsAddJobs() []*InputsAddJob {
+	if x != nil {
+		return x.InputsAddJobs
+	}
+	return nil
+}
+
+type PostAnnotationsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserAppId     *UserAppIDSet          `protobuf:"bytes,1,opt,name=user_app_id,json=userAppId,proto3" json:"user_app_id,omitempty"`
+	Annotations   []*Annotation          `protobuf:"bytes,2,rep,name=annotations,proto3" json:"annotations,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PostAnnotationsRequest) Reset() {
+	*x = PostAnnotationsRequest{}
+	mi := &file_clarifai_api_service_proto_msgTypes[56]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PostAnnotationsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PostAnnotationsRequest) ProtoMessage() {}
+
+func (x *PostAnnotationsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_clarifai_api_service_proto_msgTypes[56]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PostAnnotationsRequest.ProtoReflect.Descriptor instead.
+func (*PostAnnotationsRequest) Descriptor() ([]byte, []int) {
+	return file_clarifai_api_service_proto_rawDescGZIP(), []int{56}
+}
+
+func (x *PostAnnotationsRequest) GetUserAppId() *UserAppIDSet {
+	if x != nil {
+		return x.UserAppId
+	}
+	return nil
+}
+
+func (x *PostAnnotationsRequest) GetAnnotations() []*Annotation {
+	if x != nil {
+		return x.Annotations
+	}
+	return nil
+}
+
+type ListAnnotationsRequest struct {
+	state              protoimpl.MessageState `protogen:"open.v1"`
+	UserAppId          *UserAppIDSet          `protobuf:"bytes,1,opt,name=user_app_id,json=userAppId,proto3" json:"user_app_id,omitempty"`
+	Ids                []string               `protobuf:"bytes,2,rep,name=ids,proto3" json:"ids,omitempty"`
+	InputIds           []string               `protobuf:"bytes,3,rep,name=input_ids,json=inputIds,proto3" json:"input_ids,omitempty"`
+	ListAllAnnotations bool                   `protobuf:"varint,6,opt,name=list_all_annotations,json=listAllAnnotations,proto3" json:"list_all_annotations,omitempty"`
+	Page               uint32                 `protobuf:"varint,7,opt,name=page,proto3" json:"page,omitempty"`
+	PerPage            uint32                 `protobuf:"varint,8,opt,name=per_page,json=perPage,proto3" json:"per_page,omitempty"`
+	UserIds            []string               `protobuf:"bytes,9,rep,name=user_ids,json=userIds,proto3" json:"user_ids,omitempty"`
+	ModelVersionIds    []string               `protobuf:"bytes,10,rep,name=model_version_ids,json=modelVersionIds,proto3" json:"model_version_ids,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *ListAnnotationsRequest) Reset() {
+	*x = ListAnnotationsRequest{}
+	mi := &file_clarifai_api_service_proto_msgTypes[57]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAnnotationsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAnnotationsRequest) ProtoMessage() {}
+
+func (x *ListAnnotationsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_clarifai_api_service_proto_msgTypes[57]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAnnotationsRequest.ProtoReflect.Descriptor instead.
+func (*ListAnnotationsRequest) Descriptor() ([]byte, []int) {
+	return file_clarifai_api_service_proto_rawDescGZIP(), []int{57}
+}
+
+func (x *ListAnnotationsRequest) GetUserAppId() *UserAppIDSet {
+	if x != nil {
+		return x.UserAppId
+	}
+	return nil
+}
+
+func (x *ListAnnotationsRequest) GetIds() []string {
+	if x != nil {
+		return x.Ids
+	}
+	return nil
+}
+
+func (x *ListAnnotationsRequest) GetInputIds() []string {
+	if x != nil {
+		return x.InputIds
+	}
+	return nil
+}
+
+func (x *ListAnnotationsRequest) GetListAllAnnotations() bool {
+	if x != nil {
+		return x.ListAllAnnotations
+	}
+	return false
+}
+
+func (x *ListAnnotationsRequest) GetPage() uint32 {
+	if x != nil {
+		return x.Page
+	}
+	return 0
+}
+
+func (x *ListAnnotationsRequest) GetPerPage() uint32 {
+	if x != nil {
+		return x.PerPage
+	}
+	return 0
+}
+
+func (x *ListAnnotationsRequest) GetUserIds() []string {
+	if x != nil {
+		return x.UserIds
+	}
+	return nil
+}
+
+func (x *ListAnnotationsRequest) GetModelVersionIds() []string {
+	if x != nil {
+		return x.ModelVersionIds
+	}
+	return nil
+}
+
+type PatchAnnotationsRequest struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	UserAppId         *UserAppIDSet          `protobuf:"bytes,1,opt,name=user_app_id,json=userAppId,proto3" json:"user_app_id,omitempty"`
+	Annotations       []*Annotation          `protobuf:"bytes,2,rep,name=annotations,proto3" json:"annotations,omitempty"`
+	Action            string                 `protobuf:"bytes,3,opt,name=action,proto3" json:"action,omitempty"`
+	DeleteIfEmptyData bool                   `protobuf:"varint,4,opt,name=delete_if_empty_data,json=deleteIfEmptyData,proto3" json:"delete_if_empty_data,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *PatchAnnotationsRequest) Reset() {
+	*x = PatchAnnotationsRequest{}
+	mi := &file_clarifai_api_service_proto_msgTypes[58]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PatchAnnotationsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PatchAnnotationsRequest) ProtoMessage() {}
+
+func (x *PatchAnnotationsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_clarifai_api_service_proto_msgTypes[58]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PatchAnnotationsRequest.ProtoReflect.Descriptor instead.
+func (*PatchAnnotationsRequest) Descriptor() ([]byte, []int) {
+	return file_clarifai_api_service_proto_rawDescGZIP(), []int{58}
+}
+
+func (x *PatchAnnotationsRequest) GetUserAppId() *UserAppIDSet {
+	if x != nil {
+		return x.UserAppId
+	}
+	return nil
+}
+
+func (x *PatchAnnotationsRequest) GetAnnotations() []*Annotation {
+	if x != nil {
+		return x.Annotations
+	}
+	return nil
+}
+
+func (x *PatchAnnotationsRequest) GetAction() string {
+	if x != nil {
+		return x.Action
+	}
+	return ""
+}
+
+func (x *PatchAnnotationsRequest) GetDeleteIfEmptyData() bool {
+	if x != nil {
+		return x.DeleteIfEmptyData
+	}
+	return false
+}
+
+type DeleteAnnotationRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserAppId     *UserAppIDSet          `protobuf:"bytes,1,opt,name=user_app_id,json=userAppId,proto3" json:"user_app_id,omitempty"`
+	InputId       string                 `protobuf:"bytes,2,opt,name=input_id,json=inputId,proto3" json:"input_id,omitempty"`
+	AnnotationId  string                 `protobuf:"bytes,3,opt,name=annotation_id,json=annotationId,proto3" json:"annotation_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteAnnotationRequest) Reset() {
+	*x = DeleteAnnotationRequest{}
+	mi := &file_clarifai_api_service_proto_msgTypes[59]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteAnnotationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteAnnotationRequest) ProtoMessage() {}
+
+func (x *DeleteAnnotationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_clarifai_api_service_proto_msgTypes[59]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteAnnotationRequest.ProtoReflect.Descriptor instead.
+func (*DeleteAnnotationRequest) Descriptor() ([]byte, []int) {
+	return file_clarifai_api_service_proto_rawDescGZIP(), []int{59}
+}
+
+func (x *DeleteAnnotationRequest) GetUserAppId() *UserAppIDSet {
+	if x != nil {
+		return x.UserAppId
+	}
+	return nil
+}
+
+func (x *DeleteAnnotationRequest) GetInputId() string {
+	if x != nil {
+		return x.InputId
+	}
+	return ""
+}
+
+func (x *DeleteAnnotationRequest) GetAnnotationId() string {
+	if x != nil {
+		return x.AnnotationId
+	}
+	return ""
+}
+
+type DeleteAnnotationsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserAppId     *UserAppIDSet          `protobuf:"bytes,1,opt,name=user_app_id,json=userAppId,proto3" json:"user_app_id,omitempty"`
+	Ids           []string               `protobuf:"bytes,2,rep,name=ids,proto3" json:"ids,omitempty"`
+	InputIds      []string               `protobuf:"bytes,3,rep,name=input_ids,json=inputIds,proto3" json:"input_ids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteAnnotationsRequest) Reset() {
+	*x = DeleteAnnotationsRequest{}
+	mi := &file_clarifai_api_service_proto_msgTypes[60]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteAnnotationsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteAnnotationsRequest) ProtoMessage() {}
+
+func (x *DeleteAnnotationsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_clarifai_api_service_proto_msgTypes[60]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteAnnotationsRequest.ProtoReflect.Descriptor instead.
+func (*DeleteAnnotationsRequest) Descriptor() ([]byte, []int) {
+	return file_clarifai_api_service_proto_rawDescGZIP(), []int{60}
+}
+
+func (x *DeleteAnnotationsRequest) GetUserAppId() *UserAppIDSet {
+	if x != nil {
+		return x.UserAppId
+	}
+	return nil
+}
+
+func (x *DeleteAnnotationsRequest) GetIds() []string {
+	if x != nil {
+		return x.Ids
+	}
+	return nil
+}
+
+func (x *DeleteAnnotationsRequest) GetInputIds() []string {
+	if x != nil {
+		return x.InputIds
+	}
+	return nil
+}
+
+type MultiAnnotationResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Status        *status.Status         `protobuf:"bytes,1,opt,name=status,proto3" json:"status,omitempty"`
+	Annotations   []*Annotation          `protobuf:"bytes,2,rep,name=annotations,proto3" json:"annotations,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MultiAnnotationResponse) Reset() {
+	*x = MultiAnnotationResponse{}
+	mi := &file_clarifai_api_service_proto_msgTypes[61]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MultiAnnotationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MultiAnnotationResponse) ProtoMessage() {}
+
+func (x *MultiAnnotationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_clarifai_api_service_proto_msgTypes[61]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MultiAnnotationResponse.ProtoReflect.Descriptor instead.
+func (*MultiAnnotationResponse) Descriptor() ([]byte, []int) {
+	return file_clarifai_api_service_proto_rawDescGZIP(), []int{61}
+}
+
+func (x *MultiAnnotationResponse) GetStatus() *status.Status {
+	if x != nil {
+		return x.Status
+	}
+	return nil
+}
+
+func (x *MultiAnnotationResponse) GetAnnotations() []*Annotation {
+	if x != nil {
+		return x.Annotations
+	}
+	return nil
+}
+
+type ListConceptsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserAppId     *UserAppIDSet          `protobuf:"bytes,1,opt,name=user_app_id,json=userAppId,proto3" json:"user_app_id,omitempty"`
+	Page          uint32                 `protobuf:"varint,2,opt,name=page,proto3" json:"page,omitempty"`
+	PerPage       uint32                 `protobuf:"varint,3,opt,name=per_page,json=perPage,proto3" json:"per_page,omitempty"`
+	Id            string                 `protobuf:"bytes,4,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListConceptsRequest) Reset() {
+	*x = ListConceptsRequest{}
+	mi := &file_clarifai_api_service_proto_msgTypes[62]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListConceptsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListConceptsRequest) ProtoMessage() {}
+
+func (x *ListConceptsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_clarifai_api_service_proto_msgTypes[62]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListConceptsRequest.ProtoReflect.Descriptor instead.
+func (*ListConceptsRequest) Descriptor() ([]byte, []int) {
+	return file_clarifai_api_service_proto_rawDescGZIP(), []int{62}
+}
+
+func (x *ListConceptsRequest) GetUserAppId() *UserAppIDSet {
+	if x != nil {
+		return x.UserAppId
+	}
+	return nil
+}
+
+func (x *ListConceptsRequest) GetPage() uint32 {
+	if x != nil {
+		return x.Page
+	}
+	return 0
+}
+
+func (x *ListConceptsRequest) GetPerPage() uint32 {
+	if x != nil {
+		return x.PerPage
+	}
+	return 0
+}
+
+func (x *ListConceptsRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+type GetConceptRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserAppId     *UserAppIDSet          `protobuf:"bytes,1,opt,name=user_app_id,json=userAppId,proto3" json:"user_app_id,omitempty"`
+	ConceptId     string                 `protobuf:"bytes,2,opt,name=concept_id,json=conceptId,proto3" json:"concept_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetConceptRequest) Reset() {
+	*x = GetConceptRequest{}
+	mi := &file_clarifai_api_service_proto_msgTypes[63]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetConceptRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetConceptRequest) ProtoMessage() {}
+
+func (x *GetConceptRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_clarifai_api_service_proto_msgTypes[63]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetConceptRequest.ProtoReflect.Descriptor instead.
+func (*GetConceptRequest) Descriptor() ([]byte, []int) {
+	return file_clarifai_api_service_proto_rawDescGZIP(), []int{63}
+}
+
+func (x *GetConceptRequest) GetUserAppId() *UserAppIDSet {
+	if x != nil {
+		return x.UserAppId
+	}
+	return nil
+}
+
+func (x *GetConceptRequest) GetConceptId() string {
+	if x != nil {
+		return x.ConceptId
+	}
+	return ""
+}
+
+type PostConceptsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserAppId     *UserAppIDSet          `protobuf:"bytes,1,opt,name=user_app_id,json=userAppId,proto3" json:"user_app_id,omitempty"`
+	Concepts      []*Concept             `protobuf:"bytes,2,rep,name=concepts,proto3" json:"concepts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PostConceptsRequest) Reset() {
+	*x = PostConceptsRequest{}
+	mi := &file_clarifai_api_service_proto_msgTypes[64]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PostConceptsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PostConceptsRequest) ProtoMessage() {}
+
+func (x *PostConceptsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_clarifai_api_service_proto_msgTypes[64]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PostConceptsRequest.ProtoReflect.Descriptor instead.
+func (*PostConceptsRequest) Descriptor() ([]byte, []int) {
+	return file_clarifai_api_service_proto_rawDescGZIP(), []int{64}
+}
+
+func (x *PostConceptsRequest) GetUserAppId() *UserAppIDSet {
+	if x != nil {
+		return x.UserAppId
+	}
+	return nil
+}
+
+func (x *PostConceptsRequest) GetConcepts() []*Concept {
+	if x != nil {
+		return x.Concepts
+	}
+	return nil
+}
+
+type PatchConceptsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserAppId     *UserAppIDSet          `protobuf:"bytes,1,opt,name=user_app_id,json=userAppId,proto3" json:"user_app_id,omitempty"`
+	Concepts      []*Concept             `protobuf:"bytes,2,rep,name=concepts,proto3" json:"concepts,omitempty"`
+	Action        string                 `protobuf:"bytes,3,opt,name=action,proto3" json:"action,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PatchConceptsRequest) Reset() {
+	*x = PatchConceptsRequest{}
+	mi := &file_clarifai_api_service_proto_msgTypes[65]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PatchConceptsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PatchConceptsRequest) ProtoMessage() {}
+
+func (x *PatchConceptsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_clarifai_api_service_proto_msgTypes[65]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PatchConceptsRequest.ProtoReflect.Descriptor instead.
+func (*PatchConceptsRequest) Descriptor() ([]byte, []int) {
+	return file_clarifai_api_service_proto_rawDescGZIP(), []int{65}
+}
+
+func (x *PatchConceptsRequest) GetUserAppId() *UserAppIDSet {
+	if x != nil {
+		return x.UserAppId
+	}
+	return nil
+}
+
+func (x *PatchConceptsRequest) GetConcepts() []*Concept {
+	if x != nil {
+		return x.Concepts
+	}
+	return nil
+}
+
+func (x *PatchConceptsRequest) GetAction() string {
+	if x != nil {
+		return x.Action
+	}
+	return ""
+}
+
+type MultiConceptResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Status        *status.Status         `protobuf:"bytes,1,opt,name=status,proto3" json:"status,omitempty"`
+	Concepts      []*Concept             `protobuf:"bytes,2,rep,name=concepts,proto3" json:"concepts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MultiConceptResponse) Reset() {
+	*x = MultiConceptResponse{}
+	mi := &file_clarifai_api_service_proto_msgTypes[66]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MultiConceptResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MultiConceptResponse) ProtoMessage() {}
+
+func (x *MultiConceptResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_clarifai_api_service_proto_msgTypes[66]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MultiConceptResponse.ProtoReflect.Descriptor instead.
+func (*MultiConceptResponse) Descriptor() ([]byte, []int) {
+	return file_clarifai_api_service_proto_rawDescGZIP(), []int{66}
+}
+
+func (x *MultiConceptResponse) GetStatus() *status.Status {
+	if x != nil {
+		return x.Status
+	}
+	return nil
+}
+
+func (x *MultiConceptResponse) GetConcepts() []*Concept {
+	if x != nil {
+		return x.Concepts
+	}
+	return nil
+}
+
+type SingleConceptResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Status        *status.Status         `protobuf:"bytes,1,opt,name=status,proto3" json:"status,omitempty"`
+	Concept       *Concept               `protobuf:"bytes,2,opt,name=concept,proto3" json:"concept,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SingleConceptResponse) Reset() {
+	*x = SingleConceptResponse{}
+	mi := &file_clarifai_api_service_proto_msgTypes[67]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SingleConceptResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SingleConceptResponse) ProtoMessage() {}
+
+func (x *SingleConceptResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_clarifai_api_service_proto_msgTypes[67]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SingleConceptResponse.ProtoReflect.Descriptor instead.
+func (*SingleConceptResponse) Descriptor() ([]byte, []int) {
+	return file_clarifai_api_service_proto_rawDescGZIP(), []int{67}
+}
+
+func (x *SingleConceptResponse) GetStatus() *status.Status {
+	if x != nil {
+		return x.Status
+	}
+	return nil
+}
+
+func (x *SingleConceptResponse) GetConcept() *Concept {
+	if x != nil {
+		return x.Concept
+	}
+	return nil
+}
+
 var File_clarifai_api_service_proto protoreflect.FileDescriptor
 
 const file_clarifai_api_service_proto_rawDesc = "" +
@@ -3382,19 +4558,22 @@ const file_clarifai_api_service_proto_rawDesc = "" +
 	"\rtemplate_only\x18\x04 \x01(\bR\ftemplateOnly\"\x97\x01\n" +
 	"\x1bMultiCollaborationsResponse\x123\n" +
 	"\x06status\x18\x01 \x01(\v2\x1b.clarifai.api.status.StatusR\x06status\x12C\n" +
-	"\x0ecollaborations\x18\x02 \x03(\v2\x1b.clarifai.api.CollaborationR\x0ecollaborations\"\xa7\x01\n" +
+	"\x0ecollaborations\x18\x02 \x03(\v2\x1b.clarifai.api.CollaborationR\x0ecollaborations\"\x91\x02\n" +
 	"\x11PostInputsRequest\x12:\n" +
 	"\vuser_app_id\x18\x01 \x01(\v2\x1a.clarifai.api.UserAppIDSetR\tuserAppId\x12+\n" +
 	"\x06inputs\x18\x02 \x03(\v2\x13.clarifai.api.InputR\x06inputs\x12)\n" +
-	"\x11inputs_add_job_id\x18\x03 \x01(\tR\x0einputsAddJobId\"v\n" +
+	"\x11inputs_add_job_id\x18\x03 \x01(\tR\x0einputsAddJobId\x12h\n" +
+	"\x1cinput_id_conflict_resolution\x18\x04 \x01(\x0e2'.clarifai.api.InputIDConflictResolutionR\x19inputIdConflictResolution\"\xb8\x01\n" +
 	"\x12MultiInputResponse\x123\n" +
 	"\x06status\x18\x01 \x01(\v2\x1b.clarifai.api.status.StatusR\x06status\x12+\n" +
-	"\x06inputs\x18\x02 \x03(\v2\x13.clarifai.api.InputR\x06inputs\"\x90\x01\n" +
+	"\x06inputs\x18\x02 \x03(\v2\x13.clarifai.api.InputR\x06inputs\x12@\n" +
+	"\x0einputs_add_job\x18\x03 \x01(\v2\x1a.clarifai.api.InputsAddJobR\finputsAddJob\"\xc5\x01\n" +
 	"\x11ListInputsRequest\x12:\n" +
 	"\vuser_app_id\x18\x01 \x01(\v2\x1a.clarifai.api.UserAppIDSetR\tuserAppId\x12\x12\n" +
 	"\x04page\x18\x02 \x01(\rR\x04page\x12\x19\n" +
 	"\bper_page\x18\x03 \x01(\rR\aperPage\x12\x10\n" +
-	"\x03ids\x18\x04 \x03(\tR\x03ids\"h\n" +
+	"\x03ids\x18\x04 \x03(\tR\x03ids\x123\n" +
+	"\x06status\x18\x05 \x01(\v2\x1b.clarifai.api.status.StatusR\x06status\"h\n" +
 	"\x0fGetInputRequest\x12:\n" +
 	"\vuser_app_id\x18\x01 \x01(\v2\x1a.clarifai.api.UserAppIDSetR\tuserAppId\x12\x19\n" +
 	"\binput_id\x18\x02 \x01(\tR\ainputId\"u\n" +
@@ -3403,10 +4582,86 @@ const file_clarifai_api_service_proto_rawDesc = "" +
 	"\x05input\x18\x02 \x01(\v2\x13.clarifai.api.InputR\x05input\"k\n" +
 	"\x12DeleteInputRequest\x12:\n" +
 	"\vuser_app_id\x18\x01 \x01(\v2\x1a.clarifai.api.UserAppIDSetR\tuserAppId\x12\x19\n" +
-	"\binput_id\x18\x02 \x01(\tR\ainputId\"c\n" +
+	"\binput_id\x18\x02 \x01(\tR\ainputId\"i\n" +
 	"\x13DeleteInputsRequest\x12:\n" +
 	"\vuser_app_id\x18\x01 \x01(\v2\x1a.clarifai.api.UserAppIDSetR\tuserAppId\x12\x10\n" +
-	"\x03ids\x18\x02 \x03(\tR\x03ids2\x9a\x15\n" +
+	"\x03ids\x18\x02 \x03(\tR\x03idsJ\x04\b\x03\x10\x04\"\x95\x01\n" +
+	"\x12PatchInputsRequest\x12:\n" +
+	"\vuser_app_id\x18\x01 \x01(\v2\x1a.clarifai.api.UserAppIDSetR\tuserAppId\x12+\n" +
+	"\x06inputs\x18\x02 \x03(\v2\x13.clarifai.api.InputR\x06inputs\x12\x16\n" +
+	"\x06action\x18\x03 \x01(\tR\x06action\"R\n" +
+	"\x14GetInputCountRequest\x12:\n" +
+	"\vuser_app_id\x18\x01 \x01(\v2\x1a.clarifai.api.UserAppIDSetR\tuserAppId\"\x81\x01\n" +
+	"\x18SingleInputCountResponse\x123\n" +
+	"\x06status\x18\x01 \x01(\v2\x1b.clarifai.api.status.StatusR\x06status\x120\n" +
+	"\x06counts\x18\x02 \x01(\v2\x18.clarifai.api.InputCountR\x06counts\"d\n" +
+	"\x16GetInputsAddJobRequest\x12:\n" +
+	"\vuser_app_id\x18\x01 \x01(\v2\x1a.clarifai.api.UserAppIDSetR\tuserAppId\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\"\x85\x01\n" +
+	"\x18ListInputsAddJobsRequest\x12:\n" +
+	"\vuser_app_id\x18\x01 \x01(\v2\x1a.clarifai.api.UserAppIDSetR\tuserAppId\x12\x12\n" +
+	"\x04page\x18\x02 \x01(\rR\x04page\x12\x19\n" +
+	"\bper_page\x18\x03 \x01(\rR\aperPage\"g\n" +
+	"\x19CancelInputsAddJobRequest\x12:\n" +
+	"\vuser_app_id\x18\x01 \x01(\v2\x1a.clarifai.api.UserAppIDSetR\tuserAppId\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\"\x93\x01\n" +
+	"\x1aSingleInputsAddJobResponse\x123\n" +
+	"\x06status\x18\x01 \x01(\v2\x1b.clarifai.api.status.StatusR\x06status\x12@\n" +
+	"\x0einputs_add_job\x18\x02 \x01(\v2\x1a.clarifai.api.InputsAddJobR\finputsAddJob\"\x94\x01\n" +
+	"\x19MultiInputsAddJobResponse\x123\n" +
+	"\x06status\x18\x01 \x01(\v2\x1b.clarifai.api.status.StatusR\x06status\x12B\n" +
+	"\x0finputs_add_jobs\x18\x02 \x03(\v2\x1a.clarifai.api.InputsAddJobR\rinputsAddJobs\"\x90\x01\n" +
+	"\x16PostAnnotationsRequest\x12:\n" +
+	"\vuser_app_id\x18\x01 \x01(\v2\x1a.clarifai.api.UserAppIDSetR\tuserAppId\x12:\n" +
+	"\vannotations\x18\x02 \x03(\v2\x18.clarifai.api.AnnotationR\vannotations\"\xb1\x02\n" +
+	"\x16ListAnnotationsRequest\x12:\n" +
+	"\vuser_app_id\x18\x01 \x01(\v2\x1a.clarifai.api.UserAppIDSetR\tuserAppId\x12\x10\n" +
+	"\x03ids\x18\x02 \x03(\tR\x03ids\x12\x1b\n" +
+	"\tinput_ids\x18\x03 \x03(\tR\binputIds\x120\n" +
+	"\x14list_all_annotations\x18\x06 \x01(\bR\x12listAllAnnotations\x12\x12\n" +
+	"\x04page\x18\a \x01(\rR\x04page\x12\x19\n" +
+	"\bper_page\x18\b \x01(\rR\aperPage\x12\x19\n" +
+	"\buser_ids\x18\t \x03(\tR\auserIds\x12*\n" +
+	"\x11model_version_ids\x18\n" +
+	" \x03(\tR\x0fmodelVersionIdsJ\x04\b\x04\x10\x05\"\xda\x01\n" +
+	"\x17PatchAnnotationsRequest\x12:\n" +
+	"\vuser_app_id\x18\x01 \x01(\v2\x1a.clarifai.api.UserAppIDSetR\tuserAppId\x12:\n" +
+	"\vannotations\x18\x02 \x03(\v2\x18.clarifai.api.AnnotationR\vannotations\x12\x16\n" +
+	"\x06action\x18\x03 \x01(\tR\x06action\x12/\n" +
+	"\x14delete_if_empty_data\x18\x04 \x01(\bR\x11deleteIfEmptyData\"\x95\x01\n" +
+	"\x17DeleteAnnotationRequest\x12:\n" +
+	"\vuser_app_id\x18\x01 \x01(\v2\x1a.clarifai.api.UserAppIDSetR\tuserAppId\x12\x19\n" +
+	"\binput_id\x18\x02 \x01(\tR\ainputId\x12#\n" +
+	"\rannotation_id\x18\x03 \x01(\tR\fannotationId\"\x85\x01\n" +
+	"\x18DeleteAnnotationsRequest\x12:\n" +
+	"\vuser_app_id\x18\x01 \x01(\v2\x1a.clarifai.api.UserAppIDSetR\tuserAppId\x12\x10\n" +
+	"\x03ids\x18\x02 \x03(\tR\x03ids\x12\x1b\n" +
+	"\tinput_ids\x18\x03 \x03(\tR\binputIds\"\x8a\x01\n" +
+	"\x17MultiAnnotationResponse\x123\n" +
+	"\x06status\x18\x01 \x01(\v2\x1b.clarifai.api.status.StatusR\x06status\x12:\n" +
+	"\vannotations\x18\x02 \x03(\v2\x18.clarifai.api.AnnotationR\vannotations\"\x90\x01\n" +
+	"\x13ListConceptsRequest\x12:\n" +
+	"\vuser_app_id\x18\x01 \x01(\v2\x1a.clarifai.api.UserAppIDSetR\tuserAppId\x12\x12\n" +
+	"\x04page\x18\x02 \x01(\rR\x04page\x12\x19\n" +
+	"\bper_page\x18\x03 \x01(\rR\aperPage\x12\x0e\n" +
+	"\x02id\x18\x04 \x01(\tR\x02id\"n\n" +
+	"\x11GetConceptRequest\x12:\n" +
+	"\vuser_app_id\x18\x01 \x01(\v2\x1a.clarifai.api.UserAppIDSetR\tuserAppId\x12\x1d\n" +
+	"\n" +
+	"concept_id\x18\x02 \x01(\tR\tconceptId\"\x84\x01\n" +
+	"\x13PostConceptsRequest\x12:\n" +
+	"\vuser_app_id\x18\x01 \x01(\v2\x1a.clarifai.api.UserAppIDSetR\tuserAppId\x121\n" +
+	"\bconcepts\x18\x02 \x03(\v2\x15.clarifai.api.ConceptR\bconcepts\"\x9d\x01\n" +
+	"\x14PatchConceptsRequest\x12:\n" +
+	"\vuser_app_id\x18\x01 \x01(\v2\x1a.clarifai.api.UserAppIDSetR\tuserAppId\x121\n" +
+	"\bconcepts\x18\x02 \x03(\v2\x15.clarifai.api.ConceptR\bconcepts\x12\x16\n" +
+	"\x06action\x18\x03 \x01(\tR\x06action\"~\n" +
+	"\x14MultiConceptResponse\x123\n" +
+	"\x06status\x18\x01 \x01(\v2\x1b.clarifai.api.status.StatusR\x06status\x121\n" +
+	"\bconcepts\x18\x02 \x03(\v2\x15.clarifai.api.ConceptR\bconcepts\"}\n" +
+	"\x15SingleConceptResponse\x123\n" +
+	"\x06status\x18\x01 \x01(\v2\x1b.clarifai.api.status.StatusR\x06status\x12/\n" +
+	"\aconcept\x18\x02 \x01(\v2\x15.clarifai.api.ConceptR\aconcept2\xb7\x1f\n" +
 	"\x02V2\x12\\\n" +
 	"\x10PostModelOutputs\x12%.clarifai.api.PostModelOutputsRequest\x1a!.clarifai.api.MultiOutputResponse\x12L\n" +
 	"\bGetModel\x12\x1d.clarifai.api.GetModelRequest\x1a!.clarifai.api.SingleModelResponse\x12V\n" +
@@ -3443,7 +4698,22 @@ const file_clarifai_api_service_proto_rawDesc = "" +
 	"ListInputs\x12\x1f.clarifai.api.ListInputsRequest\x1a .clarifai.api.MultiInputResponse\x12L\n" +
 	"\bGetInput\x12\x1d.clarifai.api.GetInputRequest\x1a!.clarifai.api.SingleInputResponse\x12R\n" +
 	"\vDeleteInput\x12 .clarifai.api.DeleteInputRequest\x1a!.clarifai.api.status.BaseResponse\x12T\n" +
-	"\fDeleteInputs\x12!.clarifai.api.DeleteInputsRequest\x1a!.clarifai.api.status.BaseResponseB7Z5github.com/clavis-dev/clavis/api/gen/clarifai/api;apib\x06proto3"
+	"\fDeleteInputs\x12!.clarifai.api.DeleteInputsRequest\x1a!.clarifai.api.status.BaseResponse\x12Q\n" +
+	"\vPatchInputs\x12 .clarifai.api.PatchInputsRequest\x1a .clarifai.api.MultiInputResponse\x12[\n" +
+	"\rGetInputCount\x12\".clarifai.api.GetInputCountRequest\x1a&.clarifai.api.SingleInputCountResponse\x12a\n" +
+	"\x0fGetInputsAddJob\x12$.clarifai.api.GetInputsAddJobRequest\x1a(.clarifai.api.SingleInputsAddJobResponse\x12d\n" +
+	"\x11ListInputsAddJobs\x12&.clarifai.api.ListInputsAddJobsRequest\x1a'.clarifai.api.MultiInputsAddJobResponse\x12g\n" +
+	"\x12CancelInputsAddJob\x12'.clarifai.api.CancelInputsAddJobRequest\x1a(.clarifai.api.SingleInputsAddJobResponse\x12^\n" +
+	"\x0fPostAnnotations\x12$.clarifai.api.PostAnnotationsRequest\x1a%.clarifai.api.MultiAnnotationResponse\x12^\n" +
+	"\x0fListAnnotations\x12$.clarifai.api.ListAnnotationsRequest\x1a%.clarifai.api.MultiAnnotationResponse\x12`\n" +
+	"\x10PatchAnnotations\x12%.clarifai.api.PatchAnnotationsRequest\x1a%.clarifai.api.MultiAnnotationResponse\x12\\\n" +
+	"\x10DeleteAnnotation\x12%.clarifai.api.DeleteAnnotationRequest\x1a!.clarifai.api.status.BaseResponse\x12^\n" +
+	"\x11DeleteAnnotations\x12&.clarifai.api.DeleteAnnotationsRequest\x1a!.clarifai.api.status.BaseResponse\x12U\n" +
+	"\fListConcepts\x12!.clarifai.api.ListConceptsRequest\x1a\".clarifai.api.MultiConceptResponse\x12R\n" +
+	"\n" +
+	"GetConcept\x12\x1f.clarifai.api.GetConceptRequest\x1a#.clarifai.api.SingleConceptResponse\x12U\n" +
+	"\fPostConcepts\x12!.clarifai.api.PostConceptsRequest\x1a\".clarifai.api.MultiConceptResponse\x12W\n" +
+	"\rPatchConcepts\x12\".clarifai.api.PatchConceptsRequest\x1a\".clarifai.api.MultiConceptResponseB7Z5github.com/clavis-dev/clavis/api/gen/clarifai/api;apib\x06proto3"
 
 var (
 	file_clarifai_api_service_proto_rawDescOnce sync.Once
@@ -3457,7 +4727,7 @@ func file_clarifai_api_service_proto_rawDescGZIP() []byte {
 	return file_clarifai_api_service_proto_rawDescData
 }
 
-var file_clarifai_api_service_proto_msgTypes = make([]protoimpl.MessageInfo, 48)
+var file_clarifai_api_service_proto_msgTypes = make([]protoimpl.MessageInfo, 68)
 var file_clarifai_api_service_proto_goTypes = []any{
 	(*PostModelOutputsRequest)(nil),     // 0: clarifai.api.PostModelOutputsRequest
 	(*MultiOutputResponse)(nil),         // 1: clarifai.api.MultiOutputResponse
@@ -3507,173 +4777,260 @@ var file_clarifai_api_service_proto_goTypes = []any{
 	(*SingleInputResponse)(nil),         // 45: clarifai.api.SingleInputResponse
 	(*DeleteInputRequest)(nil),          // 46: clarifai.api.DeleteInputRequest
 	(*DeleteInputsRequest)(nil),         // 47: clarifai.api.DeleteInputsRequest
-	(*UserAppIDSet)(nil),                // 48: clarifai.api.UserAppIDSet
-	(*Input)(nil),                       // 49: clarifai.api.Input
-	(*Model)(nil),                       // 50: clarifai.api.Model
-	(*status.Status)(nil),               // 51: clarifai.api.status.Status
-	(*Output)(nil),                      // 52: clarifai.api.Output
-	(*Visibility)(nil),                  // 53: clarifai.api.Visibility
-	(*ModelVersion)(nil),                // 54: clarifai.api.ModelVersion
-	(*App)(nil),                         // 55: clarifai.api.App
-	(*PatchAction)(nil),                 // 56: clarifai.api.PatchAction
-	(*Key)(nil),                         // 57: clarifai.api.Key
-	(*ScopeDeps)(nil),                   // 58: clarifai.api.ScopeDeps
-	(*EndpointDeps)(nil),                // 59: clarifai.api.EndpointDeps
-	(*User)(nil),                        // 60: clarifai.api.User
-	(*Collaborator)(nil),                // 61: clarifai.api.Collaborator
-	(*Collaboration)(nil),               // 62: clarifai.api.Collaboration
-	(*status.BaseResponse)(nil),         // 63: clarifai.api.status.BaseResponse
+	(*PatchInputsRequest)(nil),          // 48: clarifai.api.PatchInputsRequest
+	(*GetInputCountRequest)(nil),        // 49: clarifai.api.GetInputCountRequest
+	(*SingleInputCountResponse)(nil),    // 50: clarifai.api.SingleInputCountResponse
+	(*GetInputsAddJobRequest)(nil),      // 51: clarifai.api.GetInputsAddJobRequest
+	(*ListInputsAddJobsRequest)(nil),    // 52: clarifai.api.ListInputsAddJobsRequest
+	(*CancelInputsAddJobRequest)(nil),   // 53: clarifai.api.CancelInputsAddJobRequest
+	(*SingleInputsAddJobResponse)(nil),  // 54: clarifai.api.SingleInputsAddJobResponse
+	(*MultiInputsAddJobResponse)(nil),   // 55: clarifai.api.MultiInputsAddJobResponse
+	(*PostAnnotationsRequest)(nil),      // 56: clarifai.api.PostAnnotationsRequest
+	(*ListAnnotationsRequest)(nil),      // 57: clarifai.api.ListAnnotationsRequest
+	(*PatchAnnotationsRequest)(nil),     // 58: clarifai.api.PatchAnnotationsRequest
+	(*DeleteAnnotationRequest)(nil),     // 59: clarifai.api.DeleteAnnotationRequest
+	(*DeleteAnnotationsRequest)(nil),    // 60: clarifai.api.DeleteAnnotationsRequest
+	(*MultiAnnotationResponse)(nil),     // 61: clarifai.api.MultiAnnotationResponse
+	(*ListConceptsRequest)(nil),         // 62: clarifai.api.ListConceptsRequest
+	(*GetConceptRequest)(nil),           // 63: clarifai.api.GetConceptRequest
+	(*PostConceptsRequest)(nil),         // 64: clarifai.api.PostConceptsRequest
+	(*PatchConceptsRequest)(nil),        // 65: clarifai.api.PatchConceptsRequest
+	(*MultiConceptResponse)(nil),        // 66: clarifai.api.MultiConceptResponse
+	(*SingleConceptResponse)(nil),       // 67: clarifai.api.SingleConceptResponse
+	(*UserAppIDSet)(nil),                // 68: clarifai.api.UserAppIDSet
+	(*Input)(nil),                       // 69: clarifai.api.Input
+	(*Model)(nil),                       // 70: clarifai.api.Model
+	(*status.Status)(nil),               // 71: clarifai.api.status.Status
+	(*Output)(nil),                      // 72: clarifai.api.Output
+	(*Visibility)(nil),                  // 73: clarifai.api.Visibility
+	(*ModelVersion)(nil),                // 74: clarifai.api.ModelVersion
+	(*App)(nil),                         // 75: clarifai.api.App
+	(*PatchAction)(nil),                 // 76: clarifai.api.PatchAction
+	(*Key)(nil),                         // 77: clarifai.api.Key
+	(*ScopeDeps)(nil),                   // 78: clarifai.api.ScopeDeps
+	(*EndpointDeps)(nil),                // 79: clarifai.api.EndpointDeps
+	(*User)(nil),                        // 80: clarifai.api.User
+	(*Collaborator)(nil),                // 81: clarifai.api.Collaborator
+	(*Collaboration)(nil),               // 82: clarifai.api.Collaboration
+	(InputIDConflictResolution)(0),      // 83: clarifai.api.InputIDConflictResolution
+	(*InputsAddJob)(nil),                // 84: clarifai.api.InputsAddJob
+	(*InputCount)(nil),                  // 85: clarifai.api.InputCount
+	(*Annotation)(nil),                  // 86: clarifai.api.Annotation
+	(*Concept)(nil),                     // 87: clarifai.api.Concept
+	(*status.BaseResponse)(nil),         // 88: clarifai.api.status.BaseResponse
 }
 var file_clarifai_api_service_proto_depIdxs = []int32{
-	48,  // 0: clarifai.api.PostModelOutputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	49,  // 1: clarifai.api.PostModelOutputsRequest.inputs:type_name -> clarifai.api.Input
-	50,  // 2: clarifai.api.PostModelOutputsRequest.model:type_name -> clarifai.api.Model
-	51,  // 3: clarifai.api.MultiOutputResponse.status:type_name -> clarifai.api.status.Status
-	52,  // 4: clarifai.api.MultiOutputResponse.outputs:type_name -> clarifai.api.Output
-	48,  // 5: clarifai.api.GetModelRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	51,  // 6: clarifai.api.SingleModelResponse.status:type_name -> clarifai.api.status.Status
-	50,  // 7: clarifai.api.SingleModelResponse.model:type_name -> clarifai.api.Model
-	48,  // 8: clarifai.api.ListModelsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	53,  // 9: clarifai.api.ListModelsRequest.visibility:type_name -> clarifai.api.Visibility
-	51,  // 10: clarifai.api.MultiModelResponse.status:type_name -> clarifai.api.status.Status
-	50,  // 11: clarifai.api.MultiModelResponse.models:type_name -> clarifai.api.Model
-	48,  // 12: clarifai.api.GetModelVersionRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	51,  // 13: clarifai.api.SingleModelVersionResponse.status:type_name -> clarifai.api.status.Status
-	54,  // 14: clarifai.api.SingleModelVersionResponse.model_version:type_name -> clarifai.api.ModelVersion
-	48,  // 15: clarifai.api.ListModelVersionsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	51,  // 16: clarifai.api.MultiModelVersionResponse.status:type_name -> clarifai.api.status.Status
-	54,  // 17: clarifai.api.MultiModelVersionResponse.model_versions:type_name -> clarifai.api.ModelVersion
-	48,  // 18: clarifai.api.PostAppsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	55,  // 19: clarifai.api.PostAppsRequest.apps:type_name -> clarifai.api.App
-	51,  // 20: clarifai.api.MultiAppResponse.status:type_name -> clarifai.api.status.Status
-	55,  // 21: clarifai.api.MultiAppResponse.apps:type_name -> clarifai.api.App
-	48,  // 22: clarifai.api.GetAppRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	51,  // 23: clarifai.api.SingleAppResponse.status:type_name -> clarifai.api.status.Status
-	55,  // 24: clarifai.api.SingleAppResponse.app:type_name -> clarifai.api.App
-	48,  // 25: clarifai.api.ListAppsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	53,  // 26: clarifai.api.ListAppsRequest.visibility:type_name -> clarifai.api.Visibility
-	48,  // 27: clarifai.api.PatchAppsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	55,  // 28: clarifai.api.PatchAppsRequest.apps:type_name -> clarifai.api.App
-	56,  // 29: clarifai.api.PatchAppsRequest.metadata_action:type_name -> clarifai.api.PatchAction
-	48,  // 30: clarifai.api.PatchAppRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	55,  // 31: clarifai.api.PatchAppRequest.app:type_name -> clarifai.api.App
-	56,  // 32: clarifai.api.PatchAppRequest.metadata_action:type_name -> clarifai.api.PatchAction
-	48,  // 33: clarifai.api.DeleteAppRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	48,  // 34: clarifai.api.PostKeysRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	57,  // 35: clarifai.api.PostKeysRequest.keys:type_name -> clarifai.api.Key
-	51,  // 36: clarifai.api.MultiKeyResponse.status:type_name -> clarifai.api.status.Status
-	57,  // 37: clarifai.api.MultiKeyResponse.keys:type_name -> clarifai.api.Key
-	48,  // 38: clarifai.api.GetKeyRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	51,  // 39: clarifai.api.SingleKeyResponse.status:type_name -> clarifai.api.status.Status
-	57,  // 40: clarifai.api.SingleKeyResponse.key:type_name -> clarifai.api.Key
-	48,  // 41: clarifai.api.ListKeysRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	48,  // 42: clarifai.api.ListAppKeysRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	48,  // 43: clarifai.api.PatchKeysRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	57,  // 44: clarifai.api.PatchKeysRequest.keys:type_name -> clarifai.api.Key
-	48,  // 45: clarifai.api.DeleteKeyRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	48,  // 46: clarifai.api.MyScopesRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	51,  // 47: clarifai.api.MultiScopeResponse.status:type_name -> clarifai.api.status.Status
-	55,  // 48: clarifai.api.MultiScopeResponse.app:type_name -> clarifai.api.App
-	48,  // 49: clarifai.api.MyScopesUserRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	51,  // 50: clarifai.api.MultiScopeUserResponse.status:type_name -> clarifai.api.status.Status
-	48,  // 51: clarifai.api.ListScopesRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	51,  // 52: clarifai.api.MultiScopeDepsResponse.status:type_name -> clarifai.api.status.Status
-	58,  // 53: clarifai.api.MultiScopeDepsResponse.scope_deps:type_name -> clarifai.api.ScopeDeps
-	59,  // 54: clarifai.api.MultiScopeDepsResponse.endpoint_deps:type_name -> clarifai.api.EndpointDeps
-	48,  // 55: clarifai.api.GetUserRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	51,  // 56: clarifai.api.SingleUserResponse.status:type_name -> clarifai.api.status.Status
-	60,  // 57: clarifai.api.SingleUserResponse.user:type_name -> clarifai.api.User
-	48,  // 58: clarifai.api.ListCollaboratorsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	51,  // 59: clarifai.api.MultiCollaboratorsResponse.status:type_name -> clarifai.api.status.Status
-	61,  // 60: clarifai.api.MultiCollaboratorsResponse.collaborators:type_name -> clarifai.api.Collaborator
-	60,  // 61: clarifai.api.MultiCollaboratorsResponse.app_owner:type_name -> clarifai.api.User
-	48,  // 62: clarifai.api.PostCollaboratorsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	61,  // 63: clarifai.api.PostCollaboratorsRequest.collaborators:type_name -> clarifai.api.Collaborator
-	48,  // 64: clarifai.api.PatchCollaboratorsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	61,  // 65: clarifai.api.PatchCollaboratorsRequest.collaborators:type_name -> clarifai.api.Collaborator
-	48,  // 66: clarifai.api.DeleteCollaboratorsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	48,  // 67: clarifai.api.ListCollaborationsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	51,  // 68: clarifai.api.MultiCollaborationsResponse.status:type_name -> clarifai.api.status.Status
-	62,  // 69: clarifai.api.MultiCollaborationsResponse.collaborations:type_name -> clarifai.api.Collaboration
-	48,  // 70: clarifai.api.PostInputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	49,  // 71: clarifai.api.PostInputsRequest.inputs:type_name -> clarifai.api.Input
-	51,  // 72: clarifai.api.MultiInputResponse.status:type_name -> clarifai.api.status.Status
-	49,  // 73: clarifai.api.MultiInputResponse.inputs:type_name -> clarifai.api.Input
-	48,  // 74: clarifai.api.ListInputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	48,  // 75: clarifai.api.GetInputRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	51,  // 76: clarifai.api.SingleInputResponse.status:type_name -> clarifai.api.status.Status
-	49,  // 77: clarifai.api.SingleInputResponse.input:type_name -> clarifai.api.Input
-	48,  // 78: clarifai.api.DeleteInputRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	48,  // 79: clarifai.api.DeleteInputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	0,   // 80: clarifai.api.V2.PostModelOutputs:input_type -> clarifai.api.PostModelOutputsRequest
-	2,   // 81: clarifai.api.V2.GetModel:input_type -> clarifai.api.GetModelRequest
-	2,   // 82: clarifai.api.V2.GetModelOutputInfo:input_type -> clarifai.api.GetModelRequest
-	4,   // 83: clarifai.api.V2.ListModels:input_type -> clarifai.api.ListModelsRequest
-	6,   // 84: clarifai.api.V2.GetModelVersion:input_type -> clarifai.api.GetModelVersionRequest
-	8,   // 85: clarifai.api.V2.ListModelVersions:input_type -> clarifai.api.ListModelVersionsRequest
-	10,  // 86: clarifai.api.V2.PostApps:input_type -> clarifai.api.PostAppsRequest
-	12,  // 87: clarifai.api.V2.GetApp:input_type -> clarifai.api.GetAppRequest
-	14,  // 88: clarifai.api.V2.ListApps:input_type -> clarifai.api.ListAppsRequest
-	15,  // 89: clarifai.api.V2.PatchApps:input_type -> clarifai.api.PatchAppsRequest
-	16,  // 90: clarifai.api.V2.PatchApp:input_type -> clarifai.api.PatchAppRequest
-	17,  // 91: clarifai.api.V2.DeleteApp:input_type -> clarifai.api.DeleteAppRequest
-	18,  // 92: clarifai.api.V2.PostKeys:input_type -> clarifai.api.PostKeysRequest
-	20,  // 93: clarifai.api.V2.GetKey:input_type -> clarifai.api.GetKeyRequest
-	22,  // 94: clarifai.api.V2.ListKeys:input_type -> clarifai.api.ListKeysRequest
-	23,  // 95: clarifai.api.V2.ListAppKeys:input_type -> clarifai.api.ListAppKeysRequest
-	24,  // 96: clarifai.api.V2.PatchKeys:input_type -> clarifai.api.PatchKeysRequest
-	25,  // 97: clarifai.api.V2.DeleteKey:input_type -> clarifai.api.DeleteKeyRequest
-	26,  // 98: clarifai.api.V2.MyScopes:input_type -> clarifai.api.MyScopesRequest
-	28,  // 99: clarifai.api.V2.MyScopesUser:input_type -> clarifai.api.MyScopesUserRequest
-	30,  // 100: clarifai.api.V2.ListScopes:input_type -> clarifai.api.ListScopesRequest
-	32,  // 101: clarifai.api.V2.GetUser:input_type -> clarifai.api.GetUserRequest
-	34,  // 102: clarifai.api.V2.ListCollaborators:input_type -> clarifai.api.ListCollaboratorsRequest
-	36,  // 103: clarifai.api.V2.PostCollaborators:input_type -> clarifai.api.PostCollaboratorsRequest
-	37,  // 104: clarifai.api.V2.PatchCollaborators:input_type -> clarifai.api.PatchCollaboratorsRequest
-	38,  // 105: clarifai.api.V2.DeleteCollaborators:input_type -> clarifai.api.DeleteCollaboratorsRequest
-	39,  // 106: clarifai.api.V2.ListCollaborations:input_type -> clarifai.api.ListCollaborationsRequest
-	41,  // 107: clarifai.api.V2.PostInputs:input_type -> clarifai.api.PostInputsRequest
-	43,  // 108: clarifai.api.V2.ListInputs:input_type -> clarifai.api.ListInputsRequest
-	44,  // 109: clarifai.api.V2.GetInput:input_type -> clarifai.api.GetInputRequest
-	46,  // 110: clarifai.api.V2.DeleteInput:input_type -> clarifai.api.DeleteInputRequest
-	47,  // 111: clarifai.api.V2.DeleteInputs:input_type -> clarifai.api.DeleteInputsRequest
-	1,   // 112: clarifai.api.V2.PostModelOutputs:output_type -> clarifai.api.MultiOutputResponse
-	3,   // 113: clarifai.api.V2.GetModel:output_type -> clarifai.api.SingleModelResponse
-	3,   // 114: clarifai.api.V2.GetModelOutputInfo:output_type -> clarifai.api.SingleModelResponse
-	5,   // 115: clarifai.api.V2.ListModels:output_type -> clarifai.api.MultiModelResponse
-	7,   // 116: clarifai.api.V2.GetModelVersion:output_type -> clarifai.api.SingleModelVersionResponse
-	9,   // 117: clarifai.api.V2.ListModelVersions:output_type -> clarifai.api.MultiModelVersionResponse
-	11,  // 118: clarifai.api.V2.PostApps:output_type -> clarifai.api.MultiAppResponse
-	13,  // 119: clarifai.api.V2.GetApp:output_type -> clarifai.api.SingleAppResponse
-	11,  // 120: clarifai.api.V2.ListApps:output_type -> clarifai.api.MultiAppResponse
-	11,  // 121: clarifai.api.V2.PatchApps:output_type -> clarifai.api.MultiAppResponse
-	13,  // 122: clarifai.api.V2.PatchApp:output_type -> clarifai.api.SingleAppResponse
-	63,  // 123: clarifai.api.V2.DeleteApp:output_type -> clarifai.api.status.BaseResponse
-	19,  // 124: clarifai.api.V2.PostKeys:output_type -> clarifai.api.MultiKeyResponse
-	21,  // 125: clarifai.api.V2.GetKey:output_type -> clarifai.api.SingleKeyResponse
-	19,  // 126: clarifai.api.V2.ListKeys:output_type -> clarifai.api.MultiKeyResponse
-	19,  // 127: clarifai.api.V2.ListAppKeys:output_type -> clarifai.api.MultiKeyResponse
-	19,  // 128: clarifai.api.V2.PatchKeys:output_type -> clarifai.api.MultiKeyResponse
-	63,  // 129: clarifai.api.V2.DeleteKey:output_type -> clarifai.api.status.BaseResponse
-	27,  // 130: clarifai.api.V2.MyScopes:output_type -> clarifai.api.MultiScopeResponse
-	29,  // 131: clarifai.api.V2.MyScopesUser:output_type -> clarifai.api.MultiScopeUserResponse
-	31,  // 132: clarifai.api.V2.ListScopes:output_type -> clarifai.api.MultiScopeDepsResponse
-	33,  // 133: clarifai.api.V2.GetUser:output_type -> clarifai.api.SingleUserResponse
-	35,  // 134: clarifai.api.V2.ListCollaborators:output_type -> clarifai.api.MultiCollaboratorsResponse
-	35,  // 135: clarifai.api.V2.PostCollaborators:output_type -> clarifai.api.MultiCollaboratorsResponse
-	35,  // 136: clarifai.api.V2.PatchCollaborators:output_type -> clarifai.api.MultiCollaboratorsResponse
-	63,  // 137: clarifai.api.V2.DeleteCollaborators:output_type -> clarifai.api.status.BaseResponse
-	40,  // 138: clarifai.api.V2.ListCollaborations:output_type -> clarifai.api.MultiCollaborationsResponse
-	42,  // 139: clarifai.api.V2.PostInputs:output_type -> clarifai.api.MultiInputResponse
-	42,  // 140: clarifai.api.V2.ListInputs:output_type -> clarifai.api.MultiInputResponse
-	45,  // 141: clarifai.api.V2.GetInput:output_type -> clarifai.api.SingleInputResponse
-	63,  // 142: clarifai.api.V2.DeleteInput:output_type -> clarifai.api.status.BaseResponse
-	63,  // 143: clarifai.api.V2.DeleteInputs:output_type -> clarifai.api.status.BaseResponse
-	112, // [112:144] is the sub-list for method output_type
-	80,  // [80:112] is the sub-list for method input_type
-	80,  // [80:80] is the sub-list for extension type_name
-	80,  // [80:80] is the sub-list for extension extendee
-	0,   // [0:80] is the sub-list for field type_name
+	68,  // 0: clarifai.api.PostModelOutputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	69,  // 1: clarifai.api.PostModelOutputsRequest.inputs:type_name -> clarifai.api.Input
+	70,  // 2: clarifai.api.PostModelOutputsRequest.model:type_name -> clarifai.api.Model
+	71,  // 3: clarifai.api.MultiOutputResponse.status:type_name -> clarifai.api.status.Status
+	72,  // 4: clarifai.api.MultiOutputResponse.outputs:type_name -> clarifai.api.Output
+	68,  // 5: clarifai.api.GetModelRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	71,  // 6: clarifai.api.SingleModelResponse.status:type_name -> clarifai.api.status.Status
+	70,  // 7: clarifai.api.SingleModelResponse.model:type_name -> clarifai.api.Model
+	68,  // 8: clarifai.api.ListModelsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	73,  // 9: clarifai.api.ListModelsRequest.visibility:type_name -> clarifai.api.Visibility
+	71,  // 10: clarifai.api.MultiModelResponse.status:type_name -> clarifai.api.status.Status
+	70,  // 11: clarifai.api.MultiModelResponse.models:type_name -> clarifai.api.Model
+	68,  // 12: clarifai.api.GetModelVersionRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	71,  // 13: clarifai.api.SingleModelVersionResponse.status:type_name -> clarifai.api.status.Status
+	74,  // 14: clarifai.api.SingleModelVersionResponse.model_version:type_name -> clarifai.api.ModelVersion
+	68,  // 15: clarifai.api.ListModelVersionsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	71,  // 16: clarifai.api.MultiModelVersionResponse.status:type_name -> clarifai.api.status.Status
+	74,  // 17: clarifai.api.MultiModelVersionResponse.model_versions:type_name -> clarifai.api.ModelVersion
+	68,  // 18: clarifai.api.PostAppsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	75,  // 19: clarifai.api.PostAppsRequest.apps:type_name -> clarifai.api.App
+	71,  // 20: clarifai.api.MultiAppResponse.status:type_name -> clarifai.api.status.Status
+	75,  // 21: clarifai.api.MultiAppResponse.apps:type_name -> clarifai.api.App
+	68,  // 22: clarifai.api.GetAppRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	71,  // 23: clarifai.api.SingleAppResponse.status:type_name -> clarifai.api.status.Status
+	75,  // 24: clarifai.api.SingleAppResponse.app:type_name -> clarifai.api.App
+	68,  // 25: clarifai.api.ListAppsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	73,  // 26: clarifai.api.ListAppsRequest.visibility:type_name -> clarifai.api.Visibility
+	68,  // 27: clarifai.api.PatchAppsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	75,  // 28: clarifai.api.PatchAppsRequest.apps:type_name -> clarifai.api.App
+	76,  // 29: clarifai.api.PatchAppsRequest.metadata_action:type_name -> clarifai.api.PatchAction
+	68,  // 30: clarifai.api.PatchAppRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	75,  // 31: clarifai.api.PatchAppRequest.app:type_name -> clarifai.api.App
+	76,  // 32: clarifai.api.PatchAppRequest.metadata_action:type_name -> clarifai.api.PatchAction
+	68,  // 33: clarifai.api.DeleteAppRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	68,  // 34: clarifai.api.PostKeysRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	77,  // 35: clarifai.api.PostKeysRequest.keys:type_name -> clarifai.api.Key
+	71,  // 36: clarifai.api.MultiKeyResponse.status:type_name -> clarifai.api.status.Status
+	77,  // 37: clarifai.api.MultiKeyResponse.keys:type_name -> clarifai.api.Key
+	68,  // 38: clarifai.api.GetKeyRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	71,  // 39: clarifai.api.SingleKeyResponse.status:type_name -> clarifai.api.status.Status
+	77,  // 40: clarifai.api.SingleKeyResponse.key:type_name -> clarifai.api.Key
+	68,  // 41: clarifai.api.ListKeysRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	68,  // 42: clarifai.api.ListAppKeysRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	68,  // 43: clarifai.api.PatchKeysRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	77,  // 44: clarifai.api.PatchKeysRequest.keys:type_name -> clarifai.api.Key
+	68,  // 45: clarifai.api.DeleteKeyRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	68,  // 46: clarifai.api.MyScopesRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	71,  // 47: clarifai.api.MultiScopeResponse.status:type_name -> clarifai.api.status.Status
+	75,  // 48: clarifai.api.MultiScopeResponse.app:type_name -> clarifai.api.App
+	68,  // 49: clarifai.api.MyScopesUserRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	71,  // 50: clarifai.api.MultiScopeUserResponse.status:type_name -> clarifai.api.status.Status
+	68,  // 51: clarifai.api.ListScopesRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	71,  // 52: clarifai.api.MultiScopeDepsResponse.status:type_name -> clarifai.api.status.Status
+	78,  // 53: clarifai.api.MultiScopeDepsResponse.scope_deps:type_name -> clarifai.api.ScopeDeps
+	79,  // 54: clarifai.api.MultiScopeDepsResponse.endpoint_deps:type_name -> clarifai.api.EndpointDeps
+	68,  // 55: clarifai.api.GetUserRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	71,  // 56: clarifai.api.SingleUserResponse.status:type_name -> clarifai.api.status.Status
+	80,  // 57: clarifai.api.SingleUserResponse.user:type_name -> clarifai.api.User
+	68,  // 58: clarifai.api.ListCollaboratorsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	71,  // 59: clarifai.api.MultiCollaboratorsResponse.status:type_name -> clarifai.api.status.Status
+	81,  // 60: clarifai.api.MultiCollaboratorsResponse.collaborators:type_name -> clarifai.api.Collaborator
+	80,  // 61: clarifai.api.MultiCollaboratorsResponse.app_owner:type_name -> clarifai.api.User
+	68,  // 62: clarifai.api.PostCollaboratorsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	81,  // 63: clarifai.api.PostCollaboratorsRequest.collaborators:type_name -> clarifai.api.Collaborator
+	68,  // 64: clarifai.api.PatchCollaboratorsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	81,  // 65: clarifai.api.PatchCollaboratorsRequest.collaborators:type_name -> clarifai.api.Collaborator
+	68,  // 66: clarifai.api.DeleteCollaboratorsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	68,  // 67: clarifai.api.ListCollaborationsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	71,  // 68: clarifai.api.MultiCollaborationsResponse.status:type_name -> clarifai.api.status.Status
+	82,  // 69: clarifai.api.MultiCollaborationsResponse.collaborations:type_name -> clarifai.api.Collaboration
+	68,  // 70: clarifai.api.PostInputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	69,  // 71: clarifai.api.PostInputsRequest.inputs:type_name -> clarifai.api.Input
+	83,  // 72: clarifai.api.PostInputsRequest.input_id_conflict_resolution:type_name -> clarifai.api.InputIDConflictResolution
+	71,  // 73: clarifai.api.MultiInputResponse.status:type_name -> clarifai.api.status.Status
+	69,  // 74: clarifai.api.MultiInputResponse.inputs:type_name -> clarifai.api.Input
+	84,  // 75: clarifai.api.MultiInputResponse.inputs_add_job:type_name -> clarifai.api.InputsAddJob
+	68,  // 76: clarifai.api.ListInputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	71,  // 77: clarifai.api.ListInputsRequest.status:type_name -> clarifai.api.status.Status
+	68,  // 78: clarifai.api.GetInputRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	71,  // 79: clarifai.api.SingleInputResponse.status:type_name -> clarifai.api.status.Status
+	69,  // 80: clarifai.api.SingleInputResponse.input:type_name -> clarifai.api.Input
+	68,  // 81: clarifai.api.DeleteInputRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	68,  // 82: clarifai.api.DeleteInputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	68,  // 83: clarifai.api.PatchInputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	69,  // 84: clarifai.api.PatchInputsRequest.inputs:type_name -> clarifai.api.Input
+	68,  // 85: clarifai.api.GetInputCountRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	71,  // 86: clarifai.api.SingleInputCountResponse.status:type_name -> clarifai.api.status.Status
+	85,  // 87: clarifai.api.SingleInputCountResponse.counts:type_name -> clarifai.api.InputCount
+	68,  // 88: clarifai.api.GetInputsAddJobRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	68,  // 89: clarifai.api.ListInputsAddJobsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	68,  // 90: clarifai.api.CancelInputsAddJobRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	71,  // 91: clarifai.api.SingleInputsAddJobResponse.status:type_name -> clarifai.api.status.Status
+	84,  // 92: clarifai.api.SingleInputsAddJobResponse.inputs_add_job:type_name -> clarifai.api.InputsAddJob
+	71,  // 93: clarifai.api.MultiInputsAddJobResponse.status:type_name -> clarifai.api.status.Status
+	84,  // 94: clarifai.api.MultiInputsAddJobResponse.inputs_add_jobs:type_name -> clarifai.api.InputsAddJob
+	68,  // 95: clarifai.api.PostAnnotationsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	86,  // 96: clarifai.api.PostAnnotationsRequest.annotations:type_name -> clarifai.api.Annotation
+	68,  // 97: clarifai.api.ListAnnotationsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	68,  // 98: clarifai.api.PatchAnnotationsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	86,  // 99: clarifai.api.PatchAnnotationsRequest.annotations:type_name -> clarifai.api.Annotation
+	68,  // 100: clarifai.api.DeleteAnnotationRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	68,  // 101: clarifai.api.DeleteAnnotationsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	71,  // 102: clarifai.api.MultiAnnotationResponse.status:type_name -> clarifai.api.status.Status
+	86,  // 103: clarifai.api.MultiAnnotationResponse.annotations:type_name -> clarifai.api.Annotation
+	68,  // 104: clarifai.api.ListConceptsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	68,  // 105: clarifai.api.GetConceptRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	68,  // 106: clarifai.api.PostConceptsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	87,  // 107: clarifai.api.PostConceptsRequest.concepts:type_name -> clarifai.api.Concept
+	68,  // 108: clarifai.api.PatchConceptsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	87,  // 109: clarifai.api.PatchConceptsRequest.concepts:type_name -> clarifai.api.Concept
+	71,  // 110: clarifai.api.MultiConceptResponse.status:type_name -> clarifai.api.status.Status
+	87,  // 111: clarifai.api.MultiConceptResponse.concepts:type_name -> clarifai.api.Concept
+	71,  // 112: clarifai.api.SingleConceptResponse.status:type_name -> clarifai.api.status.Status
+	87,  // 113: clarifai.api.SingleConceptResponse.concept:type_name -> clarifai.api.Concept
+	0,   // 114: clarifai.api.V2.PostModelOutputs:input_type -> clarifai.api.PostModelOutputsRequest
+	2,   // 115: clarifai.api.V2.GetModel:input_type -> clarifai.api.GetModelRequest
+	2,   // 116: clarifai.api.V2.GetModelOutputInfo:input_type -> clarifai.api.GetModelRequest
+	4,   // 117: clarifai.api.V2.ListModels:input_type -> clarifai.api.ListModelsRequest
+	6,   // 118: clarifai.api.V2.GetModelVersion:input_type -> clarifai.api.GetModelVersionRequest
+	8,   // 119: clarifai.api.V2.ListModelVersions:input_type -> clarifai.api.ListModelVersionsRequest
+	10,  // 120: clarifai.api.V2.PostApps:input_type -> clarifai.api.PostAppsRequest
+	12,  // 121: clarifai.api.V2.GetApp:input_type -> clarifai.api.GetAppRequest
+	14,  // 122: clarifai.api.V2.ListApps:input_type -> clarifai.api.ListAppsRequest
+	15,  // 123: clarifai.api.V2.PatchApps:input_type -> clarifai.api.PatchAppsRequest
+	16,  // 124: clarifai.api.V2.PatchApp:input_type -> clarifai.api.PatchAppRequest
+	17,  // 125: clarifai.api.V2.DeleteApp:input_type -> clarifai.api.DeleteAppRequest
+	18,  // 126: clarifai.api.V2.PostKeys:input_type -> clarifai.api.PostKeysRequest
+	20,  // 127: clarifai.api.V2.GetKey:input_type -> clarifai.api.GetKeyRequest
+	22,  // 128: clarifai.api.V2.ListKeys:input_type -> clarifai.api.ListKeysRequest
+	23,  // 129: clarifai.api.V2.ListAppKeys:input_type -> clarifai.api.ListAppKeysRequest
+	24,  // 130: clarifai.api.V2.PatchKeys:input_type -> clarifai.api.PatchKeysRequest
+	25,  // 131: clarifai.api.V2.DeleteKey:input_type -> clarifai.api.DeleteKeyRequest
+	26,  // 132: clarifai.api.V2.MyScopes:input_type -> clarifai.api.MyScopesRequest
+	28,  // 133: clarifai.api.V2.MyScopesUser:input_type -> clarifai.api.MyScopesUserRequest
+	30,  // 134: clarifai.api.V2.ListScopes:input_type -> clarifai.api.ListScopesRequest
+	32,  // 135: clarifai.api.V2.GetUser:input_type -> clarifai.api.GetUserRequest
+	34,  // 136: clarifai.api.V2.ListCollaborators:input_type -> clarifai.api.ListCollaboratorsRequest
+	36,  // 137: clarifai.api.V2.PostCollaborators:input_type -> clarifai.api.PostCollaboratorsRequest
+	37,  // 138: clarifai.api.V2.PatchCollaborators:input_type -> clarifai.api.PatchCollaboratorsRequest
+	38,  // 139: clarifai.api.V2.DeleteCollaborators:input_type -> clarifai.api.DeleteCollaboratorsRequest
+	39,  // 140: clarifai.api.V2.ListCollaborations:input_type -> clarifai.api.ListCollaborationsRequest
+	41,  // 141: clarifai.api.V2.PostInputs:input_type -> clarifai.api.PostInputsRequest
+	43,  // 142: clarifai.api.V2.ListInputs:input_type -> clarifai.api.ListInputsRequest
+	44,  // 143: clarifai.api.V2.GetInput:input_type -> clarifai.api.GetInputRequest
+	46,  // 144: clarifai.api.V2.DeleteInput:input_type -> clarifai.api.DeleteInputRequest
+	47,  // 145: clarifai.api.V2.DeleteInputs:input_type -> clarifai.api.DeleteInputsRequest
+	48,  // 146: clarifai.api.V2.PatchInputs:input_type -> clarifai.api.PatchInputsRequest
+	49,  // 147: clarifai.api.V2.GetInputCount:input_type -> clarifai.api.GetInputCountRequest
+	51,  // 148: clarifai.api.V2.GetInputsAddJob:input_type -> clarifai.api.GetInputsAddJobRequest
+	52,  // 149: clarifai.api.V2.ListInputsAddJobs:input_type -> clarifai.api.ListInputsAddJobsRequest
+	53,  // 150: clarifai.api.V2.CancelInputsAddJob:input_type -> clarifai.api.CancelInputsAddJobRequest
+	56,  // 151: clarifai.api.V2.PostAnnotations:input_type -> clarifai.api.PostAnnotationsRequest
+	57,  // 152: clarifai.api.V2.ListAnnotations:input_type -> clarifai.api.ListAnnotationsRequest
+	58,  // 153: clarifai.api.V2.PatchAnnotations:input_type -> clarifai.api.PatchAnnotationsRequest
+	59,  // 154: clarifai.api.V2.DeleteAnnotation:input_type -> clarifai.api.DeleteAnnotationRequest
+	60,  // 155: clarifai.api.V2.DeleteAnnotations:input_type -> clarifai.api.DeleteAnnotationsRequest
+	62,  // 156: clarifai.api.V2.ListConcepts:input_type -> clarifai.api.ListConceptsRequest
+	63,  // 157: clarifai.api.V2.GetConcept:input_type -> clarifai.api.GetConceptRequest
+	64,  // 158: clarifai.api.V2.PostConcepts:input_type -> clarifai.api.PostConceptsRequest
+	65,  // 159: clarifai.api.V2.PatchConcepts:input_type -> clarifai.api.PatchConceptsRequest
+	1,   // 160: clarifai.api.V2.PostModelOutputs:output_type -> clarifai.api.MultiOutputResponse
+	3,   // 161: clarifai.api.V2.GetModel:output_type -> clarifai.api.SingleModelResponse
+	3,   // 162: clarifai.api.V2.GetModelOutputInfo:output_type -> clarifai.api.SingleModelResponse
+	5,   // 163: clarifai.api.V2.ListModels:output_type -> clarifai.api.MultiModelResponse
+	7,   // 164: clarifai.api.V2.GetModelVersion:output_type -> clarifai.api.SingleModelVersionResponse
+	9,   // 165: clarifai.api.V2.ListModelVersions:output_type -> clarifai.api.MultiModelVersionResponse
+	11,  // 166: clarifai.api.V2.PostApps:output_type -> clarifai.api.MultiAppResponse
+	13,  // 167: clarifai.api.V2.GetApp:output_type -> clarifai.api.SingleAppResponse
+	11,  // 168: clarifai.api.V2.ListApps:output_type -> clarifai.api.MultiAppResponse
+	11,  // 169: clarifai.api.V2.PatchApps:output_type -> clarifai.api.MultiAppResponse
+	13,  // 170: clarifai.api.V2.PatchApp:output_type -> clarifai.api.SingleAppResponse
+	88,  // 171: clarifai.api.V2.DeleteApp:output_type -> clarifai.api.status.BaseResponse
+	19,  // 172: clarifai.api.V2.PostKeys:output_type -> clarifai.api.MultiKeyResponse
+	21,  // 173: clarifai.api.V2.GetKey:output_type -> clarifai.api.SingleKeyResponse
+	19,  // 174: clarifai.api.V2.ListKeys:output_type -> clarifai.api.MultiKeyResponse
+	19,  // 175: clarifai.api.V2.ListAppKeys:output_type -> clarifai.api.MultiKeyResponse
+	19,  // 176: clarifai.api.V2.PatchKeys:output_type -> clarifai.api.MultiKeyResponse
+	88,  // 177: clarifai.api.V2.DeleteKey:output_type -> clarifai.api.status.BaseResponse
+	27,  // 178: clarifai.api.V2.MyScopes:output_type -> clarifai.api.MultiScopeResponse
+	29,  // 179: clarifai.api.V2.MyScopesUser:output_type -> clarifai.api.MultiScopeUserResponse
+	31,  // 180: clarifai.api.V2.ListScopes:output_type -> clarifai.api.MultiScopeDepsResponse
+	33,  // 181: clarifai.api.V2.GetUser:output_type -> clarifai.api.SingleUserResponse
+	35,  // 182: clarifai.api.V2.ListCollaborators:output_type -> clarifai.api.MultiCollaboratorsResponse
+	35,  // 183: clarifai.api.V2.PostCollaborators:output_type -> clarifai.api.MultiCollaboratorsResponse
+	35,  // 184: clarifai.api.V2.PatchCollaborators:output_type -> clarifai.api.MultiCollaboratorsResponse
+	88,  // 185: clarifai.api.V2.DeleteCollaborators:output_type -> clarifai.api.status.BaseResponse
+	40,  // 186: clarifai.api.V2.ListCollaborations:output_type -> clarifai.api.MultiCollaborationsResponse
+	42,  // 187: clarifai.api.V2.PostInputs:output_type -> clarifai.api.MultiInputResponse
+	42,  // 188: clarifai.api.V2.ListInputs:output_type -> clarifai.api.MultiInputResponse
+	45,  // 189: clarifai.api.V2.GetInput:output_type -> clarifai.api.SingleInputResponse
+	88,  // 190: clarifai.api.V2.DeleteInput:output_type -> clarifai.api.status.BaseResponse
+	88,  // 191: clarifai.api.V2.DeleteInputs:output_type -> clarifai.api.status.BaseResponse
+	42,  // 192: clarifai.api.V2.PatchInputs:output_type -> clarifai.api.MultiInputResponse
+	50,  // 193: clarifai.api.V2.GetInputCount:output_type -> clarifai.api.SingleInputCountResponse
+	54,  // 194: clarifai.api.V2.GetInputsAddJob:output_type -> clarifai.api.SingleInputsAddJobResponse
+	55,  // 195: clarifai.api.V2.ListInputsAddJobs:output_type -> clarifai.api.MultiInputsAddJobResponse
+	54,  // 196: clarifai.api.V2.CancelInputsAddJob:output_type -> clarifai.api.SingleInputsAddJobResponse
+	61,  // 197: clarifai.api.V2.PostAnnotations:output_type -> clarifai.api.MultiAnnotationResponse
+	61,  // 198: clarifai.api.V2.ListAnnotations:output_type -> clarifai.api.MultiAnnotationResponse
+	61,  // 199: clarifai.api.V2.PatchAnnotations:output_type -> clarifai.api.MultiAnnotationResponse
+	88,  // 200: clarifai.api.V2.DeleteAnnotation:output_type -> clarifai.api.status.BaseResponse
+	88,  // 201: clarifai.api.V2.DeleteAnnotations:output_type -> clarifai.api.status.BaseResponse
+	66,  // 202: clarifai.api.V2.ListConcepts:output_type -> clarifai.api.MultiConceptResponse
+	67,  // 203: clarifai.api.V2.GetConcept:output_type -> clarifai.api.SingleConceptResponse
+	66,  // 204: clarifai.api.V2.PostConcepts:output_type -> clarifai.api.MultiConceptResponse
+	66,  // 205: clarifai.api.V2.PatchConcepts:output_type -> clarifai.api.MultiConceptResponse
+	160, // [160:206] is the sub-list for method output_type
+	114, // [114:160] is the sub-list for method input_type
+	114, // [114:114] is the sub-list for extension type_name
+	114, // [114:114] is the sub-list for extension extendee
+	0,   // [0:114] is the sub-list for field type_name
 }
 
 func init() { file_clarifai_api_service_proto_init() }
@@ -3704,7 +5061,7 @@ func file_clarifai_api_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_clarifai_api_service_proto_rawDesc), len(file_clarifai_api_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   48,
+			NumMessages:   68,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

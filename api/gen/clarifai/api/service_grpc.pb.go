@@ -56,6 +56,20 @@ const (
 	V2_GetInput_FullMethodName            = "/clarifai.api.V2/GetInput"
 	V2_DeleteInput_FullMethodName         = "/clarifai.api.V2/DeleteInput"
 	V2_DeleteInputs_FullMethodName        = "/clarifai.api.V2/DeleteInputs"
+	V2_PatchInputs_FullMethodName         = "/clarifai.api.V2/PatchInputs"
+	V2_GetInputCount_FullMethodName       = "/clarifai.api.V2/GetInputCount"
+	V2_GetInputsAddJob_FullMethodName     = "/clarifai.api.V2/GetInputsAddJob"
+	V2_ListInputsAddJobs_FullMethodName   = "/clarifai.api.V2/ListInputsAddJobs"
+	V2_CancelInputsAddJob_FullMethodName  = "/clarifai.api.V2/CancelInputsAddJob"
+	V2_PostAnnotations_FullMethodName     = "/clarifai.api.V2/PostAnnotations"
+	V2_ListAnnotations_FullMethodName     = "/clarifai.api.V2/ListAnnotations"
+	V2_PatchAnnotations_FullMethodName    = "/clarifai.api.V2/PatchAnnotations"
+	V2_DeleteAnnotation_FullMethodName    = "/clarifai.api.V2/DeleteAnnotation"
+	V2_DeleteAnnotations_FullMethodName   = "/clarifai.api.V2/DeleteAnnotations"
+	V2_ListConcepts_FullMethodName        = "/clarifai.api.V2/ListConcepts"
+	V2_GetConcept_FullMethodName          = "/clarifai.api.V2/GetConcept"
+	V2_PostConcepts_FullMethodName        = "/clarifai.api.V2/PostConcepts"
+	V2_PatchConcepts_FullMethodName       = "/clarifai.api.V2/PatchConcepts"
 )
 
 // V2Client is the client API for V2 service.
@@ -101,6 +115,22 @@ type V2Client interface {
 	GetInput(ctx context.Context, in *GetInputRequest, opts ...grpc.CallOption) (*SingleInputResponse, error)
 	DeleteInput(ctx context.Context, in *DeleteInputRequest, opts ...grpc.CallOption) (*status.BaseResponse, error)
 	DeleteInputs(ctx context.Context, in *DeleteInputsRequest, opts ...grpc.CallOption) (*status.BaseResponse, error)
+	PatchInputs(ctx context.Context, in *PatchInputsRequest, opts ...grpc.CallOption) (*MultiInputResponse, error)
+	GetInputCount(ctx context.Context, in *GetInputCountRequest, opts ...grpc.CallOption) (*SingleInputCountResponse, error)
+	GetInputsAddJob(ctx context.Context, in *GetInputsAddJobRequest, opts ...grpc.CallOption) (*SingleInputsAddJobResponse, error)
+	ListInputsAddJobs(ctx context.Context, in *ListInputsAddJobsRequest, opts ...grpc.CallOption) (*MultiInputsAddJobResponse, error)
+	CancelInputsAddJob(ctx context.Context, in *CancelInputsAddJobRequest, opts ...grpc.CallOption) (*SingleInputsAddJobResponse, error)
+	// Annotations.
+	PostAnnotations(ctx context.Context, in *PostAnnotationsRequest, opts ...grpc.CallOption) (*MultiAnnotationResponse, error)
+	ListAnnotations(ctx context.Context, in *ListAnnotationsRequest, opts ...grpc.CallOption) (*MultiAnnotationResponse, error)
+	PatchAnnotations(ctx context.Context, in *PatchAnnotationsRequest, opts ...grpc.CallOption) (*MultiAnnotationResponse, error)
+	DeleteAnnotation(ctx context.Context, in *DeleteAnnotationRequest, opts ...grpc.CallOption) (*status.BaseResponse, error)
+	DeleteAnnotations(ctx context.Context, in *DeleteAnnotationsRequest, opts ...grpc.CallOption) (*status.BaseResponse, error)
+	// Concepts.
+	ListConcepts(ctx context.Context, in *ListConceptsRequest, opts ...grpc.CallOption) (*MultiConceptResponse, error)
+	GetConcept(ctx context.Context, in *GetConceptRequest, opts ...grpc.CallOption) (*SingleConceptResponse, error)
+	PostConcepts(ctx context.Context, in *PostConceptsRequest, opts ...grpc.CallOption) (*MultiConceptResponse, error)
+	PatchConcepts(ctx context.Context, in *PatchConceptsRequest, opts ...grpc.CallOption) (*MultiConceptResponse, error)
 }
 
 type v2Client struct {
@@ -431,6 +461,146 @@ func (c *v2Client) DeleteInputs(ctx context.Context, in *DeleteInputsRequest, op
 	return out, nil
 }
 
+func (c *v2Client) PatchInputs(ctx context.Context, in *PatchInputsRequest, opts ...grpc.CallOption) (*MultiInputResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MultiInputResponse)
+	err := c.cc.Invoke(ctx, V2_PatchInputs_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *v2Client) GetInputCount(ctx context.Context, in *GetInputCountRequest, opts ...grpc.CallOption) (*SingleInputCountResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SingleInputCountResponse)
+	err := c.cc.Invoke(ctx, V2_GetInputCount_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *v2Client) GetInputsAddJob(ctx context.Context, in *GetInputsAddJobRequest, opts ...grpc.CallOption) (*SingleInputsAddJobResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SingleInputsAddJobResponse)
+	err := c.cc.Invoke(ctx, V2_GetInputsAddJob_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *v2Client) ListInputsAddJobs(ctx context.Context, in *ListInputsAddJobsRequest, opts ...grpc.CallOption) (*MultiInputsAddJobResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MultiInputsAddJobResponse)
+	err := c.cc.Invoke(ctx, V2_ListInputsAddJobs_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *v2Client) CancelInputsAddJob(ctx context.Context, in *CancelInputsAddJobRequest, opts ...grpc.CallOption) (*SingleInputsAddJobResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SingleInputsAddJobResponse)
+	err := c.cc.Invoke(ctx, V2_CancelInputsAddJob_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *v2Client) PostAnnotations(ctx context.Context, in *PostAnnotationsRequest, opts ...grpc.CallOption) (*MultiAnnotationResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MultiAnnotationResponse)
+	err := c.cc.Invoke(ctx, V2_PostAnnotations_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *v2Client) ListAnnotations(ctx context.Context, in *ListAnnotationsRequest, opts ...grpc.CallOption) (*MultiAnnotationResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MultiAnnotationResponse)
+	err := c.cc.Invoke(ctx, V2_ListAnnotations_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *v2Client) PatchAnnotations(ctx context.Context, in *PatchAnnotationsRequest, opts ...grpc.CallOption) (*MultiAnnotationResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MultiAnnotationResponse)
+	err := c.cc.Invoke(ctx, V2_PatchAnnotations_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *v2Client) DeleteAnnotation(ctx context.Context, in *DeleteAnnotationRequest, opts ...grpc.CallOption) (*status.BaseResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(status.BaseResponse)
+	err := c.cc.Invoke(ctx, V2_DeleteAnnotation_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *v2Client) DeleteAnnotations(ctx context.Context, in *DeleteAnnotationsRequest, opts ...grpc.CallOption) (*status.BaseResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(status.BaseResponse)
+	err := c.cc.Invoke(ctx, V2_DeleteAnnotations_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *v2Client) ListConcepts(ctx context.Context, in *ListConceptsRequest, opts ...grpc.CallOption) (*MultiConceptResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MultiConceptResponse)
+	err := c.cc.Invoke(ctx, V2_ListConcepts_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *v2Client) GetConcept(ctx context.Context, in *GetConceptRequest, opts ...grpc.CallOption) (*SingleConceptResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SingleConceptResponse)
+	err := c.cc.Invoke(ctx, V2_GetConcept_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *v2Client) PostConcepts(ctx context.Context, in *PostConceptsRequest, opts ...grpc.CallOption) (*MultiConceptResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MultiConceptResponse)
+	err := c.cc.Invoke(ctx, V2_PostConcepts_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *v2Client) PatchConcepts(ctx context.Context, in *PatchConceptsRequest, opts ...grpc.CallOption) (*MultiConceptResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MultiConceptResponse)
+	err := c.cc.Invoke(ctx, V2_PatchConcepts_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // V2Server is the server API for V2 service.
 // All implementations must embed UnimplementedV2Server
 // for forward compatibility.
@@ -474,6 +644,22 @@ type V2Server interface {
 	GetInput(context.Context, *GetInputRequest) (*SingleInputResponse, error)
 	DeleteInput(context.Context, *DeleteInputRequest) (*status.BaseResponse, error)
 	DeleteInputs(context.Context, *DeleteInputsRequest) (*status.BaseResponse, error)
+	PatchInputs(context.Context, *PatchInputsRequest) (*MultiInputResponse, error)
+	GetInputCount(context.Context, *GetInputCountRequest) (*SingleInputCountResponse, error)
+	GetInputsAddJob(context.Context, *GetInputsAddJobRequest) (*SingleInputsAddJobResponse, error)
+	ListInputsAddJobs(context.Context, *ListInputsAddJobsRequest) (*MultiInputsAddJobResponse, error)
+	CancelInputsAddJob(context.Context, *CancelInputsAddJobRequest) (*SingleInputsAddJobResponse, error)
+	// Annotations.
+	PostAnnotations(context.Context, *PostAnnotationsRequest) (*MultiAnnotationResponse, error)
+	ListAnnotations(context.Context, *ListAnnotationsRequest) (*MultiAnnotationResponse, error)
+	PatchAnnotations(context.Context, *PatchAnnotationsRequest) (*MultiAnnotationResponse, error)
+	DeleteAnnotation(context.Context, *DeleteAnnotationRequest) (*status.BaseResponse, error)
+	DeleteAnnotations(context.Context, *DeleteAnnotationsRequest) (*status.BaseResponse, error)
+	// Concepts.
+	ListConcepts(context.Context, *ListConceptsRequest) (*MultiConceptResponse, error)
+	GetConcept(context.Context, *GetConceptRequest) (*SingleConceptResponse, error)
+	PostConcepts(context.Context, *PostConceptsRequest) (*MultiConceptResponse, error)
+	PatchConcepts(context.Context, *PatchConceptsRequest) (*MultiConceptResponse, error)
 	mustEmbedUnimplementedV2Server()
 }
 
@@ -579,6 +765,48 @@ func (UnimplementedV2Server) DeleteInput(context.Context, *DeleteInputRequest) (
 }
 func (UnimplementedV2Server) DeleteInputs(context.Context, *DeleteInputsRequest) (*status.BaseResponse, error) {
 	return nil, status1.Error(codes.Unimplemented, "method DeleteInputs not implemented")
+}
+func (UnimplementedV2Server) PatchInputs(context.Context, *PatchInputsRequest) (*MultiInputResponse, error) {
+	return nil, status1.Error(codes.Unimplemented, "method PatchInputs not implemented")
+}
+func (UnimplementedV2Server) GetInputCount(context.Context, *GetInputCountRequest) (*SingleInputCountResponse, error) {
+	return nil, status1.Error(codes.Unimplemented, "method GetInputCount not implemented")
+}
+func (UnimplementedV2Server) GetInputsAddJob(context.Context, *GetInputsAddJobRequest) (*SingleInputsAddJobResponse, error) {
+	return nil, status1.Error(codes.Unimplemented, "method GetInputsAddJob not implemented")
+}
+func (UnimplementedV2Server) ListInputsAddJobs(context.Context, *ListInputsAddJobsRequest) (*MultiInputsAddJobResponse, error) {
+	return nil, status1.Error(codes.Unimplemented, "method ListInputsAddJobs not implemented")
+}
+func (UnimplementedV2Server) CancelInputsAddJob(context.Context, *CancelInputsAddJobRequest) (*SingleInputsAddJobResponse, error) {
+	return nil, status1.Error(codes.Unimplemented, "method CancelInputsAddJob not implemented")
+}
+func (UnimplementedV2Server) PostAnnotations(context.Context, *PostAnnotationsRequest) (*MultiAnnotationResponse, error) {
+	return nil, status1.Error(codes.Unimplemented, "method PostAnnotations not implemented")
+}
+func (UnimplementedV2Server) ListAnnotations(context.Context, *ListAnnotationsRequest) (*MultiAnnotationResponse, error) {
+	return nil, status1.Error(codes.Unimplemented, "method ListAnnotations not implemented")
+}
+func (UnimplementedV2Server) PatchAnnotations(context.Context, *PatchAnnotationsRequest) (*MultiAnnotationResponse, error) {
+	return nil, status1.Error(codes.Unimplemented, "method PatchAnnotations not implemented")
+}
+func (UnimplementedV2Server) DeleteAnnotation(context.Context, *DeleteAnnotationRequest) (*status.BaseResponse, error) {
+	return nil, status1.Error(codes.Unimplemented, "method DeleteAnnotation not implemented")
+}
+func (UnimplementedV2Server) DeleteAnnotations(context.Context, *DeleteAnnotationsRequest) (*status.BaseResponse, error) {
+	return nil, status1.Error(codes.Unimplemented, "method DeleteAnnotations not implemented")
+}
+func (UnimplementedV2Server) ListConcepts(context.Context, *ListConceptsRequest) (*MultiConceptResponse, error) {
+	return nil, status1.Error(codes.Unimplemented, "method ListConcepts not implemented")
+}
+func (UnimplementedV2Server) GetConcept(context.Context, *GetConceptRequest) (*SingleConceptResponse, error) {
+	return nil, status1.Error(codes.Unimplemented, "method GetConcept not implemented")
+}
+func (UnimplementedV2Server) PostConcepts(context.Context, *PostConceptsRequest) (*MultiConceptResponse, error) {
+	return nil, status1.Error(codes.Unimplemented, "method PostConcepts not implemented")
+}
+func (UnimplementedV2Server) PatchConcepts(context.Context, *PatchConceptsRequest) (*MultiConceptResponse, error) {
+	return nil, status1.Error(codes.Unimplemented, "method PatchConcepts not implemented")
 }
 func (UnimplementedV2Server) mustEmbedUnimplementedV2Server() {}
 func (UnimplementedV2Server) testEmbeddedByValue()            {}
@@ -1177,6 +1405,258 @@ func _V2_DeleteInputs_Handler(srv interface{}, ctx context.Context, dec func(int
 	return interceptor(ctx, in, info, handler)
 }
 
+func _V2_PatchInputs_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PatchInputsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(V2Server).PatchInputs(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: V2_PatchInputs_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(V2Server).PatchInputs(ctx, req.(*PatchInputsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _V2_GetInputCount_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetInputCountRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(V2Server).GetInputCount(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: V2_GetInputCount_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(V2Server).GetInputCount(ctx, req.(*GetInputCountRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _V2_GetInputsAddJob_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetInputsAddJobRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(V2Server).GetInputsAddJob(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: V2_GetInputsAddJob_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(V2Server).GetInputsAddJob(ctx, req.(*GetInputsAddJobRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _V2_ListInputsAddJobs_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListInputsAddJobsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(V2Server).ListInputsAddJobs(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: V2_ListInputsAddJobs_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(V2Server).ListInputsAddJobs(ctx, req.(*ListInputsAddJobsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _V2_CancelInputsAddJob_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CancelInputsAddJobRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(V2Server).CancelInputsAddJob(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: V2_CancelInputsAddJob_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(V2Server).CancelInputsAddJob(ctx, req.(*CancelInputsAddJobRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _V2_PostAnnotations_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PostAnnotationsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(V2Server).PostAnnotations(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: V2_PostAnnotations_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(V2Server).PostAnnotations(ctx, req.(*PostAnnotationsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _V2_ListAnnotations_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListAnnotationsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(V2Server).ListAnnotations(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: V2_ListAnnotations_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(V2Server).ListAnnotations(ctx, req.(*ListAnnotationsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _V2_PatchAnnotations_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PatchAnnotationsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(V2Server).PatchAnnotations(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: V2_PatchAnnotations_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(V2Server).PatchAnnotations(ctx, req.(*PatchAnnotationsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _V2_DeleteAnnotation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteAnnotationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(V2Server).DeleteAnnotation(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: V2_DeleteAnnotation_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(V2Server).DeleteAnnotation(ctx, req.(*DeleteAnnotationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _V2_DeleteAnnotations_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteAnnotationsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(V2Server).DeleteAnnotations(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: V2_DeleteAnnotations_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(V2Server).DeleteAnnotations(ctx, req.(*DeleteAnnotationsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _V2_ListConcepts_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListConceptsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(V2Server).ListConcepts(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: V2_ListConcepts_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(V2Server).ListConcepts(ctx, req.(*ListConceptsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _V2_GetConcept_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetConceptRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(V2Server).GetConcept(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: V2_GetConcept_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(V2Server).GetConcept(ctx, req.(*GetConceptRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _V2_PostConcepts_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PostConceptsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(V2Server).PostConcepts(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: V2_PostConcepts_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(V2Server).PostConcepts(ctx, req.(*PostConceptsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _V2_PatchConcepts_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PatchConceptsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(V2Server).PatchConcepts(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: V2_PatchConcepts_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(V2Server).PatchConcepts(ctx, req.(*PatchConceptsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // V2_ServiceDesc is the grpc.ServiceDesc for V2 service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1311,6 +1791,62 @@ var V2_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DeleteInputs",
 			Handler:    _V2_DeleteInputs_Handler,
+		},
+		{
+			MethodName: "PatchInputs",
+			Handler:    _V2_PatchInputs_Handler,
+		},
+		{
+			MethodName: "GetInputCount",
+			Handler:    _V2_GetInputCount_Handler,
+		},
+		{
+			MethodName: "GetInputsAddJob",
+			Handler:    _V2_GetInputsAddJob_Handler,
+		},
+		{
+			MethodName: "ListInputsAddJobs",
+			Handler:    _V2_ListInputsAddJobs_Handler,
+		},
+		{
+			MethodName: "CancelInputsAddJob",
+			Handler:    _V2_CancelInputsAddJob_Handler,
+		},
+		{
+			MethodName: "PostAnnotations",
+			Handler:    _V2_PostAnnotations_Handler,
+		},
+		{
+			MethodName: "ListAnnotations",
+			Handler:    _V2_ListAnnotations_Handler,
+		},
+		{
+			MethodName: "PatchAnnotations",
+			Handler:    _V2_PatchAnnotations_Handler,
+		},
+		{
+			MethodName: "DeleteAnnotation",
+			Handler:    _V2_DeleteAnnotation_Handler,
+		},
+		{
+			MethodName: "DeleteAnnotations",
+			Handler:    _V2_DeleteAnnotations_Handler,
+		},
+		{
+			MethodName: "ListConcepts",
+			Handler:    _V2_ListConcepts_Handler,
+		},
+		{
+			MethodName: "GetConcept",
+			Handler:    _V2_GetConcept_Handler,
+		},
+		{
+			MethodName: "PostConcepts",
+			Handler:    _V2_PostConcepts_Handler,
+		},
+		{
+			MethodName: "PatchConcepts",
+			Handler:    _V2_PatchConcepts_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

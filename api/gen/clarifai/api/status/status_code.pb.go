@@ -67,6 +67,7 @@ const (
 	StatusCode_MODEL_LOADING                    StatusCode = 21355
 	StatusCode_WORKFLOW_DOES_NOT_EXIST          StatusCode = 22102
 	StatusCode_WORKFLOW_INVALID_ARGUMENT        StatusCode = 22104
+	StatusCode_ANNOTATION_SUCCESS               StatusCode = 24150
 	StatusCode_INPUT_SUCCESS                    StatusCode = 30000
 	StatusCode_INPUT_DOWNLOAD_SUCCESS           StatusCode = 30000
 	StatusCode_INPUT_PENDING                    StatusCode = 30001
@@ -107,6 +108,11 @@ const (
 	StatusCode_REQUEST_CANCELED_BY_USER         StatusCode = 40037
 	StatusCode_QUERY_INVALID_SYNTAX             StatusCode = 40050
 	StatusCode_PASSWORD_VALIDATION_FAILED       StatusCode = 61001
+	StatusCode_JOB_QUEUED                       StatusCode = 64000
+	StatusCode_JOB_RUNNING                      StatusCode = 64001
+	StatusCode_JOB_COMPLETED                    StatusCode = 64002
+	StatusCode_JOB_FAILED                       StatusCode = 64003
+	StatusCode_JOB_CANCELLED                    StatusCode = 64004
 	StatusCode_FEATUREFLAG_BLOCKED              StatusCode = 62002
 	StatusCode_AUTH_MISSING_IDP_ASSOC           StatusCode = 65000
 	StatusCode_BAD_REQUEST                      StatusCode = 90400
@@ -165,6 +171,7 @@ var (
 		21355: "MODEL_LOADING",
 		22102: "WORKFLOW_DOES_NOT_EXIST",
 		22104: "WORKFLOW_INVALID_ARGUMENT",
+		24150: "ANNOTATION_SUCCESS",
 		30000: "INPUT_SUCCESS",
 		// Duplicate value: 30000: "INPUT_DOWNLOAD_SUCCESS",
 		30001: "INPUT_PENDING",
@@ -205,6 +212,11 @@ var (
 		40037: "REQUEST_CANCELED_BY_USER",
 		40050: "QUERY_INVALID_SYNTAX",
 		61001: "PASSWORD_VALIDATION_FAILED",
+		64000: "JOB_QUEUED",
+		64001: "JOB_RUNNING",
+		64002: "JOB_COMPLETED",
+		64003: "JOB_FAILED",
+		64004: "JOB_CANCELLED",
 		62002: "FEATUREFLAG_BLOCKED",
 		65000: "AUTH_MISSING_IDP_ASSOC",
 		90400: "BAD_REQUEST",
@@ -260,6 +272,7 @@ var (
 		"MODEL_LOADING":                    21355,
 		"WORKFLOW_DOES_NOT_EXIST":          22102,
 		"WORKFLOW_INVALID_ARGUMENT":        22104,
+		"ANNOTATION_SUCCESS":               24150,
 		"INPUT_SUCCESS":                    30000,
 		"INPUT_DOWNLOAD_SUCCESS":           30000,
 		"INPUT_PENDING":                    30001,
@@ -300,6 +313,11 @@ var (
 		"REQUEST_CANCELED_BY_USER":         40037,
 		"QUERY_INVALID_SYNTAX":             40050,
 		"PASSWORD_VALIDATION_FAILED":       61001,
+		"JOB_QUEUED":                       64000,
+		"JOB_RUNNING":                      64001,
+		"JOB_COMPLETED":                    64002,
+		"JOB_FAILED":                       64003,
+		"JOB_CANCELLED":                    64004,
 		"FEATUREFLAG_BLOCKED":              62002,
 		"AUTH_MISSING_IDP_ASSOC":           65000,
 		"BAD_REQUEST":                      90400,
@@ -346,7 +364,7 @@ var File_clarifai_api_status_status_code_proto protoreflect.FileDescriptor
 
 const file_clarifai_api_status_status_code_proto_rawDesc = "" +
 	"\n" +
-	"%clarifai/api/status/status_code.proto\x12\x13clarifai.api.status*\xf3\x13\n" +
+	"%clarifai/api/status/status_code.proto\x12\x13clarifai.api.status*\xee\x14\n" +
 	"\n" +
 	"StatusCode\x12\b\n" +
 	"\x04ZERO\x10\x00\x12\f\n" +
@@ -390,7 +408,8 @@ const file_clarifai_api_status_status_code_proto_rawDesc = "" +
 	"\x17MODEL_BUSY_PLEASE_RETRY\x10\xea\xa6\x01\x12\x13\n" +
 	"\rMODEL_LOADING\x10\xeb\xa6\x01\x12\x1d\n" +
 	"\x17WORKFLOW_DOES_NOT_EXIST\x10֬\x01\x12\x1f\n" +
-	"\x19WORKFLOW_INVALID_ARGUMENT\x10ج\x01\x12\x13\n" +
+	"\x19WORKFLOW_INVALID_ARGUMENT\x10ج\x01\x12\x18\n" +
+	"\x12ANNOTATION_SUCCESS\x10ּ\x01\x12\x13\n" +
 	"\rINPUT_SUCCESS\x10\xb0\xea\x01\x12\x1c\n" +
 	"\x16INPUT_DOWNLOAD_SUCCESS\x10\xb0\xea\x01\x12\x13\n" +
 	"\rINPUT_PENDING\x10\xb1\xea\x01\x12\x1c\n" +
@@ -430,7 +449,14 @@ const file_clarifai_api_status_status_code_proto_rawDesc = "" +
 	"\x12RPC_UNKNOWN_METHOD\x10\xe4\xb8\x02\x12\x1e\n" +
 	"\x18REQUEST_CANCELED_BY_USER\x10\xe5\xb8\x02\x12\x1a\n" +
 	"\x14QUERY_INVALID_SYNTAX\x10\xf2\xb8\x02\x12 \n" +
-	"\x1aPASSWORD_VALIDATION_FAILED\x10\xc9\xdc\x03\x12\x19\n" +
+	"\x1aPASSWORD_VALIDATION_FAILED\x10\xc9\xdc\x03\x12\x10\n" +
+	"\n" +
+	"JOB_QUEUED\x10\x80\xf4\x03\x12\x11\n" +
+	"\vJOB_RUNNING\x10\x81\xf4\x03\x12\x13\n" +
+	"\rJOB_COMPLETED\x10\x82\xf4\x03\x12\x10\n" +
+	"\n" +
+	"JOB_FAILED\x10\x83\xf4\x03\x12\x13\n" +
+	"\rJOB_CANCELLED\x10\x84\xf4\x03\x12\x19\n" +
 	"\x13FEATUREFLAG_BLOCKED\x10\xb2\xe4\x03\x12\x1c\n" +
 	"\x16AUTH_MISSING_IDP_ASSOC\x10\xe8\xfb\x03\x12\x11\n" +
 	"\vBAD_REQUEST\x10\xa0\xc2\x05\x12\x12\n" +
