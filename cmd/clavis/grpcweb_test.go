@@ -173,6 +173,15 @@ func TestGRPCWeb(t *testing.T) {
 		}
 	}
 
+	// A text body may come in chunks, each padded: clients that encode as
+	// they send write it so.
+	m, _ := proto.Marshal(&pb.ListAppsRequest{UserAppId: me()})
+	frame := grpcWebFrame(0, m)
+	chunked := base64.StdEncoding.EncodeToString(frame[:4]) + base64.StdEncoding.EncodeToString(frame[4:])
+	if a := grpcWebPost(t, plain, "http://"+s.Addr()+"/clarifai.api.V2/ListApps", "application/grpc-web-text", []byte(chunked), keyHeader(bob)); a.status != "0" || len(a.msg) == 0 {
+		t.Fatalf("a chunked text body: grpc-status %q (%s)", a.status, a.message)
+	}
+
 	// Refusals of the call are the server's, in-band, as over gRPC.
 	for _, c := range []struct {
 		name   string

@@ -181,6 +181,8 @@ func (h *handler) serveGRPCWeb(w http.ResponseWriter, r *http.Request) {
 		trailersOnly(w, respType, status.New(codes.Unimplemented, msg))
 		return
 	}
+	// The route of a known method is the method: bounded, for the metrics.
+	rec.route = method
 	if r.ContentLength > maxGRPCWebBody(text) {
 		trailersOnly(w, respType, status.Newf(codes.ResourceExhausted, "the request is over %d bytes", MaxBodySize))
 		return
@@ -200,7 +202,7 @@ func (h *handler) serveGRPCWeb(w http.ResponseWriter, r *http.Request) {
 	} else {
 		// The server refuses the call whatever its message says: it is
 		// relayed without one, and the body is never read (see REST).
-		body := r.Body
+		body := http.MaxBytesReader(w, r.Body, maxGRPCWebBody(text))
 		r.Body = http.NoBody
 		http.NewResponseController(w).EnableFullDuplex()
 		defer discard(w, body)

@@ -325,7 +325,7 @@ func newPrediction(data []byte, p *clavis.Prediction) (*prediction, error) {
 		return nil, err
 	}
 	out := &prediction{Image: template.URL("data:" + ct + ";base64," + base64.StdEncoding.EncodeToString(data)), Width: w, Height: hgt}
-	out.FontSize = max(12, float64(max(w, hgt))/40)
+	out.FontSize = max(14, float64(max(w, hgt))/30)
 	for i, c := range p.Concepts {
 		if i == shownConcepts {
 			out.MoreConcepts = len(p.Concepts) - i
