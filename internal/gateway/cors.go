@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -81,8 +82,9 @@ func (c *cors) allowed(origin string) bool {
 }
 
 // serveCORS answers preflights and marks the answers of allowed origins,
-// then serves the request: gRPC-Web or REST.
-func (h *handler) serveCORS(w http.ResponseWriter, r *http.Request) {
+// then serves the request: gRPC-Web or REST. It returns the body of a
+// request answered without it, to be read into nothing; nil otherwise.
+func (h *handler) serveCORS(w http.ResponseWriter, r *http.Request) io.ReadCloser {
 	hd := w.Header()
 	hd.Add("Vary", "Origin")
 	origin := r.Header.Get("Origin")
@@ -93,22 +95,22 @@ func (h *handler) serveCORS(w http.ResponseWriter, r *http.Request) {
 		if !ok {
 			writeStatus(w, http.StatusForbidden, st.StatusCode_CONN_INVALID_REQUEST, "Origin not allowed",
 				"this server does not let pages of "+origin+" call its API; its operator allows origins with --cors-origin")
-			return
+			return nil
 		}
 		hd.Set("Access-Control-Allow-Origin", origin)
 		hd.Set("Access-Control-Allow-Methods", corsMethods)
 		hd.Set("Access-Control-Allow-Headers", corsHeaders)
 		hd.Set("Access-Control-Max-Age", corsMaxAge)
 		w.WriteHeader(http.StatusNoContent)
-		return
+		return nil
 	}
 	if ok {
 		hd.Set("Access-Control-Allow-Origin", origin)
 		hd.Set("Access-Control-Expose-Headers", corsExpose)
 	}
 	if IsGRPCWeb(r) {
-		h.serveGRPCWeb(w, r)
-		return
+		return h.serveGRPCWeb(w, r)
 	}
 	h.serve(w, r)
+	return nil
 }

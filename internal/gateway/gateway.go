@@ -188,7 +188,18 @@ func (b limitedBody) Read(p []byte) (int, error) {
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h.access.serve(w, r, "", h.serveCORS)
+	var unread io.ReadCloser
+	h.access.serve(w, r, "", func(w http.ResponseWriter, r *http.Request) { unread = h.serveCORS(w, r) })
+	if unread != nil {
+		// Once the request is logged: its answer, whole, then the body it
+		// did not need, read into nothing, so that a client still sending
+		// it finishes and reads the answer rather than have its connection
+		// reset. The body's own bounds (its size limit, the server's body
+		// timeout) bound that reading.
+		http.NewResponseController(w).Flush()
+		io.Copy(io.Discard, unread)
+		unread.Close()
+	}
 }
 
 func (h *handler) serve(w http.ResponseWriter, r *http.Request) {

@@ -127,16 +127,6 @@ func (h *handler) authorized(r *http.Request) bool {
 	return len(v) == 1 && h.authenticate(r.Context(), v[0]) == nil
 }
 
-// discard reads a body the gateway will not use into nothing, once the
-// answer is sent, so that a client still sending it reads the answer
-// rather than have its connection reset; the body's own bounds (its size
-// limit, the server's body timeout) bound it.
-func discard(w http.ResponseWriter, body io.ReadCloser) {
-	http.NewResponseController(w).Flush()
-	io.Copy(io.Discard, body)
-	body.Close()
-}
-
 // rawCodec passes messages through as the bytes they are: the gateway
 // relays gRPC-Web calls without decoding them; the server does.
 type rawCodec struct{}
@@ -153,8 +143,9 @@ func (rawCodec) Name() string { return "proto" }
 // serveGRPCWeb relays one gRPC-Web call. Refusals of the call itself come
 // back as the server makes them, in-band; what is wrong with the gRPC-Web
 // request (method, framing, size) is answered as gRPC would, with a
-// grpc-status in the headers of an empty answer (Trailers-Only).
-func (h *handler) serveGRPCWeb(w http.ResponseWriter, r *http.Request) {
+// grpc-status in the headers of an empty answer (Trailers-Only). It
+// returns the body of a call answered without reading it; nil otherwise.
+func (h *handler) serveGRPCWeb(w http.ResponseWriter, r *http.Request) io.ReadCloser {
 	rec := recorderOf(w)
 	method := r.URL.Path
 	rec.rpc = method
@@ -163,11 +154,11 @@ func (h *handler) serveGRPCWeb(w http.ResponseWriter, r *http.Request) {
 	case r.Method != http.MethodPost:
 		w.Header().Set("Allow", http.MethodPost)
 		writeStatus(w, http.StatusMethodNotAllowed, st.StatusCode_CONN_METHOD_NOT_ALLOWED, "Method not allowed", "gRPC-Web calls are POSTs")
-		return
+		return nil
 	case !web:
 		writeStatus(w, http.StatusUnsupportedMediaType, st.StatusCode_CONN_BAD_REQUEST_FORMAT, "Bad request format",
 			"gRPC-Web messages must be protobuf: Content-Type application/grpc-web, application/grpc-web+proto or application/grpc-web-text")
-		return
+		return nil
 	}
 	respType := grpcWebType + "+proto"
 	if text {
@@ -179,33 +170,34 @@ func (h *handler) serveGRPCWeb(w http.ResponseWriter, r *http.Request) {
 			msg = method + " is a streaming method; gRPC-Web serves unary methods only"
 		}
 		trailersOnly(w, respType, status.New(codes.Unimplemented, msg))
-		return
+		return nil
 	}
 	// The route of a known method is the method: bounded, for the metrics.
 	rec.route = method
 	if r.ContentLength > maxGRPCWebBody(text) {
 		trailersOnly(w, respType, status.Newf(codes.ResourceExhausted, "the request is over %d bytes", MaxBodySize))
-		return
+		return nil
 	}
 	ctx, cancel, err := callContext(r)
 	if err != nil {
 		trailersOnly(w, respType, status.New(codes.InvalidArgument, err.Error()))
-		return
+		return nil
 	}
 	defer cancel()
 	var msg []byte
+	var unread io.ReadCloser
 	if h.authorized(r) {
 		if msg, err = readGRPCWebMessage(w, r, text); err != nil {
 			trailersOnly(w, respType, status.Convert(err))
-			return
+			return nil
 		}
 	} else {
 		// The server refuses the call whatever its message says: it is
-		// relayed without one, and the body is never read (see REST).
-		body := http.MaxBytesReader(w, r.Body, maxGRPCWebBody(text))
+		// relayed without one, answered whole, and the body is never read
+		// but into nothing (see ServeHTTP).
+		unread = http.MaxBytesReader(w, r.Body, maxGRPCWebBody(text))
 		r.Body = http.NoBody
 		http.NewResponseController(w).EnableFullDuplex()
-		defer discard(w, body)
 	}
 	var header, trailer metadata.MD
 	var out []byte
@@ -213,7 +205,7 @@ func (h *handler) serveGRPCWeb(w http.ResponseWriter, r *http.Request) {
 	h.noteRelayed(rec, header)
 	if err != nil {
 		trailersOnly(w, respType, status.Convert(err))
-		return
+		return unread
 	}
 	if code, reqID, ok := inBandStatus(out); ok {
 		rec.noteAnswer(code, reqID)
@@ -236,11 +228,12 @@ func (h *handler) serveGRPCWeb(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Length", strconv.Itoa(len(enc)))
 		w.WriteHeader(http.StatusOK)
 		io.WriteString(w, enc)
-		return
+		return unread
 	}
 	w.Header().Set("Content-Length", strconv.Itoa(body.Len()))
 	w.WriteHeader(http.StatusOK)
 	w.Write(body.Bytes())
+	return unread
 }
 
 // noteRelayed records, for the access log, the user the server's answer
