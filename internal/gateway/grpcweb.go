@@ -349,9 +349,6 @@ func writeFrame(b *bytes.Buffer, flags byte, p []byte) {
 // trailersOnly answers a call that failed outside the message: HTTP 200
 // with the status in the headers and no body, as gRPC-Web clients read it.
 func trailersOnly(w http.ResponseWriter, contentType string, s *status.Status) {
-	if rec := recorderOf(w); rec != nil {
-		rec.inb, rec.hasIn = st.StatusCode_ZERO, false
-	}
 	hd := w.Header()
 	hd.Set("Content-Type", contentType)
 	hd.Set("Grpc-Status", strconv.Itoa(int(s.Code())))
