@@ -15,10 +15,13 @@ MODELS_DIR ?= $(HOME)/.cache/clavis/models
 DATA_DIR ?= ./clavis-data
 ADDR ?= 127.0.0.1:18080
 
-.PHONY: deps tools generate check-generate build setup run test test-go test-all-go test-fuzz test-e2e bench
+.PHONY: deps test-deps tools generate check-generate build setup run test test-go test-all-go test-fuzz test-e2e bench
 
 deps:
 	scripts/deps.sh
+
+test-deps:
+	scripts/deps.sh --test
 
 tools:
 	@mkdir -p $(BIN)
@@ -85,7 +88,7 @@ setup: build
 run: deps setup
 	$(BIN)/clavis serve --addr $(ADDR) --data-dir $(DATA_DIR) --models-dir $(MODELS_DIR)
 
-test: deps setup
+test: test-deps setup
 	$(MAKE) --no-print-directory check-generate check-bindings
 	$(GO) vet ./...
 	$(MAKE) --no-print-directory test-all-go test-fuzz test-e2e

@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
-# Installs the Debian packages Clavis's build and tests need, when missing.
-# Go and Node.js come with the machine image; everything else is here.
+# Installs the Debian packages Clavis needs, when missing. Go and Node.js
+# come with the machine image; everything else is here.
+#
+#   scripts/deps.sh          what building and running need (make run)
+#   scripts/deps.sh --test   also what the tests need (make test)
 set -euo pipefail
 need=()
 command -v protoc >/dev/null || need+=(protobuf-compiler)
 command -v gcc >/dev/null || need+=(gcc)
 command -v node >/dev/null || need+=(nodejs npm)
-# prlimit lowers a test server's open-file limit (cmd/clavis/limits_test.go).
-command -v prlimit >/dev/null || need+=(util-linux)
-# The portal's browser tests drive Debian's Chromium (cmd/clavis/browser_test.go).
-[ -x /usr/bin/chromium ] || need+=(chromium)
+if [ "${1:-}" = "--test" ]; then
+  # prlimit lowers a test server's open-file limit (cmd/clavis/limits_test.go).
+  command -v prlimit >/dev/null || need+=(util-linux)
+  # The portal's browser tests drive Debian's Chromium (cmd/clavis/browser_test.go).
+  [ -x /usr/bin/chromium ] || need+=(chromium)
+fi
 if [ "${#need[@]}" -gt 0 ]; then
   echo "deps: installing ${need[*]}" >&2
   SUDO=""
