@@ -381,15 +381,5 @@ func TestGRPCWebFlood(t *testing.T) {
 	p := startProc(t, clavisBinary(t), "--data-dir", t.TempDir(), "--max-conns-per-addr", strconv.Itoa(perAddr),
 		"--first-bytes-timeout", "1m", "--header-timeout", "1m", "--body-timeout", "1m")
 	call := fmt.Sprintf("POST /clarifai.api.V2/PostModelOutputs HTTP/1.1\r\nHost: x\r\nContent-Type: application/grpc-web-text\r\nContent-Length: %d\r\n\r\n", 100<<20)
-	f := startFlood(t, "127.0.0.2", p.addr, n, call)
-	waitFor(t, 10*time.Second, "connections over the cap closed", func() error {
-		if got := f.closed.Load(); got != n-perAddr {
-			return fmt.Errorf("%d of %d closed", got, n)
-		}
-		return nil
-	})
-	waitFor(t, 10*time.Second, "serving another address during the flood", func() error { return serving(p.addr) })
-	if got := f.closed.Load(); got != n-perAddr {
-		t.Fatalf("%d connections closed; want the %d over the cap", got, n-perAddr)
-	}
+	floodOverCap(t, p, n, perAddr, call)
 }

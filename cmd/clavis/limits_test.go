@@ -119,6 +119,25 @@ func startFlood(t *testing.T, from, addr string, n int, send string) *flood {
 	return f
 }
 
+// floodOverCap floods the server of p from 127.0.0.2 with n connections
+// that each send send, and checks that those over the per-address cap
+// perAddr are closed and no other, while the server serves other
+// addresses.
+func floodOverCap(t *testing.T, p *proc, n, perAddr int, send string) {
+	t.Helper()
+	f := startFlood(t, "127.0.0.2", p.addr, n, send)
+	waitFor(t, 10*time.Second, "connections over the cap closed", func() error {
+		if got := f.closed.Load(); got != int64(n-perAddr) {
+			return fmt.Errorf("%d of %d closed", got, n)
+		}
+		return nil
+	})
+	waitFor(t, 10*time.Second, "serving another address during the flood", func() error { return serving(p.addr) })
+	if got := f.closed.Load(); got != int64(n-perAddr) {
+		t.Fatalf("%d connections closed; want the %d over the cap", got, n-perAddr)
+	}
+}
+
 // end closes the connections of the flood and waits for their readers.
 func (f *flood) end() {
 	for _, c := range f.conns {
@@ -186,17 +205,7 @@ func TestServerConnCapPerAddr(t *testing.T) {
 	const perAddr, n = 20, 200
 	p := startProc(t, clavisBinary(t), "--data-dir", t.TempDir(), "--max-conns-per-addr", strconv.Itoa(perAddr),
 		"--first-bytes-timeout", "1m", "--header-timeout", "1m")
-	f := startFlood(t, "127.0.0.2", p.addr, n, http2Preface)
-	waitFor(t, 10*time.Second, "connections over the cap closed", func() error {
-		if got := f.closed.Load(); got != n-perAddr {
-			return fmt.Errorf("%d of %d closed", got, n)
-		}
-		return nil
-	})
-	waitFor(t, 10*time.Second, "serving another address during the flood", func() error { return serving(p.addr) })
-	if got := f.closed.Load(); got != n-perAddr {
-		t.Fatalf("%d connections closed; want the %d over the cap", got, n-perAddr)
-	}
+	floodOverCap(t, p, n, perAddr, http2Preface)
 	// The first refusal is logged at once, the rest in one line when the
 	// interval ends.
 	waitFor(t, 20*time.Second, "every refusal counted in the log", func() error {

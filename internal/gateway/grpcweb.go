@@ -360,55 +360,51 @@ func trailersOnly(w http.ResponseWriter, contentType string, s *status.Status) {
 // inBandStatus reads the code and req_id of the status (field 1) of a
 // Clarifai response in wire form, for the access log.
 func inBandStatus(msg []byte) (code st.StatusCode, reqID string, ok bool) {
+	var status []byte
+	if !eachField(msg, func(num protowire.Number, typ protowire.Type, _ uint64, b []byte) {
+		if num == 1 && typ == protowire.BytesType {
+			status = b
+		}
+	}) || status == nil {
+		return 0, "", false
+	}
+	// Status.code is field 1, Status.req_id field 7.
+	ok = eachField(status, func(num protowire.Number, typ protowire.Type, v uint64, b []byte) {
+		switch {
+		case num == 1 && typ == protowire.VarintType:
+			code = st.StatusCode(v)
+		case num == 7 && typ == protowire.BytesType:
+			reqID = string(b)
+		}
+	})
+	return code, reqID, ok
+}
+
+// eachField calls visit with each field of a message in wire form: its
+// number, its type, and its value when it is a varint or length-delimited
+// (others are skipped). It reports whether the message parsed.
+func eachField(msg []byte, visit func(num protowire.Number, typ protowire.Type, varint uint64, bytes []byte)) bool {
 	for len(msg) > 0 {
 		num, typ, n := protowire.ConsumeTag(msg)
 		if n < 0 {
-			return 0, "", false
+			return false
 		}
 		msg = msg[n:]
-		if num == 1 && typ == protowire.BytesType {
-			s, n := protowire.ConsumeBytes(msg)
-			if n < 0 {
-				return 0, "", false
-			}
-			return statusFields(s)
+		var v uint64
+		var b []byte
+		switch typ {
+		case protowire.VarintType:
+			v, n = protowire.ConsumeVarint(msg)
+		case protowire.BytesType:
+			b, n = protowire.ConsumeBytes(msg)
+		default:
+			n = protowire.ConsumeFieldValue(num, typ, msg)
 		}
-		if n = protowire.ConsumeFieldValue(num, typ, msg); n < 0 {
-			return 0, "", false
-		}
-		msg = msg[n:]
-	}
-	return 0, "", false
-}
-
-// statusFields reads Status.code (1) and Status.req_id (7).
-func statusFields(s []byte) (code st.StatusCode, reqID string, ok bool) {
-	for len(s) > 0 {
-		num, typ, n := protowire.ConsumeTag(s)
 		if n < 0 {
-			return 0, "", false
+			return false
 		}
-		s = s[n:]
-		switch {
-		case num == 1 && typ == protowire.VarintType:
-			v, n := protowire.ConsumeVarint(s)
-			if n < 0 {
-				return 0, "", false
-			}
-			code, ok, s = st.StatusCode(v), true, s[n:]
-			continue
-		case num == 7 && typ == protowire.BytesType:
-			v, n := protowire.ConsumeBytes(s)
-			if n < 0 {
-				return 0, "", false
-			}
-			reqID, s = string(v), s[n:]
-			continue
-		}
-		if n = protowire.ConsumeFieldValue(num, typ, s); n < 0 {
-			return 0, "", false
-		}
-		s = s[n:]
+		visit(num, typ, v, b)
+		msg = msg[n:]
 	}
-	return code, reqID, ok
+	return true
 }
