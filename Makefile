@@ -15,7 +15,7 @@ MODELS_DIR ?= $(HOME)/.cache/clavis/models
 DATA_DIR ?= ./clavis-data
 ADDR ?= 127.0.0.1:18080
 
-.PHONY: deps test-deps tools generate check-generate build setup run test test-go test-all-go test-fuzz test-e2e bench
+.PHONY: deps test-deps tools generate check-generate build setup run test test-go test-all-go test-fuzz test-e2e bench bench-go
 
 deps:
 	scripts/deps.sh
@@ -126,7 +126,15 @@ test-postgres:
 # bench runs every benchmark in one go: token verification, store reads,
 # RPCs against the health check, and each model on the server against its
 # bare ONNX Runtime session on the same tensors.
+# bench runs `clavis bench`: the server against its baselines, interleaved
+# and repeated, as a table of ratios (docs/performance.md). BENCH_FLAGS
+# passes flags, e.g. BENCH_FLAGS='--rounds 3 --json'.
+BENCH_FLAGS ?=
 bench:
+	$(GO) run ./cmd/clavis bench --models-dir $(MODELS_DIR) --images ../shared/testdata/images $(BENCH_FLAGS)
+
+# bench-go runs the Go benchmarks of the packages.
+bench-go:
 	CLAVIS_MODELS_DIR=$(MODELS_DIR) $(GO) test -run XXX -bench . -benchtime 2s \
 	  ./internal/auth/ ./internal/store/sqlite/ ./internal/inference/ocr/ ./internal/inference/vision/ ./cmd/clavis/
 

@@ -67,6 +67,8 @@ var layers = []layer{
 	// The metrics implement the observers of the parts they measure without
 	// importing them; the probes know nothing of the parts they check.
 	{pkgs: mod + "internal/metrics", noDeps: []string{mod + "internal/", mod + "api/"}},
+	// The harness's statistics and table know nothing of what they measure.
+	{pkgs: mod + "internal/benchkit", noDeps: []string{"."}},
 	{pkgs: mod + "internal/probe", noDeps: []string{mod + "internal/", mod + "api/", mod + "clavis"}},
 }
 

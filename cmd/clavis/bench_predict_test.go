@@ -18,7 +18,8 @@ import (
 // and the throughput of OCR with 1, 2 and 8 concurrent callers. Compare with
 // BenchmarkOCR (internal/inference/ocr) and BenchmarkModels
 // (internal/inference/vision), which run the bare ONNX Runtime sessions on
-// the same tensors: `make bench` runs them together.
+// the same tensors: `make bench-go` runs them together; `make bench`
+// (clavis bench) sets them against each other in one table.
 func BenchmarkPredict(b *testing.B) {
 	dir := modeltest.Init(b)
 	s := startServer(b, func(c *cmd.Config) { c.ModelsDir = dir })

@@ -27,6 +27,7 @@ var commandFlags = map[string]string{
 	"admin create-pat":      "data-dir db user",
 	"migrate":               "force from to",
 	"backup":                "data-dir db to",
+	"bench":                 "callers cached calls deletes images json models-dir only predictions round rounds",
 	"login":                 clientFlags,
 	"logout":                "json",
 	"whoami":                clientFlags,

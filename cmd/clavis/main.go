@@ -125,7 +125,7 @@ login saved by clavis login, then the default address 127.0.0.1:18080.`,
 		&cobra.Group{ID: "server", Title: "Run a server:"},
 		&cobra.Group{ID: "client", Title: "Talk to a server:"},
 	)
-	for _, c := range []*cobra.Command{serveCmd(env), setupCmd(env), adminCmd(env), migrateCmd(env), backupCmd(env)} {
+	for _, c := range []*cobra.Command{serveCmd(env), setupCmd(env), adminCmd(env), migrateCmd(env), backupCmd(env), benchCmd(env)} {
 		c.GroupID = "server"
 		root.AddCommand(c)
 	}
