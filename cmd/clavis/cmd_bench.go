@@ -615,7 +615,8 @@ func (h *harness) modelRows(ctx context.Context) error {
 	main := clavis.AppRef{OwnerID: "clarifai", AppID: "main"}
 	rssIdle := rss()
 	calls := h.o.calls
-	var predict func() error
+	var predict func() error // the fastest model's, for the RSS rows
+	fastest := 0.0
 	for _, c := range benchModels {
 		data, err := os.ReadFile(filepath.Join(h.o.imagesDir, c.image))
 		if err != nil {
@@ -629,9 +630,6 @@ func (h *harness) modelRows(ctx context.Context) error {
 		req := &pb.PostModelOutputsRequest{UserAppId: &pb.UserAppIDSet{UserId: "clarifai", AppId: "main"}, ModelId: c.model,
 			Inputs: []*pb.Input{{Data: &pb.Data{Image: &pb.Image{Base64: data}}}}}
 		e2e := func() error { return ok(s.v2.PostModelOutputs(patCtx, req)) }
-		if predict == nil {
-			predict = e2e
-		}
 		engine := func() error {
 			res, err := s.engine.Predict(ctx, m, []clavis.Input{{ImageBytes: data}}, clavis.OutputConfig{})
 			if err == nil && len(res) == 1 && res[0].Err != nil {
@@ -657,6 +655,9 @@ func (h *harness) modelRows(ctx context.Context) error {
 		h.add(r)
 		if h.err != nil {
 			return h.err
+		}
+		if predict == nil || r.Candidate.Median < fastest {
+			predict, fastest = e2e, r.Candidate.Median
 		}
 	}
 	if predict == nil {
