@@ -37,6 +37,8 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Annotations", func(t *testing.T) { testAnnotations(t, open(t)) })
 	t.Run("Concepts", func(t *testing.T) { testConcepts(t, open(t)) })
 	t.Run("Jobs", func(t *testing.T) { testJobs(t, open(t)) })
+	t.Run("Embeddings", func(t *testing.T) { testEmbeddings(t, open(t)) })
+	t.Run("QueueMissingEmbeddings", func(t *testing.T) { testQueueMissingEmbeddings(t, open(t)) })
 	t.Run("ConcurrentClaims", func(t *testing.T) { testConcurrentClaims(t, open(t)) })
 	t.Run("Failures", func(t *testing.T) { testFailures(t, open(t)) })
 	t.Run("Passwords", func(t *testing.T) { testPasswords(t, open(t)) })
