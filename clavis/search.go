@@ -28,11 +28,11 @@ type InputCond struct {
 }
 
 // ConceptRank orders the hits of a search by a concept's value: the
-// highest a user labelled the input with, or with ByModel the highest
-// the model PredictedBy predicted. Inputs without the concept are no hits.
+// highest that a user labelled the whole input with or that the model
+// PredictedBy predicted for it (a label present counts 1, one absent 0).
+// Inputs with neither are no hits.
 type ConceptRank struct {
 	Concept ConceptMatch
-	ByModel bool
 }
 
 // InputQuery is a search of an app's inputs: the inputs every one of
@@ -43,7 +43,7 @@ type InputQuery struct {
 	Rank     *ConceptRank
 	MinScore float32
 	// PredictedBy is the id of the model whose predictions Predicted and
-	// a ByModel rank match.
+	// Rank match.
 	PredictedBy string
 }
 

@@ -10,17 +10,21 @@ import (
 )
 
 // conceptRows returns the FROM and WHERE of the rows of annotation_concepts
-// that give input i a whole-input concept matching m: labelled by a user,
-// or predicted by model when it is set.
-func conceptRows(m clavis.ConceptMatch, model string) (string, []any) {
+// that give input i a whole-input concept matching m: labelled by a user
+// (users), predicted by model (when set), or either.
+func conceptRows(m clavis.ConceptMatch, users bool, model string) (string, []any) {
 	var b strings.Builder
 	var args []any
 	b.WriteString(`FROM annotation_concepts c JOIN annotations a ON a.space_id = c.space_id AND a.id = c.annotation_id
 		WHERE c.space_id = i.space_id AND c.input_id = i.id AND c.region_id = '' AND a.input_level`)
-	if model != "" {
+	switch {
+	case users && model != "":
+		b.WriteString(` AND (NOT c.by_model OR a.model_id = ?)`)
+		args = append(args, model)
+	case model != "":
 		b.WriteString(` AND c.by_model AND a.model_id = ?`)
 		args = append(args, model)
-	} else {
+	default:
 		b.WriteString(` AND NOT c.by_model`)
 	}
 	if m.ID != "" {
@@ -69,7 +73,7 @@ func (d *Dialect) condition(c clavis.InputCond, model string) (string, []any, er
 		w.add("i.status = ?", c.Status)
 	}
 	for _, m := range c.Labels {
-		rows, args := conceptRows(m, "")
+		rows, args := conceptRows(m, true, "")
 		if m.Value > 0 {
 			w.add("EXISTS (SELECT 1 "+rows+" AND c.value > 0)", args...)
 		} else {
@@ -77,7 +81,7 @@ func (d *Dialect) condition(c clavis.InputCond, model string) (string, []any, er
 		}
 	}
 	for _, m := range c.Predicted {
-		rows, args := conceptRows(m, model)
+		rows, args := conceptRows(m, false, model)
 		w.add("EXISTS (SELECT 1 "+rows+" AND c.value >= ?)", append(args, float64(m.Value))...)
 	}
 	var leaves []leaf
@@ -103,7 +107,8 @@ func (d *Dialect) condition(c clavis.InputCond, model string) (string, []any, er
 	}
 	s := "(" + strings.Join(w.conds, " AND ") + ")"
 	if c.Negate {
-		s = "NOT " + s
+		// A missing metadata key compares as NULL: not held, so kept.
+		s = "NOT COALESCE(" + s + ", FALSE)"
 	}
 	return s, w.args, nil
 }
@@ -145,11 +150,7 @@ func (s inputs) SearchInputs(ctx context.Context, app clavis.AppRef, q clavis.In
 		}
 		return list(ctx, s.v, scan, `SELECT i.id, 1.0 FROM inputs i`+w.String()+` ORDER BY i.id LIMIT ? OFFSET ?`, append(w.args, limit, offset)...)
 	}
-	model := ""
-	if q.Rank.ByModel {
-		model = q.PredictedBy
-	}
-	rows, args := conceptRows(q.Rank.Concept, model)
+	rows, args := conceptRows(q.Rank.Concept, true, q.PredictedBy)
 	return list(ctx, s.v, scan, `SELECT id, score FROM (SELECT i.id AS id, (SELECT max(c.value) `+rows+`) AS score FROM inputs i`+w.String()+`) t
 		WHERE score IS NOT NULL AND score >= ? ORDER BY score DESC, id LIMIT ? OFFSET ?`,
 		append(append(args, w.args...), float64(q.MinScore), limit, offset)...)

@@ -38,6 +38,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Concepts", func(t *testing.T) { testConcepts(t, open(t)) })
 	t.Run("Jobs", func(t *testing.T) { testJobs(t, open(t)) })
 	t.Run("Embeddings", func(t *testing.T) { testEmbeddings(t, open(t)) })
+	t.Run("SearchInputs", func(t *testing.T) { testSearchInputs(t, open(t)) })
 	t.Run("QueueMissingEmbeddings", func(t *testing.T) { testQueueMissingEmbeddings(t, open(t)) })
 	t.Run("ConcurrentClaims", func(t *testing.T) { testConcurrentClaims(t, open(t)) })
 	t.Run("Failures", func(t *testing.T) { testFailures(t, open(t)) })
