@@ -3,12 +3,15 @@ package main_test
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/types/known/structpb"
 
 	pb "github.com/clavis-dev/clavis/api/gen/clarifai/api"
 	st "github.com/clavis-dev/clavis/api/gen/clarifai/api/status"
+
+	cmd "github.com/clavis-dev/clavis/cmd/clavis"
 )
 
 // labelledInput is an input of a PNG with labels and metadata.
@@ -178,4 +181,33 @@ func TestSearchFilters(t *testing.T) {
 			t.Fatalf("the app key's own app: %v", got)
 		}
 	})
+}
+
+// TestSearchWithoutModels: on a server without the models, filters work,
+// a visual rank by an image answers 21353 saying how to install the model,
+// and one by a stored input without an embedding 11101.
+func TestSearchWithoutModels(t *testing.T) {
+	s := startServer(t, func(c *cmd.Config) { c.ModelsDir = t.TempDir() })
+	s.newApp(t, s.pat, "photos", false)
+	ids := appIDs("admin", "photos")
+	r, err := s.v2.PostInputs(as(s.pat), &pb.PostInputsRequest{UserAppId: ids, InputsAddJobId: "j", Inputs: []*pb.Input{labelledInput(t, "a", 1, map[string]any{"k": "v"})}})
+	wantCode(t, r, err, st.StatusCode_SUCCESS)
+	waitJob(t, s, s.pat, ids, "j")
+	f, err := s.v2.PostInputsSearches(as(s.pat), &pb.PostInputsSearchesRequest{UserAppId: ids, Searches: filterQuery(metaFilter(t, map[string]any{"k": "v"}))})
+	wantCode(t, f, err, st.StatusCode_SUCCESS)
+	if got := hitIDs(t, ids, f.GetHits()); !slices.Equal(got, []string{"a"}) {
+		t.Fatalf("metadata filter: %v", got)
+	}
+	img, err := s.v2.PostInputsSearches(as(s.pat), &pb.PostInputsSearchesRequest{UserAppId: ids,
+		Searches: []*pb.Search{{Query: &pb.Query{Ranks: []*pb.Rank{{Annotation: &pb.Annotation{Data: &pb.Data{Image: &pb.Image{Base64: pngOf(t, 2)}}}}}}}}})
+	wantCode(t, img, err, st.StatusCode_MODEL_NOT_DEPLOYED)
+	if !strings.Contains(img.GetStatus().GetDescription()+img.GetStatus().GetDetails(), "clavis setup") {
+		t.Errorf("no hint to install the model: %v", img.GetStatus())
+	}
+	in, err := s.v2.PostInputsSearches(as(s.pat), &pb.PostInputsSearchesRequest{UserAppId: ids,
+		Searches: []*pb.Search{{Query: &pb.Query{Ranks: []*pb.Rank{{Annotation: &pb.Annotation{InputId: "a"}}}}}}})
+	wantCode(t, in, err, st.StatusCode_CONN_DOES_NOT_EXIST)
+	if !strings.Contains(in.GetStatus().GetDetails(), "no embedding") {
+		t.Errorf("details %q", in.GetStatus().GetDetails())
+	}
 }

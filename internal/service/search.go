@@ -51,8 +51,8 @@ type SearchHit struct {
 // best first, ties by input id. Without a rank every hit scores 1. Errors:
 // EInvalid for a malformed query or a page past MaxSearchHits;
 // InputNotFound for a similarity to an input the app does not have, and
-// ENotFound when it has no embedding yet; EModelNotFound when visual search
-// needs the embedding model and it is not installed; the image's errors
+// ENotFound when it has no embedding yet; EModelNotDeployed when visual
+// search needs the embedding model and it is not installed; the image's errors
 // (fetching, decoding) for a similarity to an image.
 func (s *Service) Search(ctx context.Context, acc *auth.Access, req SearchRequest) ([]SearchHit, error) {
 	page := clavis.NewPage(uint32(req.Page.Number), uint32(req.Page.Size))
@@ -214,12 +214,11 @@ func (s *Service) queryVector(ctx context.Context, app clavis.AppRef, sim *Simil
 		}
 		return es[0].Vector, nil
 	}
-	r, err := s.embedder()
+	// A model that is not installed fails the prediction with
+	// EModelNotDeployed, saying how to install it.
+	r, err := s.engine.Model(mainApp, EmbedderID)
 	if err != nil {
 		return nil, err
-	}
-	if r == nil {
-		return nil, clavis.Errorf(clavis.EModelNotFound, "visual search needs the model %s, which is not installed: run clavis setup", EmbedderID)
 	}
 	results, err := s.engine.Predict(ctx, r, []clavis.Input{{ID: "query", ImageURL: sim.ImageURL, ImageBytes: sim.ImageBytes}}, clavis.OutputConfig{})
 	if err != nil {
