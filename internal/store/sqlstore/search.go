@@ -32,9 +32,10 @@ func conceptRows(m clavis.ConceptMatch, users bool, model string) (string, []any
 		args = append(args, m.ID)
 	} else {
 		// By name: an app's concept of that name, or the id a name is
-		// written as (the built-in models' ids are their names).
-		b.WriteString(` AND (c.concept_id = ? OR c.concept_id IN (SELECT k.id FROM concepts k WHERE k.space_id = i.space_id AND k.name = ?))`)
-		args = append(args, m.Name, m.Name)
+		// written as (the built-in models' ids are their names, spaces
+		// as dashes: "cell phone" is cell-phone).
+		b.WriteString(` AND (c.concept_id IN (?, ?) OR c.concept_id IN (SELECT k.id FROM concepts k WHERE k.space_id = i.space_id AND k.name = ?))`)
+		args = append(args, m.Name, strings.ReplaceAll(m.Name, " ", "-"), m.Name)
 	}
 	return b.String(), args
 }

@@ -79,6 +79,7 @@ func testSearchInputs(t *testing.T, s clavis.Store) {
 		{"PredictedMin", cond(clavis.InputCond{Predicted: []clavis.ConceptMatch{{ID: "cat", Value: 0.5}}}), []string{"a", "c"}},
 		{"PredictedAny", cond(clavis.InputCond{Predicted: []clavis.ConceptMatch{{ID: "cat"}}}), []string{"a", "b", "c"}},
 		{"PredictedByName", cond(clavis.InputCond{Predicted: []clavis.ConceptMatch{{Name: "cell-phone"}}}), []string{"c"}},
+		{"PredictedBySpacedName", cond(clavis.InputCond{Predicted: []clavis.ConceptMatch{{Name: "cell phone"}}}), []string{"c"}},
 		{"MetadataString", cond(clavis.InputCond{Metadata: map[string]any{"customer": "acme"}}), []string{"a", "b", "d"}},
 		{"MetadataNumber", cond(clavis.InputCond{Metadata: map[string]any{"n": float64(1)}}), []string{"a", "c"}},
 		{"MetadataBool", cond(clavis.InputCond{Metadata: map[string]any{"ok": true}}), []string{"a"}},
