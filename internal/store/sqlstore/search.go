@@ -13,10 +13,18 @@ import (
 // that give input i a whole-input concept matching m: labelled by a user
 // (users), predicted by model (when set), or either.
 func conceptRows(m clavis.ConceptMatch, users bool, model string) (string, []any) {
+	pred, args := conceptPred(m, users, model)
+	return `FROM annotation_concepts c JOIN annotations a ON a.space_id = c.space_id AND a.id = c.annotation_id
+		WHERE c.space_id = i.space_id AND c.input_id = i.id` + pred, args
+}
+
+// conceptPred returns the conditions (each after AND) on a row c of
+// annotation_concepts and its annotation a that make c a whole-input
+// concept matching m, as conceptRows says.
+func conceptPred(m clavis.ConceptMatch, users bool, model string) (string, []any) {
 	var b strings.Builder
 	var args []any
-	b.WriteString(`FROM annotation_concepts c JOIN annotations a ON a.space_id = c.space_id AND a.id = c.annotation_id
-		WHERE c.space_id = i.space_id AND c.input_id = i.id AND c.region_id = '' AND a.input_level`)
+	b.WriteString(` AND c.region_id = '' AND a.input_level`)
 	switch {
 	case users && model != "":
 		b.WriteString(` AND (NOT c.by_model OR a.model_id = ?)`)
@@ -34,7 +42,7 @@ func conceptRows(m clavis.ConceptMatch, users bool, model string) (string, []any
 		// By name: an app's concept of that name, or the id a name is
 		// written as (the built-in models' ids are their names, spaces
 		// as dashes: "cell phone" is cell-phone).
-		b.WriteString(` AND (c.concept_id IN (?, ?) OR c.concept_id IN (SELECT k.id FROM concepts k WHERE k.space_id = i.space_id AND k.name = ?))`)
+		b.WriteString(` AND (c.concept_id IN (?, ?) OR c.concept_id IN (SELECT k.id FROM concepts k WHERE k.space_id = c.space_id AND k.name = ?))`)
 		args = append(args, m.Name, strings.ReplaceAll(m.Name, " ", "-"), m.Name)
 	}
 	return b.String(), args
@@ -151,10 +159,14 @@ func (s inputs) SearchInputs(ctx context.Context, app clavis.AppRef, q clavis.In
 		}
 		return list(ctx, s.v, scan, `SELECT i.id, 1.0 FROM inputs i`+w.String()+` ORDER BY i.id LIMIT ? OFFSET ?`, append(w.args, limit, offset)...)
 	}
-	rows, args := conceptRows(q.Rank.Concept, true, q.PredictedBy)
-	return list(ctx, s.v, scan, `SELECT id, score FROM (SELECT i.id AS id, (SELECT max(c.value) `+rows+`) AS score FROM inputs i`+w.String()+`) t
-		WHERE score IS NOT NULL AND score >= ? ORDER BY score DESC, id LIMIT ? OFFSET ?`,
-		append(append(args, w.args...), float64(q.MinScore), limit, offset)...)
+	// One pass over the rows of the concept (indexed by space and
+	// concept), joined to the inputs the filters keep.
+	pred, args := conceptPred(q.Rank.Concept, true, q.PredictedBy)
+	return list(ctx, s.v, scan, `SELECT i.id, max(c.value) AS score FROM inputs i
+		JOIN annotation_concepts c ON c.space_id = i.space_id AND c.input_id = i.id
+		JOIN annotations a ON a.space_id = c.space_id AND a.id = c.annotation_id`+w.String()+pred+`
+		GROUP BY i.id HAVING max(c.value) >= ? ORDER BY score DESC, i.id LIMIT ? OFFSET ?`,
+		append(append(w.args, args...), float64(q.MinScore), limit, offset)...)
 }
 
 func (s inputs) FilterInputs(ctx context.Context, app clavis.AppRef, q clavis.InputQuery, limit int) ([]string, error) {
