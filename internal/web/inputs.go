@@ -241,7 +241,8 @@ func (h *Handler) uploadInputs(rq *request) error {
 				continue
 			}
 			files = append(files, name)
-			ins = append(ins, service.NewInput{ImageBytes: data})
+			// The file's name stays with the input, as its metadata.
+			ins = append(ins, service.NewInput{ImageBytes: data, Metadata: map[string]any{"filename": name}})
 		}
 	}
 	if len(ins) == 0 && len(results) == 0 {

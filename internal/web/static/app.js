@@ -291,7 +291,7 @@ function initUploader(form) {
           if (res && !res.error) {
             ok++;
             outcome.className = "ok";
-            outcome.textContent = res.status || "added";
+            outcome.textContent = "added";
           } else {
             outcome.className = "failed";
             outcome.textContent = (res && res.error) || (r.body && r.body.error) || `refused (HTTP ${r.status})`;
