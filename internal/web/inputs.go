@@ -64,6 +64,7 @@ func inputPath(app clavis.AppRef, id string) string {
 // inputCard is an input as the grid shows it.
 type inputCard struct {
 	ID, Path, Image string
+	Alt             string // the file's name it was uploaded from, or its id
 	Width, Height   int
 	Status          statusView
 	Details         string
@@ -123,7 +124,7 @@ func (h *Handler) inputsGrid(rq *request) (*inputsData, error) {
 	}
 	for _, v := range vs {
 		c := inputCard{ID: v.ID, Path: inputPath(app.Ref(), v.ID), Image: h.hostedURL(v.StoredInput), Width: v.Image.Width, Height: v.Image.Height,
-			Status: newStatusView(v.Status), Details: v.StatusDetails, Metadata: shortJSON(v.Metadata, 80), Predicted: predicted[v.ID]}
+			Status: newStatusView(v.Status), Details: v.StatusDetails, Metadata: shortJSON(v.Metadata, 80), Predicted: predicted[v.ID], Alt: altText(v.StoredInput)}
 		for _, l := range v.Concepts {
 			if len(c.Labels) == shownLabels {
 				break
@@ -181,6 +182,15 @@ func (h *Handler) predictedConcepts(rq *request, vs []*service.InputView) (map[s
 		}
 	}
 	return out, nil
+}
+
+// altText describes an input's image for those who do not see it: the
+// name of the file it was uploaded from, else its id.
+func altText(in *clavis.StoredInput) string {
+	if f, ok := in.Metadata["filename"].(string); ok && f != "" {
+		return f
+	}
+	return "Input " + in.ID
 }
 
 func conceptName(c clavis.Concept) string {
@@ -320,7 +330,7 @@ type inputPage struct {
 	Head          appHead
 	Input         *service.InputView
 	Path, Grid    string
-	Image         string
+	Image, Alt    string
 	Width, Height int
 	Status        statusView
 	Regions       []regionBox
@@ -348,7 +358,7 @@ func (h *Handler) inputPage(rq *request) error {
 	}
 	app := rq.acc.App.Ref()
 	p := inputPage{Head: rq.appHead(rq.acc.App, "inputs"), Input: v, Path: inputPath(app, v.ID), Grid: appPath(app) + "/inputs",
-		Image: h.hostedURL(v.StoredInput), Width: v.Image.Width, Height: v.Image.Height, Status: newStatusView(v.Status)}
+		Image: h.hostedURL(v.StoredInput), Alt: altText(v.StoredInput), Width: v.Image.Width, Height: v.Image.Height, Status: newStatusView(v.Status)}
 	for _, c := range v.Concepts {
 		p.Labels = append(p.Labels, newConceptBar(c))
 	}
