@@ -127,6 +127,13 @@ func TestPortalInputs(t *testing.T) {
 			t.Fatalf("the grid has no thumbnail of %s", id)
 		}
 	}
+	if !strings.Contains(grid.body, `All <span class="count">3</span>`) {
+		t.Fatal("the grid does not count 3 inputs")
+	}
+	// None failed: the grid of failed inputs is empty.
+	if failed := b.get("/apps/alice/photos/inputs?status=30002"); strings.Contains(failed.body, `data-input="`) || !strings.Contains(failed.body, `aria-current="page">Failed`) {
+		t.Fatal("the grid of failed inputs is not empty, or not marked")
+	}
 	// The thumbnails load with the session's cookie alone.
 	img := b.get("/v2/hosted/orig/users/alice/apps/photos/inputs/" + first)
 	if img.code != http.StatusOK || img.hdr.Get("Content-Type") != "image/png" || img.body != string(pngOf(t, 1)) {

@@ -75,10 +75,13 @@ type inputCard struct {
 }
 
 type inputsData struct {
-	Head      appHead
-	Path      string // the grid's path
-	Cards     []inputCard
-	Counts    *clavis.InputCounts // nil when the caller may not count
+	Head   appHead
+	Path   string // the grid's path
+	Cards  []inputCard
+	Counts *clavis.InputCounts // nil when the caller may not count
+	// Filters link to the grid of each status, with its count.
+	Filters   []statusFilter
+	Status    clavis.InputStatus // the status shown, 0 for all
 	Page      int
 	Prev      string
 	Next      string
@@ -86,6 +89,14 @@ type inputsData struct {
 	CanDelete bool
 	MaxMB     int
 	Pending   bool // some card is not final: the page polls
+}
+
+// statusFilter is a link to the inputs of one status.
+type statusFilter struct {
+	Label   string
+	Href    string
+	Count   int
+	Current bool
 }
 
 // inputsPage is an app's inputs as a grid of thumbnails, newest first.
@@ -102,21 +113,31 @@ func (h *Handler) inputsGrid(rq *request) (*inputsData, error) {
 	n, _ := strconv.Atoi(rq.r.URL.Query().Get("page"))
 	n = max(1, n)
 	d := &inputsData{Head: rq.appHead(app, "inputs"), Path: appPath(app.Ref()) + "/inputs", Page: n, MaxMB: inference.MaxImageBytes >> 20}
-	vs, err := h.svc.ListInputs(rq.ctx(), rq.acc, nil, 0, clavis.Page{Number: n, Size: inputsPerPage})
+	if st, err := strconv.Atoi(rq.r.URL.Query().Get("status")); err == nil && clavis.InputStatus(st).Valid() {
+		d.Status = clavis.InputStatus(st)
+	}
+	vs, err := h.svc.ListInputs(rq.ctx(), rq.acc, nil, d.Status, clavis.Page{Number: n, Size: inputsPerPage})
 	if err != nil {
 		return nil, err
 	}
 	// The input after this page, on a page of one, says whether there is a
 	// next page.
-	after, err := h.svc.ListInputs(rq.ctx(), rq.acc, nil, 0, clavis.Page{Number: n*inputsPerPage + 1, Size: 1})
+	after, err := h.svc.ListInputs(rq.ctx(), rq.acc, nil, d.Status, clavis.Page{Number: n*inputsPerPage + 1, Size: 1})
 	if err != nil {
 		return nil, err
 	}
+	pageLink := func(n int) string {
+		q := url.Values{"page": {strconv.Itoa(n)}}
+		if d.Status != 0 {
+			q.Set("status", strconv.Itoa(int(d.Status)))
+		}
+		return d.Path + "?" + q.Encode()
+	}
 	if len(vs) == inputsPerPage && len(after) > 0 {
-		d.Next = d.Path + "?page=" + strconv.Itoa(n+1)
+		d.Next = pageLink(n + 1)
 	}
 	if n > 1 {
-		d.Prev = d.Path + "?page=" + strconv.Itoa(n-1)
+		d.Prev = pageLink(n - 1)
 	}
 	predicted, err := h.predictedConcepts(rq, vs)
 	if err != nil {
@@ -142,6 +163,14 @@ func (h *Handler) inputsGrid(rq *request) (*inputsData, error) {
 			return nil, err
 		}
 		d.Counts = &counts
+		all := counts.Success + counts.Pending + counts.InProgress + counts.Failed
+		d.Filters = append(d.Filters, statusFilter{Label: "All", Href: d.Path, Count: all, Current: d.Status == 0})
+		for _, f := range []struct {
+			st clavis.InputStatus
+			n  int
+		}{{clavis.InputSuccess, counts.Success}, {clavis.InputPending, counts.Pending}, {clavis.InputInProgress, counts.InProgress}, {clavis.InputFailed, counts.Failed}} {
+			d.Filters = append(d.Filters, statusFilter{Label: newStatusView(f.st).Label, Href: d.Path + "?status=" + strconv.Itoa(int(f.st)), Count: f.n, Current: d.Status == f.st})
+		}
 	}
 	_, err = rq.authorize(v2 + "PostInputs")
 	d.CanAdd = err == nil
