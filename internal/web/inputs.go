@@ -144,16 +144,7 @@ func (h *Handler) inputsGrid(rq *request) (*inputsData, error) {
 		return nil, err
 	}
 	for _, v := range vs {
-		c := inputCard{ID: v.ID, Path: inputPath(app.Ref(), v.ID), Image: h.hostedURL(v.StoredInput), Width: v.Image.Width, Height: v.Image.Height,
-			Status: newStatusView(v.Status), Details: v.StatusDetails, Metadata: shortJSON(v.Metadata, 80), Predicted: predicted[v.ID], Alt: altText(v.StoredInput)}
-		for _, l := range v.Concepts {
-			if len(c.Labels) == shownLabels {
-				break
-			}
-			if l.Value > 0 {
-				c.Labels = append(c.Labels, conceptName(l))
-			}
-		}
+		c := h.newInputCard(v, predicted)
 		d.Pending = d.Pending || !c.Status.Done
 		d.Cards = append(d.Cards, c)
 	}
@@ -177,6 +168,22 @@ func (h *Handler) inputsGrid(rq *request) (*inputsData, error) {
 	_, err = rq.authorize(v2 + "DeleteInputs")
 	d.CanDelete = err == nil
 	return d, nil
+}
+
+// newInputCard is an input's card, with the concepts predicted for it.
+func (h *Handler) newInputCard(v *service.InputView, predicted map[string][]string) inputCard {
+	c := inputCard{ID: v.ID, Path: inputPath(v.App, v.ID), Image: h.hostedURL(v.StoredInput), Alt: altText(v.StoredInput),
+		Width: v.Image.Width, Height: v.Image.Height, Status: newStatusView(v.Status), Details: v.StatusDetails,
+		Metadata: shortJSON(v.Metadata, 80), Predicted: predicted[v.ID]}
+	for _, l := range v.Concepts {
+		if len(c.Labels) == shownLabels {
+			break
+		}
+		if l.Value > 0 {
+			c.Labels = append(c.Labels, conceptName(l))
+		}
+	}
+	return c
 }
 
 // predictedConcepts returns the top concepts models predicted for the
