@@ -35,6 +35,7 @@ import (
 	"github.com/clavis-dev/clavis/internal/service"
 	"github.com/clavis-dev/clavis/internal/store/postgres"
 	"github.com/clavis-dev/clavis/internal/store/sqlite"
+	"github.com/clavis-dev/clavis/internal/vector"
 	"github.com/clavis-dev/clavis/internal/web"
 
 	"github.com/clavis-dev/clavis/api/gen/openapi"
@@ -341,6 +342,8 @@ type Server struct {
 	pool      *jobs.Pool
 	sweepWake chan struct{}
 	hosted    http.Handler
+	// index holds the embeddings of visual search.
+	index *vector.Index
 
 	// BootstrapPAT is the admin's PAT when this start created the admin.
 	BootstrapPAT string
@@ -404,8 +407,9 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 	s.pool = jobs.New(jobs.Config{Store: db.Jobs(), Workers: cfg.Inputs.JobWorkers, Log: log})
 	s.sweepWake = make(chan struct{}, 1)
 	authz := auth.NewAuthorizer(db)
+	s.index = vector.New(service.VectorSource(db), vector.Config{MemoryBudget: cfg.Inputs.SearchMemory})
 	svc := service.New(service.Config{Store: db, Hasher: hasher, Invalidator: inval, Engine: s.engine, Authorizer: authz, Now: cfg.Now,
-		Blobs: s.blobs, Fetcher: fetcher, Limits: cfg.Inputs.limits(), Wake: s.wakeBackground})
+		Blobs: s.blobs, Fetcher: fetcher, Limits: cfg.Inputs.limits(), Wake: s.wakeBackground, Index: s.index})
 	s.svc = svc
 	registerJobs(s.pool, svc)
 	if err := s.recover(ctx); err != nil {
@@ -558,6 +562,7 @@ func (s *Server) Start() error {
 	bg, cancel := context.WithCancel(context.Background())
 	s.stopBackground, s.background = cancel, make(chan struct{})
 	s.pool.Start()
+	s.startSearch(bg)
 	go func() {
 		defer close(s.background)
 		done := make(chan struct{})
@@ -638,6 +643,7 @@ func (s *Server) Close() error {
 		s.stopBackground()
 		<-s.background
 	}
+	s.index.Close()
 	for _, c := range s.closers {
 		c.Close()
 	}
