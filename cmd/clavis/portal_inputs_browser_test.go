@@ -1,6 +1,7 @@
 package main_test
 
 import (
+	"net/http"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -39,6 +40,25 @@ func (s *testServer) inputByFile(t *testing.T, pat string, ids *pb.UserAppIDSet,
 	}
 	t.Fatalf("no input of %s", file)
 	return ""
+}
+
+// waitEmbedded polls a search of the inputs like one until it answers:
+// its embedding is computed in the background after it is processed.
+func waitEmbedded(t *testing.T, s *testServer, user, pw, path string) {
+	t.Helper()
+	b := newBrowserless(t, s)
+	b.login(user, pw)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		p := b.get(path)
+		if p.code == http.StatusOK {
+			return
+		}
+		if p.code != http.StatusNotFound || time.Now().After(deadline) {
+			t.Fatalf("GET %s: HTTP %d: %s", path, p.code, errorText.FindString(p.body))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // TestPortalBrowserInputs walks an app's inputs in Chromium: three images
@@ -100,6 +120,39 @@ func TestPortalBrowserInputs(t *testing.T) {
 		t.Fatalf("%d thumbnails loaded, want 3", n)
 	}
 	b.shot("inputs-grid")
+
+	// The search box: a concept, best first; metadata; and images that
+	// look like an input, then like an uploaded image.
+	b.fill("#search-q", "person")
+	b.follow(`form[role="search"] button[type="submit"]`)
+	if got := b.text(".input-card .input-metadata"); !strings.Contains(got, "messi5.jpg") {
+		t.Fatalf("the first input with the concept person is %s, want messi5.jpg", got)
+	}
+	b.shot("inputs-search")
+	b.open("/apps/dana/pets/inputs")
+	b.do(chromedp.SetValue(chromedp.CSS("#search-by"), "metadata"))
+	b.fill("#search-q", "filename=fruits.jpg")
+	b.follow(`form[role="search"] button[type="submit"]`)
+	if got := eval[[]string](b, `Array.from(document.querySelectorAll(".input-card .input-metadata"), (e) => e.textContent)`); !slices.Equal(got, []string{`{"filename":"fruits.jpg"}`}) {
+		t.Fatalf("the metadata search finds %v", got)
+	}
+	messi := s.inputByFile(t, pat, ids, "messi5.jpg")
+	waitEmbedded(t, s, "dana", "dana's password", "/apps/dana/pets/inputs/searches?similar="+messi)
+	b.open("/apps/dana/pets/inputs/" + messi)
+	b.follow(`a[href="/apps/dana/pets/inputs/searches?similar=` + messi + `"]`)
+	if got := eval[string](b, `document.querySelector(".input-card").dataset.input`); got != messi {
+		t.Fatalf("the input most like messi5.jpg is %s, not itself", got)
+	}
+	if n := eval[int](b, `document.querySelectorAll(".input-card").length`); n != 3 {
+		t.Fatalf("find similar shows %d inputs, want all 3", n)
+	}
+	b.open("/apps/dana/pets/inputs")
+	b.do(chromedp.SetUploadFiles(chromedp.CSS(`#similar-image`), []string{filepath.Join(images, "chelsea.png")}))
+	b.follow(`form[enctype="multipart/form-data"][action="/apps/dana/pets/inputs/searches"] button[type="submit"]`)
+	if got := b.text(".input-card .input-metadata"); !strings.Contains(got, "chelsea.png") {
+		t.Fatalf("the input most like chelsea.png is %s", got)
+	}
+	b.shot("inputs-similar")
 
 	// Regions labelled over the API: a box and a polygon.
 	fruits := s.inputByFile(t, pat, ids, "fruits.jpg")

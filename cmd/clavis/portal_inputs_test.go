@@ -211,6 +211,8 @@ func TestPortalInputsRefusals(t *testing.T) {
 			wantStatus(t, "forged delete", alice.post("/apps/alice/photos/inputs/delete", form, ""), http.StatusForbidden)
 			form.Del("id")
 			wantStatus(t, "forged delete", alice.post("/apps/alice/photos/inputs/"+kept+"/delete", form, ""), http.StatusForbidden)
+			p = alice.upload("/apps/alice/photos/inputs/searches", c.csrf, false, map[string][]byte{"query.png": pngOf(t, 9)})
+			wantStatus(t, "forged image search", p, http.StatusForbidden)
 		})
 	}
 	if got := s.inputIDs(t, pat, ids); len(got) != 1 || got[0] != kept {
@@ -261,6 +263,28 @@ func TestPortalInputsCrossTenant(t *testing.T) {
 				t.Errorf("bob GET %s says %q; for a missing app the portal says %q", path, got, want)
 			}
 		}
+	}
+	// The search box: alice finds her input by its metadata; bob finds
+	// nothing of hers, by her app or through his own.
+	found := alice.get("/apps/alice/photos/inputs/searches?by=metadata&q=filename%3Dsecret.png")
+	wantStatus(t, "alice's metadata search", found, http.StatusOK)
+	if !strings.Contains(found.body, `data-input="`+secret+`"`) {
+		t.Fatal("alice's metadata search does not find her input")
+	}
+	if bad := alice.get("/apps/alice/photos/inputs/searches?by=metadata&q=nonsense"); bad.code != http.StatusBadRequest || !strings.Contains(bad.body, "key=value") {
+		t.Fatalf("a malformed metadata search: HTTP %d", bad.code)
+	}
+	for _, path := range []string{
+		"/apps/alice/photos/inputs/searches?by=metadata&q=filename%3Dsecret.png",
+		"/apps/alice/photos/inputs/searches?similar=" + secret,
+		"/apps/bob/mine/inputs/searches?similar=" + secret,
+	} {
+		if p := bob.get(path); p.code != http.StatusNotFound || strings.Contains(p.body, `data-input="`+secret+`"`) {
+			t.Errorf("bob GET %s: HTTP %d, want 404", path, p.code)
+		}
+	}
+	if p := bob.get("/apps/bob/mine/inputs/searches?by=metadata&q=filename%3Dsecret.png"); p.code != http.StatusOK || strings.Contains(p.body, secret) {
+		t.Errorf("bob's own metadata search: HTTP %d, or it shows alice's input", p.code)
 	}
 	token := bob.csrf("/apps/bob/mine/inputs")
 	for _, c := range []struct {

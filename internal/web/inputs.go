@@ -72,6 +72,7 @@ type inputCard struct {
 	Labels    []string
 	Predicted []string
 	Metadata  string // compact JSON, shortened
+	Score     string // a search's score of the input
 }
 
 type inputsData struct {
@@ -89,6 +90,10 @@ type inputsData struct {
 	CanDelete bool
 	MaxMB     int
 	Pending   bool // some card is not final: the page polls
+	// CanSearch shows the search box; Search is the search shown, nil on
+	// the grid of all inputs.
+	CanSearch bool
+	Search    *searchView
 }
 
 // statusFilter is a link to the inputs of one status.
@@ -167,6 +172,8 @@ func (h *Handler) inputsGrid(rq *request) (*inputsData, error) {
 	d.CanAdd = err == nil
 	_, err = rq.authorize(v2 + "DeleteInputs")
 	d.CanDelete = err == nil
+	_, err = rq.authorize(v2 + "PostInputsSearches")
+	d.CanSearch = err == nil
 	return d, nil
 }
 
@@ -376,6 +383,8 @@ type inputPage struct {
 	Labels          []conceptBar
 	Metadata        string
 	CanDelete       bool
+	// Similar searches the inputs that look like this one.
+	Similar string
 }
 
 // annotationView is one annotation as the input's page lists it.
@@ -419,6 +428,9 @@ func (h *Handler) inputPage(rq *request) error {
 	}
 	_, err = rq.authorize(v2 + "DeleteInput")
 	p.CanDelete = err == nil
+	if _, err := rq.authorize(v2 + "PostInputsSearches"); err == nil {
+		p.Similar = similarLink(app, v.ID)
+	}
 	return rq.render(http.StatusOK, "input.html", view{Title: "Input " + v.ID, Nav: "apps", Data: p})
 }
 

@@ -108,6 +108,8 @@ func (h *Handler) routes() []route {
 		{pattern: "GET /apps/{owner}/{app}/inputs", method: v2 + "ListInputs", serve: h.inputsPage},
 		{pattern: "POST /apps/{owner}/{app}/inputs", method: v2 + "PostInputs", upload: true, serve: h.uploadInputs},
 		{pattern: "POST /apps/{owner}/{app}/inputs/delete", method: v2 + "DeleteInputs", serve: h.deleteInputs},
+		{pattern: "GET /apps/{owner}/{app}/inputs/searches", method: v2 + "PostInputsSearches", serve: h.searchPage},
+		{pattern: "POST /apps/{owner}/{app}/inputs/searches", method: v2 + "PostInputsSearches", upload: true, serve: h.searchImagePage},
 		{pattern: "GET /apps/{owner}/{app}/inputs/{input}", method: v2 + "GetInput", serve: h.inputPage},
 		{pattern: "GET /apps/{owner}/{app}/inputs/{input}/delete", method: v2 + "DeleteInput", serve: h.deleteInputPage},
 		{pattern: "POST /apps/{owner}/{app}/inputs/{input}/delete", method: v2 + "DeleteInput", serve: h.deleteInput},
