@@ -200,6 +200,14 @@ func TestPortalInputsRefusals(t *testing.T) {
 		t.Fatalf("the refusal does not name the limit: %s", p.body)
 	}
 
+	// The uploader's request after the session ended: a JSON refusal, not
+	// the log-in form.
+	visitor := newBrowserless(t, s)
+	p = visitor.upload("/apps/alice/photos/inputs", token, true, map[string][]byte{"late.png": pngOf(t, 3)})
+	wantStatus(t, "upload without a session", p, http.StatusUnauthorized)
+	if !strings.Contains(uploadAnswer(t, p).Error, "log in again") {
+		t.Fatalf("the refusal: %s", p.body)
+	}
 	for _, c := range []struct{ name, csrf string }{{"NoToken", ""}, {"WrongToken", "AAAA"}, {"OtherSessionsToken", stolen}} {
 		t.Run(c.name, func(t *testing.T) {
 			p := alice.upload("/apps/alice/photos/inputs", c.csrf, true, map[string][]byte{"forged.png": pngOf(t, 5)})

@@ -154,6 +154,11 @@ func (h *Handler) handle(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rq := h.request(w, r)
 		if rt.method != "" && rq.user == nil {
+			if rq.wantsJSON() {
+				// The portal's script cannot follow a redirect to a form.
+				h.fail(rq, clavis.Errorf(clavis.EUnauthenticated, "your session has ended: log in again, then retry"))
+				return
+			}
 			next := r.URL.Path
 			if r.Method != http.MethodGet {
 				next = ""
