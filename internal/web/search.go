@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"path"
 	"strconv"
 	"strings"
 
@@ -74,7 +75,7 @@ func (h *Handler) searchImagePage(rq *request) error {
 	if err != nil {
 		return h.searchResults(rq, s, nil, err)
 	}
-	s.Title = "Inputs that look like " + altText(&clavis.StoredInput{Metadata: map[string]any{"filename": fh.Filename}})
+	s.Title = "Inputs that look like " + path.Base(strings.ReplaceAll(fh.Filename, `\`, "/"))
 	return h.search(rq, s, service.SearchRequest{Similar: &service.Similar{ImageBytes: data}})
 }
 
