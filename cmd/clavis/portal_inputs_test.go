@@ -3,6 +3,7 @@ package main_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -169,6 +170,37 @@ func TestPortalInputs(t *testing.T) {
 	wantStatus(t, "delete selection", p, http.StatusSeeOther)
 	if got := s.inputIDs(t, pat, ids); len(got) != 0 {
 		t.Fatalf("after deleting the selection the API lists %v", got)
+	}
+}
+
+// TestPortalInputsPages: the grid shows 24 inputs a page, newest first,
+// with links to the older and newer pages.
+func TestPortalInputsPages(t *testing.T) {
+	s := startServer(t)
+	pat := s.newUser(t, "alice")
+	s.setPassword(t, "alice", "alice's password", false)
+	s.newApp(t, pat, "photos", false)
+	ids := appIDs("alice", "photos")
+	var ins []*pb.Input
+	for i := range 25 {
+		ins = append(ins, &pb.Input{Id: fmt.Sprintf("in-%02d", i), Data: &pb.Data{Image: &pb.Image{Base64: pngOf(t, 100+i)}}})
+	}
+	r, err := s.v2.PostInputs(as(pat), &pb.PostInputsRequest{UserAppId: ids, Inputs: ins})
+	wantCode(t, r, err, st.StatusCode_SUCCESS)
+	b := newBrowserless(t, s)
+	b.login("alice", "alice's password")
+	cards := regexp.MustCompile(`data-input="([^"]+)"`)
+	first := b.get("/apps/alice/photos/inputs")
+	if n := len(cards.FindAllString(first.body, -1)); n != 24 || !strings.Contains(first.body, `href="/apps/alice/photos/inputs?page=2" rel="next"`) || strings.Contains(first.body, `rel="prev"`) {
+		t.Fatalf("the first page shows %d inputs, or lacks the link to the next", n)
+	}
+	second := b.get("/apps/alice/photos/inputs?page=2")
+	got := cards.FindAllStringSubmatch(second.body, -1)
+	if len(got) != 1 || strings.Contains(second.body, `rel="next"`) || !strings.Contains(second.body, `href="/apps/alice/photos/inputs?page=1" rel="prev"`) {
+		t.Fatalf("the second page shows %v, or its links are wrong", got)
+	}
+	if strings.Contains(first.body, `data-input="`+got[0][1]+`"`) {
+		t.Fatalf("input %s is on both pages", got[0][1])
 	}
 }
 
