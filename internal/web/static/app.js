@@ -152,9 +152,10 @@ function initTabs(box) {
   select(tabs[0], false);
 }
 
-// The inputs grid: the section is fetched again and swapped in while some
-// input is not final yet (data-poll), and after uploads; the selection of
-// inputs to delete survives the swap.
+// The inputs grid: its part of the page (the search box and the grid) is
+// fetched again and swapped in while some input is not final yet
+// (data-poll), and after uploads; the selection of inputs to delete
+// survives the swap.
 const inputsSection = () => document.getElementById("inputs-section");
 
 async function refreshInputs(url) {
