@@ -269,6 +269,7 @@ function initUploader(form) {
     }
     button.disabled = true;
     box.hidden = false;
+    box.querySelector("label").textContent = "Uploading";
     list.textContent = "";
     bar.value = 0;
     const total = files.reduce((s, f) => s + f.size, 0) || 1;
@@ -306,6 +307,7 @@ function initUploader(form) {
       bar.value = 100 * sent / total;
     }
     status.textContent = `${ok} of ${files.length} image${files.length === 1 ? "" : "s"} uploaded.`;
+    box.querySelector("label").textContent = "Uploaded";
     input.value = "";
     button.disabled = false;
     if (ok) {
