@@ -190,3 +190,38 @@ func (s *Server) recover(ctx context.Context) error {
 	}
 	return err
 }
+
+// SearchIndex returns the server's vector index, for tests and diagnostics:
+// Stats says whether an app's index is ready.
+func (s *Server) SearchIndex() *vector.Index { return s.index }
+
+// replicaFeed applies this replica's embedding changes to its index and
+// publishes them to the other replicas.
+type replicaFeed struct {
+	index *vector.Index
+	n     *postgres.Notifier
+}
+
+func (f replicaFeed) Added(ctx context.Context, sp vector.Space, ids ...string) error {
+	err := f.index.Added(ctx, sp, ids...)
+	f.n.VectorsAdded(clavis.EmbeddingSpace{App: sp.App, Version: sp.Version}, ids...)
+	return err
+}
+
+func (f replicaFeed) Deleted(sp vector.Space, ids ...string) {
+	f.index.Deleted(sp, ids...)
+	f.n.VectorsDeleted(clavis.EmbeddingSpace{App: sp.App, Version: sp.Version}, ids...)
+}
+
+// indexSink applies the other replicas' embedding changes to the index.
+type indexSink struct{ index *vector.Index }
+
+func (i indexSink) Added(ctx context.Context, sp clavis.EmbeddingSpace, ids ...string) error {
+	return i.index.Added(ctx, vector.Space{App: sp.App, Version: sp.Version}, ids...)
+}
+
+func (i indexSink) Deleted(sp clavis.EmbeddingSpace, ids ...string) {
+	i.index.Deleted(vector.Space{App: sp.App, Version: sp.Version}, ids...)
+}
+
+func (i indexSink) Resync(ctx context.Context) error { return i.index.Resync(ctx) }

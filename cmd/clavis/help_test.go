@@ -39,6 +39,7 @@ var commandFlags = map[string]string{
 	"inputs add":            clientFlags + " app label metadata no-wait",
 	"inputs list":           clientFlags + " app page per-page status",
 	"inputs get":            clientFlags + " app",
+	"inputs search":         clientFlags + " app concept exact like metadata metric min-value page per-page",
 	"inputs delete":         clientFlags + " all app",
 	"concepts":              "",
 	"concepts list":         clientFlags + " app id",

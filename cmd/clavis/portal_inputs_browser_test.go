@@ -42,9 +42,9 @@ func (s *testServer) inputByFile(t *testing.T, pat string, ids *pb.UserAppIDSet,
 	return ""
 }
 
-// waitEmbedded polls a search of the inputs like one until it answers:
+// waitPortalSimilar polls a search of the inputs like one until it answers:
 // its embedding is computed in the background after it is processed.
-func waitEmbedded(t *testing.T, s *testServer, user, pw, path string) {
+func waitPortalSimilar(t *testing.T, s *testServer, user, pw, path string) {
 	t.Helper()
 	b := newBrowserless(t, s)
 	b.login(user, pw)
@@ -137,7 +137,7 @@ func TestPortalBrowserInputs(t *testing.T) {
 		t.Fatalf("the metadata search finds %v", got)
 	}
 	messi := s.inputByFile(t, pat, ids, "messi5.jpg")
-	waitEmbedded(t, s, "dana", "dana's password", "/apps/dana/pets/inputs/searches?similar="+messi)
+	waitPortalSimilar(t, s, "dana", "dana's password", "/apps/dana/pets/inputs/searches?similar="+messi)
 	b.open("/apps/dana/pets/inputs/" + messi)
 	b.follow(`a[href="/apps/dana/pets/inputs/searches?similar=` + messi + `"]`)
 	if got := eval[string](b, `document.querySelector(".input-card").dataset.input`); got != messi {

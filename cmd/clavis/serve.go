@@ -383,15 +383,19 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 	s.toucher = auth.NewToucher(db.Keys(), log)
 	s.authn = auth.NewAuthenticator(db, auth.AuthnConfig{Hasher: hasher, CacheTTL: cfg.AuthCacheTTL, Toucher: s.toucher, Now: cfg.Now, Observer: obs.authn})
 	var inval service.Invalidator = s.authn
+	s.index = vector.New(service.VectorSource(db), vector.Config{MemoryBudget: cfg.Inputs.SearchMemory})
+	var vectors service.VectorFeed = s.index
 	if pg, ok := db.(*postgres.DB); ok {
-		// Replicas share the database: publish invalidations to the others
-		// and apply theirs. pg.Close stops the listener.
+		// Replicas share the database: publish invalidations and vector
+		// changes to the others and apply theirs. pg.Close stops the
+		// listener.
 		n := pg.NewNotifier(s.authn, log)
+		n.ListenVectors(indexSink{s.index})
 		if err := n.Start(ctx); err != nil {
 			db.Close()
 			return nil, fmt.Errorf("listen for cache invalidations: %w", err)
 		}
-		inval = n
+		inval, vectors = n, replicaFeed{s.index, n}
 	}
 	fetcher, err := fetch.New(fetch.Config{Allow: cfg.FetchAllow})
 	if err != nil {
@@ -407,9 +411,8 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 	s.pool = jobs.New(jobs.Config{Store: db.Jobs(), Workers: cfg.Inputs.JobWorkers, Log: log})
 	s.sweepWake = make(chan struct{}, 1)
 	authz := auth.NewAuthorizer(db)
-	s.index = vector.New(service.VectorSource(db), vector.Config{MemoryBudget: cfg.Inputs.SearchMemory})
 	svc := service.New(service.Config{Store: db, Hasher: hasher, Invalidator: inval, Engine: s.engine, Authorizer: authz, Now: cfg.Now,
-		Blobs: s.blobs, Fetcher: fetcher, Limits: cfg.Inputs.limits(), Wake: s.wakeBackground, Index: s.index})
+		Blobs: s.blobs, Fetcher: fetcher, Limits: cfg.Inputs.limits(), Wake: s.wakeBackground, Index: s.index, Vectors: vectors})
 	s.svc = svc
 	registerJobs(s.pool, svc)
 	if err := s.recover(ctx); err != nil {

@@ -72,11 +72,17 @@ func (s *Service) Search(ctx context.Context, acc *auth.Access, req SearchReques
 			return nil, err
 		}
 	} else {
-		all, err := s.similar(ctx, app, q, req, page.Offset()+page.Limit())
+		vec, err := s.queryVector(ctx, app, req.Similar)
 		if err != nil {
 			return nil, err
 		}
-		hits = clavis.PageOf(all, page)
+		all, err := s.similar(ctx, app, q, req, vec, page.Offset()+page.Limit())
+		if err != nil {
+			return nil, err
+		}
+		if hits, err = s.rescore(ctx, app, req, vec, clavis.PageOf(all, page)); err != nil {
+			return nil, err
+		}
 	}
 	return s.hitViews(ctx, app, hits)
 }
@@ -106,11 +112,7 @@ func checkQuery(q *clavis.InputQuery) error {
 }
 
 // similar returns the first k hits of a visual search, best first.
-func (s *Service) similar(ctx context.Context, app clavis.AppRef, q clavis.InputQuery, req SearchRequest, k int) ([]clavis.ScoredInput, error) {
-	vec, err := s.queryVector(ctx, app, req.Similar)
-	if err != nil {
-		return nil, err
-	}
+func (s *Service) similar(ctx context.Context, app clavis.AppRef, q clavis.InputQuery, req SearchRequest, vec []float32, k int) ([]clavis.ScoredInput, error) {
 	sp := vectorSpace(app)
 	if r := q.Rank; r != nil {
 		// With a visual rank, a concept rank keeps the inputs with the
@@ -176,6 +178,22 @@ func (s *Service) compare(ctx context.Context, sp vector.Space, q vector.Query, 
 		return strings.Compare(a.ID, b.ID)
 	})
 	return out[:min(len(out), q.K)], nil
+}
+
+// rescore scores a page of visual hits again with the vectors the store
+// holds now, and orders them again: an index that missed a change (of a
+// replica whose listener was away, of an app deleted and created again
+// with the same id) scores no hit with a vector that is gone, and none
+// whose embedding is gone appears.
+func (s *Service) rescore(ctx context.Context, app clavis.AppRef, req SearchRequest, vec []float32, hits []clavis.ScoredInput) ([]clavis.ScoredInput, error) {
+	if len(hits) == 0 {
+		return nil, nil
+	}
+	ids := make([]string, len(hits))
+	for i, h := range hits {
+		ids[i] = h.ID
+	}
+	return s.compare(ctx, vectorSpace(app), vector.Query{Vector: vec, Metric: req.Metric, K: len(ids), MinScore: req.Query.MinScore}, ids)
 }
 
 // queryVector returns the vector a visual rank compares with.
