@@ -30,6 +30,9 @@ type Authenticator struct {
 	touch  *Toucher
 	obs    Observer
 
+	// idx finds entries by key and user (cacheindex.go); mu guards it.
+	idx cacheIndex
+
 	mu      sync.Mutex
 	gen     uint64 // bumped by every invalidation
 	entries map[string]*entry
@@ -164,11 +167,11 @@ func (a *Authenticator) verify(ctx context.Context, tok string) (*clavis.Princip
 		if a.gen == gen { // no invalidation raced with the load
 			if len(a.entries) >= maxCacheEntries {
 				for k := range a.entries {
-					delete(a.entries, k)
+					a.drop(k)
 					break
 				}
 			}
-			a.entries[string(digest)] = e
+			a.put(string(digest), e)
 		}
 		a.mu.Unlock()
 	}
@@ -224,19 +227,26 @@ func (a *Authenticator) CacheLen() int {
 
 // InvalidateKeys drops the cached entries of the keys with these ids.
 func (a *Authenticator) InvalidateKeys(ids ...string) {
-	a.invalidate(func(p *clavis.Principal) bool {
+	a.invalidateDigests(func() []string {
+		var ds []string
 		for _, id := range ids {
-			if p.KeyID == id {
-				return true
+			if d, ok := a.idx.byKey[id]; ok {
+				ds = append(ds, d)
 			}
 		}
-		return false
+		return ds
 	})
 }
 
 // InvalidateUser drops the cached entries of every key of a user.
 func (a *Authenticator) InvalidateUser(id string) {
-	a.invalidate(func(p *clavis.Principal) bool { return p.UserID == id })
+	a.invalidateDigests(func() []string {
+		var ds []string
+		for d := range a.idx.byUser[id] {
+			ds = append(ds, d)
+		}
+		return ds
+	})
 }
 
 // InvalidateApp drops the cached entries of every app key of an app.
@@ -261,7 +271,7 @@ func (a *Authenticator) invalidate(match func(*clavis.Principal) bool) {
 	a.gen++
 	for k, e := range a.entries {
 		if match(&e.p) {
-			delete(a.entries, k)
+			a.drop(k)
 		}
 	}
 }
