@@ -456,7 +456,7 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 		return nil, fmt.Errorf("REST gateway: %w", err)
 	}
 
-	portal, err := web.New(web.Config{Service: svc, Authorizer: authz, Log: log, Signup: cfg.SignupOpen(), OpenAPI: openapi.JSON, Now: cfg.Now})
+	portal, err := web.New(web.Config{Service: svc, Authorizer: authz, Log: log, Signup: cfg.SignupOpen(), OpenAPI: openapi.JSON, Now: cfg.Now, HostedPath: grpcapi.HostedPath})
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("portal: %w", err)
