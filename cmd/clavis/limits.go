@@ -53,6 +53,11 @@ type Limits struct {
 	// MaxHeaderBytes caps a request's headers, on both transports
 	// (CLAVIS_MAX_HEADER_BYTES).
 	MaxHeaderBytes int
+	// MaxBodyBytesInFlight caps the bytes of REST and gRPC-Web request
+	// bodies the server holds at once, across all requests; a request
+	// over it is answered 40030 RPC_REQUEST_QUEUE_FULL
+	// (CLAVIS_MAX_BODY_BYTES_IN_FLIGHT).
+	MaxBodyBytesInFlight int
 }
 
 // keepaliveMinTime is the shortest interval between a client's pings that
@@ -71,6 +76,8 @@ func defaultLimits() Limits {
 		KeepaliveTimeout:  20 * time.Second,
 		MaxStreams:        250,
 		MaxHeaderBytes:    64 << 10,
+		// Two of the largest bodies at once.
+		MaxBodyBytesInFlight: gateway.DefaultBodyBudget,
 	}
 }
 
@@ -94,6 +101,7 @@ func (l *Limits) settings() []limitSetting {
 		{flag: "keepalive-timeout", env: "CLAVIS_KEEPALIVE_TIMEOUT", dur: &l.KeepaliveTimeout, usage: "close a connection whose ping is not answered within this time"},
 		{flag: "max-streams", env: "CLAVIS_MAX_STREAMS", num: &l.MaxStreams, min: 1, usage: "requests in flight on one HTTP/2 or gRPC connection"},
 		{flag: "max-header-bytes", env: "CLAVIS_MAX_HEADER_BYTES", num: &l.MaxHeaderBytes, min: 4096, usage: "largest request headers, on both transports"},
+		{flag: "max-body-bytes-in-flight", env: "CLAVIS_MAX_BODY_BYTES_IN_FLIGHT", num: &l.MaxBodyBytesInFlight, min: 1 << 20, usage: "bytes of REST and gRPC-Web request bodies held at once across all requests; over it: 40030"},
 	}
 }
 

@@ -443,7 +443,7 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 	s.ready = probe.New(probe.Config{Checks: s.readiness(), GRPC: s.health, Services: []string{"", "clarifai.api.V2"}, Log: log})
 	reflection.Register(s.grpc)
 	gw := gateway.Config{Log: log, ChallengeHeader: grpcapi.ChallengeHeader, UserHeader: grpcapi.UserHeader, Observe: s.observeHTTP(),
-		CORSOrigins: cfg.CORSOrigins, Authenticate: s.checkCredentials}
+		CORSOrigins: cfg.CORSOrigins, Authenticate: s.checkCredentials, BodyBudget: int64(cfg.Limits.MaxBodyBytesInFlight)}
 	if s.rest, s.restEnd, err = gateway.New(ctx, s.grpc, gw); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("REST gateway: %w", err)
