@@ -1,6 +1,8 @@
 package main_test
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,6 +13,10 @@ import (
 	"sync"
 	"testing"
 
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	pb "github.com/clavis-dev/clavis/api/gen/clarifai/api"
@@ -169,5 +175,88 @@ func TestBodyBudget(t *testing.T) {
 		if code, inb, _ := postREST(t, base+"/v2/users/me/apps", pat, 600<<10); code == http.StatusTooManyRequests || inb == int(st.StatusCode_RPC_REQUEST_QUEUE_FULL) {
 			t.Fatalf("600 KB body within a 1 MiB budget: HTTP %d, code %d", code, inb)
 		}
+	}
+}
+
+// grpcHostile sends one PostInputs of msg, raw, with authorization (none
+// when empty) and returns the in-band code, or the gRPC error.
+func grpcHostile(p *proc, authorization string, msg []byte) (st.StatusCode, error) {
+	ctx := context.Background()
+	if authorization != "" {
+		ctx = metadata.AppendToOutgoingContext(ctx, "authorization", authorization)
+	}
+	var resp pb.MultiInputResponse
+	if err := p.conn.Invoke(ctx, "/clarifai.api.V2/PostInputs", msg, &resp, grpc.ForceCodec(rawCodec{})); err != nil {
+		return 0, err
+	}
+	return resp.GetStatus().GetCode(), nil
+}
+
+// TestGRPCUnauthenticatedMessagesHeld sends `clavis serve` four 100 MB
+// gRPC messages without a key and four with a well-formed unknown key, at
+// once: each is answered in-band before its message is read, or, past the
+// budget of unauthenticated calls in flight, refused RESOURCE_EXHAUSTED;
+// the server's peak RSS rises by less than 64 MiB. A single call with a
+// bad key still gets its in-band answer.
+func TestGRPCUnauthenticatedMessagesHeld(t *testing.T) {
+	dir := t.TempDir()
+	p := startProc(t, clavisBinary(t), "--data-dir", dir)
+	pid := p.cmd.Process.Pid
+	bad := "Key " + unknownPAT(t)
+	msg, err := proto.Marshal(&pb.PostInputsRequest{UserAppId: &pb.UserAppIDSet{UserId: "me", AppId: "a"},
+		Inputs: []*pb.Input{{Data: &pb.Data{Image: &pb.Image{Base64: bytes.Repeat([]byte("a"), hostileBody)}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	small, _ := proto.Marshal(&pb.PostInputsRequest{UserAppId: &pb.UserAppIDSet{UserId: "me", AppId: "a"}})
+	for _, authz := range []string{"", bad, "Key " + bootstrapPAT(t, dir)} {
+		grpcHostile(p, authz, small) // warm up
+	}
+	idle := vmHWM(t, pid)
+
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	answered := 0
+	for i := range 8 {
+		authz := ""
+		want := st.StatusCode_CONN_INVALID_REQUEST
+		if i%2 == 1 {
+			authz, want = bad, st.StatusCode_CONN_KEY_INVALID
+		}
+		wg.Go(func() {
+			code, err := grpcHostile(p, authz, msg)
+			switch {
+			case err == nil && code == want:
+				mu.Lock()
+				answered++
+				mu.Unlock()
+			case status.Code(err) == codes.ResourceExhausted:
+			default:
+				t.Errorf("100 MB with authorization %q: code %v, %v; want in-band %v or RESOURCE_EXHAUSTED", authz, code, err, want)
+			}
+		})
+	}
+	wg.Wait()
+	peak := vmHWM(t, pid)
+	t.Logf("peak RSS %d MiB idle, %d MiB after 8 × 100 MB unauthenticated gRPC messages (%d answered in-band)", idle>>20, peak>>20, answered)
+	if peak-idle >= 64<<20 {
+		t.Fatalf("peak RSS rose by %d MiB; want < 64 MiB", (peak-idle)>>20)
+	}
+	for _, authz := range []string{"", bad} {
+		want := map[string]st.StatusCode{"": st.StatusCode_CONN_INVALID_REQUEST, bad: st.StatusCode_CONN_KEY_INVALID}[authz]
+		if code, err := grpcHostile(p, authz, msg); err != nil || code != want {
+			t.Fatalf("one 100 MB call with authorization %q: code %v, %v; want in-band %v", authz, code, err, want)
+		}
+	}
+	// An authenticated caller's message is read as before: a large one is
+	// answered in-band, one over the limit refused by grpc-go.
+	pat := "Key " + bootstrapPAT(t, dir)
+	if code, err := grpcHostile(p, pat, msg); err != nil || code == st.StatusCode_SUCCESS || code == st.StatusCode_CONN_KEY_INVALID {
+		t.Fatalf("100 MB PostInputs to a missing app with the admin's PAT: code %v, %v; want an in-band refusal of the app", code, err)
+	}
+	huge := append([]byte(nil), msg...)
+	huge = append(huge, make([]byte, 29<<20)...)
+	if _, err := grpcHostile(p, pat, huge); status.Code(err) != codes.ResourceExhausted {
+		t.Fatalf("a 129 MB message with the admin's PAT: %v; want RESOURCE_EXHAUSTED", err)
 	}
 }

@@ -52,17 +52,18 @@ func TestServeLimitFlagDefaults(t *testing.T) {
 	}
 	l := cmd.DefaultConfig().Limits
 	for name, want := range map[string]string{
-		"max-conns":                "",
-		"max-conns-per-addr":       strconv.Itoa(l.MaxConnsPerAddr),
-		"first-bytes-timeout":      l.FirstBytesTimeout.String(),
-		"header-timeout":           l.HeaderTimeout.String(),
-		"body-timeout":             l.BodyTimeout.String(),
-		"idle-timeout":             l.IdleTimeout.String(),
-		"keepalive-time":           l.KeepaliveTime.String(),
-		"keepalive-timeout":        l.KeepaliveTimeout.String(),
-		"max-streams":              strconv.Itoa(l.MaxStreams),
-		"max-header-bytes":         strconv.Itoa(l.MaxHeaderBytes),
-		"max-body-bytes-in-flight": strconv.Itoa(l.MaxBodyBytesInFlight),
+		"max-conns":                   "",
+		"max-conns-per-addr":          strconv.Itoa(l.MaxConnsPerAddr),
+		"first-bytes-timeout":         l.FirstBytesTimeout.String(),
+		"header-timeout":              l.HeaderTimeout.String(),
+		"body-timeout":                l.BodyTimeout.String(),
+		"idle-timeout":                l.IdleTimeout.String(),
+		"keepalive-time":              l.KeepaliveTime.String(),
+		"keepalive-timeout":           l.KeepaliveTimeout.String(),
+		"max-streams":                 strconv.Itoa(l.MaxStreams),
+		"max-header-bytes":            strconv.Itoa(l.MaxHeaderBytes),
+		"max-body-bytes-in-flight":    strconv.Itoa(l.MaxBodyBytesInFlight),
+		"max-unauthenticated-streams": strconv.Itoa(l.MaxUnauthenticatedStreams),
 	} {
 		got, ok := defaults[name]
 		if !ok || got != want {

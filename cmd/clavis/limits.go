@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/keepalive"
 
 	"github.com/clavis-dev/clavis/internal/gateway"
+	"github.com/clavis-dev/clavis/internal/grpcapi"
 	"github.com/clavis-dev/clavis/internal/listen"
 )
 
@@ -58,6 +59,11 @@ type Limits struct {
 	// over it is answered 40030 RPC_REQUEST_QUEUE_FULL
 	// (CLAVIS_MAX_BODY_BYTES_IN_FLIGHT).
 	MaxBodyBytesInFlight int
+	// MaxUnauthenticatedStreams caps the gRPC calls in flight whose
+	// credentials the server has not verified (none, malformed, unknown,
+	// or not yet cached); past it they are refused RESOURCE_EXHAUSTED
+	// (CLAVIS_MAX_UNAUTHENTICATED_STREAMS).
+	MaxUnauthenticatedStreams int
 }
 
 // keepaliveMinTime is the shortest interval between a client's pings that
@@ -77,7 +83,8 @@ func defaultLimits() Limits {
 		MaxStreams:        250,
 		MaxHeaderBytes:    64 << 10,
 		// Two of the largest bodies at once.
-		MaxBodyBytesInFlight: gateway.DefaultBodyBudget,
+		MaxBodyBytesInFlight:      gateway.DefaultBodyBudget,
+		MaxUnauthenticatedStreams: grpcapi.DefaultUnauthenticatedStreams,
 	}
 }
 
@@ -102,6 +109,7 @@ func (l *Limits) settings() []limitSetting {
 		{flag: "max-streams", env: "CLAVIS_MAX_STREAMS", num: &l.MaxStreams, min: 1, usage: "requests in flight on one HTTP/2 or gRPC connection"},
 		{flag: "max-header-bytes", env: "CLAVIS_MAX_HEADER_BYTES", num: &l.MaxHeaderBytes, min: 4096, usage: "largest request headers, on both transports"},
 		{flag: "max-body-bytes-in-flight", env: "CLAVIS_MAX_BODY_BYTES_IN_FLIGHT", num: &l.MaxBodyBytesInFlight, min: 1 << 20, usage: "bytes of REST and gRPC-Web request bodies held at once across all requests; over it: 40030"},
+		{flag: "max-unauthenticated-streams", env: "CLAVIS_MAX_UNAUTHENTICATED_STREAMS", num: &l.MaxUnauthenticatedStreams, min: 1, usage: "gRPC calls in flight without verified credentials; over it: RESOURCE_EXHAUSTED"},
 	}
 }
 
