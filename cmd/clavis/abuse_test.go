@@ -50,7 +50,7 @@ func vmHWM(t *testing.T, pid int) int64 {
 
 // unknownPAT returns a well-formed PAT, checksum and all, that was never
 // issued: only the store can tell it is unknown.
-func unknownPAT(t *testing.T) string {
+func unknownPAT(t testing.TB) string {
 	t.Helper()
 	tok, err := auth.NewToken(clavis.KeyTypePAT)
 	if err != nil {
