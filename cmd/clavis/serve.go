@@ -365,6 +365,9 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 	if err := mkdirPrivate(cfg.DataDir); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
+	if err := checkWritable(cfg.DataDir); err != nil {
+		return nil, err
+	}
 	var tlsCfg *tls.Config
 	var certFile string
 	if cfg.TLSAddr != "" {

@@ -353,7 +353,8 @@ func HTTPStatus(code st.StatusCode) int {
 	case st.StatusCode_CONN_EXCEED_HOURLY_LIMIT, st.StatusCode_CONN_EXCEED_MONTHLY_LIMIT, st.StatusCode_CONN_THROTTLED, st.StatusCode_CONN_EXCEEDS_LIMITS:
 		return http.StatusTooManyRequests
 	case st.StatusCode_TRY_AGAIN, st.StatusCode_MODEL_DEPLOYING, st.StatusCode_MODEL_NOT_DEPLOYED, st.StatusCode_MODEL_LOADING,
-		st.StatusCode_RPC_SERVER_UNAVAILABLE, st.StatusCode_RPC_REQUEST_TIMEOUT:
+		st.StatusCode_RPC_SERVER_UNAVAILABLE, st.StatusCode_RPC_REQUEST_TIMEOUT, st.StatusCode_INTERNAL_DATABASE_ISSUE:
+		// INTERNAL_DATABASE_ISSUE (98006): storage full or read-only.
 		return http.StatusServiceUnavailable
 	}
 	// By family: a whole request that failed (10020), and connection (11xxx),

@@ -172,8 +172,9 @@ func (s *Server) logging(ctx context.Context, req any, info *grpc.UnaryServerInf
 			}
 			code = int(StatusOf(err).GetCode())
 			attrs = append(attrs, slog.Int("code", code))
-			if ec := clavis.ErrorCode(err); ec == clavis.EInternal || ec == clavis.EPredictFailed {
-				// The cause is for the log only; clients get "internal error".
+			if ec := clavis.ErrorCode(err); ec == clavis.EInternal || ec == clavis.EPredictFailed || ec == clavis.EStorage {
+				// The cause is for the log only; clients get "internal error"
+				// (or, for storage, why writes fail, not the OS's words).
 				attrs, level = append(attrs, slog.String("err", err.Error())), slog.LevelError
 			}
 		}
