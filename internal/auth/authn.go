@@ -234,8 +234,9 @@ type Cached int
 const (
 	// CachedNot: a well-formed token the cache holds nothing fresh of.
 	CachedNot Cached = iota
-	// CachedValid: a token verified within the cache's TTL, or since
-	// its last invalidation; it may have expired since.
+	// CachedValid: a token the cache holds as verified, however long
+	// ago: no invalidation has dropped it, though it may have passed its
+	// TTL or expired since (Authenticate checks again).
 	CachedValid
 	// CachedInvalid: no credentials, a malformed token, or one the store
 	// did not know within the cache's TTL.

@@ -32,7 +32,7 @@ import (
 
 // DefaultUnauthenticatedStreams is the budget of calls in flight without
 // credentials the cache knows, when none is given.
-const DefaultUnauthenticatedStreams = 8
+const DefaultUnauthenticatedStreams = 64
 
 // WithUnauthenticatedStreams sets the budget of calls in flight whose
 // credentials the cache does not hold as verified; n <= 0 means
