@@ -53,11 +53,13 @@ func (a *Authenticator) drop(digest string) {
 }
 
 // invalidateDigests drops the entries whose digests pick returns, which
-// runs with mu held.
+// runs with mu held; like every invalidation it empties the cache of
+// unknown tokens.
 func (a *Authenticator) invalidateDigests(pick func() []string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.gen++
+	clear(a.unknown)
 	for _, d := range pick() {
 		a.drop(d)
 	}
