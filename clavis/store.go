@@ -440,6 +440,7 @@ type Tx interface {
 	Passwords() PasswordStore
 	Sessions() SessionStore
 	LoginThrottle() LoginThrottleStore
+	Audit() AuditStore
 }
 
 // Store is a whole store. Outside WithTx, each method of its aggregate

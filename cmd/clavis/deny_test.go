@@ -87,6 +87,9 @@ var oracle = map[string][]string{
 	"SetPassword": {"All"},
 	// A user's own account: a PAT holding All (or a portal session).
 	"ChangePassword": {"All"},
+	// The audit log: Clarifai's search and ours.
+	"PostAuditLogSearches": {"AuditLogs:Get"},
+	"SearchAudit":          {"AuditLogs:Get"},
 }
 
 // everyScope lists every individual scope, for building "All but one".

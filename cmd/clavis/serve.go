@@ -66,6 +66,9 @@ type Config struct {
 	// AuthCacheTTL bounds how long a verified token is trusted without a
 	// store lookup (CLAVIS_AUTH_CACHE_TTL).
 	AuthCacheTTL time.Duration
+	// AuditRetention is how long audit log entries are kept; 0 keeps them
+	// forever (CLAVIS_AUDIT_RETENTION).
+	AuditRetention time.Duration
 	// Workers bounds concurrent predictions; 0 = number of CPUs
 	// (CLAVIS_WORKERS).
 	Workers int
@@ -112,14 +115,15 @@ type Config struct {
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
 	return Config{
-		Addr:          "127.0.0.1:18080",
-		DataDir:       "./clavis-data",
-		BootstrapUser: "admin",
-		AuthCacheTTL:  auth.DefaultCacheTTL,
-		LogFormat:     "text",
-		Metrics:       true,
-		Limits:        defaultLimits(),
-		Inputs:        defaultInputsConfig(),
+		Addr:           "127.0.0.1:18080",
+		DataDir:        "./clavis-data",
+		BootstrapUser:  "admin",
+		AuthCacheTTL:   auth.DefaultCacheTTL,
+		AuditRetention: service.DefaultAuditRetention,
+		LogFormat:      "text",
+		Metrics:        true,
+		Limits:         defaultLimits(),
+		Inputs:         defaultInputsConfig(),
 	}
 }
 
@@ -202,6 +206,7 @@ func (c *Config) bindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.BootstrapUser, "bootstrap-user", c.BootstrapUser, "id of the admin user created on first start (env CLAVIS_BOOTSTRAP_USER)")
 	fs.Var((*listFlag)(&c.FetchAllow), "fetch-allow", "let image URLs reach this host, host:port or CIDR despite the address rules; repeatable (env CLAVIS_FETCH_ALLOW, comma-separated)")
 	fs.DurationVar(&c.AuthCacheTTL, "auth-cache-ttl", c.AuthCacheTTL, "how long a verified token is trusted without a store lookup (env CLAVIS_AUTH_CACHE_TTL)")
+	fs.DurationVar(&c.AuditRetention, "audit-retention", c.AuditRetention, "how long audit log entries are kept; 0 = forever (env CLAVIS_AUDIT_RETENTION)")
 	fs.IntVar(&c.Workers, "workers", c.Workers, "concurrent predictions; 0 = number of CPUs (env CLAVIS_WORKERS)")
 	fs.StringVar(&c.TLSAddr, "tls-addr", c.TLSAddr, "also serve gRPC and REST over TLS on this address (env CLAVIS_TLS_ADDR)")
 	fs.StringVar(&c.TLSCert, "tls-cert", c.TLSCert, "PEM certificate for --tls-addr (env CLAVIS_TLS_CERT)")
@@ -262,6 +267,13 @@ func (c *Config) fromEnv(getenv func(string) string) error {
 			return fmt.Errorf("CLAVIS_AUTH_CACHE_TTL: %w", err)
 		}
 		c.AuthCacheTTL = d
+	}
+	if v := getenv("CLAVIS_AUDIT_RETENTION"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("CLAVIS_AUDIT_RETENTION: %w", err)
+		}
+		c.AuditRetention = d
 	}
 	if v := getenv("CLAVIS_WORKERS"); v != "" {
 		if _, err := fmt.Sscan(v, &c.Workers); err != nil {
@@ -378,7 +390,8 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 	s.gate = cfg.Limits.gate(log, obs.listen)
 	hasher := auth.NewHasher([]byte(cfg.TokenPepper))
 	s.toucher = auth.NewToucher(db.Keys(), log)
-	s.authn = auth.NewAuthenticator(db, auth.AuthnConfig{Hasher: hasher, CacheTTL: cfg.AuthCacheTTL, Toucher: s.toucher, Now: cfg.Now, Observer: obs.authn})
+	failures := &failureSink{}
+	s.authn = auth.NewAuthenticator(db, auth.AuthnConfig{Hasher: hasher, CacheTTL: cfg.AuthCacheTTL, Toucher: s.toucher, Now: cfg.Now, Observer: obs.authn, Failures: failures})
 	var inval service.Invalidator = s.authn
 	if pg, ok := db.(*postgres.DB); ok {
 		// Replicas share the database: publish invalidations to the others
@@ -405,8 +418,9 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 	s.sweepWake = make(chan struct{}, 1)
 	authz := auth.NewAuthorizer(db)
 	svc := service.New(service.Config{Store: db, Hasher: hasher, Invalidator: inval, Engine: s.engine, Authorizer: authz, Now: cfg.Now,
-		Blobs: s.blobs, Fetcher: fetcher, Limits: cfg.Inputs.limits(), Wake: s.wakeBackground})
+		Blobs: s.blobs, Fetcher: fetcher, Limits: cfg.Inputs.limits(), Wake: s.wakeBackground, AuditRetention: cfg.AuditRetention})
 	s.svc = svc
+	failures.svc = svc
 	registerJobs(s.pool, svc)
 	if err := s.recover(ctx); err != nil {
 		db.Close()
@@ -442,7 +456,7 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	s.ready = probe.New(probe.Config{Checks: s.readiness(), GRPC: s.health, Services: []string{"", "clarifai.api.V2"}, Log: log})
 	reflection.Register(s.grpc)
-	gw := gateway.Config{Log: log, ChallengeHeader: grpcapi.ChallengeHeader, UserHeader: grpcapi.UserHeader, Observe: s.observeHTTP(),
+	gw := gateway.Config{Log: log, ChallengeHeader: grpcapi.ChallengeHeader, UserHeader: grpcapi.UserHeader, AddrMetadata: grpcapi.AddrMetadata, Observe: s.observeHTTP(),
 		CORSOrigins: cfg.CORSOrigins, Authenticate: s.checkCredentials}
 	if s.rest, s.restEnd, err = gateway.New(ctx, s.grpc, gw); err != nil {
 		db.Close()
@@ -564,6 +578,7 @@ func (s *Server) Start() error {
 		go func() { defer close(done); s.ready.Run(bg, readinessInterval) }()
 		var wg sync.WaitGroup
 		wg.Go(func() { s.sweep(bg) })
+		wg.Go(func() { s.auditLoop(bg) })
 		s.toucher.Run(bg, 5*time.Second)
 		wg.Wait()
 		<-done
@@ -637,6 +652,9 @@ func (s *Server) Close() error {
 	if s.stopBackground != nil {
 		s.stopBackground()
 		<-s.background
+	}
+	if err := s.FlushAudit(ctx); err != nil {
+		s.log.Error("write the audit log", "err", err)
 	}
 	for _, c := range s.closers {
 		c.Close()

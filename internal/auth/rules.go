@@ -72,8 +72,9 @@ type Rule struct {
 }
 
 const (
-	v2   = "/clarifai.api.V2/"
-	orgs = "/clavis.orgs.v1.Orgs/"
+	v2     = "/clarifai.api.V2/"
+	orgs   = "/clavis.orgs.v1.Orgs/"
+	tokens = "/clavis.tokens.v1.Tokens/"
 )
 
 func rule(a AuthType, t Target, scopes ...string) Rule {
@@ -122,6 +123,8 @@ var Rules = map[string]Rule{
 	v2 + "MyScopesUser": rule(PATAuth, TargetUser),
 	v2 + "ListScopes":   rule(PATAuth, TargetUser),
 	v2 + "GetUser":      rule(PATAuth, TargetUser),
+
+	v2 + "PostAuditLogSearches": rule(PATAuth, TargetInstance, "AuditLogs:Get"),
 
 	v2 + "ListCollaborators":   rule(KeyAuth, TargetApp, "Apps:Get", "Collaborators:Get"),
 	v2 + "PostCollaborators":   rule(KeyAuth, TargetApp, "Apps:Get", "Collaborators:Add", "Collaborators:Get"),
@@ -173,6 +176,9 @@ var Rules = map[string]Rule{
 	"/clavis.admin.v1.Admin/SetPassword": rule(AdminAuth, TargetInstance, clavis.ScopeAll),
 
 	"/clavis.account.v1.Account/ChangePassword": rule(PATAuth, TargetUser, clavis.ScopeAll),
+
+	// Token lifecycle: the audit log, rotation, revocation by value.
+	tokens + "SearchAudit": rule(PATAuth, TargetInstance, "AuditLogs:Get"),
 }
 
 // Endpoints returns the full names of the Clarifai V2 methods Clavis serves,

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -20,6 +21,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -29,6 +31,7 @@ import (
 	accountv1 "github.com/clavis-dev/clavis/api/gen/clavis/account/v1"
 	adminv1 "github.com/clavis-dev/clavis/api/gen/clavis/admin/v1"
 	orgsv1 "github.com/clavis-dev/clavis/api/gen/clavis/orgs/v1"
+	tokensv1 "github.com/clavis-dev/clavis/api/gen/clavis/tokens/v1"
 	"github.com/clavis-dev/clavis/api/gen/openapi"
 	"github.com/clavis-dev/clavis/clavis"
 	"github.com/clavis-dev/clavis/internal/gateway/bindings"
@@ -66,6 +69,11 @@ type Config struct {
 	// UserHeader names the gRPC response header that carries the caller's
 	// user id back to the gateway for its log line; empty means none.
 	UserHeader string
+	// AddrMetadata names the gRPC request metadata that carries the
+	// client's address (the host of the connection's remote address) to the
+	// server, which trusts it only on the gateway's in-process connection;
+	// empty means none is sent.
+	AddrMetadata string
 	// Observe, when set, is called once per request with its HTTP method,
 	// the path template of its route ("" when it matched none), the HTTP
 	// status answered and the time taken.
@@ -107,6 +115,7 @@ func New(ctx context.Context, g *grpc.Server, cfg Config) (http.Handler, io.Clos
 		// Authorization travels as metadata "authorization" (grpc-gateway
 		// always forwards it so); no other header is forwarded.
 		runtime.WithIncomingHeaderMatcher(func(string) (string, bool) { return "", false }),
+		runtime.WithMetadata(func(_ context.Context, r *http.Request) metadata.MD { return clientAddr(r, cfg.AddrMetadata) }),
 		runtime.WithOutgoingHeaderMatcher(func(string) (string, bool) { return "", false }),
 		runtime.WithForwardResponseOption(httpStatus(cfg.ChallengeHeader, cfg.UserHeader)),
 		runtime.WithErrorHandler(errorHandler),
@@ -128,6 +137,9 @@ func New(ctx context.Context, g *grpc.Server, cfg Config) (http.Handler, io.Clos
 		},
 		func(ctx context.Context, m *runtime.ServeMux) error {
 			return accountv1.RegisterAccountHandlerClient(ctx, m, accountv1.NewAccountClient(conn))
+		},
+		func(ctx context.Context, m *runtime.ServeMux) error {
+			return tokensv1.RegisterTokensHandlerClient(ctx, m, tokensv1.NewTokensClient(conn))
 		},
 	} {
 		if err := reg(ctx, mux); err != nil {
@@ -498,4 +510,17 @@ func routingErrorHandler(_ context.Context, _ *runtime.ServeMux, _ runtime.Marsh
 	default:
 		writeStatus(w, httpStatus, st.StatusCode_INTERNAL_SERVER_ISSUE, http.StatusText(httpStatus), "")
 	}
+}
+
+// clientAddr is the metadata that tells the server the address of r's
+// client, under name; none when name is empty.
+func clientAddr(r *http.Request, name string) metadata.MD {
+	if name == "" {
+		return nil
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	return metadata.Pairs(name, host)
 }

@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"runtime/debug"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -17,6 +19,7 @@ import (
 	"github.com/clavis-dev/clavis/clavis"
 	"github.com/clavis-dev/clavis/internal/auth"
 	"github.com/clavis-dev/clavis/internal/reqid"
+	"github.com/clavis-dev/clavis/internal/service"
 
 	pb "github.com/clavis-dev/clavis/api/gen/clarifai/api"
 	st "github.com/clavis-dev/clavis/api/gen/clarifai/api/status"
@@ -31,9 +34,14 @@ const ChallengeHeader = "clavis-www-authenticate"
 // challenge is ChallengeHeader's value, HTTP's WWW-Authenticate challenge.
 const challenge = `Key realm="clavis"`
 
+// AddrMetadata is the request metadata in which the REST gateway passes
+// the client's address. It is trusted only on calls the gateway relays.
+const AddrMetadata = "clavis-client-addr"
+
 // call is what the chain knows of one call; it travels in the context.
 type call struct {
 	id     string
+	origin *service.Origin // for the audit log
 	method string
 	user   string       // set by authentication
 	access *auth.Access // set by authorization
@@ -77,6 +85,8 @@ func (s *Server) Chain() []grpc.UnaryServerInterceptor {
 
 func (s *Server) requestID(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 	c := &call{id: reqid.New(), method: info.FullMethod, rt: s.responses[info.FullMethod]}
+	c.origin = &service.Origin{ReqID: c.id, Addr: s.clientAddr(ctx)}
+	ctx = service.WithOrigin(ctx, c.origin)
 	resp, err := handler(context.WithValue(ctx, callKey{}, c), req)
 	if c.rt != nil {
 		if s := statusOf(resp); s != nil {
@@ -201,6 +211,7 @@ func (s *Server) authentication(ctx context.Context, req any, info *grpc.UnarySe
 		return nil, err
 	}
 	c.user = p.UserID
+	c.origin.Principal = p
 	c.access = &auth.Access{Principal: p, Method: c.method}
 	return handler(ctx, req)
 }
@@ -236,4 +247,26 @@ func target(req any) auth.Request {
 		t.MemberID = r.GetUserId()
 	}
 	return t
+}
+
+// clientAddr is the address of the call's client: the connection's peer,
+// or for a call the REST gateway relays, the address it passes.
+func (s *Server) clientAddr(ctx context.Context) string {
+	if s.isRelayed(ctx) {
+		if md, ok := metadata.FromIncomingContext(ctx); ok {
+			if v := md.Get(AddrMetadata); len(v) == 1 {
+				return v[0]
+			}
+		}
+		return ""
+	}
+	p, ok := peer.FromContext(ctx)
+	if !ok || p.Addr == nil {
+		return ""
+	}
+	host, _, err := net.SplitHostPort(p.Addr.String())
+	if err != nil {
+		return p.Addr.String()
+	}
+	return host
 }

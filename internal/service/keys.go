@@ -107,6 +107,9 @@ func (s *Service) CreateKeys(ctx context.Context, acc *auth.Access, specs []KeyS
 			if err := tx.Keys().CreateKey(ctx, k); err != nil {
 				return err
 			}
+			if err := record(ctx, tx, s.keyEntry(ctx, acc, clavis.AuditKeyCreate, k)); err != nil {
+				return err
+			}
 			out = append(out, NewKey{Key: k, Token: tok})
 		}
 		return nil
@@ -249,6 +252,9 @@ func (s *Service) PatchKeys(ctx context.Context, acc *auth.Access, action string
 			if err := tx.Keys().UpdateKey(ctx, k); err != nil {
 				return err
 			}
+			if err := record(ctx, tx, s.keyEntry(ctx, acc, clavis.AuditKeyPatch, k)); err != nil {
+				return err
+			}
 			out = append(out, k)
 		}
 		return nil
@@ -272,7 +278,10 @@ func (s *Service) DeleteKey(ctx context.Context, acc *auth.Access, idOrToken str
 			return err
 		}
 		id = k.ID
-		return tx.Keys().DeleteKey(ctx, k.ID)
+		if err := tx.Keys().DeleteKey(ctx, k.ID); err != nil {
+			return err
+		}
+		return record(ctx, tx, s.keyEntry(ctx, acc, clavis.AuditKeyDelete, k))
 	})
 	if err != nil {
 		return err

@@ -34,6 +34,11 @@ type Service struct {
 	limits  InputLimits
 	wake    func()
 	locks   blobLocks
+
+	// The audit log: how long entries are kept, and the failed credential
+	// checks counted since the last flush.
+	auditRetention time.Duration
+	failures       failures
 }
 
 // Config wires a Service.
@@ -54,12 +59,16 @@ type Config struct {
 	// Wake, when set, is called after background work is queued: jobs to
 	// run, or a deleted app's data to purge.
 	Wake func()
+
+	// AuditRetention is how long audit entries are kept; 0 keeps them
+	// forever.
+	AuditRetention time.Duration
 }
 
 // New returns a Service.
 func New(cfg Config) *Service {
 	s := &Service{store: cfg.Store, hasher: cfg.Hasher, inval: cfg.Invalidator, engine: cfg.Engine, authz: cfg.Authorizer, now: cfg.Now,
-		blobs: cfg.Blobs, fetcher: cfg.Fetcher, limits: cfg.Limits, wake: cfg.Wake}
+		blobs: cfg.Blobs, fetcher: cfg.Fetcher, limits: cfg.Limits, wake: cfg.Wake, auditRetention: cfg.AuditRetention}
 	if s.wake == nil {
 		s.wake = func() {}
 	}

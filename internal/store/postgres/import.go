@@ -54,6 +54,8 @@ var tables = []table{
 	{name: "sessions", cols: []string{"digest", "user_id", "must_change", "created_at", "last_seen_at", "expires_at"},
 		bools: map[string]bool{"must_change": true}, blobs: map[string]bool{"digest": true}},
 	{name: "login_failures", cols: []string{"subject", "window_start", "failures"}},
+	{name: "audit_log", cols: []string{"id", "at", "event", "success", "actor_id", "actor_key_id", "subject_id", "key_id", "org_id",
+		"app_owner_id", "app_id", "details", "source_ip", "req_id", "count", "until"}, bools: map[string]bool{"success": true}},
 }
 
 // ImportOptions adjust Import.

@@ -16,6 +16,7 @@ import (
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	structpb "google.golang.org/protobuf/types/known/structpb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
+	wrapperspb "google.golang.org/protobuf/types/known/wrapperspb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -77,6 +78,202 @@ func (InputIDConflictResolution) EnumDescriptor() ([]byte, []int) {
 	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{0}
 }
 
+// The audit log (PostAuditLogSearches). Clavis records the events below;
+// its own events (keys, log-ins) are read through clavis.tokens.v1.
+type EventType int32
+
+const (
+	EventType_EVENT_TYPE_NOT_SET EventType = 0
+	// Event types related to organization memberships and teams: 100 - 199
+	EventType_ORGANIZATION_MEMBER_ADD                EventType = 100
+	EventType_ORGANIZATION_MEMBER_CHANGE             EventType = 101
+	EventType_ORGANIZATION_MEMBER_REMOVE             EventType = 102
+	EventType_ORGANIZATION_MEMBER_INVITATION_CREATE  EventType = 103
+	EventType_ORGANIZATION_MEMBER_INVITATION_CANCEL  EventType = 104
+	EventType_ORGANIZATION_MEMBER_INVITATION_ACCEPT  EventType = 105
+	EventType_ORGANIZATION_MEMBER_INVITATION_DECLINE EventType = 106
+	EventType_ORGANIZATION_TEAM_CREATE               EventType = 107
+	EventType_ORGANIZATION_TEAM_UPDATE               EventType = 108
+	EventType_ORGANIZATION_TEAM_DELETE               EventType = 109
+	EventType_ORGANIZATION_TEAM_MEMBER_ADD           EventType = 110
+	EventType_ORGANIZATION_TEAM_MEMBER_REMOVE        EventType = 111
+	EventType_ORGANIZATION_TEAM_APP_ADD              EventType = 112
+	EventType_ORGANIZATION_TEAM_APP_REMOVE           EventType = 113
+	// Event types related to modules: 200 - 299
+	EventType_MODULE_CREATE         EventType = 200
+	EventType_MODULE_UPDATE         EventType = 201
+	EventType_MODULE_DELETE         EventType = 202
+	EventType_MODULE_VERSION_CREATE EventType = 203
+	EventType_MODULE_VERSION_UPDATE EventType = 204
+	EventType_MODULE_VERSION_DELETE EventType = 205
+	// Event types related to models: 300 - 399
+	EventType_MODEL_CREATE         EventType = 300
+	EventType_MODEL_UPDATE         EventType = 301
+	EventType_MODEL_DELETE         EventType = 302
+	EventType_MODEL_VERSION_CREATE EventType = 303
+	EventType_MODEL_VERSION_UPDATE EventType = 304
+	EventType_MODEL_VERSION_DELETE EventType = 305
+	// Event types related to workflows: 400 - 499
+	EventType_WORKFLOW_CREATE         EventType = 400
+	EventType_WORKFLOW_UPDATE         EventType = 401
+	EventType_WORKFLOW_DELETE         EventType = 402
+	EventType_WORKFLOW_VERSION_CREATE EventType = 403
+	EventType_WORKFLOW_VERSION_UPDATE EventType = 404
+	EventType_WORKFLOW_VERSION_DELETE EventType = 405
+	// Event types related to applications: 600 - 699
+	EventType_APPLICATION_CREATE EventType = 600
+	EventType_APPLICATION_UPDATE EventType = 601
+	EventType_APPLICATION_DELETE EventType = 602
+	// Event types related to collaborators: 700 - 799
+	EventType_COLLABORATOR_ADD    EventType = 700
+	EventType_COLLABORATOR_UPDATE EventType = 701
+	EventType_COLLABORATOR_REMOVE EventType = 702
+	// Event types related to users: 800 - 899
+	EventType_USER_UPDATE EventType = 800
+	// Event types related to compute clusters: 900-999
+	EventType_COMPUTE_CLUSTER_CREATE EventType = 900
+	EventType_COMPUTE_CLUSTER_DELETE EventType = 901
+	// Event types related to nodepools: 1000-1099
+	EventType_NODEPOOL_CREATE EventType = 1000
+	EventType_NODEPOOL_UPDATE EventType = 1001
+	EventType_NODEPOOL_DELETE EventType = 1002
+	// Event types related to deployments: 1100-1199
+	EventType_DEPLOYMENT_CREATE EventType = 1100
+	EventType_DEPLOYMENT_UPDATE EventType = 1101
+	EventType_DEPLOYMENT_DELETE EventType = 1102
+)
+
+// Enum value maps for EventType.
+var (
+	EventType_name = map[int32]string{
+		0:    "EVENT_TYPE_NOT_SET",
+		100:  "ORGANIZATION_MEMBER_ADD",
+		101:  "ORGANIZATION_MEMBER_CHANGE",
+		102:  "ORGANIZATION_MEMBER_REMOVE",
+		103:  "ORGANIZATION_MEMBER_INVITATION_CREATE",
+		104:  "ORGANIZATION_MEMBER_INVITATION_CANCEL",
+		105:  "ORGANIZATION_MEMBER_INVITATION_ACCEPT",
+		106:  "ORGANIZATION_MEMBER_INVITATION_DECLINE",
+		107:  "ORGANIZATION_TEAM_CREATE",
+		108:  "ORGANIZATION_TEAM_UPDATE",
+		109:  "ORGANIZATION_TEAM_DELETE",
+		110:  "ORGANIZATION_TEAM_MEMBER_ADD",
+		111:  "ORGANIZATION_TEAM_MEMBER_REMOVE",
+		112:  "ORGANIZATION_TEAM_APP_ADD",
+		113:  "ORGANIZATION_TEAM_APP_REMOVE",
+		200:  "MODULE_CREATE",
+		201:  "MODULE_UPDATE",
+		202:  "MODULE_DELETE",
+		203:  "MODULE_VERSION_CREATE",
+		204:  "MODULE_VERSION_UPDATE",
+		205:  "MODULE_VERSION_DELETE",
+		300:  "MODEL_CREATE",
+		301:  "MODEL_UPDATE",
+		302:  "MODEL_DELETE",
+		303:  "MODEL_VERSION_CREATE",
+		304:  "MODEL_VERSION_UPDATE",
+		305:  "MODEL_VERSION_DELETE",
+		400:  "WORKFLOW_CREATE",
+		401:  "WORKFLOW_UPDATE",
+		402:  "WORKFLOW_DELETE",
+		403:  "WORKFLOW_VERSION_CREATE",
+		404:  "WORKFLOW_VERSION_UPDATE",
+		405:  "WORKFLOW_VERSION_DELETE",
+		600:  "APPLICATION_CREATE",
+		601:  "APPLICATION_UPDATE",
+		602:  "APPLICATION_DELETE",
+		700:  "COLLABORATOR_ADD",
+		701:  "COLLABORATOR_UPDATE",
+		702:  "COLLABORATOR_REMOVE",
+		800:  "USER_UPDATE",
+		900:  "COMPUTE_CLUSTER_CREATE",
+		901:  "COMPUTE_CLUSTER_DELETE",
+		1000: "NODEPOOL_CREATE",
+		1001: "NODEPOOL_UPDATE",
+		1002: "NODEPOOL_DELETE",
+		1100: "DEPLOYMENT_CREATE",
+		1101: "DEPLOYMENT_UPDATE",
+		1102: "DEPLOYMENT_DELETE",
+	}
+	EventType_value = map[string]int32{
+		"EVENT_TYPE_NOT_SET":                     0,
+		"ORGANIZATION_MEMBER_ADD":                100,
+		"ORGANIZATION_MEMBER_CHANGE":             101,
+		"ORGANIZATION_MEMBER_REMOVE":             102,
+		"ORGANIZATION_MEMBER_INVITATION_CREATE":  103,
+		"ORGANIZATION_MEMBER_INVITATION_CANCEL":  104,
+		"ORGANIZATION_MEMBER_INVITATION_ACCEPT":  105,
+		"ORGANIZATION_MEMBER_INVITATION_DECLINE": 106,
+		"ORGANIZATION_TEAM_CREATE":               107,
+		"ORGANIZATION_TEAM_UPDATE":               108,
+		"ORGANIZATION_TEAM_DELETE":               109,
+		"ORGANIZATION_TEAM_MEMBER_ADD":           110,
+		"ORGANIZATION_TEAM_MEMBER_REMOVE":        111,
+		"ORGANIZATION_TEAM_APP_ADD":              112,
+		"ORGANIZATION_TEAM_APP_REMOVE":           113,
+		"MODULE_CREATE":                          200,
+		"MODULE_UPDATE":                          201,
+		"MODULE_DELETE":                          202,
+		"MODULE_VERSION_CREATE":                  203,
+		"MODULE_VERSION_UPDATE":                  204,
+		"MODULE_VERSION_DELETE":                  205,
+		"MODEL_CREATE":                           300,
+		"MODEL_UPDATE":                           301,
+		"MODEL_DELETE":                           302,
+		"MODEL_VERSION_CREATE":                   303,
+		"MODEL_VERSION_UPDATE":                   304,
+		"MODEL_VERSION_DELETE":                   305,
+		"WORKFLOW_CREATE":                        400,
+		"WORKFLOW_UPDATE":                        401,
+		"WORKFLOW_DELETE":                        402,
+		"WORKFLOW_VERSION_CREATE":                403,
+		"WORKFLOW_VERSION_UPDATE":                404,
+		"WORKFLOW_VERSION_DELETE":                405,
+		"APPLICATION_CREATE":                     600,
+		"APPLICATION_UPDATE":                     601,
+		"APPLICATION_DELETE":                     602,
+		"COLLABORATOR_ADD":                       700,
+		"COLLABORATOR_UPDATE":                    701,
+		"COLLABORATOR_REMOVE":                    702,
+		"USER_UPDATE":                            800,
+		"COMPUTE_CLUSTER_CREATE":                 900,
+		"COMPUTE_CLUSTER_DELETE":                 901,
+		"NODEPOOL_CREATE":                        1000,
+		"NODEPOOL_UPDATE":                        1001,
+		"NODEPOOL_DELETE":                        1002,
+		"DEPLOYMENT_CREATE":                      1100,
+		"DEPLOYMENT_UPDATE":                      1101,
+		"DEPLOYMENT_DELETE":                      1102,
+	}
+)
+
+func (x EventType) Enum() *EventType {
+	p := new(EventType)
+	*p = x
+	return p
+}
+
+func (x EventType) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (EventType) Descriptor() protoreflect.EnumDescriptor {
+	return file_clarifai_api_resources_proto_enumTypes[1].Descriptor()
+}
+
+func (EventType) Type() protoreflect.EnumType {
+	return &file_clarifai_api_resources_proto_enumTypes[1]
+}
+
+func (x EventType) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use EventType.Descriptor instead.
+func (EventType) EnumDescriptor() ([]byte, []int) {
+	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{1}
+}
+
 type Visibility_Gettable int32
 
 const (
@@ -113,11 +310,11 @@ func (x Visibility_Gettable) String() string {
 }
 
 func (Visibility_Gettable) Descriptor() protoreflect.EnumDescriptor {
-	return file_clarifai_api_resources_proto_enumTypes[1].Descriptor()
+	return file_clarifai_api_resources_proto_enumTypes[2].Descriptor()
 }
 
 func (Visibility_Gettable) Type() protoreflect.EnumType {
-	return &file_clarifai_api_resources_proto_enumTypes[1]
+	return &file_clarifai_api_resources_proto_enumTypes[2]
 }
 
 func (x Visibility_Gettable) Number() protoreflect.EnumNumber {
@@ -3299,11 +3496,297 @@ func (*Worker_User) isWorker_Worker() {}
 
 func (*Worker_Model) isWorker_Worker() {}
 
+// AuditLogTarget is a resource an audited operation acted on. Clavis sets
+// the user and app targets; the other kinds of Clarifai's are left out.
+type AuditLogTarget struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Target:
+	//
+	//	*AuditLogTarget_User
+	//	*AuditLogTarget_App
+	Target        isAuditLogTarget_Target `protobuf_oneof:"target"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AuditLogTarget) Reset() {
+	*x = AuditLogTarget{}
+	mi := &file_clarifai_api_resources_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuditLogTarget) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuditLogTarget) ProtoMessage() {}
+
+func (x *AuditLogTarget) ProtoReflect() protoreflect.Message {
+	mi := &file_clarifai_api_resources_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuditLogTarget.ProtoReflect.Descriptor instead.
+func (*AuditLogTarget) Descriptor() ([]byte, []int) {
+	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *AuditLogTarget) GetTarget() isAuditLogTarget_Target {
+	if x != nil {
+		return x.Target
+	}
+	return nil
+}
+
+func (x *AuditLogTarget) GetUser() *User {
+	if x != nil {
+		if x, ok := x.Target.(*AuditLogTarget_User); ok {
+			return x.User
+		}
+	}
+	return nil
+}
+
+func (x *AuditLogTarget) GetApp() *App {
+	if x != nil {
+		if x, ok := x.Target.(*AuditLogTarget_App); ok {
+			return x.App
+		}
+	}
+	return nil
+}
+
+type isAuditLogTarget_Target interface {
+	isAuditLogTarget_Target()
+}
+
+type AuditLogTarget_User struct {
+	User *User `protobuf:"bytes,1,opt,name=user,proto3,oneof"`
+}
+
+type AuditLogTarget_App struct {
+	App *App `protobuf:"bytes,4,opt,name=app,proto3,oneof"`
+}
+
+func (*AuditLogTarget_User) isAuditLogTarget_Target() {}
+
+func (*AuditLogTarget_App) isAuditLogTarget_Target() {}
+
+// AuditLogEntry is one operation recorded in the audit log.
+type AuditLogEntry struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Timestamp     *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=timestamp,proto3" json:"timestamp,omitempty"`
+	User          *User                  `protobuf:"bytes,2,opt,name=user,proto3" json:"user,omitempty"`
+	Operation     EventType              `protobuf:"varint,3,opt,name=operation,proto3,enum=clarifai.api.EventType" json:"operation,omitempty"`
+	Description   string                 `protobuf:"bytes,4,opt,name=description,proto3" json:"description,omitempty"`
+	Targets       []*AuditLogTarget      `protobuf:"bytes,5,rep,name=targets,proto3" json:"targets,omitempty"`
+	Details       []string               `protobuf:"bytes,6,rep,name=details,proto3" json:"details,omitempty"`
+	Success       bool                   `protobuf:"varint,7,opt,name=success,proto3" json:"success,omitempty"`
+	ReqId         string                 `protobuf:"bytes,8,opt,name=req_id,json=reqId,proto3" json:"req_id,omitempty"`
+	SourceIp      string                 `protobuf:"bytes,9,opt,name=source_ip,json=sourceIp,proto3" json:"source_ip,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AuditLogEntry) Reset() {
+	*x = AuditLogEntry{}
+	mi := &file_clarifai_api_resources_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuditLogEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuditLogEntry) ProtoMessage() {}
+
+func (x *AuditLogEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_clarifai_api_resources_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuditLogEntry.ProtoReflect.Descriptor instead.
+func (*AuditLogEntry) Descriptor() ([]byte, []int) {
+	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *AuditLogEntry) GetTimestamp() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Timestamp
+	}
+	return nil
+}
+
+func (x *AuditLogEntry) GetUser() *User {
+	if x != nil {
+		return x.User
+	}
+	return nil
+}
+
+func (x *AuditLogEntry) GetOperation() EventType {
+	if x != nil {
+		return x.Operation
+	}
+	return EventType_EVENT_TYPE_NOT_SET
+}
+
+func (x *AuditLogEntry) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *AuditLogEntry) GetTargets() []*AuditLogTarget {
+	if x != nil {
+		return x.Targets
+	}
+	return nil
+}
+
+func (x *AuditLogEntry) GetDetails() []string {
+	if x != nil {
+		return x.Details
+	}
+	return nil
+}
+
+func (x *AuditLogEntry) GetSuccess() bool {
+	if x != nil {
+		return x.Success
+	}
+	return false
+}
+
+func (x *AuditLogEntry) GetReqId() string {
+	if x != nil {
+		return x.ReqId
+	}
+	return ""
+}
+
+func (x *AuditLogEntry) GetSourceIp() string {
+	if x != nil {
+		return x.SourceIp
+	}
+	return ""
+}
+
+// AuditLogQuery selects audit log entries.
+type AuditLogQuery struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TimestampFrom *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=timestamp_from,json=timestampFrom,proto3" json:"timestamp_from,omitempty"`
+	TimestampTo   *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=timestamp_to,json=timestampTo,proto3" json:"timestamp_to,omitempty"`
+	UserIds       []string               `protobuf:"bytes,3,rep,name=user_ids,json=userIds,proto3" json:"user_ids,omitempty"`
+	Operations    []EventType            `protobuf:"varint,4,rep,packed,name=operations,proto3,enum=clarifai.api.EventType" json:"operations,omitempty"`
+	Targets       []*AuditLogTarget      `protobuf:"bytes,5,rep,name=targets,proto3" json:"targets,omitempty"`
+	Success       *wrapperspb.BoolValue  `protobuf:"bytes,6,opt,name=success,proto3" json:"success,omitempty"`
+	SourceIps     []string               `protobuf:"bytes,7,rep,name=source_ips,json=sourceIps,proto3" json:"source_ips,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AuditLogQuery) Reset() {
+	*x = AuditLogQuery{}
+	mi := &file_clarifai_api_resources_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuditLogQuery) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuditLogQuery) ProtoMessage() {}
+
+func (x *AuditLogQuery) ProtoReflect() protoreflect.Message {
+	mi := &file_clarifai_api_resources_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuditLogQuery.ProtoReflect.Descriptor instead.
+func (*AuditLogQuery) Descriptor() ([]byte, []int) {
+	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *AuditLogQuery) GetTimestampFrom() *timestamppb.Timestamp {
+	if x != nil {
+		return x.TimestampFrom
+	}
+	return nil
+}
+
+func (x *AuditLogQuery) GetTimestampTo() *timestamppb.Timestamp {
+	if x != nil {
+		return x.TimestampTo
+	}
+	return nil
+}
+
+func (x *AuditLogQuery) GetUserIds() []string {
+	if x != nil {
+		return x.UserIds
+	}
+	return nil
+}
+
+func (x *AuditLogQuery) GetOperations() []EventType {
+	if x != nil {
+		return x.Operations
+	}
+	return nil
+}
+
+func (x *AuditLogQuery) GetTargets() []*AuditLogTarget {
+	if x != nil {
+		return x.Targets
+	}
+	return nil
+}
+
+func (x *AuditLogQuery) GetSuccess() *wrapperspb.BoolValue {
+	if x != nil {
+		return x.Success
+	}
+	return nil
+}
+
+func (x *AuditLogQuery) GetSourceIps() []string {
+	if x != nil {
+		return x.SourceIps
+	}
+	return nil
+}
+
 var File_clarifai_api_resources_proto protoreflect.FileDescriptor
 
 const file_clarifai_api_resources_proto_rawDesc = "" +
 	"\n" +
-	"\x1cclarifai/api/resources.proto\x12\fclarifai.api\x1a clarifai/api/status/status.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\">\n" +
+	"\x1cclarifai/api/resources.proto\x12\fclarifai.api\x1a clarifai/api/status/status.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1egoogle/protobuf/wrappers.proto\">\n" +
 	"\fUserAppIDSet\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x15\n" +
 	"\x06app_id\x18\x02 \x01(\tR\x05appId\";\n" +
@@ -3634,12 +4117,87 @@ const file_clarifai_api_resources_proto_rawDesc = "" +
 	"\x06Worker\x12(\n" +
 	"\x04user\x18\x01 \x01(\v2\x12.clarifai.api.UserH\x00R\x04user\x12+\n" +
 	"\x05model\x18\x02 \x01(\v2\x13.clarifai.api.ModelH\x00R\x05modelB\b\n" +
-	"\x06worker*[\n" +
+	"\x06worker\"k\n" +
+	"\x0eAuditLogTarget\x12(\n" +
+	"\x04user\x18\x01 \x01(\v2\x12.clarifai.api.UserH\x00R\x04user\x12%\n" +
+	"\x03app\x18\x04 \x01(\v2\x11.clarifai.api.AppH\x00R\x03appB\b\n" +
+	"\x06target\"\xea\x02\n" +
+	"\rAuditLogEntry\x128\n" +
+	"\ttimestamp\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\ttimestamp\x12&\n" +
+	"\x04user\x18\x02 \x01(\v2\x12.clarifai.api.UserR\x04user\x125\n" +
+	"\toperation\x18\x03 \x01(\x0e2\x17.clarifai.api.EventTypeR\toperation\x12 \n" +
+	"\vdescription\x18\x04 \x01(\tR\vdescription\x126\n" +
+	"\atargets\x18\x05 \x03(\v2\x1c.clarifai.api.AuditLogTargetR\atargets\x12\x18\n" +
+	"\adetails\x18\x06 \x03(\tR\adetails\x12\x18\n" +
+	"\asuccess\x18\a \x01(\bR\asuccess\x12\x15\n" +
+	"\x06req_id\x18\b \x01(\tR\x05reqId\x12\x1b\n" +
+	"\tsource_ip\x18\t \x01(\tR\bsourceIp\"\xf2\x02\n" +
+	"\rAuditLogQuery\x12A\n" +
+	"\x0etimestamp_from\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\rtimestampFrom\x12=\n" +
+	"\ftimestamp_to\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\vtimestampTo\x12\x19\n" +
+	"\buser_ids\x18\x03 \x03(\tR\auserIds\x127\n" +
+	"\n" +
+	"operations\x18\x04 \x03(\x0e2\x17.clarifai.api.EventTypeR\n" +
+	"operations\x126\n" +
+	"\atargets\x18\x05 \x03(\v2\x1c.clarifai.api.AuditLogTargetR\atargets\x124\n" +
+	"\asuccess\x18\x06 \x01(\v2\x1a.google.protobuf.BoolValueR\asuccess\x12\x1d\n" +
+	"\n" +
+	"source_ips\x18\a \x03(\tR\tsourceIps*[\n" +
 	"\x19InputIDConflictResolution\x12(\n" +
 	"$INPUT_ID_CONFLICT_RESOLUTION_NOT_SET\x10\x00\x12\b\n" +
 	"\x04SKIP\x10\x01\x12\n" +
 	"\n" +
-	"\x06SUFFIX\x10\x02B7Z5github.com/clavis-dev/clavis/api/gen/clarifai/api;apib\x06proto3"
+	"\x06SUFFIX\x10\x02*\xb1\n" +
+	"\n" +
+	"\tEventType\x12\x16\n" +
+	"\x12EVENT_TYPE_NOT_SET\x10\x00\x12\x1b\n" +
+	"\x17ORGANIZATION_MEMBER_ADD\x10d\x12\x1e\n" +
+	"\x1aORGANIZATION_MEMBER_CHANGE\x10e\x12\x1e\n" +
+	"\x1aORGANIZATION_MEMBER_REMOVE\x10f\x12)\n" +
+	"%ORGANIZATION_MEMBER_INVITATION_CREATE\x10g\x12)\n" +
+	"%ORGANIZATION_MEMBER_INVITATION_CANCEL\x10h\x12)\n" +
+	"%ORGANIZATION_MEMBER_INVITATION_ACCEPT\x10i\x12*\n" +
+	"&ORGANIZATION_MEMBER_INVITATION_DECLINE\x10j\x12\x1c\n" +
+	"\x18ORGANIZATION_TEAM_CREATE\x10k\x12\x1c\n" +
+	"\x18ORGANIZATION_TEAM_UPDATE\x10l\x12\x1c\n" +
+	"\x18ORGANIZATION_TEAM_DELETE\x10m\x12 \n" +
+	"\x1cORGANIZATION_TEAM_MEMBER_ADD\x10n\x12#\n" +
+	"\x1fORGANIZATION_TEAM_MEMBER_REMOVE\x10o\x12\x1d\n" +
+	"\x19ORGANIZATION_TEAM_APP_ADD\x10p\x12 \n" +
+	"\x1cORGANIZATION_TEAM_APP_REMOVE\x10q\x12\x12\n" +
+	"\rMODULE_CREATE\x10\xc8\x01\x12\x12\n" +
+	"\rMODULE_UPDATE\x10\xc9\x01\x12\x12\n" +
+	"\rMODULE_DELETE\x10\xca\x01\x12\x1a\n" +
+	"\x15MODULE_VERSION_CREATE\x10\xcb\x01\x12\x1a\n" +
+	"\x15MODULE_VERSION_UPDATE\x10\xcc\x01\x12\x1a\n" +
+	"\x15MODULE_VERSION_DELETE\x10\xcd\x01\x12\x11\n" +
+	"\fMODEL_CREATE\x10\xac\x02\x12\x11\n" +
+	"\fMODEL_UPDATE\x10\xad\x02\x12\x11\n" +
+	"\fMODEL_DELETE\x10\xae\x02\x12\x19\n" +
+	"\x14MODEL_VERSION_CREATE\x10\xaf\x02\x12\x19\n" +
+	"\x14MODEL_VERSION_UPDATE\x10\xb0\x02\x12\x19\n" +
+	"\x14MODEL_VERSION_DELETE\x10\xb1\x02\x12\x14\n" +
+	"\x0fWORKFLOW_CREATE\x10\x90\x03\x12\x14\n" +
+	"\x0fWORKFLOW_UPDATE\x10\x91\x03\x12\x14\n" +
+	"\x0fWORKFLOW_DELETE\x10\x92\x03\x12\x1c\n" +
+	"\x17WORKFLOW_VERSION_CREATE\x10\x93\x03\x12\x1c\n" +
+	"\x17WORKFLOW_VERSION_UPDATE\x10\x94\x03\x12\x1c\n" +
+	"\x17WORKFLOW_VERSION_DELETE\x10\x95\x03\x12\x17\n" +
+	"\x12APPLICATION_CREATE\x10\xd8\x04\x12\x17\n" +
+	"\x12APPLICATION_UPDATE\x10\xd9\x04\x12\x17\n" +
+	"\x12APPLICATION_DELETE\x10\xda\x04\x12\x15\n" +
+	"\x10COLLABORATOR_ADD\x10\xbc\x05\x12\x18\n" +
+	"\x13COLLABORATOR_UPDATE\x10\xbd\x05\x12\x18\n" +
+	"\x13COLLABORATOR_REMOVE\x10\xbe\x05\x12\x10\n" +
+	"\vUSER_UPDATE\x10\xa0\x06\x12\x1b\n" +
+	"\x16COMPUTE_CLUSTER_CREATE\x10\x84\a\x12\x1b\n" +
+	"\x16COMPUTE_CLUSTER_DELETE\x10\x85\a\x12\x14\n" +
+	"\x0fNODEPOOL_CREATE\x10\xe8\a\x12\x14\n" +
+	"\x0fNODEPOOL_UPDATE\x10\xe9\a\x12\x14\n" +
+	"\x0fNODEPOOL_DELETE\x10\xea\a\x12\x16\n" +
+	"\x11DEPLOYMENT_CREATE\x10\xcc\b\x12\x16\n" +
+	"\x11DEPLOYMENT_UPDATE\x10\xcd\b\x12\x16\n" +
+	"\x11DEPLOYMENT_DELETE\x10\xce\bB7Z5github.com/clavis-dev/clavis/api/gen/clarifai/api;apib\x06proto3"
 
 var (
 	file_clarifai_api_resources_proto_rawDescOnce sync.Once
@@ -3653,139 +4211,155 @@ func file_clarifai_api_resources_proto_rawDescGZIP() []byte {
 	return file_clarifai_api_resources_proto_rawDescData
 }
 
-var file_clarifai_api_resources_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_clarifai_api_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
+var file_clarifai_api_resources_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_clarifai_api_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
 var file_clarifai_api_resources_proto_goTypes = []any{
 	(InputIDConflictResolution)(0), // 0: clarifai.api.InputIDConflictResolution
-	(Visibility_Gettable)(0),       // 1: clarifai.api.Visibility.Gettable
-	(*UserAppIDSet)(nil),           // 2: clarifai.api.UserAppIDSet
-	(*Pagination)(nil),             // 3: clarifai.api.Pagination
-	(*Visibility)(nil),             // 4: clarifai.api.Visibility
-	(*App)(nil),                    // 5: clarifai.api.App
-	(*Key)(nil),                    // 6: clarifai.api.Key
-	(*User)(nil),                   // 7: clarifai.api.User
-	(*UserDetail)(nil),             // 8: clarifai.api.UserDetail
-	(*Collaborator)(nil),           // 9: clarifai.api.Collaborator
-	(*Collaboration)(nil),          // 10: clarifai.api.Collaboration
-	(*ScopeDeps)(nil),              // 11: clarifai.api.ScopeDeps
-	(*EndpointDeps)(nil),           // 12: clarifai.api.EndpointDeps
-	(*Input)(nil),                  // 13: clarifai.api.Input
-	(*Data)(nil),                   // 14: clarifai.api.Data
-	(*Image)(nil),                  // 15: clarifai.api.Image
-	(*HostedURL)(nil),              // 16: clarifai.api.HostedURL
-	(*ImageInfo)(nil),              // 17: clarifai.api.ImageInfo
-	(*Video)(nil),                  // 18: clarifai.api.Video
-	(*Audio)(nil),                  // 19: clarifai.api.Audio
-	(*Text)(nil),                   // 20: clarifai.api.Text
-	(*Concept)(nil),                // 21: clarifai.api.Concept
-	(*Region)(nil),                 // 22: clarifai.api.Region
-	(*RegionInfo)(nil),             // 23: clarifai.api.RegionInfo
-	(*Point)(nil),                  // 24: clarifai.api.Point
-	(*Polygon)(nil),                // 25: clarifai.api.Polygon
-	(*BoundingBox)(nil),            // 26: clarifai.api.BoundingBox
-	(*Color)(nil),                  // 27: clarifai.api.Color
-	(*W3C)(nil),                    // 28: clarifai.api.W3C
-	(*Embedding)(nil),              // 29: clarifai.api.Embedding
-	(*Output)(nil),                 // 30: clarifai.api.Output
-	(*Model)(nil),                  // 31: clarifai.api.Model
-	(*ModelVersion)(nil),           // 32: clarifai.api.ModelVersion
-	(*OutputInfo)(nil),             // 33: clarifai.api.OutputInfo
-	(*OutputConfig)(nil),           // 34: clarifai.api.OutputConfig
-	(*PatchAction)(nil),            // 35: clarifai.api.PatchAction
-	(*InputsAddJob)(nil),           // 36: clarifai.api.InputsAddJob
-	(*InputsAddJobProgress)(nil),   // 37: clarifai.api.InputsAddJobProgress
-	(*InputCount)(nil),             // 38: clarifai.api.InputCount
-	(*Annotation)(nil),             // 39: clarifai.api.Annotation
-	(*Worker)(nil),                 // 40: clarifai.api.Worker
-	(*timestamppb.Timestamp)(nil),  // 41: google.protobuf.Timestamp
-	(*structpb.Struct)(nil),        // 42: google.protobuf.Struct
-	(*status.Status)(nil),          // 43: clarifai.api.status.Status
+	(EventType)(0),                 // 1: clarifai.api.EventType
+	(Visibility_Gettable)(0),       // 2: clarifai.api.Visibility.Gettable
+	(*UserAppIDSet)(nil),           // 3: clarifai.api.UserAppIDSet
+	(*Pagination)(nil),             // 4: clarifai.api.Pagination
+	(*Visibility)(nil),             // 5: clarifai.api.Visibility
+	(*App)(nil),                    // 6: clarifai.api.App
+	(*Key)(nil),                    // 7: clarifai.api.Key
+	(*User)(nil),                   // 8: clarifai.api.User
+	(*UserDetail)(nil),             // 9: clarifai.api.UserDetail
+	(*Collaborator)(nil),           // 10: clarifai.api.Collaborator
+	(*Collaboration)(nil),          // 11: clarifai.api.Collaboration
+	(*ScopeDeps)(nil),              // 12: clarifai.api.ScopeDeps
+	(*EndpointDeps)(nil),           // 13: clarifai.api.EndpointDeps
+	(*Input)(nil),                  // 14: clarifai.api.Input
+	(*Data)(nil),                   // 15: clarifai.api.Data
+	(*Image)(nil),                  // 16: clarifai.api.Image
+	(*HostedURL)(nil),              // 17: clarifai.api.HostedURL
+	(*ImageInfo)(nil),              // 18: clarifai.api.ImageInfo
+	(*Video)(nil),                  // 19: clarifai.api.Video
+	(*Audio)(nil),                  // 20: clarifai.api.Audio
+	(*Text)(nil),                   // 21: clarifai.api.Text
+	(*Concept)(nil),                // 22: clarifai.api.Concept
+	(*Region)(nil),                 // 23: clarifai.api.Region
+	(*RegionInfo)(nil),             // 24: clarifai.api.RegionInfo
+	(*Point)(nil),                  // 25: clarifai.api.Point
+	(*Polygon)(nil),                // 26: clarifai.api.Polygon
+	(*BoundingBox)(nil),            // 27: clarifai.api.BoundingBox
+	(*Color)(nil),                  // 28: clarifai.api.Color
+	(*W3C)(nil),                    // 29: clarifai.api.W3C
+	(*Embedding)(nil),              // 30: clarifai.api.Embedding
+	(*Output)(nil),                 // 31: clarifai.api.Output
+	(*Model)(nil),                  // 32: clarifai.api.Model
+	(*ModelVersion)(nil),           // 33: clarifai.api.ModelVersion
+	(*OutputInfo)(nil),             // 34: clarifai.api.OutputInfo
+	(*OutputConfig)(nil),           // 35: clarifai.api.OutputConfig
+	(*PatchAction)(nil),            // 36: clarifai.api.PatchAction
+	(*InputsAddJob)(nil),           // 37: clarifai.api.InputsAddJob
+	(*InputsAddJobProgress)(nil),   // 38: clarifai.api.InputsAddJobProgress
+	(*InputCount)(nil),             // 39: clarifai.api.InputCount
+	(*Annotation)(nil),             // 40: clarifai.api.Annotation
+	(*Worker)(nil),                 // 41: clarifai.api.Worker
+	(*AuditLogTarget)(nil),         // 42: clarifai.api.AuditLogTarget
+	(*AuditLogEntry)(nil),          // 43: clarifai.api.AuditLogEntry
+	(*AuditLogQuery)(nil),          // 44: clarifai.api.AuditLogQuery
+	(*timestamppb.Timestamp)(nil),  // 45: google.protobuf.Timestamp
+	(*structpb.Struct)(nil),        // 46: google.protobuf.Struct
+	(*status.Status)(nil),          // 47: clarifai.api.status.Status
+	(*wrapperspb.BoolValue)(nil),   // 48: google.protobuf.BoolValue
 }
 var file_clarifai_api_resources_proto_depIdxs = []int32{
-	1,  // 0: clarifai.api.Visibility.gettable:type_name -> clarifai.api.Visibility.Gettable
-	41, // 1: clarifai.api.App.created_at:type_name -> google.protobuf.Timestamp
-	42, // 2: clarifai.api.App.metadata:type_name -> google.protobuf.Struct
-	4,  // 3: clarifai.api.App.visibility:type_name -> clarifai.api.Visibility
-	41, // 4: clarifai.api.App.modified_at:type_name -> google.protobuf.Timestamp
-	15, // 5: clarifai.api.App.image:type_name -> clarifai.api.Image
-	5,  // 6: clarifai.api.Key.apps:type_name -> clarifai.api.App
-	41, // 7: clarifai.api.Key.created_at:type_name -> google.protobuf.Timestamp
-	41, // 8: clarifai.api.Key.expires_at:type_name -> google.protobuf.Timestamp
-	41, // 9: clarifai.api.Key.last_used_at:type_name -> google.protobuf.Timestamp
-	41, // 10: clarifai.api.User.created_at:type_name -> google.protobuf.Timestamp
-	4,  // 11: clarifai.api.User.visibility:type_name -> clarifai.api.Visibility
-	8,  // 12: clarifai.api.User.user_detail:type_name -> clarifai.api.UserDetail
-	5,  // 13: clarifai.api.Collaborator.app:type_name -> clarifai.api.App
-	7,  // 14: clarifai.api.Collaborator.user:type_name -> clarifai.api.User
-	41, // 15: clarifai.api.Collaborator.created_at:type_name -> google.protobuf.Timestamp
-	41, // 16: clarifai.api.Collaborator.modified_at:type_name -> google.protobuf.Timestamp
-	41, // 17: clarifai.api.Collaborator.deleted_at:type_name -> google.protobuf.Timestamp
-	5,  // 18: clarifai.api.Collaboration.app:type_name -> clarifai.api.App
-	7,  // 19: clarifai.api.Collaboration.app_owner:type_name -> clarifai.api.User
-	41, // 20: clarifai.api.Collaboration.created_at:type_name -> google.protobuf.Timestamp
-	14, // 21: clarifai.api.Input.data:type_name -> clarifai.api.Data
-	41, // 22: clarifai.api.Input.created_at:type_name -> google.protobuf.Timestamp
-	41, // 23: clarifai.api.Input.modified_at:type_name -> google.protobuf.Timestamp
-	43, // 24: clarifai.api.Input.status:type_name -> clarifai.api.status.Status
-	15, // 25: clarifai.api.Data.image:type_name -> clarifai.api.Image
-	18, // 26: clarifai.api.Data.video:type_name -> clarifai.api.Video
-	21, // 27: clarifai.api.Data.concepts:type_name -> clarifai.api.Concept
-	42, // 28: clarifai.api.Data.metadata:type_name -> google.protobuf.Struct
-	27, // 29: clarifai.api.Data.colors:type_name -> clarifai.api.Color
-	29, // 30: clarifai.api.Data.embeddings:type_name -> clarifai.api.Embedding
-	22, // 31: clarifai.api.Data.regions:type_name -> clarifai.api.Region
-	20, // 32: clarifai.api.Data.text:type_name -> clarifai.api.Text
-	19, // 33: clarifai.api.Data.audio:type_name -> clarifai.api.Audio
-	16, // 34: clarifai.api.Image.hosted:type_name -> clarifai.api.HostedURL
-	17, // 35: clarifai.api.Image.image_info:type_name -> clarifai.api.ImageInfo
-	41, // 36: clarifai.api.Concept.created_at:type_name -> google.protobuf.Timestamp
-	4,  // 37: clarifai.api.Concept.visibility:type_name -> clarifai.api.Visibility
-	23, // 38: clarifai.api.Region.region_info:type_name -> clarifai.api.RegionInfo
-	14, // 39: clarifai.api.Region.data:type_name -> clarifai.api.Data
-	26, // 40: clarifai.api.RegionInfo.bounding_box:type_name -> clarifai.api.BoundingBox
-	25, // 41: clarifai.api.RegionInfo.polygon:type_name -> clarifai.api.Polygon
-	24, // 42: clarifai.api.RegionInfo.point:type_name -> clarifai.api.Point
-	24, // 43: clarifai.api.Polygon.points:type_name -> clarifai.api.Point
-	28, // 44: clarifai.api.Color.w3c:type_name -> clarifai.api.W3C
-	43, // 45: clarifai.api.Output.status:type_name -> clarifai.api.status.Status
-	41, // 46: clarifai.api.Output.created_at:type_name -> google.protobuf.Timestamp
-	31, // 47: clarifai.api.Output.model:type_name -> clarifai.api.Model
-	13, // 48: clarifai.api.Output.input:type_name -> clarifai.api.Input
-	14, // 49: clarifai.api.Output.data:type_name -> clarifai.api.Data
-	41, // 50: clarifai.api.Model.created_at:type_name -> google.protobuf.Timestamp
-	33, // 51: clarifai.api.Model.output_info:type_name -> clarifai.api.OutputInfo
-	32, // 52: clarifai.api.Model.model_version:type_name -> clarifai.api.ModelVersion
-	4,  // 53: clarifai.api.Model.visibility:type_name -> clarifai.api.Visibility
-	42, // 54: clarifai.api.Model.metadata:type_name -> google.protobuf.Struct
-	41, // 55: clarifai.api.Model.modified_at:type_name -> google.protobuf.Timestamp
-	41, // 56: clarifai.api.ModelVersion.created_at:type_name -> google.protobuf.Timestamp
-	43, // 57: clarifai.api.ModelVersion.status:type_name -> clarifai.api.status.Status
-	41, // 58: clarifai.api.ModelVersion.completed_at:type_name -> google.protobuf.Timestamp
-	4,  // 59: clarifai.api.ModelVersion.visibility:type_name -> clarifai.api.Visibility
-	41, // 60: clarifai.api.ModelVersion.modified_at:type_name -> google.protobuf.Timestamp
-	42, // 61: clarifai.api.ModelVersion.metadata:type_name -> google.protobuf.Struct
-	33, // 62: clarifai.api.ModelVersion.output_info:type_name -> clarifai.api.OutputInfo
-	14, // 63: clarifai.api.OutputInfo.data:type_name -> clarifai.api.Data
-	34, // 64: clarifai.api.OutputInfo.output_config:type_name -> clarifai.api.OutputConfig
-	42, // 65: clarifai.api.OutputInfo.fields_map:type_name -> google.protobuf.Struct
-	42, // 66: clarifai.api.OutputInfo.params:type_name -> google.protobuf.Struct
-	21, // 67: clarifai.api.OutputConfig.select_concepts:type_name -> clarifai.api.Concept
-	37, // 68: clarifai.api.InputsAddJob.progress:type_name -> clarifai.api.InputsAddJobProgress
-	41, // 69: clarifai.api.InputsAddJob.created_at:type_name -> google.protobuf.Timestamp
-	41, // 70: clarifai.api.InputsAddJob.modified_at:type_name -> google.protobuf.Timestamp
-	43, // 71: clarifai.api.InputsAddJob.status:type_name -> clarifai.api.status.Status
-	14, // 72: clarifai.api.Annotation.data:type_name -> clarifai.api.Data
-	43, // 73: clarifai.api.Annotation.status:type_name -> clarifai.api.status.Status
-	41, // 74: clarifai.api.Annotation.created_at:type_name -> google.protobuf.Timestamp
-	41, // 75: clarifai.api.Annotation.modified_at:type_name -> google.protobuf.Timestamp
-	40, // 76: clarifai.api.Annotation.worker:type_name -> clarifai.api.Worker
-	7,  // 77: clarifai.api.Worker.user:type_name -> clarifai.api.User
-	31, // 78: clarifai.api.Worker.model:type_name -> clarifai.api.Model
-	79, // [79:79] is the sub-list for method output_type
-	79, // [79:79] is the sub-list for method input_type
-	79, // [79:79] is the sub-list for extension type_name
-	79, // [79:79] is the sub-list for extension extendee
-	0,  // [0:79] is the sub-list for field type_name
+	2,  // 0: clarifai.api.Visibility.gettable:type_name -> clarifai.api.Visibility.Gettable
+	45, // 1: clarifai.api.App.created_at:type_name -> google.protobuf.Timestamp
+	46, // 2: clarifai.api.App.metadata:type_name -> google.protobuf.Struct
+	5,  // 3: clarifai.api.App.visibility:type_name -> clarifai.api.Visibility
+	45, // 4: clarifai.api.App.modified_at:type_name -> google.protobuf.Timestamp
+	16, // 5: clarifai.api.App.image:type_name -> clarifai.api.Image
+	6,  // 6: clarifai.api.Key.apps:type_name -> clarifai.api.App
+	45, // 7: clarifai.api.Key.created_at:type_name -> google.protobuf.Timestamp
+	45, // 8: clarifai.api.Key.expires_at:type_name -> google.protobuf.Timestamp
+	45, // 9: clarifai.api.Key.last_used_at:type_name -> google.protobuf.Timestamp
+	45, // 10: clarifai.api.User.created_at:type_name -> google.protobuf.Timestamp
+	5,  // 11: clarifai.api.User.visibility:type_name -> clarifai.api.Visibility
+	9,  // 12: clarifai.api.User.user_detail:type_name -> clarifai.api.UserDetail
+	6,  // 13: clarifai.api.Collaborator.app:type_name -> clarifai.api.App
+	8,  // 14: clarifai.api.Collaborator.user:type_name -> clarifai.api.User
+	45, // 15: clarifai.api.Collaborator.created_at:type_name -> google.protobuf.Timestamp
+	45, // 16: clarifai.api.Collaborator.modified_at:type_name -> google.protobuf.Timestamp
+	45, // 17: clarifai.api.Collaborator.deleted_at:type_name -> google.protobuf.Timestamp
+	6,  // 18: clarifai.api.Collaboration.app:type_name -> clarifai.api.App
+	8,  // 19: clarifai.api.Collaboration.app_owner:type_name -> clarifai.api.User
+	45, // 20: clarifai.api.Collaboration.created_at:type_name -> google.protobuf.Timestamp
+	15, // 21: clarifai.api.Input.data:type_name -> clarifai.api.Data
+	45, // 22: clarifai.api.Input.created_at:type_name -> google.protobuf.Timestamp
+	45, // 23: clarifai.api.Input.modified_at:type_name -> google.protobuf.Timestamp
+	47, // 24: clarifai.api.Input.status:type_name -> clarifai.api.status.Status
+	16, // 25: clarifai.api.Data.image:type_name -> clarifai.api.Image
+	19, // 26: clarifai.api.Data.video:type_name -> clarifai.api.Video
+	22, // 27: clarifai.api.Data.concepts:type_name -> clarifai.api.Concept
+	46, // 28: clarifai.api.Data.metadata:type_name -> google.protobuf.Struct
+	28, // 29: clarifai.api.Data.colors:type_name -> clarifai.api.Color
+	30, // 30: clarifai.api.Data.embeddings:type_name -> clarifai.api.Embedding
+	23, // 31: clarifai.api.Data.regions:type_name -> clarifai.api.Region
+	21, // 32: clarifai.api.Data.text:type_name -> clarifai.api.Text
+	20, // 33: clarifai.api.Data.audio:type_name -> clarifai.api.Audio
+	17, // 34: clarifai.api.Image.hosted:type_name -> clarifai.api.HostedURL
+	18, // 35: clarifai.api.Image.image_info:type_name -> clarifai.api.ImageInfo
+	45, // 36: clarifai.api.Concept.created_at:type_name -> google.protobuf.Timestamp
+	5,  // 37: clarifai.api.Concept.visibility:type_name -> clarifai.api.Visibility
+	24, // 38: clarifai.api.Region.region_info:type_name -> clarifai.api.RegionInfo
+	15, // 39: clarifai.api.Region.data:type_name -> clarifai.api.Data
+	27, // 40: clarifai.api.RegionInfo.bounding_box:type_name -> clarifai.api.BoundingBox
+	26, // 41: clarifai.api.RegionInfo.polygon:type_name -> clarifai.api.Polygon
+	25, // 42: clarifai.api.RegionInfo.point:type_name -> clarifai.api.Point
+	25, // 43: clarifai.api.Polygon.points:type_name -> clarifai.api.Point
+	29, // 44: clarifai.api.Color.w3c:type_name -> clarifai.api.W3C
+	47, // 45: clarifai.api.Output.status:type_name -> clarifai.api.status.Status
+	45, // 46: clarifai.api.Output.created_at:type_name -> google.protobuf.Timestamp
+	32, // 47: clarifai.api.Output.model:type_name -> clarifai.api.Model
+	14, // 48: clarifai.api.Output.input:type_name -> clarifai.api.Input
+	15, // 49: clarifai.api.Output.data:type_name -> clarifai.api.Data
+	45, // 50: clarifai.api.Model.created_at:type_name -> google.protobuf.Timestamp
+	34, // 51: clarifai.api.Model.output_info:type_name -> clarifai.api.OutputInfo
+	33, // 52: clarifai.api.Model.model_version:type_name -> clarifai.api.ModelVersion
+	5,  // 53: clarifai.api.Model.visibility:type_name -> clarifai.api.Visibility
+	46, // 54: clarifai.api.Model.metadata:type_name -> google.protobuf.Struct
+	45, // 55: clarifai.api.Model.modified_at:type_name -> google.protobuf.Timestamp
+	45, // 56: clarifai.api.ModelVersion.created_at:type_name -> google.protobuf.Timestamp
+	47, // 57: clarifai.api.ModelVersion.status:type_name -> clarifai.api.status.Status
+	45, // 58: clarifai.api.ModelVersion.completed_at:type_name -> google.protobuf.Timestamp
+	5,  // 59: clarifai.api.ModelVersion.visibility:type_name -> clarifai.api.Visibility
+	45, // 60: clarifai.api.ModelVersion.modified_at:type_name -> google.protobuf.Timestamp
+	46, // 61: clarifai.api.ModelVersion.metadata:type_name -> google.protobuf.Struct
+	34, // 62: clarifai.api.ModelVersion.output_info:type_name -> clarifai.api.OutputInfo
+	15, // 63: clarifai.api.OutputInfo.data:type_name -> clarifai.api.Data
+	35, // 64: clarifai.api.OutputInfo.output_config:type_name -> clarifai.api.OutputConfig
+	46, // 65: clarifai.api.OutputInfo.fields_map:type_name -> google.protobuf.Struct
+	46, // 66: clarifai.api.OutputInfo.params:type_name -> google.protobuf.Struct
+	22, // 67: clarifai.api.OutputConfig.select_concepts:type_name -> clarifai.api.Concept
+	38, // 68: clarifai.api.InputsAddJob.progress:type_name -> clarifai.api.InputsAddJobProgress
+	45, // 69: clarifai.api.InputsAddJob.created_at:type_name -> google.protobuf.Timestamp
+	45, // 70: clarifai.api.InputsAddJob.modified_at:type_name -> google.protobuf.Timestamp
+	47, // 71: clarifai.api.InputsAddJob.status:type_name -> clarifai.api.status.Status
+	15, // 72: clarifai.api.Annotation.data:type_name -> clarifai.api.Data
+	47, // 73: clarifai.api.Annotation.status:type_name -> clarifai.api.status.Status
+	45, // 74: clarifai.api.Annotation.created_at:type_name -> google.protobuf.Timestamp
+	45, // 75: clarifai.api.Annotation.modified_at:type_name -> google.protobuf.Timestamp
+	41, // 76: clarifai.api.Annotation.worker:type_name -> clarifai.api.Worker
+	8,  // 77: clarifai.api.Worker.user:type_name -> clarifai.api.User
+	32, // 78: clarifai.api.Worker.model:type_name -> clarifai.api.Model
+	8,  // 79: clarifai.api.AuditLogTarget.user:type_name -> clarifai.api.User
+	6,  // 80: clarifai.api.AuditLogTarget.app:type_name -> clarifai.api.App
+	45, // 81: clarifai.api.AuditLogEntry.timestamp:type_name -> google.protobuf.Timestamp
+	8,  // 82: clarifai.api.AuditLogEntry.user:type_name -> clarifai.api.User
+	1,  // 83: clarifai.api.AuditLogEntry.operation:type_name -> clarifai.api.EventType
+	42, // 84: clarifai.api.AuditLogEntry.targets:type_name -> clarifai.api.AuditLogTarget
+	45, // 85: clarifai.api.AuditLogQuery.timestamp_from:type_name -> google.protobuf.Timestamp
+	45, // 86: clarifai.api.AuditLogQuery.timestamp_to:type_name -> google.protobuf.Timestamp
+	1,  // 87: clarifai.api.AuditLogQuery.operations:type_name -> clarifai.api.EventType
+	42, // 88: clarifai.api.AuditLogQuery.targets:type_name -> clarifai.api.AuditLogTarget
+	48, // 89: clarifai.api.AuditLogQuery.success:type_name -> google.protobuf.BoolValue
+	90, // [90:90] is the sub-list for method output_type
+	90, // [90:90] is the sub-list for method input_type
+	90, // [90:90] is the sub-list for extension type_name
+	90, // [90:90] is the sub-list for extension extendee
+	0,  // [0:90] is the sub-list for field type_name
 }
 
 func init() { file_clarifai_api_resources_proto_init() }
@@ -3797,13 +4371,17 @@ func file_clarifai_api_resources_proto_init() {
 		(*Worker_User)(nil),
 		(*Worker_Model)(nil),
 	}
+	file_clarifai_api_resources_proto_msgTypes[39].OneofWrappers = []any{
+		(*AuditLogTarget_User)(nil),
+		(*AuditLogTarget_App)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_clarifai_api_resources_proto_rawDesc), len(file_clarifai_api_resources_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   39,
+			NumEnums:      3,
+			NumMessages:   42,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

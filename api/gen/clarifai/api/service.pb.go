@@ -4350,6 +4350,129 @@ func (x *SingleConceptResponse) GetConcept() *Concept {
 	return nil
 }
 
+type PostAuditLogSearchesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Only the user_id is used: "me" (an instance admin: every entry), a
+	// user's id or an organization's.
+	UserAppId *UserAppIDSet  `protobuf:"bytes,1,opt,name=user_app_id,json=userAppId,proto3" json:"user_app_id,omitempty"`
+	Query     *AuditLogQuery `protobuf:"bytes,2,opt,name=query,proto3" json:"query,omitempty"`
+	// Oldest first when true; newest first otherwise.
+	SortAscending bool        `protobuf:"varint,3,opt,name=sort_ascending,json=sortAscending,proto3" json:"sort_ascending,omitempty"`
+	Pagination    *Pagination `protobuf:"bytes,5,opt,name=pagination,proto3" json:"pagination,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PostAuditLogSearchesRequest) Reset() {
+	*x = PostAuditLogSearchesRequest{}
+	mi := &file_clarifai_api_service_proto_msgTypes[68]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PostAuditLogSearchesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PostAuditLogSearchesRequest) ProtoMessage() {}
+
+func (x *PostAuditLogSearchesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_clarifai_api_service_proto_msgTypes[68]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PostAuditLogSearchesRequest.ProtoReflect.Descriptor instead.
+func (*PostAuditLogSearchesRequest) Descriptor() ([]byte, []int) {
+	return file_clarifai_api_service_proto_rawDescGZIP(), []int{68}
+}
+
+func (x *PostAuditLogSearchesRequest) GetUserAppId() *UserAppIDSet {
+	if x != nil {
+		return x.UserAppId
+	}
+	return nil
+}
+
+func (x *PostAuditLogSearchesRequest) GetQuery() *AuditLogQuery {
+	if x != nil {
+		return x.Query
+	}
+	return nil
+}
+
+func (x *PostAuditLogSearchesRequest) GetSortAscending() bool {
+	if x != nil {
+		return x.SortAscending
+	}
+	return false
+}
+
+func (x *PostAuditLogSearchesRequest) GetPagination() *Pagination {
+	if x != nil {
+		return x.Pagination
+	}
+	return nil
+}
+
+type MultiAuditLogEntryResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Status        *status.Status         `protobuf:"bytes,1,opt,name=status,proto3" json:"status,omitempty"`
+	Entries       []*AuditLogEntry       `protobuf:"bytes,2,rep,name=entries,proto3" json:"entries,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MultiAuditLogEntryResponse) Reset() {
+	*x = MultiAuditLogEntryResponse{}
+	mi := &file_clarifai_api_service_proto_msgTypes[69]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MultiAuditLogEntryResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MultiAuditLogEntryResponse) ProtoMessage() {}
+
+func (x *MultiAuditLogEntryResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_clarifai_api_service_proto_msgTypes[69]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MultiAuditLogEntryResponse.ProtoReflect.Descriptor instead.
+func (*MultiAuditLogEntryResponse) Descriptor() ([]byte, []int) {
+	return file_clarifai_api_service_proto_rawDescGZIP(), []int{69}
+}
+
+func (x *MultiAuditLogEntryResponse) GetStatus() *status.Status {
+	if x != nil {
+		return x.Status
+	}
+	return nil
+}
+
+func (x *MultiAuditLogEntryResponse) GetEntries() []*AuditLogEntry {
+	if x != nil {
+		return x.Entries
+	}
+	return nil
+}
+
 var File_clarifai_api_service_proto protoreflect.FileDescriptor
 
 const file_clarifai_api_service_proto_rawDesc = "" +
@@ -4661,7 +4784,17 @@ const file_clarifai_api_service_proto_rawDesc = "" +
 	"\bconcepts\x18\x02 \x03(\v2\x15.clarifai.api.ConceptR\bconcepts\"}\n" +
 	"\x15SingleConceptResponse\x123\n" +
 	"\x06status\x18\x01 \x01(\v2\x1b.clarifai.api.status.StatusR\x06status\x12/\n" +
-	"\aconcept\x18\x02 \x01(\v2\x15.clarifai.api.ConceptR\aconcept2\xb7\x1f\n" +
+	"\aconcept\x18\x02 \x01(\v2\x15.clarifai.api.ConceptR\aconcept\"\xed\x01\n" +
+	"\x1bPostAuditLogSearchesRequest\x12:\n" +
+	"\vuser_app_id\x18\x01 \x01(\v2\x1a.clarifai.api.UserAppIDSetR\tuserAppId\x121\n" +
+	"\x05query\x18\x02 \x01(\v2\x1b.clarifai.api.AuditLogQueryR\x05query\x12%\n" +
+	"\x0esort_ascending\x18\x03 \x01(\bR\rsortAscending\x128\n" +
+	"\n" +
+	"pagination\x18\x05 \x01(\v2\x18.clarifai.api.PaginationR\n" +
+	"pagination\"\x88\x01\n" +
+	"\x1aMultiAuditLogEntryResponse\x123\n" +
+	"\x06status\x18\x01 \x01(\v2\x1b.clarifai.api.status.StatusR\x06status\x125\n" +
+	"\aentries\x18\x02 \x03(\v2\x1b.clarifai.api.AuditLogEntryR\aentries2\xa4 \n" +
 	"\x02V2\x12\\\n" +
 	"\x10PostModelOutputs\x12%.clarifai.api.PostModelOutputsRequest\x1a!.clarifai.api.MultiOutputResponse\x12L\n" +
 	"\bGetModel\x12\x1d.clarifai.api.GetModelRequest\x1a!.clarifai.api.SingleModelResponse\x12V\n" +
@@ -4681,7 +4814,8 @@ const file_clarifai_api_service_proto_rawDesc = "" +
 	"\bListKeys\x12\x1d.clarifai.api.ListKeysRequest\x1a\x1e.clarifai.api.MultiKeyResponse\x12O\n" +
 	"\vListAppKeys\x12 .clarifai.api.ListAppKeysRequest\x1a\x1e.clarifai.api.MultiKeyResponse\x12K\n" +
 	"\tPatchKeys\x12\x1e.clarifai.api.PatchKeysRequest\x1a\x1e.clarifai.api.MultiKeyResponse\x12N\n" +
-	"\tDeleteKey\x12\x1e.clarifai.api.DeleteKeyRequest\x1a!.clarifai.api.status.BaseResponse\x12K\n" +
+	"\tDeleteKey\x12\x1e.clarifai.api.DeleteKeyRequest\x1a!.clarifai.api.status.BaseResponse\x12k\n" +
+	"\x14PostAuditLogSearches\x12).clarifai.api.PostAuditLogSearchesRequest\x1a(.clarifai.api.MultiAuditLogEntryResponse\x12K\n" +
 	"\bMyScopes\x12\x1d.clarifai.api.MyScopesRequest\x1a .clarifai.api.MultiScopeResponse\x12W\n" +
 	"\fMyScopesUser\x12!.clarifai.api.MyScopesUserRequest\x1a$.clarifai.api.MultiScopeUserResponse\x12S\n" +
 	"\n" +
@@ -4727,7 +4861,7 @@ func file_clarifai_api_service_proto_rawDescGZIP() []byte {
 	return file_clarifai_api_service_proto_rawDescData
 }
 
-var file_clarifai_api_service_proto_msgTypes = make([]protoimpl.MessageInfo, 68)
+var file_clarifai_api_service_proto_msgTypes = make([]protoimpl.MessageInfo, 70)
 var file_clarifai_api_service_proto_goTypes = []any{
 	(*PostModelOutputsRequest)(nil),     // 0: clarifai.api.PostModelOutputsRequest
 	(*MultiOutputResponse)(nil),         // 1: clarifai.api.MultiOutputResponse
@@ -4797,240 +4931,252 @@ var file_clarifai_api_service_proto_goTypes = []any{
 	(*PatchConceptsRequest)(nil),        // 65: clarifai.api.PatchConceptsRequest
 	(*MultiConceptResponse)(nil),        // 66: clarifai.api.MultiConceptResponse
 	(*SingleConceptResponse)(nil),       // 67: clarifai.api.SingleConceptResponse
-	(*UserAppIDSet)(nil),                // 68: clarifai.api.UserAppIDSet
-	(*Input)(nil),                       // 69: clarifai.api.Input
-	(*Model)(nil),                       // 70: clarifai.api.Model
-	(*status.Status)(nil),               // 71: clarifai.api.status.Status
-	(*Output)(nil),                      // 72: clarifai.api.Output
-	(*Visibility)(nil),                  // 73: clarifai.api.Visibility
-	(*ModelVersion)(nil),                // 74: clarifai.api.ModelVersion
-	(*App)(nil),                         // 75: clarifai.api.App
-	(*PatchAction)(nil),                 // 76: clarifai.api.PatchAction
-	(*Key)(nil),                         // 77: clarifai.api.Key
-	(*ScopeDeps)(nil),                   // 78: clarifai.api.ScopeDeps
-	(*EndpointDeps)(nil),                // 79: clarifai.api.EndpointDeps
-	(*User)(nil),                        // 80: clarifai.api.User
-	(*Collaborator)(nil),                // 81: clarifai.api.Collaborator
-	(*Collaboration)(nil),               // 82: clarifai.api.Collaboration
-	(InputIDConflictResolution)(0),      // 83: clarifai.api.InputIDConflictResolution
-	(*InputsAddJob)(nil),                // 84: clarifai.api.InputsAddJob
-	(*InputCount)(nil),                  // 85: clarifai.api.InputCount
-	(*Annotation)(nil),                  // 86: clarifai.api.Annotation
-	(*Concept)(nil),                     // 87: clarifai.api.Concept
-	(*status.BaseResponse)(nil),         // 88: clarifai.api.status.BaseResponse
+	(*PostAuditLogSearchesRequest)(nil), // 68: clarifai.api.PostAuditLogSearchesRequest
+	(*MultiAuditLogEntryResponse)(nil),  // 69: clarifai.api.MultiAuditLogEntryResponse
+	(*UserAppIDSet)(nil),                // 70: clarifai.api.UserAppIDSet
+	(*Input)(nil),                       // 71: clarifai.api.Input
+	(*Model)(nil),                       // 72: clarifai.api.Model
+	(*status.Status)(nil),               // 73: clarifai.api.status.Status
+	(*Output)(nil),                      // 74: clarifai.api.Output
+	(*Visibility)(nil),                  // 75: clarifai.api.Visibility
+	(*ModelVersion)(nil),                // 76: clarifai.api.ModelVersion
+	(*App)(nil),                         // 77: clarifai.api.App
+	(*PatchAction)(nil),                 // 78: clarifai.api.PatchAction
+	(*Key)(nil),                         // 79: clarifai.api.Key
+	(*ScopeDeps)(nil),                   // 80: clarifai.api.ScopeDeps
+	(*EndpointDeps)(nil),                // 81: clarifai.api.EndpointDeps
+	(*User)(nil),                        // 82: clarifai.api.User
+	(*Collaborator)(nil),                // 83: clarifai.api.Collaborator
+	(*Collaboration)(nil),               // 84: clarifai.api.Collaboration
+	(InputIDConflictResolution)(0),      // 85: clarifai.api.InputIDConflictResolution
+	(*InputsAddJob)(nil),                // 86: clarifai.api.InputsAddJob
+	(*InputCount)(nil),                  // 87: clarifai.api.InputCount
+	(*Annotation)(nil),                  // 88: clarifai.api.Annotation
+	(*Concept)(nil),                     // 89: clarifai.api.Concept
+	(*AuditLogQuery)(nil),               // 90: clarifai.api.AuditLogQuery
+	(*Pagination)(nil),                  // 91: clarifai.api.Pagination
+	(*AuditLogEntry)(nil),               // 92: clarifai.api.AuditLogEntry
+	(*status.BaseResponse)(nil),         // 93: clarifai.api.status.BaseResponse
 }
 var file_clarifai_api_service_proto_depIdxs = []int32{
-	68,  // 0: clarifai.api.PostModelOutputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	69,  // 1: clarifai.api.PostModelOutputsRequest.inputs:type_name -> clarifai.api.Input
-	70,  // 2: clarifai.api.PostModelOutputsRequest.model:type_name -> clarifai.api.Model
-	71,  // 3: clarifai.api.MultiOutputResponse.status:type_name -> clarifai.api.status.Status
-	72,  // 4: clarifai.api.MultiOutputResponse.outputs:type_name -> clarifai.api.Output
-	68,  // 5: clarifai.api.GetModelRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	71,  // 6: clarifai.api.SingleModelResponse.status:type_name -> clarifai.api.status.Status
-	70,  // 7: clarifai.api.SingleModelResponse.model:type_name -> clarifai.api.Model
-	68,  // 8: clarifai.api.ListModelsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	73,  // 9: clarifai.api.ListModelsRequest.visibility:type_name -> clarifai.api.Visibility
-	71,  // 10: clarifai.api.MultiModelResponse.status:type_name -> clarifai.api.status.Status
-	70,  // 11: clarifai.api.MultiModelResponse.models:type_name -> clarifai.api.Model
-	68,  // 12: clarifai.api.GetModelVersionRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	71,  // 13: clarifai.api.SingleModelVersionResponse.status:type_name -> clarifai.api.status.Status
-	74,  // 14: clarifai.api.SingleModelVersionResponse.model_version:type_name -> clarifai.api.ModelVersion
-	68,  // 15: clarifai.api.ListModelVersionsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	71,  // 16: clarifai.api.MultiModelVersionResponse.status:type_name -> clarifai.api.status.Status
-	74,  // 17: clarifai.api.MultiModelVersionResponse.model_versions:type_name -> clarifai.api.ModelVersion
-	68,  // 18: clarifai.api.PostAppsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	75,  // 19: clarifai.api.PostAppsRequest.apps:type_name -> clarifai.api.App
-	71,  // 20: clarifai.api.MultiAppResponse.status:type_name -> clarifai.api.status.Status
-	75,  // 21: clarifai.api.MultiAppResponse.apps:type_name -> clarifai.api.App
-	68,  // 22: clarifai.api.GetAppRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	71,  // 23: clarifai.api.SingleAppResponse.status:type_name -> clarifai.api.status.Status
-	75,  // 24: clarifai.api.SingleAppResponse.app:type_name -> clarifai.api.App
-	68,  // 25: clarifai.api.ListAppsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	73,  // 26: clarifai.api.ListAppsRequest.visibility:type_name -> clarifai.api.Visibility
-	68,  // 27: clarifai.api.PatchAppsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	75,  // 28: clarifai.api.PatchAppsRequest.apps:type_name -> clarifai.api.App
-	76,  // 29: clarifai.api.PatchAppsRequest.metadata_action:type_name -> clarifai.api.PatchAction
-	68,  // 30: clarifai.api.PatchAppRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	75,  // 31: clarifai.api.PatchAppRequest.app:type_name -> clarifai.api.App
-	76,  // 32: clarifai.api.PatchAppRequest.metadata_action:type_name -> clarifai.api.PatchAction
-	68,  // 33: clarifai.api.DeleteAppRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	68,  // 34: clarifai.api.PostKeysRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	77,  // 35: clarifai.api.PostKeysRequest.keys:type_name -> clarifai.api.Key
-	71,  // 36: clarifai.api.MultiKeyResponse.status:type_name -> clarifai.api.status.Status
-	77,  // 37: clarifai.api.MultiKeyResponse.keys:type_name -> clarifai.api.Key
-	68,  // 38: clarifai.api.GetKeyRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	71,  // 39: clarifai.api.SingleKeyResponse.status:type_name -> clarifai.api.status.Status
-	77,  // 40: clarifai.api.SingleKeyResponse.key:type_name -> clarifai.api.Key
-	68,  // 41: clarifai.api.ListKeysRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	68,  // 42: clarifai.api.ListAppKeysRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	68,  // 43: clarifai.api.PatchKeysRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	77,  // 44: clarifai.api.PatchKeysRequest.keys:type_name -> clarifai.api.Key
-	68,  // 45: clarifai.api.DeleteKeyRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	68,  // 46: clarifai.api.MyScopesRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	71,  // 47: clarifai.api.MultiScopeResponse.status:type_name -> clarifai.api.status.Status
-	75,  // 48: clarifai.api.MultiScopeResponse.app:type_name -> clarifai.api.App
-	68,  // 49: clarifai.api.MyScopesUserRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	71,  // 50: clarifai.api.MultiScopeUserResponse.status:type_name -> clarifai.api.status.Status
-	68,  // 51: clarifai.api.ListScopesRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	71,  // 52: clarifai.api.MultiScopeDepsResponse.status:type_name -> clarifai.api.status.Status
-	78,  // 53: clarifai.api.MultiScopeDepsResponse.scope_deps:type_name -> clarifai.api.ScopeDeps
-	79,  // 54: clarifai.api.MultiScopeDepsResponse.endpoint_deps:type_name -> clarifai.api.EndpointDeps
-	68,  // 55: clarifai.api.GetUserRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	71,  // 56: clarifai.api.SingleUserResponse.status:type_name -> clarifai.api.status.Status
-	80,  // 57: clarifai.api.SingleUserResponse.user:type_name -> clarifai.api.User
-	68,  // 58: clarifai.api.ListCollaboratorsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	71,  // 59: clarifai.api.MultiCollaboratorsResponse.status:type_name -> clarifai.api.status.Status
-	81,  // 60: clarifai.api.MultiCollaboratorsResponse.collaborators:type_name -> clarifai.api.Collaborator
-	80,  // 61: clarifai.api.MultiCollaboratorsResponse.app_owner:type_name -> clarifai.api.User
-	68,  // 62: clarifai.api.PostCollaboratorsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	81,  // 63: clarifai.api.PostCollaboratorsRequest.collaborators:type_name -> clarifai.api.Collaborator
-	68,  // 64: clarifai.api.PatchCollaboratorsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	81,  // 65: clarifai.api.PatchCollaboratorsRequest.collaborators:type_name -> clarifai.api.Collaborator
-	68,  // 66: clarifai.api.DeleteCollaboratorsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	68,  // 67: clarifai.api.ListCollaborationsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	71,  // 68: clarifai.api.MultiCollaborationsResponse.status:type_name -> clarifai.api.status.Status
-	82,  // 69: clarifai.api.MultiCollaborationsResponse.collaborations:type_name -> clarifai.api.Collaboration
-	68,  // 70: clarifai.api.PostInputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	69,  // 71: clarifai.api.PostInputsRequest.inputs:type_name -> clarifai.api.Input
-	83,  // 72: clarifai.api.PostInputsRequest.input_id_conflict_resolution:type_name -> clarifai.api.InputIDConflictResolution
-	71,  // 73: clarifai.api.MultiInputResponse.status:type_name -> clarifai.api.status.Status
-	69,  // 74: clarifai.api.MultiInputResponse.inputs:type_name -> clarifai.api.Input
-	84,  // 75: clarifai.api.MultiInputResponse.inputs_add_job:type_name -> clarifai.api.InputsAddJob
-	68,  // 76: clarifai.api.ListInputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	71,  // 77: clarifai.api.ListInputsRequest.status:type_name -> clarifai.api.status.Status
-	68,  // 78: clarifai.api.GetInputRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	71,  // 79: clarifai.api.SingleInputResponse.status:type_name -> clarifai.api.status.Status
-	69,  // 80: clarifai.api.SingleInputResponse.input:type_name -> clarifai.api.Input
-	68,  // 81: clarifai.api.DeleteInputRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	68,  // 82: clarifai.api.DeleteInputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	68,  // 83: clarifai.api.PatchInputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	69,  // 84: clarifai.api.PatchInputsRequest.inputs:type_name -> clarifai.api.Input
-	68,  // 85: clarifai.api.GetInputCountRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	71,  // 86: clarifai.api.SingleInputCountResponse.status:type_name -> clarifai.api.status.Status
-	85,  // 87: clarifai.api.SingleInputCountResponse.counts:type_name -> clarifai.api.InputCount
-	68,  // 88: clarifai.api.GetInputsAddJobRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	68,  // 89: clarifai.api.ListInputsAddJobsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	68,  // 90: clarifai.api.CancelInputsAddJobRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	71,  // 91: clarifai.api.SingleInputsAddJobResponse.status:type_name -> clarifai.api.status.Status
-	84,  // 92: clarifai.api.SingleInputsAddJobResponse.inputs_add_job:type_name -> clarifai.api.InputsAddJob
-	71,  // 93: clarifai.api.MultiInputsAddJobResponse.status:type_name -> clarifai.api.status.Status
-	84,  // 94: clarifai.api.MultiInputsAddJobResponse.inputs_add_jobs:type_name -> clarifai.api.InputsAddJob
-	68,  // 95: clarifai.api.PostAnnotationsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	86,  // 96: clarifai.api.PostAnnotationsRequest.annotations:type_name -> clarifai.api.Annotation
-	68,  // 97: clarifai.api.ListAnnotationsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	68,  // 98: clarifai.api.PatchAnnotationsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	86,  // 99: clarifai.api.PatchAnnotationsRequest.annotations:type_name -> clarifai.api.Annotation
-	68,  // 100: clarifai.api.DeleteAnnotationRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	68,  // 101: clarifai.api.DeleteAnnotationsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	71,  // 102: clarifai.api.MultiAnnotationResponse.status:type_name -> clarifai.api.status.Status
-	86,  // 103: clarifai.api.MultiAnnotationResponse.annotations:type_name -> clarifai.api.Annotation
-	68,  // 104: clarifai.api.ListConceptsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	68,  // 105: clarifai.api.GetConceptRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	68,  // 106: clarifai.api.PostConceptsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	87,  // 107: clarifai.api.PostConceptsRequest.concepts:type_name -> clarifai.api.Concept
-	68,  // 108: clarifai.api.PatchConceptsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	87,  // 109: clarifai.api.PatchConceptsRequest.concepts:type_name -> clarifai.api.Concept
-	71,  // 110: clarifai.api.MultiConceptResponse.status:type_name -> clarifai.api.status.Status
-	87,  // 111: clarifai.api.MultiConceptResponse.concepts:type_name -> clarifai.api.Concept
-	71,  // 112: clarifai.api.SingleConceptResponse.status:type_name -> clarifai.api.status.Status
-	87,  // 113: clarifai.api.SingleConceptResponse.concept:type_name -> clarifai.api.Concept
-	0,   // 114: clarifai.api.V2.PostModelOutputs:input_type -> clarifai.api.PostModelOutputsRequest
-	2,   // 115: clarifai.api.V2.GetModel:input_type -> clarifai.api.GetModelRequest
-	2,   // 116: clarifai.api.V2.GetModelOutputInfo:input_type -> clarifai.api.GetModelRequest
-	4,   // 117: clarifai.api.V2.ListModels:input_type -> clarifai.api.ListModelsRequest
-	6,   // 118: clarifai.api.V2.GetModelVersion:input_type -> clarifai.api.GetModelVersionRequest
-	8,   // 119: clarifai.api.V2.ListModelVersions:input_type -> clarifai.api.ListModelVersionsRequest
-	10,  // 120: clarifai.api.V2.PostApps:input_type -> clarifai.api.PostAppsRequest
-	12,  // 121: clarifai.api.V2.GetApp:input_type -> clarifai.api.GetAppRequest
-	14,  // 122: clarifai.api.V2.ListApps:input_type -> clarifai.api.ListAppsRequest
-	15,  // 123: clarifai.api.V2.PatchApps:input_type -> clarifai.api.PatchAppsRequest
-	16,  // 124: clarifai.api.V2.PatchApp:input_type -> clarifai.api.PatchAppRequest
-	17,  // 125: clarifai.api.V2.DeleteApp:input_type -> clarifai.api.DeleteAppRequest
-	18,  // 126: clarifai.api.V2.PostKeys:input_type -> clarifai.api.PostKeysRequest
-	20,  // 127: clarifai.api.V2.GetKey:input_type -> clarifai.api.GetKeyRequest
-	22,  // 128: clarifai.api.V2.ListKeys:input_type -> clarifai.api.ListKeysRequest
-	23,  // 129: clarifai.api.V2.ListAppKeys:input_type -> clarifai.api.ListAppKeysRequest
-	24,  // 130: clarifai.api.V2.PatchKeys:input_type -> clarifai.api.PatchKeysRequest
-	25,  // 131: clarifai.api.V2.DeleteKey:input_type -> clarifai.api.DeleteKeyRequest
-	26,  // 132: clarifai.api.V2.MyScopes:input_type -> clarifai.api.MyScopesRequest
-	28,  // 133: clarifai.api.V2.MyScopesUser:input_type -> clarifai.api.MyScopesUserRequest
-	30,  // 134: clarifai.api.V2.ListScopes:input_type -> clarifai.api.ListScopesRequest
-	32,  // 135: clarifai.api.V2.GetUser:input_type -> clarifai.api.GetUserRequest
-	34,  // 136: clarifai.api.V2.ListCollaborators:input_type -> clarifai.api.ListCollaboratorsRequest
-	36,  // 137: clarifai.api.V2.PostCollaborators:input_type -> clarifai.api.PostCollaboratorsRequest
-	37,  // 138: clarifai.api.V2.PatchCollaborators:input_type -> clarifai.api.PatchCollaboratorsRequest
-	38,  // 139: clarifai.api.V2.DeleteCollaborators:input_type -> clarifai.api.DeleteCollaboratorsRequest
-	39,  // 140: clarifai.api.V2.ListCollaborations:input_type -> clarifai.api.ListCollaborationsRequest
-	41,  // 141: clarifai.api.V2.PostInputs:input_type -> clarifai.api.PostInputsRequest
-	43,  // 142: clarifai.api.V2.ListInputs:input_type -> clarifai.api.ListInputsRequest
-	44,  // 143: clarifai.api.V2.GetInput:input_type -> clarifai.api.GetInputRequest
-	46,  // 144: clarifai.api.V2.DeleteInput:input_type -> clarifai.api.DeleteInputRequest
-	47,  // 145: clarifai.api.V2.DeleteInputs:input_type -> clarifai.api.DeleteInputsRequest
-	48,  // 146: clarifai.api.V2.PatchInputs:input_type -> clarifai.api.PatchInputsRequest
-	49,  // 147: clarifai.api.V2.GetInputCount:input_type -> clarifai.api.GetInputCountRequest
-	51,  // 148: clarifai.api.V2.GetInputsAddJob:input_type -> clarifai.api.GetInputsAddJobRequest
-	52,  // 149: clarifai.api.V2.ListInputsAddJobs:input_type -> clarifai.api.ListInputsAddJobsRequest
-	53,  // 150: clarifai.api.V2.CancelInputsAddJob:input_type -> clarifai.api.CancelInputsAddJobRequest
-	56,  // 151: clarifai.api.V2.PostAnnotations:input_type -> clarifai.api.PostAnnotationsRequest
-	57,  // 152: clarifai.api.V2.ListAnnotations:input_type -> clarifai.api.ListAnnotationsRequest
-	58,  // 153: clarifai.api.V2.PatchAnnotations:input_type -> clarifai.api.PatchAnnotationsRequest
-	59,  // 154: clarifai.api.V2.DeleteAnnotation:input_type -> clarifai.api.DeleteAnnotationRequest
-	60,  // 155: clarifai.api.V2.DeleteAnnotations:input_type -> clarifai.api.DeleteAnnotationsRequest
-	62,  // 156: clarifai.api.V2.ListConcepts:input_type -> clarifai.api.ListConceptsRequest
-	63,  // 157: clarifai.api.V2.GetConcept:input_type -> clarifai.api.GetConceptRequest
-	64,  // 158: clarifai.api.V2.PostConcepts:input_type -> clarifai.api.PostConceptsRequest
-	65,  // 159: clarifai.api.V2.PatchConcepts:input_type -> clarifai.api.PatchConceptsRequest
-	1,   // 160: clarifai.api.V2.PostModelOutputs:output_type -> clarifai.api.MultiOutputResponse
-	3,   // 161: clarifai.api.V2.GetModel:output_type -> clarifai.api.SingleModelResponse
-	3,   // 162: clarifai.api.V2.GetModelOutputInfo:output_type -> clarifai.api.SingleModelResponse
-	5,   // 163: clarifai.api.V2.ListModels:output_type -> clarifai.api.MultiModelResponse
-	7,   // 164: clarifai.api.V2.GetModelVersion:output_type -> clarifai.api.SingleModelVersionResponse
-	9,   // 165: clarifai.api.V2.ListModelVersions:output_type -> clarifai.api.MultiModelVersionResponse
-	11,  // 166: clarifai.api.V2.PostApps:output_type -> clarifai.api.MultiAppResponse
-	13,  // 167: clarifai.api.V2.GetApp:output_type -> clarifai.api.SingleAppResponse
-	11,  // 168: clarifai.api.V2.ListApps:output_type -> clarifai.api.MultiAppResponse
-	11,  // 169: clarifai.api.V2.PatchApps:output_type -> clarifai.api.MultiAppResponse
-	13,  // 170: clarifai.api.V2.PatchApp:output_type -> clarifai.api.SingleAppResponse
-	88,  // 171: clarifai.api.V2.DeleteApp:output_type -> clarifai.api.status.BaseResponse
-	19,  // 172: clarifai.api.V2.PostKeys:output_type -> clarifai.api.MultiKeyResponse
-	21,  // 173: clarifai.api.V2.GetKey:output_type -> clarifai.api.SingleKeyResponse
-	19,  // 174: clarifai.api.V2.ListKeys:output_type -> clarifai.api.MultiKeyResponse
-	19,  // 175: clarifai.api.V2.ListAppKeys:output_type -> clarifai.api.MultiKeyResponse
-	19,  // 176: clarifai.api.V2.PatchKeys:output_type -> clarifai.api.MultiKeyResponse
-	88,  // 177: clarifai.api.V2.DeleteKey:output_type -> clarifai.api.status.BaseResponse
-	27,  // 178: clarifai.api.V2.MyScopes:output_type -> clarifai.api.MultiScopeResponse
-	29,  // 179: clarifai.api.V2.MyScopesUser:output_type -> clarifai.api.MultiScopeUserResponse
-	31,  // 180: clarifai.api.V2.ListScopes:output_type -> clarifai.api.MultiScopeDepsResponse
-	33,  // 181: clarifai.api.V2.GetUser:output_type -> clarifai.api.SingleUserResponse
-	35,  // 182: clarifai.api.V2.ListCollaborators:output_type -> clarifai.api.MultiCollaboratorsResponse
-	35,  // 183: clarifai.api.V2.PostCollaborators:output_type -> clarifai.api.MultiCollaboratorsResponse
-	35,  // 184: clarifai.api.V2.PatchCollaborators:output_type -> clarifai.api.MultiCollaboratorsResponse
-	88,  // 185: clarifai.api.V2.DeleteCollaborators:output_type -> clarifai.api.status.BaseResponse
-	40,  // 186: clarifai.api.V2.ListCollaborations:output_type -> clarifai.api.MultiCollaborationsResponse
-	42,  // 187: clarifai.api.V2.PostInputs:output_type -> clarifai.api.MultiInputResponse
-	42,  // 188: clarifai.api.V2.ListInputs:output_type -> clarifai.api.MultiInputResponse
-	45,  // 189: clarifai.api.V2.GetInput:output_type -> clarifai.api.SingleInputResponse
-	88,  // 190: clarifai.api.V2.DeleteInput:output_type -> clarifai.api.status.BaseResponse
-	88,  // 191: clarifai.api.V2.DeleteInputs:output_type -> clarifai.api.status.BaseResponse
-	42,  // 192: clarifai.api.V2.PatchInputs:output_type -> clarifai.api.MultiInputResponse
-	50,  // 193: clarifai.api.V2.GetInputCount:output_type -> clarifai.api.SingleInputCountResponse
-	54,  // 194: clarifai.api.V2.GetInputsAddJob:output_type -> clarifai.api.SingleInputsAddJobResponse
-	55,  // 195: clarifai.api.V2.ListInputsAddJobs:output_type -> clarifai.api.MultiInputsAddJobResponse
-	54,  // 196: clarifai.api.V2.CancelInputsAddJob:output_type -> clarifai.api.SingleInputsAddJobResponse
-	61,  // 197: clarifai.api.V2.PostAnnotations:output_type -> clarifai.api.MultiAnnotationResponse
-	61,  // 198: clarifai.api.V2.ListAnnotations:output_type -> clarifai.api.MultiAnnotationResponse
-	61,  // 199: clarifai.api.V2.PatchAnnotations:output_type -> clarifai.api.MultiAnnotationResponse
-	88,  // 200: clarifai.api.V2.DeleteAnnotation:output_type -> clarifai.api.status.BaseResponse
-	88,  // 201: clarifai.api.V2.DeleteAnnotations:output_type -> clarifai.api.status.BaseResponse
-	66,  // 202: clarifai.api.V2.ListConcepts:output_type -> clarifai.api.MultiConceptResponse
-	67,  // 203: clarifai.api.V2.GetConcept:output_type -> clarifai.api.SingleConceptResponse
-	66,  // 204: clarifai.api.V2.PostConcepts:output_type -> clarifai.api.MultiConceptResponse
-	66,  // 205: clarifai.api.V2.PatchConcepts:output_type -> clarifai.api.MultiConceptResponse
-	160, // [160:206] is the sub-list for method output_type
-	114, // [114:160] is the sub-list for method input_type
-	114, // [114:114] is the sub-list for extension type_name
-	114, // [114:114] is the sub-list for extension extendee
-	0,   // [0:114] is the sub-list for field type_name
+	70,  // 0: clarifai.api.PostModelOutputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	71,  // 1: clarifai.api.PostModelOutputsRequest.inputs:type_name -> clarifai.api.Input
+	72,  // 2: clarifai.api.PostModelOutputsRequest.model:type_name -> clarifai.api.Model
+	73,  // 3: clarifai.api.MultiOutputResponse.status:type_name -> clarifai.api.status.Status
+	74,  // 4: clarifai.api.MultiOutputResponse.outputs:type_name -> clarifai.api.Output
+	70,  // 5: clarifai.api.GetModelRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	73,  // 6: clarifai.api.SingleModelResponse.status:type_name -> clarifai.api.status.Status
+	72,  // 7: clarifai.api.SingleModelResponse.model:type_name -> clarifai.api.Model
+	70,  // 8: clarifai.api.ListModelsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	75,  // 9: clarifai.api.ListModelsRequest.visibility:type_name -> clarifai.api.Visibility
+	73,  // 10: clarifai.api.MultiModelResponse.status:type_name -> clarifai.api.status.Status
+	72,  // 11: clarifai.api.MultiModelResponse.models:type_name -> clarifai.api.Model
+	70,  // 12: clarifai.api.GetModelVersionRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	73,  // 13: clarifai.api.SingleModelVersionResponse.status:type_name -> clarifai.api.status.Status
+	76,  // 14: clarifai.api.SingleModelVersionResponse.model_version:type_name -> clarifai.api.ModelVersion
+	70,  // 15: clarifai.api.ListModelVersionsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	73,  // 16: clarifai.api.MultiModelVersionResponse.status:type_name -> clarifai.api.status.Status
+	76,  // 17: clarifai.api.MultiModelVersionResponse.model_versions:type_name -> clarifai.api.ModelVersion
+	70,  // 18: clarifai.api.PostAppsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	77,  // 19: clarifai.api.PostAppsRequest.apps:type_name -> clarifai.api.App
+	73,  // 20: clarifai.api.MultiAppResponse.status:type_name -> clarifai.api.status.Status
+	77,  // 21: clarifai.api.MultiAppResponse.apps:type_name -> clarifai.api.App
+	70,  // 22: clarifai.api.GetAppRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	73,  // 23: clarifai.api.SingleAppResponse.status:type_name -> clarifai.api.status.Status
+	77,  // 24: clarifai.api.SingleAppResponse.app:type_name -> clarifai.api.App
+	70,  // 25: clarifai.api.ListAppsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	75,  // 26: clarifai.api.ListAppsRequest.visibility:type_name -> clarifai.api.Visibility
+	70,  // 27: clarifai.api.PatchAppsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	77,  // 28: clarifai.api.PatchAppsRequest.apps:type_name -> clarifai.api.App
+	78,  // 29: clarifai.api.PatchAppsRequest.metadata_action:type_name -> clarifai.api.PatchAction
+	70,  // 30: clarifai.api.PatchAppRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	77,  // 31: clarifai.api.PatchAppRequest.app:type_name -> clarifai.api.App
+	78,  // 32: clarifai.api.PatchAppRequest.metadata_action:type_name -> clarifai.api.PatchAction
+	70,  // 33: clarifai.api.DeleteAppRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	70,  // 34: clarifai.api.PostKeysRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	79,  // 35: clarifai.api.PostKeysRequest.keys:type_name -> clarifai.api.Key
+	73,  // 36: clarifai.api.MultiKeyResponse.status:type_name -> clarifai.api.status.Status
+	79,  // 37: clarifai.api.MultiKeyResponse.keys:type_name -> clarifai.api.Key
+	70,  // 38: clarifai.api.GetKeyRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	73,  // 39: clarifai.api.SingleKeyResponse.status:type_name -> clarifai.api.status.Status
+	79,  // 40: clarifai.api.SingleKeyResponse.key:type_name -> clarifai.api.Key
+	70,  // 41: clarifai.api.ListKeysRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	70,  // 42: clarifai.api.ListAppKeysRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	70,  // 43: clarifai.api.PatchKeysRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	79,  // 44: clarifai.api.PatchKeysRequest.keys:type_name -> clarifai.api.Key
+	70,  // 45: clarifai.api.DeleteKeyRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	70,  // 46: clarifai.api.MyScopesRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	73,  // 47: clarifai.api.MultiScopeResponse.status:type_name -> clarifai.api.status.Status
+	77,  // 48: clarifai.api.MultiScopeResponse.app:type_name -> clarifai.api.App
+	70,  // 49: clarifai.api.MyScopesUserRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	73,  // 50: clarifai.api.MultiScopeUserResponse.status:type_name -> clarifai.api.status.Status
+	70,  // 51: clarifai.api.ListScopesRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	73,  // 52: clarifai.api.MultiScopeDepsResponse.status:type_name -> clarifai.api.status.Status
+	80,  // 53: clarifai.api.MultiScopeDepsResponse.scope_deps:type_name -> clarifai.api.ScopeDeps
+	81,  // 54: clarifai.api.MultiScopeDepsResponse.endpoint_deps:type_name -> clarifai.api.EndpointDeps
+	70,  // 55: clarifai.api.GetUserRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	73,  // 56: clarifai.api.SingleUserResponse.status:type_name -> clarifai.api.status.Status
+	82,  // 57: clarifai.api.SingleUserResponse.user:type_name -> clarifai.api.User
+	70,  // 58: clarifai.api.ListCollaboratorsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	73,  // 59: clarifai.api.MultiCollaboratorsResponse.status:type_name -> clarifai.api.status.Status
+	83,  // 60: clarifai.api.MultiCollaboratorsResponse.collaborators:type_name -> clarifai.api.Collaborator
+	82,  // 61: clarifai.api.MultiCollaboratorsResponse.app_owner:type_name -> clarifai.api.User
+	70,  // 62: clarifai.api.PostCollaboratorsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	83,  // 63: clarifai.api.PostCollaboratorsRequest.collaborators:type_name -> clarifai.api.Collaborator
+	70,  // 64: clarifai.api.PatchCollaboratorsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	83,  // 65: clarifai.api.PatchCollaboratorsRequest.collaborators:type_name -> clarifai.api.Collaborator
+	70,  // 66: clarifai.api.DeleteCollaboratorsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	70,  // 67: clarifai.api.ListCollaborationsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	73,  // 68: clarifai.api.MultiCollaborationsResponse.status:type_name -> clarifai.api.status.Status
+	84,  // 69: clarifai.api.MultiCollaborationsResponse.collaborations:type_name -> clarifai.api.Collaboration
+	70,  // 70: clarifai.api.PostInputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	71,  // 71: clarifai.api.PostInputsRequest.inputs:type_name -> clarifai.api.Input
+	85,  // 72: clarifai.api.PostInputsRequest.input_id_conflict_resolution:type_name -> clarifai.api.InputIDConflictResolution
+	73,  // 73: clarifai.api.MultiInputResponse.status:type_name -> clarifai.api.status.Status
+	71,  // 74: clarifai.api.MultiInputResponse.inputs:type_name -> clarifai.api.Input
+	86,  // 75: clarifai.api.MultiInputResponse.inputs_add_job:type_name -> clarifai.api.InputsAddJob
+	70,  // 76: clarifai.api.ListInputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	73,  // 77: clarifai.api.ListInputsRequest.status:type_name -> clarifai.api.status.Status
+	70,  // 78: clarifai.api.GetInputRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	73,  // 79: clarifai.api.SingleInputResponse.status:type_name -> clarifai.api.status.Status
+	71,  // 80: clarifai.api.SingleInputResponse.input:type_name -> clarifai.api.Input
+	70,  // 81: clarifai.api.DeleteInputRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	70,  // 82: clarifai.api.DeleteInputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	70,  // 83: clarifai.api.PatchInputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	71,  // 84: clarifai.api.PatchInputsRequest.inputs:type_name -> clarifai.api.Input
+	70,  // 85: clarifai.api.GetInputCountRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	73,  // 86: clarifai.api.SingleInputCountResponse.status:type_name -> clarifai.api.status.Status
+	87,  // 87: clarifai.api.SingleInputCountResponse.counts:type_name -> clarifai.api.InputCount
+	70,  // 88: clarifai.api.GetInputsAddJobRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	70,  // 89: clarifai.api.ListInputsAddJobsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	70,  // 90: clarifai.api.CancelInputsAddJobRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	73,  // 91: clarifai.api.SingleInputsAddJobResponse.status:type_name -> clarifai.api.status.Status
+	86,  // 92: clarifai.api.SingleInputsAddJobResponse.inputs_add_job:type_name -> clarifai.api.InputsAddJob
+	73,  // 93: clarifai.api.MultiInputsAddJobResponse.status:type_name -> clarifai.api.status.Status
+	86,  // 94: clarifai.api.MultiInputsAddJobResponse.inputs_add_jobs:type_name -> clarifai.api.InputsAddJob
+	70,  // 95: clarifai.api.PostAnnotationsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	88,  // 96: clarifai.api.PostAnnotationsRequest.annotations:type_name -> clarifai.api.Annotation
+	70,  // 97: clarifai.api.ListAnnotationsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	70,  // 98: clarifai.api.PatchAnnotationsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	88,  // 99: clarifai.api.PatchAnnotationsRequest.annotations:type_name -> clarifai.api.Annotation
+	70,  // 100: clarifai.api.DeleteAnnotationRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	70,  // 101: clarifai.api.DeleteAnnotationsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	73,  // 102: clarifai.api.MultiAnnotationResponse.status:type_name -> clarifai.api.status.Status
+	88,  // 103: clarifai.api.MultiAnnotationResponse.annotations:type_name -> clarifai.api.Annotation
+	70,  // 104: clarifai.api.ListConceptsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	70,  // 105: clarifai.api.GetConceptRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	70,  // 106: clarifai.api.PostConceptsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	89,  // 107: clarifai.api.PostConceptsRequest.concepts:type_name -> clarifai.api.Concept
+	70,  // 108: clarifai.api.PatchConceptsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	89,  // 109: clarifai.api.PatchConceptsRequest.concepts:type_name -> clarifai.api.Concept
+	73,  // 110: clarifai.api.MultiConceptResponse.status:type_name -> clarifai.api.status.Status
+	89,  // 111: clarifai.api.MultiConceptResponse.concepts:type_name -> clarifai.api.Concept
+	73,  // 112: clarifai.api.SingleConceptResponse.status:type_name -> clarifai.api.status.Status
+	89,  // 113: clarifai.api.SingleConceptResponse.concept:type_name -> clarifai.api.Concept
+	70,  // 114: clarifai.api.PostAuditLogSearchesRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	90,  // 115: clarifai.api.PostAuditLogSearchesRequest.query:type_name -> clarifai.api.AuditLogQuery
+	91,  // 116: clarifai.api.PostAuditLogSearchesRequest.pagination:type_name -> clarifai.api.Pagination
+	73,  // 117: clarifai.api.MultiAuditLogEntryResponse.status:type_name -> clarifai.api.status.Status
+	92,  // 118: clarifai.api.MultiAuditLogEntryResponse.entries:type_name -> clarifai.api.AuditLogEntry
+	0,   // 119: clarifai.api.V2.PostModelOutputs:input_type -> clarifai.api.PostModelOutputsRequest
+	2,   // 120: clarifai.api.V2.GetModel:input_type -> clarifai.api.GetModelRequest
+	2,   // 121: clarifai.api.V2.GetModelOutputInfo:input_type -> clarifai.api.GetModelRequest
+	4,   // 122: clarifai.api.V2.ListModels:input_type -> clarifai.api.ListModelsRequest
+	6,   // 123: clarifai.api.V2.GetModelVersion:input_type -> clarifai.api.GetModelVersionRequest
+	8,   // 124: clarifai.api.V2.ListModelVersions:input_type -> clarifai.api.ListModelVersionsRequest
+	10,  // 125: clarifai.api.V2.PostApps:input_type -> clarifai.api.PostAppsRequest
+	12,  // 126: clarifai.api.V2.GetApp:input_type -> clarifai.api.GetAppRequest
+	14,  // 127: clarifai.api.V2.ListApps:input_type -> clarifai.api.ListAppsRequest
+	15,  // 128: clarifai.api.V2.PatchApps:input_type -> clarifai.api.PatchAppsRequest
+	16,  // 129: clarifai.api.V2.PatchApp:input_type -> clarifai.api.PatchAppRequest
+	17,  // 130: clarifai.api.V2.DeleteApp:input_type -> clarifai.api.DeleteAppRequest
+	18,  // 131: clarifai.api.V2.PostKeys:input_type -> clarifai.api.PostKeysRequest
+	20,  // 132: clarifai.api.V2.GetKey:input_type -> clarifai.api.GetKeyRequest
+	22,  // 133: clarifai.api.V2.ListKeys:input_type -> clarifai.api.ListKeysRequest
+	23,  // 134: clarifai.api.V2.ListAppKeys:input_type -> clarifai.api.ListAppKeysRequest
+	24,  // 135: clarifai.api.V2.PatchKeys:input_type -> clarifai.api.PatchKeysRequest
+	25,  // 136: clarifai.api.V2.DeleteKey:input_type -> clarifai.api.DeleteKeyRequest
+	68,  // 137: clarifai.api.V2.PostAuditLogSearches:input_type -> clarifai.api.PostAuditLogSearchesRequest
+	26,  // 138: clarifai.api.V2.MyScopes:input_type -> clarifai.api.MyScopesRequest
+	28,  // 139: clarifai.api.V2.MyScopesUser:input_type -> clarifai.api.MyScopesUserRequest
+	30,  // 140: clarifai.api.V2.ListScopes:input_type -> clarifai.api.ListScopesRequest
+	32,  // 141: clarifai.api.V2.GetUser:input_type -> clarifai.api.GetUserRequest
+	34,  // 142: clarifai.api.V2.ListCollaborators:input_type -> clarifai.api.ListCollaboratorsRequest
+	36,  // 143: clarifai.api.V2.PostCollaborators:input_type -> clarifai.api.PostCollaboratorsRequest
+	37,  // 144: clarifai.api.V2.PatchCollaborators:input_type -> clarifai.api.PatchCollaboratorsRequest
+	38,  // 145: clarifai.api.V2.DeleteCollaborators:input_type -> clarifai.api.DeleteCollaboratorsRequest
+	39,  // 146: clarifai.api.V2.ListCollaborations:input_type -> clarifai.api.ListCollaborationsRequest
+	41,  // 147: clarifai.api.V2.PostInputs:input_type -> clarifai.api.PostInputsRequest
+	43,  // 148: clarifai.api.V2.ListInputs:input_type -> clarifai.api.ListInputsRequest
+	44,  // 149: clarifai.api.V2.GetInput:input_type -> clarifai.api.GetInputRequest
+	46,  // 150: clarifai.api.V2.DeleteInput:input_type -> clarifai.api.DeleteInputRequest
+	47,  // 151: clarifai.api.V2.DeleteInputs:input_type -> clarifai.api.DeleteInputsRequest
+	48,  // 152: clarifai.api.V2.PatchInputs:input_type -> clarifai.api.PatchInputsRequest
+	49,  // 153: clarifai.api.V2.GetInputCount:input_type -> clarifai.api.GetInputCountRequest
+	51,  // 154: clarifai.api.V2.GetInputsAddJob:input_type -> clarifai.api.GetInputsAddJobRequest
+	52,  // 155: clarifai.api.V2.ListInputsAddJobs:input_type -> clarifai.api.ListInputsAddJobsRequest
+	53,  // 156: clarifai.api.V2.CancelInputsAddJob:input_type -> clarifai.api.CancelInputsAddJobRequest
+	56,  // 157: clarifai.api.V2.PostAnnotations:input_type -> clarifai.api.PostAnnotationsRequest
+	57,  // 158: clarifai.api.V2.ListAnnotations:input_type -> clarifai.api.ListAnnotationsRequest
+	58,  // 159: clarifai.api.V2.PatchAnnotations:input_type -> clarifai.api.PatchAnnotationsRequest
+	59,  // 160: clarifai.api.V2.DeleteAnnotation:input_type -> clarifai.api.DeleteAnnotationRequest
+	60,  // 161: clarifai.api.V2.DeleteAnnotations:input_type -> clarifai.api.DeleteAnnotationsRequest
+	62,  // 162: clarifai.api.V2.ListConcepts:input_type -> clarifai.api.ListConceptsRequest
+	63,  // 163: clarifai.api.V2.GetConcept:input_type -> clarifai.api.GetConceptRequest
+	64,  // 164: clarifai.api.V2.PostConcepts:input_type -> clarifai.api.PostConceptsRequest
+	65,  // 165: clarifai.api.V2.PatchConcepts:input_type -> clarifai.api.PatchConceptsRequest
+	1,   // 166: clarifai.api.V2.PostModelOutputs:output_type -> clarifai.api.MultiOutputResponse
+	3,   // 167: clarifai.api.V2.GetModel:output_type -> clarifai.api.SingleModelResponse
+	3,   // 168: clarifai.api.V2.GetModelOutputInfo:output_type -> clarifai.api.SingleModelResponse
+	5,   // 169: clarifai.api.V2.ListModels:output_type -> clarifai.api.MultiModelResponse
+	7,   // 170: clarifai.api.V2.GetModelVersion:output_type -> clarifai.api.SingleModelVersionResponse
+	9,   // 171: clarifai.api.V2.ListModelVersions:output_type -> clarifai.api.MultiModelVersionResponse
+	11,  // 172: clarifai.api.V2.PostApps:output_type -> clarifai.api.MultiAppResponse
+	13,  // 173: clarifai.api.V2.GetApp:output_type -> clarifai.api.SingleAppResponse
+	11,  // 174: clarifai.api.V2.ListApps:output_type -> clarifai.api.MultiAppResponse
+	11,  // 175: clarifai.api.V2.PatchApps:output_type -> clarifai.api.MultiAppResponse
+	13,  // 176: clarifai.api.V2.PatchApp:output_type -> clarifai.api.SingleAppResponse
+	93,  // 177: clarifai.api.V2.DeleteApp:output_type -> clarifai.api.status.BaseResponse
+	19,  // 178: clarifai.api.V2.PostKeys:output_type -> clarifai.api.MultiKeyResponse
+	21,  // 179: clarifai.api.V2.GetKey:output_type -> clarifai.api.SingleKeyResponse
+	19,  // 180: clarifai.api.V2.ListKeys:output_type -> clarifai.api.MultiKeyResponse
+	19,  // 181: clarifai.api.V2.ListAppKeys:output_type -> clarifai.api.MultiKeyResponse
+	19,  // 182: clarifai.api.V2.PatchKeys:output_type -> clarifai.api.MultiKeyResponse
+	93,  // 183: clarifai.api.V2.DeleteKey:output_type -> clarifai.api.status.BaseResponse
+	69,  // 184: clarifai.api.V2.PostAuditLogSearches:output_type -> clarifai.api.MultiAuditLogEntryResponse
+	27,  // 185: clarifai.api.V2.MyScopes:output_type -> clarifai.api.MultiScopeResponse
+	29,  // 186: clarifai.api.V2.MyScopesUser:output_type -> clarifai.api.MultiScopeUserResponse
+	31,  // 187: clarifai.api.V2.ListScopes:output_type -> clarifai.api.MultiScopeDepsResponse
+	33,  // 188: clarifai.api.V2.GetUser:output_type -> clarifai.api.SingleUserResponse
+	35,  // 189: clarifai.api.V2.ListCollaborators:output_type -> clarifai.api.MultiCollaboratorsResponse
+	35,  // 190: clarifai.api.V2.PostCollaborators:output_type -> clarifai.api.MultiCollaboratorsResponse
+	35,  // 191: clarifai.api.V2.PatchCollaborators:output_type -> clarifai.api.MultiCollaboratorsResponse
+	93,  // 192: clarifai.api.V2.DeleteCollaborators:output_type -> clarifai.api.status.BaseResponse
+	40,  // 193: clarifai.api.V2.ListCollaborations:output_type -> clarifai.api.MultiCollaborationsResponse
+	42,  // 194: clarifai.api.V2.PostInputs:output_type -> clarifai.api.MultiInputResponse
+	42,  // 195: clarifai.api.V2.ListInputs:output_type -> clarifai.api.MultiInputResponse
+	45,  // 196: clarifai.api.V2.GetInput:output_type -> clarifai.api.SingleInputResponse
+	93,  // 197: clarifai.api.V2.DeleteInput:output_type -> clarifai.api.status.BaseResponse
+	93,  // 198: clarifai.api.V2.DeleteInputs:output_type -> clarifai.api.status.BaseResponse
+	42,  // 199: clarifai.api.V2.PatchInputs:output_type -> clarifai.api.MultiInputResponse
+	50,  // 200: clarifai.api.V2.GetInputCount:output_type -> clarifai.api.SingleInputCountResponse
+	54,  // 201: clarifai.api.V2.GetInputsAddJob:output_type -> clarifai.api.SingleInputsAddJobResponse
+	55,  // 202: clarifai.api.V2.ListInputsAddJobs:output_type -> clarifai.api.MultiInputsAddJobResponse
+	54,  // 203: clarifai.api.V2.CancelInputsAddJob:output_type -> clarifai.api.SingleInputsAddJobResponse
+	61,  // 204: clarifai.api.V2.PostAnnotations:output_type -> clarifai.api.MultiAnnotationResponse
+	61,  // 205: clarifai.api.V2.ListAnnotations:output_type -> clarifai.api.MultiAnnotationResponse
+	61,  // 206: clarifai.api.V2.PatchAnnotations:output_type -> clarifai.api.MultiAnnotationResponse
+	93,  // 207: clarifai.api.V2.DeleteAnnotation:output_type -> clarifai.api.status.BaseResponse
+	93,  // 208: clarifai.api.V2.DeleteAnnotations:output_type -> clarifai.api.status.BaseResponse
+	66,  // 209: clarifai.api.V2.ListConcepts:output_type -> clarifai.api.MultiConceptResponse
+	67,  // 210: clarifai.api.V2.GetConcept:output_type -> clarifai.api.SingleConceptResponse
+	66,  // 211: clarifai.api.V2.PostConcepts:output_type -> clarifai.api.MultiConceptResponse
+	66,  // 212: clarifai.api.V2.PatchConcepts:output_type -> clarifai.api.MultiConceptResponse
+	166, // [166:213] is the sub-list for method output_type
+	119, // [119:166] is the sub-list for method input_type
+	119, // [119:119] is the sub-list for extension type_name
+	119, // [119:119] is the sub-list for extension extendee
+	0,   // [0:119] is the sub-list for field type_name
 }
 
 func init() { file_clarifai_api_service_proto_init() }
@@ -5061,7 +5207,7 @@ func file_clarifai_api_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_clarifai_api_service_proto_rawDesc), len(file_clarifai_api_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   68,
+			NumMessages:   70,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -24,52 +24,53 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	V2_PostModelOutputs_FullMethodName    = "/clarifai.api.V2/PostModelOutputs"
-	V2_GetModel_FullMethodName            = "/clarifai.api.V2/GetModel"
-	V2_GetModelOutputInfo_FullMethodName  = "/clarifai.api.V2/GetModelOutputInfo"
-	V2_ListModels_FullMethodName          = "/clarifai.api.V2/ListModels"
-	V2_GetModelVersion_FullMethodName     = "/clarifai.api.V2/GetModelVersion"
-	V2_ListModelVersions_FullMethodName   = "/clarifai.api.V2/ListModelVersions"
-	V2_PostApps_FullMethodName            = "/clarifai.api.V2/PostApps"
-	V2_GetApp_FullMethodName              = "/clarifai.api.V2/GetApp"
-	V2_ListApps_FullMethodName            = "/clarifai.api.V2/ListApps"
-	V2_PatchApps_FullMethodName           = "/clarifai.api.V2/PatchApps"
-	V2_PatchApp_FullMethodName            = "/clarifai.api.V2/PatchApp"
-	V2_DeleteApp_FullMethodName           = "/clarifai.api.V2/DeleteApp"
-	V2_PostKeys_FullMethodName            = "/clarifai.api.V2/PostKeys"
-	V2_GetKey_FullMethodName              = "/clarifai.api.V2/GetKey"
-	V2_ListKeys_FullMethodName            = "/clarifai.api.V2/ListKeys"
-	V2_ListAppKeys_FullMethodName         = "/clarifai.api.V2/ListAppKeys"
-	V2_PatchKeys_FullMethodName           = "/clarifai.api.V2/PatchKeys"
-	V2_DeleteKey_FullMethodName           = "/clarifai.api.V2/DeleteKey"
-	V2_MyScopes_FullMethodName            = "/clarifai.api.V2/MyScopes"
-	V2_MyScopesUser_FullMethodName        = "/clarifai.api.V2/MyScopesUser"
-	V2_ListScopes_FullMethodName          = "/clarifai.api.V2/ListScopes"
-	V2_GetUser_FullMethodName             = "/clarifai.api.V2/GetUser"
-	V2_ListCollaborators_FullMethodName   = "/clarifai.api.V2/ListCollaborators"
-	V2_PostCollaborators_FullMethodName   = "/clarifai.api.V2/PostCollaborators"
-	V2_PatchCollaborators_FullMethodName  = "/clarifai.api.V2/PatchCollaborators"
-	V2_DeleteCollaborators_FullMethodName = "/clarifai.api.V2/DeleteCollaborators"
-	V2_ListCollaborations_FullMethodName  = "/clarifai.api.V2/ListCollaborations"
-	V2_PostInputs_FullMethodName          = "/clarifai.api.V2/PostInputs"
-	V2_ListInputs_FullMethodName          = "/clarifai.api.V2/ListInputs"
-	V2_GetInput_FullMethodName            = "/clarifai.api.V2/GetInput"
-	V2_DeleteInput_FullMethodName         = "/clarifai.api.V2/DeleteInput"
-	V2_DeleteInputs_FullMethodName        = "/clarifai.api.V2/DeleteInputs"
-	V2_PatchInputs_FullMethodName         = "/clarifai.api.V2/PatchInputs"
-	V2_GetInputCount_FullMethodName       = "/clarifai.api.V2/GetInputCount"
-	V2_GetInputsAddJob_FullMethodName     = "/clarifai.api.V2/GetInputsAddJob"
-	V2_ListInputsAddJobs_FullMethodName   = "/clarifai.api.V2/ListInputsAddJobs"
-	V2_CancelInputsAddJob_FullMethodName  = "/clarifai.api.V2/CancelInputsAddJob"
-	V2_PostAnnotations_FullMethodName     = "/clarifai.api.V2/PostAnnotations"
-	V2_ListAnnotations_FullMethodName     = "/clarifai.api.V2/ListAnnotations"
-	V2_PatchAnnotations_FullMethodName    = "/clarifai.api.V2/PatchAnnotations"
-	V2_DeleteAnnotation_FullMethodName    = "/clarifai.api.V2/DeleteAnnotation"
-	V2_DeleteAnnotations_FullMethodName   = "/clarifai.api.V2/DeleteAnnotations"
-	V2_ListConcepts_FullMethodName        = "/clarifai.api.V2/ListConcepts"
-	V2_GetConcept_FullMethodName          = "/clarifai.api.V2/GetConcept"
-	V2_PostConcepts_FullMethodName        = "/clarifai.api.V2/PostConcepts"
-	V2_PatchConcepts_FullMethodName       = "/clarifai.api.V2/PatchConcepts"
+	V2_PostModelOutputs_FullMethodName     = "/clarifai.api.V2/PostModelOutputs"
+	V2_GetModel_FullMethodName             = "/clarifai.api.V2/GetModel"
+	V2_GetModelOutputInfo_FullMethodName   = "/clarifai.api.V2/GetModelOutputInfo"
+	V2_ListModels_FullMethodName           = "/clarifai.api.V2/ListModels"
+	V2_GetModelVersion_FullMethodName      = "/clarifai.api.V2/GetModelVersion"
+	V2_ListModelVersions_FullMethodName    = "/clarifai.api.V2/ListModelVersions"
+	V2_PostApps_FullMethodName             = "/clarifai.api.V2/PostApps"
+	V2_GetApp_FullMethodName               = "/clarifai.api.V2/GetApp"
+	V2_ListApps_FullMethodName             = "/clarifai.api.V2/ListApps"
+	V2_PatchApps_FullMethodName            = "/clarifai.api.V2/PatchApps"
+	V2_PatchApp_FullMethodName             = "/clarifai.api.V2/PatchApp"
+	V2_DeleteApp_FullMethodName            = "/clarifai.api.V2/DeleteApp"
+	V2_PostKeys_FullMethodName             = "/clarifai.api.V2/PostKeys"
+	V2_GetKey_FullMethodName               = "/clarifai.api.V2/GetKey"
+	V2_ListKeys_FullMethodName             = "/clarifai.api.V2/ListKeys"
+	V2_ListAppKeys_FullMethodName          = "/clarifai.api.V2/ListAppKeys"
+	V2_PatchKeys_FullMethodName            = "/clarifai.api.V2/PatchKeys"
+	V2_DeleteKey_FullMethodName            = "/clarifai.api.V2/DeleteKey"
+	V2_PostAuditLogSearches_FullMethodName = "/clarifai.api.V2/PostAuditLogSearches"
+	V2_MyScopes_FullMethodName             = "/clarifai.api.V2/MyScopes"
+	V2_MyScopesUser_FullMethodName         = "/clarifai.api.V2/MyScopesUser"
+	V2_ListScopes_FullMethodName           = "/clarifai.api.V2/ListScopes"
+	V2_GetUser_FullMethodName              = "/clarifai.api.V2/GetUser"
+	V2_ListCollaborators_FullMethodName    = "/clarifai.api.V2/ListCollaborators"
+	V2_PostCollaborators_FullMethodName    = "/clarifai.api.V2/PostCollaborators"
+	V2_PatchCollaborators_FullMethodName   = "/clarifai.api.V2/PatchCollaborators"
+	V2_DeleteCollaborators_FullMethodName  = "/clarifai.api.V2/DeleteCollaborators"
+	V2_ListCollaborations_FullMethodName   = "/clarifai.api.V2/ListCollaborations"
+	V2_PostInputs_FullMethodName           = "/clarifai.api.V2/PostInputs"
+	V2_ListInputs_FullMethodName           = "/clarifai.api.V2/ListInputs"
+	V2_GetInput_FullMethodName             = "/clarifai.api.V2/GetInput"
+	V2_DeleteInput_FullMethodName          = "/clarifai.api.V2/DeleteInput"
+	V2_DeleteInputs_FullMethodName         = "/clarifai.api.V2/DeleteInputs"
+	V2_PatchInputs_FullMethodName          = "/clarifai.api.V2/PatchInputs"
+	V2_GetInputCount_FullMethodName        = "/clarifai.api.V2/GetInputCount"
+	V2_GetInputsAddJob_FullMethodName      = "/clarifai.api.V2/GetInputsAddJob"
+	V2_ListInputsAddJobs_FullMethodName    = "/clarifai.api.V2/ListInputsAddJobs"
+	V2_CancelInputsAddJob_FullMethodName   = "/clarifai.api.V2/CancelInputsAddJob"
+	V2_PostAnnotations_FullMethodName      = "/clarifai.api.V2/PostAnnotations"
+	V2_ListAnnotations_FullMethodName      = "/clarifai.api.V2/ListAnnotations"
+	V2_PatchAnnotations_FullMethodName     = "/clarifai.api.V2/PatchAnnotations"
+	V2_DeleteAnnotation_FullMethodName     = "/clarifai.api.V2/DeleteAnnotation"
+	V2_DeleteAnnotations_FullMethodName    = "/clarifai.api.V2/DeleteAnnotations"
+	V2_ListConcepts_FullMethodName         = "/clarifai.api.V2/ListConcepts"
+	V2_GetConcept_FullMethodName           = "/clarifai.api.V2/GetConcept"
+	V2_PostConcepts_FullMethodName         = "/clarifai.api.V2/PostConcepts"
+	V2_PatchConcepts_FullMethodName        = "/clarifai.api.V2/PatchConcepts"
 )
 
 // V2Client is the client API for V2 service.
@@ -97,6 +98,7 @@ type V2Client interface {
 	ListAppKeys(ctx context.Context, in *ListAppKeysRequest, opts ...grpc.CallOption) (*MultiKeyResponse, error)
 	PatchKeys(ctx context.Context, in *PatchKeysRequest, opts ...grpc.CallOption) (*MultiKeyResponse, error)
 	DeleteKey(ctx context.Context, in *DeleteKeyRequest, opts ...grpc.CallOption) (*status.BaseResponse, error)
+	PostAuditLogSearches(ctx context.Context, in *PostAuditLogSearchesRequest, opts ...grpc.CallOption) (*MultiAuditLogEntryResponse, error)
 	// Scopes.
 	MyScopes(ctx context.Context, in *MyScopesRequest, opts ...grpc.CallOption) (*MultiScopeResponse, error)
 	MyScopesUser(ctx context.Context, in *MyScopesUserRequest, opts ...grpc.CallOption) (*MultiScopeUserResponse, error)
@@ -315,6 +317,16 @@ func (c *v2Client) DeleteKey(ctx context.Context, in *DeleteKeyRequest, opts ...
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(status.BaseResponse)
 	err := c.cc.Invoke(ctx, V2_DeleteKey_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *v2Client) PostAuditLogSearches(ctx context.Context, in *PostAuditLogSearchesRequest, opts ...grpc.CallOption) (*MultiAuditLogEntryResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MultiAuditLogEntryResponse)
+	err := c.cc.Invoke(ctx, V2_PostAuditLogSearches_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -626,6 +638,7 @@ type V2Server interface {
 	ListAppKeys(context.Context, *ListAppKeysRequest) (*MultiKeyResponse, error)
 	PatchKeys(context.Context, *PatchKeysRequest) (*MultiKeyResponse, error)
 	DeleteKey(context.Context, *DeleteKeyRequest) (*status.BaseResponse, error)
+	PostAuditLogSearches(context.Context, *PostAuditLogSearchesRequest) (*MultiAuditLogEntryResponse, error)
 	// Scopes.
 	MyScopes(context.Context, *MyScopesRequest) (*MultiScopeResponse, error)
 	MyScopesUser(context.Context, *MyScopesUserRequest) (*MultiScopeUserResponse, error)
@@ -723,6 +736,9 @@ func (UnimplementedV2Server) PatchKeys(context.Context, *PatchKeysRequest) (*Mul
 }
 func (UnimplementedV2Server) DeleteKey(context.Context, *DeleteKeyRequest) (*status.BaseResponse, error) {
 	return nil, status1.Error(codes.Unimplemented, "method DeleteKey not implemented")
+}
+func (UnimplementedV2Server) PostAuditLogSearches(context.Context, *PostAuditLogSearchesRequest) (*MultiAuditLogEntryResponse, error) {
+	return nil, status1.Error(codes.Unimplemented, "method PostAuditLogSearches not implemented")
 }
 func (UnimplementedV2Server) MyScopes(context.Context, *MyScopesRequest) (*MultiScopeResponse, error) {
 	return nil, status1.Error(codes.Unimplemented, "method MyScopes not implemented")
@@ -1149,6 +1165,24 @@ func _V2_DeleteKey_Handler(srv interface{}, ctx context.Context, dec func(interf
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(V2Server).DeleteKey(ctx, req.(*DeleteKeyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _V2_PostAuditLogSearches_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PostAuditLogSearchesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(V2Server).PostAuditLogSearches(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: V2_PostAuditLogSearches_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(V2Server).PostAuditLogSearches(ctx, req.(*PostAuditLogSearchesRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -1735,6 +1769,10 @@ var V2_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DeleteKey",
 			Handler:    _V2_DeleteKey_Handler,
+		},
+		{
+			MethodName: "PostAuditLogSearches",
+			Handler:    _V2_PostAuditLogSearches_Handler,
 		},
 		{
 			MethodName: "MyScopes",
