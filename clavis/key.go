@@ -35,6 +35,11 @@ type Key struct {
 	CreatedAt   time.Time
 	ExpiresAt   time.Time // zero = never
 	LastUsedAt  time.Time // zero = never used
+	// ReplacedBy is the id of the key that replaced this one when it was
+	// rotated, at RotatedAt; its ExpiresAt is then the end of its grace
+	// period. Empty for a key never rotated out.
+	ReplacedBy string
+	RotatedAt  time.Time
 }
 
 // Expired reports whether k has expired at now.

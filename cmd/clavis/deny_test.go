@@ -90,6 +90,8 @@ var oracle = map[string][]string{
 	// The audit log: Clarifai's search and ours.
 	"PostAuditLogSearches": {"AuditLogs:Get"},
 	"SearchAudit":          {"AuditLogs:Get"},
+	// Rotation, as the other key changes.
+	"RotateKey": {"Keys:Add", "Keys:Get"},
 }
 
 // everyScope lists every individual scope, for building "All but one".

@@ -48,6 +48,8 @@ var commandFlags = map[string]string{
 	"pat list":              clientFlags,
 	"pat update":            clientFlags + " description endpoints expires scopes",
 	"pat delete":            clientFlags,
+	"pat rotate":            clientFlags + " grace",
+	"key rotate":            clientFlags + " grace",
 	"app":                   "",
 	"app create":            clientFlags + " description name public",
 	"app list":              clientFlags + " owner",

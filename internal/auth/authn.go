@@ -40,6 +40,7 @@ type entry struct {
 	p        clavis.Principal
 	digest   []byte
 	loadedAt time.Time
+	rotated  bool // rotated out: its expiry is the end of its grace period
 }
 
 // AuthnConfig configures an Authenticator.
@@ -205,6 +206,9 @@ func (a *Authenticator) verify(ctx context.Context, tok string) (*clavis.Princip
 	if subtle.ConstantTimeCompare(e.digest, digest) != 1 {
 		return nil, ReasonUnknown, invalidKey("unknown token")
 	}
+	if !e.p.ExpiresAt.IsZero() && !now.Before(e.p.ExpiresAt) && e.rotated {
+		return nil, ReasonRotated, &failed{e.p.KeyID, e.p.UserID, invalidKey("the token was rotated out and its grace period is over: use the key that replaced it")}
+	}
 	if !e.p.ExpiresAt.IsZero() && !now.Before(e.p.ExpiresAt) {
 		return nil, ReasonExpired, &failed{e.p.KeyID, e.p.UserID, invalidKey("the token has expired")}
 	}
@@ -238,6 +242,7 @@ func (a *Authenticator) load(ctx context.Context, digest []byte, now time.Time) 
 	return &entry{
 		digest:   k.Digest,
 		loadedAt: now,
+		rotated:  k.ReplacedBy != "",
 		p: clavis.Principal{
 			UserID: u.ID, Admin: u.Admin, KeyID: k.ID, KeyType: k.Type, App: k.App,
 			Scopes: k.Scopes, Endpoints: k.Endpoints, ExpiresAt: k.ExpiresAt,

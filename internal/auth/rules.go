@@ -179,6 +179,7 @@ var Rules = map[string]Rule{
 
 	// Token lifecycle: the audit log, rotation, revocation by value.
 	tokens + "SearchAudit": rule(PATAuth, TargetInstance, "AuditLogs:Get"),
+	tokens + "RotateKey":   rule(PATAuth, TargetUser, "Keys:Add", "Keys:Get"),
 }
 
 // Endpoints returns the full names of the Clarifai V2 methods Clavis serves,

@@ -3,6 +3,7 @@ package grpcapi
 import (
 	"context"
 	"sort"
+	"time"
 
 	"github.com/clavis-dev/clavis/clavis"
 	"github.com/clavis-dev/clavis/internal/service"
@@ -146,4 +147,21 @@ func (s TokensServer) SearchAudit(ctx context.Context, req *tokensv1.SearchAudit
 		out[i] = auditEntry(e)
 	}
 	return &tokensv1.SearchAuditResponse{Entries: out}, nil
+}
+
+// RotateKey replaces one of the caller's keys with a new secret, keeping the
+// old one valid for the grace period.
+func (s TokensServer) RotateKey(ctx context.Context, req *tokensv1.RotateKeyRequest) (*tokensv1.RotateKeyResponse, error) {
+	var grace time.Duration
+	if g := req.GetGrace(); g != nil {
+		if err := g.CheckValid(); err != nil {
+			return nil, clavis.Errorf(clavis.EInvalid, "grace: %v", err)
+		}
+		grace = g.AsDuration()
+	}
+	r, err := s.svc.RotateKey(ctx, access(ctx), req.GetKeyId(), grace)
+	if err != nil {
+		return nil, err
+	}
+	return &tokensv1.RotateKeyResponse{Key: keyToPB(r.New.Key, r.New.Token), OldKey: keyToPB(r.Old, r.Old.ID)}, nil
 }

@@ -235,6 +235,9 @@ func (s *Service) PatchKeys(ctx context.Context, acc *auth.Access, action string
 			if err != nil {
 				return prefix(err, "keys[%d]: ", i)
 			}
+			if k.ReplacedBy != "" {
+				return clavis.Errorf(clavis.EInvalid, "keys[%d]: key %s was rotated out, replaced by %s: patch that one", i, k.ID, k.ReplacedBy)
+			}
 			if sp.Type != "" && clavis.KeyType(sp.Type) != k.Type {
 				return clavis.Errorf(clavis.EInvalid, "keys[%d]: a key's type cannot change", i)
 			}

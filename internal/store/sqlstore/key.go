@@ -11,15 +11,16 @@ import (
 
 type keys struct{ v view }
 
-const keyCols = `id, user_id, type, app_owner_id, app_id, digest, hint, description, scopes, endpoints, created_at, expires_at, last_used_at`
+const keyCols = `id, user_id, type, app_owner_id, app_id, digest, hint, description, scopes, endpoints, created_at, expires_at, last_used_at, replaced_by, rotated_at`
 
 func scanKey(row scanner) (*clavis.Key, error) {
 	var k clavis.Key
 	var appOwner, appID sql.NullString
 	var scopes, endpoints string
 	var created int64
-	var expires, lastUsed sql.NullInt64
-	if err := row.Scan(&k.ID, &k.UserID, &k.Type, &appOwner, &appID, &k.Digest, &k.Hint, &k.Description, &scopes, &endpoints, &created, &expires, &lastUsed); err != nil {
+	var expires, lastUsed, rotated sql.NullInt64
+	if err := row.Scan(&k.ID, &k.UserID, &k.Type, &appOwner, &appID, &k.Digest, &k.Hint, &k.Description, &scopes, &endpoints, &created, &expires, &lastUsed,
+		&k.ReplacedBy, &rotated); err != nil {
 		return nil, err
 	}
 	if appOwner.Valid {
@@ -30,7 +31,7 @@ func scanKey(row scanner) (*clavis.Key, error) {
 		return nil, err
 	}
 	k.Scopes, k.Endpoints = s, splitList(endpoints)
-	k.CreatedAt, k.ExpiresAt, k.LastUsedAt = fromMicros(created), fromNullMicros(expires), fromNullMicros(lastUsed)
+	k.CreatedAt, k.ExpiresAt, k.LastUsedAt, k.RotatedAt = fromMicros(created), fromNullMicros(expires), fromNullMicros(lastUsed), fromNullMicros(rotated)
 	return &k, nil
 }
 
@@ -39,9 +40,9 @@ func (s keys) CreateKey(ctx context.Context, k *clavis.Key) error {
 	if k.App != nil {
 		owner, app = sql.NullString{String: k.App.OwnerID, Valid: true}, sql.NullString{String: k.App.AppID, Valid: true}
 	}
-	_, err := s.v.exec(ctx, `INSERT INTO keys (`+keyCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := s.v.exec(ctx, `INSERT INTO keys (`+keyCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		k.ID, k.UserID, k.Type, owner, app, k.Digest, k.Hint, k.Description, joinScopes(k.Scopes), joinList(k.Endpoints),
-		micros(k.CreatedAt), nullMicros(k.ExpiresAt), nullMicros(k.LastUsedAt))
+		micros(k.CreatedAt), nullMicros(k.ExpiresAt), nullMicros(k.LastUsedAt), k.ReplacedBy, nullMicros(k.RotatedAt))
 	return s.v.failed(err, clavis.Errorf(clavis.EConflict, "a key with this id already exists"),
 		clavis.Errorf(clavis.ENotFound, "the key's user or app does not exist"))
 }
@@ -93,8 +94,8 @@ func (s keys) ListKeys(ctx context.Context, f clavis.KeyFilter, p clavis.Page) (
 }
 
 func (s keys) UpdateKey(ctx context.Context, k *clavis.Key) error {
-	res, err := s.v.exec(ctx, `UPDATE keys SET description = ?, scopes = ?, endpoints = ?, expires_at = ? WHERE id = ?`,
-		k.Description, joinScopes(k.Scopes), joinList(k.Endpoints), nullMicros(k.ExpiresAt), k.ID)
+	res, err := s.v.exec(ctx, `UPDATE keys SET description = ?, scopes = ?, endpoints = ?, expires_at = ?, replaced_by = ?, rotated_at = ? WHERE id = ?`,
+		k.Description, joinScopes(k.Scopes), joinList(k.Endpoints), nullMicros(k.ExpiresAt), k.ReplacedBy, nullMicros(k.RotatedAt), k.ID)
 	return s.v.affected(res, err, clavis.KeyNotFound())
 }
 

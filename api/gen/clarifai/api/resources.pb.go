@@ -664,7 +664,10 @@ type Key struct {
 	Hint string `protobuf:"bytes,1001,opt,name=hint,proto3" json:"hint,omitempty"`
 	// last_used_at is when the key last authenticated a request (recorded at
 	// most once a minute).
-	LastUsedAt    *timestamppb.Timestamp `protobuf:"bytes,1002,opt,name=last_used_at,json=lastUsedAt,proto3" json:"last_used_at,omitempty"`
+	LastUsedAt *timestamppb.Timestamp `protobuf:"bytes,1002,opt,name=last_used_at,json=lastUsedAt,proto3" json:"last_used_at,omitempty"`
+	// replaced_by is, for a key rotated out, the id of the key that replaced
+	// it; its expires_at is then the end of its grace period.
+	ReplacedBy    string `protobuf:"bytes,1003,opt,name=replaced_by,json=replacedBy,proto3" json:"replaced_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -781,6 +784,13 @@ func (x *Key) GetLastUsedAt() *timestamppb.Timestamp {
 		return x.LastUsedAt
 	}
 	return nil
+}
+
+func (x *Key) GetReplacedBy() string {
+	if x != nil {
+		return x.ReplacedBy
+	}
+	return ""
 }
 
 type User struct {
@@ -3829,7 +3839,7 @@ const file_clarifai_api_resources_proto_rawDesc = "" +
 	"star_count\x18\x14 \x01(\x05R\tstarCount\x12\x14\n" +
 	"\x05notes\x18\x15 \x01(\tR\x05notes\x12)\n" +
 	"\x05image\x18\x16 \x01(\v2\x13.clarifai.api.ImageR\x05imageJ\x04\b\n" +
-	"\x10\vJ\x04\b\v\x10\fJ\x04\b\f\x10\r\"\xc9\x03\n" +
+	"\x10\vJ\x04\b\v\x10\fJ\x04\b\f\x10\r\"\xeb\x03\n" +
 	"\x03Key\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12 \n" +
 	"\vdescription\x18\x02 \x01(\tR\vdescription\x12\x16\n" +
@@ -3846,7 +3856,9 @@ const file_clarifai_api_resources_proto_rawDesc = "" +
 	" \x01(\tR\x0eorganizationId\x12\x13\n" +
 	"\x04hint\x18\xe9\a \x01(\tR\x04hint\x12=\n" +
 	"\flast_used_at\x18\xea\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"lastUsedAt\"\x92\x03\n" +
+	"lastUsedAt\x12 \n" +
+	"\vreplaced_by\x18\xeb\a \x01(\tR\n" +
+	"replacedBy\"\x92\x03\n" +
 	"\x04User\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12'\n" +
 	"\rprimary_email\x18\x02 \x01(\tB\x02\x18\x01R\fprimaryEmail\x12\x1d\n" +

@@ -1,4 +1,4 @@
-// The Clavis token lifecycle service: the audit log of keys and log-ins.
+// The Clavis token lifecycle service: rotation and the audit log.
 // Every method needs a Personal Access Token holding the scopes its rule
 // names (docs/tokens.md).
 
@@ -11,9 +11,11 @@
 package tokensv1
 
 import (
+	api "github.com/clavis-dev/clavis/api/gen/clarifai/api"
 	status "github.com/clavis-dev/clavis/api/gen/clarifai/api/status"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	durationpb "google.golang.org/protobuf/types/known/durationpb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	wrapperspb "google.golang.org/protobuf/types/known/wrapperspb"
 	reflect "reflect"
@@ -27,6 +29,124 @@ const (
 	// Verify that runtime/protoimpl is sufficiently up-to-date.
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
+
+type RotateKeyRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// key_id is the key's public id (or, over gRPC, the token itself).
+	KeyId string `protobuf:"bytes,1,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	// grace is how long the old secret keeps working, at most 30 days.
+	Grace         *durationpb.Duration `protobuf:"bytes,2,opt,name=grace,proto3" json:"grace,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RotateKeyRequest) Reset() {
+	*x = RotateKeyRequest{}
+	mi := &file_clavis_tokens_v1_tokens_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RotateKeyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RotateKeyRequest) ProtoMessage() {}
+
+func (x *RotateKeyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_clavis_tokens_v1_tokens_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RotateKeyRequest.ProtoReflect.Descriptor instead.
+func (*RotateKeyRequest) Descriptor() ([]byte, []int) {
+	return file_clavis_tokens_v1_tokens_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *RotateKeyRequest) GetKeyId() string {
+	if x != nil {
+		return x.KeyId
+	}
+	return ""
+}
+
+func (x *RotateKeyRequest) GetGrace() *durationpb.Duration {
+	if x != nil {
+		return x.Grace
+	}
+	return nil
+}
+
+type RotateKeyResponse struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Status *status.Status         `protobuf:"bytes,1,opt,name=status,proto3" json:"status,omitempty"`
+	// key is the new key; its id is the new secret, shown only here, as in
+	// PostKeys' response.
+	Key *api.Key `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	// old_key is the rotated-out key: replaced_by names the new key's public
+	// id, expires_at the end of the grace period.
+	OldKey        *api.Key `protobuf:"bytes,3,opt,name=old_key,json=oldKey,proto3" json:"old_key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RotateKeyResponse) Reset() {
+	*x = RotateKeyResponse{}
+	mi := &file_clavis_tokens_v1_tokens_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RotateKeyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RotateKeyResponse) ProtoMessage() {}
+
+func (x *RotateKeyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_clavis_tokens_v1_tokens_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RotateKeyResponse.ProtoReflect.Descriptor instead.
+func (*RotateKeyResponse) Descriptor() ([]byte, []int) {
+	return file_clavis_tokens_v1_tokens_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *RotateKeyResponse) GetStatus() *status.Status {
+	if x != nil {
+		return x.Status
+	}
+	return nil
+}
+
+func (x *RotateKeyResponse) GetKey() *api.Key {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *RotateKeyResponse) GetOldKey() *api.Key {
+	if x != nil {
+		return x.OldKey
+	}
+	return nil
+}
 
 // AuditEntry is one recorded event. Keys are named by their public id,
 // never by their secret.
@@ -62,7 +182,7 @@ type AuditEntry struct {
 
 func (x *AuditEntry) Reset() {
 	*x = AuditEntry{}
-	mi := &file_clavis_tokens_v1_tokens_proto_msgTypes[0]
+	mi := &file_clavis_tokens_v1_tokens_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -74,7 +194,7 @@ func (x *AuditEntry) String() string {
 func (*AuditEntry) ProtoMessage() {}
 
 func (x *AuditEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_clavis_tokens_v1_tokens_proto_msgTypes[0]
+	mi := &file_clavis_tokens_v1_tokens_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -87,7 +207,7 @@ func (x *AuditEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditEntry.ProtoReflect.Descriptor instead.
 func (*AuditEntry) Descriptor() ([]byte, []int) {
-	return file_clavis_tokens_v1_tokens_proto_rawDescGZIP(), []int{0}
+	return file_clavis_tokens_v1_tokens_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *AuditEntry) GetId() string {
@@ -225,7 +345,7 @@ type SearchAuditRequest struct {
 
 func (x *SearchAuditRequest) Reset() {
 	*x = SearchAuditRequest{}
-	mi := &file_clavis_tokens_v1_tokens_proto_msgTypes[1]
+	mi := &file_clavis_tokens_v1_tokens_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -237,7 +357,7 @@ func (x *SearchAuditRequest) String() string {
 func (*SearchAuditRequest) ProtoMessage() {}
 
 func (x *SearchAuditRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_clavis_tokens_v1_tokens_proto_msgTypes[1]
+	mi := &file_clavis_tokens_v1_tokens_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -250,7 +370,7 @@ func (x *SearchAuditRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchAuditRequest.ProtoReflect.Descriptor instead.
 func (*SearchAuditRequest) Descriptor() ([]byte, []int) {
-	return file_clavis_tokens_v1_tokens_proto_rawDescGZIP(), []int{1}
+	return file_clavis_tokens_v1_tokens_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *SearchAuditRequest) GetUserId() string {
@@ -340,7 +460,7 @@ type SearchAuditResponse struct {
 
 func (x *SearchAuditResponse) Reset() {
 	*x = SearchAuditResponse{}
-	mi := &file_clavis_tokens_v1_tokens_proto_msgTypes[2]
+	mi := &file_clavis_tokens_v1_tokens_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -352,7 +472,7 @@ func (x *SearchAuditResponse) String() string {
 func (*SearchAuditResponse) ProtoMessage() {}
 
 func (x *SearchAuditResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_clavis_tokens_v1_tokens_proto_msgTypes[2]
+	mi := &file_clavis_tokens_v1_tokens_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -365,7 +485,7 @@ func (x *SearchAuditResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchAuditResponse.ProtoReflect.Descriptor instead.
 func (*SearchAuditResponse) Descriptor() ([]byte, []int) {
-	return file_clavis_tokens_v1_tokens_proto_rawDescGZIP(), []int{2}
+	return file_clavis_tokens_v1_tokens_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *SearchAuditResponse) GetStatus() *status.Status {
@@ -386,7 +506,14 @@ var File_clavis_tokens_v1_tokens_proto protoreflect.FileDescriptor
 
 const file_clavis_tokens_v1_tokens_proto_rawDesc = "" +
 	"\n" +
-	"\x1dclavis/tokens/v1/tokens.proto\x12\x10clavis.tokens.v1\x1a clarifai/api/status/status.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1egoogle/protobuf/wrappers.proto\"\xd1\x03\n" +
+	"\x1dclavis/tokens/v1/tokens.proto\x12\x10clavis.tokens.v1\x1a\x1cclarifai/api/resources.proto\x1a clarifai/api/status/status.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1egoogle/protobuf/wrappers.proto\"Z\n" +
+	"\x10RotateKeyRequest\x12\x15\n" +
+	"\x06key_id\x18\x01 \x01(\tR\x05keyId\x12/\n" +
+	"\x05grace\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x05grace\"\x99\x01\n" +
+	"\x11RotateKeyResponse\x123\n" +
+	"\x06status\x18\x01 \x01(\v2\x1b.clarifai.api.status.StatusR\x06status\x12#\n" +
+	"\x03key\x18\x02 \x01(\v2\x11.clarifai.api.KeyR\x03key\x12*\n" +
+	"\aold_key\x18\x03 \x01(\v2\x11.clarifai.api.KeyR\x06oldKey\"\xd1\x03\n" +
 	"\n" +
 	"AuditEntry\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12*\n" +
@@ -425,9 +552,10 @@ const file_clavis_tokens_v1_tokens_proto_rawDesc = "" +
 	"\bper_page\x18\v \x01(\rR\aperPage\"\x82\x01\n" +
 	"\x13SearchAuditResponse\x123\n" +
 	"\x06status\x18\x01 \x01(\v2\x1b.clarifai.api.status.StatusR\x06status\x126\n" +
-	"\aentries\x18\x02 \x03(\v2\x1c.clavis.tokens.v1.AuditEntryR\aentries2d\n" +
+	"\aentries\x18\x02 \x03(\v2\x1c.clavis.tokens.v1.AuditEntryR\aentries2\xba\x01\n" +
 	"\x06Tokens\x12Z\n" +
-	"\vSearchAudit\x12$.clavis.tokens.v1.SearchAuditRequest\x1a%.clavis.tokens.v1.SearchAuditResponseB@Z>github.com/clavis-dev/clavis/api/gen/clavis/tokens/v1;tokensv1b\x06proto3"
+	"\vSearchAudit\x12$.clavis.tokens.v1.SearchAuditRequest\x1a%.clavis.tokens.v1.SearchAuditResponse\x12T\n" +
+	"\tRotateKey\x12\".clavis.tokens.v1.RotateKeyRequest\x1a#.clavis.tokens.v1.RotateKeyResponseB@Z>github.com/clavis-dev/clavis/api/gen/clavis/tokens/v1;tokensv1b\x06proto3"
 
 var (
 	file_clavis_tokens_v1_tokens_proto_rawDescOnce sync.Once
@@ -441,30 +569,40 @@ func file_clavis_tokens_v1_tokens_proto_rawDescGZIP() []byte {
 	return file_clavis_tokens_v1_tokens_proto_rawDescData
 }
 
-var file_clavis_tokens_v1_tokens_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_clavis_tokens_v1_tokens_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_clavis_tokens_v1_tokens_proto_goTypes = []any{
-	(*AuditEntry)(nil),            // 0: clavis.tokens.v1.AuditEntry
-	(*SearchAuditRequest)(nil),    // 1: clavis.tokens.v1.SearchAuditRequest
-	(*SearchAuditResponse)(nil),   // 2: clavis.tokens.v1.SearchAuditResponse
-	(*timestamppb.Timestamp)(nil), // 3: google.protobuf.Timestamp
-	(*wrapperspb.BoolValue)(nil),  // 4: google.protobuf.BoolValue
-	(*status.Status)(nil),         // 5: clarifai.api.status.Status
+	(*RotateKeyRequest)(nil),      // 0: clavis.tokens.v1.RotateKeyRequest
+	(*RotateKeyResponse)(nil),     // 1: clavis.tokens.v1.RotateKeyResponse
+	(*AuditEntry)(nil),            // 2: clavis.tokens.v1.AuditEntry
+	(*SearchAuditRequest)(nil),    // 3: clavis.tokens.v1.SearchAuditRequest
+	(*SearchAuditResponse)(nil),   // 4: clavis.tokens.v1.SearchAuditResponse
+	(*durationpb.Duration)(nil),   // 5: google.protobuf.Duration
+	(*status.Status)(nil),         // 6: clarifai.api.status.Status
+	(*api.Key)(nil),               // 7: clarifai.api.Key
+	(*timestamppb.Timestamp)(nil), // 8: google.protobuf.Timestamp
+	(*wrapperspb.BoolValue)(nil),  // 9: google.protobuf.BoolValue
 }
 var file_clavis_tokens_v1_tokens_proto_depIdxs = []int32{
-	3, // 0: clavis.tokens.v1.AuditEntry.at:type_name -> google.protobuf.Timestamp
-	3, // 1: clavis.tokens.v1.AuditEntry.until:type_name -> google.protobuf.Timestamp
-	3, // 2: clavis.tokens.v1.SearchAuditRequest.since:type_name -> google.protobuf.Timestamp
-	3, // 3: clavis.tokens.v1.SearchAuditRequest.until:type_name -> google.protobuf.Timestamp
-	4, // 4: clavis.tokens.v1.SearchAuditRequest.success:type_name -> google.protobuf.BoolValue
-	5, // 5: clavis.tokens.v1.SearchAuditResponse.status:type_name -> clarifai.api.status.Status
-	0, // 6: clavis.tokens.v1.SearchAuditResponse.entries:type_name -> clavis.tokens.v1.AuditEntry
-	1, // 7: clavis.tokens.v1.Tokens.SearchAudit:input_type -> clavis.tokens.v1.SearchAuditRequest
-	2, // 8: clavis.tokens.v1.Tokens.SearchAudit:output_type -> clavis.tokens.v1.SearchAuditResponse
-	8, // [8:9] is the sub-list for method output_type
-	7, // [7:8] is the sub-list for method input_type
-	7, // [7:7] is the sub-list for extension type_name
-	7, // [7:7] is the sub-list for extension extendee
-	0, // [0:7] is the sub-list for field type_name
+	5,  // 0: clavis.tokens.v1.RotateKeyRequest.grace:type_name -> google.protobuf.Duration
+	6,  // 1: clavis.tokens.v1.RotateKeyResponse.status:type_name -> clarifai.api.status.Status
+	7,  // 2: clavis.tokens.v1.RotateKeyResponse.key:type_name -> clarifai.api.Key
+	7,  // 3: clavis.tokens.v1.RotateKeyResponse.old_key:type_name -> clarifai.api.Key
+	8,  // 4: clavis.tokens.v1.AuditEntry.at:type_name -> google.protobuf.Timestamp
+	8,  // 5: clavis.tokens.v1.AuditEntry.until:type_name -> google.protobuf.Timestamp
+	8,  // 6: clavis.tokens.v1.SearchAuditRequest.since:type_name -> google.protobuf.Timestamp
+	8,  // 7: clavis.tokens.v1.SearchAuditRequest.until:type_name -> google.protobuf.Timestamp
+	9,  // 8: clavis.tokens.v1.SearchAuditRequest.success:type_name -> google.protobuf.BoolValue
+	6,  // 9: clavis.tokens.v1.SearchAuditResponse.status:type_name -> clarifai.api.status.Status
+	2,  // 10: clavis.tokens.v1.SearchAuditResponse.entries:type_name -> clavis.tokens.v1.AuditEntry
+	3,  // 11: clavis.tokens.v1.Tokens.SearchAudit:input_type -> clavis.tokens.v1.SearchAuditRequest
+	0,  // 12: clavis.tokens.v1.Tokens.RotateKey:input_type -> clavis.tokens.v1.RotateKeyRequest
+	4,  // 13: clavis.tokens.v1.Tokens.SearchAudit:output_type -> clavis.tokens.v1.SearchAuditResponse
+	1,  // 14: clavis.tokens.v1.Tokens.RotateKey:output_type -> clavis.tokens.v1.RotateKeyResponse
+	13, // [13:15] is the sub-list for method output_type
+	11, // [11:13] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_clavis_tokens_v1_tokens_proto_init() }
@@ -478,7 +616,7 @@ func file_clavis_tokens_v1_tokens_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_clavis_tokens_v1_tokens_proto_rawDesc), len(file_clavis_tokens_v1_tokens_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   3,
+			NumMessages:   5,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -1,4 +1,4 @@
-// The Clavis token lifecycle service: the audit log of keys and log-ins.
+// The Clavis token lifecycle service: rotation and the audit log.
 // Every method needs a Personal Access Token holding the scopes its rule
 // names (docs/tokens.md).
 
@@ -24,6 +24,7 @@ const _ = grpc.SupportPackageIsVersion9
 
 const (
 	Tokens_SearchAudit_FullMethodName = "/clavis.tokens.v1.Tokens/SearchAudit"
+	Tokens_RotateKey_FullMethodName   = "/clavis.tokens.v1.Tokens/RotateKey"
 )
 
 // TokensClient is the client API for Tokens service.
@@ -35,6 +36,11 @@ type TokensClient interface {
 	// the actor or the subject, and, as organization admins, those about
 	// their organizations.
 	SearchAudit(ctx context.Context, in *SearchAuditRequest, opts ...grpc.CallOption) (*SearchAuditResponse, error)
+	// RotateKey replaces one of the caller's keys with a new secret: a new key
+	// with the same type, app, description, scopes, endpoints and expiry rule.
+	// The old secret keeps working for grace (0 or unset: it stops now), and
+	// is refused after that as rotated out. Scopes Keys:Add and Keys:Get.
+	RotateKey(ctx context.Context, in *RotateKeyRequest, opts ...grpc.CallOption) (*RotateKeyResponse, error)
 }
 
 type tokensClient struct {
@@ -55,6 +61,16 @@ func (c *tokensClient) SearchAudit(ctx context.Context, in *SearchAuditRequest, 
 	return out, nil
 }
 
+func (c *tokensClient) RotateKey(ctx context.Context, in *RotateKeyRequest, opts ...grpc.CallOption) (*RotateKeyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RotateKeyResponse)
+	err := c.cc.Invoke(ctx, Tokens_RotateKey_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // TokensServer is the server API for Tokens service.
 // All implementations must embed UnimplementedTokensServer
 // for forward compatibility.
@@ -64,6 +80,11 @@ type TokensServer interface {
 	// the actor or the subject, and, as organization admins, those about
 	// their organizations.
 	SearchAudit(context.Context, *SearchAuditRequest) (*SearchAuditResponse, error)
+	// RotateKey replaces one of the caller's keys with a new secret: a new key
+	// with the same type, app, description, scopes, endpoints and expiry rule.
+	// The old secret keeps working for grace (0 or unset: it stops now), and
+	// is refused after that as rotated out. Scopes Keys:Add and Keys:Get.
+	RotateKey(context.Context, *RotateKeyRequest) (*RotateKeyResponse, error)
 	mustEmbedUnimplementedTokensServer()
 }
 
@@ -76,6 +97,9 @@ type UnimplementedTokensServer struct{}
 
 func (UnimplementedTokensServer) SearchAudit(context.Context, *SearchAuditRequest) (*SearchAuditResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method SearchAudit not implemented")
+}
+func (UnimplementedTokensServer) RotateKey(context.Context, *RotateKeyRequest) (*RotateKeyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RotateKey not implemented")
 }
 func (UnimplementedTokensServer) mustEmbedUnimplementedTokensServer() {}
 func (UnimplementedTokensServer) testEmbeddedByValue()                {}
@@ -116,6 +140,24 @@ func _Tokens_SearchAudit_Handler(srv interface{}, ctx context.Context, dec func(
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Tokens_RotateKey_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RotateKeyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TokensServer).RotateKey(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Tokens_RotateKey_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TokensServer).RotateKey(ctx, req.(*RotateKeyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Tokens_ServiceDesc is the grpc.ServiceDesc for Tokens service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -126,6 +168,10 @@ var Tokens_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "SearchAudit",
 			Handler:    _Tokens_SearchAudit_Handler,
+		},
+		{
+			MethodName: "RotateKey",
+			Handler:    _Tokens_RotateKey_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
