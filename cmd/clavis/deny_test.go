@@ -92,6 +92,8 @@ var oracle = map[string][]string{
 	"SearchAudit":          {"AuditLogs:Get"},
 	// Rotation, as the other key changes.
 	"RotateKey": {"Keys:Add", "Keys:Get"},
+	// Revocation by value needs no credentials at all.
+	"RevokeCredentials": {},
 }
 
 // everyScope lists every individual scope, for building "All but one".

@@ -456,7 +456,8 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	s.ready = probe.New(probe.Config{Checks: s.readiness(), GRPC: s.health, Services: []string{"", "clarifai.api.V2"}, Log: log})
 	reflection.Register(s.grpc)
-	gw := gateway.Config{Log: log, ChallengeHeader: grpcapi.ChallengeHeader, UserHeader: grpcapi.UserHeader, AddrMetadata: grpcapi.AddrMetadata, Observe: s.observeHTTP(),
+	gw := gateway.Config{Log: log, ChallengeHeader: grpcapi.ChallengeHeader, UserHeader: grpcapi.UserHeader, AddrMetadata: grpcapi.AddrMetadata,
+		RetryAfterHeader: grpcapi.RetryAfterHeader, HTTPStatusHeader: grpcapi.HTTPStatusHeader, Observe: s.observeHTTP(),
 		CORSOrigins: cfg.CORSOrigins, Authenticate: s.checkCredentials}
 	if s.rest, s.restEnd, err = gateway.New(ctx, s.grpc, gw); err != nil {
 		db.Close()

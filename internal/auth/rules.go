@@ -17,6 +17,9 @@ const (
 	PATAuth
 	// AdminAuth accepts PATs of admin users only.
 	AdminAuth
+	// NoAuth methods take no credentials and ignore any given: revoking a
+	// leaked token by its value is open to anyone who holds it.
+	NoAuth
 )
 
 // Target says what a method acts on, and so how its request's user_app_id is
@@ -180,6 +183,8 @@ var Rules = map[string]Rule{
 	// Token lifecycle: the audit log, rotation, revocation by value.
 	tokens + "SearchAudit": rule(PATAuth, TargetInstance, "AuditLogs:Get"),
 	tokens + "RotateKey":   rule(PATAuth, TargetUser, "Keys:Add", "Keys:Get"),
+	// Anyone holding a leaked token may revoke it (docs/tokens.md).
+	tokens + "RevokeCredentials": {Auth: NoAuth, Target: TargetInstance},
 }
 
 // Endpoints returns the full names of the Clarifai V2 methods Clavis serves,

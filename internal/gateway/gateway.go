@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -74,6 +75,13 @@ type Config struct {
 	// server, which trusts it only on the gateway's in-process connection;
 	// empty means none is sent.
 	AddrMetadata string
+	// RetryAfterHeader names the gRPC response header whose value (seconds)
+	// a throttled answer carries; REST sends it as Retry-After. Empty means
+	// none.
+	RetryAfterHeader string
+	// HTTPStatusHeader names the gRPC response header with which a method
+	// asks for another 2xx status than 200 on success. Empty means none.
+	HTTPStatusHeader string
 	// Observe, when set, is called once per request with its HTTP method,
 	// the path template of its route ("" when it matched none), the HTTP
 	// status answered and the time taken.
@@ -117,7 +125,7 @@ func New(ctx context.Context, g *grpc.Server, cfg Config) (http.Handler, io.Clos
 		runtime.WithIncomingHeaderMatcher(func(string) (string, bool) { return "", false }),
 		runtime.WithMetadata(func(_ context.Context, r *http.Request) metadata.MD { return clientAddr(r, cfg.AddrMetadata) }),
 		runtime.WithOutgoingHeaderMatcher(func(string) (string, bool) { return "", false }),
-		runtime.WithForwardResponseOption(httpStatus(cfg.ChallengeHeader, cfg.UserHeader)),
+		runtime.WithForwardResponseOption(httpStatus(cfg)),
 		runtime.WithErrorHandler(errorHandler),
 		runtime.WithRoutingErrorHandler(routingErrorHandler),
 		runtime.SetQueryParameterParser(queryParser{}),
@@ -360,7 +368,8 @@ func HTTPStatus(code st.StatusCode) int {
 // challengeHeader is a refusal for want of credentials: HTTP answers it
 // 401 with the header's value as the challenge. The value of userHeader
 // goes to the access log.
-func httpStatus(challengeHeader, userHeader string) func(context.Context, http.ResponseWriter, proto.Message) error {
+func httpStatus(cfg Config) func(context.Context, http.ResponseWriter, proto.Message) error {
+	challengeHeader, userHeader := cfg.ChallengeHeader, cfg.UserHeader
 	return func(ctx context.Context, w http.ResponseWriter, m proto.Message) error {
 		rec := recorderOf(w)
 		md, hasMD := runtime.ServerMetadataFromContext(ctx)
@@ -387,6 +396,18 @@ func httpStatus(challengeHeader, userHeader string) func(context.Context, http.R
 			if v := md.HeaderMD.Get(challengeHeader); len(v) > 0 {
 				w.Header().Set("WWW-Authenticate", v[0])
 				code = http.StatusUnauthorized
+			}
+		}
+		if hasMD && cfg.RetryAfterHeader != "" {
+			if v := md.HeaderMD.Get(cfg.RetryAfterHeader); len(v) == 1 {
+				w.Header().Set("Retry-After", v[0])
+			}
+		}
+		if hasMD && cfg.HTTPStatusHeader != "" && code == http.StatusOK {
+			if v := md.HeaderMD.Get(cfg.HTTPStatusHeader); len(v) == 1 {
+				if c, err := strconv.Atoi(v[0]); err == nil && c >= 200 && c < 300 {
+					code = c
+				}
 			}
 		}
 		if code != http.StatusOK {

@@ -5,10 +5,14 @@ import (
 	"sort"
 	"time"
 
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
+
 	"github.com/clavis-dev/clavis/clavis"
 	"github.com/clavis-dev/clavis/internal/service"
 
 	pb "github.com/clavis-dev/clavis/api/gen/clarifai/api"
+	st "github.com/clavis-dev/clavis/api/gen/clarifai/api/status"
 	tokensv1 "github.com/clavis-dev/clavis/api/gen/clavis/tokens/v1"
 )
 
@@ -164,4 +168,14 @@ func (s TokensServer) RotateKey(ctx context.Context, req *tokensv1.RotateKeyRequ
 		return nil, err
 	}
 	return &tokensv1.RotateKeyResponse{Key: keyToPB(r.New.Key, r.New.Token), OldKey: keyToPB(r.Old, r.Old.ID)}, nil
+}
+
+// RevokeCredentials revokes leaked tokens by value, for anyone. Its answer
+// is the same whatever was found; REST answers it 202 Accepted.
+func (s TokensServer) RevokeCredentials(ctx context.Context, req *tokensv1.RevokeCredentialsRequest) (*tokensv1.RevokeCredentialsResponse, error) {
+	if err := s.svc.RevokeCredentials(ctx, req.GetCredentials()); err != nil {
+		return nil, err
+	}
+	_ = grpc.SetHeader(ctx, metadata.Pairs(HTTPStatusHeader, "202"))
+	return &tokensv1.RevokeCredentialsResponse{Status: &st.Status{Code: st.StatusCode_SUCCESS, Description: "Accepted"}}, nil
 }

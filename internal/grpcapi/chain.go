@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"runtime/debug"
+	"strconv"
 	"time"
 
 	"google.golang.org/grpc"
@@ -33,6 +35,14 @@ const ChallengeHeader = "clavis-www-authenticate"
 
 // challenge is ChallengeHeader's value, HTTP's WWW-Authenticate challenge.
 const challenge = `Key realm="clavis"`
+
+// RetryAfterHeader is the response header that carries, on a throttled
+// call, how many seconds to wait; REST answers it as Retry-After.
+const RetryAfterHeader = "clavis-retry-after"
+
+// HTTPStatusHeader is the response header with which a method asks REST to
+// answer a success with another 2xx status, such as 202.
+const HTTPStatusHeader = "clavis-http-status"
 
 // AddrMetadata is the request metadata in which the REST gateway passes
 // the client's address. It is trusted only on calls the gateway relays.
@@ -145,6 +155,9 @@ func (s *Server) answer(ctx context.Context, c *call, err error) proto.Message {
 		// Ignored when headers went out already: REST loses only the 401.
 		_ = grpc.SetHeader(ctx, metadata.Pairs(ChallengeHeader, challenge))
 	}
+	if d := clavis.RetryAfter(err); d > 0 {
+		_ = grpc.SetHeader(ctx, metadata.Pairs(RetryAfterHeader, strconv.Itoa(int(math.Ceil(d.Seconds())))))
+	}
 	return m
 }
 
@@ -194,6 +207,11 @@ func (s *Server) logging(ctx context.Context, req any, info *grpc.UnaryServerInf
 func (s *Server) authentication(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 	c := callOf(ctx)
 	if c.rt == nil {
+		return handler(ctx, req)
+	}
+	if r, ok := auth.Rules[c.method]; ok && r.Auth == auth.NoAuth {
+		// Credentials, if any, are ignored: the caller stays anonymous.
+		c.access = &auth.Access{Principal: &clavis.Principal{}, Method: c.method}
 		return handler(ctx, req)
 	}
 	var header string

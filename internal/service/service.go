@@ -39,6 +39,8 @@ type Service struct {
 	// checks counted since the last flush.
 	auditRetention time.Duration
 	failures       failures
+	// revokes counts revocation-by-value requests per client address.
+	revokes windows
 }
 
 // Config wires a Service.

@@ -30,6 +30,94 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type RevokeCredentialsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Credentials   []string               `protobuf:"bytes,1,rep,name=credentials,proto3" json:"credentials,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeCredentialsRequest) Reset() {
+	*x = RevokeCredentialsRequest{}
+	mi := &file_clavis_tokens_v1_tokens_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeCredentialsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeCredentialsRequest) ProtoMessage() {}
+
+func (x *RevokeCredentialsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_clavis_tokens_v1_tokens_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeCredentialsRequest.ProtoReflect.Descriptor instead.
+func (*RevokeCredentialsRequest) Descriptor() ([]byte, []int) {
+	return file_clavis_tokens_v1_tokens_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *RevokeCredentialsRequest) GetCredentials() []string {
+	if x != nil {
+		return x.Credentials
+	}
+	return nil
+}
+
+type RevokeCredentialsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Status        *status.Status         `protobuf:"bytes,1,opt,name=status,proto3" json:"status,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeCredentialsResponse) Reset() {
+	*x = RevokeCredentialsResponse{}
+	mi := &file_clavis_tokens_v1_tokens_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeCredentialsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeCredentialsResponse) ProtoMessage() {}
+
+func (x *RevokeCredentialsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_clavis_tokens_v1_tokens_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeCredentialsResponse.ProtoReflect.Descriptor instead.
+func (*RevokeCredentialsResponse) Descriptor() ([]byte, []int) {
+	return file_clavis_tokens_v1_tokens_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *RevokeCredentialsResponse) GetStatus() *status.Status {
+	if x != nil {
+		return x.Status
+	}
+	return nil
+}
+
 type RotateKeyRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// key_id is the key's public id (or, over gRPC, the token itself).
@@ -42,7 +130,7 @@ type RotateKeyRequest struct {
 
 func (x *RotateKeyRequest) Reset() {
 	*x = RotateKeyRequest{}
-	mi := &file_clavis_tokens_v1_tokens_proto_msgTypes[0]
+	mi := &file_clavis_tokens_v1_tokens_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -54,7 +142,7 @@ func (x *RotateKeyRequest) String() string {
 func (*RotateKeyRequest) ProtoMessage() {}
 
 func (x *RotateKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_clavis_tokens_v1_tokens_proto_msgTypes[0]
+	mi := &file_clavis_tokens_v1_tokens_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -67,7 +155,7 @@ func (x *RotateKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RotateKeyRequest.ProtoReflect.Descriptor instead.
 func (*RotateKeyRequest) Descriptor() ([]byte, []int) {
-	return file_clavis_tokens_v1_tokens_proto_rawDescGZIP(), []int{0}
+	return file_clavis_tokens_v1_tokens_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *RotateKeyRequest) GetKeyId() string {
@@ -99,7 +187,7 @@ type RotateKeyResponse struct {
 
 func (x *RotateKeyResponse) Reset() {
 	*x = RotateKeyResponse{}
-	mi := &file_clavis_tokens_v1_tokens_proto_msgTypes[1]
+	mi := &file_clavis_tokens_v1_tokens_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -111,7 +199,7 @@ func (x *RotateKeyResponse) String() string {
 func (*RotateKeyResponse) ProtoMessage() {}
 
 func (x *RotateKeyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_clavis_tokens_v1_tokens_proto_msgTypes[1]
+	mi := &file_clavis_tokens_v1_tokens_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -124,7 +212,7 @@ func (x *RotateKeyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RotateKeyResponse.ProtoReflect.Descriptor instead.
 func (*RotateKeyResponse) Descriptor() ([]byte, []int) {
-	return file_clavis_tokens_v1_tokens_proto_rawDescGZIP(), []int{1}
+	return file_clavis_tokens_v1_tokens_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *RotateKeyResponse) GetStatus() *status.Status {
@@ -182,7 +270,7 @@ type AuditEntry struct {
 
 func (x *AuditEntry) Reset() {
 	*x = AuditEntry{}
-	mi := &file_clavis_tokens_v1_tokens_proto_msgTypes[2]
+	mi := &file_clavis_tokens_v1_tokens_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -194,7 +282,7 @@ func (x *AuditEntry) String() string {
 func (*AuditEntry) ProtoMessage() {}
 
 func (x *AuditEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_clavis_tokens_v1_tokens_proto_msgTypes[2]
+	mi := &file_clavis_tokens_v1_tokens_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -207,7 +295,7 @@ func (x *AuditEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditEntry.ProtoReflect.Descriptor instead.
 func (*AuditEntry) Descriptor() ([]byte, []int) {
-	return file_clavis_tokens_v1_tokens_proto_rawDescGZIP(), []int{2}
+	return file_clavis_tokens_v1_tokens_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *AuditEntry) GetId() string {
@@ -345,7 +433,7 @@ type SearchAuditRequest struct {
 
 func (x *SearchAuditRequest) Reset() {
 	*x = SearchAuditRequest{}
-	mi := &file_clavis_tokens_v1_tokens_proto_msgTypes[3]
+	mi := &file_clavis_tokens_v1_tokens_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -357,7 +445,7 @@ func (x *SearchAuditRequest) String() string {
 func (*SearchAuditRequest) ProtoMessage() {}
 
 func (x *SearchAuditRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_clavis_tokens_v1_tokens_proto_msgTypes[3]
+	mi := &file_clavis_tokens_v1_tokens_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -370,7 +458,7 @@ func (x *SearchAuditRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchAuditRequest.ProtoReflect.Descriptor instead.
 func (*SearchAuditRequest) Descriptor() ([]byte, []int) {
-	return file_clavis_tokens_v1_tokens_proto_rawDescGZIP(), []int{3}
+	return file_clavis_tokens_v1_tokens_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *SearchAuditRequest) GetUserId() string {
@@ -460,7 +548,7 @@ type SearchAuditResponse struct {
 
 func (x *SearchAuditResponse) Reset() {
 	*x = SearchAuditResponse{}
-	mi := &file_clavis_tokens_v1_tokens_proto_msgTypes[4]
+	mi := &file_clavis_tokens_v1_tokens_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -472,7 +560,7 @@ func (x *SearchAuditResponse) String() string {
 func (*SearchAuditResponse) ProtoMessage() {}
 
 func (x *SearchAuditResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_clavis_tokens_v1_tokens_proto_msgTypes[4]
+	mi := &file_clavis_tokens_v1_tokens_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -485,7 +573,7 @@ func (x *SearchAuditResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchAuditResponse.ProtoReflect.Descriptor instead.
 func (*SearchAuditResponse) Descriptor() ([]byte, []int) {
-	return file_clavis_tokens_v1_tokens_proto_rawDescGZIP(), []int{4}
+	return file_clavis_tokens_v1_tokens_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *SearchAuditResponse) GetStatus() *status.Status {
@@ -506,7 +594,11 @@ var File_clavis_tokens_v1_tokens_proto protoreflect.FileDescriptor
 
 const file_clavis_tokens_v1_tokens_proto_rawDesc = "" +
 	"\n" +
-	"\x1dclavis/tokens/v1/tokens.proto\x12\x10clavis.tokens.v1\x1a\x1cclarifai/api/resources.proto\x1a clarifai/api/status/status.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1egoogle/protobuf/wrappers.proto\"Z\n" +
+	"\x1dclavis/tokens/v1/tokens.proto\x12\x10clavis.tokens.v1\x1a\x1cclarifai/api/resources.proto\x1a clarifai/api/status/status.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1egoogle/protobuf/wrappers.proto\"<\n" +
+	"\x18RevokeCredentialsRequest\x12 \n" +
+	"\vcredentials\x18\x01 \x03(\tR\vcredentials\"P\n" +
+	"\x19RevokeCredentialsResponse\x123\n" +
+	"\x06status\x18\x01 \x01(\v2\x1b.clarifai.api.status.StatusR\x06status\"Z\n" +
 	"\x10RotateKeyRequest\x12\x15\n" +
 	"\x06key_id\x18\x01 \x01(\tR\x05keyId\x12/\n" +
 	"\x05grace\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x05grace\"\x99\x01\n" +
@@ -552,10 +644,11 @@ const file_clavis_tokens_v1_tokens_proto_rawDesc = "" +
 	"\bper_page\x18\v \x01(\rR\aperPage\"\x82\x01\n" +
 	"\x13SearchAuditResponse\x123\n" +
 	"\x06status\x18\x01 \x01(\v2\x1b.clarifai.api.status.StatusR\x06status\x126\n" +
-	"\aentries\x18\x02 \x03(\v2\x1c.clavis.tokens.v1.AuditEntryR\aentries2\xba\x01\n" +
+	"\aentries\x18\x02 \x03(\v2\x1c.clavis.tokens.v1.AuditEntryR\aentries2\xa8\x02\n" +
 	"\x06Tokens\x12Z\n" +
 	"\vSearchAudit\x12$.clavis.tokens.v1.SearchAuditRequest\x1a%.clavis.tokens.v1.SearchAuditResponse\x12T\n" +
-	"\tRotateKey\x12\".clavis.tokens.v1.RotateKeyRequest\x1a#.clavis.tokens.v1.RotateKeyResponseB@Z>github.com/clavis-dev/clavis/api/gen/clavis/tokens/v1;tokensv1b\x06proto3"
+	"\tRotateKey\x12\".clavis.tokens.v1.RotateKeyRequest\x1a#.clavis.tokens.v1.RotateKeyResponse\x12l\n" +
+	"\x11RevokeCredentials\x12*.clavis.tokens.v1.RevokeCredentialsRequest\x1a+.clavis.tokens.v1.RevokeCredentialsResponseB@Z>github.com/clavis-dev/clavis/api/gen/clavis/tokens/v1;tokensv1b\x06proto3"
 
 var (
 	file_clavis_tokens_v1_tokens_proto_rawDescOnce sync.Once
@@ -569,40 +662,45 @@ func file_clavis_tokens_v1_tokens_proto_rawDescGZIP() []byte {
 	return file_clavis_tokens_v1_tokens_proto_rawDescData
 }
 
-var file_clavis_tokens_v1_tokens_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_clavis_tokens_v1_tokens_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_clavis_tokens_v1_tokens_proto_goTypes = []any{
-	(*RotateKeyRequest)(nil),      // 0: clavis.tokens.v1.RotateKeyRequest
-	(*RotateKeyResponse)(nil),     // 1: clavis.tokens.v1.RotateKeyResponse
-	(*AuditEntry)(nil),            // 2: clavis.tokens.v1.AuditEntry
-	(*SearchAuditRequest)(nil),    // 3: clavis.tokens.v1.SearchAuditRequest
-	(*SearchAuditResponse)(nil),   // 4: clavis.tokens.v1.SearchAuditResponse
-	(*durationpb.Duration)(nil),   // 5: google.protobuf.Duration
-	(*status.Status)(nil),         // 6: clarifai.api.status.Status
-	(*api.Key)(nil),               // 7: clarifai.api.Key
-	(*timestamppb.Timestamp)(nil), // 8: google.protobuf.Timestamp
-	(*wrapperspb.BoolValue)(nil),  // 9: google.protobuf.BoolValue
+	(*RevokeCredentialsRequest)(nil),  // 0: clavis.tokens.v1.RevokeCredentialsRequest
+	(*RevokeCredentialsResponse)(nil), // 1: clavis.tokens.v1.RevokeCredentialsResponse
+	(*RotateKeyRequest)(nil),          // 2: clavis.tokens.v1.RotateKeyRequest
+	(*RotateKeyResponse)(nil),         // 3: clavis.tokens.v1.RotateKeyResponse
+	(*AuditEntry)(nil),                // 4: clavis.tokens.v1.AuditEntry
+	(*SearchAuditRequest)(nil),        // 5: clavis.tokens.v1.SearchAuditRequest
+	(*SearchAuditResponse)(nil),       // 6: clavis.tokens.v1.SearchAuditResponse
+	(*status.Status)(nil),             // 7: clarifai.api.status.Status
+	(*durationpb.Duration)(nil),       // 8: google.protobuf.Duration
+	(*api.Key)(nil),                   // 9: clarifai.api.Key
+	(*timestamppb.Timestamp)(nil),     // 10: google.protobuf.Timestamp
+	(*wrapperspb.BoolValue)(nil),      // 11: google.protobuf.BoolValue
 }
 var file_clavis_tokens_v1_tokens_proto_depIdxs = []int32{
-	5,  // 0: clavis.tokens.v1.RotateKeyRequest.grace:type_name -> google.protobuf.Duration
-	6,  // 1: clavis.tokens.v1.RotateKeyResponse.status:type_name -> clarifai.api.status.Status
-	7,  // 2: clavis.tokens.v1.RotateKeyResponse.key:type_name -> clarifai.api.Key
-	7,  // 3: clavis.tokens.v1.RotateKeyResponse.old_key:type_name -> clarifai.api.Key
-	8,  // 4: clavis.tokens.v1.AuditEntry.at:type_name -> google.protobuf.Timestamp
-	8,  // 5: clavis.tokens.v1.AuditEntry.until:type_name -> google.protobuf.Timestamp
-	8,  // 6: clavis.tokens.v1.SearchAuditRequest.since:type_name -> google.protobuf.Timestamp
-	8,  // 7: clavis.tokens.v1.SearchAuditRequest.until:type_name -> google.protobuf.Timestamp
-	9,  // 8: clavis.tokens.v1.SearchAuditRequest.success:type_name -> google.protobuf.BoolValue
-	6,  // 9: clavis.tokens.v1.SearchAuditResponse.status:type_name -> clarifai.api.status.Status
-	2,  // 10: clavis.tokens.v1.SearchAuditResponse.entries:type_name -> clavis.tokens.v1.AuditEntry
-	3,  // 11: clavis.tokens.v1.Tokens.SearchAudit:input_type -> clavis.tokens.v1.SearchAuditRequest
-	0,  // 12: clavis.tokens.v1.Tokens.RotateKey:input_type -> clavis.tokens.v1.RotateKeyRequest
-	4,  // 13: clavis.tokens.v1.Tokens.SearchAudit:output_type -> clavis.tokens.v1.SearchAuditResponse
-	1,  // 14: clavis.tokens.v1.Tokens.RotateKey:output_type -> clavis.tokens.v1.RotateKeyResponse
-	13, // [13:15] is the sub-list for method output_type
-	11, // [11:13] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	7,  // 0: clavis.tokens.v1.RevokeCredentialsResponse.status:type_name -> clarifai.api.status.Status
+	8,  // 1: clavis.tokens.v1.RotateKeyRequest.grace:type_name -> google.protobuf.Duration
+	7,  // 2: clavis.tokens.v1.RotateKeyResponse.status:type_name -> clarifai.api.status.Status
+	9,  // 3: clavis.tokens.v1.RotateKeyResponse.key:type_name -> clarifai.api.Key
+	9,  // 4: clavis.tokens.v1.RotateKeyResponse.old_key:type_name -> clarifai.api.Key
+	10, // 5: clavis.tokens.v1.AuditEntry.at:type_name -> google.protobuf.Timestamp
+	10, // 6: clavis.tokens.v1.AuditEntry.until:type_name -> google.protobuf.Timestamp
+	10, // 7: clavis.tokens.v1.SearchAuditRequest.since:type_name -> google.protobuf.Timestamp
+	10, // 8: clavis.tokens.v1.SearchAuditRequest.until:type_name -> google.protobuf.Timestamp
+	11, // 9: clavis.tokens.v1.SearchAuditRequest.success:type_name -> google.protobuf.BoolValue
+	7,  // 10: clavis.tokens.v1.SearchAuditResponse.status:type_name -> clarifai.api.status.Status
+	4,  // 11: clavis.tokens.v1.SearchAuditResponse.entries:type_name -> clavis.tokens.v1.AuditEntry
+	5,  // 12: clavis.tokens.v1.Tokens.SearchAudit:input_type -> clavis.tokens.v1.SearchAuditRequest
+	2,  // 13: clavis.tokens.v1.Tokens.RotateKey:input_type -> clavis.tokens.v1.RotateKeyRequest
+	0,  // 14: clavis.tokens.v1.Tokens.RevokeCredentials:input_type -> clavis.tokens.v1.RevokeCredentialsRequest
+	6,  // 15: clavis.tokens.v1.Tokens.SearchAudit:output_type -> clavis.tokens.v1.SearchAuditResponse
+	3,  // 16: clavis.tokens.v1.Tokens.RotateKey:output_type -> clavis.tokens.v1.RotateKeyResponse
+	1,  // 17: clavis.tokens.v1.Tokens.RevokeCredentials:output_type -> clavis.tokens.v1.RevokeCredentialsResponse
+	15, // [15:18] is the sub-list for method output_type
+	12, // [12:15] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_clavis_tokens_v1_tokens_proto_init() }
@@ -616,7 +714,7 @@ func file_clavis_tokens_v1_tokens_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_clavis_tokens_v1_tokens_proto_rawDesc), len(file_clavis_tokens_v1_tokens_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   5,
+			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -23,8 +23,9 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Tokens_SearchAudit_FullMethodName = "/clavis.tokens.v1.Tokens/SearchAudit"
-	Tokens_RotateKey_FullMethodName   = "/clavis.tokens.v1.Tokens/RotateKey"
+	Tokens_SearchAudit_FullMethodName       = "/clavis.tokens.v1.Tokens/SearchAudit"
+	Tokens_RotateKey_FullMethodName         = "/clavis.tokens.v1.Tokens/RotateKey"
+	Tokens_RevokeCredentials_FullMethodName = "/clavis.tokens.v1.Tokens/RevokeCredentials"
 )
 
 // TokensClient is the client API for Tokens service.
@@ -41,6 +42,14 @@ type TokensClient interface {
 	// The old secret keeps working for grace (0 or unset: it stops now), and
 	// is refused after that as rotated out. Scopes Keys:Add and Keys:Get.
 	RotateKey(ctx context.Context, in *RotateKeyRequest, opts ...grpc.CallOption) (*RotateKeyResponse, error)
+	// RevokeCredentials revokes leaked tokens by their value, as secret
+	// scanners report them (after GitHub's credential revocation API). It
+	// takes no credentials. Every key found is deleted at once and its owner
+	// sees a key.revoke entry in the audit log; the answer is the same
+	// whatever was found (REST: always 202 Accepted). At most 1000 tokens per
+	// request; rate-limited per client address (CONN_THROTTLED, REST 429 with
+	// Retry-After).
+	RevokeCredentials(ctx context.Context, in *RevokeCredentialsRequest, opts ...grpc.CallOption) (*RevokeCredentialsResponse, error)
 }
 
 type tokensClient struct {
@@ -71,6 +80,16 @@ func (c *tokensClient) RotateKey(ctx context.Context, in *RotateKeyRequest, opts
 	return out, nil
 }
 
+func (c *tokensClient) RevokeCredentials(ctx context.Context, in *RevokeCredentialsRequest, opts ...grpc.CallOption) (*RevokeCredentialsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RevokeCredentialsResponse)
+	err := c.cc.Invoke(ctx, Tokens_RevokeCredentials_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // TokensServer is the server API for Tokens service.
 // All implementations must embed UnimplementedTokensServer
 // for forward compatibility.
@@ -85,6 +104,14 @@ type TokensServer interface {
 	// The old secret keeps working for grace (0 or unset: it stops now), and
 	// is refused after that as rotated out. Scopes Keys:Add and Keys:Get.
 	RotateKey(context.Context, *RotateKeyRequest) (*RotateKeyResponse, error)
+	// RevokeCredentials revokes leaked tokens by their value, as secret
+	// scanners report them (after GitHub's credential revocation API). It
+	// takes no credentials. Every key found is deleted at once and its owner
+	// sees a key.revoke entry in the audit log; the answer is the same
+	// whatever was found (REST: always 202 Accepted). At most 1000 tokens per
+	// request; rate-limited per client address (CONN_THROTTLED, REST 429 with
+	// Retry-After).
+	RevokeCredentials(context.Context, *RevokeCredentialsRequest) (*RevokeCredentialsResponse, error)
 	mustEmbedUnimplementedTokensServer()
 }
 
@@ -100,6 +127,9 @@ func (UnimplementedTokensServer) SearchAudit(context.Context, *SearchAuditReques
 }
 func (UnimplementedTokensServer) RotateKey(context.Context, *RotateKeyRequest) (*RotateKeyResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RotateKey not implemented")
+}
+func (UnimplementedTokensServer) RevokeCredentials(context.Context, *RevokeCredentialsRequest) (*RevokeCredentialsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RevokeCredentials not implemented")
 }
 func (UnimplementedTokensServer) mustEmbedUnimplementedTokensServer() {}
 func (UnimplementedTokensServer) testEmbeddedByValue()                {}
@@ -158,6 +188,24 @@ func _Tokens_RotateKey_Handler(srv interface{}, ctx context.Context, dec func(in
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Tokens_RevokeCredentials_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RevokeCredentialsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TokensServer).RevokeCredentials(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Tokens_RevokeCredentials_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TokensServer).RevokeCredentials(ctx, req.(*RevokeCredentialsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Tokens_ServiceDesc is the grpc.ServiceDesc for Tokens service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -172,6 +220,10 @@ var Tokens_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RotateKey",
 			Handler:    _Tokens_RotateKey_Handler,
+		},
+		{
+			MethodName: "RevokeCredentials",
+			Handler:    _Tokens_RevokeCredentials_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
