@@ -123,6 +123,10 @@ type KeyFilter struct {
 	NotExpiredAt time.Time // when set, only keys not expired at this time
 	Scopes       ScopeSet  // only keys holding every one of these scopes
 	Endpoints    []string  // only keys limited to every one of these endpoints
+	// LastUsedBefore, when set, selects keys last used before it (not
+	// those never used); NeverUsed selects keys never used.
+	LastUsedBefore time.Time
+	NeverUsed      bool
 }
 
 // KeyStore stores keys. Digests are unique: no two keys share a token.
@@ -142,10 +146,10 @@ type KeyStore interface {
 	UpdateKey(ctx context.Context, k *Key) error
 	// DeleteKey deletes the key with the public id, or returns ENotFound.
 	DeleteKey(ctx context.Context, id string) error
-	// TouchKeys records when keys were last used, all in one transaction.
-	// A time earlier than the one recorded is ignored, and so is a missing
-	// key.
-	TouchKeys(ctx context.Context, lastUsed map[string]time.Time) error
+	// TouchKeys records when and from where keys were last used, all in
+	// one transaction. A use earlier than the one recorded is ignored, and
+	// so is a missing key.
+	TouchKeys(ctx context.Context, uses map[string]KeyUse) error
 }
 
 // CollaboratorStore stores collaborator grants. A user has at most one

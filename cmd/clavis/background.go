@@ -203,3 +203,7 @@ func (s *Server) recover(ctx context.Context) error {
 	}
 	return err
 }
+
+// FlushKeyUse writes the key uses noted in memory (last used time and
+// address) to the store now, in one transaction.
+func (s *Server) FlushKeyUse(ctx context.Context) error { return s.toucher.Flush(ctx) }

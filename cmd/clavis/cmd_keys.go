@@ -117,11 +117,14 @@ the built-in models of clarifai/main. Use a PAT for those.`
 
 func keyListCmd(env *Env, kt clavis.KeyType) *cobra.Command {
 	var app string
+	var unusedFor time.Duration
+	var neverUsed bool
 	c := &cobra.Command{
-		Use:     "list",
-		Short:   "List your Personal Access Tokens (masked): id, hint, scopes, created, expires, last used",
-		Example: `  clavis pat list`,
-		Args:    exactArgs(),
+		Use:   "list",
+		Short: "List your Personal Access Tokens (masked): id, hint, scopes, created, expires, last used and from where",
+		Example: `  clavis pat list
+  clavis pat list --unused-for 720h`,
+		Args: exactArgs(),
 	}
 	if kt == clavis.KeyTypeApp {
 		c.Short = "List your app-specific keys (masked), of all your apps or of one"
@@ -131,25 +134,34 @@ func keyListCmd(env *Env, kt clavis.KeyType) *cobra.Command {
 	c = clientCmd(env, c, func(ctx context.Context, cl *client, _ []string) error {
 		var resp *pb.MultiKeyResponse
 		var err error
+		if app != "" && (unusedFor > 0 || neverUsed) {
+			return usagef("--unused-for and --never-used list all your keys: leave out --app")
+		}
 		if app != "" {
 			resp, err = cl.v2.ListAppKeys(ctx, &pb.ListAppKeysRequest{UserAppId: &pb.UserAppIDSet{UserId: "me", AppId: app}, PerPage: 1000})
 		} else {
-			resp, err = cl.v2.ListKeys(ctx, &pb.ListKeysRequest{UserAppId: me, Type: string(kt), PerPage: 1000})
+			req := &pb.ListKeysRequest{UserAppId: me, Type: string(kt), PerPage: 1000, NeverUsed: neverUsed}
+			if unusedFor > 0 {
+				req.LastUsedBefore = timestamppb.New(time.Now().Add(-unusedFor))
+			}
+			resp, err = cl.v2.ListKeys(ctx, req)
 		}
-		return cl.table(resp, err, "ID\tHINT\tDESCRIPTION\tAPP\tSCOPES\tCREATED\tEXPIRES\tLAST USED", func(row func(...any)) {
+		return cl.table(resp, err, "ID\tHINT\tDESCRIPTION\tAPP\tSCOPES\tCREATED\tEXPIRES\tLAST USED\tFROM", func(row func(...any)) {
 			for _, k := range resp.GetKeys() {
 				app := "-"
 				if len(k.GetApps()) > 0 {
 					app = k.GetApps()[0].GetUserId() + "/" + k.GetApps()[0].GetId()
 				}
 				row(k.GetId(), k.GetHint(), k.GetDescription(), app, strings.Join(k.GetScopes(), ","), fmtTime(k.GetCreatedAt(), k.GetCreatedAt() != nil),
-					fmtTime(k.GetExpiresAt(), k.GetExpiresAt() != nil), fmtTime(k.GetLastUsedAt(), k.GetLastUsedAt() != nil))
+					fmtTime(k.GetExpiresAt(), k.GetExpiresAt() != nil), fmtTime(k.GetLastUsedAt(), k.GetLastUsedAt() != nil), dash(k.GetLastUsedAddr()))
 			}
 		})
 	})
 	if kt == clavis.KeyTypeApp {
 		c.Flags().StringVar(&app, "app", "", "only the keys of this app of yours")
 	}
+	c.Flags().DurationVar(&unusedFor, "unused-for", 0, "only keys last used longer ago than this, e.g. 720h (not those never used)")
+	c.Flags().BoolVar(&neverUsed, "never-used", false, "only keys never used")
 	return c
 }
 

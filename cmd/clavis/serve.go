@@ -391,7 +391,8 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 	hasher := auth.NewHasher([]byte(cfg.TokenPepper))
 	s.toucher = auth.NewToucher(db.Keys(), log)
 	failures := &failureSink{}
-	s.authn = auth.NewAuthenticator(db, auth.AuthnConfig{Hasher: hasher, CacheTTL: cfg.AuthCacheTTL, Toucher: s.toucher, Now: cfg.Now, Observer: obs.authn, Failures: failures})
+	s.authn = auth.NewAuthenticator(db, auth.AuthnConfig{Hasher: hasher, CacheTTL: cfg.AuthCacheTTL, Toucher: s.toucher, Now: cfg.Now, Observer: obs.authn, Failures: failures,
+		Addr: func(ctx context.Context) string { return service.OriginOf(ctx).Addr }})
 	var inval service.Invalidator = s.authn
 	if pg, ok := db.(*postgres.DB); ok {
 		// Replicas share the database: publish invalidations to the others

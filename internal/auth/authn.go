@@ -30,6 +30,7 @@ type Authenticator struct {
 	touch  *Toucher
 	obs    Observer
 	sink   FailureSink
+	addr   func(context.Context) string
 
 	mu      sync.Mutex
 	gen     uint64 // bumped by every invalidation
@@ -51,6 +52,9 @@ type AuthnConfig struct {
 	Toucher  *Toucher         // records last use; may be nil
 	Observer Observer         // receives every outcome; may be nil
 	Failures FailureSink      // receives every invalid token, for the audit log; may be nil
+	// Addr returns the client address of a request, for a key's last use;
+	// nil records none.
+	Addr func(ctx context.Context) string
 }
 
 // FailureSink is told of every token that does not authenticate anyone,
@@ -90,7 +94,7 @@ const (
 
 // NewAuthenticator returns an Authenticator reading keys and users from s.
 func NewAuthenticator(s clavis.Tx, cfg AuthnConfig) *Authenticator {
-	a := &Authenticator{store: s, hasher: cfg.Hasher, ttl: cfg.CacheTTL, now: cfg.Now, touch: cfg.Toucher, obs: cfg.Observer, sink: cfg.Failures, entries: map[string]*entry{}}
+	a := &Authenticator{store: s, hasher: cfg.Hasher, ttl: cfg.CacheTTL, now: cfg.Now, touch: cfg.Toucher, obs: cfg.Observer, sink: cfg.Failures, addr: cfg.Addr, entries: map[string]*entry{}}
 	if a.ttl <= 0 {
 		a.ttl = DefaultCacheTTL
 	}
@@ -213,7 +217,11 @@ func (a *Authenticator) verify(ctx context.Context, tok string) (*clavis.Princip
 		return nil, ReasonExpired, &failed{e.p.KeyID, e.p.UserID, invalidKey("the token has expired")}
 	}
 	if a.touch != nil {
-		a.touch.Touch(e.p.KeyID, now)
+		var addr string
+		if a.addr != nil {
+			addr = a.addr(ctx)
+		}
+		a.touch.Touch(e.p.KeyID, now, addr)
 	}
 	p := e.p
 	return &p, "", nil

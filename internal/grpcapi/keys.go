@@ -58,7 +58,8 @@ func (s *Server) GetKey(ctx context.Context, req *pb.GetKeyRequest) (*pb.SingleK
 
 // ListKeys lists the caller's keys.
 func (s *Server) ListKeys(ctx context.Context, req *pb.ListKeysRequest) (*pb.MultiKeyResponse, error) {
-	q := service.KeyQuery{Type: req.GetType(), NotExpired: req.GetNotExpired(), Scopes: req.GetScopes(), Endpoints: req.GetEndpoints()}
+	q := service.KeyQuery{Type: req.GetType(), NotExpired: req.GetNotExpired(), Scopes: req.GetScopes(), Endpoints: req.GetEndpoints(),
+		LastUsedBefore: fromTS(req.GetLastUsedBefore()), NeverUsed: req.GetNeverUsed()}
 	ks, err := s.svc.ListKeys(ctx, access(ctx), q, clavis.NewPage(req.GetPage(), req.GetPerPage()))
 	if err != nil {
 		return nil, err

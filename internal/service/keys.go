@@ -189,11 +189,15 @@ type KeyQuery struct {
 	NotExpired bool     // only keys that have not expired
 	Scopes     []string // only keys holding all of these
 	Endpoints  []string // only keys limited to all of these
+	// LastUsedBefore selects keys last used before it; NeverUsed keys never
+	// used. Both at once select nothing.
+	LastUsedBefore time.Time
+	NeverUsed      bool
 }
 
 // ListKeys lists the caller's keys that q selects, newest first.
 func (s *Service) ListKeys(ctx context.Context, acc *auth.Access, q KeyQuery, page clavis.Page) ([]*clavis.Key, error) {
-	f := clavis.KeyFilter{UserID: acc.UserID, Endpoints: dedupe(q.Endpoints)}
+	f := clavis.KeyFilter{UserID: acc.UserID, Endpoints: dedupe(q.Endpoints), LastUsedBefore: q.LastUsedBefore, NeverUsed: q.NeverUsed}
 	if q.Type != "" {
 		t := clavis.KeyType(q.Type)
 		if t != clavis.KeyTypePAT && t != clavis.KeyTypeApp {

@@ -4,14 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"strings"
-	"time"
 
 	"github.com/clavis-dev/clavis/clavis"
 )
 
 type keys struct{ v view }
 
-const keyCols = `id, user_id, type, app_owner_id, app_id, digest, hint, description, scopes, endpoints, created_at, expires_at, last_used_at, replaced_by, rotated_at`
+const keyCols = `id, user_id, type, app_owner_id, app_id, digest, hint, description, scopes, endpoints, created_at, expires_at, last_used_at, replaced_by, rotated_at, last_used_addr`
 
 func scanKey(row scanner) (*clavis.Key, error) {
 	var k clavis.Key
@@ -20,7 +19,7 @@ func scanKey(row scanner) (*clavis.Key, error) {
 	var created int64
 	var expires, lastUsed, rotated sql.NullInt64
 	if err := row.Scan(&k.ID, &k.UserID, &k.Type, &appOwner, &appID, &k.Digest, &k.Hint, &k.Description, &scopes, &endpoints, &created, &expires, &lastUsed,
-		&k.ReplacedBy, &rotated); err != nil {
+		&k.ReplacedBy, &rotated, &k.LastUsedAddr); err != nil {
 		return nil, err
 	}
 	if appOwner.Valid {
@@ -40,9 +39,9 @@ func (s keys) CreateKey(ctx context.Context, k *clavis.Key) error {
 	if k.App != nil {
 		owner, app = sql.NullString{String: k.App.OwnerID, Valid: true}, sql.NullString{String: k.App.AppID, Valid: true}
 	}
-	_, err := s.v.exec(ctx, `INSERT INTO keys (`+keyCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := s.v.exec(ctx, `INSERT INTO keys (`+keyCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		k.ID, k.UserID, k.Type, owner, app, k.Digest, k.Hint, k.Description, joinScopes(k.Scopes), joinList(k.Endpoints),
-		micros(k.CreatedAt), nullMicros(k.ExpiresAt), nullMicros(k.LastUsedAt), k.ReplacedBy, nullMicros(k.RotatedAt))
+		micros(k.CreatedAt), nullMicros(k.ExpiresAt), nullMicros(k.LastUsedAt), k.ReplacedBy, nullMicros(k.RotatedAt), k.LastUsedAddr)
 	return s.v.failed(err, clavis.Errorf(clavis.EConflict, "a key with this id already exists"),
 		clavis.Errorf(clavis.ENotFound, "the key's user or app does not exist"))
 }
@@ -70,6 +69,12 @@ func (s keys) ListKeys(ctx context.Context, f clavis.KeyFilter, p clavis.Page) (
 	}
 	if !f.NotExpiredAt.IsZero() {
 		cond("(expires_at IS NULL OR expires_at > ?)", micros(f.NotExpiredAt))
+	}
+	if !f.LastUsedBefore.IsZero() {
+		cond("last_used_at < ?", micros(f.LastUsedBefore))
+	}
+	if f.NeverUsed {
+		cond("last_used_at IS NULL")
 	}
 	// A key holding All holds every scope; others list theirs by name.
 	// Names are matched as words of the space-separated lists, with case.
@@ -104,13 +109,14 @@ func (s keys) DeleteKey(ctx context.Context, id string) error {
 	return s.v.affected(res, err, clavis.KeyNotFound())
 }
 
-func (s keys) TouchKeys(ctx context.Context, lastUsed map[string]time.Time) error {
-	if len(lastUsed) == 0 {
+func (s keys) TouchKeys(ctx context.Context, uses map[string]clavis.KeyUse) error {
+	if len(uses) == 0 {
 		return nil
 	}
 	return s.v.inTx(ctx, func(v view) error {
-		for id, t := range lastUsed {
-			if _, err := v.exec(ctx, `UPDATE keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`, micros(t), id, micros(t)); err != nil {
+		for id, u := range uses {
+			if _, err := v.exec(ctx, `UPDATE keys SET last_used_at = ?, last_used_addr = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`,
+				micros(u.At), u.Addr, id, micros(u.At)); err != nil {
 				return v.internal(err)
 			}
 		}

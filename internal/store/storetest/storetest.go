@@ -267,12 +267,12 @@ func testKeys(t *testing.T, s clavis.Store) {
 	}
 
 	used := now()
-	ok(t, s.Keys().TouchKeys(ctx, map[string]time.Time{ak.ID: used, "missing": used}))
-	ok(t, s.Keys().TouchKeys(ctx, map[string]time.Time{ak.ID: used.Add(-time.Hour)})) // never goes back
+	ok(t, s.Keys().TouchKeys(ctx, map[string]clavis.KeyUse{ak.ID: {At: used, Addr: "2001:db8::7"}, "missing": {At: used}}))
+	ok(t, s.Keys().TouchKeys(ctx, map[string]clavis.KeyUse{ak.ID: {At: used.Add(-time.Hour), Addr: "192.0.2.1"}})) // never goes back
 	touched, err := s.Keys().GetKey(ctx, ak.ID)
 	ok(t, err)
-	if !touched.LastUsedAt.Equal(used) {
-		t.Fatalf("LastUsedAt = %v, want %v", touched.LastUsedAt, used)
+	if !touched.LastUsedAt.Equal(used) || touched.LastUsedAddr != "2001:db8::7" {
+		t.Fatalf("last use = %v from %q, want %v from 2001:db8::7", touched.LastUsedAt, touched.LastUsedAddr, used)
 	}
 	ok(t, s.Keys().DeleteKey(ctx, pat.ID))
 	_, err = s.Keys().GetKey(ctx, pat.ID)
@@ -283,21 +283,34 @@ func testKeys(t *testing.T, s clavis.Store) {
 // testTouchKeys records the last use of many keys in one call.
 func testTouchKeys(t *testing.T, s clavis.Store) {
 	user(t, s, "alice")
-	used := map[string]time.Time{}
+	used := map[string]clavis.KeyUse{}
 	var created []*clavis.Key
 	for range 50 {
 		k := key(t, s, "alice", nil)
 		created = append(created, k)
-		used[k.ID] = now().Add(time.Duration(len(used)) * time.Second)
+		used[k.ID] = clavis.KeyUse{At: now().Add(time.Duration(len(used)) * time.Second), Addr: fmt.Sprintf("192.0.2.%d", len(used))}
 	}
 	ok(t, s.Keys().TouchKeys(ctx, used))
 	ok(t, s.Keys().TouchKeys(ctx, nil))
 	for _, k := range created {
 		got, err := s.Keys().GetKey(ctx, k.ID)
 		ok(t, err)
-		if !got.LastUsedAt.Equal(used[k.ID]) {
-			t.Fatalf("key %s: LastUsedAt = %v, want %v", k.ID, got.LastUsedAt, used[k.ID])
+		if !got.LastUsedAt.Equal(used[k.ID].At) || got.LastUsedAddr != used[k.ID].Addr {
+			t.Fatalf("key %s: last use %v from %q, want %v", k.ID, got.LastUsedAt, got.LastUsedAddr, used[k.ID])
 		}
+	}
+	// The list filters: used before a time, never used.
+	fresh := key(t, s, "alice", nil)
+	cut := used[created[10].ID].At
+	before, err := s.Keys().ListKeys(ctx, clavis.KeyFilter{UserID: "alice", LastUsedBefore: cut}, clavis.Page{})
+	ok(t, err)
+	if len(before) != 10 {
+		t.Errorf("ListKeys last used before the 11th use = %d keys, want 10", len(before))
+	}
+	never, err := s.Keys().ListKeys(ctx, clavis.KeyFilter{UserID: "alice", NeverUsed: true}, clavis.Page{})
+	ok(t, err)
+	if len(never) != 1 || never[0].ID != fresh.ID {
+		t.Errorf("ListKeys never used = %v, want only %s", keyIDs(never), fresh.ID)
 	}
 }
 

@@ -667,7 +667,9 @@ type Key struct {
 	LastUsedAt *timestamppb.Timestamp `protobuf:"bytes,1002,opt,name=last_used_at,json=lastUsedAt,proto3" json:"last_used_at,omitempty"`
 	// replaced_by is, for a key rotated out, the id of the key that replaced
 	// it; its expires_at is then the end of its grace period.
-	ReplacedBy    string `protobuf:"bytes,1003,opt,name=replaced_by,json=replacedBy,proto3" json:"replaced_by,omitempty"`
+	ReplacedBy string `protobuf:"bytes,1003,opt,name=replaced_by,json=replacedBy,proto3" json:"replaced_by,omitempty"`
+	// last_used_addr is the client address of the last recorded use.
+	LastUsedAddr  string `protobuf:"bytes,1004,opt,name=last_used_addr,json=lastUsedAddr,proto3" json:"last_used_addr,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -789,6 +791,13 @@ func (x *Key) GetLastUsedAt() *timestamppb.Timestamp {
 func (x *Key) GetReplacedBy() string {
 	if x != nil {
 		return x.ReplacedBy
+	}
+	return ""
+}
+
+func (x *Key) GetLastUsedAddr() string {
+	if x != nil {
+		return x.LastUsedAddr
 	}
 	return ""
 }
@@ -3839,7 +3848,7 @@ const file_clarifai_api_resources_proto_rawDesc = "" +
 	"star_count\x18\x14 \x01(\x05R\tstarCount\x12\x14\n" +
 	"\x05notes\x18\x15 \x01(\tR\x05notes\x12)\n" +
 	"\x05image\x18\x16 \x01(\v2\x13.clarifai.api.ImageR\x05imageJ\x04\b\n" +
-	"\x10\vJ\x04\b\v\x10\fJ\x04\b\f\x10\r\"\xeb\x03\n" +
+	"\x10\vJ\x04\b\v\x10\fJ\x04\b\f\x10\r\"\x92\x04\n" +
 	"\x03Key\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12 \n" +
 	"\vdescription\x18\x02 \x01(\tR\vdescription\x12\x16\n" +
@@ -3858,7 +3867,8 @@ const file_clarifai_api_resources_proto_rawDesc = "" +
 	"\flast_used_at\x18\xea\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"lastUsedAt\x12 \n" +
 	"\vreplaced_by\x18\xeb\a \x01(\tR\n" +
-	"replacedBy\"\x92\x03\n" +
+	"replacedBy\x12%\n" +
+	"\x0elast_used_addr\x18\xec\a \x01(\tR\flastUsedAddr\"\x92\x03\n" +
 	"\x04User\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12'\n" +
 	"\rprimary_email\x18\x02 \x01(\tB\x02\x18\x01R\fprimaryEmail\x12\x1d\n" +

@@ -14,6 +14,7 @@ import (
 	status "github.com/clavis-dev/clavis/api/gen/clarifai/api/status"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -1655,14 +1656,19 @@ func (x *SingleKeyResponse) GetKey() *Key {
 }
 
 type ListKeysRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	UserAppId     *UserAppIDSet          `protobuf:"bytes,1,opt,name=user_app_id,json=userAppId,proto3" json:"user_app_id,omitempty"`
-	Page          uint32                 `protobuf:"varint,2,opt,name=page,proto3" json:"page,omitempty"`
-	PerPage       uint32                 `protobuf:"varint,3,opt,name=per_page,json=perPage,proto3" json:"per_page,omitempty"`
-	NotExpired    bool                   `protobuf:"varint,4,opt,name=not_expired,json=notExpired,proto3" json:"not_expired,omitempty"`
-	Scopes        []string               `protobuf:"bytes,5,rep,name=scopes,proto3" json:"scopes,omitempty"`
-	Endpoints     []string               `protobuf:"bytes,6,rep,name=endpoints,proto3" json:"endpoints,omitempty"`
-	Type          string                 `protobuf:"bytes,7,opt,name=type,proto3" json:"type,omitempty"`
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	UserAppId  *UserAppIDSet          `protobuf:"bytes,1,opt,name=user_app_id,json=userAppId,proto3" json:"user_app_id,omitempty"`
+	Page       uint32                 `protobuf:"varint,2,opt,name=page,proto3" json:"page,omitempty"`
+	PerPage    uint32                 `protobuf:"varint,3,opt,name=per_page,json=perPage,proto3" json:"per_page,omitempty"`
+	NotExpired bool                   `protobuf:"varint,4,opt,name=not_expired,json=notExpired,proto3" json:"not_expired,omitempty"`
+	Scopes     []string               `protobuf:"bytes,5,rep,name=scopes,proto3" json:"scopes,omitempty"`
+	Endpoints  []string               `protobuf:"bytes,6,rep,name=endpoints,proto3" json:"endpoints,omitempty"`
+	Type       string                 `protobuf:"bytes,7,opt,name=type,proto3" json:"type,omitempty"`
+	// last_used_before selects keys last used before this time (not those
+	// never used).
+	LastUsedBefore *timestamppb.Timestamp `protobuf:"bytes,1001,opt,name=last_used_before,json=lastUsedBefore,proto3" json:"last_used_before,omitempty"`
+	// never_used selects keys never used.
+	NeverUsed     bool `protobuf:"varint,1002,opt,name=never_used,json=neverUsed,proto3" json:"never_used,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1744,6 +1750,20 @@ func (x *ListKeysRequest) GetType() string {
 		return x.Type
 	}
 	return ""
+}
+
+func (x *ListKeysRequest) GetLastUsedBefore() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastUsedBefore
+	}
+	return nil
+}
+
+func (x *ListKeysRequest) GetNeverUsed() bool {
+	if x != nil {
+		return x.NeverUsed
+	}
+	return false
 }
 
 type ListAppKeysRequest struct {
@@ -4477,7 +4497,7 @@ var File_clarifai_api_service_proto protoreflect.FileDescriptor
 
 const file_clarifai_api_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1aclarifai/api/service.proto\x12\fclarifai.api\x1a\x1cclarifai/api/resources.proto\x1a clarifai/api/status/status.proto\"\xd1\x02\n" +
+	"\x1aclarifai/api/service.proto\x12\fclarifai.api\x1a\x1cclarifai/api/resources.proto\x1a clarifai/api/status/status.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd1\x02\n" +
 	"\x17PostModelOutputsRequest\x12:\n" +
 	"\vuser_app_id\x18\x01 \x01(\v2\x1a.clarifai.api.UserAppIDSetR\tuserAppId\x12\x19\n" +
 	"\bmodel_id\x18\x02 \x01(\tR\amodelId\x12\x1d\n" +
@@ -4603,7 +4623,7 @@ const file_clarifai_api_service_proto_rawDesc = "" +
 	"\x06key_id\x18\x02 \x01(\tR\x05keyId\"m\n" +
 	"\x11SingleKeyResponse\x123\n" +
 	"\x06status\x18\x01 \x01(\v2\x1b.clarifai.api.status.StatusR\x06status\x12#\n" +
-	"\x03key\x18\x02 \x01(\v2\x11.clarifai.api.KeyR\x03key\"\xe7\x01\n" +
+	"\x03key\x18\x02 \x01(\v2\x11.clarifai.api.KeyR\x03key\"\xce\x02\n" +
 	"\x0fListKeysRequest\x12:\n" +
 	"\vuser_app_id\x18\x01 \x01(\v2\x1a.clarifai.api.UserAppIDSetR\tuserAppId\x12\x12\n" +
 	"\x04page\x18\x02 \x01(\rR\x04page\x12\x19\n" +
@@ -4612,7 +4632,10 @@ const file_clarifai_api_service_proto_rawDesc = "" +
 	"notExpired\x12\x16\n" +
 	"\x06scopes\x18\x05 \x03(\tR\x06scopes\x12\x1c\n" +
 	"\tendpoints\x18\x06 \x03(\tR\tendpoints\x12\x12\n" +
-	"\x04type\x18\a \x01(\tR\x04type\"\x7f\n" +
+	"\x04type\x18\a \x01(\tR\x04type\x12E\n" +
+	"\x10last_used_before\x18\xe9\a \x01(\v2\x1a.google.protobuf.TimestampR\x0elastUsedBefore\x12\x1e\n" +
+	"\n" +
+	"never_used\x18\xea\a \x01(\bR\tneverUsed\"\x7f\n" +
 	"\x12ListAppKeysRequest\x12:\n" +
 	"\vuser_app_id\x18\x01 \x01(\v2\x1a.clarifai.api.UserAppIDSetR\tuserAppId\x12\x12\n" +
 	"\x04page\x18\x02 \x01(\rR\x04page\x12\x19\n" +
@@ -4943,20 +4966,21 @@ var file_clarifai_api_service_proto_goTypes = []any{
 	(*App)(nil),                         // 77: clarifai.api.App
 	(*PatchAction)(nil),                 // 78: clarifai.api.PatchAction
 	(*Key)(nil),                         // 79: clarifai.api.Key
-	(*ScopeDeps)(nil),                   // 80: clarifai.api.ScopeDeps
-	(*EndpointDeps)(nil),                // 81: clarifai.api.EndpointDeps
-	(*User)(nil),                        // 82: clarifai.api.User
-	(*Collaborator)(nil),                // 83: clarifai.api.Collaborator
-	(*Collaboration)(nil),               // 84: clarifai.api.Collaboration
-	(InputIDConflictResolution)(0),      // 85: clarifai.api.InputIDConflictResolution
-	(*InputsAddJob)(nil),                // 86: clarifai.api.InputsAddJob
-	(*InputCount)(nil),                  // 87: clarifai.api.InputCount
-	(*Annotation)(nil),                  // 88: clarifai.api.Annotation
-	(*Concept)(nil),                     // 89: clarifai.api.Concept
-	(*AuditLogQuery)(nil),               // 90: clarifai.api.AuditLogQuery
-	(*Pagination)(nil),                  // 91: clarifai.api.Pagination
-	(*AuditLogEntry)(nil),               // 92: clarifai.api.AuditLogEntry
-	(*status.BaseResponse)(nil),         // 93: clarifai.api.status.BaseResponse
+	(*timestamppb.Timestamp)(nil),       // 80: google.protobuf.Timestamp
+	(*ScopeDeps)(nil),                   // 81: clarifai.api.ScopeDeps
+	(*EndpointDeps)(nil),                // 82: clarifai.api.EndpointDeps
+	(*User)(nil),                        // 83: clarifai.api.User
+	(*Collaborator)(nil),                // 84: clarifai.api.Collaborator
+	(*Collaboration)(nil),               // 85: clarifai.api.Collaboration
+	(InputIDConflictResolution)(0),      // 86: clarifai.api.InputIDConflictResolution
+	(*InputsAddJob)(nil),                // 87: clarifai.api.InputsAddJob
+	(*InputCount)(nil),                  // 88: clarifai.api.InputCount
+	(*Annotation)(nil),                  // 89: clarifai.api.Annotation
+	(*Concept)(nil),                     // 90: clarifai.api.Concept
+	(*AuditLogQuery)(nil),               // 91: clarifai.api.AuditLogQuery
+	(*Pagination)(nil),                  // 92: clarifai.api.Pagination
+	(*AuditLogEntry)(nil),               // 93: clarifai.api.AuditLogEntry
+	(*status.BaseResponse)(nil),         // 94: clarifai.api.status.BaseResponse
 }
 var file_clarifai_api_service_proto_depIdxs = []int32{
 	70,  // 0: clarifai.api.PostModelOutputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
@@ -5001,182 +5025,183 @@ var file_clarifai_api_service_proto_depIdxs = []int32{
 	73,  // 39: clarifai.api.SingleKeyResponse.status:type_name -> clarifai.api.status.Status
 	79,  // 40: clarifai.api.SingleKeyResponse.key:type_name -> clarifai.api.Key
 	70,  // 41: clarifai.api.ListKeysRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	70,  // 42: clarifai.api.ListAppKeysRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	70,  // 43: clarifai.api.PatchKeysRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	79,  // 44: clarifai.api.PatchKeysRequest.keys:type_name -> clarifai.api.Key
-	70,  // 45: clarifai.api.DeleteKeyRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	70,  // 46: clarifai.api.MyScopesRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	73,  // 47: clarifai.api.MultiScopeResponse.status:type_name -> clarifai.api.status.Status
-	77,  // 48: clarifai.api.MultiScopeResponse.app:type_name -> clarifai.api.App
-	70,  // 49: clarifai.api.MyScopesUserRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	73,  // 50: clarifai.api.MultiScopeUserResponse.status:type_name -> clarifai.api.status.Status
-	70,  // 51: clarifai.api.ListScopesRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	73,  // 52: clarifai.api.MultiScopeDepsResponse.status:type_name -> clarifai.api.status.Status
-	80,  // 53: clarifai.api.MultiScopeDepsResponse.scope_deps:type_name -> clarifai.api.ScopeDeps
-	81,  // 54: clarifai.api.MultiScopeDepsResponse.endpoint_deps:type_name -> clarifai.api.EndpointDeps
-	70,  // 55: clarifai.api.GetUserRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	73,  // 56: clarifai.api.SingleUserResponse.status:type_name -> clarifai.api.status.Status
-	82,  // 57: clarifai.api.SingleUserResponse.user:type_name -> clarifai.api.User
-	70,  // 58: clarifai.api.ListCollaboratorsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	73,  // 59: clarifai.api.MultiCollaboratorsResponse.status:type_name -> clarifai.api.status.Status
-	83,  // 60: clarifai.api.MultiCollaboratorsResponse.collaborators:type_name -> clarifai.api.Collaborator
-	82,  // 61: clarifai.api.MultiCollaboratorsResponse.app_owner:type_name -> clarifai.api.User
-	70,  // 62: clarifai.api.PostCollaboratorsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	83,  // 63: clarifai.api.PostCollaboratorsRequest.collaborators:type_name -> clarifai.api.Collaborator
-	70,  // 64: clarifai.api.PatchCollaboratorsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	83,  // 65: clarifai.api.PatchCollaboratorsRequest.collaborators:type_name -> clarifai.api.Collaborator
-	70,  // 66: clarifai.api.DeleteCollaboratorsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	70,  // 67: clarifai.api.ListCollaborationsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	73,  // 68: clarifai.api.MultiCollaborationsResponse.status:type_name -> clarifai.api.status.Status
-	84,  // 69: clarifai.api.MultiCollaborationsResponse.collaborations:type_name -> clarifai.api.Collaboration
-	70,  // 70: clarifai.api.PostInputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	71,  // 71: clarifai.api.PostInputsRequest.inputs:type_name -> clarifai.api.Input
-	85,  // 72: clarifai.api.PostInputsRequest.input_id_conflict_resolution:type_name -> clarifai.api.InputIDConflictResolution
-	73,  // 73: clarifai.api.MultiInputResponse.status:type_name -> clarifai.api.status.Status
-	71,  // 74: clarifai.api.MultiInputResponse.inputs:type_name -> clarifai.api.Input
-	86,  // 75: clarifai.api.MultiInputResponse.inputs_add_job:type_name -> clarifai.api.InputsAddJob
-	70,  // 76: clarifai.api.ListInputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	73,  // 77: clarifai.api.ListInputsRequest.status:type_name -> clarifai.api.status.Status
-	70,  // 78: clarifai.api.GetInputRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	73,  // 79: clarifai.api.SingleInputResponse.status:type_name -> clarifai.api.status.Status
-	71,  // 80: clarifai.api.SingleInputResponse.input:type_name -> clarifai.api.Input
-	70,  // 81: clarifai.api.DeleteInputRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	70,  // 82: clarifai.api.DeleteInputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	70,  // 83: clarifai.api.PatchInputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	71,  // 84: clarifai.api.PatchInputsRequest.inputs:type_name -> clarifai.api.Input
-	70,  // 85: clarifai.api.GetInputCountRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	73,  // 86: clarifai.api.SingleInputCountResponse.status:type_name -> clarifai.api.status.Status
-	87,  // 87: clarifai.api.SingleInputCountResponse.counts:type_name -> clarifai.api.InputCount
-	70,  // 88: clarifai.api.GetInputsAddJobRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	70,  // 89: clarifai.api.ListInputsAddJobsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	70,  // 90: clarifai.api.CancelInputsAddJobRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	73,  // 91: clarifai.api.SingleInputsAddJobResponse.status:type_name -> clarifai.api.status.Status
-	86,  // 92: clarifai.api.SingleInputsAddJobResponse.inputs_add_job:type_name -> clarifai.api.InputsAddJob
-	73,  // 93: clarifai.api.MultiInputsAddJobResponse.status:type_name -> clarifai.api.status.Status
-	86,  // 94: clarifai.api.MultiInputsAddJobResponse.inputs_add_jobs:type_name -> clarifai.api.InputsAddJob
-	70,  // 95: clarifai.api.PostAnnotationsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	88,  // 96: clarifai.api.PostAnnotationsRequest.annotations:type_name -> clarifai.api.Annotation
-	70,  // 97: clarifai.api.ListAnnotationsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	70,  // 98: clarifai.api.PatchAnnotationsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	88,  // 99: clarifai.api.PatchAnnotationsRequest.annotations:type_name -> clarifai.api.Annotation
-	70,  // 100: clarifai.api.DeleteAnnotationRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	70,  // 101: clarifai.api.DeleteAnnotationsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	73,  // 102: clarifai.api.MultiAnnotationResponse.status:type_name -> clarifai.api.status.Status
-	88,  // 103: clarifai.api.MultiAnnotationResponse.annotations:type_name -> clarifai.api.Annotation
-	70,  // 104: clarifai.api.ListConceptsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	70,  // 105: clarifai.api.GetConceptRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	70,  // 106: clarifai.api.PostConceptsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	89,  // 107: clarifai.api.PostConceptsRequest.concepts:type_name -> clarifai.api.Concept
-	70,  // 108: clarifai.api.PatchConceptsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	89,  // 109: clarifai.api.PatchConceptsRequest.concepts:type_name -> clarifai.api.Concept
-	73,  // 110: clarifai.api.MultiConceptResponse.status:type_name -> clarifai.api.status.Status
-	89,  // 111: clarifai.api.MultiConceptResponse.concepts:type_name -> clarifai.api.Concept
-	73,  // 112: clarifai.api.SingleConceptResponse.status:type_name -> clarifai.api.status.Status
-	89,  // 113: clarifai.api.SingleConceptResponse.concept:type_name -> clarifai.api.Concept
-	70,  // 114: clarifai.api.PostAuditLogSearchesRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	90,  // 115: clarifai.api.PostAuditLogSearchesRequest.query:type_name -> clarifai.api.AuditLogQuery
-	91,  // 116: clarifai.api.PostAuditLogSearchesRequest.pagination:type_name -> clarifai.api.Pagination
-	73,  // 117: clarifai.api.MultiAuditLogEntryResponse.status:type_name -> clarifai.api.status.Status
-	92,  // 118: clarifai.api.MultiAuditLogEntryResponse.entries:type_name -> clarifai.api.AuditLogEntry
-	0,   // 119: clarifai.api.V2.PostModelOutputs:input_type -> clarifai.api.PostModelOutputsRequest
-	2,   // 120: clarifai.api.V2.GetModel:input_type -> clarifai.api.GetModelRequest
-	2,   // 121: clarifai.api.V2.GetModelOutputInfo:input_type -> clarifai.api.GetModelRequest
-	4,   // 122: clarifai.api.V2.ListModels:input_type -> clarifai.api.ListModelsRequest
-	6,   // 123: clarifai.api.V2.GetModelVersion:input_type -> clarifai.api.GetModelVersionRequest
-	8,   // 124: clarifai.api.V2.ListModelVersions:input_type -> clarifai.api.ListModelVersionsRequest
-	10,  // 125: clarifai.api.V2.PostApps:input_type -> clarifai.api.PostAppsRequest
-	12,  // 126: clarifai.api.V2.GetApp:input_type -> clarifai.api.GetAppRequest
-	14,  // 127: clarifai.api.V2.ListApps:input_type -> clarifai.api.ListAppsRequest
-	15,  // 128: clarifai.api.V2.PatchApps:input_type -> clarifai.api.PatchAppsRequest
-	16,  // 129: clarifai.api.V2.PatchApp:input_type -> clarifai.api.PatchAppRequest
-	17,  // 130: clarifai.api.V2.DeleteApp:input_type -> clarifai.api.DeleteAppRequest
-	18,  // 131: clarifai.api.V2.PostKeys:input_type -> clarifai.api.PostKeysRequest
-	20,  // 132: clarifai.api.V2.GetKey:input_type -> clarifai.api.GetKeyRequest
-	22,  // 133: clarifai.api.V2.ListKeys:input_type -> clarifai.api.ListKeysRequest
-	23,  // 134: clarifai.api.V2.ListAppKeys:input_type -> clarifai.api.ListAppKeysRequest
-	24,  // 135: clarifai.api.V2.PatchKeys:input_type -> clarifai.api.PatchKeysRequest
-	25,  // 136: clarifai.api.V2.DeleteKey:input_type -> clarifai.api.DeleteKeyRequest
-	68,  // 137: clarifai.api.V2.PostAuditLogSearches:input_type -> clarifai.api.PostAuditLogSearchesRequest
-	26,  // 138: clarifai.api.V2.MyScopes:input_type -> clarifai.api.MyScopesRequest
-	28,  // 139: clarifai.api.V2.MyScopesUser:input_type -> clarifai.api.MyScopesUserRequest
-	30,  // 140: clarifai.api.V2.ListScopes:input_type -> clarifai.api.ListScopesRequest
-	32,  // 141: clarifai.api.V2.GetUser:input_type -> clarifai.api.GetUserRequest
-	34,  // 142: clarifai.api.V2.ListCollaborators:input_type -> clarifai.api.ListCollaboratorsRequest
-	36,  // 143: clarifai.api.V2.PostCollaborators:input_type -> clarifai.api.PostCollaboratorsRequest
-	37,  // 144: clarifai.api.V2.PatchCollaborators:input_type -> clarifai.api.PatchCollaboratorsRequest
-	38,  // 145: clarifai.api.V2.DeleteCollaborators:input_type -> clarifai.api.DeleteCollaboratorsRequest
-	39,  // 146: clarifai.api.V2.ListCollaborations:input_type -> clarifai.api.ListCollaborationsRequest
-	41,  // 147: clarifai.api.V2.PostInputs:input_type -> clarifai.api.PostInputsRequest
-	43,  // 148: clarifai.api.V2.ListInputs:input_type -> clarifai.api.ListInputsRequest
-	44,  // 149: clarifai.api.V2.GetInput:input_type -> clarifai.api.GetInputRequest
-	46,  // 150: clarifai.api.V2.DeleteInput:input_type -> clarifai.api.DeleteInputRequest
-	47,  // 151: clarifai.api.V2.DeleteInputs:input_type -> clarifai.api.DeleteInputsRequest
-	48,  // 152: clarifai.api.V2.PatchInputs:input_type -> clarifai.api.PatchInputsRequest
-	49,  // 153: clarifai.api.V2.GetInputCount:input_type -> clarifai.api.GetInputCountRequest
-	51,  // 154: clarifai.api.V2.GetInputsAddJob:input_type -> clarifai.api.GetInputsAddJobRequest
-	52,  // 155: clarifai.api.V2.ListInputsAddJobs:input_type -> clarifai.api.ListInputsAddJobsRequest
-	53,  // 156: clarifai.api.V2.CancelInputsAddJob:input_type -> clarifai.api.CancelInputsAddJobRequest
-	56,  // 157: clarifai.api.V2.PostAnnotations:input_type -> clarifai.api.PostAnnotationsRequest
-	57,  // 158: clarifai.api.V2.ListAnnotations:input_type -> clarifai.api.ListAnnotationsRequest
-	58,  // 159: clarifai.api.V2.PatchAnnotations:input_type -> clarifai.api.PatchAnnotationsRequest
-	59,  // 160: clarifai.api.V2.DeleteAnnotation:input_type -> clarifai.api.DeleteAnnotationRequest
-	60,  // 161: clarifai.api.V2.DeleteAnnotations:input_type -> clarifai.api.DeleteAnnotationsRequest
-	62,  // 162: clarifai.api.V2.ListConcepts:input_type -> clarifai.api.ListConceptsRequest
-	63,  // 163: clarifai.api.V2.GetConcept:input_type -> clarifai.api.GetConceptRequest
-	64,  // 164: clarifai.api.V2.PostConcepts:input_type -> clarifai.api.PostConceptsRequest
-	65,  // 165: clarifai.api.V2.PatchConcepts:input_type -> clarifai.api.PatchConceptsRequest
-	1,   // 166: clarifai.api.V2.PostModelOutputs:output_type -> clarifai.api.MultiOutputResponse
-	3,   // 167: clarifai.api.V2.GetModel:output_type -> clarifai.api.SingleModelResponse
-	3,   // 168: clarifai.api.V2.GetModelOutputInfo:output_type -> clarifai.api.SingleModelResponse
-	5,   // 169: clarifai.api.V2.ListModels:output_type -> clarifai.api.MultiModelResponse
-	7,   // 170: clarifai.api.V2.GetModelVersion:output_type -> clarifai.api.SingleModelVersionResponse
-	9,   // 171: clarifai.api.V2.ListModelVersions:output_type -> clarifai.api.MultiModelVersionResponse
-	11,  // 172: clarifai.api.V2.PostApps:output_type -> clarifai.api.MultiAppResponse
-	13,  // 173: clarifai.api.V2.GetApp:output_type -> clarifai.api.SingleAppResponse
-	11,  // 174: clarifai.api.V2.ListApps:output_type -> clarifai.api.MultiAppResponse
-	11,  // 175: clarifai.api.V2.PatchApps:output_type -> clarifai.api.MultiAppResponse
-	13,  // 176: clarifai.api.V2.PatchApp:output_type -> clarifai.api.SingleAppResponse
-	93,  // 177: clarifai.api.V2.DeleteApp:output_type -> clarifai.api.status.BaseResponse
-	19,  // 178: clarifai.api.V2.PostKeys:output_type -> clarifai.api.MultiKeyResponse
-	21,  // 179: clarifai.api.V2.GetKey:output_type -> clarifai.api.SingleKeyResponse
-	19,  // 180: clarifai.api.V2.ListKeys:output_type -> clarifai.api.MultiKeyResponse
-	19,  // 181: clarifai.api.V2.ListAppKeys:output_type -> clarifai.api.MultiKeyResponse
-	19,  // 182: clarifai.api.V2.PatchKeys:output_type -> clarifai.api.MultiKeyResponse
-	93,  // 183: clarifai.api.V2.DeleteKey:output_type -> clarifai.api.status.BaseResponse
-	69,  // 184: clarifai.api.V2.PostAuditLogSearches:output_type -> clarifai.api.MultiAuditLogEntryResponse
-	27,  // 185: clarifai.api.V2.MyScopes:output_type -> clarifai.api.MultiScopeResponse
-	29,  // 186: clarifai.api.V2.MyScopesUser:output_type -> clarifai.api.MultiScopeUserResponse
-	31,  // 187: clarifai.api.V2.ListScopes:output_type -> clarifai.api.MultiScopeDepsResponse
-	33,  // 188: clarifai.api.V2.GetUser:output_type -> clarifai.api.SingleUserResponse
-	35,  // 189: clarifai.api.V2.ListCollaborators:output_type -> clarifai.api.MultiCollaboratorsResponse
-	35,  // 190: clarifai.api.V2.PostCollaborators:output_type -> clarifai.api.MultiCollaboratorsResponse
-	35,  // 191: clarifai.api.V2.PatchCollaborators:output_type -> clarifai.api.MultiCollaboratorsResponse
-	93,  // 192: clarifai.api.V2.DeleteCollaborators:output_type -> clarifai.api.status.BaseResponse
-	40,  // 193: clarifai.api.V2.ListCollaborations:output_type -> clarifai.api.MultiCollaborationsResponse
-	42,  // 194: clarifai.api.V2.PostInputs:output_type -> clarifai.api.MultiInputResponse
-	42,  // 195: clarifai.api.V2.ListInputs:output_type -> clarifai.api.MultiInputResponse
-	45,  // 196: clarifai.api.V2.GetInput:output_type -> clarifai.api.SingleInputResponse
-	93,  // 197: clarifai.api.V2.DeleteInput:output_type -> clarifai.api.status.BaseResponse
-	93,  // 198: clarifai.api.V2.DeleteInputs:output_type -> clarifai.api.status.BaseResponse
-	42,  // 199: clarifai.api.V2.PatchInputs:output_type -> clarifai.api.MultiInputResponse
-	50,  // 200: clarifai.api.V2.GetInputCount:output_type -> clarifai.api.SingleInputCountResponse
-	54,  // 201: clarifai.api.V2.GetInputsAddJob:output_type -> clarifai.api.SingleInputsAddJobResponse
-	55,  // 202: clarifai.api.V2.ListInputsAddJobs:output_type -> clarifai.api.MultiInputsAddJobResponse
-	54,  // 203: clarifai.api.V2.CancelInputsAddJob:output_type -> clarifai.api.SingleInputsAddJobResponse
-	61,  // 204: clarifai.api.V2.PostAnnotations:output_type -> clarifai.api.MultiAnnotationResponse
-	61,  // 205: clarifai.api.V2.ListAnnotations:output_type -> clarifai.api.MultiAnnotationResponse
-	61,  // 206: clarifai.api.V2.PatchAnnotations:output_type -> clarifai.api.MultiAnnotationResponse
-	93,  // 207: clarifai.api.V2.DeleteAnnotation:output_type -> clarifai.api.status.BaseResponse
-	93,  // 208: clarifai.api.V2.DeleteAnnotations:output_type -> clarifai.api.status.BaseResponse
-	66,  // 209: clarifai.api.V2.ListConcepts:output_type -> clarifai.api.MultiConceptResponse
-	67,  // 210: clarifai.api.V2.GetConcept:output_type -> clarifai.api.SingleConceptResponse
-	66,  // 211: clarifai.api.V2.PostConcepts:output_type -> clarifai.api.MultiConceptResponse
-	66,  // 212: clarifai.api.V2.PatchConcepts:output_type -> clarifai.api.MultiConceptResponse
-	166, // [166:213] is the sub-list for method output_type
-	119, // [119:166] is the sub-list for method input_type
-	119, // [119:119] is the sub-list for extension type_name
-	119, // [119:119] is the sub-list for extension extendee
-	0,   // [0:119] is the sub-list for field type_name
+	80,  // 42: clarifai.api.ListKeysRequest.last_used_before:type_name -> google.protobuf.Timestamp
+	70,  // 43: clarifai.api.ListAppKeysRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	70,  // 44: clarifai.api.PatchKeysRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	79,  // 45: clarifai.api.PatchKeysRequest.keys:type_name -> clarifai.api.Key
+	70,  // 46: clarifai.api.DeleteKeyRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	70,  // 47: clarifai.api.MyScopesRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	73,  // 48: clarifai.api.MultiScopeResponse.status:type_name -> clarifai.api.status.Status
+	77,  // 49: clarifai.api.MultiScopeResponse.app:type_name -> clarifai.api.App
+	70,  // 50: clarifai.api.MyScopesUserRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	73,  // 51: clarifai.api.MultiScopeUserResponse.status:type_name -> clarifai.api.status.Status
+	70,  // 52: clarifai.api.ListScopesRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	73,  // 53: clarifai.api.MultiScopeDepsResponse.status:type_name -> clarifai.api.status.Status
+	81,  // 54: clarifai.api.MultiScopeDepsResponse.scope_deps:type_name -> clarifai.api.ScopeDeps
+	82,  // 55: clarifai.api.MultiScopeDepsResponse.endpoint_deps:type_name -> clarifai.api.EndpointDeps
+	70,  // 56: clarifai.api.GetUserRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	73,  // 57: clarifai.api.SingleUserResponse.status:type_name -> clarifai.api.status.Status
+	83,  // 58: clarifai.api.SingleUserResponse.user:type_name -> clarifai.api.User
+	70,  // 59: clarifai.api.ListCollaboratorsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	73,  // 60: clarifai.api.MultiCollaboratorsResponse.status:type_name -> clarifai.api.status.Status
+	84,  // 61: clarifai.api.MultiCollaboratorsResponse.collaborators:type_name -> clarifai.api.Collaborator
+	83,  // 62: clarifai.api.MultiCollaboratorsResponse.app_owner:type_name -> clarifai.api.User
+	70,  // 63: clarifai.api.PostCollaboratorsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	84,  // 64: clarifai.api.PostCollaboratorsRequest.collaborators:type_name -> clarifai.api.Collaborator
+	70,  // 65: clarifai.api.PatchCollaboratorsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	84,  // 66: clarifai.api.PatchCollaboratorsRequest.collaborators:type_name -> clarifai.api.Collaborator
+	70,  // 67: clarifai.api.DeleteCollaboratorsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	70,  // 68: clarifai.api.ListCollaborationsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	73,  // 69: clarifai.api.MultiCollaborationsResponse.status:type_name -> clarifai.api.status.Status
+	85,  // 70: clarifai.api.MultiCollaborationsResponse.collaborations:type_name -> clarifai.api.Collaboration
+	70,  // 71: clarifai.api.PostInputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	71,  // 72: clarifai.api.PostInputsRequest.inputs:type_name -> clarifai.api.Input
+	86,  // 73: clarifai.api.PostInputsRequest.input_id_conflict_resolution:type_name -> clarifai.api.InputIDConflictResolution
+	73,  // 74: clarifai.api.MultiInputResponse.status:type_name -> clarifai.api.status.Status
+	71,  // 75: clarifai.api.MultiInputResponse.inputs:type_name -> clarifai.api.Input
+	87,  // 76: clarifai.api.MultiInputResponse.inputs_add_job:type_name -> clarifai.api.InputsAddJob
+	70,  // 77: clarifai.api.ListInputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	73,  // 78: clarifai.api.ListInputsRequest.status:type_name -> clarifai.api.status.Status
+	70,  // 79: clarifai.api.GetInputRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	73,  // 80: clarifai.api.SingleInputResponse.status:type_name -> clarifai.api.status.Status
+	71,  // 81: clarifai.api.SingleInputResponse.input:type_name -> clarifai.api.Input
+	70,  // 82: clarifai.api.DeleteInputRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	70,  // 83: clarifai.api.DeleteInputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	70,  // 84: clarifai.api.PatchInputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	71,  // 85: clarifai.api.PatchInputsRequest.inputs:type_name -> clarifai.api.Input
+	70,  // 86: clarifai.api.GetInputCountRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	73,  // 87: clarifai.api.SingleInputCountResponse.status:type_name -> clarifai.api.status.Status
+	88,  // 88: clarifai.api.SingleInputCountResponse.counts:type_name -> clarifai.api.InputCount
+	70,  // 89: clarifai.api.GetInputsAddJobRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	70,  // 90: clarifai.api.ListInputsAddJobsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	70,  // 91: clarifai.api.CancelInputsAddJobRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	73,  // 92: clarifai.api.SingleInputsAddJobResponse.status:type_name -> clarifai.api.status.Status
+	87,  // 93: clarifai.api.SingleInputsAddJobResponse.inputs_add_job:type_name -> clarifai.api.InputsAddJob
+	73,  // 94: clarifai.api.MultiInputsAddJobResponse.status:type_name -> clarifai.api.status.Status
+	87,  // 95: clarifai.api.MultiInputsAddJobResponse.inputs_add_jobs:type_name -> clarifai.api.InputsAddJob
+	70,  // 96: clarifai.api.PostAnnotationsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	89,  // 97: clarifai.api.PostAnnotationsRequest.annotations:type_name -> clarifai.api.Annotation
+	70,  // 98: clarifai.api.ListAnnotationsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	70,  // 99: clarifai.api.PatchAnnotationsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	89,  // 100: clarifai.api.PatchAnnotationsRequest.annotations:type_name -> clarifai.api.Annotation
+	70,  // 101: clarifai.api.DeleteAnnotationRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	70,  // 102: clarifai.api.DeleteAnnotationsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	73,  // 103: clarifai.api.MultiAnnotationResponse.status:type_name -> clarifai.api.status.Status
+	89,  // 104: clarifai.api.MultiAnnotationResponse.annotations:type_name -> clarifai.api.Annotation
+	70,  // 105: clarifai.api.ListConceptsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	70,  // 106: clarifai.api.GetConceptRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	70,  // 107: clarifai.api.PostConceptsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	90,  // 108: clarifai.api.PostConceptsRequest.concepts:type_name -> clarifai.api.Concept
+	70,  // 109: clarifai.api.PatchConceptsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	90,  // 110: clarifai.api.PatchConceptsRequest.concepts:type_name -> clarifai.api.Concept
+	73,  // 111: clarifai.api.MultiConceptResponse.status:type_name -> clarifai.api.status.Status
+	90,  // 112: clarifai.api.MultiConceptResponse.concepts:type_name -> clarifai.api.Concept
+	73,  // 113: clarifai.api.SingleConceptResponse.status:type_name -> clarifai.api.status.Status
+	90,  // 114: clarifai.api.SingleConceptResponse.concept:type_name -> clarifai.api.Concept
+	70,  // 115: clarifai.api.PostAuditLogSearchesRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	91,  // 116: clarifai.api.PostAuditLogSearchesRequest.query:type_name -> clarifai.api.AuditLogQuery
+	92,  // 117: clarifai.api.PostAuditLogSearchesRequest.pagination:type_name -> clarifai.api.Pagination
+	73,  // 118: clarifai.api.MultiAuditLogEntryResponse.status:type_name -> clarifai.api.status.Status
+	93,  // 119: clarifai.api.MultiAuditLogEntryResponse.entries:type_name -> clarifai.api.AuditLogEntry
+	0,   // 120: clarifai.api.V2.PostModelOutputs:input_type -> clarifai.api.PostModelOutputsRequest
+	2,   // 121: clarifai.api.V2.GetModel:input_type -> clarifai.api.GetModelRequest
+	2,   // 122: clarifai.api.V2.GetModelOutputInfo:input_type -> clarifai.api.GetModelRequest
+	4,   // 123: clarifai.api.V2.ListModels:input_type -> clarifai.api.ListModelsRequest
+	6,   // 124: clarifai.api.V2.GetModelVersion:input_type -> clarifai.api.GetModelVersionRequest
+	8,   // 125: clarifai.api.V2.ListModelVersions:input_type -> clarifai.api.ListModelVersionsRequest
+	10,  // 126: clarifai.api.V2.PostApps:input_type -> clarifai.api.PostAppsRequest
+	12,  // 127: clarifai.api.V2.GetApp:input_type -> clarifai.api.GetAppRequest
+	14,  // 128: clarifai.api.V2.ListApps:input_type -> clarifai.api.ListAppsRequest
+	15,  // 129: clarifai.api.V2.PatchApps:input_type -> clarifai.api.PatchAppsRequest
+	16,  // 130: clarifai.api.V2.PatchApp:input_type -> clarifai.api.PatchAppRequest
+	17,  // 131: clarifai.api.V2.DeleteApp:input_type -> clarifai.api.DeleteAppRequest
+	18,  // 132: clarifai.api.V2.PostKeys:input_type -> clarifai.api.PostKeysRequest
+	20,  // 133: clarifai.api.V2.GetKey:input_type -> clarifai.api.GetKeyRequest
+	22,  // 134: clarifai.api.V2.ListKeys:input_type -> clarifai.api.ListKeysRequest
+	23,  // 135: clarifai.api.V2.ListAppKeys:input_type -> clarifai.api.ListAppKeysRequest
+	24,  // 136: clarifai.api.V2.PatchKeys:input_type -> clarifai.api.PatchKeysRequest
+	25,  // 137: clarifai.api.V2.DeleteKey:input_type -> clarifai.api.DeleteKeyRequest
+	68,  // 138: clarifai.api.V2.PostAuditLogSearches:input_type -> clarifai.api.PostAuditLogSearchesRequest
+	26,  // 139: clarifai.api.V2.MyScopes:input_type -> clarifai.api.MyScopesRequest
+	28,  // 140: clarifai.api.V2.MyScopesUser:input_type -> clarifai.api.MyScopesUserRequest
+	30,  // 141: clarifai.api.V2.ListScopes:input_type -> clarifai.api.ListScopesRequest
+	32,  // 142: clarifai.api.V2.GetUser:input_type -> clarifai.api.GetUserRequest
+	34,  // 143: clarifai.api.V2.ListCollaborators:input_type -> clarifai.api.ListCollaboratorsRequest
+	36,  // 144: clarifai.api.V2.PostCollaborators:input_type -> clarifai.api.PostCollaboratorsRequest
+	37,  // 145: clarifai.api.V2.PatchCollaborators:input_type -> clarifai.api.PatchCollaboratorsRequest
+	38,  // 146: clarifai.api.V2.DeleteCollaborators:input_type -> clarifai.api.DeleteCollaboratorsRequest
+	39,  // 147: clarifai.api.V2.ListCollaborations:input_type -> clarifai.api.ListCollaborationsRequest
+	41,  // 148: clarifai.api.V2.PostInputs:input_type -> clarifai.api.PostInputsRequest
+	43,  // 149: clarifai.api.V2.ListInputs:input_type -> clarifai.api.ListInputsRequest
+	44,  // 150: clarifai.api.V2.GetInput:input_type -> clarifai.api.GetInputRequest
+	46,  // 151: clarifai.api.V2.DeleteInput:input_type -> clarifai.api.DeleteInputRequest
+	47,  // 152: clarifai.api.V2.DeleteInputs:input_type -> clarifai.api.DeleteInputsRequest
+	48,  // 153: clarifai.api.V2.PatchInputs:input_type -> clarifai.api.PatchInputsRequest
+	49,  // 154: clarifai.api.V2.GetInputCount:input_type -> clarifai.api.GetInputCountRequest
+	51,  // 155: clarifai.api.V2.GetInputsAddJob:input_type -> clarifai.api.GetInputsAddJobRequest
+	52,  // 156: clarifai.api.V2.ListInputsAddJobs:input_type -> clarifai.api.ListInputsAddJobsRequest
+	53,  // 157: clarifai.api.V2.CancelInputsAddJob:input_type -> clarifai.api.CancelInputsAddJobRequest
+	56,  // 158: clarifai.api.V2.PostAnnotations:input_type -> clarifai.api.PostAnnotationsRequest
+	57,  // 159: clarifai.api.V2.ListAnnotations:input_type -> clarifai.api.ListAnnotationsRequest
+	58,  // 160: clarifai.api.V2.PatchAnnotations:input_type -> clarifai.api.PatchAnnotationsRequest
+	59,  // 161: clarifai.api.V2.DeleteAnnotation:input_type -> clarifai.api.DeleteAnnotationRequest
+	60,  // 162: clarifai.api.V2.DeleteAnnotations:input_type -> clarifai.api.DeleteAnnotationsRequest
+	62,  // 163: clarifai.api.V2.ListConcepts:input_type -> clarifai.api.ListConceptsRequest
+	63,  // 164: clarifai.api.V2.GetConcept:input_type -> clarifai.api.GetConceptRequest
+	64,  // 165: clarifai.api.V2.PostConcepts:input_type -> clarifai.api.PostConceptsRequest
+	65,  // 166: clarifai.api.V2.PatchConcepts:input_type -> clarifai.api.PatchConceptsRequest
+	1,   // 167: clarifai.api.V2.PostModelOutputs:output_type -> clarifai.api.MultiOutputResponse
+	3,   // 168: clarifai.api.V2.GetModel:output_type -> clarifai.api.SingleModelResponse
+	3,   // 169: clarifai.api.V2.GetModelOutputInfo:output_type -> clarifai.api.SingleModelResponse
+	5,   // 170: clarifai.api.V2.ListModels:output_type -> clarifai.api.MultiModelResponse
+	7,   // 171: clarifai.api.V2.GetModelVersion:output_type -> clarifai.api.SingleModelVersionResponse
+	9,   // 172: clarifai.api.V2.ListModelVersions:output_type -> clarifai.api.MultiModelVersionResponse
+	11,  // 173: clarifai.api.V2.PostApps:output_type -> clarifai.api.MultiAppResponse
+	13,  // 174: clarifai.api.V2.GetApp:output_type -> clarifai.api.SingleAppResponse
+	11,  // 175: clarifai.api.V2.ListApps:output_type -> clarifai.api.MultiAppResponse
+	11,  // 176: clarifai.api.V2.PatchApps:output_type -> clarifai.api.MultiAppResponse
+	13,  // 177: clarifai.api.V2.PatchApp:output_type -> clarifai.api.SingleAppResponse
+	94,  // 178: clarifai.api.V2.DeleteApp:output_type -> clarifai.api.status.BaseResponse
+	19,  // 179: clarifai.api.V2.PostKeys:output_type -> clarifai.api.MultiKeyResponse
+	21,  // 180: clarifai.api.V2.GetKey:output_type -> clarifai.api.SingleKeyResponse
+	19,  // 181: clarifai.api.V2.ListKeys:output_type -> clarifai.api.MultiKeyResponse
+	19,  // 182: clarifai.api.V2.ListAppKeys:output_type -> clarifai.api.MultiKeyResponse
+	19,  // 183: clarifai.api.V2.PatchKeys:output_type -> clarifai.api.MultiKeyResponse
+	94,  // 184: clarifai.api.V2.DeleteKey:output_type -> clarifai.api.status.BaseResponse
+	69,  // 185: clarifai.api.V2.PostAuditLogSearches:output_type -> clarifai.api.MultiAuditLogEntryResponse
+	27,  // 186: clarifai.api.V2.MyScopes:output_type -> clarifai.api.MultiScopeResponse
+	29,  // 187: clarifai.api.V2.MyScopesUser:output_type -> clarifai.api.MultiScopeUserResponse
+	31,  // 188: clarifai.api.V2.ListScopes:output_type -> clarifai.api.MultiScopeDepsResponse
+	33,  // 189: clarifai.api.V2.GetUser:output_type -> clarifai.api.SingleUserResponse
+	35,  // 190: clarifai.api.V2.ListCollaborators:output_type -> clarifai.api.MultiCollaboratorsResponse
+	35,  // 191: clarifai.api.V2.PostCollaborators:output_type -> clarifai.api.MultiCollaboratorsResponse
+	35,  // 192: clarifai.api.V2.PatchCollaborators:output_type -> clarifai.api.MultiCollaboratorsResponse
+	94,  // 193: clarifai.api.V2.DeleteCollaborators:output_type -> clarifai.api.status.BaseResponse
+	40,  // 194: clarifai.api.V2.ListCollaborations:output_type -> clarifai.api.MultiCollaborationsResponse
+	42,  // 195: clarifai.api.V2.PostInputs:output_type -> clarifai.api.MultiInputResponse
+	42,  // 196: clarifai.api.V2.ListInputs:output_type -> clarifai.api.MultiInputResponse
+	45,  // 197: clarifai.api.V2.GetInput:output_type -> clarifai.api.SingleInputResponse
+	94,  // 198: clarifai.api.V2.DeleteInput:output_type -> clarifai.api.status.BaseResponse
+	94,  // 199: clarifai.api.V2.DeleteInputs:output_type -> clarifai.api.status.BaseResponse
+	42,  // 200: clarifai.api.V2.PatchInputs:output_type -> clarifai.api.MultiInputResponse
+	50,  // 201: clarifai.api.V2.GetInputCount:output_type -> clarifai.api.SingleInputCountResponse
+	54,  // 202: clarifai.api.V2.GetInputsAddJob:output_type -> clarifai.api.SingleInputsAddJobResponse
+	55,  // 203: clarifai.api.V2.ListInputsAddJobs:output_type -> clarifai.api.MultiInputsAddJobResponse
+	54,  // 204: clarifai.api.V2.CancelInputsAddJob:output_type -> clarifai.api.SingleInputsAddJobResponse
+	61,  // 205: clarifai.api.V2.PostAnnotations:output_type -> clarifai.api.MultiAnnotationResponse
+	61,  // 206: clarifai.api.V2.ListAnnotations:output_type -> clarifai.api.MultiAnnotationResponse
+	61,  // 207: clarifai.api.V2.PatchAnnotations:output_type -> clarifai.api.MultiAnnotationResponse
+	94,  // 208: clarifai.api.V2.DeleteAnnotation:output_type -> clarifai.api.status.BaseResponse
+	94,  // 209: clarifai.api.V2.DeleteAnnotations:output_type -> clarifai.api.status.BaseResponse
+	66,  // 210: clarifai.api.V2.ListConcepts:output_type -> clarifai.api.MultiConceptResponse
+	67,  // 211: clarifai.api.V2.GetConcept:output_type -> clarifai.api.SingleConceptResponse
+	66,  // 212: clarifai.api.V2.PostConcepts:output_type -> clarifai.api.MultiConceptResponse
+	66,  // 213: clarifai.api.V2.PatchConcepts:output_type -> clarifai.api.MultiConceptResponse
+	167, // [167:214] is the sub-list for method output_type
+	120, // [120:167] is the sub-list for method input_type
+	120, // [120:120] is the sub-list for extension type_name
+	120, // [120:120] is the sub-list for extension extendee
+	0,   // [0:120] is the sub-list for field type_name
 }
 
 func init() { file_clarifai_api_service_proto_init() }
