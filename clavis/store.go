@@ -127,6 +127,15 @@ type KeyFilter struct {
 	// those never used); NeverUsed selects keys never used.
 	LastUsedBefore time.Time
 	NeverUsed      bool
+	// AppOwnerID selects the app keys of every app of this owner.
+	AppOwnerID string
+	// ExpiredAt, when set, selects keys expired at this time.
+	ExpiredAt time.Time
+	// UnusedSince, when set, selects keys not used since it: last used
+	// before it, or never.
+	UnusedSince time.Time
+	// CreatedBefore, when set, selects keys created before it.
+	CreatedBefore time.Time
 }
 
 // KeyStore stores keys. Digests are unique: no two keys share a token.
@@ -146,6 +155,9 @@ type KeyStore interface {
 	UpdateKey(ctx context.Context, k *Key) error
 	// DeleteKey deletes the key with the public id, or returns ENotFound.
 	DeleteKey(ctx context.Context, id string) error
+	// DeleteKeys deletes every key matching f, which must select by user,
+	// app or app owner, all at once, and returns them.
+	DeleteKeys(ctx context.Context, f KeyFilter) ([]*Key, error)
 	// TouchKeys records when and from where keys were last used, all in
 	// one transaction. A use earlier than the one recorded is ignored, and
 	// so is a missing key.

@@ -85,6 +85,8 @@ var oracle = map[string][]string{
 	"EnableUser":  {"All"},
 	"DeleteUser":  {"All"},
 	"SetPassword": {"All"},
+	"ListAllKeys": {"All"},
+	"RevokeKeys":  {"All"},
 	// A user's own account: a PAT holding All (or a portal session).
 	"ChangePassword": {"All"},
 	// The audit log: Clarifai's search and ours.

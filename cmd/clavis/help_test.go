@@ -43,6 +43,8 @@ var commandFlags = map[string]string{
 	"concepts":              "",
 	"concepts list":         clientFlags + " app id",
 	"audit":                 clientFlags + " event failed key limit since user",
+	"users keys":            clientFlags + " app created-before expired live type unused-for user",
+	"users revoke-keys":     clientFlags + " app org user",
 	"pat":                   "",
 	"pat create":            clientFlags + " description endpoints expires scopes",
 	"pat list":              clientFlags + " never-used unused-for",

@@ -177,6 +177,8 @@ var Rules = map[string]Rule{
 	"/clavis.admin.v1.Admin/EnableUser":  rule(AdminAuth, TargetInstance, clavis.ScopeAll),
 	"/clavis.admin.v1.Admin/DeleteUser":  rule(AdminAuth, TargetInstance, clavis.ScopeAll),
 	"/clavis.admin.v1.Admin/SetPassword": rule(AdminAuth, TargetInstance, clavis.ScopeAll),
+	"/clavis.admin.v1.Admin/ListAllKeys": rule(AdminAuth, TargetInstance, clavis.ScopeAll),
+	"/clavis.admin.v1.Admin/RevokeKeys":  rule(AdminAuth, TargetInstance, clavis.ScopeAll),
 
 	"/clavis.account.v1.Account/ChangePassword": rule(PATAuth, TargetUser, clavis.ScopeAll),
 

@@ -55,6 +55,35 @@ func (s keys) GetKeyByDigest(ctx context.Context, digest []byte) (*clavis.Key, e
 }
 
 func (s keys) ListKeys(ctx context.Context, f clavis.KeyFilter, p clavis.Page) ([]*clavis.Key, error) {
+	q, args := s.query(f)
+	limit, offset := page(p)
+	return list(ctx, s.v, scanKey, q+` ORDER BY created_at DESC, id LIMIT ? OFFSET ?`, append(args, limit, offset)...)
+}
+
+func (s keys) DeleteKeys(ctx context.Context, f clavis.KeyFilter) ([]*clavis.Key, error) {
+	if f.UserID == "" && f.App == nil && f.AppOwnerID == "" {
+		return nil, clavis.Errorf(clavis.EInvalid, "name the user, app or owner whose keys to delete")
+	}
+	var out []*clavis.Key
+	err := s.v.inTx(ctx, func(v view) error {
+		q, args := s.query(f)
+		ks, err := list(ctx, v, scanKey, q+` ORDER BY created_at, id`, args...)
+		if err != nil {
+			return err
+		}
+		for _, k := range ks {
+			if _, err := v.exec(ctx, `DELETE FROM keys WHERE id = ?`, k.ID); err != nil {
+				return v.internal(err)
+			}
+		}
+		out = ks
+		return nil
+	})
+	return out, err
+}
+
+// query returns the SELECT of the keys f selects, and its arguments.
+func (s keys) query(f clavis.KeyFilter) (string, []any) {
 	var where []string
 	var args []any
 	cond := func(c string, a ...any) { where, args = append(where, c), append(args, a...) }
@@ -69,6 +98,18 @@ func (s keys) ListKeys(ctx context.Context, f clavis.KeyFilter, p clavis.Page) (
 	}
 	if !f.NotExpiredAt.IsZero() {
 		cond("(expires_at IS NULL OR expires_at > ?)", micros(f.NotExpiredAt))
+	}
+	if f.AppOwnerID != "" {
+		cond("app_owner_id = ?", f.AppOwnerID)
+	}
+	if !f.ExpiredAt.IsZero() {
+		cond("expires_at <= ?", micros(f.ExpiredAt))
+	}
+	if !f.UnusedSince.IsZero() {
+		cond("(last_used_at IS NULL OR last_used_at < ?)", micros(f.UnusedSince))
+	}
+	if !f.CreatedBefore.IsZero() {
+		cond("created_at < ?", micros(f.CreatedBefore))
 	}
 	if !f.LastUsedBefore.IsZero() {
 		cond("last_used_at < ?", micros(f.LastUsedBefore))
@@ -94,8 +135,7 @@ func (s keys) ListKeys(ctx context.Context, f clavis.KeyFilter, p clavis.Page) (
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, " AND ")
 	}
-	limit, offset := page(p)
-	return list(ctx, s.v, scanKey, q+` ORDER BY created_at DESC, id LIMIT ? OFFSET ?`, append(args, limit, offset)...)
+	return q, args
 }
 
 func (s keys) UpdateKey(ctx context.Context, k *clavis.Key) error {

@@ -43,6 +43,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Sessions", func(t *testing.T) { testSessions(t, open(t)) })
 	t.Run("LoginThrottle", func(t *testing.T) { testLoginThrottle(t, open(t)) })
 	t.Run("Audit", func(t *testing.T) { testAudit(t, open(t)) })
+	t.Run("KeyInventory", func(t *testing.T) { testKeyInventory(t, open(t)) })
 }
 
 // testFailures checks that Ping answers, and that every failure of the
