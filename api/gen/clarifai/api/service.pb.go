@@ -4493,6 +4493,288 @@ func (x *MultiAuditLogEntryResponse) GetEntries() []*AuditLogEntry {
 	return nil
 }
 
+type PostInputsSearchesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserAppId     *UserAppIDSet          `protobuf:"bytes,1,opt,name=user_app_id,json=userAppId,proto3" json:"user_app_id,omitempty"`
+	Searches      []*Search              `protobuf:"bytes,2,rep,name=searches,proto3" json:"searches,omitempty"`
+	Pagination    *Pagination            `protobuf:"bytes,3,opt,name=pagination,proto3" json:"pagination,omitempty"`
+	OnlyCount     bool                   `protobuf:"varint,4,opt,name=only_count,json=onlyCount,proto3" json:"only_count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PostInputsSearchesRequest) Reset() {
+	*x = PostInputsSearchesRequest{}
+	mi := &file_clarifai_api_service_proto_msgTypes[70]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PostInputsSearchesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PostInputsSearchesRequest) ProtoMessage() {}
+
+func (x *PostInputsSearchesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_clarifai_api_service_proto_msgTypes[70]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PostInputsSearchesRequest.ProtoReflect.Descriptor instead.
+func (*PostInputsSearchesRequest) Descriptor() ([]byte, []int) {
+	return file_clarifai_api_service_proto_rawDescGZIP(), []int{70}
+}
+
+func (x *PostInputsSearchesRequest) GetUserAppId() *UserAppIDSet {
+	if x != nil {
+		return x.UserAppId
+	}
+	return nil
+}
+
+func (x *PostInputsSearchesRequest) GetSearches() []*Search {
+	if x != nil {
+		return x.Searches
+	}
+	return nil
+}
+
+func (x *PostInputsSearchesRequest) GetPagination() *Pagination {
+	if x != nil {
+		return x.Pagination
+	}
+	return nil
+}
+
+func (x *PostInputsSearchesRequest) GetOnlyCount() bool {
+	if x != nil {
+		return x.OnlyCount
+	}
+	return false
+}
+
+type PostAnnotationsSearchesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserAppId     *UserAppIDSet          `protobuf:"bytes,1,opt,name=user_app_id,json=userAppId,proto3" json:"user_app_id,omitempty"`
+	Searches      []*Search              `protobuf:"bytes,2,rep,name=searches,proto3" json:"searches,omitempty"`
+	Pagination    *Pagination            `protobuf:"bytes,3,opt,name=pagination,proto3" json:"pagination,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PostAnnotationsSearchesRequest) Reset() {
+	*x = PostAnnotationsSearchesRequest{}
+	mi := &file_clarifai_api_service_proto_msgTypes[71]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PostAnnotationsSearchesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PostAnnotationsSearchesRequest) ProtoMessage() {}
+
+func (x *PostAnnotationsSearchesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_clarifai_api_service_proto_msgTypes[71]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PostAnnotationsSearchesRequest.ProtoReflect.Descriptor instead.
+func (*PostAnnotationsSearchesRequest) Descriptor() ([]byte, []int) {
+	return file_clarifai_api_service_proto_rawDescGZIP(), []int{71}
+}
+
+func (x *PostAnnotationsSearchesRequest) GetUserAppId() *UserAppIDSet {
+	if x != nil {
+		return x.UserAppId
+	}
+	return nil
+}
+
+func (x *PostAnnotationsSearchesRequest) GetSearches() []*Search {
+	if x != nil {
+		return x.Searches
+	}
+	return nil
+}
+
+func (x *PostAnnotationsSearchesRequest) GetPagination() *Pagination {
+	if x != nil {
+		return x.Pagination
+	}
+	return nil
+}
+
+type PostSearchesRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	UserAppId *UserAppIDSet          `protobuf:"bytes,1,opt,name=user_app_id,json=userAppId,proto3" json:"user_app_id,omitempty"`
+	// Deprecated: Marked as deprecated in clarifai/api/service.proto.
+	Query         *Query      `protobuf:"bytes,2,opt,name=query,proto3" json:"query,omitempty"`
+	Searches      []*Search   `protobuf:"bytes,3,rep,name=searches,proto3" json:"searches,omitempty"`
+	Pagination    *Pagination `protobuf:"bytes,4,opt,name=pagination,proto3" json:"pagination,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PostSearchesRequest) Reset() {
+	*x = PostSearchesRequest{}
+	mi := &file_clarifai_api_service_proto_msgTypes[72]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PostSearchesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PostSearchesRequest) ProtoMessage() {}
+
+func (x *PostSearchesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_clarifai_api_service_proto_msgTypes[72]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PostSearchesRequest.ProtoReflect.Descriptor instead.
+func (*PostSearchesRequest) Descriptor() ([]byte, []int) {
+	return file_clarifai_api_service_proto_rawDescGZIP(), []int{72}
+}
+
+func (x *PostSearchesRequest) GetUserAppId() *UserAppIDSet {
+	if x != nil {
+		return x.UserAppId
+	}
+	return nil
+}
+
+// Deprecated: Marked as deprecated in clarifai/api/service.proto.
+func (x *PostSearchesRequest) GetQuery() *Query {
+	if x != nil {
+		return x.Query
+	}
+	return nil
+}
+
+func (x *PostSearchesRequest) GetSearches() []*Search {
+	if x != nil {
+		return x.Searches
+	}
+	return nil
+}
+
+func (x *PostSearchesRequest) GetPagination() *Pagination {
+	if x != nil {
+		return x.Pagination
+	}
+	return nil
+}
+
+type MultiSearchResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Status        *status.Status         `protobuf:"bytes,1,opt,name=status,proto3" json:"status,omitempty"`
+	Id            string                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	Hits          []*Hit                 `protobuf:"bytes,3,rep,name=hits,proto3" json:"hits,omitempty"`
+	Query         *Query                 `protobuf:"bytes,4,opt,name=query,proto3" json:"query,omitempty"`
+	Searches      []*Search              `protobuf:"bytes,5,rep,name=searches,proto3" json:"searches,omitempty"`
+	HitCounts     []*HitCount            `protobuf:"bytes,6,rep,name=hit_counts,json=hitCounts,proto3" json:"hit_counts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MultiSearchResponse) Reset() {
+	*x = MultiSearchResponse{}
+	mi := &file_clarifai_api_service_proto_msgTypes[73]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MultiSearchResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MultiSearchResponse) ProtoMessage() {}
+
+func (x *MultiSearchResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_clarifai_api_service_proto_msgTypes[73]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MultiSearchResponse.ProtoReflect.Descriptor instead.
+func (*MultiSearchResponse) Descriptor() ([]byte, []int) {
+	return file_clarifai_api_service_proto_rawDescGZIP(), []int{73}
+}
+
+func (x *MultiSearchResponse) GetStatus() *status.Status {
+	if x != nil {
+		return x.Status
+	}
+	return nil
+}
+
+func (x *MultiSearchResponse) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *MultiSearchResponse) GetHits() []*Hit {
+	if x != nil {
+		return x.Hits
+	}
+	return nil
+}
+
+func (x *MultiSearchResponse) GetQuery() *Query {
+	if x != nil {
+		return x.Query
+	}
+	return nil
+}
+
+func (x *MultiSearchResponse) GetSearches() []*Search {
+	if x != nil {
+		return x.Searches
+	}
+	return nil
+}
+
+func (x *MultiSearchResponse) GetHitCounts() []*HitCount {
+	if x != nil {
+		return x.HitCounts
+	}
+	return nil
+}
+
 var File_clarifai_api_service_proto protoreflect.FileDescriptor
 
 const file_clarifai_api_service_proto_rawDesc = "" +
@@ -4817,7 +5099,36 @@ const file_clarifai_api_service_proto_rawDesc = "" +
 	"pagination\"\x88\x01\n" +
 	"\x1aMultiAuditLogEntryResponse\x123\n" +
 	"\x06status\x18\x01 \x01(\v2\x1b.clarifai.api.status.StatusR\x06status\x125\n" +
-	"\aentries\x18\x02 \x03(\v2\x1b.clarifai.api.AuditLogEntryR\aentries2\xa4 \n" +
+	"\aentries\x18\x02 \x03(\v2\x1b.clarifai.api.AuditLogEntryR\aentries\"\xe2\x01\n" +
+	"\x19PostInputsSearchesRequest\x12:\n" +
+	"\vuser_app_id\x18\x01 \x01(\v2\x1a.clarifai.api.UserAppIDSetR\tuserAppId\x120\n" +
+	"\bsearches\x18\x02 \x03(\v2\x14.clarifai.api.SearchR\bsearches\x128\n" +
+	"\n" +
+	"pagination\x18\x03 \x01(\v2\x18.clarifai.api.PaginationR\n" +
+	"pagination\x12\x1d\n" +
+	"\n" +
+	"only_count\x18\x04 \x01(\bR\tonlyCount\"\xc8\x01\n" +
+	"\x1ePostAnnotationsSearchesRequest\x12:\n" +
+	"\vuser_app_id\x18\x01 \x01(\v2\x1a.clarifai.api.UserAppIDSetR\tuserAppId\x120\n" +
+	"\bsearches\x18\x02 \x03(\v2\x14.clarifai.api.SearchR\bsearches\x128\n" +
+	"\n" +
+	"pagination\x18\x03 \x01(\v2\x18.clarifai.api.PaginationR\n" +
+	"pagination\"\xec\x01\n" +
+	"\x13PostSearchesRequest\x12:\n" +
+	"\vuser_app_id\x18\x01 \x01(\v2\x1a.clarifai.api.UserAppIDSetR\tuserAppId\x12-\n" +
+	"\x05query\x18\x02 \x01(\v2\x13.clarifai.api.QueryB\x02\x18\x01R\x05query\x120\n" +
+	"\bsearches\x18\x03 \x03(\v2\x14.clarifai.api.SearchR\bsearches\x128\n" +
+	"\n" +
+	"pagination\x18\x04 \x01(\v2\x18.clarifai.api.PaginationR\n" +
+	"pagination\"\x95\x02\n" +
+	"\x13MultiSearchResponse\x123\n" +
+	"\x06status\x18\x01 \x01(\v2\x1b.clarifai.api.status.StatusR\x06status\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\x12%\n" +
+	"\x04hits\x18\x03 \x03(\v2\x11.clarifai.api.HitR\x04hits\x12)\n" +
+	"\x05query\x18\x04 \x01(\v2\x13.clarifai.api.QueryR\x05query\x120\n" +
+	"\bsearches\x18\x05 \x03(\v2\x14.clarifai.api.SearchR\bsearches\x125\n" +
+	"\n" +
+	"hit_counts\x18\x06 \x03(\v2\x16.clarifai.api.HitCountR\thitCounts2\xc8\"\n" +
 	"\x02V2\x12\\\n" +
 	"\x10PostModelOutputs\x12%.clarifai.api.PostModelOutputsRequest\x1a!.clarifai.api.MultiOutputResponse\x12L\n" +
 	"\bGetModel\x12\x1d.clarifai.api.GetModelRequest\x1a!.clarifai.api.SingleModelResponse\x12V\n" +
@@ -4870,7 +5181,10 @@ const file_clarifai_api_service_proto_rawDesc = "" +
 	"\n" +
 	"GetConcept\x12\x1f.clarifai.api.GetConceptRequest\x1a#.clarifai.api.SingleConceptResponse\x12U\n" +
 	"\fPostConcepts\x12!.clarifai.api.PostConceptsRequest\x1a\".clarifai.api.MultiConceptResponse\x12W\n" +
-	"\rPatchConcepts\x12\".clarifai.api.PatchConceptsRequest\x1a\".clarifai.api.MultiConceptResponseB7Z5github.com/clavis-dev/clavis/api/gen/clarifai/api;apib\x06proto3"
+	"\rPatchConcepts\x12\".clarifai.api.PatchConceptsRequest\x1a\".clarifai.api.MultiConceptResponse\x12`\n" +
+	"\x12PostInputsSearches\x12'.clarifai.api.PostInputsSearchesRequest\x1a!.clarifai.api.MultiSearchResponse\x12j\n" +
+	"\x17PostAnnotationsSearches\x12,.clarifai.api.PostAnnotationsSearchesRequest\x1a!.clarifai.api.MultiSearchResponse\x12T\n" +
+	"\fPostSearches\x12!.clarifai.api.PostSearchesRequest\x1a!.clarifai.api.MultiSearchResponseB7Z5github.com/clavis-dev/clavis/api/gen/clarifai/api;apib\x06proto3"
 
 var (
 	file_clarifai_api_service_proto_rawDescOnce sync.Once
@@ -4884,324 +5198,353 @@ func file_clarifai_api_service_proto_rawDescGZIP() []byte {
 	return file_clarifai_api_service_proto_rawDescData
 }
 
-var file_clarifai_api_service_proto_msgTypes = make([]protoimpl.MessageInfo, 70)
+var file_clarifai_api_service_proto_msgTypes = make([]protoimpl.MessageInfo, 74)
 var file_clarifai_api_service_proto_goTypes = []any{
-	(*PostModelOutputsRequest)(nil),     // 0: clarifai.api.PostModelOutputsRequest
-	(*MultiOutputResponse)(nil),         // 1: clarifai.api.MultiOutputResponse
-	(*GetModelRequest)(nil),             // 2: clarifai.api.GetModelRequest
-	(*SingleModelResponse)(nil),         // 3: clarifai.api.SingleModelResponse
-	(*ListModelsRequest)(nil),           // 4: clarifai.api.ListModelsRequest
-	(*MultiModelResponse)(nil),          // 5: clarifai.api.MultiModelResponse
-	(*GetModelVersionRequest)(nil),      // 6: clarifai.api.GetModelVersionRequest
-	(*SingleModelVersionResponse)(nil),  // 7: clarifai.api.SingleModelVersionResponse
-	(*ListModelVersionsRequest)(nil),    // 8: clarifai.api.ListModelVersionsRequest
-	(*MultiModelVersionResponse)(nil),   // 9: clarifai.api.MultiModelVersionResponse
-	(*PostAppsRequest)(nil),             // 10: clarifai.api.PostAppsRequest
-	(*MultiAppResponse)(nil),            // 11: clarifai.api.MultiAppResponse
-	(*GetAppRequest)(nil),               // 12: clarifai.api.GetAppRequest
-	(*SingleAppResponse)(nil),           // 13: clarifai.api.SingleAppResponse
-	(*ListAppsRequest)(nil),             // 14: clarifai.api.ListAppsRequest
-	(*PatchAppsRequest)(nil),            // 15: clarifai.api.PatchAppsRequest
-	(*PatchAppRequest)(nil),             // 16: clarifai.api.PatchAppRequest
-	(*DeleteAppRequest)(nil),            // 17: clarifai.api.DeleteAppRequest
-	(*PostKeysRequest)(nil),             // 18: clarifai.api.PostKeysRequest
-	(*MultiKeyResponse)(nil),            // 19: clarifai.api.MultiKeyResponse
-	(*GetKeyRequest)(nil),               // 20: clarifai.api.GetKeyRequest
-	(*SingleKeyResponse)(nil),           // 21: clarifai.api.SingleKeyResponse
-	(*ListKeysRequest)(nil),             // 22: clarifai.api.ListKeysRequest
-	(*ListAppKeysRequest)(nil),          // 23: clarifai.api.ListAppKeysRequest
-	(*PatchKeysRequest)(nil),            // 24: clarifai.api.PatchKeysRequest
-	(*DeleteKeyRequest)(nil),            // 25: clarifai.api.DeleteKeyRequest
-	(*MyScopesRequest)(nil),             // 26: clarifai.api.MyScopesRequest
-	(*MultiScopeResponse)(nil),          // 27: clarifai.api.MultiScopeResponse
-	(*MyScopesUserRequest)(nil),         // 28: clarifai.api.MyScopesUserRequest
-	(*MultiScopeUserResponse)(nil),      // 29: clarifai.api.MultiScopeUserResponse
-	(*ListScopesRequest)(nil),           // 30: clarifai.api.ListScopesRequest
-	(*MultiScopeDepsResponse)(nil),      // 31: clarifai.api.MultiScopeDepsResponse
-	(*GetUserRequest)(nil),              // 32: clarifai.api.GetUserRequest
-	(*SingleUserResponse)(nil),          // 33: clarifai.api.SingleUserResponse
-	(*ListCollaboratorsRequest)(nil),    // 34: clarifai.api.ListCollaboratorsRequest
-	(*MultiCollaboratorsResponse)(nil),  // 35: clarifai.api.MultiCollaboratorsResponse
-	(*PostCollaboratorsRequest)(nil),    // 36: clarifai.api.PostCollaboratorsRequest
-	(*PatchCollaboratorsRequest)(nil),   // 37: clarifai.api.PatchCollaboratorsRequest
-	(*DeleteCollaboratorsRequest)(nil),  // 38: clarifai.api.DeleteCollaboratorsRequest
-	(*ListCollaborationsRequest)(nil),   // 39: clarifai.api.ListCollaborationsRequest
-	(*MultiCollaborationsResponse)(nil), // 40: clarifai.api.MultiCollaborationsResponse
-	(*PostInputsRequest)(nil),           // 41: clarifai.api.PostInputsRequest
-	(*MultiInputResponse)(nil),          // 42: clarifai.api.MultiInputResponse
-	(*ListInputsRequest)(nil),           // 43: clarifai.api.ListInputsRequest
-	(*GetInputRequest)(nil),             // 44: clarifai.api.GetInputRequest
-	(*SingleInputResponse)(nil),         // 45: clarifai.api.SingleInputResponse
-	(*DeleteInputRequest)(nil),          // 46: clarifai.api.DeleteInputRequest
-	(*DeleteInputsRequest)(nil),         // 47: clarifai.api.DeleteInputsRequest
-	(*PatchInputsRequest)(nil),          // 48: clarifai.api.PatchInputsRequest
-	(*GetInputCountRequest)(nil),        // 49: clarifai.api.GetInputCountRequest
-	(*SingleInputCountResponse)(nil),    // 50: clarifai.api.SingleInputCountResponse
-	(*GetInputsAddJobRequest)(nil),      // 51: clarifai.api.GetInputsAddJobRequest
-	(*ListInputsAddJobsRequest)(nil),    // 52: clarifai.api.ListInputsAddJobsRequest
-	(*CancelInputsAddJobRequest)(nil),   // 53: clarifai.api.CancelInputsAddJobRequest
-	(*SingleInputsAddJobResponse)(nil),  // 54: clarifai.api.SingleInputsAddJobResponse
-	(*MultiInputsAddJobResponse)(nil),   // 55: clarifai.api.MultiInputsAddJobResponse
-	(*PostAnnotationsRequest)(nil),      // 56: clarifai.api.PostAnnotationsRequest
-	(*ListAnnotationsRequest)(nil),      // 57: clarifai.api.ListAnnotationsRequest
-	(*PatchAnnotationsRequest)(nil),     // 58: clarifai.api.PatchAnnotationsRequest
-	(*DeleteAnnotationRequest)(nil),     // 59: clarifai.api.DeleteAnnotationRequest
-	(*DeleteAnnotationsRequest)(nil),    // 60: clarifai.api.DeleteAnnotationsRequest
-	(*MultiAnnotationResponse)(nil),     // 61: clarifai.api.MultiAnnotationResponse
-	(*ListConceptsRequest)(nil),         // 62: clarifai.api.ListConceptsRequest
-	(*GetConceptRequest)(nil),           // 63: clarifai.api.GetConceptRequest
-	(*PostConceptsRequest)(nil),         // 64: clarifai.api.PostConceptsRequest
-	(*PatchConceptsRequest)(nil),        // 65: clarifai.api.PatchConceptsRequest
-	(*MultiConceptResponse)(nil),        // 66: clarifai.api.MultiConceptResponse
-	(*SingleConceptResponse)(nil),       // 67: clarifai.api.SingleConceptResponse
-	(*PostAuditLogSearchesRequest)(nil), // 68: clarifai.api.PostAuditLogSearchesRequest
-	(*MultiAuditLogEntryResponse)(nil),  // 69: clarifai.api.MultiAuditLogEntryResponse
-	(*UserAppIDSet)(nil),                // 70: clarifai.api.UserAppIDSet
-	(*Input)(nil),                       // 71: clarifai.api.Input
-	(*Model)(nil),                       // 72: clarifai.api.Model
-	(*status.Status)(nil),               // 73: clarifai.api.status.Status
-	(*Output)(nil),                      // 74: clarifai.api.Output
-	(*Visibility)(nil),                  // 75: clarifai.api.Visibility
-	(*ModelVersion)(nil),                // 76: clarifai.api.ModelVersion
-	(*App)(nil),                         // 77: clarifai.api.App
-	(*PatchAction)(nil),                 // 78: clarifai.api.PatchAction
-	(*Key)(nil),                         // 79: clarifai.api.Key
-	(*timestamppb.Timestamp)(nil),       // 80: google.protobuf.Timestamp
-	(*ScopeDeps)(nil),                   // 81: clarifai.api.ScopeDeps
-	(*EndpointDeps)(nil),                // 82: clarifai.api.EndpointDeps
-	(*User)(nil),                        // 83: clarifai.api.User
-	(*Collaborator)(nil),                // 84: clarifai.api.Collaborator
-	(*Collaboration)(nil),               // 85: clarifai.api.Collaboration
-	(InputIDConflictResolution)(0),      // 86: clarifai.api.InputIDConflictResolution
-	(*InputsAddJob)(nil),                // 87: clarifai.api.InputsAddJob
-	(*InputCount)(nil),                  // 88: clarifai.api.InputCount
-	(*Annotation)(nil),                  // 89: clarifai.api.Annotation
-	(*Concept)(nil),                     // 90: clarifai.api.Concept
-	(*AuditLogQuery)(nil),               // 91: clarifai.api.AuditLogQuery
-	(*Pagination)(nil),                  // 92: clarifai.api.Pagination
-	(*AuditLogEntry)(nil),               // 93: clarifai.api.AuditLogEntry
-	(*status.BaseResponse)(nil),         // 94: clarifai.api.status.BaseResponse
+	(*PostModelOutputsRequest)(nil),        // 0: clarifai.api.PostModelOutputsRequest
+	(*MultiOutputResponse)(nil),            // 1: clarifai.api.MultiOutputResponse
+	(*GetModelRequest)(nil),                // 2: clarifai.api.GetModelRequest
+	(*SingleModelResponse)(nil),            // 3: clarifai.api.SingleModelResponse
+	(*ListModelsRequest)(nil),              // 4: clarifai.api.ListModelsRequest
+	(*MultiModelResponse)(nil),             // 5: clarifai.api.MultiModelResponse
+	(*GetModelVersionRequest)(nil),         // 6: clarifai.api.GetModelVersionRequest
+	(*SingleModelVersionResponse)(nil),     // 7: clarifai.api.SingleModelVersionResponse
+	(*ListModelVersionsRequest)(nil),       // 8: clarifai.api.ListModelVersionsRequest
+	(*MultiModelVersionResponse)(nil),      // 9: clarifai.api.MultiModelVersionResponse
+	(*PostAppsRequest)(nil),                // 10: clarifai.api.PostAppsRequest
+	(*MultiAppResponse)(nil),               // 11: clarifai.api.MultiAppResponse
+	(*GetAppRequest)(nil),                  // 12: clarifai.api.GetAppRequest
+	(*SingleAppResponse)(nil),              // 13: clarifai.api.SingleAppResponse
+	(*ListAppsRequest)(nil),                // 14: clarifai.api.ListAppsRequest
+	(*PatchAppsRequest)(nil),               // 15: clarifai.api.PatchAppsRequest
+	(*PatchAppRequest)(nil),                // 16: clarifai.api.PatchAppRequest
+	(*DeleteAppRequest)(nil),               // 17: clarifai.api.DeleteAppRequest
+	(*PostKeysRequest)(nil),                // 18: clarifai.api.PostKeysRequest
+	(*MultiKeyResponse)(nil),               // 19: clarifai.api.MultiKeyResponse
+	(*GetKeyRequest)(nil),                  // 20: clarifai.api.GetKeyRequest
+	(*SingleKeyResponse)(nil),              // 21: clarifai.api.SingleKeyResponse
+	(*ListKeysRequest)(nil),                // 22: clarifai.api.ListKeysRequest
+	(*ListAppKeysRequest)(nil),             // 23: clarifai.api.ListAppKeysRequest
+	(*PatchKeysRequest)(nil),               // 24: clarifai.api.PatchKeysRequest
+	(*DeleteKeyRequest)(nil),               // 25: clarifai.api.DeleteKeyRequest
+	(*MyScopesRequest)(nil),                // 26: clarifai.api.MyScopesRequest
+	(*MultiScopeResponse)(nil),             // 27: clarifai.api.MultiScopeResponse
+	(*MyScopesUserRequest)(nil),            // 28: clarifai.api.MyScopesUserRequest
+	(*MultiScopeUserResponse)(nil),         // 29: clarifai.api.MultiScopeUserResponse
+	(*ListScopesRequest)(nil),              // 30: clarifai.api.ListScopesRequest
+	(*MultiScopeDepsResponse)(nil),         // 31: clarifai.api.MultiScopeDepsResponse
+	(*GetUserRequest)(nil),                 // 32: clarifai.api.GetUserRequest
+	(*SingleUserResponse)(nil),             // 33: clarifai.api.SingleUserResponse
+	(*ListCollaboratorsRequest)(nil),       // 34: clarifai.api.ListCollaboratorsRequest
+	(*MultiCollaboratorsResponse)(nil),     // 35: clarifai.api.MultiCollaboratorsResponse
+	(*PostCollaboratorsRequest)(nil),       // 36: clarifai.api.PostCollaboratorsRequest
+	(*PatchCollaboratorsRequest)(nil),      // 37: clarifai.api.PatchCollaboratorsRequest
+	(*DeleteCollaboratorsRequest)(nil),     // 38: clarifai.api.DeleteCollaboratorsRequest
+	(*ListCollaborationsRequest)(nil),      // 39: clarifai.api.ListCollaborationsRequest
+	(*MultiCollaborationsResponse)(nil),    // 40: clarifai.api.MultiCollaborationsResponse
+	(*PostInputsRequest)(nil),              // 41: clarifai.api.PostInputsRequest
+	(*MultiInputResponse)(nil),             // 42: clarifai.api.MultiInputResponse
+	(*ListInputsRequest)(nil),              // 43: clarifai.api.ListInputsRequest
+	(*GetInputRequest)(nil),                // 44: clarifai.api.GetInputRequest
+	(*SingleInputResponse)(nil),            // 45: clarifai.api.SingleInputResponse
+	(*DeleteInputRequest)(nil),             // 46: clarifai.api.DeleteInputRequest
+	(*DeleteInputsRequest)(nil),            // 47: clarifai.api.DeleteInputsRequest
+	(*PatchInputsRequest)(nil),             // 48: clarifai.api.PatchInputsRequest
+	(*GetInputCountRequest)(nil),           // 49: clarifai.api.GetInputCountRequest
+	(*SingleInputCountResponse)(nil),       // 50: clarifai.api.SingleInputCountResponse
+	(*GetInputsAddJobRequest)(nil),         // 51: clarifai.api.GetInputsAddJobRequest
+	(*ListInputsAddJobsRequest)(nil),       // 52: clarifai.api.ListInputsAddJobsRequest
+	(*CancelInputsAddJobRequest)(nil),      // 53: clarifai.api.CancelInputsAddJobRequest
+	(*SingleInputsAddJobResponse)(nil),     // 54: clarifai.api.SingleInputsAddJobResponse
+	(*MultiInputsAddJobResponse)(nil),      // 55: clarifai.api.MultiInputsAddJobResponse
+	(*PostAnnotationsRequest)(nil),         // 56: clarifai.api.PostAnnotationsRequest
+	(*ListAnnotationsRequest)(nil),         // 57: clarifai.api.ListAnnotationsRequest
+	(*PatchAnnotationsRequest)(nil),        // 58: clarifai.api.PatchAnnotationsRequest
+	(*DeleteAnnotationRequest)(nil),        // 59: clarifai.api.DeleteAnnotationRequest
+	(*DeleteAnnotationsRequest)(nil),       // 60: clarifai.api.DeleteAnnotationsRequest
+	(*MultiAnnotationResponse)(nil),        // 61: clarifai.api.MultiAnnotationResponse
+	(*ListConceptsRequest)(nil),            // 62: clarifai.api.ListConceptsRequest
+	(*GetConceptRequest)(nil),              // 63: clarifai.api.GetConceptRequest
+	(*PostConceptsRequest)(nil),            // 64: clarifai.api.PostConceptsRequest
+	(*PatchConceptsRequest)(nil),           // 65: clarifai.api.PatchConceptsRequest
+	(*MultiConceptResponse)(nil),           // 66: clarifai.api.MultiConceptResponse
+	(*SingleConceptResponse)(nil),          // 67: clarifai.api.SingleConceptResponse
+	(*PostAuditLogSearchesRequest)(nil),    // 68: clarifai.api.PostAuditLogSearchesRequest
+	(*MultiAuditLogEntryResponse)(nil),     // 69: clarifai.api.MultiAuditLogEntryResponse
+	(*PostInputsSearchesRequest)(nil),      // 70: clarifai.api.PostInputsSearchesRequest
+	(*PostAnnotationsSearchesRequest)(nil), // 71: clarifai.api.PostAnnotationsSearchesRequest
+	(*PostSearchesRequest)(nil),            // 72: clarifai.api.PostSearchesRequest
+	(*MultiSearchResponse)(nil),            // 73: clarifai.api.MultiSearchResponse
+	(*UserAppIDSet)(nil),                   // 74: clarifai.api.UserAppIDSet
+	(*Input)(nil),                          // 75: clarifai.api.Input
+	(*Model)(nil),                          // 76: clarifai.api.Model
+	(*status.Status)(nil),                  // 77: clarifai.api.status.Status
+	(*Output)(nil),                         // 78: clarifai.api.Output
+	(*Visibility)(nil),                     // 79: clarifai.api.Visibility
+	(*ModelVersion)(nil),                   // 80: clarifai.api.ModelVersion
+	(*App)(nil),                            // 81: clarifai.api.App
+	(*PatchAction)(nil),                    // 82: clarifai.api.PatchAction
+	(*Key)(nil),                            // 83: clarifai.api.Key
+	(*timestamppb.Timestamp)(nil),          // 84: google.protobuf.Timestamp
+	(*ScopeDeps)(nil),                      // 85: clarifai.api.ScopeDeps
+	(*EndpointDeps)(nil),                   // 86: clarifai.api.EndpointDeps
+	(*User)(nil),                           // 87: clarifai.api.User
+	(*Collaborator)(nil),                   // 88: clarifai.api.Collaborator
+	(*Collaboration)(nil),                  // 89: clarifai.api.Collaboration
+	(InputIDConflictResolution)(0),         // 90: clarifai.api.InputIDConflictResolution
+	(*InputsAddJob)(nil),                   // 91: clarifai.api.InputsAddJob
+	(*InputCount)(nil),                     // 92: clarifai.api.InputCount
+	(*Annotation)(nil),                     // 93: clarifai.api.Annotation
+	(*Concept)(nil),                        // 94: clarifai.api.Concept
+	(*AuditLogQuery)(nil),                  // 95: clarifai.api.AuditLogQuery
+	(*Pagination)(nil),                     // 96: clarifai.api.Pagination
+	(*AuditLogEntry)(nil),                  // 97: clarifai.api.AuditLogEntry
+	(*Search)(nil),                         // 98: clarifai.api.Search
+	(*Query)(nil),                          // 99: clarifai.api.Query
+	(*Hit)(nil),                            // 100: clarifai.api.Hit
+	(*HitCount)(nil),                       // 101: clarifai.api.HitCount
+	(*status.BaseResponse)(nil),            // 102: clarifai.api.status.BaseResponse
 }
 var file_clarifai_api_service_proto_depIdxs = []int32{
-	70,  // 0: clarifai.api.PostModelOutputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	71,  // 1: clarifai.api.PostModelOutputsRequest.inputs:type_name -> clarifai.api.Input
-	72,  // 2: clarifai.api.PostModelOutputsRequest.model:type_name -> clarifai.api.Model
-	73,  // 3: clarifai.api.MultiOutputResponse.status:type_name -> clarifai.api.status.Status
-	74,  // 4: clarifai.api.MultiOutputResponse.outputs:type_name -> clarifai.api.Output
-	70,  // 5: clarifai.api.GetModelRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	73,  // 6: clarifai.api.SingleModelResponse.status:type_name -> clarifai.api.status.Status
-	72,  // 7: clarifai.api.SingleModelResponse.model:type_name -> clarifai.api.Model
-	70,  // 8: clarifai.api.ListModelsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	75,  // 9: clarifai.api.ListModelsRequest.visibility:type_name -> clarifai.api.Visibility
-	73,  // 10: clarifai.api.MultiModelResponse.status:type_name -> clarifai.api.status.Status
-	72,  // 11: clarifai.api.MultiModelResponse.models:type_name -> clarifai.api.Model
-	70,  // 12: clarifai.api.GetModelVersionRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	73,  // 13: clarifai.api.SingleModelVersionResponse.status:type_name -> clarifai.api.status.Status
-	76,  // 14: clarifai.api.SingleModelVersionResponse.model_version:type_name -> clarifai.api.ModelVersion
-	70,  // 15: clarifai.api.ListModelVersionsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	73,  // 16: clarifai.api.MultiModelVersionResponse.status:type_name -> clarifai.api.status.Status
-	76,  // 17: clarifai.api.MultiModelVersionResponse.model_versions:type_name -> clarifai.api.ModelVersion
-	70,  // 18: clarifai.api.PostAppsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	77,  // 19: clarifai.api.PostAppsRequest.apps:type_name -> clarifai.api.App
-	73,  // 20: clarifai.api.MultiAppResponse.status:type_name -> clarifai.api.status.Status
-	77,  // 21: clarifai.api.MultiAppResponse.apps:type_name -> clarifai.api.App
-	70,  // 22: clarifai.api.GetAppRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	73,  // 23: clarifai.api.SingleAppResponse.status:type_name -> clarifai.api.status.Status
-	77,  // 24: clarifai.api.SingleAppResponse.app:type_name -> clarifai.api.App
-	70,  // 25: clarifai.api.ListAppsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	75,  // 26: clarifai.api.ListAppsRequest.visibility:type_name -> clarifai.api.Visibility
-	70,  // 27: clarifai.api.PatchAppsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	77,  // 28: clarifai.api.PatchAppsRequest.apps:type_name -> clarifai.api.App
-	78,  // 29: clarifai.api.PatchAppsRequest.metadata_action:type_name -> clarifai.api.PatchAction
-	70,  // 30: clarifai.api.PatchAppRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	77,  // 31: clarifai.api.PatchAppRequest.app:type_name -> clarifai.api.App
-	78,  // 32: clarifai.api.PatchAppRequest.metadata_action:type_name -> clarifai.api.PatchAction
-	70,  // 33: clarifai.api.DeleteAppRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	70,  // 34: clarifai.api.PostKeysRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	79,  // 35: clarifai.api.PostKeysRequest.keys:type_name -> clarifai.api.Key
-	73,  // 36: clarifai.api.MultiKeyResponse.status:type_name -> clarifai.api.status.Status
-	79,  // 37: clarifai.api.MultiKeyResponse.keys:type_name -> clarifai.api.Key
-	70,  // 38: clarifai.api.GetKeyRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	73,  // 39: clarifai.api.SingleKeyResponse.status:type_name -> clarifai.api.status.Status
-	79,  // 40: clarifai.api.SingleKeyResponse.key:type_name -> clarifai.api.Key
-	70,  // 41: clarifai.api.ListKeysRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	80,  // 42: clarifai.api.ListKeysRequest.last_used_before:type_name -> google.protobuf.Timestamp
-	70,  // 43: clarifai.api.ListAppKeysRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	70,  // 44: clarifai.api.PatchKeysRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	79,  // 45: clarifai.api.PatchKeysRequest.keys:type_name -> clarifai.api.Key
-	70,  // 46: clarifai.api.DeleteKeyRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	70,  // 47: clarifai.api.MyScopesRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	73,  // 48: clarifai.api.MultiScopeResponse.status:type_name -> clarifai.api.status.Status
-	77,  // 49: clarifai.api.MultiScopeResponse.app:type_name -> clarifai.api.App
-	70,  // 50: clarifai.api.MyScopesUserRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	73,  // 51: clarifai.api.MultiScopeUserResponse.status:type_name -> clarifai.api.status.Status
-	70,  // 52: clarifai.api.ListScopesRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	73,  // 53: clarifai.api.MultiScopeDepsResponse.status:type_name -> clarifai.api.status.Status
-	81,  // 54: clarifai.api.MultiScopeDepsResponse.scope_deps:type_name -> clarifai.api.ScopeDeps
-	82,  // 55: clarifai.api.MultiScopeDepsResponse.endpoint_deps:type_name -> clarifai.api.EndpointDeps
-	70,  // 56: clarifai.api.GetUserRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	73,  // 57: clarifai.api.SingleUserResponse.status:type_name -> clarifai.api.status.Status
-	83,  // 58: clarifai.api.SingleUserResponse.user:type_name -> clarifai.api.User
-	70,  // 59: clarifai.api.ListCollaboratorsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	73,  // 60: clarifai.api.MultiCollaboratorsResponse.status:type_name -> clarifai.api.status.Status
-	84,  // 61: clarifai.api.MultiCollaboratorsResponse.collaborators:type_name -> clarifai.api.Collaborator
-	83,  // 62: clarifai.api.MultiCollaboratorsResponse.app_owner:type_name -> clarifai.api.User
-	70,  // 63: clarifai.api.PostCollaboratorsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	84,  // 64: clarifai.api.PostCollaboratorsRequest.collaborators:type_name -> clarifai.api.Collaborator
-	70,  // 65: clarifai.api.PatchCollaboratorsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	84,  // 66: clarifai.api.PatchCollaboratorsRequest.collaborators:type_name -> clarifai.api.Collaborator
-	70,  // 67: clarifai.api.DeleteCollaboratorsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	70,  // 68: clarifai.api.ListCollaborationsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	73,  // 69: clarifai.api.MultiCollaborationsResponse.status:type_name -> clarifai.api.status.Status
-	85,  // 70: clarifai.api.MultiCollaborationsResponse.collaborations:type_name -> clarifai.api.Collaboration
-	70,  // 71: clarifai.api.PostInputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	71,  // 72: clarifai.api.PostInputsRequest.inputs:type_name -> clarifai.api.Input
-	86,  // 73: clarifai.api.PostInputsRequest.input_id_conflict_resolution:type_name -> clarifai.api.InputIDConflictResolution
-	73,  // 74: clarifai.api.MultiInputResponse.status:type_name -> clarifai.api.status.Status
-	71,  // 75: clarifai.api.MultiInputResponse.inputs:type_name -> clarifai.api.Input
-	87,  // 76: clarifai.api.MultiInputResponse.inputs_add_job:type_name -> clarifai.api.InputsAddJob
-	70,  // 77: clarifai.api.ListInputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	73,  // 78: clarifai.api.ListInputsRequest.status:type_name -> clarifai.api.status.Status
-	70,  // 79: clarifai.api.GetInputRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	73,  // 80: clarifai.api.SingleInputResponse.status:type_name -> clarifai.api.status.Status
-	71,  // 81: clarifai.api.SingleInputResponse.input:type_name -> clarifai.api.Input
-	70,  // 82: clarifai.api.DeleteInputRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	70,  // 83: clarifai.api.DeleteInputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	70,  // 84: clarifai.api.PatchInputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	71,  // 85: clarifai.api.PatchInputsRequest.inputs:type_name -> clarifai.api.Input
-	70,  // 86: clarifai.api.GetInputCountRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	73,  // 87: clarifai.api.SingleInputCountResponse.status:type_name -> clarifai.api.status.Status
-	88,  // 88: clarifai.api.SingleInputCountResponse.counts:type_name -> clarifai.api.InputCount
-	70,  // 89: clarifai.api.GetInputsAddJobRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	70,  // 90: clarifai.api.ListInputsAddJobsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	70,  // 91: clarifai.api.CancelInputsAddJobRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	73,  // 92: clarifai.api.SingleInputsAddJobResponse.status:type_name -> clarifai.api.status.Status
-	87,  // 93: clarifai.api.SingleInputsAddJobResponse.inputs_add_job:type_name -> clarifai.api.InputsAddJob
-	73,  // 94: clarifai.api.MultiInputsAddJobResponse.status:type_name -> clarifai.api.status.Status
-	87,  // 95: clarifai.api.MultiInputsAddJobResponse.inputs_add_jobs:type_name -> clarifai.api.InputsAddJob
-	70,  // 96: clarifai.api.PostAnnotationsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	89,  // 97: clarifai.api.PostAnnotationsRequest.annotations:type_name -> clarifai.api.Annotation
-	70,  // 98: clarifai.api.ListAnnotationsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	70,  // 99: clarifai.api.PatchAnnotationsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	89,  // 100: clarifai.api.PatchAnnotationsRequest.annotations:type_name -> clarifai.api.Annotation
-	70,  // 101: clarifai.api.DeleteAnnotationRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	70,  // 102: clarifai.api.DeleteAnnotationsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	73,  // 103: clarifai.api.MultiAnnotationResponse.status:type_name -> clarifai.api.status.Status
-	89,  // 104: clarifai.api.MultiAnnotationResponse.annotations:type_name -> clarifai.api.Annotation
-	70,  // 105: clarifai.api.ListConceptsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	70,  // 106: clarifai.api.GetConceptRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	70,  // 107: clarifai.api.PostConceptsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	90,  // 108: clarifai.api.PostConceptsRequest.concepts:type_name -> clarifai.api.Concept
-	70,  // 109: clarifai.api.PatchConceptsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	90,  // 110: clarifai.api.PatchConceptsRequest.concepts:type_name -> clarifai.api.Concept
-	73,  // 111: clarifai.api.MultiConceptResponse.status:type_name -> clarifai.api.status.Status
-	90,  // 112: clarifai.api.MultiConceptResponse.concepts:type_name -> clarifai.api.Concept
-	73,  // 113: clarifai.api.SingleConceptResponse.status:type_name -> clarifai.api.status.Status
-	90,  // 114: clarifai.api.SingleConceptResponse.concept:type_name -> clarifai.api.Concept
-	70,  // 115: clarifai.api.PostAuditLogSearchesRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	91,  // 116: clarifai.api.PostAuditLogSearchesRequest.query:type_name -> clarifai.api.AuditLogQuery
-	92,  // 117: clarifai.api.PostAuditLogSearchesRequest.pagination:type_name -> clarifai.api.Pagination
-	73,  // 118: clarifai.api.MultiAuditLogEntryResponse.status:type_name -> clarifai.api.status.Status
-	93,  // 119: clarifai.api.MultiAuditLogEntryResponse.entries:type_name -> clarifai.api.AuditLogEntry
-	0,   // 120: clarifai.api.V2.PostModelOutputs:input_type -> clarifai.api.PostModelOutputsRequest
-	2,   // 121: clarifai.api.V2.GetModel:input_type -> clarifai.api.GetModelRequest
-	2,   // 122: clarifai.api.V2.GetModelOutputInfo:input_type -> clarifai.api.GetModelRequest
-	4,   // 123: clarifai.api.V2.ListModels:input_type -> clarifai.api.ListModelsRequest
-	6,   // 124: clarifai.api.V2.GetModelVersion:input_type -> clarifai.api.GetModelVersionRequest
-	8,   // 125: clarifai.api.V2.ListModelVersions:input_type -> clarifai.api.ListModelVersionsRequest
-	10,  // 126: clarifai.api.V2.PostApps:input_type -> clarifai.api.PostAppsRequest
-	12,  // 127: clarifai.api.V2.GetApp:input_type -> clarifai.api.GetAppRequest
-	14,  // 128: clarifai.api.V2.ListApps:input_type -> clarifai.api.ListAppsRequest
-	15,  // 129: clarifai.api.V2.PatchApps:input_type -> clarifai.api.PatchAppsRequest
-	16,  // 130: clarifai.api.V2.PatchApp:input_type -> clarifai.api.PatchAppRequest
-	17,  // 131: clarifai.api.V2.DeleteApp:input_type -> clarifai.api.DeleteAppRequest
-	18,  // 132: clarifai.api.V2.PostKeys:input_type -> clarifai.api.PostKeysRequest
-	20,  // 133: clarifai.api.V2.GetKey:input_type -> clarifai.api.GetKeyRequest
-	22,  // 134: clarifai.api.V2.ListKeys:input_type -> clarifai.api.ListKeysRequest
-	23,  // 135: clarifai.api.V2.ListAppKeys:input_type -> clarifai.api.ListAppKeysRequest
-	24,  // 136: clarifai.api.V2.PatchKeys:input_type -> clarifai.api.PatchKeysRequest
-	25,  // 137: clarifai.api.V2.DeleteKey:input_type -> clarifai.api.DeleteKeyRequest
-	68,  // 138: clarifai.api.V2.PostAuditLogSearches:input_type -> clarifai.api.PostAuditLogSearchesRequest
-	26,  // 139: clarifai.api.V2.MyScopes:input_type -> clarifai.api.MyScopesRequest
-	28,  // 140: clarifai.api.V2.MyScopesUser:input_type -> clarifai.api.MyScopesUserRequest
-	30,  // 141: clarifai.api.V2.ListScopes:input_type -> clarifai.api.ListScopesRequest
-	32,  // 142: clarifai.api.V2.GetUser:input_type -> clarifai.api.GetUserRequest
-	34,  // 143: clarifai.api.V2.ListCollaborators:input_type -> clarifai.api.ListCollaboratorsRequest
-	36,  // 144: clarifai.api.V2.PostCollaborators:input_type -> clarifai.api.PostCollaboratorsRequest
-	37,  // 145: clarifai.api.V2.PatchCollaborators:input_type -> clarifai.api.PatchCollaboratorsRequest
-	38,  // 146: clarifai.api.V2.DeleteCollaborators:input_type -> clarifai.api.DeleteCollaboratorsRequest
-	39,  // 147: clarifai.api.V2.ListCollaborations:input_type -> clarifai.api.ListCollaborationsRequest
-	41,  // 148: clarifai.api.V2.PostInputs:input_type -> clarifai.api.PostInputsRequest
-	43,  // 149: clarifai.api.V2.ListInputs:input_type -> clarifai.api.ListInputsRequest
-	44,  // 150: clarifai.api.V2.GetInput:input_type -> clarifai.api.GetInputRequest
-	46,  // 151: clarifai.api.V2.DeleteInput:input_type -> clarifai.api.DeleteInputRequest
-	47,  // 152: clarifai.api.V2.DeleteInputs:input_type -> clarifai.api.DeleteInputsRequest
-	48,  // 153: clarifai.api.V2.PatchInputs:input_type -> clarifai.api.PatchInputsRequest
-	49,  // 154: clarifai.api.V2.GetInputCount:input_type -> clarifai.api.GetInputCountRequest
-	51,  // 155: clarifai.api.V2.GetInputsAddJob:input_type -> clarifai.api.GetInputsAddJobRequest
-	52,  // 156: clarifai.api.V2.ListInputsAddJobs:input_type -> clarifai.api.ListInputsAddJobsRequest
-	53,  // 157: clarifai.api.V2.CancelInputsAddJob:input_type -> clarifai.api.CancelInputsAddJobRequest
-	56,  // 158: clarifai.api.V2.PostAnnotations:input_type -> clarifai.api.PostAnnotationsRequest
-	57,  // 159: clarifai.api.V2.ListAnnotations:input_type -> clarifai.api.ListAnnotationsRequest
-	58,  // 160: clarifai.api.V2.PatchAnnotations:input_type -> clarifai.api.PatchAnnotationsRequest
-	59,  // 161: clarifai.api.V2.DeleteAnnotation:input_type -> clarifai.api.DeleteAnnotationRequest
-	60,  // 162: clarifai.api.V2.DeleteAnnotations:input_type -> clarifai.api.DeleteAnnotationsRequest
-	62,  // 163: clarifai.api.V2.ListConcepts:input_type -> clarifai.api.ListConceptsRequest
-	63,  // 164: clarifai.api.V2.GetConcept:input_type -> clarifai.api.GetConceptRequest
-	64,  // 165: clarifai.api.V2.PostConcepts:input_type -> clarifai.api.PostConceptsRequest
-	65,  // 166: clarifai.api.V2.PatchConcepts:input_type -> clarifai.api.PatchConceptsRequest
-	1,   // 167: clarifai.api.V2.PostModelOutputs:output_type -> clarifai.api.MultiOutputResponse
-	3,   // 168: clarifai.api.V2.GetModel:output_type -> clarifai.api.SingleModelResponse
-	3,   // 169: clarifai.api.V2.GetModelOutputInfo:output_type -> clarifai.api.SingleModelResponse
-	5,   // 170: clarifai.api.V2.ListModels:output_type -> clarifai.api.MultiModelResponse
-	7,   // 171: clarifai.api.V2.GetModelVersion:output_type -> clarifai.api.SingleModelVersionResponse
-	9,   // 172: clarifai.api.V2.ListModelVersions:output_type -> clarifai.api.MultiModelVersionResponse
-	11,  // 173: clarifai.api.V2.PostApps:output_type -> clarifai.api.MultiAppResponse
-	13,  // 174: clarifai.api.V2.GetApp:output_type -> clarifai.api.SingleAppResponse
-	11,  // 175: clarifai.api.V2.ListApps:output_type -> clarifai.api.MultiAppResponse
-	11,  // 176: clarifai.api.V2.PatchApps:output_type -> clarifai.api.MultiAppResponse
-	13,  // 177: clarifai.api.V2.PatchApp:output_type -> clarifai.api.SingleAppResponse
-	94,  // 178: clarifai.api.V2.DeleteApp:output_type -> clarifai.api.status.BaseResponse
-	19,  // 179: clarifai.api.V2.PostKeys:output_type -> clarifai.api.MultiKeyResponse
-	21,  // 180: clarifai.api.V2.GetKey:output_type -> clarifai.api.SingleKeyResponse
-	19,  // 181: clarifai.api.V2.ListKeys:output_type -> clarifai.api.MultiKeyResponse
-	19,  // 182: clarifai.api.V2.ListAppKeys:output_type -> clarifai.api.MultiKeyResponse
-	19,  // 183: clarifai.api.V2.PatchKeys:output_type -> clarifai.api.MultiKeyResponse
-	94,  // 184: clarifai.api.V2.DeleteKey:output_type -> clarifai.api.status.BaseResponse
-	69,  // 185: clarifai.api.V2.PostAuditLogSearches:output_type -> clarifai.api.MultiAuditLogEntryResponse
-	27,  // 186: clarifai.api.V2.MyScopes:output_type -> clarifai.api.MultiScopeResponse
-	29,  // 187: clarifai.api.V2.MyScopesUser:output_type -> clarifai.api.MultiScopeUserResponse
-	31,  // 188: clarifai.api.V2.ListScopes:output_type -> clarifai.api.MultiScopeDepsResponse
-	33,  // 189: clarifai.api.V2.GetUser:output_type -> clarifai.api.SingleUserResponse
-	35,  // 190: clarifai.api.V2.ListCollaborators:output_type -> clarifai.api.MultiCollaboratorsResponse
-	35,  // 191: clarifai.api.V2.PostCollaborators:output_type -> clarifai.api.MultiCollaboratorsResponse
-	35,  // 192: clarifai.api.V2.PatchCollaborators:output_type -> clarifai.api.MultiCollaboratorsResponse
-	94,  // 193: clarifai.api.V2.DeleteCollaborators:output_type -> clarifai.api.status.BaseResponse
-	40,  // 194: clarifai.api.V2.ListCollaborations:output_type -> clarifai.api.MultiCollaborationsResponse
-	42,  // 195: clarifai.api.V2.PostInputs:output_type -> clarifai.api.MultiInputResponse
-	42,  // 196: clarifai.api.V2.ListInputs:output_type -> clarifai.api.MultiInputResponse
-	45,  // 197: clarifai.api.V2.GetInput:output_type -> clarifai.api.SingleInputResponse
-	94,  // 198: clarifai.api.V2.DeleteInput:output_type -> clarifai.api.status.BaseResponse
-	94,  // 199: clarifai.api.V2.DeleteInputs:output_type -> clarifai.api.status.BaseResponse
-	42,  // 200: clarifai.api.V2.PatchInputs:output_type -> clarifai.api.MultiInputResponse
-	50,  // 201: clarifai.api.V2.GetInputCount:output_type -> clarifai.api.SingleInputCountResponse
-	54,  // 202: clarifai.api.V2.GetInputsAddJob:output_type -> clarifai.api.SingleInputsAddJobResponse
-	55,  // 203: clarifai.api.V2.ListInputsAddJobs:output_type -> clarifai.api.MultiInputsAddJobResponse
-	54,  // 204: clarifai.api.V2.CancelInputsAddJob:output_type -> clarifai.api.SingleInputsAddJobResponse
-	61,  // 205: clarifai.api.V2.PostAnnotations:output_type -> clarifai.api.MultiAnnotationResponse
-	61,  // 206: clarifai.api.V2.ListAnnotations:output_type -> clarifai.api.MultiAnnotationResponse
-	61,  // 207: clarifai.api.V2.PatchAnnotations:output_type -> clarifai.api.MultiAnnotationResponse
-	94,  // 208: clarifai.api.V2.DeleteAnnotation:output_type -> clarifai.api.status.BaseResponse
-	94,  // 209: clarifai.api.V2.DeleteAnnotations:output_type -> clarifai.api.status.BaseResponse
-	66,  // 210: clarifai.api.V2.ListConcepts:output_type -> clarifai.api.MultiConceptResponse
-	67,  // 211: clarifai.api.V2.GetConcept:output_type -> clarifai.api.SingleConceptResponse
-	66,  // 212: clarifai.api.V2.PostConcepts:output_type -> clarifai.api.MultiConceptResponse
-	66,  // 213: clarifai.api.V2.PatchConcepts:output_type -> clarifai.api.MultiConceptResponse
-	167, // [167:214] is the sub-list for method output_type
-	120, // [120:167] is the sub-list for method input_type
-	120, // [120:120] is the sub-list for extension type_name
-	120, // [120:120] is the sub-list for extension extendee
-	0,   // [0:120] is the sub-list for field type_name
+	74,  // 0: clarifai.api.PostModelOutputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	75,  // 1: clarifai.api.PostModelOutputsRequest.inputs:type_name -> clarifai.api.Input
+	76,  // 2: clarifai.api.PostModelOutputsRequest.model:type_name -> clarifai.api.Model
+	77,  // 3: clarifai.api.MultiOutputResponse.status:type_name -> clarifai.api.status.Status
+	78,  // 4: clarifai.api.MultiOutputResponse.outputs:type_name -> clarifai.api.Output
+	74,  // 5: clarifai.api.GetModelRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	77,  // 6: clarifai.api.SingleModelResponse.status:type_name -> clarifai.api.status.Status
+	76,  // 7: clarifai.api.SingleModelResponse.model:type_name -> clarifai.api.Model
+	74,  // 8: clarifai.api.ListModelsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	79,  // 9: clarifai.api.ListModelsRequest.visibility:type_name -> clarifai.api.Visibility
+	77,  // 10: clarifai.api.MultiModelResponse.status:type_name -> clarifai.api.status.Status
+	76,  // 11: clarifai.api.MultiModelResponse.models:type_name -> clarifai.api.Model
+	74,  // 12: clarifai.api.GetModelVersionRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	77,  // 13: clarifai.api.SingleModelVersionResponse.status:type_name -> clarifai.api.status.Status
+	80,  // 14: clarifai.api.SingleModelVersionResponse.model_version:type_name -> clarifai.api.ModelVersion
+	74,  // 15: clarifai.api.ListModelVersionsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	77,  // 16: clarifai.api.MultiModelVersionResponse.status:type_name -> clarifai.api.status.Status
+	80,  // 17: clarifai.api.MultiModelVersionResponse.model_versions:type_name -> clarifai.api.ModelVersion
+	74,  // 18: clarifai.api.PostAppsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	81,  // 19: clarifai.api.PostAppsRequest.apps:type_name -> clarifai.api.App
+	77,  // 20: clarifai.api.MultiAppResponse.status:type_name -> clarifai.api.status.Status
+	81,  // 21: clarifai.api.MultiAppResponse.apps:type_name -> clarifai.api.App
+	74,  // 22: clarifai.api.GetAppRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	77,  // 23: clarifai.api.SingleAppResponse.status:type_name -> clarifai.api.status.Status
+	81,  // 24: clarifai.api.SingleAppResponse.app:type_name -> clarifai.api.App
+	74,  // 25: clarifai.api.ListAppsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	79,  // 26: clarifai.api.ListAppsRequest.visibility:type_name -> clarifai.api.Visibility
+	74,  // 27: clarifai.api.PatchAppsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	81,  // 28: clarifai.api.PatchAppsRequest.apps:type_name -> clarifai.api.App
+	82,  // 29: clarifai.api.PatchAppsRequest.metadata_action:type_name -> clarifai.api.PatchAction
+	74,  // 30: clarifai.api.PatchAppRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	81,  // 31: clarifai.api.PatchAppRequest.app:type_name -> clarifai.api.App
+	82,  // 32: clarifai.api.PatchAppRequest.metadata_action:type_name -> clarifai.api.PatchAction
+	74,  // 33: clarifai.api.DeleteAppRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	74,  // 34: clarifai.api.PostKeysRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	83,  // 35: clarifai.api.PostKeysRequest.keys:type_name -> clarifai.api.Key
+	77,  // 36: clarifai.api.MultiKeyResponse.status:type_name -> clarifai.api.status.Status
+	83,  // 37: clarifai.api.MultiKeyResponse.keys:type_name -> clarifai.api.Key
+	74,  // 38: clarifai.api.GetKeyRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	77,  // 39: clarifai.api.SingleKeyResponse.status:type_name -> clarifai.api.status.Status
+	83,  // 40: clarifai.api.SingleKeyResponse.key:type_name -> clarifai.api.Key
+	74,  // 41: clarifai.api.ListKeysRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	84,  // 42: clarifai.api.ListKeysRequest.last_used_before:type_name -> google.protobuf.Timestamp
+	74,  // 43: clarifai.api.ListAppKeysRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	74,  // 44: clarifai.api.PatchKeysRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	83,  // 45: clarifai.api.PatchKeysRequest.keys:type_name -> clarifai.api.Key
+	74,  // 46: clarifai.api.DeleteKeyRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	74,  // 47: clarifai.api.MyScopesRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	77,  // 48: clarifai.api.MultiScopeResponse.status:type_name -> clarifai.api.status.Status
+	81,  // 49: clarifai.api.MultiScopeResponse.app:type_name -> clarifai.api.App
+	74,  // 50: clarifai.api.MyScopesUserRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	77,  // 51: clarifai.api.MultiScopeUserResponse.status:type_name -> clarifai.api.status.Status
+	74,  // 52: clarifai.api.ListScopesRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	77,  // 53: clarifai.api.MultiScopeDepsResponse.status:type_name -> clarifai.api.status.Status
+	85,  // 54: clarifai.api.MultiScopeDepsResponse.scope_deps:type_name -> clarifai.api.ScopeDeps
+	86,  // 55: clarifai.api.MultiScopeDepsResponse.endpoint_deps:type_name -> clarifai.api.EndpointDeps
+	74,  // 56: clarifai.api.GetUserRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	77,  // 57: clarifai.api.SingleUserResponse.status:type_name -> clarifai.api.status.Status
+	87,  // 58: clarifai.api.SingleUserResponse.user:type_name -> clarifai.api.User
+	74,  // 59: clarifai.api.ListCollaboratorsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	77,  // 60: clarifai.api.MultiCollaboratorsResponse.status:type_name -> clarifai.api.status.Status
+	88,  // 61: clarifai.api.MultiCollaboratorsResponse.collaborators:type_name -> clarifai.api.Collaborator
+	87,  // 62: clarifai.api.MultiCollaboratorsResponse.app_owner:type_name -> clarifai.api.User
+	74,  // 63: clarifai.api.PostCollaboratorsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	88,  // 64: clarifai.api.PostCollaboratorsRequest.collaborators:type_name -> clarifai.api.Collaborator
+	74,  // 65: clarifai.api.PatchCollaboratorsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	88,  // 66: clarifai.api.PatchCollaboratorsRequest.collaborators:type_name -> clarifai.api.Collaborator
+	74,  // 67: clarifai.api.DeleteCollaboratorsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	74,  // 68: clarifai.api.ListCollaborationsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	77,  // 69: clarifai.api.MultiCollaborationsResponse.status:type_name -> clarifai.api.status.Status
+	89,  // 70: clarifai.api.MultiCollaborationsResponse.collaborations:type_name -> clarifai.api.Collaboration
+	74,  // 71: clarifai.api.PostInputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	75,  // 72: clarifai.api.PostInputsRequest.inputs:type_name -> clarifai.api.Input
+	90,  // 73: clarifai.api.PostInputsRequest.input_id_conflict_resolution:type_name -> clarifai.api.InputIDConflictResolution
+	77,  // 74: clarifai.api.MultiInputResponse.status:type_name -> clarifai.api.status.Status
+	75,  // 75: clarifai.api.MultiInputResponse.inputs:type_name -> clarifai.api.Input
+	91,  // 76: clarifai.api.MultiInputResponse.inputs_add_job:type_name -> clarifai.api.InputsAddJob
+	74,  // 77: clarifai.api.ListInputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	77,  // 78: clarifai.api.ListInputsRequest.status:type_name -> clarifai.api.status.Status
+	74,  // 79: clarifai.api.GetInputRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	77,  // 80: clarifai.api.SingleInputResponse.status:type_name -> clarifai.api.status.Status
+	75,  // 81: clarifai.api.SingleInputResponse.input:type_name -> clarifai.api.Input
+	74,  // 82: clarifai.api.DeleteInputRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	74,  // 83: clarifai.api.DeleteInputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	74,  // 84: clarifai.api.PatchInputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	75,  // 85: clarifai.api.PatchInputsRequest.inputs:type_name -> clarifai.api.Input
+	74,  // 86: clarifai.api.GetInputCountRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	77,  // 87: clarifai.api.SingleInputCountResponse.status:type_name -> clarifai.api.status.Status
+	92,  // 88: clarifai.api.SingleInputCountResponse.counts:type_name -> clarifai.api.InputCount
+	74,  // 89: clarifai.api.GetInputsAddJobRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	74,  // 90: clarifai.api.ListInputsAddJobsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	74,  // 91: clarifai.api.CancelInputsAddJobRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	77,  // 92: clarifai.api.SingleInputsAddJobResponse.status:type_name -> clarifai.api.status.Status
+	91,  // 93: clarifai.api.SingleInputsAddJobResponse.inputs_add_job:type_name -> clarifai.api.InputsAddJob
+	77,  // 94: clarifai.api.MultiInputsAddJobResponse.status:type_name -> clarifai.api.status.Status
+	91,  // 95: clarifai.api.MultiInputsAddJobResponse.inputs_add_jobs:type_name -> clarifai.api.InputsAddJob
+	74,  // 96: clarifai.api.PostAnnotationsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	93,  // 97: clarifai.api.PostAnnotationsRequest.annotations:type_name -> clarifai.api.Annotation
+	74,  // 98: clarifai.api.ListAnnotationsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	74,  // 99: clarifai.api.PatchAnnotationsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	93,  // 100: clarifai.api.PatchAnnotationsRequest.annotations:type_name -> clarifai.api.Annotation
+	74,  // 101: clarifai.api.DeleteAnnotationRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	74,  // 102: clarifai.api.DeleteAnnotationsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	77,  // 103: clarifai.api.MultiAnnotationResponse.status:type_name -> clarifai.api.status.Status
+	93,  // 104: clarifai.api.MultiAnnotationResponse.annotations:type_name -> clarifai.api.Annotation
+	74,  // 105: clarifai.api.ListConceptsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	74,  // 106: clarifai.api.GetConceptRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	74,  // 107: clarifai.api.PostConceptsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	94,  // 108: clarifai.api.PostConceptsRequest.concepts:type_name -> clarifai.api.Concept
+	74,  // 109: clarifai.api.PatchConceptsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	94,  // 110: clarifai.api.PatchConceptsRequest.concepts:type_name -> clarifai.api.Concept
+	77,  // 111: clarifai.api.MultiConceptResponse.status:type_name -> clarifai.api.status.Status
+	94,  // 112: clarifai.api.MultiConceptResponse.concepts:type_name -> clarifai.api.Concept
+	77,  // 113: clarifai.api.SingleConceptResponse.status:type_name -> clarifai.api.status.Status
+	94,  // 114: clarifai.api.SingleConceptResponse.concept:type_name -> clarifai.api.Concept
+	74,  // 115: clarifai.api.PostAuditLogSearchesRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	95,  // 116: clarifai.api.PostAuditLogSearchesRequest.query:type_name -> clarifai.api.AuditLogQuery
+	96,  // 117: clarifai.api.PostAuditLogSearchesRequest.pagination:type_name -> clarifai.api.Pagination
+	77,  // 118: clarifai.api.MultiAuditLogEntryResponse.status:type_name -> clarifai.api.status.Status
+	97,  // 119: clarifai.api.MultiAuditLogEntryResponse.entries:type_name -> clarifai.api.AuditLogEntry
+	74,  // 120: clarifai.api.PostInputsSearchesRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	98,  // 121: clarifai.api.PostInputsSearchesRequest.searches:type_name -> clarifai.api.Search
+	96,  // 122: clarifai.api.PostInputsSearchesRequest.pagination:type_name -> clarifai.api.Pagination
+	74,  // 123: clarifai.api.PostAnnotationsSearchesRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	98,  // 124: clarifai.api.PostAnnotationsSearchesRequest.searches:type_name -> clarifai.api.Search
+	96,  // 125: clarifai.api.PostAnnotationsSearchesRequest.pagination:type_name -> clarifai.api.Pagination
+	74,  // 126: clarifai.api.PostSearchesRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	99,  // 127: clarifai.api.PostSearchesRequest.query:type_name -> clarifai.api.Query
+	98,  // 128: clarifai.api.PostSearchesRequest.searches:type_name -> clarifai.api.Search
+	96,  // 129: clarifai.api.PostSearchesRequest.pagination:type_name -> clarifai.api.Pagination
+	77,  // 130: clarifai.api.MultiSearchResponse.status:type_name -> clarifai.api.status.Status
+	100, // 131: clarifai.api.MultiSearchResponse.hits:type_name -> clarifai.api.Hit
+	99,  // 132: clarifai.api.MultiSearchResponse.query:type_name -> clarifai.api.Query
+	98,  // 133: clarifai.api.MultiSearchResponse.searches:type_name -> clarifai.api.Search
+	101, // 134: clarifai.api.MultiSearchResponse.hit_counts:type_name -> clarifai.api.HitCount
+	0,   // 135: clarifai.api.V2.PostModelOutputs:input_type -> clarifai.api.PostModelOutputsRequest
+	2,   // 136: clarifai.api.V2.GetModel:input_type -> clarifai.api.GetModelRequest
+	2,   // 137: clarifai.api.V2.GetModelOutputInfo:input_type -> clarifai.api.GetModelRequest
+	4,   // 138: clarifai.api.V2.ListModels:input_type -> clarifai.api.ListModelsRequest
+	6,   // 139: clarifai.api.V2.GetModelVersion:input_type -> clarifai.api.GetModelVersionRequest
+	8,   // 140: clarifai.api.V2.ListModelVersions:input_type -> clarifai.api.ListModelVersionsRequest
+	10,  // 141: clarifai.api.V2.PostApps:input_type -> clarifai.api.PostAppsRequest
+	12,  // 142: clarifai.api.V2.GetApp:input_type -> clarifai.api.GetAppRequest
+	14,  // 143: clarifai.api.V2.ListApps:input_type -> clarifai.api.ListAppsRequest
+	15,  // 144: clarifai.api.V2.PatchApps:input_type -> clarifai.api.PatchAppsRequest
+	16,  // 145: clarifai.api.V2.PatchApp:input_type -> clarifai.api.PatchAppRequest
+	17,  // 146: clarifai.api.V2.DeleteApp:input_type -> clarifai.api.DeleteAppRequest
+	18,  // 147: clarifai.api.V2.PostKeys:input_type -> clarifai.api.PostKeysRequest
+	20,  // 148: clarifai.api.V2.GetKey:input_type -> clarifai.api.GetKeyRequest
+	22,  // 149: clarifai.api.V2.ListKeys:input_type -> clarifai.api.ListKeysRequest
+	23,  // 150: clarifai.api.V2.ListAppKeys:input_type -> clarifai.api.ListAppKeysRequest
+	24,  // 151: clarifai.api.V2.PatchKeys:input_type -> clarifai.api.PatchKeysRequest
+	25,  // 152: clarifai.api.V2.DeleteKey:input_type -> clarifai.api.DeleteKeyRequest
+	68,  // 153: clarifai.api.V2.PostAuditLogSearches:input_type -> clarifai.api.PostAuditLogSearchesRequest
+	26,  // 154: clarifai.api.V2.MyScopes:input_type -> clarifai.api.MyScopesRequest
+	28,  // 155: clarifai.api.V2.MyScopesUser:input_type -> clarifai.api.MyScopesUserRequest
+	30,  // 156: clarifai.api.V2.ListScopes:input_type -> clarifai.api.ListScopesRequest
+	32,  // 157: clarifai.api.V2.GetUser:input_type -> clarifai.api.GetUserRequest
+	34,  // 158: clarifai.api.V2.ListCollaborators:input_type -> clarifai.api.ListCollaboratorsRequest
+	36,  // 159: clarifai.api.V2.PostCollaborators:input_type -> clarifai.api.PostCollaboratorsRequest
+	37,  // 160: clarifai.api.V2.PatchCollaborators:input_type -> clarifai.api.PatchCollaboratorsRequest
+	38,  // 161: clarifai.api.V2.DeleteCollaborators:input_type -> clarifai.api.DeleteCollaboratorsRequest
+	39,  // 162: clarifai.api.V2.ListCollaborations:input_type -> clarifai.api.ListCollaborationsRequest
+	41,  // 163: clarifai.api.V2.PostInputs:input_type -> clarifai.api.PostInputsRequest
+	43,  // 164: clarifai.api.V2.ListInputs:input_type -> clarifai.api.ListInputsRequest
+	44,  // 165: clarifai.api.V2.GetInput:input_type -> clarifai.api.GetInputRequest
+	46,  // 166: clarifai.api.V2.DeleteInput:input_type -> clarifai.api.DeleteInputRequest
+	47,  // 167: clarifai.api.V2.DeleteInputs:input_type -> clarifai.api.DeleteInputsRequest
+	48,  // 168: clarifai.api.V2.PatchInputs:input_type -> clarifai.api.PatchInputsRequest
+	49,  // 169: clarifai.api.V2.GetInputCount:input_type -> clarifai.api.GetInputCountRequest
+	51,  // 170: clarifai.api.V2.GetInputsAddJob:input_type -> clarifai.api.GetInputsAddJobRequest
+	52,  // 171: clarifai.api.V2.ListInputsAddJobs:input_type -> clarifai.api.ListInputsAddJobsRequest
+	53,  // 172: clarifai.api.V2.CancelInputsAddJob:input_type -> clarifai.api.CancelInputsAddJobRequest
+	56,  // 173: clarifai.api.V2.PostAnnotations:input_type -> clarifai.api.PostAnnotationsRequest
+	57,  // 174: clarifai.api.V2.ListAnnotations:input_type -> clarifai.api.ListAnnotationsRequest
+	58,  // 175: clarifai.api.V2.PatchAnnotations:input_type -> clarifai.api.PatchAnnotationsRequest
+	59,  // 176: clarifai.api.V2.DeleteAnnotation:input_type -> clarifai.api.DeleteAnnotationRequest
+	60,  // 177: clarifai.api.V2.DeleteAnnotations:input_type -> clarifai.api.DeleteAnnotationsRequest
+	62,  // 178: clarifai.api.V2.ListConcepts:input_type -> clarifai.api.ListConceptsRequest
+	63,  // 179: clarifai.api.V2.GetConcept:input_type -> clarifai.api.GetConceptRequest
+	64,  // 180: clarifai.api.V2.PostConcepts:input_type -> clarifai.api.PostConceptsRequest
+	65,  // 181: clarifai.api.V2.PatchConcepts:input_type -> clarifai.api.PatchConceptsRequest
+	70,  // 182: clarifai.api.V2.PostInputsSearches:input_type -> clarifai.api.PostInputsSearchesRequest
+	71,  // 183: clarifai.api.V2.PostAnnotationsSearches:input_type -> clarifai.api.PostAnnotationsSearchesRequest
+	72,  // 184: clarifai.api.V2.PostSearches:input_type -> clarifai.api.PostSearchesRequest
+	1,   // 185: clarifai.api.V2.PostModelOutputs:output_type -> clarifai.api.MultiOutputResponse
+	3,   // 186: clarifai.api.V2.GetModel:output_type -> clarifai.api.SingleModelResponse
+	3,   // 187: clarifai.api.V2.GetModelOutputInfo:output_type -> clarifai.api.SingleModelResponse
+	5,   // 188: clarifai.api.V2.ListModels:output_type -> clarifai.api.MultiModelResponse
+	7,   // 189: clarifai.api.V2.GetModelVersion:output_type -> clarifai.api.SingleModelVersionResponse
+	9,   // 190: clarifai.api.V2.ListModelVersions:output_type -> clarifai.api.MultiModelVersionResponse
+	11,  // 191: clarifai.api.V2.PostApps:output_type -> clarifai.api.MultiAppResponse
+	13,  // 192: clarifai.api.V2.GetApp:output_type -> clarifai.api.SingleAppResponse
+	11,  // 193: clarifai.api.V2.ListApps:output_type -> clarifai.api.MultiAppResponse
+	11,  // 194: clarifai.api.V2.PatchApps:output_type -> clarifai.api.MultiAppResponse
+	13,  // 195: clarifai.api.V2.PatchApp:output_type -> clarifai.api.SingleAppResponse
+	102, // 196: clarifai.api.V2.DeleteApp:output_type -> clarifai.api.status.BaseResponse
+	19,  // 197: clarifai.api.V2.PostKeys:output_type -> clarifai.api.MultiKeyResponse
+	21,  // 198: clarifai.api.V2.GetKey:output_type -> clarifai.api.SingleKeyResponse
+	19,  // 199: clarifai.api.V2.ListKeys:output_type -> clarifai.api.MultiKeyResponse
+	19,  // 200: clarifai.api.V2.ListAppKeys:output_type -> clarifai.api.MultiKeyResponse
+	19,  // 201: clarifai.api.V2.PatchKeys:output_type -> clarifai.api.MultiKeyResponse
+	102, // 202: clarifai.api.V2.DeleteKey:output_type -> clarifai.api.status.BaseResponse
+	69,  // 203: clarifai.api.V2.PostAuditLogSearches:output_type -> clarifai.api.MultiAuditLogEntryResponse
+	27,  // 204: clarifai.api.V2.MyScopes:output_type -> clarifai.api.MultiScopeResponse
+	29,  // 205: clarifai.api.V2.MyScopesUser:output_type -> clarifai.api.MultiScopeUserResponse
+	31,  // 206: clarifai.api.V2.ListScopes:output_type -> clarifai.api.MultiScopeDepsResponse
+	33,  // 207: clarifai.api.V2.GetUser:output_type -> clarifai.api.SingleUserResponse
+	35,  // 208: clarifai.api.V2.ListCollaborators:output_type -> clarifai.api.MultiCollaboratorsResponse
+	35,  // 209: clarifai.api.V2.PostCollaborators:output_type -> clarifai.api.MultiCollaboratorsResponse
+	35,  // 210: clarifai.api.V2.PatchCollaborators:output_type -> clarifai.api.MultiCollaboratorsResponse
+	102, // 211: clarifai.api.V2.DeleteCollaborators:output_type -> clarifai.api.status.BaseResponse
+	40,  // 212: clarifai.api.V2.ListCollaborations:output_type -> clarifai.api.MultiCollaborationsResponse
+	42,  // 213: clarifai.api.V2.PostInputs:output_type -> clarifai.api.MultiInputResponse
+	42,  // 214: clarifai.api.V2.ListInputs:output_type -> clarifai.api.MultiInputResponse
+	45,  // 215: clarifai.api.V2.GetInput:output_type -> clarifai.api.SingleInputResponse
+	102, // 216: clarifai.api.V2.DeleteInput:output_type -> clarifai.api.status.BaseResponse
+	102, // 217: clarifai.api.V2.DeleteInputs:output_type -> clarifai.api.status.BaseResponse
+	42,  // 218: clarifai.api.V2.PatchInputs:output_type -> clarifai.api.MultiInputResponse
+	50,  // 219: clarifai.api.V2.GetInputCount:output_type -> clarifai.api.SingleInputCountResponse
+	54,  // 220: clarifai.api.V2.GetInputsAddJob:output_type -> clarifai.api.SingleInputsAddJobResponse
+	55,  // 221: clarifai.api.V2.ListInputsAddJobs:output_type -> clarifai.api.MultiInputsAddJobResponse
+	54,  // 222: clarifai.api.V2.CancelInputsAddJob:output_type -> clarifai.api.SingleInputsAddJobResponse
+	61,  // 223: clarifai.api.V2.PostAnnotations:output_type -> clarifai.api.MultiAnnotationResponse
+	61,  // 224: clarifai.api.V2.ListAnnotations:output_type -> clarifai.api.MultiAnnotationResponse
+	61,  // 225: clarifai.api.V2.PatchAnnotations:output_type -> clarifai.api.MultiAnnotationResponse
+	102, // 226: clarifai.api.V2.DeleteAnnotation:output_type -> clarifai.api.status.BaseResponse
+	102, // 227: clarifai.api.V2.DeleteAnnotations:output_type -> clarifai.api.status.BaseResponse
+	66,  // 228: clarifai.api.V2.ListConcepts:output_type -> clarifai.api.MultiConceptResponse
+	67,  // 229: clarifai.api.V2.GetConcept:output_type -> clarifai.api.SingleConceptResponse
+	66,  // 230: clarifai.api.V2.PostConcepts:output_type -> clarifai.api.MultiConceptResponse
+	66,  // 231: clarifai.api.V2.PatchConcepts:output_type -> clarifai.api.MultiConceptResponse
+	73,  // 232: clarifai.api.V2.PostInputsSearches:output_type -> clarifai.api.MultiSearchResponse
+	73,  // 233: clarifai.api.V2.PostAnnotationsSearches:output_type -> clarifai.api.MultiSearchResponse
+	73,  // 234: clarifai.api.V2.PostSearches:output_type -> clarifai.api.MultiSearchResponse
+	185, // [185:235] is the sub-list for method output_type
+	135, // [135:185] is the sub-list for method input_type
+	135, // [135:135] is the sub-list for extension type_name
+	135, // [135:135] is the sub-list for extension extendee
+	0,   // [0:135] is the sub-list for field type_name
 }
 
 func init() { file_clarifai_api_service_proto_init() }
@@ -5232,7 +5575,7 @@ func file_clarifai_api_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_clarifai_api_service_proto_rawDesc), len(file_clarifai_api_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   70,
+			NumMessages:   74,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
