@@ -50,7 +50,7 @@ func (k *keySpec) bind(c *cobra.Command, defaultScopes string) {
 	}
 	c.Flags().StringVar(&k.scopes, "scopes", defaultScopes, usage)
 	c.Flags().StringVar(&k.endpoints, "endpoints", "", "comma-separated methods the key is limited to, e.g. /clarifai.api.V2/PostModelOutputs")
-	c.Flags().StringVar(&k.expires, "expires", "", "expiry: a duration from now (720h) or an RFC 3339 time; default never")
+	c.Flags().StringVar(&k.expires, "expires", "", "expiry: 7d, 30d, 60d, 90d, never, a duration from now (720h) or an RFC 3339 time; default never")
 	c.PreRunE = func(*cobra.Command, []string) error {
 		var err error
 		k.expiry, err = parseExpiry(k.expires)
@@ -154,6 +154,9 @@ func keyListCmd(env *Env, kt clavis.KeyType) *cobra.Command {
 				}
 				row(k.GetId(), k.GetHint(), k.GetDescription(), app, strings.Join(k.GetScopes(), ","), fmtTime(k.GetCreatedAt(), k.GetCreatedAt() != nil),
 					fmtTime(k.GetExpiresAt(), k.GetExpiresAt() != nil), fmtTime(k.GetLastUsedAt(), k.GetLastUsedAt() != nil), dash(k.GetLastUsedAddr()))
+				if w := k.GetPolicyWarning(); w != "" {
+					fmt.Fprintf(env.Stderr, "warning: %s %s: %s\n", keyNoun(kt), k.GetId(), w)
+				}
 			}
 		})
 	})

@@ -70,6 +70,13 @@ type Config struct {
 	// AuditRetention is how long audit log entries are kept; 0 keeps them
 	// forever (CLAVIS_AUDIT_RETENTION).
 	AuditRetention time.Duration
+	// PATMaxLifetime and AppKeyMaxLifetime bound how long new keys of each
+	// type may live; 0 means no bound (CLAVIS_PAT_MAX_LIFETIME,
+	// CLAVIS_APP_KEY_MAX_LIFETIME). A bound also requires an expiry.
+	PATMaxLifetime, AppKeyMaxLifetime time.Duration
+	// PATExpiryRequired and AppKeyExpiryRequired refuse new keys that
+	// never expire (CLAVIS_PAT_EXPIRY_REQUIRED, CLAVIS_APP_KEY_EXPIRY_REQUIRED).
+	PATExpiryRequired, AppKeyExpiryRequired bool
 	// Workers bounds concurrent predictions; 0 = number of CPUs
 	// (CLAVIS_WORKERS).
 	Workers int
@@ -208,6 +215,10 @@ func (c *Config) bindFlags(fs *flag.FlagSet) {
 	fs.Var((*listFlag)(&c.FetchAllow), "fetch-allow", "let image URLs reach this host, host:port or CIDR despite the address rules; repeatable (env CLAVIS_FETCH_ALLOW, comma-separated)")
 	fs.DurationVar(&c.AuthCacheTTL, "auth-cache-ttl", c.AuthCacheTTL, "how long a verified token is trusted without a store lookup (env CLAVIS_AUTH_CACHE_TTL)")
 	fs.DurationVar(&c.AuditRetention, "audit-retention", c.AuditRetention, "how long audit log entries are kept; 0 = forever (env CLAVIS_AUDIT_RETENTION)")
+	fs.DurationVar(&c.PATMaxLifetime, "pat-max-lifetime", c.PATMaxLifetime, "longest lifetime of new PATs, e.g. 2160h; 0 = no bound (env CLAVIS_PAT_MAX_LIFETIME)")
+	fs.DurationVar(&c.AppKeyMaxLifetime, "app-key-max-lifetime", c.AppKeyMaxLifetime, "longest lifetime of new app keys; 0 = no bound (env CLAVIS_APP_KEY_MAX_LIFETIME)")
+	fs.BoolVar(&c.PATExpiryRequired, "pat-expiry-required", c.PATExpiryRequired, "refuse new PATs that never expire (env CLAVIS_PAT_EXPIRY_REQUIRED=1)")
+	fs.BoolVar(&c.AppKeyExpiryRequired, "app-key-expiry-required", c.AppKeyExpiryRequired, "refuse new app keys that never expire (env CLAVIS_APP_KEY_EXPIRY_REQUIRED=1)")
 	fs.IntVar(&c.Workers, "workers", c.Workers, "concurrent predictions; 0 = number of CPUs (env CLAVIS_WORKERS)")
 	fs.StringVar(&c.TLSAddr, "tls-addr", c.TLSAddr, "also serve gRPC and REST over TLS on this address (env CLAVIS_TLS_ADDR)")
 	fs.StringVar(&c.TLSCert, "tls-cert", c.TLSCert, "PEM certificate for --tls-addr (env CLAVIS_TLS_CERT)")
@@ -268,6 +279,30 @@ func (c *Config) fromEnv(getenv func(string) string) error {
 			return fmt.Errorf("CLAVIS_AUTH_CACHE_TTL: %w", err)
 		}
 		c.AuthCacheTTL = d
+	}
+	for _, e := range []struct {
+		env string
+		dst *time.Duration
+	}{{"CLAVIS_PAT_MAX_LIFETIME", &c.PATMaxLifetime}, {"CLAVIS_APP_KEY_MAX_LIFETIME", &c.AppKeyMaxLifetime}} {
+		if v := getenv(e.env); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < 0 {
+				return fmt.Errorf("%s: want a duration such as 2160h", e.env)
+			}
+			*e.dst = d
+		}
+	}
+	for _, e := range []struct {
+		env string
+		dst *bool
+	}{{"CLAVIS_PAT_EXPIRY_REQUIRED", &c.PATExpiryRequired}, {"CLAVIS_APP_KEY_EXPIRY_REQUIRED", &c.AppKeyExpiryRequired}} {
+		if v := getenv(e.env); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("%s: want 1 or 0", e.env)
+			}
+			*e.dst = b
+		}
 	}
 	if v := getenv("CLAVIS_AUDIT_RETENTION"); v != "" {
 		d, err := time.ParseDuration(v)
@@ -427,7 +462,9 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 	authz := auth.NewAuthorizer(db)
 	svc := service.New(service.Config{Store: db, Hasher: hasher, Invalidator: inval, Engine: s.engine, Authorizer: authz, Now: cfg.Now,
 		Blobs: s.blobs, Fetcher: fetcher, Limits: cfg.Inputs.limits(), Wake: s.wakeBackground, Index: s.index, Vectors: vectors,
-		AuditRetention: cfg.AuditRetention})
+		AuditRetention: cfg.AuditRetention, KeyPolicies: service.KeyPolicies{
+			PAT: service.KeyPolicy{MaxLifetime: cfg.PATMaxLifetime, ExpiryRequired: cfg.PATExpiryRequired},
+			App: service.KeyPolicy{MaxLifetime: cfg.AppKeyMaxLifetime, ExpiryRequired: cfg.AppKeyExpiryRequired}}})
 	s.svc = svc
 	failures.svc = svc
 	registerJobs(s.pool, svc)

@@ -96,6 +96,10 @@ func (s *Service) CreateKeys(ctx context.Context, acc *auth.Access, specs []KeyS
 				callerScopes = callerScopes.Intersect(grant)
 				app = &ref
 			}
+			// The policy first: its refusal says what expiry to choose.
+			if err := s.checkPolicy(t, sp.ExpiresAt, now); err != nil {
+				return prefix(err, "keys[%d]: ", i)
+			}
 			scopes, endpoints, err := s.checkGrant(p, callerScopes, sp, now)
 			if err != nil {
 				return prefix(err, "keys[%d]: ", i)
@@ -254,6 +258,12 @@ func (s *Service) PatchKeys(ctx context.Context, acc *auth.Access, action string
 			scopes, endpoints, err := s.checkGrant(acc.Principal, acc.Scopes, sp, now)
 			if err != nil {
 				return prefix(err, "keys[%d]: ", i)
+			}
+			if !sp.ExpiresAt.Equal(k.ExpiresAt) {
+				// A new expiry must comply, counted from the key's creation.
+				if err := s.checkPolicy(k.Type, sp.ExpiresAt, k.CreatedAt); err != nil {
+					return prefix(err, "keys[%d]: ", i)
+				}
 			}
 			k.Description, k.Scopes, k.Endpoints, k.ExpiresAt = sp.Description, scopes, endpoints, sp.ExpiresAt
 			if err := tx.Keys().UpdateKey(ctx, k); err != nil {

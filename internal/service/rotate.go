@@ -58,6 +58,8 @@ func (s *Service) RotateKey(ctx context.Context, acc *auth.Access, idOrToken str
 		if !old.ExpiresAt.IsZero() {
 			expires = now.Add(old.ExpiresAt.Sub(old.CreatedAt))
 		}
+		// A rotation is how a key comes into line with the policy.
+		expires = s.clampPolicy(old.Type, expires, now)
 		sp := KeySpec{Description: old.Description, Scopes: old.Scopes.Names(), Endpoints: old.Endpoints, ExpiresAt: expires}
 		scopes, endpoints, err := s.checkGrant(p, callerScopes, sp, now)
 		if err != nil {

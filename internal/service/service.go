@@ -42,6 +42,8 @@ type Service struct {
 	failures       failures
 	// revokes counts revocation-by-value requests per client address.
 	revokes windows
+	// policies is the instance's expiry policy for new keys.
+	policies KeyPolicies
 
 	// Search: the vector index of the embeddings, and who to tell of
 	// their changes.
@@ -71,6 +73,8 @@ type Config struct {
 	// AuditRetention is how long audit entries are kept; 0 keeps them
 	// forever.
 	AuditRetention time.Duration
+	// KeyPolicies is the expiry policy of new keys.
+	KeyPolicies KeyPolicies
 	// Index answers visual searches; nil makes one that is never started,
 	// which searches the store exactly.
 	Index *vector.Index
@@ -81,7 +85,7 @@ type Config struct {
 // New returns a Service.
 func New(cfg Config) *Service {
 	s := &Service{store: cfg.Store, hasher: cfg.Hasher, inval: cfg.Invalidator, engine: cfg.Engine, authz: cfg.Authorizer, now: cfg.Now,
-		blobs: cfg.Blobs, fetcher: cfg.Fetcher, limits: cfg.Limits, wake: cfg.Wake, auditRetention: cfg.AuditRetention}
+		blobs: cfg.Blobs, fetcher: cfg.Fetcher, limits: cfg.Limits, wake: cfg.Wake, auditRetention: cfg.AuditRetention, policies: cfg.KeyPolicies}
 	if s.wake == nil {
 		s.wake = func() {}
 	}

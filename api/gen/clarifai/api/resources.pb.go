@@ -718,7 +718,10 @@ type Key struct {
 	// it; its expires_at is then the end of its grace period.
 	ReplacedBy string `protobuf:"bytes,1003,opt,name=replaced_by,json=replacedBy,proto3" json:"replaced_by,omitempty"`
 	// last_used_addr is the client address of the last recorded use.
-	LastUsedAddr  string `protobuf:"bytes,1004,opt,name=last_used_addr,json=lastUsedAddr,proto3" json:"last_used_addr,omitempty"`
+	LastUsedAddr string `protobuf:"bytes,1004,opt,name=last_used_addr,json=lastUsedAddr,proto3" json:"last_used_addr,omitempty"`
+	// policy_warning, when set, says how the key breaks the server's expiry
+	// policy (it keeps working until its own expiry).
+	PolicyWarning string `protobuf:"bytes,1005,opt,name=policy_warning,json=policyWarning,proto3" json:"policy_warning,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -847,6 +850,13 @@ func (x *Key) GetReplacedBy() string {
 func (x *Key) GetLastUsedAddr() string {
 	if x != nil {
 		return x.LastUsedAddr
+	}
+	return ""
+}
+
+func (x *Key) GetPolicyWarning() string {
+	if x != nil {
+		return x.PolicyWarning
 	}
 	return ""
 }
@@ -4388,7 +4398,7 @@ const file_clarifai_api_resources_proto_rawDesc = "" +
 	"star_count\x18\x14 \x01(\x05R\tstarCount\x12\x14\n" +
 	"\x05notes\x18\x15 \x01(\tR\x05notes\x12)\n" +
 	"\x05image\x18\x16 \x01(\v2\x13.clarifai.api.ImageR\x05imageJ\x04\b\n" +
-	"\x10\vJ\x04\b\v\x10\fJ\x04\b\f\x10\r\"\x92\x04\n" +
+	"\x10\vJ\x04\b\v\x10\fJ\x04\b\f\x10\r\"\xba\x04\n" +
 	"\x03Key\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12 \n" +
 	"\vdescription\x18\x02 \x01(\tR\vdescription\x12\x16\n" +
@@ -4408,7 +4418,8 @@ const file_clarifai_api_resources_proto_rawDesc = "" +
 	"lastUsedAt\x12 \n" +
 	"\vreplaced_by\x18\xeb\a \x01(\tR\n" +
 	"replacedBy\x12%\n" +
-	"\x0elast_used_addr\x18\xec\a \x01(\tR\flastUsedAddr\"\x92\x03\n" +
+	"\x0elast_used_addr\x18\xec\a \x01(\tR\flastUsedAddr\x12&\n" +
+	"\x0epolicy_warning\x18\xed\a \x01(\tR\rpolicyWarning\"\x92\x03\n" +
 	"\x04User\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12'\n" +
 	"\rprimary_email\x18\x02 \x01(\tB\x02\x18\x01R\fprimaryEmail\x12\x1d\n" +
