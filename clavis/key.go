@@ -42,6 +42,9 @@ type Key struct {
 	// period. Empty for a key never rotated out.
 	ReplacedBy string
 	RotatedAt  time.Time
+	// AllowCIDRs, when set, are the only client addresses (canonical
+	// CIDRs) the key may be used from.
+	AllowCIDRs []string
 }
 
 // KeyUse is a recorded use of a key: when, and from which client address.

@@ -150,8 +150,8 @@ type KeyStore interface {
 	GetKeyByDigest(ctx context.Context, digest []byte) (*Key, error)
 	// ListKeys lists the keys matching f, newest first.
 	ListKeys(ctx context.Context, f KeyFilter, page Page) ([]*Key, error)
-	// UpdateKey saves the description, scopes, endpoints, expiry and
-	// rotation (ReplacedBy, RotatedAt) of k, or returns ENotFound.
+	// UpdateKey saves the description, scopes, endpoints, expiry, rotation
+	// (ReplacedBy, RotatedAt) and allowlist of k, or returns ENotFound.
 	UpdateKey(ctx context.Context, k *Key) error
 	// DeleteKey deletes the key with the public id, or returns ENotFound.
 	DeleteKey(ctx context.Context, id string) error

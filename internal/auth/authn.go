@@ -41,7 +41,8 @@ type entry struct {
 	p        clavis.Principal
 	digest   []byte
 	loadedAt time.Time
-	rotated  bool // rotated out: its expiry is the end of its grace period
+	rotated  bool     // rotated out: its expiry is the end of its grace period
+	allow    []string // the key's client address allowlist; empty: any
 }
 
 // AuthnConfig configures an Authenticator.
@@ -90,6 +91,7 @@ const (
 	ReasonExpired   = "expired"
 	ReasonDisabled  = "disabled" // its user is disabled
 	ReasonRotated   = "rotated"  // rotated out, and its grace period is over
+	ReasonAddress   = "address"  // used from an address outside its allowlist
 )
 
 // NewAuthenticator returns an Authenticator reading keys and users from s.
@@ -216,11 +218,15 @@ func (a *Authenticator) verify(ctx context.Context, tok string) (*clavis.Princip
 	if !e.p.ExpiresAt.IsZero() && !now.Before(e.p.ExpiresAt) {
 		return nil, ReasonExpired, &failed{e.p.KeyID, e.p.UserID, invalidKey("the token has expired")}
 	}
+	var addr string
+	if a.addr != nil {
+		addr = a.addr(ctx)
+	}
+	if !AllowedFrom(e.allow, addr) {
+		// Fail closed: an address that cannot be read is not allowed.
+		return nil, ReasonAddress, &failed{e.p.KeyID, e.p.UserID, invalidKey("this key may not be used from your address (" + addr + "): see its allowed_cidrs")}
+	}
 	if a.touch != nil {
-		var addr string
-		if a.addr != nil {
-			addr = a.addr(ctx)
-		}
 		a.touch.Touch(e.p.KeyID, now, addr)
 	}
 	p := e.p
@@ -251,6 +257,7 @@ func (a *Authenticator) load(ctx context.Context, digest []byte, now time.Time) 
 		digest:   k.Digest,
 		loadedAt: now,
 		rotated:  k.ReplacedBy != "",
+		allow:    k.AllowCIDRs,
 		p: clavis.Principal{
 			UserID: u.ID, Admin: u.Admin, KeyID: k.ID, KeyType: k.Type, App: k.App,
 			Scopes: k.Scopes, Endpoints: k.Endpoints, ExpiresAt: k.ExpiresAt,

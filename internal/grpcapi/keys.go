@@ -13,7 +13,7 @@ import (
 func keySpec(k *pb.Key) service.KeySpec {
 	sp := service.KeySpec{
 		ID: k.GetId(), Type: k.GetType(), Description: k.GetDescription(), Scopes: k.GetScopes(),
-		Endpoints: k.GetEndpoints(), ExpiresAt: fromTS(k.GetExpiresAt()), OrgID: k.GetOrganizationId(),
+		Endpoints: k.GetEndpoints(), ExpiresAt: fromTS(k.GetExpiresAt()), OrgID: k.GetOrganizationId(), AllowCIDRs: k.GetAllowedCidrs(),
 	}
 	for _, a := range k.GetApps() {
 		sp.Apps = append(sp.Apps, clavis.AppRef{OwnerID: a.GetUserId(), AppID: a.GetId()})

@@ -80,6 +80,9 @@ func keyDetails(k *clavis.Key) string {
 	if len(k.Endpoints) > 0 {
 		d += ", endpoints " + strings.Join(k.Endpoints, " ")
 	}
+	if len(k.AllowCIDRs) > 0 {
+		d += ", from " + strings.Join(k.AllowCIDRs, " ")
+	}
 	if !k.ExpiresAt.IsZero() {
 		d += ", expires " + k.ExpiresAt.Format(time.RFC3339)
 	}

@@ -23,6 +23,9 @@ type KeySpec struct {
 	Apps        []clavis.AppRef
 	ExpiresAt   time.Time
 	OrgID       string
+	// AllowCIDRs limits the client addresses of the key; on patch, empty
+	// leaves it unchanged.
+	AllowCIDRs []string
 }
 
 // NewKey is a created key with its secret, which is never shown again.
@@ -107,6 +110,9 @@ func (s *Service) CreateKeys(ctx context.Context, acc *auth.Access, specs []KeyS
 			k, tok, err := s.newKey(p.UserID, t, app, sp.Description, scopes, endpoints, sp.ExpiresAt, now)
 			if err != nil {
 				return err
+			}
+			if k.AllowCIDRs, err = auth.ParseAllowlist(sp.AllowCIDRs); err != nil {
+				return prefix(err, "keys[%d]: ", i)
 			}
 			if err := tx.Keys().CreateKey(ctx, k); err != nil {
 				return err
@@ -266,6 +272,11 @@ func (s *Service) PatchKeys(ctx context.Context, acc *auth.Access, action string
 				}
 			}
 			k.Description, k.Scopes, k.Endpoints, k.ExpiresAt = sp.Description, scopes, endpoints, sp.ExpiresAt
+			if len(sp.AllowCIDRs) > 0 {
+				if k.AllowCIDRs, err = auth.ParseAllowlist(sp.AllowCIDRs); err != nil {
+					return prefix(err, "keys[%d]: ", i)
+				}
+			}
 			if err := tx.Keys().UpdateKey(ctx, k); err != nil {
 				return err
 			}

@@ -69,6 +69,7 @@ func (s *Service) RotateKey(ctx context.Context, acc *auth.Access, idOrToken str
 		if err != nil {
 			return err
 		}
+		k.AllowCIDRs = old.AllowCIDRs
 		if err := tx.Keys().CreateKey(ctx, k); err != nil {
 			return err
 		}

@@ -10,16 +10,16 @@ import (
 
 type keys struct{ v view }
 
-const keyCols = `id, user_id, type, app_owner_id, app_id, digest, hint, description, scopes, endpoints, created_at, expires_at, last_used_at, replaced_by, rotated_at, last_used_addr`
+const keyCols = `id, user_id, type, app_owner_id, app_id, digest, hint, description, scopes, endpoints, created_at, expires_at, last_used_at, replaced_by, rotated_at, last_used_addr, allow_cidrs`
 
 func scanKey(row scanner) (*clavis.Key, error) {
 	var k clavis.Key
 	var appOwner, appID sql.NullString
-	var scopes, endpoints string
+	var scopes, endpoints, allow string
 	var created int64
 	var expires, lastUsed, rotated sql.NullInt64
 	if err := row.Scan(&k.ID, &k.UserID, &k.Type, &appOwner, &appID, &k.Digest, &k.Hint, &k.Description, &scopes, &endpoints, &created, &expires, &lastUsed,
-		&k.ReplacedBy, &rotated, &k.LastUsedAddr); err != nil {
+		&k.ReplacedBy, &rotated, &k.LastUsedAddr, &allow); err != nil {
 		return nil, err
 	}
 	if appOwner.Valid {
@@ -29,7 +29,7 @@ func scanKey(row scanner) (*clavis.Key, error) {
 	if err != nil {
 		return nil, err
 	}
-	k.Scopes, k.Endpoints = s, splitList(endpoints)
+	k.Scopes, k.Endpoints, k.AllowCIDRs = s, splitList(endpoints), splitList(allow)
 	k.CreatedAt, k.ExpiresAt, k.LastUsedAt, k.RotatedAt = fromMicros(created), fromNullMicros(expires), fromNullMicros(lastUsed), fromNullMicros(rotated)
 	return &k, nil
 }
@@ -39,9 +39,9 @@ func (s keys) CreateKey(ctx context.Context, k *clavis.Key) error {
 	if k.App != nil {
 		owner, app = sql.NullString{String: k.App.OwnerID, Valid: true}, sql.NullString{String: k.App.AppID, Valid: true}
 	}
-	_, err := s.v.exec(ctx, `INSERT INTO keys (`+keyCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := s.v.exec(ctx, `INSERT INTO keys (`+keyCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		k.ID, k.UserID, k.Type, owner, app, k.Digest, k.Hint, k.Description, joinScopes(k.Scopes), joinList(k.Endpoints),
-		micros(k.CreatedAt), nullMicros(k.ExpiresAt), nullMicros(k.LastUsedAt), k.ReplacedBy, nullMicros(k.RotatedAt), k.LastUsedAddr)
+		micros(k.CreatedAt), nullMicros(k.ExpiresAt), nullMicros(k.LastUsedAt), k.ReplacedBy, nullMicros(k.RotatedAt), k.LastUsedAddr, joinList(k.AllowCIDRs))
 	return s.v.failed(err, clavis.Errorf(clavis.EConflict, "a key with this id already exists"),
 		clavis.Errorf(clavis.ENotFound, "the key's user or app does not exist"))
 }
@@ -139,8 +139,8 @@ func (s keys) query(f clavis.KeyFilter) (string, []any) {
 }
 
 func (s keys) UpdateKey(ctx context.Context, k *clavis.Key) error {
-	res, err := s.v.exec(ctx, `UPDATE keys SET description = ?, scopes = ?, endpoints = ?, expires_at = ?, replaced_by = ?, rotated_at = ? WHERE id = ?`,
-		k.Description, joinScopes(k.Scopes), joinList(k.Endpoints), nullMicros(k.ExpiresAt), k.ReplacedBy, nullMicros(k.RotatedAt), k.ID)
+	res, err := s.v.exec(ctx, `UPDATE keys SET description = ?, scopes = ?, endpoints = ?, expires_at = ?, replaced_by = ?, rotated_at = ?, allow_cidrs = ? WHERE id = ?`,
+		k.Description, joinScopes(k.Scopes), joinList(k.Endpoints), nullMicros(k.ExpiresAt), k.ReplacedBy, nullMicros(k.RotatedAt), joinList(k.AllowCIDRs), k.ID)
 	return s.v.affected(res, err, clavis.KeyNotFound())
 }
 

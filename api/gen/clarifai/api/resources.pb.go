@@ -722,6 +722,10 @@ type Key struct {
 	// policy_warning, when set, says how the key breaks the server's expiry
 	// policy (it keeps working until its own expiry).
 	PolicyWarning string `protobuf:"bytes,1005,opt,name=policy_warning,json=policyWarning,proto3" json:"policy_warning,omitempty"`
+	// allowed_cidrs, when set, are the only client addresses (IPv4 and IPv6
+	// CIDRs or addresses) the key may be used from. On PatchKeys an empty
+	// list leaves it unchanged; ["0.0.0.0/0", "::/0"] allows every address.
+	AllowedCidrs  []string `protobuf:"bytes,1006,rep,name=allowed_cidrs,json=allowedCidrs,proto3" json:"allowed_cidrs,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -859,6 +863,13 @@ func (x *Key) GetPolicyWarning() string {
 		return x.PolicyWarning
 	}
 	return ""
+}
+
+func (x *Key) GetAllowedCidrs() []string {
+	if x != nil {
+		return x.AllowedCidrs
+	}
+	return nil
 }
 
 type User struct {
@@ -4398,7 +4409,7 @@ const file_clarifai_api_resources_proto_rawDesc = "" +
 	"star_count\x18\x14 \x01(\x05R\tstarCount\x12\x14\n" +
 	"\x05notes\x18\x15 \x01(\tR\x05notes\x12)\n" +
 	"\x05image\x18\x16 \x01(\v2\x13.clarifai.api.ImageR\x05imageJ\x04\b\n" +
-	"\x10\vJ\x04\b\v\x10\fJ\x04\b\f\x10\r\"\xba\x04\n" +
+	"\x10\vJ\x04\b\v\x10\fJ\x04\b\f\x10\r\"\xe0\x04\n" +
 	"\x03Key\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12 \n" +
 	"\vdescription\x18\x02 \x01(\tR\vdescription\x12\x16\n" +
@@ -4419,7 +4430,8 @@ const file_clarifai_api_resources_proto_rawDesc = "" +
 	"\vreplaced_by\x18\xeb\a \x01(\tR\n" +
 	"replacedBy\x12%\n" +
 	"\x0elast_used_addr\x18\xec\a \x01(\tR\flastUsedAddr\x12&\n" +
-	"\x0epolicy_warning\x18\xed\a \x01(\tR\rpolicyWarning\"\x92\x03\n" +
+	"\x0epolicy_warning\x18\xed\a \x01(\tR\rpolicyWarning\x12$\n" +
+	"\rallowed_cidrs\x18\xee\a \x03(\tR\fallowedCidrs\"\x92\x03\n" +
 	"\x04User\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12'\n" +
 	"\rprimary_email\x18\x02 \x01(\tB\x02\x18\x01R\fprimaryEmail\x12\x1d\n" +
