@@ -37,7 +37,26 @@ const (
 	EModelNotDeployed Code = "model_not_deployed"
 	// EBadFormat is the code of a request that cannot be decoded at all.
 	EBadFormat Code = "bad_format"
+	// EStorage is the code of a write the server's storage refused: it is
+	// full or read-only. Reads still work; the cause goes to the log.
+	EStorage Code = "storage"
 )
+
+// Why storage is unavailable, as StorageUnavailable takes it.
+const (
+	StorageFull     = "full"
+	StorageReadOnly = "read-only"
+)
+
+// StorageUnavailable returns the EStorage error of a write that storage
+// refused for reason, StorageFull or StorageReadOnly; cause is for the log.
+func StorageUnavailable(reason string, cause error) *Error {
+	msg := "the server's storage is read-only: nothing can be written until its operator makes it writable again; reads still work"
+	if reason == StorageFull {
+		msg = "the server's storage is full: nothing can be written until its operator frees space; reads still work"
+	}
+	return &Error{Code: EStorage, Message: msg, Cause: cause}
+}
 
 // Error is a domain error. Message is safe to show to the caller; Cause, if
 // set, is for the log only.

@@ -145,6 +145,13 @@ type KeyStore interface {
 	CreateKey(ctx context.Context, k *Key) error
 	// GetKey returns the key with the public id, or ENotFound.
 	GetKey(ctx context.Context, id string) (*Key, error)
+	// GetUserKey returns the key with the public id if it is userID's;
+	// another user's key is ENotFound, as a missing one, found by the same
+	// lookup.
+	GetUserKey(ctx context.Context, userID, id string) (*Key, error)
+	// GetUserKeyByDigest is GetKeyByDigest for userID's keys only, as
+	// GetUserKey is GetKey.
+	GetUserKeyByDigest(ctx context.Context, userID string, digest []byte) (*Key, error)
 	// GetKeyByDigest returns the key whose token has the digest, or
 	// ENotFound.
 	GetKeyByDigest(ctx context.Context, digest []byte) (*Key, error)

@@ -52,16 +52,18 @@ func TestServeLimitFlagDefaults(t *testing.T) {
 	}
 	l := cmd.DefaultConfig().Limits
 	for name, want := range map[string]string{
-		"max-conns":           "",
-		"max-conns-per-addr":  strconv.Itoa(l.MaxConnsPerAddr),
-		"first-bytes-timeout": l.FirstBytesTimeout.String(),
-		"header-timeout":      l.HeaderTimeout.String(),
-		"body-timeout":        l.BodyTimeout.String(),
-		"idle-timeout":        l.IdleTimeout.String(),
-		"keepalive-time":      l.KeepaliveTime.String(),
-		"keepalive-timeout":   l.KeepaliveTimeout.String(),
-		"max-streams":         strconv.Itoa(l.MaxStreams),
-		"max-header-bytes":    strconv.Itoa(l.MaxHeaderBytes),
+		"max-conns":                   "",
+		"max-conns-per-addr":          strconv.Itoa(l.MaxConnsPerAddr),
+		"first-bytes-timeout":         l.FirstBytesTimeout.String(),
+		"header-timeout":              l.HeaderTimeout.String(),
+		"body-timeout":                l.BodyTimeout.String(),
+		"idle-timeout":                l.IdleTimeout.String(),
+		"keepalive-time":              l.KeepaliveTime.String(),
+		"keepalive-timeout":           l.KeepaliveTimeout.String(),
+		"max-streams":                 strconv.Itoa(l.MaxStreams),
+		"max-header-bytes":            strconv.Itoa(l.MaxHeaderBytes),
+		"max-body-bytes-in-flight":    strconv.Itoa(l.MaxBodyBytesInFlight),
+		"max-unauthenticated-streams": strconv.Itoa(l.MaxUnauthenticatedStreams),
 	} {
 		got, ok := defaults[name]
 		if !ok || got != want {
@@ -86,6 +88,7 @@ func TestServeRefusesBadLimits(t *testing.T) {
 		{name: "NegativeCap", args: []string{"--max-conns-per-addr", "-1"}, want: "--max-conns-per-addr must be between 0"},
 		{name: "NoStreams", args: []string{"--max-streams", "0"}, want: "--max-streams must be between 1"},
 		{name: "TinyHeaders", args: []string{"--max-header-bytes", "100"}, want: "--max-header-bytes must be between 4096"},
+		{name: "TinyBodyBudget", args: []string{"--max-body-bytes-in-flight", "1000"}, want: "--max-body-bytes-in-flight must be between 1048576"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.env != "" {

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"errors"
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 )
 
 // The modes of everything Clavis creates for itself, whatever the umask:
@@ -45,4 +49,28 @@ func writePrivate(path string, data []byte) error {
 		os.Remove(f.Name())
 	}
 	return err
+}
+
+// checkWritable makes sure the server can write in dir, its data dir, by
+// creating a file there and removing it; a read-only or full dir is an
+// error that says so, rather than the database's own words later.
+func checkWritable(dir string) error {
+	f, err := os.CreateTemp(dir, ".clavis-write-check-*")
+	if err == nil {
+		name := f.Name()
+		_, err = f.Write([]byte("ok"))
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		os.Remove(name)
+	}
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, syscall.EROFS), errors.Is(err, fs.ErrPermission):
+		return fmt.Errorf("data dir %s is read-only (%v): clavis serve writes its database, images and bootstrap PAT there; make it writable, or choose another --data-dir", dir, err)
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
+		return fmt.Errorf("data dir %s is full (%v): free space on its disk before starting clavis serve", dir, err)
+	}
+	return fmt.Errorf("data dir %s cannot be written: %w", dir, err)
 }

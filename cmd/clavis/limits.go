@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/keepalive"
 
 	"github.com/clavis-dev/clavis/internal/gateway"
+	"github.com/clavis-dev/clavis/internal/grpcapi"
 	"github.com/clavis-dev/clavis/internal/listen"
 )
 
@@ -53,6 +54,16 @@ type Limits struct {
 	// MaxHeaderBytes caps a request's headers, on both transports
 	// (CLAVIS_MAX_HEADER_BYTES).
 	MaxHeaderBytes int
+	// MaxBodyBytesInFlight caps the bytes of REST and gRPC-Web request
+	// bodies the server holds at once, across all requests; a request
+	// over it is answered 40030 RPC_REQUEST_QUEUE_FULL
+	// (CLAVIS_MAX_BODY_BYTES_IN_FLIGHT).
+	MaxBodyBytesInFlight int
+	// MaxUnauthenticatedStreams caps the gRPC calls in flight whose
+	// credentials the server has not verified (none, malformed, unknown,
+	// or not yet cached); past it they are refused RESOURCE_EXHAUSTED
+	// (CLAVIS_MAX_UNAUTHENTICATED_STREAMS).
+	MaxUnauthenticatedStreams int
 }
 
 // keepaliveMinTime is the shortest interval between a client's pings that
@@ -71,6 +82,9 @@ func defaultLimits() Limits {
 		KeepaliveTimeout:  20 * time.Second,
 		MaxStreams:        250,
 		MaxHeaderBytes:    64 << 10,
+		// Two of the largest bodies at once.
+		MaxBodyBytesInFlight:      gateway.DefaultBodyBudget,
+		MaxUnauthenticatedStreams: grpcapi.DefaultUnauthenticatedStreams,
 	}
 }
 
@@ -94,6 +108,8 @@ func (l *Limits) settings() []limitSetting {
 		{flag: "keepalive-timeout", env: "CLAVIS_KEEPALIVE_TIMEOUT", dur: &l.KeepaliveTimeout, usage: "close a connection whose ping is not answered within this time"},
 		{flag: "max-streams", env: "CLAVIS_MAX_STREAMS", num: &l.MaxStreams, min: 1, usage: "requests in flight on one HTTP/2 or gRPC connection"},
 		{flag: "max-header-bytes", env: "CLAVIS_MAX_HEADER_BYTES", num: &l.MaxHeaderBytes, min: 4096, usage: "largest request headers, on both transports"},
+		{flag: "max-body-bytes-in-flight", env: "CLAVIS_MAX_BODY_BYTES_IN_FLIGHT", num: &l.MaxBodyBytesInFlight, min: 1 << 20, usage: "bytes of REST and gRPC-Web request bodies held at once across all requests; over it: 40030"},
+		{flag: "max-unauthenticated-streams", env: "CLAVIS_MAX_UNAUTHENTICATED_STREAMS", num: &l.MaxUnauthenticatedStreams, min: 1, usage: "gRPC calls in flight without verified credentials; over it: RESOURCE_EXHAUSTED"},
 	}
 }
 

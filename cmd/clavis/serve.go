@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -19,7 +20,9 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/reflection"
+	"google.golang.org/grpc/status"
 
 	"github.com/clavis-dev/clavis/internal/auth"
 	"github.com/clavis-dev/clavis/internal/gateway"
@@ -359,6 +362,7 @@ type Server struct {
 	authn   *auth.Authenticator
 	toucher *auth.Toucher
 	grpc    *grpc.Server
+	api     *grpcapi.Server
 	rest    http.Handler // REST /v2 through grpc-gateway
 	portal  http.Handler // the web portal, everything outside /v2
 	restEnd io.Closer
@@ -410,6 +414,9 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 	}
 	if err := mkdirPrivate(cfg.DataDir); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	if err := checkWritable(cfg.DataDir); err != nil {
+		return nil, err
 	}
 	var tlsCfg *tls.Config
 	var certFile string
@@ -492,7 +499,9 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 		fmt.Fprintf(stdout, "Created admin user %q. Its Personal Access Token is shown once here and saved in %s (mode 0600):\n%s\n", cfg.BootstrapUser, path, tok)
 	}
 
-	api := grpcapi.New(svc, s.authn, authz, log, append(obs.grpc, grpcapi.WithRelayed(gateway.Relayed))...)
+	api := grpcapi.New(svc, s.authn, authz, log, append(obs.grpc, grpcapi.WithRelayed(gateway.Relayed),
+		grpcapi.WithUnauthenticatedStreams(cfg.Limits.MaxUnauthenticatedStreams))...)
+	s.api = api
 	api.HostImagesAt(cfg.Inputs.PublicURL)
 	s.grpc = grpc.NewServer(append(api.ServerOptions(), cfg.Limits.grpcOptions()...)...)
 	api.Register(s.grpc)
@@ -504,7 +513,8 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 	reflection.Register(s.grpc)
 	gw := gateway.Config{Log: log, ChallengeHeader: grpcapi.ChallengeHeader, UserHeader: grpcapi.UserHeader, AddrMetadata: grpcapi.AddrMetadata,
 		RetryAfterHeader: grpcapi.RetryAfterHeader, HTTPStatusHeader: grpcapi.HTTPStatusHeader, Observe: s.observeHTTP(),
-		CORSOrigins: cfg.CORSOrigins, Authenticate: s.checkCredentials}
+		CORSOrigins: cfg.CORSOrigins, Authenticate: s.checkCredentials, BodyBudget: int64(cfg.Limits.MaxBodyBytesInFlight),
+		OpenPaths: []string{"/v2/credentials/revoke"}}
 	if s.rest, s.restEnd, err = gateway.New(ctx, s.grpc, gw); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("REST gateway: %w", err)
@@ -577,7 +587,14 @@ func (s *Server) route() http.Handler {
 			return
 		}
 		if r.ProtoMajor == 2 && strings.HasPrefix(r.Header.Get("Content-Type"), "application/grpc") {
-			s.grpc.ServeHTTP(w, r)
+			// grpc.Server.ServeHTTP has no tap: the same budget of calls
+			// without verified credentials is applied here.
+			ctx, err := s.api.Admit(r.Context(), r.URL.Path, metadata.MD{"authorization": r.Header.Values("Authorization")})
+			if err != nil {
+				refuseGRPC(w, status.Convert(err))
+				return
+			}
+			s.grpc.ServeHTTP(w, r.WithContext(ctx))
 			return
 		}
 		if _, pattern := ops.Handler(r); pattern != "" {
@@ -594,6 +611,16 @@ func (s *Server) route() http.Handler {
 		}
 		rest.ServeHTTP(w, r)
 	})
+}
+
+// refuseGRPC answers a gRPC call over HTTP/2 with st alone, as grpc-go
+// answers a call it refuses before reading it (Trailers-Only).
+func refuseGRPC(w http.ResponseWriter, st *status.Status) {
+	h := w.Header()
+	h.Set("Content-Type", "application/grpc")
+	h.Set("Grpc-Status", strconv.Itoa(int(st.Code())))
+	h.Set("Grpc-Message", url.PathEscape(st.Message()))
+	w.WriteHeader(http.StatusOK)
 }
 
 // checkCredentials checks an authorization header as the server would,

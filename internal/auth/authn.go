@@ -18,6 +18,11 @@ const DefaultCacheTTL = 5 * time.Minute
 // maxCacheEntries bounds the cache's memory.
 const maxCacheEntries = 100_000
 
+// maxNegativeEntries bounds the cache of unknown tokens, apart from the
+// verified ones so that a flood of unknown tokens never evicts a verified
+// one.
+const maxNegativeEntries = 10_000
+
 // Authenticator turns authorization header values into principals. It
 // caches verified tokens by digest; Invalidate* drop entries at once, so a
 // deleted or changed key is honoured on the very next request. It is safe for
@@ -35,6 +40,16 @@ type Authenticator struct {
 	mu      sync.Mutex
 	gen     uint64 // bumped by every invalidation
 	entries map[string]*entry
+	// unknown caches, by digest, tokens the store does not know: the
+	// checksum is no secret, so anyone can make well-formed tokens, and
+	// each would otherwise cost a lookup. Any invalidation empties it.
+	unknown map[string]negative
+}
+
+// negative is a token the store did not know when loadedAt.
+type negative struct {
+	loadedAt time.Time
+	err      error
 }
 
 type entry struct {
@@ -96,7 +111,8 @@ const (
 
 // NewAuthenticator returns an Authenticator reading keys and users from s.
 func NewAuthenticator(s clavis.Tx, cfg AuthnConfig) *Authenticator {
-	a := &Authenticator{store: s, hasher: cfg.Hasher, ttl: cfg.CacheTTL, now: cfg.Now, touch: cfg.Toucher, obs: cfg.Observer, sink: cfg.Failures, addr: cfg.Addr, entries: map[string]*entry{}}
+	a := &Authenticator{store: s, hasher: cfg.Hasher, ttl: cfg.CacheTTL, now: cfg.Now, touch: cfg.Toucher, obs: cfg.Observer,
+		sink: cfg.Failures, addr: cfg.Addr, entries: map[string]*entry{}, unknown: map[string]negative{}}
 	if a.ttl <= 0 {
 		a.ttl = DefaultCacheTTL
 	}
@@ -185,16 +201,24 @@ func (a *Authenticator) verify(ctx context.Context, tok string) (*clavis.Princip
 
 	a.mu.Lock()
 	e, ok := a.entries[string(digest)]
+	n, unknown := a.unknown[string(digest)]
 	gen := a.gen
 	a.mu.Unlock()
 	fresh := ok && now.Sub(e.loadedAt) < a.ttl
+	unknown = !ok && unknown && now.Sub(n.loadedAt) < a.ttl
 	if a.obs != nil {
-		a.obs.ObserveTokenCache(fresh)
+		a.obs.ObserveTokenCache(fresh || unknown)
+	}
+	if unknown {
+		return nil, ReasonUnknown, n.err
 	}
 	if !fresh {
 		var reason string
 		var err error
 		if e, reason, err = a.load(ctx, digest, now); err != nil {
+			if reason == ReasonUnknown {
+				a.noteUnknown(digest, gen, negative{loadedAt: now, err: err})
+			}
 			return nil, reason, err
 		}
 		a.mu.Lock()
@@ -231,6 +255,63 @@ func (a *Authenticator) verify(ctx context.Context, tok string) (*clavis.Princip
 	}
 	p := e.p
 	return &p, "", nil
+}
+
+// noteUnknown caches a token the store does not know, unless an
+// invalidation raced with the lookup.
+func (a *Authenticator) noteUnknown(digest []byte, gen uint64, n negative) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.gen != gen {
+		return
+	}
+	if len(a.unknown) >= maxNegativeEntries {
+		for k := range a.unknown {
+			delete(a.unknown, k)
+			break
+		}
+	}
+	a.unknown[string(digest)] = n
+}
+
+// Cached is what the cache knows of an authorization value, without
+// asking the store.
+type Cached int
+
+// What Peek reports.
+const (
+	// CachedNot: a well-formed token the cache holds nothing fresh of.
+	CachedNot Cached = iota
+	// CachedValid: a token the cache holds as verified, however long
+	// ago: no invalidation has dropped it, though it may have passed its
+	// TTL or expired since (Authenticate checks again).
+	CachedValid
+	// CachedInvalid: no credentials, a malformed token, or one the store
+	// did not know within the cache's TTL.
+	CachedInvalid
+)
+
+// Peek reports what the cache knows of an authorization value; it never
+// blocks on the store, and observes nothing.
+func (a *Authenticator) Peek(header string) Cached {
+	tok, err := ParseHeader(header)
+	if err != nil {
+		return CachedInvalid
+	}
+	if _, err := ParseToken(tok); err != nil {
+		return CachedInvalid
+	}
+	digest := a.hasher.Digest(tok)
+	now := a.now()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if e, ok := a.entries[string(digest)]; ok && subtle.ConstantTimeCompare(e.digest, digest) == 1 {
+		return CachedValid
+	}
+	if n, ok := a.unknown[string(digest)]; ok && now.Sub(n.loadedAt) < a.ttl {
+		return CachedInvalid
+	}
+	return CachedNot
 }
 
 // load reads the key with digest and its user from the store; an invalid
@@ -309,6 +390,7 @@ func (a *Authenticator) invalidate(match func(*clavis.Principal) bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.gen++
+	clear(a.unknown)
 	for k, e := range a.entries {
 		if match(&e.p) {
 			delete(a.entries, k)

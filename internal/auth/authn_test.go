@@ -165,3 +165,43 @@ func TestAppKeyOfDeletedApp(t *testing.T) {
 		t.Errorf("PAT on a missing app: %v, want ENotFound", err)
 	}
 }
+
+// TestUnknownTokensCached: a well-formed token the store does not know is
+// remembered as such, so that asking again costs no lookup, until its TTL
+// or an invalidation; Peek tells what the cache knows without the store.
+func TestUnknownTokensCached(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	o := &outcomes{}
+	a := auth.NewAuthenticator(f.db, auth.AuthnConfig{Observer: o, Now: func() time.Time { return f.now }})
+	unknown, _ := auth.NewToken(clavis.KeyTypePAT)
+	good := f.key(t, "k1", time.Time{})
+	for h, want := range map[string]auth.Cached{"": auth.CachedInvalid, "Key clvp_short": auth.CachedInvalid, "Key " + unknown: auth.CachedNot, "Key " + good: auth.CachedNot} {
+		if got := a.Peek(h); got != want {
+			t.Errorf("Peek(%q) before any check = %v, want %v", h, got, want)
+		}
+	}
+	_, err1 := a.Authenticate(ctx, "Key "+unknown)
+	_, err2 := a.Authenticate(ctx, "Key "+unknown)
+	if clavis.ErrorCode(err1) != clavis.EUnauthenticated || err2 == nil || err1.Error() != err2.Error() {
+		t.Fatalf("unknown token twice: %v, %v; want the same EUnauthenticated", err1, err2)
+	}
+	if want := []bool{false, true}; len(o.hits) != 2 || o.hits[0] != want[0] || o.hits[1] != want[1] {
+		t.Fatalf("cache lookups %v; want a miss then a hit", o.hits)
+	}
+	if _, err := a.Authenticate(ctx, "Key "+good); err != nil {
+		t.Fatal(err)
+	}
+	if a.Peek("Key "+unknown) != auth.CachedInvalid || a.Peek("Key "+good) != auth.CachedValid {
+		t.Fatalf("Peek after checks: unknown %v, good %v", a.Peek("Key "+unknown), a.Peek("Key "+good))
+	}
+	f.now = f.now.Add(auth.DefaultCacheTTL)
+	if a.Peek("Key "+unknown) != auth.CachedNot {
+		t.Fatal("an unknown token is still cached past the TTL")
+	}
+	a.Authenticate(ctx, "Key "+unknown)
+	a.InvalidateKeys("other")
+	if a.Peek("Key "+unknown) != auth.CachedNot {
+		t.Fatal("an unknown token is still cached after an invalidation")
+	}
+}

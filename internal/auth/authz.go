@@ -274,26 +274,39 @@ func appTarget(p *clavis.Principal, userID, appID string) (clavis.AppRef, error)
 // gets. App keys never reach beyond their own app, public or not.
 func (z *Authorizer) AppGrant(ctx context.Context, p *clavis.Principal, ref clavis.AppRef) (*clavis.App, Role, clavis.ScopeSet, error) {
 	app, err := z.store.Apps().GetApp(ctx, ref)
-	if err != nil {
+	missing := clavis.ErrorCode(err) == clavis.ENotFound
+	if err != nil && !missing {
 		return nil, "", clavis.ScopeSet{}, err
 	}
-	if app.OwnerID == p.UserID {
+	if !missing && app.OwnerID == p.UserID {
 		return app, RoleOwner, clavis.AllScopes(), nil
+	}
+	// From here on, a missing app costs the lookups of one the caller
+	// cannot see, made alike (by ref, with an app id that matches
+	// nothing), so that the time of the refusal says no more than its
+	// words whether the app exists.
+	var appID string
+	if !missing {
+		appID = app.ID
 	}
 	var role Role
 	var grant clavis.ScopeSet
-	if _, err := z.store.Orgs().GetOrg(ctx, app.OwnerID); err == nil {
-		m, err := z.store.Orgs().GetMember(ctx, app.OwnerID, p.UserID)
+	if _, err := z.store.Orgs().GetOrg(ctx, ref.OwnerID); err == nil {
+		m, err := z.store.Orgs().GetMember(ctx, ref.OwnerID, p.UserID)
 		switch {
 		case clavis.ErrorCode(err) == clavis.ENotFound:
 		case err != nil:
 			return nil, "", clavis.ScopeSet{}, err
 		case m.Role == clavis.RoleAdmin:
+			if missing {
+				// An admin of the org may know all of its apps.
+				return nil, "", clavis.ScopeSet{}, clavis.AppNotFound(ref)
+			}
 			return app, RoleOrgAdmin, clavis.AllScopes(), nil
 		case m.Role == clavis.RoleContributor:
 			role, grant = RoleOrgContributor, m.Scopes
 		case m.Role == clavis.RoleTeamContributor:
-			sc, found, err := z.store.Orgs().TeamScopes(ctx, app.OwnerID, p.UserID, app.ID)
+			sc, found, err := z.store.Orgs().TeamScopes(ctx, ref.OwnerID, p.UserID, appID)
 			if err != nil {
 				return nil, "", clavis.ScopeSet{}, err
 			}
@@ -314,13 +327,13 @@ func (z *Authorizer) AppGrant(ctx context.Context, p *clavis.Principal, ref clav
 	case clavis.ErrorCode(err) != clavis.ENotFound:
 		return nil, "", clavis.ScopeSet{}, err
 	}
-	if p.App == nil && app.Visibility == clavis.VisibilityPublic {
+	if !missing && p.App == nil && app.Visibility == clavis.VisibilityPublic {
 		if role == "" {
 			role = RolePublic
 		}
 		grant = grant.Union(PublicGrant)
 	}
-	if role == "" {
+	if missing || role == "" {
 		return nil, "", clavis.ScopeSet{}, clavis.AppNotFound(ref)
 	}
 	return app, role, grant, nil

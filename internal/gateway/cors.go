@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -82,9 +81,8 @@ func (c *cors) allowed(origin string) bool {
 }
 
 // serveCORS answers preflights and marks the answers of allowed origins,
-// then serves the request: gRPC-Web or REST. It returns the body of a
-// request answered without it, to be read into nothing; nil otherwise.
-func (h *handler) serveCORS(w http.ResponseWriter, r *http.Request) io.ReadCloser {
+// then serves the request, gRPC-Web or REST, with a.
+func (h *handler) serveCORS(w http.ResponseWriter, r *http.Request, a *admission) {
 	hd := w.Header()
 	hd.Add("Vary", "Origin")
 	origin := r.Header.Get("Origin")
@@ -95,22 +93,22 @@ func (h *handler) serveCORS(w http.ResponseWriter, r *http.Request) io.ReadClose
 		if !ok {
 			writeStatus(w, http.StatusForbidden, st.StatusCode_CONN_INVALID_REQUEST, "Origin not allowed",
 				"this server does not let pages of "+origin+" call its API; its operator allows origins with --cors-origin")
-			return nil
+			return
 		}
 		hd.Set("Access-Control-Allow-Origin", origin)
 		hd.Set("Access-Control-Allow-Methods", corsMethods)
 		hd.Set("Access-Control-Allow-Headers", corsHeaders)
 		hd.Set("Access-Control-Max-Age", corsMaxAge)
 		w.WriteHeader(http.StatusNoContent)
-		return nil
+		return
 	}
 	if ok {
 		hd.Set("Access-Control-Allow-Origin", origin)
 		hd.Set("Access-Control-Expose-Headers", corsExpose)
 	}
 	if IsGRPCWeb(r) {
-		return h.serveGRPCWeb(w, r)
+		h.serveGRPCWeb(w, r, a)
+		return
 	}
-	h.serve(w, r)
-	return nil
+	h.serve(w, r, a)
 }

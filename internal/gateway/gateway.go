@@ -92,11 +92,21 @@ type Config struct {
 	// CORSOrigins lists the origins (scheme://host[:port]) whose web pages
 	// may call the API, REST and gRPC-Web, from a browser; none by default.
 	CORSOrigins []string
-	// Authenticate, when set, checks the authorization header of a
-	// gRPC-Web call before its body is read. A call it refuses is relayed
-	// without its body: the server answers it as always, in-band, for want
-	// of credentials, and the body is never read nor held.
+	// Authenticate, when set, checks the authorization header of a REST
+	// or gRPC-Web call before its body is read, as the server would: an
+	// ENoCredentials or EUnauthenticated error is a refusal. A call it
+	// refuses is relayed without its body: the server answers it as
+	// always, in-band, for want of credentials, and the body is never held
+	// (admit.go).
 	Authenticate func(ctx context.Context, authorization string) error
+	// OpenPaths are REST paths that take no credentials (revocation by
+	// value): Authenticate is not asked about them, and their bodies are
+	// read under the body budget as any other.
+	OpenPaths []string
+	// BodyBudget bounds the bytes of request bodies, REST and gRPC-Web,
+	// the gateway holds at once across all requests; a request over it is
+	// answered 40030 RPC_REQUEST_QUEUE_FULL. 0 means DefaultBodyBudget.
+	BodyBudget int64
 }
 
 // New returns the REST handler and a Closer that ends its connection to g.
@@ -160,7 +170,11 @@ func New(ctx context.Context, g *grpc.Server, cfg Config) (http.Handler, io.Clos
 		closer.Close()
 		return nil, nil, err
 	}
-	h := &handler{mux: mux, router: newRouter(bindings.Clarifai(), served), access: accessLog{log, cfg.Observe}}
+	bb := cfg.BodyBudget
+	if bb <= 0 {
+		bb = DefaultBodyBudget
+	}
+	h := &handler{mux: mux, router: newRouter(bindings.Clarifai(), served), access: accessLog{log, cfg.Observe}, budget: &budget{max: bb}}
 	if err := h.serveGRPCWebOn(g, conn, cfg); err != nil {
 		closer.Close()
 		return nil, nil, err
@@ -180,12 +194,14 @@ type handler struct {
 	mux    *runtime.ServeMux
 	router *router
 	access accessLog
+	budget *budget
 	grpcWeb
 }
 
-// bodyState records, per request, whether the body went over MaxBodySize
-// or did not arrive within the server's body timeout.
-type bodyState struct{ tooLarge, timedOut bool }
+// bodyState records, per request, whether the body went over MaxBodySize,
+// did not arrive within the server's body timeout, or did not fit the
+// budget of bodies in flight.
+type bodyState struct{ tooLarge, timedOut, queueFull bool }
 
 type bodyStateKey struct{}
 
@@ -204,13 +220,17 @@ func (b limitedBody) Read(p []byte) (int, error) {
 	if errors.Is(err, os.ErrDeadlineExceeded) {
 		b.state.timedOut = true
 	}
+	if errors.Is(err, errQueueFull) {
+		b.state.queueFull = true
+	}
 	return n, err
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	var unread io.ReadCloser
-	h.access.serve(w, r, "", func(w http.ResponseWriter, r *http.Request) { unread = h.serveCORS(w, r) })
-	if unread != nil {
+	a := &admission{budget: h.budget}
+	defer a.release()
+	h.access.serve(w, r, "", func(w http.ResponseWriter, r *http.Request) { h.serveCORS(w, r, a) })
+	if unread := a.unread; unread != nil {
 		// Once the request is logged: its answer, whole, then the body it
 		// did not need, read into nothing, so that a client still sending
 		// it finishes and reads the answer rather than have its connection
@@ -222,7 +242,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (h *handler) serve(w http.ResponseWriter, r *http.Request) {
+func (h *handler) serve(w http.ResponseWriter, r *http.Request, a *admission) {
 	if r.URL.Path == OpenAPIPath {
 		recorderOf(w).route = OpenAPIPath
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -242,14 +262,22 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) {
 		writeTooLarge(w)
 		return
 	}
-	state := &bodyState{}
-	r = r.WithContext(context.WithValue(r.Context(), bodyStateKey{}, state))
-	r.Body = limitedBody{ReadCloser: http.MaxBytesReader(w, r.Body, MaxBodySize), state: state}
 	if hasBody(r) && !jsonContentType(r.Header.Get("Content-Type")) {
 		writeStatus(w, http.StatusUnsupportedMediaType, st.StatusCode_CONN_BAD_REQUEST_FORMAT, "Bad request format",
 			"Content-Type must be application/json")
 		return
 	}
+	if hasBody(r) {
+		if err := h.admit(w, r, a, MaxBodySize); err != nil {
+			writeQueueFull(w, h.budget.max)
+			return
+		}
+	} else {
+		r.Body = http.MaxBytesReader(w, r.Body, MaxBodySize)
+	}
+	state := &bodyState{}
+	r = r.WithContext(context.WithValue(r.Context(), bodyStateKey{}, state))
+	r.Body = limitedBody{ReadCloser: r.Body, state: state}
 	if !checkUserAppID(w, r) {
 		return
 	}
@@ -349,7 +377,8 @@ func HTTPStatus(code st.StatusCode) int {
 	case st.StatusCode_CONN_EXCEED_HOURLY_LIMIT, st.StatusCode_CONN_EXCEED_MONTHLY_LIMIT, st.StatusCode_CONN_THROTTLED, st.StatusCode_CONN_EXCEEDS_LIMITS:
 		return http.StatusTooManyRequests
 	case st.StatusCode_TRY_AGAIN, st.StatusCode_MODEL_DEPLOYING, st.StatusCode_MODEL_NOT_DEPLOYED, st.StatusCode_MODEL_LOADING,
-		st.StatusCode_RPC_SERVER_UNAVAILABLE, st.StatusCode_RPC_REQUEST_TIMEOUT:
+		st.StatusCode_RPC_SERVER_UNAVAILABLE, st.StatusCode_RPC_REQUEST_TIMEOUT, st.StatusCode_INTERNAL_DATABASE_ISSUE:
+		// INTERNAL_DATABASE_ISSUE (98006): storage full or read-only.
 		return http.StatusServiceUnavailable
 	}
 	// By family: a whole request that failed (10020), and connection (11xxx),
@@ -458,10 +487,22 @@ func writeBodyFailure(w http.ResponseWriter, r *http.Request) bool {
 	case bs.timedOut:
 		writeStatus(w, http.StatusRequestTimeout, st.StatusCode_RPC_REQUEST_TIMEOUT, "Request timed out",
 			"the request body did not arrive in full within the server's body timeout")
+	case bs.queueFull:
+		writeQueueFull(w, 0)
 	default:
 		return false
 	}
 	return true
+}
+
+// writeQueueFull answers a request whose body the budget of bodies in
+// flight, of max bytes (0: not said), could not hold.
+func writeQueueFull(w http.ResponseWriter, max int64) {
+	details := "the server is holding its limit of request bodies at once; retry later"
+	if max > 0 {
+		details = queueFullDetails(max)
+	}
+	writeStatus(w, HTTPStatus(st.StatusCode_RPC_REQUEST_QUEUE_FULL), st.StatusCode_RPC_REQUEST_QUEUE_FULL, "Request queue full", details)
 }
 
 func writeTooLarge(w http.ResponseWriter) {

@@ -19,8 +19,10 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
 
 	st "github.com/clavis-dev/clavis/api/gen/clarifai/api/status"
+	"github.com/clavis-dev/clavis/internal/reqid"
 )
 
 // gRPC-Web (https://github.com/grpc/grpc/blob/master/doc/PROTOCOL-WEB.md)
@@ -99,6 +101,7 @@ type grpcWeb struct {
 	userHeader string
 	// authenticate checks credentials before a body is read; nil: none.
 	authenticate func(ctx context.Context, authorization string) error
+	openPaths    []string // Config.OpenPaths
 	cors         *cors
 }
 
@@ -109,23 +112,14 @@ func (h *handler) serveGRPCWebOn(g *grpc.Server, conn *grpc.ClientConn, cfg Conf
 	if err != nil {
 		return err
 	}
-	h.grpcWeb = grpcWeb{conn: conn, unary: map[string]bool{}, userHeader: cfg.UserHeader, addrMetadata: cfg.AddrMetadata, authenticate: cfg.Authenticate, cors: c}
+	h.grpcWeb = grpcWeb{conn: conn, unary: map[string]bool{}, userHeader: cfg.UserHeader, addrMetadata: cfg.AddrMetadata, authenticate: cfg.Authenticate, cors: c,
+		openPaths: cfg.OpenPaths}
 	for svc, info := range g.GetServiceInfo() {
 		for _, m := range info.Methods {
 			h.unary["/"+svc+"/"+m.Name] = !m.IsClientStream && !m.IsServerStream
 		}
 	}
 	return nil
-}
-
-// authorized reports whether a call's credentials pass the check that
-// comes before its body is read; without one, all do.
-func (h *handler) authorized(r *http.Request) bool {
-	if h.authenticate == nil {
-		return true
-	}
-	v := r.Header.Values("Authorization")
-	return len(v) == 1 && h.authenticate(r.Context(), v[0]) == nil
 }
 
 // rawCodec passes messages through as the bytes they are: the gateway
@@ -144,9 +138,10 @@ func (rawCodec) Name() string { return "proto" }
 // serveGRPCWeb relays one gRPC-Web call. Refusals of the call itself come
 // back as the server makes them, in-band; what is wrong with the gRPC-Web
 // request (method, framing, size) is answered as gRPC would, with a
-// grpc-status in the headers of an empty answer (Trailers-Only). It
-// returns the body of a call answered without reading it; nil otherwise.
-func (h *handler) serveGRPCWeb(w http.ResponseWriter, r *http.Request) io.ReadCloser {
+// grpc-status in the headers of an empty answer (Trailers-Only). A call
+// the budget of bodies in flight cannot hold is answered in-band, 40030
+// RPC_REQUEST_QUEUE_FULL, as REST's.
+func (h *handler) serveGRPCWeb(w http.ResponseWriter, r *http.Request, a *admission) {
 	rec := recorderOf(w)
 	method := r.URL.Path
 	rec.rpc = method
@@ -155,11 +150,11 @@ func (h *handler) serveGRPCWeb(w http.ResponseWriter, r *http.Request) io.ReadCl
 	case r.Method != http.MethodPost:
 		w.Header().Set("Allow", http.MethodPost)
 		writeStatus(w, http.StatusMethodNotAllowed, st.StatusCode_CONN_METHOD_NOT_ALLOWED, "Method not allowed", "gRPC-Web calls are POSTs")
-		return nil
+		return
 	case !web:
 		writeStatus(w, http.StatusUnsupportedMediaType, st.StatusCode_CONN_BAD_REQUEST_FORMAT, "Bad request format",
 			"gRPC-Web messages must be protobuf: Content-Type application/grpc-web, application/grpc-web+proto or application/grpc-web-text")
-		return nil
+		return
 	}
 	respType := grpcWebType + "+proto"
 	if text {
@@ -171,34 +166,34 @@ func (h *handler) serveGRPCWeb(w http.ResponseWriter, r *http.Request) io.ReadCl
 			msg = method + " is a streaming method; gRPC-Web serves unary methods only"
 		}
 		trailersOnly(w, respType, status.New(codes.Unimplemented, msg))
-		return nil
+		return
 	}
 	// The route of a known method is the method: bounded, for the metrics.
 	rec.route = method
 	if r.ContentLength > maxGRPCWebBody(text) {
 		trailersOnly(w, respType, status.Newf(codes.ResourceExhausted, "the request is over %d bytes", MaxBodySize))
-		return nil
+		return
 	}
 	ctx, cancel, err := callContext(r, h.addrMetadata)
 	if err != nil {
 		trailersOnly(w, respType, status.New(codes.InvalidArgument, err.Error()))
-		return nil
+		return
 	}
 	defer cancel()
+	// A call refused for want of credentials is relayed without its
+	// message: the server refuses it whatever the message says.
+	err = h.admit(w, r, a, maxGRPCWebBody(text))
 	var msg []byte
-	var unread io.ReadCloser
-	if h.authorized(r) {
-		if msg, err = readGRPCWebMessage(w, r, text); err != nil {
-			trailersOnly(w, respType, status.Convert(err))
-			return nil
-		}
-	} else {
-		// The server refuses the call whatever its message says: it is
-		// relayed without one, answered whole, and the body is never read
-		// but into nothing (see ServeHTTP).
-		unread = http.MaxBytesReader(w, r.Body, maxGRPCWebBody(text))
-		r.Body = http.NoBody
-		http.NewResponseController(w).EnableFullDuplex()
+	if err == nil && r.Body != http.NoBody {
+		msg, err = readGRPCWebMessage(r, text)
+	}
+	if errors.Is(err, errQueueFull) {
+		writeGRPCWeb(w, rec, text, respType, inBandOnly(st.StatusCode_RPC_REQUEST_QUEUE_FULL, "Request queue full", queueFullDetails(h.budget.max)), nil)
+		return
+	}
+	if err != nil {
+		trailersOnly(w, respType, status.Convert(err))
+		return
 	}
 	var header, trailer metadata.MD
 	var out []byte
@@ -206,8 +201,25 @@ func (h *handler) serveGRPCWeb(w http.ResponseWriter, r *http.Request) io.ReadCl
 	h.noteRelayed(rec, header)
 	if err != nil {
 		trailersOnly(w, respType, status.Convert(err))
-		return unread
+		return
 	}
+	writeGRPCWeb(w, rec, text, respType, out, trailer)
+}
+
+// inBandOnly returns, in wire form, a response of any of the server's
+// methods that carries only a status (field 1 of them all) with a new
+// req_id.
+func inBandOnly(code st.StatusCode, desc, details string) []byte {
+	b, err := proto.Marshal(&st.Status{Code: code, Description: desc, Details: details, ReqId: reqid.New()})
+	if err != nil {
+		b = nil
+	}
+	return protowire.AppendBytes(protowire.AppendTag(nil, 1, protowire.BytesType), b)
+}
+
+// writeGRPCWeb answers a call with its response message out, in wire form,
+// and the server's trailers.
+func writeGRPCWeb(w http.ResponseWriter, rec *recorder, text bool, respType string, out []byte, trailer metadata.MD) {
 	if code, reqID, ok := inBandStatus(out); ok {
 		rec.noteAnswer(code, reqID)
 	}
@@ -229,12 +241,11 @@ func (h *handler) serveGRPCWeb(w http.ResponseWriter, r *http.Request) io.ReadCl
 		w.Header().Set("Content-Length", strconv.Itoa(len(enc)))
 		w.WriteHeader(http.StatusOK)
 		io.WriteString(w, enc)
-		return unread
+		return
 	}
 	w.Header().Set("Content-Length", strconv.Itoa(body.Len()))
 	w.WriteHeader(http.StatusOK)
 	w.Write(body.Bytes())
-	return unread
 }
 
 // noteRelayed records, for the access log, the user the server's answer
@@ -287,11 +298,14 @@ func grpcTimeout(v string) (time.Duration, error) {
 // single uncompressed data frame, base64-encoded for the text variant
 // (possibly as several padded chunks, as clients that encode as they send
 // write it).
-func readGRPCWebMessage(w http.ResponseWriter, r *http.Request, text bool) ([]byte, error) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxGRPCWebBody(text)))
+func readGRPCWebMessage(r *http.Request, text bool) ([]byte, error) {
+	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
+		switch {
+		case errors.Is(err, errQueueFull):
+			return nil, err
+		case errors.As(err, &mbe):
 			return nil, status.Errorf(codes.ResourceExhausted, "the request is over %d bytes", MaxBodySize)
 		}
 		return nil, status.Errorf(codes.Unavailable, "the request body could not be read: %v", err)

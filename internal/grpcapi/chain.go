@@ -2,6 +2,7 @@ package grpcapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -116,7 +117,8 @@ func (s *Server) recovery(ctx context.Context, req any, info *grpc.UnaryServerIn
 				resp, err = nil, status.Error(codes.Internal, "internal error")
 			}
 		}
-		if c.rt == nil {
+		var re *readError
+		if c.rt == nil || errors.As(err, &re) {
 			return
 		}
 		var m proto.Message
@@ -173,11 +175,12 @@ func (s *Server) logging(ctx context.Context, req any, info *grpc.UnaryServerInf
 		}
 		level := slog.LevelInfo
 		var code int
+		var re *readError
 		switch {
 		case !done: // a panic on its way to recovery
 			code = int(st.StatusCode_INTERNAL_SERVER_ISSUE)
 			attrs, level = append(attrs, slog.Int("code", code), slog.String("err", "panic")), slog.LevelError
-		case c.rt == nil:
+		case c.rt == nil, errors.As(err, &re):
 			gc := status.Code(err)
 			code, attrs = int(gc), append(attrs, slog.String("grpc_code", gc.String()))
 		default:
@@ -192,8 +195,9 @@ func (s *Server) logging(ctx context.Context, req any, info *grpc.UnaryServerInf
 			}
 			code = int(StatusOf(err).GetCode())
 			attrs = append(attrs, slog.Int("code", code))
-			if ec := clavis.ErrorCode(err); ec == clavis.EInternal || ec == clavis.EPredictFailed {
-				// The cause is for the log only; clients get "internal error".
+			if ec := clavis.ErrorCode(err); ec == clavis.EInternal || ec == clavis.EPredictFailed || ec == clavis.EStorage {
+				// The cause is for the log only; clients get "internal error"
+				// (or, for storage, why writes fail, not the OS's words).
 				attrs, level = append(attrs, slog.String("err", err.Error())), slog.LevelError
 			}
 		}
@@ -231,6 +235,7 @@ func (s *Server) authentication(ctx context.Context, req any, info *grpc.UnarySe
 	c.user = p.UserID
 	c.origin.Principal = p
 	c.access = &auth.Access{Principal: p, Method: c.method}
+	authenticated(ctx)
 	return handler(ctx, req)
 }
 
@@ -239,8 +244,12 @@ func (s *Server) authorization(ctx context.Context, req any, info *grpc.UnarySer
 	if c.rt == nil {
 		return handler(ctx, req)
 	}
-	// A request that could not be decoded names no target; it is answered
-	// only to an authenticated caller, as every refusal after this point.
+	// The request is read only now, for an authenticated caller. One that
+	// could not be decoded names no target; it is answered only to an
+	// authenticated caller, as every refusal after this point.
+	if err := readRequest(ctx); err != nil {
+		return nil, err
+	}
 	if err := decodeError(ctx); err != nil {
 		return nil, decodeFailure(req, err)
 	}

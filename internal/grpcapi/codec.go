@@ -7,6 +7,7 @@ import (
 	"google.golang.org/grpc/encoding"
 	encproto "google.golang.org/grpc/encoding/proto"
 	"google.golang.org/grpc/mem"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
@@ -21,6 +22,14 @@ import (
 // chain answers it, once the caller is authenticated, with 11100
 // CONN_BAD_REQUEST_FORMAT. Streams and
 // other services (health, reflection) decode as grpc-go does.
+//
+// Nor is the request read before the caller is authenticated: grpc-go
+// reads a unary call's message from the stream when the generated handler
+// asks for it (grpc.Server's wrapUnaryHandler), and inBandDecoding's
+// handlers put that off until the authorization stage (readRequest). A
+// call refused for want of credentials is answered without its message
+// ever being read, however large: grpc-go then resets the rest of the
+// stream, and the client, whose unary send ignores that, reads the answer.
 
 // codec is grpc-go's protobuf codec, but lenient with lenients.
 type codec struct{ encoding.CodecV2 }
@@ -43,30 +52,65 @@ type lenient struct {
 
 type decodeKey struct{}
 
-// decodeResult holds the error of decoding a call's request.
-type decodeResult struct{ err error }
+// decodeResult is the request of a call, read when the chain asks.
+type decodeResult struct {
+	msg  any             // the request message to fill
+	dec  func(any) error // grpc-go's: reads and decodes the message
+	read bool            // dec was called
+	// readErr is the stream's error reading the message (too large, the
+	// client went away): a gRPC status, answered as it is.
+	readErr error
+	err     error // the error decoding it
+}
 
-// inBandDecoding returns a copy of sd whose unary handlers decode their
-// request leniently and leave the error in the context for the interceptor.
+// readError is the error of reading a request from the stream, which the
+// chain answers with its gRPC status rather than in-band.
+type readError struct{ err error }
+
+func (e *readError) Error() string { return e.err.Error() }
+
+func (e *readError) Unwrap() error { return e.err }
+
+// GRPCStatus is the status grpc-go answers the call with.
+func (e *readError) GRPCStatus() *status.Status { return status.Convert(e.err) }
+
+// inBandDecoding returns a copy of sd whose unary handlers read their
+// request only when the chain asks (readRequest), decode it leniently and
+// leave the error in the context for the interceptor.
 func inBandDecoding(sd *grpc.ServiceDesc) *grpc.ServiceDesc {
 	out := *sd
 	out.Methods = make([]grpc.MethodDesc, len(sd.Methods))
 	for i, md := range sd.Methods {
 		handler := md.Handler
 		md.Handler = func(srv any, ctx context.Context, dec func(any) error, ic grpc.UnaryServerInterceptor) (any, error) {
-			res := &decodeResult{}
+			res := &decodeResult{dec: dec}
 			return handler(srv, context.WithValue(ctx, decodeKey{}, res), func(v any) error {
-				l := &lenient{msg: v}
-				if err := dec(l); err != nil {
-					return err
-				}
-				res.err = l.err
+				res.msg = v
 				return nil
 			}, ic)
 		}
 		out.Methods[i] = md
 	}
 	return &out
+}
+
+// readRequest reads and decodes the call's request, once; its error is
+// the stream's, as a *readError. A decoding error is decodeError's.
+func readRequest(ctx context.Context) error {
+	res, _ := ctx.Value(decodeKey{}).(*decodeResult)
+	if res == nil || res.msg == nil {
+		return nil
+	}
+	if !res.read {
+		res.read = true
+		l := &lenient{msg: res.msg}
+		if err := res.dec(l); err != nil {
+			res.readErr = &readError{err}
+		} else {
+			res.err = l.err
+		}
+	}
+	return res.readErr
 }
 
 // decodeError returns the error decoding the call's request gave, if any.

@@ -40,6 +40,8 @@ var statusCodes = map[clavis.Code]struct {
 	clavis.EUnsupported:     {st.StatusCode_INPUT_UNSUPPORTED_FORMAT, "Input unsupported format"},
 	clavis.ELimit:           {st.StatusCode_CONN_EXCEEDS_LIMITS, "Exceeds limits"},
 	clavis.EThrottled:       {st.StatusCode_CONN_THROTTLED, "Making too many requests"},
+	// Storage full or read-only: the details say which; REST answers 503.
+	clavis.EStorage: {st.StatusCode_INTERNAL_DATABASE_ISSUE, "Storage unavailable"},
 
 	// A model this server lists but cannot run: its files are not installed
 	// (details name the models dir and the `clavis setup` command).
@@ -89,7 +91,7 @@ func setStatus(m proto.Message, s *st.Status) {
 // the call's request id: the call's own log line shows only its overall
 // status.
 func (s *Server) itemStatus(ctx context.Context, err error) *st.Status {
-	if code := clavis.ErrorCode(err); code == clavis.EInternal || code == clavis.EPredictFailed {
+	if code := clavis.ErrorCode(err); code == clavis.EInternal || code == clavis.EPredictFailed || code == clavis.EStorage {
 		s.log.LogAttrs(ctx, slog.LevelError, "item failed", slog.String("req_id", reqID(ctx)), slog.String("err", err.Error()))
 	}
 	return StatusOf(err)

@@ -45,6 +45,10 @@ type Server struct {
 
 	// hostedBase starts the hosted URLs of input images (HostImagesAt).
 	hostedBase string
+
+	// The budget of calls in flight without verified credentials (tap.go).
+	unauthMax int64
+	unauth    unauthenticated
 }
 
 // New returns a Server.
@@ -115,5 +119,6 @@ func (s *Server) ServerOptions() []grpc.ServerOption {
 		grpc.ChainUnaryInterceptor(s.Chain()...),
 		grpc.ChainStreamInterceptor(s.StreamChain()...),
 		grpc.UnknownServiceHandler(s.UnknownMethod),
+		s.tapOption(),
 	}
 }

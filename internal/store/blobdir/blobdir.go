@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/clavis-dev/clavis/clavis"
@@ -69,12 +70,24 @@ func (d *Dir) PutBlob(ctx context.Context, key clavis.BlobKey, data []byte) erro
 	}
 	dir := filepath.Dir(path)
 	if err := mkdirSynced(d.root, dir); err != nil {
-		return clavis.Internal(err)
+		return writeFailed(err)
 	}
 	if err := writeSynced(dir, path, data); err != nil {
-		return clavis.Internal(err)
+		return writeFailed(err)
 	}
 	return nil
+}
+
+// writeFailed is the error of a write that failed: EStorage for a full
+// or read-only disk, EInternal otherwise.
+func writeFailed(err error) error {
+	switch {
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
+		return clavis.StorageUnavailable(clavis.StorageFull, err)
+	case errors.Is(err, syscall.EROFS):
+		return clavis.StorageUnavailable(clavis.StorageReadOnly, err)
+	}
+	return clavis.Internal(err)
 }
 
 // mkdirSynced creates the directories from root down to dir, syncing the

@@ -74,6 +74,8 @@ const (
 	foreignKeyViolation  = "23503"
 	serializationFailure = "40001"
 	deadlockDetected     = "40P01"
+	diskFull             = "53100"
+	readOnlyTransaction  = "25006"
 )
 
 func classify(err error) sqlstore.ErrClass {
@@ -88,6 +90,11 @@ func classify(err error) sqlstore.ErrClass {
 		return sqlstore.ErrForeignKey
 	case serializationFailure, deadlockDetected:
 		return sqlstore.ErrRetry
+	case diskFull:
+		return sqlstore.ErrFull
+	case readOnlyTransaction:
+		// A hot standby, or default_transaction_read_only.
+		return sqlstore.ErrReadOnly
 	}
 	return sqlstore.ErrOther
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -45,6 +46,12 @@ func jsonEquals(col string, path []string, value string) (string, []any) {
 }
 
 func classify(err error) sqlstore.ErrClass {
+	switch {
+	case errors.Is(err, syscall.ENOSPC):
+		return sqlstore.ErrFull
+	case errors.Is(err, syscall.EROFS):
+		return sqlstore.ErrReadOnly
+	}
 	var se *sqlite.Error
 	if !errors.As(err, &se) {
 		return sqlstore.ErrOther
@@ -54,6 +61,15 @@ func classify(err error) sqlstore.ErrClass {
 		return sqlstore.ErrUnique
 	case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
 		return sqlstore.ErrForeignKey
+	}
+	// By primary code (the low byte), whatever the extended one: SQLite
+	// answers a write that meets ENOSPC, or the max_page_count, with FULL;
+	// a database it cannot write with READONLY.
+	switch se.Code() & 0xff {
+	case sqlite3.SQLITE_FULL:
+		return sqlstore.ErrFull
+	case sqlite3.SQLITE_READONLY:
+		return sqlstore.ErrReadOnly
 	}
 	return sqlstore.ErrOther
 }

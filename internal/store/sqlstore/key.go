@@ -50,6 +50,14 @@ func (s keys) GetKey(ctx context.Context, id string) (*clavis.Key, error) {
 	return get(ctx, s.v, scanKey, clavis.KeyNotFound(), `SELECT `+keyCols+` FROM keys WHERE id = ?`, id)
 }
 
+func (s keys) GetUserKey(ctx context.Context, userID, id string) (*clavis.Key, error) {
+	return get(ctx, s.v, scanKey, clavis.KeyNotFound(), `SELECT `+keyCols+` FROM keys WHERE id = ? AND user_id = ?`, id, userID)
+}
+
+func (s keys) GetUserKeyByDigest(ctx context.Context, userID string, digest []byte) (*clavis.Key, error) {
+	return get(ctx, s.v, scanKey, clavis.KeyNotFound(), `SELECT `+keyCols+` FROM keys WHERE digest = ? AND user_id = ?`, digest, userID)
+}
+
 func (s keys) GetKeyByDigest(ctx context.Context, digest []byte) (*clavis.Key, error) {
 	return get(ctx, s.v, scanKey, clavis.KeyNotFound(), `SELECT `+keyCols+` FROM keys WHERE digest = ?`, digest)
 }

@@ -30,7 +30,22 @@ const (
 	ErrUnique                     // a unique or primary key constraint failed
 	ErrForeignKey                 // a foreign key constraint failed
 	ErrRetry                      // the transaction may succeed if run again (serialization failure, deadlock)
+	ErrFull                       // the disk, or the database, is full
+	ErrReadOnly                   // the database or its disk is read-only
 )
+
+// Unavailable returns the EStorage error of err when d classifies it as
+// storage that is full or read-only (in err's chain, so also when an
+// engine wrapped it already as EInternal), and nil otherwise.
+func (d *Dialect) Unavailable(err error) error {
+	switch d.Classify(err) {
+	case ErrFull:
+		return clavis.StorageUnavailable(clavis.StorageFull, err)
+	case ErrReadOnly:
+		return clavis.StorageUnavailable(clavis.StorageReadOnly, err)
+	}
+	return nil
+}
 
 // Dialect is what differs between the SQL engines.
 type Dialect struct {
@@ -209,6 +224,11 @@ func (v view) runTx(ctx context.Context, fn func(Querier) error) error {
 	err := v.e.RunTx(ctx, func(q Querier) error { ran = true; fnErr = fn(q); return fnErr })
 	if err != nil && (!ran || fnErr == nil) && clavis.ErrorCode(err) == clavis.EInternal {
 		v.failure()
+		// A transaction that could not begin or commit for want of space
+		// or of write access says so.
+		if u := v.e.Dialect.Unavailable(err); u != nil {
+			return u
+		}
 	}
 	return err
 }
@@ -217,6 +237,9 @@ func (v view) runTx(ctx context.Context, fn func(Querier) error) error {
 // and reports it.
 func (v view) internal(err error) error {
 	v.failure()
+	if u := v.e.Dialect.Unavailable(err); u != nil {
+		return u
+	}
 	return clavis.Internal(err)
 }
 

@@ -226,6 +226,20 @@ func testKeys(t *testing.T, s clavis.Store) {
 	if got.Type != clavis.KeyTypePAT || got.App != nil || got.Scopes != pat.Scopes || string(got.Digest) != string(pat.Digest) || got.Hint != pat.Hint {
 		t.Fatalf("GetKey = %+v", got)
 	}
+	mine, err := s.Keys().GetUserKey(ctx, "alice", pat.ID)
+	ok(t, err)
+	if mine.ID != pat.ID || string(mine.Digest) != string(pat.Digest) {
+		t.Fatalf("GetUserKey = %+v", mine)
+	}
+	_, err = s.Keys().GetUserKey(ctx, "bob", pat.ID)
+	mustCode(t, err, clavis.ENotFound)
+	_, err = s.Keys().GetUserKey(ctx, "alice", "nope")
+	mustCode(t, err, clavis.ENotFound)
+	if k, err := s.Keys().GetUserKeyByDigest(ctx, "alice", pat.Digest); err != nil || k.ID != pat.ID {
+		t.Fatalf("GetUserKeyByDigest = %+v, %v", k, err)
+	}
+	_, err = s.Keys().GetUserKeyByDigest(ctx, "bob", pat.Digest)
+	mustCode(t, err, clavis.ENotFound)
 	byDigest, err := s.Keys().GetKeyByDigest(ctx, ak.Digest)
 	ok(t, err)
 	if byDigest.ID != ak.ID || byDigest.App == nil || *byDigest.App != ref {
