@@ -3,6 +3,7 @@ package clavis
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Code is one of the domain error codes. The set is closed: transports map
@@ -30,6 +31,7 @@ const (
 	EInputDuplicate  Code = "input_duplicate" // an input id that the app or the request already has
 	EUnsupported     Code = "unsupported"     // an input of a kind Clavis does not store (text, video, audio)
 	ELimit           Code = "limit"           // over a limit the operator set (inputs or bytes per app)
+	EThrottled       Code = "throttled"       // over a rate limit; retry after Error.RetryAfter
 	// EModelNotDeployed is the code of a model this server lists but cannot
 	// run, such as a built-in model whose files are not installed.
 	EModelNotDeployed Code = "model_not_deployed"
@@ -62,6 +64,8 @@ type Error struct {
 	Code    Code
 	Message string
 	Cause   error
+	// RetryAfter, for EThrottled, is how long the caller should wait.
+	RetryAfter time.Duration
 }
 
 // Error implements the error interface. It never includes Cause's text in a
@@ -79,6 +83,23 @@ func (e *Error) Unwrap() error { return e.Cause }
 // Errorf returns an *Error with the given code and a formatted message.
 func Errorf(code Code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Throttled returns an EThrottled error: retry after d.
+func Throttled(d time.Duration, format string, args ...any) *Error {
+	e := Errorf(EThrottled, format, args...)
+	e.RetryAfter = d
+	return e
+}
+
+// RetryAfter returns how long the caller of a throttled call should wait,
+// or 0.
+func RetryAfter(err error) time.Duration {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.RetryAfter
+	}
+	return 0
 }
 
 // Internal wraps cause as an EInternal error whose message reveals nothing.

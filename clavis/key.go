@@ -35,6 +35,22 @@ type Key struct {
 	CreatedAt   time.Time
 	ExpiresAt   time.Time // zero = never
 	LastUsedAt  time.Time // zero = never used
+	// LastUsedAddr is the client address of the last recorded use.
+	LastUsedAddr string
+	// ReplacedBy is the id of the key that replaced this one when it was
+	// rotated, at RotatedAt; its ExpiresAt is then the end of its grace
+	// period. Empty for a key never rotated out.
+	ReplacedBy string
+	RotatedAt  time.Time
+	// AllowCIDRs, when set, are the only client addresses (canonical
+	// CIDRs) the key may be used from.
+	AllowCIDRs []string
+}
+
+// KeyUse is a recorded use of a key: when, and from which client address.
+type KeyUse struct {
+	At   time.Time
+	Addr string
 }
 
 // Expired reports whether k has expired at now.

@@ -123,6 +123,19 @@ type KeyFilter struct {
 	NotExpiredAt time.Time // when set, only keys not expired at this time
 	Scopes       ScopeSet  // only keys holding every one of these scopes
 	Endpoints    []string  // only keys limited to every one of these endpoints
+	// LastUsedBefore, when set, selects keys last used before it (not
+	// those never used); NeverUsed selects keys never used.
+	LastUsedBefore time.Time
+	NeverUsed      bool
+	// AppOwnerID selects the app keys of every app of this owner.
+	AppOwnerID string
+	// ExpiredAt, when set, selects keys expired at this time.
+	ExpiredAt time.Time
+	// UnusedSince, when set, selects keys not used since it: last used
+	// before it, or never.
+	UnusedSince time.Time
+	// CreatedBefore, when set, selects keys created before it.
+	CreatedBefore time.Time
 }
 
 // KeyStore stores keys. Digests are unique: no two keys share a token.
@@ -144,15 +157,18 @@ type KeyStore interface {
 	GetKeyByDigest(ctx context.Context, digest []byte) (*Key, error)
 	// ListKeys lists the keys matching f, newest first.
 	ListKeys(ctx context.Context, f KeyFilter, page Page) ([]*Key, error)
-	// UpdateKey saves the description, scopes, endpoints and expiry of k,
-	// or returns ENotFound.
+	// UpdateKey saves the description, scopes, endpoints, expiry, rotation
+	// (ReplacedBy, RotatedAt) and allowlist of k, or returns ENotFound.
 	UpdateKey(ctx context.Context, k *Key) error
 	// DeleteKey deletes the key with the public id, or returns ENotFound.
 	DeleteKey(ctx context.Context, id string) error
-	// TouchKeys records when keys were last used, all in one transaction.
-	// A time earlier than the one recorded is ignored, and so is a missing
-	// key.
-	TouchKeys(ctx context.Context, lastUsed map[string]time.Time) error
+	// DeleteKeys deletes every key matching f, which must select by user,
+	// app or app owner, all at once, and returns them.
+	DeleteKeys(ctx context.Context, f KeyFilter) ([]*Key, error)
+	// TouchKeys records when and from where keys were last used, all in
+	// one transaction. A use earlier than the one recorded is ignored, and
+	// so is a missing key.
+	TouchKeys(ctx context.Context, uses map[string]KeyUse) error
 }
 
 // CollaboratorStore stores collaborator grants. A user has at most one
@@ -455,6 +471,7 @@ type Tx interface {
 	Passwords() PasswordStore
 	Sessions() SessionStore
 	LoginThrottle() LoginThrottleStore
+	Audit() AuditStore
 }
 
 // Store is a whole store. Outside WithTx, each method of its aggregate

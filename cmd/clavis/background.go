@@ -162,6 +162,46 @@ func (s *Server) startSearch(ctx context.Context) {
 	}
 }
 
+// auditInterval is how often the failed credential checks counted in
+// memory are written to the audit log, and old entries purged.
+const auditInterval = time.Minute
+
+// failureSink hands the authenticator's failed checks to the service, which
+// is made after the authenticator.
+type failureSink struct{ svc *service.Service }
+
+func (f *failureSink) AuthFailure(ctx context.Context, keyID, userID, reason string, at time.Time) {
+	if f.svc != nil {
+		f.svc.AuthFailure(ctx, keyID, userID, reason, at)
+	}
+}
+
+// FlushAudit writes the failed credential checks counted in memory to the
+// audit log now, and purges entries past the retention period.
+func (s *Server) FlushAudit(ctx context.Context) error {
+	if err := s.svc.FlushAuthFailures(ctx); err != nil {
+		return err
+	}
+	_, err := s.svc.PurgeAudit(ctx)
+	return err
+}
+
+// auditLoop runs FlushAudit every auditInterval until ctx ends.
+func (s *Server) auditLoop(ctx context.Context) {
+	t := time.NewTicker(auditInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := s.FlushAudit(ctx); err != nil && ctx.Err() == nil {
+				s.log.Error("write the audit log", "err", err)
+			}
+		}
+	}
+}
+
 // sweep runs the sweep until ctx ends.
 func (s *Server) sweep(ctx context.Context) {
 	s.svc.SweepEvery(ctx, sweepInterval, s.sweepWake, func(err error) { s.log.Error("sweep deleted data", "err", err) })
@@ -190,6 +230,10 @@ func (s *Server) recover(ctx context.Context) error {
 	}
 	return err
 }
+
+// FlushKeyUse writes the key uses noted in memory (last used time and
+// address) to the store now, in one transaction.
+func (s *Server) FlushKeyUse(ctx context.Context) error { return s.toucher.Flush(ctx) }
 
 // SearchIndex returns the server's vector index, for tests and diagnostics:
 // Stats says whether an app's index is ready.

@@ -361,18 +361,23 @@ func splitList(s string) []string {
 	return out
 }
 
-// parseExpiry reads --expires: a duration from now ("720h") or an RFC 3339
-// time.
+// parseExpiry reads --expires: a preset (7d, 30d, 60d, 90d, never), a
+// duration from now ("720h") or an RFC 3339 time.
 func parseExpiry(s string) (time.Time, error) {
-	if s == "" {
+	switch s {
+	case "", "never":
 		return time.Time{}, nil
+	case "7d", "30d", "60d", "90d":
+		var days int
+		fmt.Sscanf(s, "%dd", &days)
+		return time.Now().Add(time.Duration(days) * 24 * time.Hour), nil
 	}
 	if d, err := time.ParseDuration(s); err == nil {
 		return time.Now().Add(d), nil
 	}
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
-		return time.Time{}, usagef("--expires %q: give a duration such as 720h or a time such as 2027-01-31T00:00:00Z", s)
+		return time.Time{}, usagef("--expires %q: give 7d, 30d, 60d, 90d, never, a duration such as 720h or a time such as 2027-01-31T00:00:00Z", s)
 	}
 	return t, nil
 }

@@ -7,23 +7,25 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/clavis-dev/clavis/clavis"
 
 	pb "github.com/clavis-dev/clavis/api/gen/clarifai/api"
+	tokensv1 "github.com/clavis-dev/clavis/api/gen/clavis/tokens/v1"
 )
 
 func patCmd(env *Env) *cobra.Command {
 	return group("pat", "Manage your Personal Access Tokens: create, list, update, delete", `  clavis pat create --description ci --scopes Predict,Models:Get --expires 720h
   clavis pat list`,
-		keyCreateCmd(env, clavis.KeyTypePAT), keyListCmd(env, clavis.KeyTypePAT), patUpdateCmd(env), keyDeleteCmd(env, clavis.KeyTypePAT))
+		keyCreateCmd(env, clavis.KeyTypePAT), keyListCmd(env, clavis.KeyTypePAT), patUpdateCmd(env), keyRotateCmd(env, clavis.KeyTypePAT), keyDeleteCmd(env, clavis.KeyTypePAT))
 }
 
 func keyCmd(env *Env) *cobra.Command {
 	return group("key", "Manage app-specific keys, each reaching one app of yours: create, list, delete", `  clavis key create --app photos --scopes Predict,Inputs:Add
   clavis key list --app photos`,
-		keyCreateCmd(env, clavis.KeyTypeApp), keyListCmd(env, clavis.KeyTypeApp), keyDeleteCmd(env, clavis.KeyTypeApp))
+		keyCreateCmd(env, clavis.KeyTypeApp), keyListCmd(env, clavis.KeyTypeApp), keyRotateCmd(env, clavis.KeyTypeApp), keyDeleteCmd(env, clavis.KeyTypeApp))
 }
 
 // keyNoun is how the commands call a key of type kt.
@@ -48,7 +50,7 @@ func (k *keySpec) bind(c *cobra.Command, defaultScopes string) {
 	}
 	c.Flags().StringVar(&k.scopes, "scopes", defaultScopes, usage)
 	c.Flags().StringVar(&k.endpoints, "endpoints", "", "comma-separated methods the key is limited to, e.g. /clarifai.api.V2/PostModelOutputs")
-	c.Flags().StringVar(&k.expires, "expires", "", "expiry: a duration from now (720h) or an RFC 3339 time; default never")
+	c.Flags().StringVar(&k.expires, "expires", "", "expiry: 7d, 30d, 60d, 90d, never, a duration from now (720h) or an RFC 3339 time; default never")
 	c.PreRunE = func(*cobra.Command, []string) error {
 		var err error
 		k.expiry, err = parseExpiry(k.expires)
@@ -115,11 +117,14 @@ the built-in models of clarifai/main. Use a PAT for those.`
 
 func keyListCmd(env *Env, kt clavis.KeyType) *cobra.Command {
 	var app string
+	var unusedFor time.Duration
+	var neverUsed bool
 	c := &cobra.Command{
-		Use:     "list",
-		Short:   "List your Personal Access Tokens (masked): id, hint, scopes, created, expires, last used",
-		Example: `  clavis pat list`,
-		Args:    exactArgs(),
+		Use:   "list",
+		Short: "List your Personal Access Tokens (masked): id, hint, scopes, created, expires, last used and from where",
+		Example: `  clavis pat list
+  clavis pat list --unused-for 720h`,
+		Args: exactArgs(),
 	}
 	if kt == clavis.KeyTypeApp {
 		c.Short = "List your app-specific keys (masked), of all your apps or of one"
@@ -129,25 +134,37 @@ func keyListCmd(env *Env, kt clavis.KeyType) *cobra.Command {
 	c = clientCmd(env, c, func(ctx context.Context, cl *client, _ []string) error {
 		var resp *pb.MultiKeyResponse
 		var err error
+		if app != "" && (unusedFor > 0 || neverUsed) {
+			return usagef("--unused-for and --never-used list all your keys: leave out --app")
+		}
 		if app != "" {
 			resp, err = cl.v2.ListAppKeys(ctx, &pb.ListAppKeysRequest{UserAppId: &pb.UserAppIDSet{UserId: "me", AppId: app}, PerPage: 1000})
 		} else {
-			resp, err = cl.v2.ListKeys(ctx, &pb.ListKeysRequest{UserAppId: me, Type: string(kt), PerPage: 1000})
+			req := &pb.ListKeysRequest{UserAppId: me, Type: string(kt), PerPage: 1000, NeverUsed: neverUsed}
+			if unusedFor > 0 {
+				req.LastUsedBefore = timestamppb.New(time.Now().Add(-unusedFor))
+			}
+			resp, err = cl.v2.ListKeys(ctx, req)
 		}
-		return cl.table(resp, err, "ID\tHINT\tDESCRIPTION\tAPP\tSCOPES\tCREATED\tEXPIRES\tLAST USED", func(row func(...any)) {
+		return cl.table(resp, err, "ID\tHINT\tDESCRIPTION\tAPP\tSCOPES\tCREATED\tEXPIRES\tLAST USED\tFROM", func(row func(...any)) {
 			for _, k := range resp.GetKeys() {
 				app := "-"
 				if len(k.GetApps()) > 0 {
 					app = k.GetApps()[0].GetUserId() + "/" + k.GetApps()[0].GetId()
 				}
 				row(k.GetId(), k.GetHint(), k.GetDescription(), app, strings.Join(k.GetScopes(), ","), fmtTime(k.GetCreatedAt(), k.GetCreatedAt() != nil),
-					fmtTime(k.GetExpiresAt(), k.GetExpiresAt() != nil), fmtTime(k.GetLastUsedAt(), k.GetLastUsedAt() != nil))
+					fmtTime(k.GetExpiresAt(), k.GetExpiresAt() != nil), fmtTime(k.GetLastUsedAt(), k.GetLastUsedAt() != nil), dash(k.GetLastUsedAddr()))
+				if w := k.GetPolicyWarning(); w != "" {
+					fmt.Fprintf(env.Stderr, "warning: %s %s: %s\n", keyNoun(kt), k.GetId(), w)
+				}
 			}
 		})
 	})
 	if kt == clavis.KeyTypeApp {
 		c.Flags().StringVar(&app, "app", "", "only the keys of this app of yours")
 	}
+	c.Flags().DurationVar(&unusedFor, "unused-for", 0, "only keys last used longer ago than this, e.g. 720h (not those never used)")
+	c.Flags().BoolVar(&neverUsed, "never-used", false, "only keys never used")
 	return c
 }
 
@@ -182,6 +199,45 @@ the token itself.`,
 		return cl.done(resp, err, "Updated pat %s", args[0])
 	})
 	spec.bind(c, "")
+	return c
+}
+
+func keyRotateCmd(env *Env, kt clavis.KeyType) *cobra.Command {
+	noun := keyNoun(kt)
+	var grace time.Duration
+	c := &cobra.Command{
+		Use:   "rotate ID [--grace DURATION]",
+		Short: "Replace a Personal Access Token with a new secret, printed last on standard output",
+		Long: `Replace a Personal Access Token with a new secret: a new PAT with the same
+description, scopes, endpoints and expiry rule. The old secret keeps working
+for --grace (default 0: it stops at once), then is refused as rotated out.
+The new secret is printed once, as the last line of standard output. ID is
+the PAT's id (clavis pat list).`,
+		Example: `  clavis pat rotate 3f2c… --grace 24h
+  PAT=$(clavis pat rotate 3f2c… | tail -n1)`,
+		Args: exactArgs("ID"),
+	}
+	if kt == clavis.KeyTypeApp {
+		c.Short = "Replace an app-specific key with a new secret, printed last on standard output"
+		c.Long = strings.NewReplacer("a Personal Access Token", "an app-specific key", "PAT's id (clavis pat list)", "key's id (clavis key list)",
+			"a new PAT", "a new key of the same app").Replace(c.Long)
+		c.Example = `  clavis key rotate 9a41… --grace 1h
+  KEY=$(clavis key rotate 9a41… | tail -n1)`
+	}
+	c = clientCmd(env, c, func(ctx context.Context, cl *client, args []string) error {
+		resp, err := tokensv1.NewTokensClient(cl.conn).RotateKey(ctx, &tokensv1.RotateKeyRequest{KeyId: args[0], Grace: durationpb.New(grace)})
+		if err := cl.call(resp, err); err != nil {
+			return err
+		}
+		return cl.show(func() {
+			old := resp.GetOldKey()
+			fmt.Fprintf(env.Stdout, "Rotated %s %s: the old secret (%s) works until %s; its replacement is %s.\n", noun, old.GetId(), old.GetHint(),
+				old.GetExpiresAt().AsTime().UTC().Format(time.RFC3339), old.GetReplacedBy())
+			fmt.Fprintln(env.Stderr, "Store the new token now; it is not shown again:")
+			fmt.Fprintln(env.Stdout, resp.GetKey().GetId())
+		}, resp)
+	})
+	c.Flags().DurationVar(&grace, "grace", 0, "how long the old secret keeps working, e.g. 24h; 0 stops it at once (at most 720h)")
 	return c
 }
 

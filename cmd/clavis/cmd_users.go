@@ -21,7 +21,7 @@ func usersCmd(env *Env) *cobra.Command {
 		userActionCmd(env, "disable", "Disable a user: every credential of the user stops working at once", "Disabled"),
 		userActionCmd(env, "enable", "Enable a disabled user again", "Enabled"),
 		userActionCmd(env, "delete", "Delete a user with the user's apps and keys", "Deleted"),
-		usersPasswdCmd(env))
+		usersPasswdCmd(env), usersKeysCmd(env), usersRevokeKeysCmd(env))
 }
 
 // usersPasswdCmd sets a user's portal password. The password comes from

@@ -88,8 +88,17 @@ var oracle = map[string][]string{
 	"EnableUser":  {"All"},
 	"DeleteUser":  {"All"},
 	"SetPassword": {"All"},
+	"ListAllKeys": {"All"},
+	"RevokeKeys":  {"All"},
 	// A user's own account: a PAT holding All (or a portal session).
 	"ChangePassword": {"All"},
+	// The audit log: Clarifai's search and ours.
+	"PostAuditLogSearches": {"AuditLogs:Get"},
+	"SearchAudit":          {"AuditLogs:Get"},
+	// Rotation, as the other key changes.
+	"RotateKey": {"Keys:Add", "Keys:Get"},
+	// Revocation by value needs no credentials at all.
+	"RevokeCredentials": {},
 }
 
 // everyScope lists every individual scope, for building "All but one".

@@ -132,7 +132,7 @@ login saved by clavis login, then the default address 127.0.0.1:18080.`,
 	for _, c := range []*cobra.Command{
 		loginCmd(env), logoutCmd(env), whoamiCmd(env), scopesCmd(env), modelsCmd(env), predictCmd(env),
 		inputsCmd(env), conceptsCmd(env),
-		patCmd(env), appCmd(env), keyCmd(env), collabCmd(env), orgCmd(env), usersCmd(env),
+		patCmd(env), appCmd(env), keyCmd(env), collabCmd(env), orgCmd(env), usersCmd(env), auditCmd(env),
 	} {
 		c.GroupID = "client"
 		root.AddCommand(c)

@@ -17,11 +17,11 @@ import (
 
 // patOnly lists the V2 methods that refuse app keys.
 var patOnly = []string{"PostApps", "ListApps", "PatchApps", "PatchApp", "DeleteApp", "PostKeys", "GetKey", "ListKeys",
-	"ListAppKeys", "PatchKeys", "DeleteKey", "MyScopesUser", "ListScopes", "GetUser", "ListCollaborations"}
+	"ListAppKeys", "PatchKeys", "DeleteKey", "MyScopesUser", "ListScopes", "GetUser", "ListCollaborations", "PostAuditLogSearches"}
 
 // userLevel lists the V2 methods that act on the caller's own account.
 var userLevel = []string{"PostApps", "ListApps", "PatchApps", "PostKeys", "GetKey", "ListKeys", "PatchKeys", "DeleteKey",
-	"MyScopesUser", "ListScopes", "GetUser", "ListCollaborations"}
+	"MyScopesUser", "ListScopes", "GetUser", "ListCollaborations", "PostAuditLogSearches"}
 
 // manages lists the methods that change an app itself or its keys: only its
 // owner and the admins and contributors of the org owning it may call them.

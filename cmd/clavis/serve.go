@@ -70,6 +70,16 @@ type Config struct {
 	// AuthCacheTTL bounds how long a verified token is trusted without a
 	// store lookup (CLAVIS_AUTH_CACHE_TTL).
 	AuthCacheTTL time.Duration
+	// AuditRetention is how long audit log entries are kept; 0 keeps them
+	// forever (CLAVIS_AUDIT_RETENTION).
+	AuditRetention time.Duration
+	// PATMaxLifetime and AppKeyMaxLifetime bound how long new keys of each
+	// type may live; 0 means no bound (CLAVIS_PAT_MAX_LIFETIME,
+	// CLAVIS_APP_KEY_MAX_LIFETIME). A bound also requires an expiry.
+	PATMaxLifetime, AppKeyMaxLifetime time.Duration
+	// PATExpiryRequired and AppKeyExpiryRequired refuse new keys that
+	// never expire (CLAVIS_PAT_EXPIRY_REQUIRED, CLAVIS_APP_KEY_EXPIRY_REQUIRED).
+	PATExpiryRequired, AppKeyExpiryRequired bool
 	// Workers bounds concurrent predictions; 0 = number of CPUs
 	// (CLAVIS_WORKERS).
 	Workers int
@@ -116,14 +126,15 @@ type Config struct {
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
 	return Config{
-		Addr:          "127.0.0.1:18080",
-		DataDir:       "./clavis-data",
-		BootstrapUser: "admin",
-		AuthCacheTTL:  auth.DefaultCacheTTL,
-		LogFormat:     "text",
-		Metrics:       true,
-		Limits:        defaultLimits(),
-		Inputs:        defaultInputsConfig(),
+		Addr:           "127.0.0.1:18080",
+		DataDir:        "./clavis-data",
+		BootstrapUser:  "admin",
+		AuthCacheTTL:   auth.DefaultCacheTTL,
+		AuditRetention: service.DefaultAuditRetention,
+		LogFormat:      "text",
+		Metrics:        true,
+		Limits:         defaultLimits(),
+		Inputs:         defaultInputsConfig(),
 	}
 }
 
@@ -206,6 +217,11 @@ func (c *Config) bindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.BootstrapUser, "bootstrap-user", c.BootstrapUser, "id of the admin user created on first start (env CLAVIS_BOOTSTRAP_USER)")
 	fs.Var((*listFlag)(&c.FetchAllow), "fetch-allow", "let image URLs reach this host, host:port or CIDR despite the address rules; repeatable (env CLAVIS_FETCH_ALLOW, comma-separated)")
 	fs.DurationVar(&c.AuthCacheTTL, "auth-cache-ttl", c.AuthCacheTTL, "how long a verified token is trusted without a store lookup (env CLAVIS_AUTH_CACHE_TTL)")
+	fs.DurationVar(&c.AuditRetention, "audit-retention", c.AuditRetention, "how long audit log entries are kept; 0 = forever (env CLAVIS_AUDIT_RETENTION)")
+	fs.DurationVar(&c.PATMaxLifetime, "pat-max-lifetime", c.PATMaxLifetime, "longest lifetime of new PATs, e.g. 2160h; 0 = no bound (env CLAVIS_PAT_MAX_LIFETIME)")
+	fs.DurationVar(&c.AppKeyMaxLifetime, "app-key-max-lifetime", c.AppKeyMaxLifetime, "longest lifetime of new app keys; 0 = no bound (env CLAVIS_APP_KEY_MAX_LIFETIME)")
+	fs.BoolVar(&c.PATExpiryRequired, "pat-expiry-required", c.PATExpiryRequired, "refuse new PATs that never expire (env CLAVIS_PAT_EXPIRY_REQUIRED=1)")
+	fs.BoolVar(&c.AppKeyExpiryRequired, "app-key-expiry-required", c.AppKeyExpiryRequired, "refuse new app keys that never expire (env CLAVIS_APP_KEY_EXPIRY_REQUIRED=1)")
 	fs.IntVar(&c.Workers, "workers", c.Workers, "concurrent predictions; 0 = number of CPUs (env CLAVIS_WORKERS)")
 	fs.StringVar(&c.TLSAddr, "tls-addr", c.TLSAddr, "also serve gRPC and REST over TLS on this address (env CLAVIS_TLS_ADDR)")
 	fs.StringVar(&c.TLSCert, "tls-cert", c.TLSCert, "PEM certificate for --tls-addr (env CLAVIS_TLS_CERT)")
@@ -266,6 +282,37 @@ func (c *Config) fromEnv(getenv func(string) string) error {
 			return fmt.Errorf("CLAVIS_AUTH_CACHE_TTL: %w", err)
 		}
 		c.AuthCacheTTL = d
+	}
+	for _, e := range []struct {
+		env string
+		dst *time.Duration
+	}{{"CLAVIS_PAT_MAX_LIFETIME", &c.PATMaxLifetime}, {"CLAVIS_APP_KEY_MAX_LIFETIME", &c.AppKeyMaxLifetime}} {
+		if v := getenv(e.env); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < 0 {
+				return fmt.Errorf("%s: want a duration such as 2160h", e.env)
+			}
+			*e.dst = d
+		}
+	}
+	for _, e := range []struct {
+		env string
+		dst *bool
+	}{{"CLAVIS_PAT_EXPIRY_REQUIRED", &c.PATExpiryRequired}, {"CLAVIS_APP_KEY_EXPIRY_REQUIRED", &c.AppKeyExpiryRequired}} {
+		if v := getenv(e.env); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("%s: want 1 or 0", e.env)
+			}
+			*e.dst = b
+		}
+	}
+	if v := getenv("CLAVIS_AUDIT_RETENTION"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("CLAVIS_AUDIT_RETENTION: %w", err)
+		}
+		c.AuditRetention = d
 	}
 	if v := getenv("CLAVIS_WORKERS"); v != "" {
 		if _, err := fmt.Sscan(v, &c.Workers); err != nil {
@@ -388,7 +435,9 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 	s.gate = cfg.Limits.gate(log, obs.listen)
 	hasher := auth.NewHasher([]byte(cfg.TokenPepper))
 	s.toucher = auth.NewToucher(db.Keys(), log)
-	s.authn = auth.NewAuthenticator(db, auth.AuthnConfig{Hasher: hasher, CacheTTL: cfg.AuthCacheTTL, Toucher: s.toucher, Now: cfg.Now, Observer: obs.authn})
+	failures := &failureSink{}
+	s.authn = auth.NewAuthenticator(db, auth.AuthnConfig{Hasher: hasher, CacheTTL: cfg.AuthCacheTTL, Toucher: s.toucher, Now: cfg.Now, Observer: obs.authn, Failures: failures,
+		Addr: func(ctx context.Context) string { return service.OriginOf(ctx).Addr }})
 	var inval service.Invalidator = s.authn
 	s.index = vector.New(service.VectorSource(db), vector.Config{MemoryBudget: cfg.Inputs.SearchMemory})
 	var vectors service.VectorFeed = s.index
@@ -419,8 +468,12 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 	s.sweepWake = make(chan struct{}, 1)
 	authz := auth.NewAuthorizer(db)
 	svc := service.New(service.Config{Store: db, Hasher: hasher, Invalidator: inval, Engine: s.engine, Authorizer: authz, Now: cfg.Now,
-		Blobs: s.blobs, Fetcher: fetcher, Limits: cfg.Inputs.limits(), Wake: s.wakeBackground, Index: s.index, Vectors: vectors})
+		Blobs: s.blobs, Fetcher: fetcher, Limits: cfg.Inputs.limits(), Wake: s.wakeBackground, Index: s.index, Vectors: vectors,
+		AuditRetention: cfg.AuditRetention, KeyPolicies: service.KeyPolicies{
+			PAT: service.KeyPolicy{MaxLifetime: cfg.PATMaxLifetime, ExpiryRequired: cfg.PATExpiryRequired},
+			App: service.KeyPolicy{MaxLifetime: cfg.AppKeyMaxLifetime, ExpiryRequired: cfg.AppKeyExpiryRequired}}})
 	s.svc = svc
+	failures.svc = svc
 	registerJobs(s.pool, svc)
 	if err := s.recover(ctx); err != nil {
 		db.Close()
@@ -458,8 +511,10 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	s.ready = probe.New(probe.Config{Checks: s.readiness(), GRPC: s.health, Services: []string{"", "clarifai.api.V2"}, Log: log})
 	reflection.Register(s.grpc)
-	gw := gateway.Config{Log: log, ChallengeHeader: grpcapi.ChallengeHeader, UserHeader: grpcapi.UserHeader, Observe: s.observeHTTP(),
-		CORSOrigins: cfg.CORSOrigins, Authenticate: s.checkCredentials, BodyBudget: int64(cfg.Limits.MaxBodyBytesInFlight)}
+	gw := gateway.Config{Log: log, ChallengeHeader: grpcapi.ChallengeHeader, UserHeader: grpcapi.UserHeader, AddrMetadata: grpcapi.AddrMetadata,
+		RetryAfterHeader: grpcapi.RetryAfterHeader, HTTPStatusHeader: grpcapi.HTTPStatusHeader, Observe: s.observeHTTP(),
+		CORSOrigins: cfg.CORSOrigins, Authenticate: s.checkCredentials, BodyBudget: int64(cfg.Limits.MaxBodyBytesInFlight),
+		OpenPaths: []string{"/v2/credentials/revoke"}}
 	if s.rest, s.restEnd, err = gateway.New(ctx, s.grpc, gw); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("REST gateway: %w", err)
@@ -598,6 +653,7 @@ func (s *Server) Start() error {
 		go func() { defer close(done); s.ready.Run(bg, readinessInterval) }()
 		var wg sync.WaitGroup
 		wg.Go(func() { s.sweep(bg) })
+		wg.Go(func() { s.auditLoop(bg) })
 		s.toucher.Run(bg, 5*time.Second)
 		wg.Wait()
 		<-done
@@ -671,6 +727,9 @@ func (s *Server) Close() error {
 	if s.stopBackground != nil {
 		s.stopBackground()
 		<-s.background
+	}
+	if err := s.FlushAudit(ctx); err != nil {
+		s.log.Error("write the audit log", "err", err)
 	}
 	s.index.Close()
 	for _, c := range s.closers {

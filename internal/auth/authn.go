@@ -34,6 +34,8 @@ type Authenticator struct {
 	now    func() time.Time
 	touch  *Toucher
 	obs    Observer
+	sink   FailureSink
+	addr   func(context.Context) string
 
 	// idx finds entries by key and user (cacheindex.go); mu guards it.
 	idx cacheIndex
@@ -57,6 +59,8 @@ type entry struct {
 	p        clavis.Principal
 	digest   []byte
 	loadedAt time.Time
+	rotated  bool     // rotated out: its expiry is the end of its grace period
+	allow    []string // the key's client address allowlist; empty: any
 }
 
 // AuthnConfig configures an Authenticator.
@@ -66,6 +70,18 @@ type AuthnConfig struct {
 	Now      func() time.Time // nil = time.Now
 	Toucher  *Toucher         // records last use; may be nil
 	Observer Observer         // receives every outcome; may be nil
+	Failures FailureSink      // receives every invalid token, for the audit log; may be nil
+	// Addr returns the client address of a request, for a key's last use;
+	// nil records none.
+	Addr func(ctx context.Context) string
+}
+
+// FailureSink is told of every token that does not authenticate anyone,
+// for the audit log. AuthFailure must not block: it is on the request path.
+type FailureSink interface {
+	// AuthFailure records one failed check: the key the token named ("" when
+	// it names none), the key's user, the reason (Reason…) and the time.
+	AuthFailure(ctx context.Context, keyID, userID, reason string, at time.Time)
 }
 
 // Observer receives the outcome of every credential check, for metrics.
@@ -92,12 +108,14 @@ const (
 	ReasonUnknown   = "unknown"   // never issued, deleted, or its user deleted
 	ReasonExpired   = "expired"
 	ReasonDisabled  = "disabled" // its user is disabled
+	ReasonRotated   = "rotated"  // rotated out, and its grace period is over
+	ReasonAddress   = "address"  // used from an address outside its allowlist
 )
 
 // NewAuthenticator returns an Authenticator reading keys and users from s.
 func NewAuthenticator(s clavis.Tx, cfg AuthnConfig) *Authenticator {
 	a := &Authenticator{store: s, hasher: cfg.Hasher, ttl: cfg.CacheTTL, now: cfg.Now, touch: cfg.Toucher, obs: cfg.Observer,
-		entries: map[string]*entry{}, unknown: map[string]negative{}}
+		sink: cfg.Failures, addr: cfg.Addr, entries: map[string]*entry{}, unknown: map[string]negative{}}
 	if a.ttl <= 0 {
 		a.ttl = DefaultCacheTTL
 	}
@@ -143,6 +161,15 @@ func (a *Authenticator) Authenticate(ctx context.Context, header string) (*clavi
 // Verify verifies a bare token.
 func (a *Authenticator) Verify(ctx context.Context, tok string) (*clavis.Principal, error) {
 	p, reason, err := a.verify(ctx, tok)
+	if reason != "" && a.sink != nil {
+		var keyID, userID string
+		if f, ok := err.(*failed); ok {
+			keyID, userID, err = f.keyID, f.userID, f.err
+		}
+		a.sink.AuthFailure(ctx, keyID, userID, reason, a.now())
+	} else if f, ok := err.(*failed); ok {
+		err = f.err
+	}
 	if a.obs != nil {
 		switch {
 		case err == nil:
@@ -156,8 +183,18 @@ func (a *Authenticator) Verify(ctx context.Context, tok string) (*clavis.Princip
 	return p, err
 }
 
+// failed is the error of a token that names a key but does not
+// authenticate: Verify unwraps it.
+type failed struct {
+	keyID, userID string
+	err           error
+}
+
+func (f *failed) Error() string { return f.err.Error() }
+
 // verify is Verify, which also says why a token is invalid: its error is
-// then EUnauthenticated; an error without a reason is the store's.
+// then EUnauthenticated, or a *failed naming the key; an error without a
+// reason is the store's.
 func (a *Authenticator) verify(ctx context.Context, tok string) (*clavis.Principal, string, error) {
 	if _, err := ParseToken(tok); err != nil {
 		return nil, ReasonMalformed, err
@@ -202,11 +239,22 @@ func (a *Authenticator) verify(ctx context.Context, tok string) (*clavis.Princip
 	if subtle.ConstantTimeCompare(e.digest, digest) != 1 {
 		return nil, ReasonUnknown, invalidKey("unknown token")
 	}
+	if !e.p.ExpiresAt.IsZero() && !now.Before(e.p.ExpiresAt) && e.rotated {
+		return nil, ReasonRotated, &failed{e.p.KeyID, e.p.UserID, invalidKey("the token was rotated out and its grace period is over: use the key that replaced it")}
+	}
 	if !e.p.ExpiresAt.IsZero() && !now.Before(e.p.ExpiresAt) {
-		return nil, ReasonExpired, invalidKey("the token has expired")
+		return nil, ReasonExpired, &failed{e.p.KeyID, e.p.UserID, invalidKey("the token has expired")}
+	}
+	var addr string
+	if a.addr != nil {
+		addr = a.addr(ctx)
+	}
+	if !AllowedFrom(e.allow, addr) {
+		// Fail closed: an address that cannot be read is not allowed.
+		return nil, ReasonAddress, &failed{e.p.KeyID, e.p.UserID, invalidKey("this key may not be used from your address (" + addr + "): see its allowed_cidrs")}
 	}
 	if a.touch != nil {
-		a.touch.Touch(e.p.KeyID, now)
+		a.touch.Touch(e.p.KeyID, now, addr)
 	}
 	p := e.p
 	return &p, "", nil
@@ -287,11 +335,13 @@ func (a *Authenticator) load(ctx context.Context, digest []byte, now time.Time) 
 		return nil, "", err
 	}
 	if u.Disabled || u.System {
-		return nil, ReasonDisabled, invalidKey("the token's user is disabled")
+		return nil, ReasonDisabled, &failed{k.ID, k.UserID, invalidKey("the token's user is disabled")}
 	}
 	return &entry{
 		digest:   k.Digest,
 		loadedAt: now,
+		rotated:  k.ReplacedBy != "",
+		allow:    k.AllowCIDRs,
 		p: clavis.Principal{
 			UserID: u.ID, Admin: u.Admin, KeyID: k.ID, KeyType: k.Type, App: k.App,
 			Scopes: k.Scopes, Endpoints: k.Endpoints, ExpiresAt: k.ExpiresAt,

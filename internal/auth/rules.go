@@ -17,6 +17,9 @@ const (
 	PATAuth
 	// AdminAuth accepts PATs of admin users only.
 	AdminAuth
+	// NoAuth methods take no credentials and ignore any given: revoking a
+	// leaked token by its value is open to anyone who holds it.
+	NoAuth
 )
 
 // Target says what a method acts on, and so how its request's user_app_id is
@@ -72,8 +75,9 @@ type Rule struct {
 }
 
 const (
-	v2   = "/clarifai.api.V2/"
-	orgs = "/clavis.orgs.v1.Orgs/"
+	v2     = "/clarifai.api.V2/"
+	orgs   = "/clavis.orgs.v1.Orgs/"
+	tokens = "/clavis.tokens.v1.Tokens/"
 )
 
 func rule(a AuthType, t Target, scopes ...string) Rule {
@@ -122,6 +126,8 @@ var Rules = map[string]Rule{
 	v2 + "MyScopesUser": rule(PATAuth, TargetUser),
 	v2 + "ListScopes":   rule(PATAuth, TargetUser),
 	v2 + "GetUser":      rule(PATAuth, TargetUser),
+
+	v2 + "PostAuditLogSearches": rule(PATAuth, TargetInstance, "AuditLogs:Get"),
 
 	v2 + "ListCollaborators":   rule(KeyAuth, TargetApp, "Apps:Get", "Collaborators:Get"),
 	v2 + "PostCollaborators":   rule(KeyAuth, TargetApp, "Apps:Get", "Collaborators:Add", "Collaborators:Get"),
@@ -175,8 +181,16 @@ var Rules = map[string]Rule{
 	"/clavis.admin.v1.Admin/EnableUser":  rule(AdminAuth, TargetInstance, clavis.ScopeAll),
 	"/clavis.admin.v1.Admin/DeleteUser":  rule(AdminAuth, TargetInstance, clavis.ScopeAll),
 	"/clavis.admin.v1.Admin/SetPassword": rule(AdminAuth, TargetInstance, clavis.ScopeAll),
+	"/clavis.admin.v1.Admin/ListAllKeys": rule(AdminAuth, TargetInstance, clavis.ScopeAll),
+	"/clavis.admin.v1.Admin/RevokeKeys":  rule(AdminAuth, TargetInstance, clavis.ScopeAll),
 
 	"/clavis.account.v1.Account/ChangePassword": rule(PATAuth, TargetUser, clavis.ScopeAll),
+
+	// Token lifecycle: the audit log, rotation, revocation by value.
+	tokens + "SearchAudit": rule(PATAuth, TargetInstance, "AuditLogs:Get"),
+	tokens + "RotateKey":   rule(PATAuth, TargetUser, "Keys:Add", "Keys:Get"),
+	// Anyone holding a leaked token may revoke it (docs/tokens.md).
+	tokens + "RevokeCredentials": {Auth: NoAuth, Target: TargetInstance},
 }
 
 // Endpoints returns the full names of the Clarifai V2 methods Clavis serves,

@@ -21,31 +21,31 @@ type Toucher struct {
 	log  *slog.Logger
 
 	mu      sync.Mutex
-	pending map[string]time.Time
+	pending map[string]clavis.KeyUse
 	written map[string]time.Time
 }
 
 // NewToucher returns a Toucher writing to keys.
 func NewToucher(keys clavis.KeyStore, log *slog.Logger) *Toucher {
-	return &Toucher{keys: keys, log: log, pending: map[string]time.Time{}, written: map[string]time.Time{}}
+	return &Toucher{keys: keys, log: log, pending: map[string]clavis.KeyUse{}, written: map[string]time.Time{}}
 }
 
-// Touch notes that key id was used at t.
-func (t *Toucher) Touch(id string, at time.Time) {
+// Touch notes that key id was used at t from the client address addr.
+func (t *Toucher) Touch(id string, at time.Time, addr string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if w, ok := t.written[id]; ok && at.Sub(w) < TouchInterval {
 		return
 	}
 	t.written[id] = at
-	t.pending[id] = at
+	t.pending[id] = clavis.KeyUse{At: at, Addr: addr}
 }
 
 // Flush writes the pending times now.
 func (t *Toucher) Flush(ctx context.Context) error {
 	t.mu.Lock()
 	batch := t.pending
-	t.pending = map[string]time.Time{}
+	t.pending = map[string]clavis.KeyUse{}
 	// Forget keys not written for a while, so the map does not grow forever.
 	for id, w := range t.written {
 		if time.Since(w) > 2*TouchInterval {

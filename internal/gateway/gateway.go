@@ -11,8 +11,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,6 +22,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -29,6 +32,7 @@ import (
 	accountv1 "github.com/clavis-dev/clavis/api/gen/clavis/account/v1"
 	adminv1 "github.com/clavis-dev/clavis/api/gen/clavis/admin/v1"
 	orgsv1 "github.com/clavis-dev/clavis/api/gen/clavis/orgs/v1"
+	tokensv1 "github.com/clavis-dev/clavis/api/gen/clavis/tokens/v1"
 	"github.com/clavis-dev/clavis/api/gen/openapi"
 	"github.com/clavis-dev/clavis/clavis"
 	"github.com/clavis-dev/clavis/internal/gateway/bindings"
@@ -66,6 +70,18 @@ type Config struct {
 	// UserHeader names the gRPC response header that carries the caller's
 	// user id back to the gateway for its log line; empty means none.
 	UserHeader string
+	// AddrMetadata names the gRPC request metadata that carries the
+	// client's address (the host of the connection's remote address) to the
+	// server, which trusts it only on the gateway's in-process connection;
+	// empty means none is sent.
+	AddrMetadata string
+	// RetryAfterHeader names the gRPC response header whose value (seconds)
+	// a throttled answer carries; REST sends it as Retry-After. Empty means
+	// none.
+	RetryAfterHeader string
+	// HTTPStatusHeader names the gRPC response header with which a method
+	// asks for another 2xx status than 200 on success. Empty means none.
+	HTTPStatusHeader string
 	// Observe, when set, is called once per request with its HTTP method,
 	// the path template of its route ("" when it matched none), the HTTP
 	// status answered and the time taken.
@@ -83,6 +99,10 @@ type Config struct {
 	// always, in-band, for want of credentials, and the body is never held
 	// (admit.go).
 	Authenticate func(ctx context.Context, authorization string) error
+	// OpenPaths are REST paths that take no credentials (revocation by
+	// value): Authenticate is not asked about them, and their bodies are
+	// read under the body budget as any other.
+	OpenPaths []string
 	// BodyBudget bounds the bytes of request bodies, REST and gRPC-Web,
 	// the gateway holds at once across all requests; a request over it is
 	// answered 40030 RPC_REQUEST_QUEUE_FULL. 0 means DefaultBodyBudget.
@@ -113,8 +133,9 @@ func New(ctx context.Context, g *grpc.Server, cfg Config) (http.Handler, io.Clos
 		// Authorization travels as metadata "authorization" (grpc-gateway
 		// always forwards it so); no other header is forwarded.
 		runtime.WithIncomingHeaderMatcher(func(string) (string, bool) { return "", false }),
+		runtime.WithMetadata(func(_ context.Context, r *http.Request) metadata.MD { return clientAddr(r, cfg.AddrMetadata) }),
 		runtime.WithOutgoingHeaderMatcher(func(string) (string, bool) { return "", false }),
-		runtime.WithForwardResponseOption(httpStatus(cfg.ChallengeHeader, cfg.UserHeader)),
+		runtime.WithForwardResponseOption(httpStatus(cfg)),
 		runtime.WithErrorHandler(errorHandler),
 		runtime.WithRoutingErrorHandler(routingErrorHandler),
 		runtime.SetQueryParameterParser(queryParser{}),
@@ -134,6 +155,9 @@ func New(ctx context.Context, g *grpc.Server, cfg Config) (http.Handler, io.Clos
 		},
 		func(ctx context.Context, m *runtime.ServeMux) error {
 			return accountv1.RegisterAccountHandlerClient(ctx, m, accountv1.NewAccountClient(conn))
+		},
+		func(ctx context.Context, m *runtime.ServeMux) error {
+			return tokensv1.RegisterTokensHandlerClient(ctx, m, tokensv1.NewTokensClient(conn))
 		},
 	} {
 		if err := reg(ctx, mux); err != nil {
@@ -373,7 +397,8 @@ func HTTPStatus(code st.StatusCode) int {
 // challengeHeader is a refusal for want of credentials: HTTP answers it
 // 401 with the header's value as the challenge. The value of userHeader
 // goes to the access log.
-func httpStatus(challengeHeader, userHeader string) func(context.Context, http.ResponseWriter, proto.Message) error {
+func httpStatus(cfg Config) func(context.Context, http.ResponseWriter, proto.Message) error {
+	challengeHeader, userHeader := cfg.ChallengeHeader, cfg.UserHeader
 	return func(ctx context.Context, w http.ResponseWriter, m proto.Message) error {
 		rec := recorderOf(w)
 		md, hasMD := runtime.ServerMetadataFromContext(ctx)
@@ -400,6 +425,18 @@ func httpStatus(challengeHeader, userHeader string) func(context.Context, http.R
 			if v := md.HeaderMD.Get(challengeHeader); len(v) > 0 {
 				w.Header().Set("WWW-Authenticate", v[0])
 				code = http.StatusUnauthorized
+			}
+		}
+		if hasMD && cfg.RetryAfterHeader != "" {
+			if v := md.HeaderMD.Get(cfg.RetryAfterHeader); len(v) == 1 {
+				w.Header().Set("Retry-After", v[0])
+			}
+		}
+		if hasMD && cfg.HTTPStatusHeader != "" && code == http.StatusOK {
+			if v := md.HeaderMD.Get(cfg.HTTPStatusHeader); len(v) == 1 {
+				if c, err := strconv.Atoi(v[0]); err == nil && c >= 200 && c < 300 {
+					code = c
+				}
 			}
 		}
 		if code != http.StatusOK {
@@ -535,4 +572,17 @@ func routingErrorHandler(_ context.Context, _ *runtime.ServeMux, _ runtime.Marsh
 	default:
 		writeStatus(w, httpStatus, st.StatusCode_INTERNAL_SERVER_ISSUE, http.StatusText(httpStatus), "")
 	}
+}
+
+// clientAddr is the metadata that tells the server the address of r's
+// client, under name; none when name is empty.
+func clientAddr(r *http.Request, name string) metadata.MD {
+	if name == "" {
+		return nil
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	return metadata.Pairs(name, host)
 }

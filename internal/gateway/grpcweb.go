@@ -94,12 +94,14 @@ func maxGRPCWebBody(text bool) int64 {
 // grpcWeb is what the handler needs to relay gRPC-Web calls and answer
 // browsers of other origins.
 type grpcWeb struct {
-	conn *grpc.ClientConn
+	addrMetadata string // Config.AddrMetadata
+	conn         *grpc.ClientConn
 	// unary has every method the server serves, true for unary ones.
 	unary      map[string]bool
 	userHeader string
 	// authenticate checks credentials before a body is read; nil: none.
 	authenticate func(ctx context.Context, authorization string) error
+	openPaths    []string // Config.OpenPaths
 	cors         *cors
 }
 
@@ -110,7 +112,8 @@ func (h *handler) serveGRPCWebOn(g *grpc.Server, conn *grpc.ClientConn, cfg Conf
 	if err != nil {
 		return err
 	}
-	h.grpcWeb = grpcWeb{conn: conn, unary: map[string]bool{}, userHeader: cfg.UserHeader, authenticate: cfg.Authenticate, cors: c}
+	h.grpcWeb = grpcWeb{conn: conn, unary: map[string]bool{}, userHeader: cfg.UserHeader, addrMetadata: cfg.AddrMetadata, authenticate: cfg.Authenticate, cors: c,
+		openPaths: cfg.OpenPaths}
 	for svc, info := range g.GetServiceInfo() {
 		for _, m := range info.Methods {
 			h.unary["/"+svc+"/"+m.Name] = !m.IsClientStream && !m.IsServerStream
@@ -171,7 +174,7 @@ func (h *handler) serveGRPCWeb(w http.ResponseWriter, r *http.Request, a *admiss
 		trailersOnly(w, respType, status.Newf(codes.ResourceExhausted, "the request is over %d bytes", MaxBodySize))
 		return
 	}
-	ctx, cancel, err := callContext(r)
+	ctx, cancel, err := callContext(r, h.addrMetadata)
 	if err != nil {
 		trailersOnly(w, respType, status.New(codes.InvalidArgument, err.Error()))
 		return
@@ -259,9 +262,9 @@ func (h *handler) noteRelayed(rec *recorder, header metadata.MD) {
 // callContext returns the context of the relayed call: the request's,
 // bounded by its grpc-timeout, carrying its authorization as metadata and
 // nothing else, as for REST.
-func callContext(r *http.Request) (context.Context, context.CancelFunc, error) {
+func callContext(r *http.Request, addrMetadata string) (context.Context, context.CancelFunc, error) {
 	ctx := r.Context()
-	md := metadata.MD{}
+	md := metadata.Join(clientAddr(r, addrMetadata))
 	if v := r.Header.Values("Authorization"); len(v) > 0 {
 		md["authorization"] = v
 	}

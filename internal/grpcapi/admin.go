@@ -73,3 +73,37 @@ func (s *Server) SetPassword(ctx context.Context, req *adminv1.SetPasswordReques
 	}
 	return &adminv1.UserResponse{User: adminUser(u)}, nil
 }
+
+// ListAllKeys lists the keys of every user.
+func (s *Server) ListAllKeys(ctx context.Context, req *adminv1.ListAllKeysRequest) (*adminv1.ListAllKeysResponse, error) {
+	q := service.InventoryQuery{UserID: req.GetUserId(), Type: req.GetType(), UnusedSince: fromTS(req.GetUnusedSince()), CreatedBefore: fromTS(req.GetCreatedBefore())}
+	if req.GetAppId() != "" || req.GetAppOwnerId() != "" {
+		q.App = &clavis.AppRef{OwnerID: req.GetAppOwnerId(), AppID: req.GetAppId()}
+	}
+	if req.GetExpired() != nil {
+		v := req.GetExpired().GetValue()
+		q.Expired = &v
+	}
+	ks, err := s.svc.AllKeys(ctx, q, clavis.NewPage(req.GetPage(), req.GetPerPage()))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*adminv1.OwnedKey, len(ks))
+	for i, k := range ks {
+		out[i] = &adminv1.OwnedKey{UserId: k.UserID, Key: s.keyToPB(k, k.ID)}
+	}
+	return &adminv1.ListAllKeysResponse{Keys: out}, nil
+}
+
+// RevokeKeys deletes every key of a user, an app or an organization.
+func (s *Server) RevokeKeys(ctx context.Context, req *adminv1.RevokeKeysRequest) (*adminv1.RevokeKeysResponse, error) {
+	t := service.RevokeTarget{UserID: req.GetUserId(), OrgID: req.GetOrgId()}
+	if req.GetAppId() != "" || req.GetAppOwnerId() != "" {
+		t.App = &clavis.AppRef{OwnerID: req.GetAppOwnerId(), AppID: req.GetAppId()}
+	}
+	n, err := s.svc.RevokeKeys(ctx, access(ctx), t)
+	if err != nil {
+		return nil, err
+	}
+	return &adminv1.RevokeKeysResponse{Revoked: uint32(n)}, nil
+}

@@ -5,12 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
+	"net"
 	"runtime/debug"
+	"strconv"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -18,6 +22,7 @@ import (
 	"github.com/clavis-dev/clavis/clavis"
 	"github.com/clavis-dev/clavis/internal/auth"
 	"github.com/clavis-dev/clavis/internal/reqid"
+	"github.com/clavis-dev/clavis/internal/service"
 
 	pb "github.com/clavis-dev/clavis/api/gen/clarifai/api"
 	st "github.com/clavis-dev/clavis/api/gen/clarifai/api/status"
@@ -32,9 +37,22 @@ const ChallengeHeader = "clavis-www-authenticate"
 // challenge is ChallengeHeader's value, HTTP's WWW-Authenticate challenge.
 const challenge = `Key realm="clavis"`
 
+// RetryAfterHeader is the response header that carries, on a throttled
+// call, how many seconds to wait; REST answers it as Retry-After.
+const RetryAfterHeader = "clavis-retry-after"
+
+// HTTPStatusHeader is the response header with which a method asks REST to
+// answer a success with another 2xx status, such as 202.
+const HTTPStatusHeader = "clavis-http-status"
+
+// AddrMetadata is the request metadata in which the REST gateway passes
+// the client's address. It is trusted only on calls the gateway relays.
+const AddrMetadata = "clavis-client-addr"
+
 // call is what the chain knows of one call; it travels in the context.
 type call struct {
 	id     string
+	origin *service.Origin // for the audit log
 	method string
 	user   string       // set by authentication
 	access *auth.Access // set by authorization
@@ -78,6 +96,8 @@ func (s *Server) Chain() []grpc.UnaryServerInterceptor {
 
 func (s *Server) requestID(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 	c := &call{id: reqid.New(), method: info.FullMethod, rt: s.responses[info.FullMethod]}
+	c.origin = &service.Origin{ReqID: c.id, Addr: s.clientAddr(ctx)}
+	ctx = service.WithOrigin(ctx, c.origin)
 	resp, err := handler(context.WithValue(ctx, callKey{}, c), req)
 	if c.rt != nil {
 		if s := statusOf(resp); s != nil {
@@ -137,6 +157,9 @@ func (s *Server) answer(ctx context.Context, c *call, err error) proto.Message {
 		// Ignored when headers went out already: REST loses only the 401.
 		_ = grpc.SetHeader(ctx, metadata.Pairs(ChallengeHeader, challenge))
 	}
+	if d := clavis.RetryAfter(err); d > 0 {
+		_ = grpc.SetHeader(ctx, metadata.Pairs(RetryAfterHeader, strconv.Itoa(int(math.Ceil(d.Seconds())))))
+	}
 	return m
 }
 
@@ -190,6 +213,11 @@ func (s *Server) authentication(ctx context.Context, req any, info *grpc.UnarySe
 	if c.rt == nil {
 		return handler(ctx, req)
 	}
+	if r, ok := auth.Rules[c.method]; ok && r.Auth == auth.NoAuth {
+		// Credentials, if any, are ignored: the caller stays anonymous.
+		c.access = &auth.Access{Principal: &clavis.Principal{}, Method: c.method}
+		return handler(ctx, req)
+	}
 	var header string
 	if md, ok := metadata.FromIncomingContext(ctx); ok {
 		switch v := md.Get("authorization"); len(v) {
@@ -205,6 +233,7 @@ func (s *Server) authentication(ctx context.Context, req any, info *grpc.UnarySe
 		return nil, err
 	}
 	c.user = p.UserID
+	c.origin.Principal = p
 	c.access = &auth.Access{Principal: p, Method: c.method}
 	authenticated(ctx)
 	return handler(ctx, req)
@@ -245,4 +274,26 @@ func target(req any) auth.Request {
 		t.MemberID = r.GetUserId()
 	}
 	return t
+}
+
+// clientAddr is the address of the call's client: the connection's peer,
+// or for a call the REST gateway relays, the address it passes.
+func (s *Server) clientAddr(ctx context.Context) string {
+	if s.isRelayed(ctx) {
+		if md, ok := metadata.FromIncomingContext(ctx); ok {
+			if v := md.Get(AddrMetadata); len(v) == 1 {
+				return v[0]
+			}
+		}
+		return ""
+	}
+	p, ok := peer.FromContext(ctx)
+	if !ok || p.Addr == nil {
+		return ""
+	}
+	host, _, err := net.SplitHostPort(p.Addr.String())
+	if err != nil {
+		return p.Addr.String()
+	}
+	return host
 }

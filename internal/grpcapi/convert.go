@@ -43,6 +43,7 @@ func keyToPB(k *clavis.Key, id string) *pb.Key {
 	out := &pb.Key{
 		Id: id, Description: k.Description, Scopes: k.Scopes.Names(), Endpoints: k.Endpoints, Type: string(k.Type),
 		CreatedAt: ts(k.CreatedAt), ExpiresAt: ts(k.ExpiresAt), Hint: k.Hint, LastUsedAt: ts(k.LastUsedAt),
+		ReplacedBy: k.ReplacedBy, LastUsedAddr: k.LastUsedAddr, AllowedCidrs: k.AllowCIDRs,
 	}
 	if k.App != nil {
 		out.Apps = []*pb.App{{Id: k.App.AppID, UserId: k.App.OwnerID}}

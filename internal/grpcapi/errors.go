@@ -39,6 +39,7 @@ var statusCodes = map[clavis.Code]struct {
 	clavis.EInputDuplicate:  {st.StatusCode_INPUT_DUPLICATE, "Input duplicate"},
 	clavis.EUnsupported:     {st.StatusCode_INPUT_UNSUPPORTED_FORMAT, "Input unsupported format"},
 	clavis.ELimit:           {st.StatusCode_CONN_EXCEEDS_LIMITS, "Exceeds limits"},
+	clavis.EThrottled:       {st.StatusCode_CONN_THROTTLED, "Making too many requests"},
 	// Storage full or read-only: the details say which; REST answers 503.
 	clavis.EStorage: {st.StatusCode_INTERNAL_DATABASE_ISSUE, "Storage unavailable"},
 

@@ -13,7 +13,7 @@ import (
 func keySpec(k *pb.Key) service.KeySpec {
 	sp := service.KeySpec{
 		ID: k.GetId(), Type: k.GetType(), Description: k.GetDescription(), Scopes: k.GetScopes(),
-		Endpoints: k.GetEndpoints(), ExpiresAt: fromTS(k.GetExpiresAt()), OrgID: k.GetOrganizationId(),
+		Endpoints: k.GetEndpoints(), ExpiresAt: fromTS(k.GetExpiresAt()), OrgID: k.GetOrganizationId(), AllowCIDRs: k.GetAllowedCidrs(),
 	}
 	for _, a := range k.GetApps() {
 		sp.Apps = append(sp.Apps, clavis.AppRef{OwnerID: a.GetUserId(), AppID: a.GetId()})
@@ -21,11 +21,19 @@ func keySpec(k *pb.Key) service.KeySpec {
 	return sp
 }
 
-func keysToPB(ks []*clavis.Key) []*pb.Key {
+func (s *Server) keysToPB(ks []*clavis.Key) []*pb.Key {
 	out := make([]*pb.Key, len(ks))
 	for i, k := range ks {
-		out[i] = keyToPB(k, k.ID)
+		out[i] = s.keyToPB(k, k.ID)
 	}
+	return out
+}
+
+// keyToPB is keyToPB with the warning of a key that breaks the expiry
+// policy.
+func (s *Server) keyToPB(k *clavis.Key, id string) *pb.Key {
+	out := keyToPB(k, id)
+	out.PolicyWarning = s.svc.PolicyWarning(k)
 	return out
 }
 
@@ -53,17 +61,18 @@ func (s *Server) GetKey(ctx context.Context, req *pb.GetKeyRequest) (*pb.SingleK
 	if err != nil {
 		return nil, err
 	}
-	return &pb.SingleKeyResponse{Key: keyToPB(k, k.ID)}, nil
+	return &pb.SingleKeyResponse{Key: s.keyToPB(k, k.ID)}, nil
 }
 
 // ListKeys lists the caller's keys.
 func (s *Server) ListKeys(ctx context.Context, req *pb.ListKeysRequest) (*pb.MultiKeyResponse, error) {
-	q := service.KeyQuery{Type: req.GetType(), NotExpired: req.GetNotExpired(), Scopes: req.GetScopes(), Endpoints: req.GetEndpoints()}
+	q := service.KeyQuery{Type: req.GetType(), NotExpired: req.GetNotExpired(), Scopes: req.GetScopes(), Endpoints: req.GetEndpoints(),
+		LastUsedBefore: fromTS(req.GetLastUsedBefore()), NeverUsed: req.GetNeverUsed()}
 	ks, err := s.svc.ListKeys(ctx, access(ctx), q, clavis.NewPage(req.GetPage(), req.GetPerPage()))
 	if err != nil {
 		return nil, err
 	}
-	return &pb.MultiKeyResponse{Keys: keysToPB(ks)}, nil
+	return &pb.MultiKeyResponse{Keys: s.keysToPB(ks)}, nil
 }
 
 // ListAppKeys lists the keys of the target app.
@@ -72,7 +81,7 @@ func (s *Server) ListAppKeys(ctx context.Context, req *pb.ListAppKeysRequest) (*
 	if err != nil {
 		return nil, err
 	}
-	return &pb.MultiKeyResponse{Keys: keysToPB(ks)}, nil
+	return &pb.MultiKeyResponse{Keys: s.keysToPB(ks)}, nil
 }
 
 // PatchKeys changes the caller's keys.
@@ -85,7 +94,7 @@ func (s *Server) PatchKeys(ctx context.Context, req *pb.PatchKeysRequest) (*pb.M
 	if err != nil {
 		return nil, err
 	}
-	return &pb.MultiKeyResponse{Keys: keysToPB(ks)}, nil
+	return &pb.MultiKeyResponse{Keys: s.keysToPB(ks)}, nil
 }
 
 // DeleteKey deletes one of the caller's keys, by id or token.

@@ -17,6 +17,7 @@ import (
 	accountv1 "github.com/clavis-dev/clavis/api/gen/clavis/account/v1"
 	adminv1 "github.com/clavis-dev/clavis/api/gen/clavis/admin/v1"
 	orgsv1 "github.com/clavis-dev/clavis/api/gen/clavis/orgs/v1"
+	tokensv1 "github.com/clavis-dev/clavis/api/gen/clavis/tokens/v1"
 )
 
 // MaxMessageSize is the largest request accepted: 128 MB, Clarifai's batch
@@ -77,6 +78,7 @@ func ServiceDescriptors() []protoreflect.ServiceDescriptor {
 		adminv1.File_clavis_admin_v1_admin_proto.Services().ByName("Admin"),
 		orgsv1.File_clavis_orgs_v1_orgs_proto.Services().ByName("Orgs"),
 		accountv1.File_clavis_account_v1_account_proto.Services().ByName("Account"),
+		tokensv1.File_clavis_tokens_v1_tokens_proto.Services().ByName("Tokens"),
 	}
 }
 
@@ -99,6 +101,7 @@ func (s *Server) Register(g *grpc.Server) {
 	g.RegisterService(inBandDecoding(&adminv1.Admin_ServiceDesc), s)
 	g.RegisterService(inBandDecoding(&orgsv1.Orgs_ServiceDesc), OrgsServer{Server: s})
 	g.RegisterService(inBandDecoding(&accountv1.Account_ServiceDesc), AccountServer{Server: s})
+	g.RegisterService(inBandDecoding(&tokensv1.Tokens_ServiceDesc), TokensServer{Server: s})
 }
 
 // ServerOptions returns the options the gRPC server needs: message limits,

@@ -64,6 +64,11 @@ func (s *Service) SignUp(ctx context.Context, su NewAccount) (*clavis.User, stri
 		if u, tok, err = s.createUser(ctx, tx, NewUser{ID: su.ID, Email: su.Email}); err != nil {
 			return err
 		}
+		e := s.userEntry(ctx, nil, clavis.AuditUserSignup, u)
+		e.ActorID = u.ID
+		if err := record(ctx, tx, e); err != nil {
+			return err
+		}
 		return tx.Passwords().SetPassword(ctx, &clavis.Password{UserID: u.ID, Hash: hash, UpdatedAt: u.CreatedAt})
 	})
 	if err != nil {
@@ -93,6 +98,39 @@ type NewSession struct {
 // EForbidden once the password is right; a subject over its failure limit
 // is EBusy whatever the password.
 func (s *Service) LogIn(ctx context.Context, in Credentials) (*NewSession, error) {
+	var userID string
+	ns, err := s.logIn(ctx, in, &userID)
+	if clavis.ErrorCode(err) == clavis.EInvalid {
+		return nil, err // nothing was tried
+	}
+	e := s.entry(ctx, nil, clavis.AuditLogin)
+	e.SubjectID = userID
+	if e.SourceIP == "" {
+		e.SourceIP = in.Address
+	}
+	if err != nil {
+		e.Success = false
+		switch {
+		case clavis.ErrorCode(err) == clavis.EBusy:
+			e.Details = "refused: too many failed log-ins"
+		case clavis.ErrorCode(err) == clavis.EForbidden:
+			e.Details = "refused: the account is disabled"
+		case userID == "":
+			e.Details = "failed: unknown account"
+		default:
+			e.Details = "failed: wrong password"
+		}
+	} else {
+		e.ActorID = userID
+	}
+	if rerr := record(ctx, s.store, e); rerr != nil && err == nil {
+		return nil, rerr
+	}
+	return ns, err
+}
+
+// logIn is LogIn; it sets *userID to the account's user once known.
+func (s *Service) logIn(ctx context.Context, in Credentials, userID *string) (*NewSession, error) {
 	now := s.clock()
 	since := now.Add(-LoginWindow)
 	login := strings.ToLower(strings.TrimSpace(in.Login))
@@ -110,6 +148,7 @@ func (s *Service) LogIn(ctx context.Context, in Credentials) (*NewSession, error
 	account := "login:" + login
 	if u != nil {
 		account = "user:" + u.ID
+		*userID = u.ID
 	}
 	if err := s.throttled(ctx, account, MaxAccountFailures, since, "for this account"); err != nil {
 		return nil, err
@@ -309,7 +348,7 @@ func (s *Service) ChangePassword(ctx context.Context, acc *auth.Access, current,
 			return clavis.Errorf(clavis.EInvalid, "the new password is the current one: choose another")
 		}
 	}
-	return s.setPassword(ctx, userID, next, false)
+	return s.setPassword(ctx, s.entry(ctx, acc, clavis.AuditPasswordChange), userID, next, false)
 }
 
 // SetPassword sets a user's password (admins). With mustChange the user
@@ -322,10 +361,15 @@ func (s *Service) SetPassword(ctx context.Context, acc *auth.Access, userID, pas
 	if err := auth.CheckPassword(password); err != nil {
 		return err
 	}
-	return s.setPassword(ctx, userID, password, mustChange)
+	e := s.entry(ctx, acc, clavis.AuditUserPassword)
+	if mustChange {
+		e.Details = "must change at the next log-in"
+	}
+	return s.setPassword(ctx, e, userID, password, mustChange)
 }
 
-func (s *Service) setPassword(ctx context.Context, userID, password string, mustChange bool) error {
+// setPassword sets the password and records e about the user.
+func (s *Service) setPassword(ctx context.Context, e *clavis.AuditEntry, userID, password string, mustChange bool) error {
 	hash, err := auth.HashPassword(password)
 	if err != nil {
 		return err
@@ -341,6 +385,10 @@ func (s *Service) setPassword(ctx context.Context, userID, password string, must
 		if err := tx.Passwords().SetPassword(ctx, &clavis.Password{UserID: userID, Hash: hash, MustChange: mustChange, UpdatedAt: s.clock()}); err != nil {
 			return err
 		}
-		return tx.Sessions().DeleteUserSessions(ctx, userID)
+		if err := tx.Sessions().DeleteUserSessions(ctx, userID); err != nil {
+			return err
+		}
+		e.SubjectID = userID
+		return record(ctx, tx, e)
 	})
 }

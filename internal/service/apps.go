@@ -65,6 +65,9 @@ func (s *Service) CreateApps(ctx context.Context, acc *auth.Access, specs []AppS
 			if err := tx.Apps().CreateApp(ctx, a); err != nil {
 				return err
 			}
+			if err := record(ctx, tx, s.appEntry(ctx, acc, clavis.AuditAppCreate, a.Ref())); err != nil {
+				return err
+			}
 			out = append(out, a)
 		}
 		return nil
@@ -116,7 +119,7 @@ func (s *Service) PatchApps(ctx context.Context, acc *auth.Access, action string
 			if err := clavis.CheckID("apps["+strconv.Itoa(i)+"].id", sp.ID); err != nil {
 				return err
 			}
-			a, err := s.patchApp(ctx, tx, clavis.AppRef{OwnerID: acc.UserID, AppID: sp.ID}, sp)
+			a, err := s.patchApp(ctx, acc, tx, clavis.AppRef{OwnerID: acc.UserID, AppID: sp.ID}, sp)
 			if err != nil {
 				return err
 			}
@@ -141,13 +144,13 @@ func (s *Service) PatchApp(ctx context.Context, acc *auth.Access, action string,
 	var out *clavis.App
 	err := s.store.WithTx(ctx, func(tx clavis.Tx) error {
 		var err error
-		out, err = s.patchApp(ctx, tx, acc.App.Ref(), sp)
+		out, err = s.patchApp(ctx, acc, tx, acc.App.Ref(), sp)
 		return err
 	})
 	return out, err
 }
 
-func (s *Service) patchApp(ctx context.Context, tx clavis.Tx, ref clavis.AppRef, sp AppSpec) (*clavis.App, error) {
+func (s *Service) patchApp(ctx context.Context, acc *auth.Access, tx clavis.Tx, ref clavis.AppRef, sp AppSpec) (*clavis.App, error) {
 	a, err := tx.Apps().GetApp(ctx, ref)
 	if err != nil {
 		return nil, err
@@ -156,7 +159,12 @@ func (s *Service) patchApp(ctx context.Context, tx clavis.Tx, ref clavis.AppRef,
 		return nil, err
 	}
 	a.UpdatedAt = s.clock()
-	return a, tx.Apps().UpdateApp(ctx, a)
+	if err := tx.Apps().UpdateApp(ctx, a); err != nil {
+		return nil, err
+	}
+	e := s.appEntry(ctx, acc, clavis.AuditAppUpdate, ref)
+	e.Details = "visibility " + strconv.Itoa(int(a.Visibility))
+	return a, record(ctx, tx, e)
 }
 
 // DeleteApp deletes the target app of acc with its keys. Its app keys stop
@@ -164,10 +172,23 @@ func (s *Service) patchApp(ctx context.Context, tx clavis.Tx, ref clavis.AppRef,
 // purged in the background.
 func (s *Service) DeleteApp(ctx context.Context, acc *auth.Access) error {
 	ref := acc.App.Ref()
-	if err := s.store.Apps().DeleteApp(ctx, ref); err != nil {
+	err := s.store.WithTx(ctx, func(tx clavis.Tx) error {
+		if err := tx.Apps().DeleteApp(ctx, ref); err != nil {
+			return err
+		}
+		return record(ctx, tx, s.appEntry(ctx, acc, clavis.AuditAppDelete, ref))
+	})
+	if err != nil {
 		return err
 	}
 	s.inval.InvalidateApp(ref)
 	s.wake()
 	return nil
+}
+
+// appEntry is an entry about app ref; its owner is the subject.
+func (s *Service) appEntry(ctx context.Context, acc *auth.Access, ev clavis.AuditEvent, ref clavis.AppRef) *clavis.AuditEntry {
+	e := s.entry(ctx, acc, ev)
+	e.SubjectID, e.App = ref.OwnerID, &ref
+	return e
 }

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"strings"
 
 	"github.com/clavis-dev/clavis/clavis"
 	"github.com/clavis-dev/clavis/internal/auth"
@@ -126,6 +127,13 @@ func (s *Service) putCollaborators(ctx context.Context, acc *auth.Access, specs 
 			if err := tx.Collaborators().PutCollaborator(ctx, c); err != nil {
 				return err
 			}
+			ev := clavis.AuditCollaboratorAdd
+			if patch {
+				ev = clavis.AuditCollaboratorSet
+			}
+			if err := record(ctx, tx, s.grantEntry(ctx, acc, ev, ref, u.ID, "scopes "+strings.Join(scopes.Names(), " "))); err != nil {
+				return err
+			}
 			out = append(out, Collaborator{Collaborator: c, User: u})
 		}
 		return nil
@@ -166,6 +174,9 @@ func (s *Service) RemoveCollaborators(ctx context.Context, acc *auth.Access, ids
 		}
 		for _, u := range dedupe(users) {
 			if err := tx.Collaborators().RemoveCollaborator(ctx, ref, u, now); err != nil {
+				return err
+			}
+			if err := record(ctx, tx, s.grantEntry(ctx, acc, clavis.AuditCollaboratorDel, ref, u, "")); err != nil {
 				return err
 			}
 		}
@@ -215,4 +226,11 @@ func (s *Service) ListCollaborations(ctx context.Context, acc *auth.Access, page
 		out = append(out, Collaboration{Grant: c, App: a})
 	}
 	return out, nil
+}
+
+// grantEntry is an entry about the grant of userID on app.
+func (s *Service) grantEntry(ctx context.Context, acc *auth.Access, ev clavis.AuditEvent, app clavis.AppRef, userID, details string) *clavis.AuditEntry {
+	e := s.entry(ctx, acc, ev)
+	e.SubjectID, e.App, e.Details = userID, &app, details
+	return e
 }

@@ -23,6 +23,9 @@ type KeySpec struct {
 	Apps        []clavis.AppRef
 	ExpiresAt   time.Time
 	OrgID       string
+	// AllowCIDRs limits the client addresses of the key; on patch, empty
+	// leaves it unchanged.
+	AllowCIDRs []string
 }
 
 // NewKey is a created key with its secret, which is never shown again.
@@ -96,6 +99,10 @@ func (s *Service) CreateKeys(ctx context.Context, acc *auth.Access, specs []KeyS
 				callerScopes = callerScopes.Intersect(grant)
 				app = &ref
 			}
+			// The policy first: its refusal says what expiry to choose.
+			if err := s.checkPolicy(t, sp.ExpiresAt, now); err != nil {
+				return prefix(err, "keys[%d]: ", i)
+			}
 			scopes, endpoints, err := s.checkGrant(p, callerScopes, sp, now)
 			if err != nil {
 				return prefix(err, "keys[%d]: ", i)
@@ -104,7 +111,13 @@ func (s *Service) CreateKeys(ctx context.Context, acc *auth.Access, specs []KeyS
 			if err != nil {
 				return err
 			}
+			if k.AllowCIDRs, err = auth.ParseAllowlist(sp.AllowCIDRs); err != nil {
+				return prefix(err, "keys[%d]: ", i)
+			}
 			if err := tx.Keys().CreateKey(ctx, k); err != nil {
+				return err
+			}
+			if err := record(ctx, tx, s.keyEntry(ctx, acc, clavis.AuditKeyCreate, k)); err != nil {
 				return err
 			}
 			out = append(out, NewKey{Key: k, Token: tok})
@@ -185,11 +198,15 @@ type KeyQuery struct {
 	NotExpired bool     // only keys that have not expired
 	Scopes     []string // only keys holding all of these
 	Endpoints  []string // only keys limited to all of these
+	// LastUsedBefore selects keys last used before it; NeverUsed keys never
+	// used. Both at once select nothing.
+	LastUsedBefore time.Time
+	NeverUsed      bool
 }
 
 // ListKeys lists the caller's keys that q selects, newest first.
 func (s *Service) ListKeys(ctx context.Context, acc *auth.Access, q KeyQuery, page clavis.Page) ([]*clavis.Key, error) {
-	f := clavis.KeyFilter{UserID: acc.UserID, Endpoints: dedupe(q.Endpoints)}
+	f := clavis.KeyFilter{UserID: acc.UserID, Endpoints: dedupe(q.Endpoints), LastUsedBefore: q.LastUsedBefore, NeverUsed: q.NeverUsed}
 	if q.Type != "" {
 		t := clavis.KeyType(q.Type)
 		if t != clavis.KeyTypePAT && t != clavis.KeyTypeApp {
@@ -231,6 +248,9 @@ func (s *Service) PatchKeys(ctx context.Context, acc *auth.Access, action string
 			if err != nil {
 				return prefix(err, "keys[%d]: ", i)
 			}
+			if k.ReplacedBy != "" {
+				return clavis.Errorf(clavis.EInvalid, "keys[%d]: key %s was rotated out, replaced by %s: patch that one", i, k.ID, k.ReplacedBy)
+			}
 			if sp.Type != "" && clavis.KeyType(sp.Type) != k.Type {
 				return clavis.Errorf(clavis.EInvalid, "keys[%d]: a key's type cannot change", i)
 			}
@@ -244,8 +264,22 @@ func (s *Service) PatchKeys(ctx context.Context, acc *auth.Access, action string
 			if err != nil {
 				return prefix(err, "keys[%d]: ", i)
 			}
+			if !sp.ExpiresAt.Equal(k.ExpiresAt) {
+				// A new expiry must comply, counted from the key's creation.
+				if err := s.checkPolicy(k.Type, sp.ExpiresAt, k.CreatedAt); err != nil {
+					return prefix(err, "keys[%d]: ", i)
+				}
+			}
 			k.Description, k.Scopes, k.Endpoints, k.ExpiresAt = sp.Description, scopes, endpoints, sp.ExpiresAt
+			if len(sp.AllowCIDRs) > 0 {
+				if k.AllowCIDRs, err = auth.ParseAllowlist(sp.AllowCIDRs); err != nil {
+					return prefix(err, "keys[%d]: ", i)
+				}
+			}
 			if err := tx.Keys().UpdateKey(ctx, k); err != nil {
+				return err
+			}
+			if err := record(ctx, tx, s.keyEntry(ctx, acc, clavis.AuditKeyPatch, k)); err != nil {
 				return err
 			}
 			out = append(out, k)
@@ -271,7 +305,10 @@ func (s *Service) DeleteKey(ctx context.Context, acc *auth.Access, idOrToken str
 			return err
 		}
 		id = k.ID
-		return tx.Keys().DeleteKey(ctx, k.ID)
+		if err := tx.Keys().DeleteKey(ctx, k.ID); err != nil {
+			return err
+		}
+		return record(ctx, tx, s.keyEntry(ctx, acc, clavis.AuditKeyDelete, k))
 	})
 	if err != nil {
 		return err

@@ -2,6 +2,8 @@ package service
 
 import (
 	"context"
+	"fmt"
+	"strings"
 
 	"github.com/clavis-dev/clavis/clavis"
 	"github.com/clavis-dev/clavis/internal/auth"
@@ -28,7 +30,10 @@ func (s *Service) CreateOrg(ctx context.Context, acc *auth.Access, id, name stri
 		if err := tx.Orgs().CreateOrg(ctx, o); err != nil {
 			return err
 		}
-		return tx.Orgs().PutMember(ctx, &clavis.OrgMember{OrgID: id, UserID: acc.Principal.UserID, Role: clavis.RoleAdmin, Scopes: clavis.AllScopes(), CreatedAt: now})
+		if err := tx.Orgs().PutMember(ctx, &clavis.OrgMember{OrgID: id, UserID: acc.Principal.UserID, Role: clavis.RoleAdmin, Scopes: clavis.AllScopes(), CreatedAt: now}); err != nil {
+			return err
+		}
+		return record(ctx, tx, s.orgEntry(ctx, acc, clavis.AuditOrgCreate, id, acc.Principal.UserID, ""))
 	})
 	if err != nil {
 		return nil, err
@@ -50,7 +55,13 @@ func (s *Service) ListOrgs(ctx context.Context, acc *auth.Access, page clavis.Pa
 // its teams. The keys of its apps stop working on the very next request.
 func (s *Service) DeleteOrg(ctx context.Context, acc *auth.Access) error {
 	id := acc.Org.OrgID
-	if err := s.store.Orgs().DeleteOrg(ctx, id); err != nil {
+	err := s.store.WithTx(ctx, func(tx clavis.Tx) error {
+		if err := tx.Orgs().DeleteOrg(ctx, id); err != nil {
+			return err
+		}
+		return record(ctx, tx, s.orgEntry(ctx, acc, clavis.AuditOrgDelete, id, "", ""))
+	})
+	if err != nil {
 		return err
 	}
 	s.inval.InvalidateOwner(id)
@@ -93,7 +104,9 @@ func (s *Service) PutMember(ctx context.Context, acc *auth.Access, sp MemberSpec
 			return err
 		}
 		m = &clavis.OrgMember{OrgID: orgID, UserID: u.ID, Role: sp.Role, Scopes: scopes, CreatedAt: s.clock()}
+		ev := clavis.AuditMemberAdd
 		if old, err := tx.Orgs().GetMember(ctx, orgID, u.ID); err == nil {
+			ev = clavis.AuditMemberChange
 			m.CreatedAt = old.CreatedAt
 			if old.Role == clavis.RoleAdmin && sp.Role != clavis.RoleAdmin {
 				if err := lastAdmin(ctx, tx, orgID); err != nil {
@@ -101,7 +114,10 @@ func (s *Service) PutMember(ctx context.Context, acc *auth.Access, sp MemberSpec
 				}
 			}
 		}
-		return tx.Orgs().PutMember(ctx, m)
+		if err := tx.Orgs().PutMember(ctx, m); err != nil {
+			return err
+		}
+		return record(ctx, tx, s.orgEntry(ctx, acc, ev, orgID, u.ID, fmt.Sprintf("role %s, scopes %s", sp.Role, strings.Join(scopes.Names(), " "))))
 	})
 	if err != nil {
 		return nil, err
@@ -140,7 +156,10 @@ func (s *Service) RemoveMember(ctx context.Context, acc *auth.Access, userID str
 				return err
 			}
 		}
-		return tx.Orgs().RemoveMember(ctx, orgID, userID)
+		if err := tx.Orgs().RemoveMember(ctx, orgID, userID); err != nil {
+			return err
+		}
+		return record(ctx, tx, s.orgEntry(ctx, acc, clavis.AuditMemberRemove, orgID, userID, ""))
 	})
 }
 
@@ -165,10 +184,15 @@ func (s *Service) PutTeam(ctx context.Context, acc *auth.Access, t clavis.Team, 
 	t.OrgID, t.Scopes, t.Members, t.Apps = orgID, scopes, dedupe(t.Members), dedupe(t.Apps)
 	err = s.store.WithTx(ctx, func(tx clavis.Tx) error {
 		t.CreatedAt = s.clock()
+		ev := clavis.AuditTeamCreate
 		if old, err := tx.Orgs().GetTeam(ctx, orgID, t.ID); err == nil {
-			t.CreatedAt = old.CreatedAt
+			t.CreatedAt, ev = old.CreatedAt, clavis.AuditTeamUpdate
 		}
-		return tx.Orgs().PutTeam(ctx, &t)
+		if err := tx.Orgs().PutTeam(ctx, &t); err != nil {
+			return err
+		}
+		return record(ctx, tx, s.orgEntry(ctx, acc, ev, orgID, "", fmt.Sprintf("team %s, members %s, apps %s, scopes %s",
+			t.ID, strings.Join(t.Members, " "), strings.Join(t.Apps, " "), strings.Join(scopes.Names(), " "))))
 	})
 	if err != nil {
 		return nil, err
@@ -188,5 +212,17 @@ func (s *Service) ListTeams(ctx context.Context, acc *auth.Access, page clavis.P
 
 // DeleteTeam deletes a team of the target organization.
 func (s *Service) DeleteTeam(ctx context.Context, acc *auth.Access, id string) error {
-	return s.store.Orgs().DeleteTeam(ctx, acc.Org.OrgID, id)
+	return s.store.WithTx(ctx, func(tx clavis.Tx) error {
+		if err := tx.Orgs().DeleteTeam(ctx, acc.Org.OrgID, id); err != nil {
+			return err
+		}
+		return record(ctx, tx, s.orgEntry(ctx, acc, clavis.AuditTeamDelete, acc.Org.OrgID, "", "team "+id))
+	})
+}
+
+// orgEntry is an entry about organization orgID (and its member userID).
+func (s *Service) orgEntry(ctx context.Context, acc *auth.Access, ev clavis.AuditEvent, orgID, userID, details string) *clavis.AuditEntry {
+	e := s.entry(ctx, acc, ev)
+	e.OrgID, e.SubjectID, e.Details = orgID, userID, details
+	return e
 }

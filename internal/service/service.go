@@ -36,6 +36,15 @@ type Service struct {
 	wake    func()
 	locks   blobLocks
 
+	// The audit log: how long entries are kept, and the failed credential
+	// checks counted since the last flush.
+	auditRetention time.Duration
+	failures       failures
+	// revokes counts revocation-by-value requests per client address.
+	revokes windows
+	// policies is the instance's expiry policy for new keys.
+	policies KeyPolicies
+
 	// Search: the vector index of the embeddings, and who to tell of
 	// their changes.
 	index   *vector.Index
@@ -60,6 +69,12 @@ type Config struct {
 	// Wake, when set, is called after background work is queued: jobs to
 	// run, or a deleted app's data to purge.
 	Wake func()
+
+	// AuditRetention is how long audit entries are kept; 0 keeps them
+	// forever.
+	AuditRetention time.Duration
+	// KeyPolicies is the expiry policy of new keys.
+	KeyPolicies KeyPolicies
 	// Index answers visual searches; nil makes one that is never started,
 	// which searches the store exactly.
 	Index *vector.Index
@@ -70,7 +85,7 @@ type Config struct {
 // New returns a Service.
 func New(cfg Config) *Service {
 	s := &Service{store: cfg.Store, hasher: cfg.Hasher, inval: cfg.Invalidator, engine: cfg.Engine, authz: cfg.Authorizer, now: cfg.Now,
-		blobs: cfg.Blobs, fetcher: cfg.Fetcher, limits: cfg.Limits, wake: cfg.Wake}
+		blobs: cfg.Blobs, fetcher: cfg.Fetcher, limits: cfg.Limits, wake: cfg.Wake, auditRetention: cfg.AuditRetention, policies: cfg.KeyPolicies}
 	if s.wake == nil {
 		s.wake = func() {}
 	}

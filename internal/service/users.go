@@ -27,8 +27,10 @@ func (s *Service) CreateUser(ctx context.Context, nu NewUser) (*clavis.User, str
 	var tok string
 	err := s.store.WithTx(ctx, func(tx clavis.Tx) error {
 		var err error
-		u, tok, err = s.createUser(ctx, tx, nu)
-		return err
+		if u, tok, err = s.createUser(ctx, tx, nu); err != nil {
+			return err
+		}
+		return record(ctx, tx, s.userEntry(ctx, nil, clavis.AuditUserCreate, u))
 	})
 	if err != nil {
 		return nil, "", err
@@ -54,11 +56,14 @@ func (s *Service) createUser(ctx context.Context, tx clavis.Tx, nu NewUser) (*cl
 	if err := tx.Users().CreateUser(ctx, u); err != nil {
 		return nil, "", err
 	}
-	k, tok, err := s.newKey(u.ID, clavis.KeyTypePAT, nil, DefaultPATDescription, clavis.AllScopes(), nil, time.Time{}, now)
+	k, tok, err := s.newKey(u.ID, clavis.KeyTypePAT, nil, DefaultPATDescription, clavis.AllScopes(), nil, s.clampPolicy(clavis.KeyTypePAT, time.Time{}, now), now)
 	if err != nil {
 		return nil, "", err
 	}
 	if err := tx.Keys().CreateKey(ctx, k); err != nil {
+		return nil, "", err
+	}
+	if err := record(ctx, tx, s.keyEntry(ctx, nil, clavis.AuditKeyCreate, k)); err != nil {
 		return nil, "", err
 	}
 	return u, tok, nil
@@ -139,9 +144,15 @@ func (s *Service) SetUserDisabled(ctx context.Context, acc *auth.Access, id stri
 		// A disabled user's portal sessions end, and stay ended if the
 		// user is enabled again.
 		if disabled {
-			return tx.Sessions().DeleteUserSessions(ctx, id)
+			if err := tx.Sessions().DeleteUserSessions(ctx, id); err != nil {
+				return err
+			}
 		}
-		return nil
+		ev := clavis.AuditUserEnable
+		if disabled {
+			ev = clavis.AuditUserDisable
+		}
+		return record(ctx, tx, s.userEntry(ctx, acc, ev, u))
 	})
 	if err != nil {
 		return nil, err
@@ -166,7 +177,10 @@ func (s *Service) DeleteUser(ctx context.Context, acc *auth.Access, id string) e
 		if u.System {
 			return clavis.UserNotFound(id)
 		}
-		return tx.Users().DeleteUser(ctx, id)
+		if err := tx.Users().DeleteUser(ctx, id); err != nil {
+			return err
+		}
+		return record(ctx, tx, s.userEntry(ctx, acc, clavis.AuditUserDelete, u))
 	})
 	if err != nil {
 		return err
@@ -193,7 +207,22 @@ func (s *Service) CreateAdminPAT(ctx context.Context, userID, description string
 		if k, tok, err = s.newKey(u.ID, clavis.KeyTypePAT, nil, description, clavis.AllScopes(), nil, time.Time{}, s.clock()); err != nil {
 			return err
 		}
-		return tx.Keys().CreateKey(ctx, k)
+		if err := tx.Keys().CreateKey(ctx, k); err != nil {
+			return err
+		}
+		e := s.keyEntry(ctx, nil, clavis.AuditKeyCreate, k)
+		e.Details += ", by the offline admin command"
+		return record(ctx, tx, e)
 	})
 	return tok, err
+}
+
+// userEntry is an entry about user u, the subject.
+func (s *Service) userEntry(ctx context.Context, acc *auth.Access, ev clavis.AuditEvent, u *clavis.User) *clavis.AuditEntry {
+	e := s.entry(ctx, acc, ev)
+	e.SubjectID = u.ID
+	if u.Admin {
+		e.Details = "admin"
+	}
+	return e
 }

@@ -166,7 +166,11 @@ func (h *Handler) request(w http.ResponseWriter, r *http.Request) *request {
 	return rq
 }
 
-func (rq *request) ctx() context.Context { return rq.r.Context() }
+// ctx is the request's context, carrying its origin for the audit log:
+// the client's address and the signed-in user.
+func (rq *request) ctx() context.Context {
+	return service.WithOrigin(rq.r.Context(), &service.Origin{Addr: clientAddress(rq.r), Principal: rq.principal})
+}
 
 // authorize applies the rule of method to the session's principal exactly
 // as the API's interceptor does for a request naming, as user_app_id, the

@@ -29,7 +29,8 @@ var tables = []table{
 	{name: "users", cols: []string{"id", "email", "first_name", "last_name", "admin", "disabled", "system", "created_at", "updated_at", "kind", "name"},
 		bools: map[string]bool{"admin": true, "disabled": true, "system": true}},
 	{name: "apps", cols: []string{"owner_id", "id", "name", "description", "default_language", "notes", "visibility", "created_at", "updated_at"}},
-	{name: "keys", cols: []string{"id", "user_id", "type", "app_owner_id", "app_id", "digest", "hint", "description", "scopes", "endpoints", "created_at", "expires_at", "last_used_at"},
+	{name: "keys", cols: []string{"id", "user_id", "type", "app_owner_id", "app_id", "digest", "hint", "description", "scopes", "endpoints", "created_at", "expires_at", "last_used_at",
+		"replaced_by", "rotated_at", "last_used_addr", "allow_cidrs"},
 		blobs: map[string]bool{"digest": true}},
 	{name: "collaborators", cols: []string{"id", "app_owner_id", "app_id", "user_id", "scopes", "endpoints", "created_at", "updated_at", "deleted_at"}},
 	{name: "org_members", cols: []string{"org_id", "user_id", "role", "scopes", "created_at"}},
@@ -56,6 +57,8 @@ var tables = []table{
 	{name: "sessions", cols: []string{"digest", "user_id", "must_change", "created_at", "last_seen_at", "expires_at"},
 		bools: map[string]bool{"must_change": true}, blobs: map[string]bool{"digest": true}},
 	{name: "login_failures", cols: []string{"subject", "window_start", "failures"}},
+	{name: "audit_log", cols: []string{"id", "at", "event", "success", "actor_id", "actor_key_id", "subject_id", "key_id", "org_id",
+		"app_owner_id", "app_id", "details", "source_ip", "req_id", "count", "until"}, bools: map[string]bool{"success": true}},
 }
 
 // ImportOptions adjust Import.

@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 	"sync"
 	"testing"
@@ -168,5 +169,24 @@ func TestPostgresNoWriteSkew(t *testing.T) {
 	must(err)
 	if len(ms) != 1 || refused != 1 {
 		t.Fatalf("%d admins left, %d removals refused; want 1 and 1", len(ms), refused)
+	}
+}
+
+// TestPostgresAuditAppendOnly checks that the database itself refuses to
+// change an audit entry, whoever connects to it.
+func TestPostgresAuditAppendOnly(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	db := open(t, dsn)
+	ctx := context.Background()
+	if err := db.Audit().AppendAudit(ctx, &clavis.AuditEntry{ID: "e1", At: time.Now(), Event: clavis.AuditLogin}); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.ExecContext(ctx, `UPDATE audit_log SET success = TRUE WHERE id = 'e1'`); err == nil || !strings.Contains(err.Error(), "append-only") {
+		t.Fatalf("UPDATE of the audit log: %v, want refused as append-only", err)
 	}
 }

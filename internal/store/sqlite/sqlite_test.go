@@ -2,7 +2,9 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -84,5 +86,28 @@ func TestPoolKeepsConnections(t *testing.T) {
 	}
 	if closed := st.MaxIdleClosed + st.MaxIdleTimeClosed + st.MaxLifetimeClosed; closed != 0 {
 		t.Errorf("the pool closed %d connections under load (idle %d, idle time %d, lifetime %d)", closed, st.MaxIdleClosed, st.MaxIdleTimeClosed, st.MaxLifetimeClosed)
+	}
+}
+
+// TestAuditAppendOnly checks that the database itself refuses to change an
+// audit entry, whoever writes to the file.
+func TestAuditAppendOnly(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "clavis.db")
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Audit().AppendAudit(ctx, &clavis.AuditEntry{ID: "e1", At: time.Now(), Event: clavis.AuditLogin}); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.ExecContext(ctx, `UPDATE audit_log SET success = TRUE WHERE id = 'e1'`); err == nil || !strings.Contains(err.Error(), "append-only") {
+		t.Fatalf("UPDATE of the audit log: %v, want refused as append-only", err)
 	}
 }

@@ -4,22 +4,22 @@ import (
 	"context"
 	"database/sql"
 	"strings"
-	"time"
 
 	"github.com/clavis-dev/clavis/clavis"
 )
 
 type keys struct{ v view }
 
-const keyCols = `id, user_id, type, app_owner_id, app_id, digest, hint, description, scopes, endpoints, created_at, expires_at, last_used_at`
+const keyCols = `id, user_id, type, app_owner_id, app_id, digest, hint, description, scopes, endpoints, created_at, expires_at, last_used_at, replaced_by, rotated_at, last_used_addr, allow_cidrs`
 
 func scanKey(row scanner) (*clavis.Key, error) {
 	var k clavis.Key
 	var appOwner, appID sql.NullString
-	var scopes, endpoints string
+	var scopes, endpoints, allow string
 	var created int64
-	var expires, lastUsed sql.NullInt64
-	if err := row.Scan(&k.ID, &k.UserID, &k.Type, &appOwner, &appID, &k.Digest, &k.Hint, &k.Description, &scopes, &endpoints, &created, &expires, &lastUsed); err != nil {
+	var expires, lastUsed, rotated sql.NullInt64
+	if err := row.Scan(&k.ID, &k.UserID, &k.Type, &appOwner, &appID, &k.Digest, &k.Hint, &k.Description, &scopes, &endpoints, &created, &expires, &lastUsed,
+		&k.ReplacedBy, &rotated, &k.LastUsedAddr, &allow); err != nil {
 		return nil, err
 	}
 	if appOwner.Valid {
@@ -29,8 +29,8 @@ func scanKey(row scanner) (*clavis.Key, error) {
 	if err != nil {
 		return nil, err
 	}
-	k.Scopes, k.Endpoints = s, splitList(endpoints)
-	k.CreatedAt, k.ExpiresAt, k.LastUsedAt = fromMicros(created), fromNullMicros(expires), fromNullMicros(lastUsed)
+	k.Scopes, k.Endpoints, k.AllowCIDRs = s, splitList(endpoints), splitList(allow)
+	k.CreatedAt, k.ExpiresAt, k.LastUsedAt, k.RotatedAt = fromMicros(created), fromNullMicros(expires), fromNullMicros(lastUsed), fromNullMicros(rotated)
 	return &k, nil
 }
 
@@ -39,9 +39,9 @@ func (s keys) CreateKey(ctx context.Context, k *clavis.Key) error {
 	if k.App != nil {
 		owner, app = sql.NullString{String: k.App.OwnerID, Valid: true}, sql.NullString{String: k.App.AppID, Valid: true}
 	}
-	_, err := s.v.exec(ctx, `INSERT INTO keys (`+keyCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := s.v.exec(ctx, `INSERT INTO keys (`+keyCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		k.ID, k.UserID, k.Type, owner, app, k.Digest, k.Hint, k.Description, joinScopes(k.Scopes), joinList(k.Endpoints),
-		micros(k.CreatedAt), nullMicros(k.ExpiresAt), nullMicros(k.LastUsedAt))
+		micros(k.CreatedAt), nullMicros(k.ExpiresAt), nullMicros(k.LastUsedAt), k.ReplacedBy, nullMicros(k.RotatedAt), k.LastUsedAddr, joinList(k.AllowCIDRs))
 	return s.v.failed(err, clavis.Errorf(clavis.EConflict, "a key with this id already exists"),
 		clavis.Errorf(clavis.ENotFound, "the key's user or app does not exist"))
 }
@@ -63,6 +63,35 @@ func (s keys) GetKeyByDigest(ctx context.Context, digest []byte) (*clavis.Key, e
 }
 
 func (s keys) ListKeys(ctx context.Context, f clavis.KeyFilter, p clavis.Page) ([]*clavis.Key, error) {
+	q, args := s.query(f)
+	limit, offset := page(p)
+	return list(ctx, s.v, scanKey, q+` ORDER BY created_at DESC, id LIMIT ? OFFSET ?`, append(args, limit, offset)...)
+}
+
+func (s keys) DeleteKeys(ctx context.Context, f clavis.KeyFilter) ([]*clavis.Key, error) {
+	if f.UserID == "" && f.App == nil && f.AppOwnerID == "" {
+		return nil, clavis.Errorf(clavis.EInvalid, "name the user, app or owner whose keys to delete")
+	}
+	var out []*clavis.Key
+	err := s.v.inTx(ctx, func(v view) error {
+		q, args := s.query(f)
+		ks, err := list(ctx, v, scanKey, q+` ORDER BY created_at, id`, args...)
+		if err != nil {
+			return err
+		}
+		for _, k := range ks {
+			if _, err := v.exec(ctx, `DELETE FROM keys WHERE id = ?`, k.ID); err != nil {
+				return v.internal(err)
+			}
+		}
+		out = ks
+		return nil
+	})
+	return out, err
+}
+
+// query returns the SELECT of the keys f selects, and its arguments.
+func (s keys) query(f clavis.KeyFilter) (string, []any) {
 	var where []string
 	var args []any
 	cond := func(c string, a ...any) { where, args = append(where, c), append(args, a...) }
@@ -77,6 +106,24 @@ func (s keys) ListKeys(ctx context.Context, f clavis.KeyFilter, p clavis.Page) (
 	}
 	if !f.NotExpiredAt.IsZero() {
 		cond("(expires_at IS NULL OR expires_at > ?)", micros(f.NotExpiredAt))
+	}
+	if f.AppOwnerID != "" {
+		cond("app_owner_id = ?", f.AppOwnerID)
+	}
+	if !f.ExpiredAt.IsZero() {
+		cond("expires_at <= ?", micros(f.ExpiredAt))
+	}
+	if !f.UnusedSince.IsZero() {
+		cond("(last_used_at IS NULL OR last_used_at < ?)", micros(f.UnusedSince))
+	}
+	if !f.CreatedBefore.IsZero() {
+		cond("created_at < ?", micros(f.CreatedBefore))
+	}
+	if !f.LastUsedBefore.IsZero() {
+		cond("last_used_at < ?", micros(f.LastUsedBefore))
+	}
+	if f.NeverUsed {
+		cond("last_used_at IS NULL")
 	}
 	// A key holding All holds every scope; others list theirs by name.
 	// Names are matched as words of the space-separated lists, with case.
@@ -96,13 +143,12 @@ func (s keys) ListKeys(ctx context.Context, f clavis.KeyFilter, p clavis.Page) (
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, " AND ")
 	}
-	limit, offset := page(p)
-	return list(ctx, s.v, scanKey, q+` ORDER BY created_at DESC, id LIMIT ? OFFSET ?`, append(args, limit, offset)...)
+	return q, args
 }
 
 func (s keys) UpdateKey(ctx context.Context, k *clavis.Key) error {
-	res, err := s.v.exec(ctx, `UPDATE keys SET description = ?, scopes = ?, endpoints = ?, expires_at = ? WHERE id = ?`,
-		k.Description, joinScopes(k.Scopes), joinList(k.Endpoints), nullMicros(k.ExpiresAt), k.ID)
+	res, err := s.v.exec(ctx, `UPDATE keys SET description = ?, scopes = ?, endpoints = ?, expires_at = ?, replaced_by = ?, rotated_at = ?, allow_cidrs = ? WHERE id = ?`,
+		k.Description, joinScopes(k.Scopes), joinList(k.Endpoints), nullMicros(k.ExpiresAt), k.ReplacedBy, nullMicros(k.RotatedAt), joinList(k.AllowCIDRs), k.ID)
 	return s.v.affected(res, err, clavis.KeyNotFound())
 }
 
@@ -111,13 +157,14 @@ func (s keys) DeleteKey(ctx context.Context, id string) error {
 	return s.v.affected(res, err, clavis.KeyNotFound())
 }
 
-func (s keys) TouchKeys(ctx context.Context, lastUsed map[string]time.Time) error {
-	if len(lastUsed) == 0 {
+func (s keys) TouchKeys(ctx context.Context, uses map[string]clavis.KeyUse) error {
+	if len(uses) == 0 {
 		return nil
 	}
 	return s.v.inTx(ctx, func(v view) error {
-		for id, t := range lastUsed {
-			if _, err := v.exec(ctx, `UPDATE keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`, micros(t), id, micros(t)); err != nil {
+		for id, u := range uses {
+			if _, err := v.exec(ctx, `UPDATE keys SET last_used_at = ?, last_used_addr = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`,
+				micros(u.At), u.Addr, id, micros(u.At)); err != nil {
 				return v.internal(err)
 			}
 		}

@@ -132,7 +132,7 @@ func New(e Engine) *Store {
 
 // ObserveFailures has f called with the aggregate ("users", "apps",
 // "keys", "collaborators", "orgs", "inputs", "annotations", "concepts",
-// "jobs", "embeddings", "passwords", "sessions", "login_throttle"; "tx" for a transaction of WithTx that could not begin
+// "jobs", "embeddings", "passwords", "sessions", "login_throttle", "audit"; "tx" for a transaction of WithTx that could not begin
 // or commit) of every failure of the database, the errors the store
 // returns as EInternal. Call it before the store is used.
 func (s *Store) ObserveFailures(f func(aggregate string)) { s.e.onFailure = f }
@@ -203,6 +203,9 @@ func (v view) Sessions() clavis.SessionStore { return sessions{v.of("sessions")}
 
 // LoginThrottle returns the failed log-in counters of the view.
 func (v view) LoginThrottle() clavis.LoginThrottleStore { return loginThrottle{v.of("login_throttle")} }
+
+// Audit returns the audit log of the view.
+func (v view) Audit() clavis.AuditStore { return audit{v.of("audit")} }
 
 // inTx runs fn in a transaction: the view's own when it is one, else a new
 // one, so that a method of several statements is never half done.

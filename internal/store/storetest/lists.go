@@ -3,6 +3,7 @@ package storetest
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/clavis-dev/clavis/clavis"
 )
@@ -152,4 +153,58 @@ func sameIDs(got, want []string) bool {
 		}
 	}
 	return true
+}
+
+// testKeyInventory checks the admin's filters over every user's keys and
+// the deletion of all keys of a user, an app or an owner's apps at once.
+func testKeyInventory(t *testing.T, s clavis.Store) {
+	user(t, s, "alice")
+	user(t, s, "bob")
+	app(t, s, "alice", "one")
+	app(t, s, "alice", "two")
+	one, two := clavis.AppRef{OwnerID: "alice", AppID: "one"}, clavis.AppRef{OwnerID: "alice", AppID: "two"}
+	pa := key(t, s, "alice", nil)
+	k1 := key(t, s, "alice", &one)
+	k2 := key(t, s, "alice", &two)
+	pb := key(t, s, "bob", nil)
+	t0 := now()
+	// bob's PAT expired and is old; alice's app key one was used.
+	pb.ExpiresAt = t0.Add(-time.Minute)
+	ok(t, s.Keys().UpdateKey(ctx, pb))
+	ok(t, s.Keys().TouchKeys(ctx, map[string]clavis.KeyUse{k1.ID: {At: t0}}))
+	for _, c := range []struct {
+		name string
+		f    clavis.KeyFilter
+		want []string
+	}{
+		{"All", clavis.KeyFilter{}, []string{pa.ID, k1.ID, k2.ID, pb.ID}},
+		{"Owner", clavis.KeyFilter{AppOwnerID: "alice"}, []string{k1.ID, k2.ID}},
+		{"Expired", clavis.KeyFilter{ExpiredAt: t0}, []string{pb.ID}},
+		{"UnusedSince", clavis.KeyFilter{UnusedSince: t0}, []string{pa.ID, k2.ID, pb.ID}},
+		{"CreatedBefore", clavis.KeyFilter{CreatedBefore: t0.Add(time.Hour)}, []string{pa.ID, k1.ID, k2.ID, pb.ID}},
+		{"CreatedBeforeNone", clavis.KeyFilter{CreatedBefore: t0.Add(-time.Hour)}, nil},
+	} {
+		got, err := s.Keys().ListKeys(ctx, c.f, clavis.Page{})
+		ok(t, err)
+		if !sameIDs(keyIDs(got), c.want) {
+			t.Errorf("%s: %v, want %v", c.name, keyIDs(got), c.want)
+		}
+	}
+	_, err := s.Keys().DeleteKeys(ctx, clavis.KeyFilter{Type: clavis.KeyTypePAT})
+	mustCode(t, err, clavis.EInvalid)
+	gone, err := s.Keys().DeleteKeys(ctx, clavis.KeyFilter{App: &one})
+	ok(t, err)
+	if !sameIDs(keyIDs(gone), []string{k1.ID}) {
+		t.Fatalf("DeleteKeys of app one = %v", keyIDs(gone))
+	}
+	gone, err = s.Keys().DeleteKeys(ctx, clavis.KeyFilter{UserID: "alice"})
+	ok(t, err)
+	if !sameIDs(keyIDs(gone), []string{pa.ID, k2.ID}) {
+		t.Fatalf("DeleteKeys of alice = %v", keyIDs(gone))
+	}
+	left, err := s.Keys().ListKeys(ctx, clavis.KeyFilter{}, clavis.Page{})
+	ok(t, err)
+	if !sameIDs(keyIDs(left), []string{pb.ID}) {
+		t.Fatalf("left = %v", keyIDs(left))
+	}
 }

@@ -45,6 +45,8 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Passwords", func(t *testing.T) { testPasswords(t, open(t)) })
 	t.Run("Sessions", func(t *testing.T) { testSessions(t, open(t)) })
 	t.Run("LoginThrottle", func(t *testing.T) { testLoginThrottle(t, open(t)) })
+	t.Run("Audit", func(t *testing.T) { testAudit(t, open(t)) })
+	t.Run("KeyInventory", func(t *testing.T) { testKeyInventory(t, open(t)) })
 }
 
 // testFailures checks that Ping answers, and that every failure of the
@@ -268,10 +270,12 @@ func testKeys(t *testing.T, s clavis.Store) {
 	}
 
 	got.Description, got.Scopes, got.Endpoints, got.ExpiresAt = "changed", clavis.AllScopes(), []string{"/clarifai.api.V2/GetApp"}, now().Add(-time.Hour)
+	got.ReplacedBy, got.RotatedAt, got.AllowCIDRs = ak.ID, now(), []string{"192.0.2.0/24", "2001:db8::/32"}
 	ok(t, s.Keys().UpdateKey(ctx, got))
 	again, err := s.Keys().GetKey(ctx, pat.ID)
 	ok(t, err)
-	if again.Description != "changed" || !again.Scopes.IsAll() || len(again.Endpoints) != 1 || !again.ExpiresAt.Equal(got.ExpiresAt) {
+	if again.Description != "changed" || !again.Scopes.IsAll() || len(again.Endpoints) != 1 || !again.ExpiresAt.Equal(got.ExpiresAt) ||
+		again.ReplacedBy != ak.ID || !again.RotatedAt.Equal(got.RotatedAt) || len(again.AllowCIDRs) != 2 {
 		t.Fatalf("UpdateKey not saved: %+v", again)
 	}
 	live, err := s.Keys().ListKeys(ctx, clavis.KeyFilter{UserID: "alice", NotExpiredAt: now()}, clavis.Page{})
@@ -281,12 +285,12 @@ func testKeys(t *testing.T, s clavis.Store) {
 	}
 
 	used := now()
-	ok(t, s.Keys().TouchKeys(ctx, map[string]time.Time{ak.ID: used, "missing": used}))
-	ok(t, s.Keys().TouchKeys(ctx, map[string]time.Time{ak.ID: used.Add(-time.Hour)})) // never goes back
+	ok(t, s.Keys().TouchKeys(ctx, map[string]clavis.KeyUse{ak.ID: {At: used, Addr: "2001:db8::7"}, "missing": {At: used}}))
+	ok(t, s.Keys().TouchKeys(ctx, map[string]clavis.KeyUse{ak.ID: {At: used.Add(-time.Hour), Addr: "192.0.2.1"}})) // never goes back
 	touched, err := s.Keys().GetKey(ctx, ak.ID)
 	ok(t, err)
-	if !touched.LastUsedAt.Equal(used) {
-		t.Fatalf("LastUsedAt = %v, want %v", touched.LastUsedAt, used)
+	if !touched.LastUsedAt.Equal(used) || touched.LastUsedAddr != "2001:db8::7" {
+		t.Fatalf("last use = %v from %q, want %v from 2001:db8::7", touched.LastUsedAt, touched.LastUsedAddr, used)
 	}
 	ok(t, s.Keys().DeleteKey(ctx, pat.ID))
 	_, err = s.Keys().GetKey(ctx, pat.ID)
@@ -297,21 +301,34 @@ func testKeys(t *testing.T, s clavis.Store) {
 // testTouchKeys records the last use of many keys in one call.
 func testTouchKeys(t *testing.T, s clavis.Store) {
 	user(t, s, "alice")
-	used := map[string]time.Time{}
+	used := map[string]clavis.KeyUse{}
 	var created []*clavis.Key
 	for range 50 {
 		k := key(t, s, "alice", nil)
 		created = append(created, k)
-		used[k.ID] = now().Add(time.Duration(len(used)) * time.Second)
+		used[k.ID] = clavis.KeyUse{At: now().Add(time.Duration(len(used)) * time.Second), Addr: fmt.Sprintf("192.0.2.%d", len(used))}
 	}
 	ok(t, s.Keys().TouchKeys(ctx, used))
 	ok(t, s.Keys().TouchKeys(ctx, nil))
 	for _, k := range created {
 		got, err := s.Keys().GetKey(ctx, k.ID)
 		ok(t, err)
-		if !got.LastUsedAt.Equal(used[k.ID]) {
-			t.Fatalf("key %s: LastUsedAt = %v, want %v", k.ID, got.LastUsedAt, used[k.ID])
+		if !got.LastUsedAt.Equal(used[k.ID].At) || got.LastUsedAddr != used[k.ID].Addr {
+			t.Fatalf("key %s: last use %v from %q, want %v", k.ID, got.LastUsedAt, got.LastUsedAddr, used[k.ID])
 		}
+	}
+	// The list filters: used before a time, never used.
+	fresh := key(t, s, "alice", nil)
+	cut := used[created[10].ID].At
+	before, err := s.Keys().ListKeys(ctx, clavis.KeyFilter{UserID: "alice", LastUsedBefore: cut}, clavis.Page{})
+	ok(t, err)
+	if len(before) != 10 {
+		t.Errorf("ListKeys last used before the 11th use = %d keys, want 10", len(before))
+	}
+	never, err := s.Keys().ListKeys(ctx, clavis.KeyFilter{UserID: "alice", NeverUsed: true}, clavis.Page{})
+	ok(t, err)
+	if len(never) != 1 || never[0].ID != fresh.ID {
+		t.Errorf("ListKeys never used = %v, want only %s", keyIDs(never), fresh.ID)
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	structpb "google.golang.org/protobuf/types/known/structpb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
+	wrapperspb "google.golang.org/protobuf/types/known/wrapperspb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -77,6 +78,202 @@ func (InputIDConflictResolution) EnumDescriptor() ([]byte, []int) {
 	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{0}
 }
 
+// The audit log (PostAuditLogSearches). Clavis records the events below;
+// its own events (keys, log-ins) are read through clavis.tokens.v1.
+type EventType int32
+
+const (
+	EventType_EVENT_TYPE_NOT_SET EventType = 0
+	// Event types related to organization memberships and teams: 100 - 199
+	EventType_ORGANIZATION_MEMBER_ADD                EventType = 100
+	EventType_ORGANIZATION_MEMBER_CHANGE             EventType = 101
+	EventType_ORGANIZATION_MEMBER_REMOVE             EventType = 102
+	EventType_ORGANIZATION_MEMBER_INVITATION_CREATE  EventType = 103
+	EventType_ORGANIZATION_MEMBER_INVITATION_CANCEL  EventType = 104
+	EventType_ORGANIZATION_MEMBER_INVITATION_ACCEPT  EventType = 105
+	EventType_ORGANIZATION_MEMBER_INVITATION_DECLINE EventType = 106
+	EventType_ORGANIZATION_TEAM_CREATE               EventType = 107
+	EventType_ORGANIZATION_TEAM_UPDATE               EventType = 108
+	EventType_ORGANIZATION_TEAM_DELETE               EventType = 109
+	EventType_ORGANIZATION_TEAM_MEMBER_ADD           EventType = 110
+	EventType_ORGANIZATION_TEAM_MEMBER_REMOVE        EventType = 111
+	EventType_ORGANIZATION_TEAM_APP_ADD              EventType = 112
+	EventType_ORGANIZATION_TEAM_APP_REMOVE           EventType = 113
+	// Event types related to modules: 200 - 299
+	EventType_MODULE_CREATE         EventType = 200
+	EventType_MODULE_UPDATE         EventType = 201
+	EventType_MODULE_DELETE         EventType = 202
+	EventType_MODULE_VERSION_CREATE EventType = 203
+	EventType_MODULE_VERSION_UPDATE EventType = 204
+	EventType_MODULE_VERSION_DELETE EventType = 205
+	// Event types related to models: 300 - 399
+	EventType_MODEL_CREATE         EventType = 300
+	EventType_MODEL_UPDATE         EventType = 301
+	EventType_MODEL_DELETE         EventType = 302
+	EventType_MODEL_VERSION_CREATE EventType = 303
+	EventType_MODEL_VERSION_UPDATE EventType = 304
+	EventType_MODEL_VERSION_DELETE EventType = 305
+	// Event types related to workflows: 400 - 499
+	EventType_WORKFLOW_CREATE         EventType = 400
+	EventType_WORKFLOW_UPDATE         EventType = 401
+	EventType_WORKFLOW_DELETE         EventType = 402
+	EventType_WORKFLOW_VERSION_CREATE EventType = 403
+	EventType_WORKFLOW_VERSION_UPDATE EventType = 404
+	EventType_WORKFLOW_VERSION_DELETE EventType = 405
+	// Event types related to applications: 600 - 699
+	EventType_APPLICATION_CREATE EventType = 600
+	EventType_APPLICATION_UPDATE EventType = 601
+	EventType_APPLICATION_DELETE EventType = 602
+	// Event types related to collaborators: 700 - 799
+	EventType_COLLABORATOR_ADD    EventType = 700
+	EventType_COLLABORATOR_UPDATE EventType = 701
+	EventType_COLLABORATOR_REMOVE EventType = 702
+	// Event types related to users: 800 - 899
+	EventType_USER_UPDATE EventType = 800
+	// Event types related to compute clusters: 900-999
+	EventType_COMPUTE_CLUSTER_CREATE EventType = 900
+	EventType_COMPUTE_CLUSTER_DELETE EventType = 901
+	// Event types related to nodepools: 1000-1099
+	EventType_NODEPOOL_CREATE EventType = 1000
+	EventType_NODEPOOL_UPDATE EventType = 1001
+	EventType_NODEPOOL_DELETE EventType = 1002
+	// Event types related to deployments: 1100-1199
+	EventType_DEPLOYMENT_CREATE EventType = 1100
+	EventType_DEPLOYMENT_UPDATE EventType = 1101
+	EventType_DEPLOYMENT_DELETE EventType = 1102
+)
+
+// Enum value maps for EventType.
+var (
+	EventType_name = map[int32]string{
+		0:    "EVENT_TYPE_NOT_SET",
+		100:  "ORGANIZATION_MEMBER_ADD",
+		101:  "ORGANIZATION_MEMBER_CHANGE",
+		102:  "ORGANIZATION_MEMBER_REMOVE",
+		103:  "ORGANIZATION_MEMBER_INVITATION_CREATE",
+		104:  "ORGANIZATION_MEMBER_INVITATION_CANCEL",
+		105:  "ORGANIZATION_MEMBER_INVITATION_ACCEPT",
+		106:  "ORGANIZATION_MEMBER_INVITATION_DECLINE",
+		107:  "ORGANIZATION_TEAM_CREATE",
+		108:  "ORGANIZATION_TEAM_UPDATE",
+		109:  "ORGANIZATION_TEAM_DELETE",
+		110:  "ORGANIZATION_TEAM_MEMBER_ADD",
+		111:  "ORGANIZATION_TEAM_MEMBER_REMOVE",
+		112:  "ORGANIZATION_TEAM_APP_ADD",
+		113:  "ORGANIZATION_TEAM_APP_REMOVE",
+		200:  "MODULE_CREATE",
+		201:  "MODULE_UPDATE",
+		202:  "MODULE_DELETE",
+		203:  "MODULE_VERSION_CREATE",
+		204:  "MODULE_VERSION_UPDATE",
+		205:  "MODULE_VERSION_DELETE",
+		300:  "MODEL_CREATE",
+		301:  "MODEL_UPDATE",
+		302:  "MODEL_DELETE",
+		303:  "MODEL_VERSION_CREATE",
+		304:  "MODEL_VERSION_UPDATE",
+		305:  "MODEL_VERSION_DELETE",
+		400:  "WORKFLOW_CREATE",
+		401:  "WORKFLOW_UPDATE",
+		402:  "WORKFLOW_DELETE",
+		403:  "WORKFLOW_VERSION_CREATE",
+		404:  "WORKFLOW_VERSION_UPDATE",
+		405:  "WORKFLOW_VERSION_DELETE",
+		600:  "APPLICATION_CREATE",
+		601:  "APPLICATION_UPDATE",
+		602:  "APPLICATION_DELETE",
+		700:  "COLLABORATOR_ADD",
+		701:  "COLLABORATOR_UPDATE",
+		702:  "COLLABORATOR_REMOVE",
+		800:  "USER_UPDATE",
+		900:  "COMPUTE_CLUSTER_CREATE",
+		901:  "COMPUTE_CLUSTER_DELETE",
+		1000: "NODEPOOL_CREATE",
+		1001: "NODEPOOL_UPDATE",
+		1002: "NODEPOOL_DELETE",
+		1100: "DEPLOYMENT_CREATE",
+		1101: "DEPLOYMENT_UPDATE",
+		1102: "DEPLOYMENT_DELETE",
+	}
+	EventType_value = map[string]int32{
+		"EVENT_TYPE_NOT_SET":                     0,
+		"ORGANIZATION_MEMBER_ADD":                100,
+		"ORGANIZATION_MEMBER_CHANGE":             101,
+		"ORGANIZATION_MEMBER_REMOVE":             102,
+		"ORGANIZATION_MEMBER_INVITATION_CREATE":  103,
+		"ORGANIZATION_MEMBER_INVITATION_CANCEL":  104,
+		"ORGANIZATION_MEMBER_INVITATION_ACCEPT":  105,
+		"ORGANIZATION_MEMBER_INVITATION_DECLINE": 106,
+		"ORGANIZATION_TEAM_CREATE":               107,
+		"ORGANIZATION_TEAM_UPDATE":               108,
+		"ORGANIZATION_TEAM_DELETE":               109,
+		"ORGANIZATION_TEAM_MEMBER_ADD":           110,
+		"ORGANIZATION_TEAM_MEMBER_REMOVE":        111,
+		"ORGANIZATION_TEAM_APP_ADD":              112,
+		"ORGANIZATION_TEAM_APP_REMOVE":           113,
+		"MODULE_CREATE":                          200,
+		"MODULE_UPDATE":                          201,
+		"MODULE_DELETE":                          202,
+		"MODULE_VERSION_CREATE":                  203,
+		"MODULE_VERSION_UPDATE":                  204,
+		"MODULE_VERSION_DELETE":                  205,
+		"MODEL_CREATE":                           300,
+		"MODEL_UPDATE":                           301,
+		"MODEL_DELETE":                           302,
+		"MODEL_VERSION_CREATE":                   303,
+		"MODEL_VERSION_UPDATE":                   304,
+		"MODEL_VERSION_DELETE":                   305,
+		"WORKFLOW_CREATE":                        400,
+		"WORKFLOW_UPDATE":                        401,
+		"WORKFLOW_DELETE":                        402,
+		"WORKFLOW_VERSION_CREATE":                403,
+		"WORKFLOW_VERSION_UPDATE":                404,
+		"WORKFLOW_VERSION_DELETE":                405,
+		"APPLICATION_CREATE":                     600,
+		"APPLICATION_UPDATE":                     601,
+		"APPLICATION_DELETE":                     602,
+		"COLLABORATOR_ADD":                       700,
+		"COLLABORATOR_UPDATE":                    701,
+		"COLLABORATOR_REMOVE":                    702,
+		"USER_UPDATE":                            800,
+		"COMPUTE_CLUSTER_CREATE":                 900,
+		"COMPUTE_CLUSTER_DELETE":                 901,
+		"NODEPOOL_CREATE":                        1000,
+		"NODEPOOL_UPDATE":                        1001,
+		"NODEPOOL_DELETE":                        1002,
+		"DEPLOYMENT_CREATE":                      1100,
+		"DEPLOYMENT_UPDATE":                      1101,
+		"DEPLOYMENT_DELETE":                      1102,
+	}
+)
+
+func (x EventType) Enum() *EventType {
+	p := new(EventType)
+	*p = x
+	return p
+}
+
+func (x EventType) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (EventType) Descriptor() protoreflect.EnumDescriptor {
+	return file_clarifai_api_resources_proto_enumTypes[1].Descriptor()
+}
+
+func (EventType) Type() protoreflect.EnumType {
+	return &file_clarifai_api_resources_proto_enumTypes[1]
+}
+
+func (x EventType) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use EventType.Descriptor instead.
+func (EventType) EnumDescriptor() ([]byte, []int) {
+	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{1}
+}
+
 type Visibility_Gettable int32
 
 const (
@@ -113,11 +310,11 @@ func (x Visibility_Gettable) String() string {
 }
 
 func (Visibility_Gettable) Descriptor() protoreflect.EnumDescriptor {
-	return file_clarifai_api_resources_proto_enumTypes[1].Descriptor()
+	return file_clarifai_api_resources_proto_enumTypes[2].Descriptor()
 }
 
 func (Visibility_Gettable) Type() protoreflect.EnumType {
-	return &file_clarifai_api_resources_proto_enumTypes[1]
+	return &file_clarifai_api_resources_proto_enumTypes[2]
 }
 
 func (x Visibility_Gettable) Number() protoreflect.EnumNumber {
@@ -162,11 +359,11 @@ func (x Search_Metric) String() string {
 }
 
 func (Search_Metric) Descriptor() protoreflect.EnumDescriptor {
-	return file_clarifai_api_resources_proto_enumTypes[2].Descriptor()
+	return file_clarifai_api_resources_proto_enumTypes[3].Descriptor()
 }
 
 func (Search_Metric) Type() protoreflect.EnumType {
-	return &file_clarifai_api_resources_proto_enumTypes[2]
+	return &file_clarifai_api_resources_proto_enumTypes[3]
 }
 
 func (x Search_Metric) Number() protoreflect.EnumNumber {
@@ -175,7 +372,7 @@ func (x Search_Metric) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Search_Metric.Descriptor instead.
 func (Search_Metric) EnumDescriptor() ([]byte, []int) {
-	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{43, 0}
+	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{46, 0}
 }
 
 // UserAppIDSet names the owner and the app a request is about. A user_id of
@@ -516,7 +713,19 @@ type Key struct {
 	Hint string `protobuf:"bytes,1001,opt,name=hint,proto3" json:"hint,omitempty"`
 	// last_used_at is when the key last authenticated a request (recorded at
 	// most once a minute).
-	LastUsedAt    *timestamppb.Timestamp `protobuf:"bytes,1002,opt,name=last_used_at,json=lastUsedAt,proto3" json:"last_used_at,omitempty"`
+	LastUsedAt *timestamppb.Timestamp `protobuf:"bytes,1002,opt,name=last_used_at,json=lastUsedAt,proto3" json:"last_used_at,omitempty"`
+	// replaced_by is, for a key rotated out, the id of the key that replaced
+	// it; its expires_at is then the end of its grace period.
+	ReplacedBy string `protobuf:"bytes,1003,opt,name=replaced_by,json=replacedBy,proto3" json:"replaced_by,omitempty"`
+	// last_used_addr is the client address of the last recorded use.
+	LastUsedAddr string `protobuf:"bytes,1004,opt,name=last_used_addr,json=lastUsedAddr,proto3" json:"last_used_addr,omitempty"`
+	// policy_warning, when set, says how the key breaks the server's expiry
+	// policy (it keeps working until its own expiry).
+	PolicyWarning string `protobuf:"bytes,1005,opt,name=policy_warning,json=policyWarning,proto3" json:"policy_warning,omitempty"`
+	// allowed_cidrs, when set, are the only client addresses (IPv4 and IPv6
+	// CIDRs or addresses) the key may be used from. On PatchKeys an empty
+	// list leaves it unchanged; ["0.0.0.0/0", "::/0"] allows every address.
+	AllowedCidrs  []string `protobuf:"bytes,1006,rep,name=allowed_cidrs,json=allowedCidrs,proto3" json:"allowed_cidrs,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -631,6 +840,34 @@ func (x *Key) GetHint() string {
 func (x *Key) GetLastUsedAt() *timestamppb.Timestamp {
 	if x != nil {
 		return x.LastUsedAt
+	}
+	return nil
+}
+
+func (x *Key) GetReplacedBy() string {
+	if x != nil {
+		return x.ReplacedBy
+	}
+	return ""
+}
+
+func (x *Key) GetLastUsedAddr() string {
+	if x != nil {
+		return x.LastUsedAddr
+	}
+	return ""
+}
+
+func (x *Key) GetPolicyWarning() string {
+	if x != nil {
+		return x.PolicyWarning
+	}
+	return ""
+}
+
+func (x *Key) GetAllowedCidrs() []string {
+	if x != nil {
+		return x.AllowedCidrs
 	}
 	return nil
 }
@@ -3348,6 +3585,292 @@ func (*Worker_User) isWorker_Worker() {}
 
 func (*Worker_Model) isWorker_Worker() {}
 
+// AuditLogTarget is a resource an audited operation acted on. Clavis sets
+// the user and app targets; the other kinds of Clarifai's are left out.
+type AuditLogTarget struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Target:
+	//
+	//	*AuditLogTarget_User
+	//	*AuditLogTarget_App
+	Target        isAuditLogTarget_Target `protobuf_oneof:"target"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AuditLogTarget) Reset() {
+	*x = AuditLogTarget{}
+	mi := &file_clarifai_api_resources_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuditLogTarget) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuditLogTarget) ProtoMessage() {}
+
+func (x *AuditLogTarget) ProtoReflect() protoreflect.Message {
+	mi := &file_clarifai_api_resources_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuditLogTarget.ProtoReflect.Descriptor instead.
+func (*AuditLogTarget) Descriptor() ([]byte, []int) {
+	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *AuditLogTarget) GetTarget() isAuditLogTarget_Target {
+	if x != nil {
+		return x.Target
+	}
+	return nil
+}
+
+func (x *AuditLogTarget) GetUser() *User {
+	if x != nil {
+		if x, ok := x.Target.(*AuditLogTarget_User); ok {
+			return x.User
+		}
+	}
+	return nil
+}
+
+func (x *AuditLogTarget) GetApp() *App {
+	if x != nil {
+		if x, ok := x.Target.(*AuditLogTarget_App); ok {
+			return x.App
+		}
+	}
+	return nil
+}
+
+type isAuditLogTarget_Target interface {
+	isAuditLogTarget_Target()
+}
+
+type AuditLogTarget_User struct {
+	User *User `protobuf:"bytes,1,opt,name=user,proto3,oneof"`
+}
+
+type AuditLogTarget_App struct {
+	App *App `protobuf:"bytes,4,opt,name=app,proto3,oneof"`
+}
+
+func (*AuditLogTarget_User) isAuditLogTarget_Target() {}
+
+func (*AuditLogTarget_App) isAuditLogTarget_Target() {}
+
+// AuditLogEntry is one operation recorded in the audit log.
+type AuditLogEntry struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Timestamp     *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=timestamp,proto3" json:"timestamp,omitempty"`
+	User          *User                  `protobuf:"bytes,2,opt,name=user,proto3" json:"user,omitempty"`
+	Operation     EventType              `protobuf:"varint,3,opt,name=operation,proto3,enum=clarifai.api.EventType" json:"operation,omitempty"`
+	Description   string                 `protobuf:"bytes,4,opt,name=description,proto3" json:"description,omitempty"`
+	Targets       []*AuditLogTarget      `protobuf:"bytes,5,rep,name=targets,proto3" json:"targets,omitempty"`
+	Details       []string               `protobuf:"bytes,6,rep,name=details,proto3" json:"details,omitempty"`
+	Success       bool                   `protobuf:"varint,7,opt,name=success,proto3" json:"success,omitempty"`
+	ReqId         string                 `protobuf:"bytes,8,opt,name=req_id,json=reqId,proto3" json:"req_id,omitempty"`
+	SourceIp      string                 `protobuf:"bytes,9,opt,name=source_ip,json=sourceIp,proto3" json:"source_ip,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AuditLogEntry) Reset() {
+	*x = AuditLogEntry{}
+	mi := &file_clarifai_api_resources_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuditLogEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuditLogEntry) ProtoMessage() {}
+
+func (x *AuditLogEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_clarifai_api_resources_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuditLogEntry.ProtoReflect.Descriptor instead.
+func (*AuditLogEntry) Descriptor() ([]byte, []int) {
+	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *AuditLogEntry) GetTimestamp() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Timestamp
+	}
+	return nil
+}
+
+func (x *AuditLogEntry) GetUser() *User {
+	if x != nil {
+		return x.User
+	}
+	return nil
+}
+
+func (x *AuditLogEntry) GetOperation() EventType {
+	if x != nil {
+		return x.Operation
+	}
+	return EventType_EVENT_TYPE_NOT_SET
+}
+
+func (x *AuditLogEntry) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *AuditLogEntry) GetTargets() []*AuditLogTarget {
+	if x != nil {
+		return x.Targets
+	}
+	return nil
+}
+
+func (x *AuditLogEntry) GetDetails() []string {
+	if x != nil {
+		return x.Details
+	}
+	return nil
+}
+
+func (x *AuditLogEntry) GetSuccess() bool {
+	if x != nil {
+		return x.Success
+	}
+	return false
+}
+
+func (x *AuditLogEntry) GetReqId() string {
+	if x != nil {
+		return x.ReqId
+	}
+	return ""
+}
+
+func (x *AuditLogEntry) GetSourceIp() string {
+	if x != nil {
+		return x.SourceIp
+	}
+	return ""
+}
+
+// AuditLogQuery selects audit log entries.
+type AuditLogQuery struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TimestampFrom *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=timestamp_from,json=timestampFrom,proto3" json:"timestamp_from,omitempty"`
+	TimestampTo   *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=timestamp_to,json=timestampTo,proto3" json:"timestamp_to,omitempty"`
+	UserIds       []string               `protobuf:"bytes,3,rep,name=user_ids,json=userIds,proto3" json:"user_ids,omitempty"`
+	Operations    []EventType            `protobuf:"varint,4,rep,packed,name=operations,proto3,enum=clarifai.api.EventType" json:"operations,omitempty"`
+	Targets       []*AuditLogTarget      `protobuf:"bytes,5,rep,name=targets,proto3" json:"targets,omitempty"`
+	Success       *wrapperspb.BoolValue  `protobuf:"bytes,6,opt,name=success,proto3" json:"success,omitempty"`
+	SourceIps     []string               `protobuf:"bytes,7,rep,name=source_ips,json=sourceIps,proto3" json:"source_ips,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AuditLogQuery) Reset() {
+	*x = AuditLogQuery{}
+	mi := &file_clarifai_api_resources_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuditLogQuery) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuditLogQuery) ProtoMessage() {}
+
+func (x *AuditLogQuery) ProtoReflect() protoreflect.Message {
+	mi := &file_clarifai_api_resources_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuditLogQuery.ProtoReflect.Descriptor instead.
+func (*AuditLogQuery) Descriptor() ([]byte, []int) {
+	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *AuditLogQuery) GetTimestampFrom() *timestamppb.Timestamp {
+	if x != nil {
+		return x.TimestampFrom
+	}
+	return nil
+}
+
+func (x *AuditLogQuery) GetTimestampTo() *timestamppb.Timestamp {
+	if x != nil {
+		return x.TimestampTo
+	}
+	return nil
+}
+
+func (x *AuditLogQuery) GetUserIds() []string {
+	if x != nil {
+		return x.UserIds
+	}
+	return nil
+}
+
+func (x *AuditLogQuery) GetOperations() []EventType {
+	if x != nil {
+		return x.Operations
+	}
+	return nil
+}
+
+func (x *AuditLogQuery) GetTargets() []*AuditLogTarget {
+	if x != nil {
+		return x.Targets
+	}
+	return nil
+}
+
+func (x *AuditLogQuery) GetSuccess() *wrapperspb.BoolValue {
+	if x != nil {
+		return x.Success
+	}
+	return nil
+}
+
+func (x *AuditLogQuery) GetSourceIps() []string {
+	if x != nil {
+		return x.SourceIps
+	}
+	return nil
+}
+
 // Hit is one result of a search: the input found and how well it matches,
 // in [0, 1].
 type Hit struct {
@@ -3363,7 +3886,7 @@ type Hit struct {
 
 func (x *Hit) Reset() {
 	*x = Hit{}
-	mi := &file_clarifai_api_resources_proto_msgTypes[39]
+	mi := &file_clarifai_api_resources_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3375,7 +3898,7 @@ func (x *Hit) String() string {
 func (*Hit) ProtoMessage() {}
 
 func (x *Hit) ProtoReflect() protoreflect.Message {
-	mi := &file_clarifai_api_resources_proto_msgTypes[39]
+	mi := &file_clarifai_api_resources_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3388,7 +3911,7 @@ func (x *Hit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Hit.ProtoReflect.Descriptor instead.
 func (*Hit) Descriptor() ([]byte, []int) {
-	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{39}
+	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *Hit) GetScore() float32 {
@@ -3435,7 +3958,7 @@ type HitCount struct {
 
 func (x *HitCount) Reset() {
 	*x = HitCount{}
-	mi := &file_clarifai_api_resources_proto_msgTypes[40]
+	mi := &file_clarifai_api_resources_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3447,7 +3970,7 @@ func (x *HitCount) String() string {
 func (*HitCount) ProtoMessage() {}
 
 func (x *HitCount) ProtoReflect() protoreflect.Message {
-	mi := &file_clarifai_api_resources_proto_msgTypes[40]
+	mi := &file_clarifai_api_resources_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3460,7 +3983,7 @@ func (x *HitCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HitCount.ProtoReflect.Descriptor instead.
 func (*HitCount) Descriptor() ([]byte, []int) {
-	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{40}
+	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *HitCount) GetEstimatedTotal() uint64 {
@@ -3485,7 +4008,7 @@ type And struct {
 
 func (x *And) Reset() {
 	*x = And{}
-	mi := &file_clarifai_api_resources_proto_msgTypes[41]
+	mi := &file_clarifai_api_resources_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3497,7 +4020,7 @@ func (x *And) String() string {
 func (*And) ProtoMessage() {}
 
 func (x *And) ProtoReflect() protoreflect.Message {
-	mi := &file_clarifai_api_resources_proto_msgTypes[41]
+	mi := &file_clarifai_api_resources_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3510,7 +4033,7 @@ func (x *And) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use And.ProtoReflect.Descriptor instead.
 func (*And) Descriptor() ([]byte, []int) {
-	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{41}
+	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *And) GetInput() *Input {
@@ -3554,7 +4077,7 @@ type Query struct {
 
 func (x *Query) Reset() {
 	*x = Query{}
-	mi := &file_clarifai_api_resources_proto_msgTypes[42]
+	mi := &file_clarifai_api_resources_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3566,7 +4089,7 @@ func (x *Query) String() string {
 func (*Query) ProtoMessage() {}
 
 func (x *Query) ProtoReflect() protoreflect.Message {
-	mi := &file_clarifai_api_resources_proto_msgTypes[42]
+	mi := &file_clarifai_api_resources_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3579,7 +4102,7 @@ func (x *Query) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Query.ProtoReflect.Descriptor instead.
 func (*Query) Descriptor() ([]byte, []int) {
-	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{42}
+	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{45}
 }
 
 // Deprecated: Marked as deprecated in clarifai/api/resources.proto.
@@ -3629,7 +4152,7 @@ type Search struct {
 
 func (x *Search) Reset() {
 	*x = Search{}
-	mi := &file_clarifai_api_resources_proto_msgTypes[43]
+	mi := &file_clarifai_api_resources_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3641,7 +4164,7 @@ func (x *Search) String() string {
 func (*Search) ProtoMessage() {}
 
 func (x *Search) ProtoReflect() protoreflect.Message {
-	mi := &file_clarifai_api_resources_proto_msgTypes[43]
+	mi := &file_clarifai_api_resources_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3654,7 +4177,7 @@ func (x *Search) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Search.ProtoReflect.Descriptor instead.
 func (*Search) Descriptor() ([]byte, []int) {
-	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{43}
+	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *Search) GetQuery() *Query {
@@ -3738,7 +4261,7 @@ type Filter struct {
 
 func (x *Filter) Reset() {
 	*x = Filter{}
-	mi := &file_clarifai_api_resources_proto_msgTypes[44]
+	mi := &file_clarifai_api_resources_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3750,7 +4273,7 @@ func (x *Filter) String() string {
 func (*Filter) ProtoMessage() {}
 
 func (x *Filter) ProtoReflect() protoreflect.Message {
-	mi := &file_clarifai_api_resources_proto_msgTypes[44]
+	mi := &file_clarifai_api_resources_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3763,7 +4286,7 @@ func (x *Filter) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Filter.ProtoReflect.Descriptor instead.
 func (*Filter) Descriptor() ([]byte, []int) {
-	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{44}
+	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *Filter) GetNegate() bool {
@@ -3797,7 +4320,7 @@ type Rank struct {
 
 func (x *Rank) Reset() {
 	*x = Rank{}
-	mi := &file_clarifai_api_resources_proto_msgTypes[45]
+	mi := &file_clarifai_api_resources_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3809,7 +4332,7 @@ func (x *Rank) String() string {
 func (*Rank) ProtoMessage() {}
 
 func (x *Rank) ProtoReflect() protoreflect.Message {
-	mi := &file_clarifai_api_resources_proto_msgTypes[45]
+	mi := &file_clarifai_api_resources_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3822,7 +4345,7 @@ func (x *Rank) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Rank.ProtoReflect.Descriptor instead.
 func (*Rank) Descriptor() ([]byte, []int) {
-	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{45}
+	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *Rank) GetNegate() bool {
@@ -3843,7 +4366,7 @@ var File_clarifai_api_resources_proto protoreflect.FileDescriptor
 
 const file_clarifai_api_resources_proto_rawDesc = "" +
 	"\n" +
-	"\x1cclarifai/api/resources.proto\x12\fclarifai.api\x1a clarifai/api/status/status.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\">\n" +
+	"\x1cclarifai/api/resources.proto\x12\fclarifai.api\x1a clarifai/api/status/status.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1egoogle/protobuf/wrappers.proto\">\n" +
 	"\fUserAppIDSet\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x15\n" +
 	"\x06app_id\x18\x02 \x01(\tR\x05appId\";\n" +
@@ -3886,7 +4409,7 @@ const file_clarifai_api_resources_proto_rawDesc = "" +
 	"star_count\x18\x14 \x01(\x05R\tstarCount\x12\x14\n" +
 	"\x05notes\x18\x15 \x01(\tR\x05notes\x12)\n" +
 	"\x05image\x18\x16 \x01(\v2\x13.clarifai.api.ImageR\x05imageJ\x04\b\n" +
-	"\x10\vJ\x04\b\v\x10\fJ\x04\b\f\x10\r\"\xc9\x03\n" +
+	"\x10\vJ\x04\b\v\x10\fJ\x04\b\f\x10\r\"\xe0\x04\n" +
 	"\x03Key\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12 \n" +
 	"\vdescription\x18\x02 \x01(\tR\vdescription\x12\x16\n" +
@@ -3903,7 +4426,12 @@ const file_clarifai_api_resources_proto_rawDesc = "" +
 	" \x01(\tR\x0eorganizationId\x12\x13\n" +
 	"\x04hint\x18\xe9\a \x01(\tR\x04hint\x12=\n" +
 	"\flast_used_at\x18\xea\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"lastUsedAt\"\x92\x03\n" +
+	"lastUsedAt\x12 \n" +
+	"\vreplaced_by\x18\xeb\a \x01(\tR\n" +
+	"replacedBy\x12%\n" +
+	"\x0elast_used_addr\x18\xec\a \x01(\tR\flastUsedAddr\x12&\n" +
+	"\x0epolicy_warning\x18\xed\a \x01(\tR\rpolicyWarning\x12$\n" +
+	"\rallowed_cidrs\x18\xee\a \x03(\tR\fallowedCidrs\"\x92\x03\n" +
 	"\x04User\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12'\n" +
 	"\rprimary_email\x18\x02 \x01(\tB\x02\x18\x01R\fprimaryEmail\x12\x1d\n" +
@@ -4174,7 +4702,32 @@ const file_clarifai_api_resources_proto_rawDesc = "" +
 	"\x06Worker\x12(\n" +
 	"\x04user\x18\x01 \x01(\v2\x12.clarifai.api.UserH\x00R\x04user\x12+\n" +
 	"\x05model\x18\x02 \x01(\v2\x13.clarifai.api.ModelH\x00R\x05modelB\b\n" +
-	"\x06worker\"\xb0\x01\n" +
+	"\x06worker\"k\n" +
+	"\x0eAuditLogTarget\x12(\n" +
+	"\x04user\x18\x01 \x01(\v2\x12.clarifai.api.UserH\x00R\x04user\x12%\n" +
+	"\x03app\x18\x04 \x01(\v2\x11.clarifai.api.AppH\x00R\x03appB\b\n" +
+	"\x06target\"\xea\x02\n" +
+	"\rAuditLogEntry\x128\n" +
+	"\ttimestamp\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\ttimestamp\x12&\n" +
+	"\x04user\x18\x02 \x01(\v2\x12.clarifai.api.UserR\x04user\x125\n" +
+	"\toperation\x18\x03 \x01(\x0e2\x17.clarifai.api.EventTypeR\toperation\x12 \n" +
+	"\vdescription\x18\x04 \x01(\tR\vdescription\x126\n" +
+	"\atargets\x18\x05 \x03(\v2\x1c.clarifai.api.AuditLogTargetR\atargets\x12\x18\n" +
+	"\adetails\x18\x06 \x03(\tR\adetails\x12\x18\n" +
+	"\asuccess\x18\a \x01(\bR\asuccess\x12\x15\n" +
+	"\x06req_id\x18\b \x01(\tR\x05reqId\x12\x1b\n" +
+	"\tsource_ip\x18\t \x01(\tR\bsourceIp\"\xf2\x02\n" +
+	"\rAuditLogQuery\x12A\n" +
+	"\x0etimestamp_from\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\rtimestampFrom\x12=\n" +
+	"\ftimestamp_to\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\vtimestampTo\x12\x19\n" +
+	"\buser_ids\x18\x03 \x03(\tR\auserIds\x127\n" +
+	"\n" +
+	"operations\x18\x04 \x03(\x0e2\x17.clarifai.api.EventTypeR\n" +
+	"operations\x126\n" +
+	"\atargets\x18\x05 \x03(\v2\x1c.clarifai.api.AuditLogTargetR\atargets\x124\n" +
+	"\asuccess\x18\x06 \x01(\v2\x1a.google.protobuf.BoolValueR\asuccess\x12\x1d\n" +
+	"\n" +
+	"source_ips\x18\a \x03(\tR\tsourceIps\"\xb0\x01\n" +
 	"\x03Hit\x12\x14\n" +
 	"\x05score\x18\x01 \x01(\x02R\x05score\x12)\n" +
 	"\x05input\x18\x02 \x01(\v2\x13.clarifai.api.InputR\x05input\x128\n" +
@@ -4230,7 +4783,57 @@ const file_clarifai_api_resources_proto_rawDesc = "" +
 	"$INPUT_ID_CONFLICT_RESOLUTION_NOT_SET\x10\x00\x12\b\n" +
 	"\x04SKIP\x10\x01\x12\n" +
 	"\n" +
-	"\x06SUFFIX\x10\x02B7Z5github.com/clavis-dev/clavis/api/gen/clarifai/api;apib\x06proto3"
+	"\x06SUFFIX\x10\x02*\xb1\n" +
+	"\n" +
+	"\tEventType\x12\x16\n" +
+	"\x12EVENT_TYPE_NOT_SET\x10\x00\x12\x1b\n" +
+	"\x17ORGANIZATION_MEMBER_ADD\x10d\x12\x1e\n" +
+	"\x1aORGANIZATION_MEMBER_CHANGE\x10e\x12\x1e\n" +
+	"\x1aORGANIZATION_MEMBER_REMOVE\x10f\x12)\n" +
+	"%ORGANIZATION_MEMBER_INVITATION_CREATE\x10g\x12)\n" +
+	"%ORGANIZATION_MEMBER_INVITATION_CANCEL\x10h\x12)\n" +
+	"%ORGANIZATION_MEMBER_INVITATION_ACCEPT\x10i\x12*\n" +
+	"&ORGANIZATION_MEMBER_INVITATION_DECLINE\x10j\x12\x1c\n" +
+	"\x18ORGANIZATION_TEAM_CREATE\x10k\x12\x1c\n" +
+	"\x18ORGANIZATION_TEAM_UPDATE\x10l\x12\x1c\n" +
+	"\x18ORGANIZATION_TEAM_DELETE\x10m\x12 \n" +
+	"\x1cORGANIZATION_TEAM_MEMBER_ADD\x10n\x12#\n" +
+	"\x1fORGANIZATION_TEAM_MEMBER_REMOVE\x10o\x12\x1d\n" +
+	"\x19ORGANIZATION_TEAM_APP_ADD\x10p\x12 \n" +
+	"\x1cORGANIZATION_TEAM_APP_REMOVE\x10q\x12\x12\n" +
+	"\rMODULE_CREATE\x10\xc8\x01\x12\x12\n" +
+	"\rMODULE_UPDATE\x10\xc9\x01\x12\x12\n" +
+	"\rMODULE_DELETE\x10\xca\x01\x12\x1a\n" +
+	"\x15MODULE_VERSION_CREATE\x10\xcb\x01\x12\x1a\n" +
+	"\x15MODULE_VERSION_UPDATE\x10\xcc\x01\x12\x1a\n" +
+	"\x15MODULE_VERSION_DELETE\x10\xcd\x01\x12\x11\n" +
+	"\fMODEL_CREATE\x10\xac\x02\x12\x11\n" +
+	"\fMODEL_UPDATE\x10\xad\x02\x12\x11\n" +
+	"\fMODEL_DELETE\x10\xae\x02\x12\x19\n" +
+	"\x14MODEL_VERSION_CREATE\x10\xaf\x02\x12\x19\n" +
+	"\x14MODEL_VERSION_UPDATE\x10\xb0\x02\x12\x19\n" +
+	"\x14MODEL_VERSION_DELETE\x10\xb1\x02\x12\x14\n" +
+	"\x0fWORKFLOW_CREATE\x10\x90\x03\x12\x14\n" +
+	"\x0fWORKFLOW_UPDATE\x10\x91\x03\x12\x14\n" +
+	"\x0fWORKFLOW_DELETE\x10\x92\x03\x12\x1c\n" +
+	"\x17WORKFLOW_VERSION_CREATE\x10\x93\x03\x12\x1c\n" +
+	"\x17WORKFLOW_VERSION_UPDATE\x10\x94\x03\x12\x1c\n" +
+	"\x17WORKFLOW_VERSION_DELETE\x10\x95\x03\x12\x17\n" +
+	"\x12APPLICATION_CREATE\x10\xd8\x04\x12\x17\n" +
+	"\x12APPLICATION_UPDATE\x10\xd9\x04\x12\x17\n" +
+	"\x12APPLICATION_DELETE\x10\xda\x04\x12\x15\n" +
+	"\x10COLLABORATOR_ADD\x10\xbc\x05\x12\x18\n" +
+	"\x13COLLABORATOR_UPDATE\x10\xbd\x05\x12\x18\n" +
+	"\x13COLLABORATOR_REMOVE\x10\xbe\x05\x12\x10\n" +
+	"\vUSER_UPDATE\x10\xa0\x06\x12\x1b\n" +
+	"\x16COMPUTE_CLUSTER_CREATE\x10\x84\a\x12\x1b\n" +
+	"\x16COMPUTE_CLUSTER_DELETE\x10\x85\a\x12\x14\n" +
+	"\x0fNODEPOOL_CREATE\x10\xe8\a\x12\x14\n" +
+	"\x0fNODEPOOL_UPDATE\x10\xe9\a\x12\x14\n" +
+	"\x0fNODEPOOL_DELETE\x10\xea\a\x12\x16\n" +
+	"\x11DEPLOYMENT_CREATE\x10\xcc\b\x12\x16\n" +
+	"\x11DEPLOYMENT_UPDATE\x10\xcd\b\x12\x16\n" +
+	"\x11DEPLOYMENT_DELETE\x10\xce\bB7Z5github.com/clavis-dev/clavis/api/gen/clarifai/api;apib\x06proto3"
 
 var (
 	file_clarifai_api_resources_proto_rawDescOnce sync.Once
@@ -4244,162 +4847,178 @@ func file_clarifai_api_resources_proto_rawDescGZIP() []byte {
 	return file_clarifai_api_resources_proto_rawDescData
 }
 
-var file_clarifai_api_resources_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_clarifai_api_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 46)
+var file_clarifai_api_resources_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
+var file_clarifai_api_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 49)
 var file_clarifai_api_resources_proto_goTypes = []any{
 	(InputIDConflictResolution)(0), // 0: clarifai.api.InputIDConflictResolution
-	(Visibility_Gettable)(0),       // 1: clarifai.api.Visibility.Gettable
-	(Search_Metric)(0),             // 2: clarifai.api.Search.Metric
-	(*UserAppIDSet)(nil),           // 3: clarifai.api.UserAppIDSet
-	(*Pagination)(nil),             // 4: clarifai.api.Pagination
-	(*Visibility)(nil),             // 5: clarifai.api.Visibility
-	(*App)(nil),                    // 6: clarifai.api.App
-	(*Key)(nil),                    // 7: clarifai.api.Key
-	(*User)(nil),                   // 8: clarifai.api.User
-	(*UserDetail)(nil),             // 9: clarifai.api.UserDetail
-	(*Collaborator)(nil),           // 10: clarifai.api.Collaborator
-	(*Collaboration)(nil),          // 11: clarifai.api.Collaboration
-	(*ScopeDeps)(nil),              // 12: clarifai.api.ScopeDeps
-	(*EndpointDeps)(nil),           // 13: clarifai.api.EndpointDeps
-	(*Input)(nil),                  // 14: clarifai.api.Input
-	(*Data)(nil),                   // 15: clarifai.api.Data
-	(*Image)(nil),                  // 16: clarifai.api.Image
-	(*HostedURL)(nil),              // 17: clarifai.api.HostedURL
-	(*ImageInfo)(nil),              // 18: clarifai.api.ImageInfo
-	(*Video)(nil),                  // 19: clarifai.api.Video
-	(*Audio)(nil),                  // 20: clarifai.api.Audio
-	(*Text)(nil),                   // 21: clarifai.api.Text
-	(*Concept)(nil),                // 22: clarifai.api.Concept
-	(*Region)(nil),                 // 23: clarifai.api.Region
-	(*RegionInfo)(nil),             // 24: clarifai.api.RegionInfo
-	(*Point)(nil),                  // 25: clarifai.api.Point
-	(*Polygon)(nil),                // 26: clarifai.api.Polygon
-	(*BoundingBox)(nil),            // 27: clarifai.api.BoundingBox
-	(*Color)(nil),                  // 28: clarifai.api.Color
-	(*W3C)(nil),                    // 29: clarifai.api.W3C
-	(*Embedding)(nil),              // 30: clarifai.api.Embedding
-	(*Output)(nil),                 // 31: clarifai.api.Output
-	(*Model)(nil),                  // 32: clarifai.api.Model
-	(*ModelVersion)(nil),           // 33: clarifai.api.ModelVersion
-	(*OutputInfo)(nil),             // 34: clarifai.api.OutputInfo
-	(*OutputConfig)(nil),           // 35: clarifai.api.OutputConfig
-	(*PatchAction)(nil),            // 36: clarifai.api.PatchAction
-	(*InputsAddJob)(nil),           // 37: clarifai.api.InputsAddJob
-	(*InputsAddJobProgress)(nil),   // 38: clarifai.api.InputsAddJobProgress
-	(*InputCount)(nil),             // 39: clarifai.api.InputCount
-	(*Annotation)(nil),             // 40: clarifai.api.Annotation
-	(*Worker)(nil),                 // 41: clarifai.api.Worker
-	(*Hit)(nil),                    // 42: clarifai.api.Hit
-	(*HitCount)(nil),               // 43: clarifai.api.HitCount
-	(*And)(nil),                    // 44: clarifai.api.And
-	(*Query)(nil),                  // 45: clarifai.api.Query
-	(*Search)(nil),                 // 46: clarifai.api.Search
-	(*Filter)(nil),                 // 47: clarifai.api.Filter
-	(*Rank)(nil),                   // 48: clarifai.api.Rank
-	(*timestamppb.Timestamp)(nil),  // 49: google.protobuf.Timestamp
-	(*structpb.Struct)(nil),        // 50: google.protobuf.Struct
-	(*status.Status)(nil),          // 51: clarifai.api.status.Status
+	(EventType)(0),                 // 1: clarifai.api.EventType
+	(Visibility_Gettable)(0),       // 2: clarifai.api.Visibility.Gettable
+	(Search_Metric)(0),             // 3: clarifai.api.Search.Metric
+	(*UserAppIDSet)(nil),           // 4: clarifai.api.UserAppIDSet
+	(*Pagination)(nil),             // 5: clarifai.api.Pagination
+	(*Visibility)(nil),             // 6: clarifai.api.Visibility
+	(*App)(nil),                    // 7: clarifai.api.App
+	(*Key)(nil),                    // 8: clarifai.api.Key
+	(*User)(nil),                   // 9: clarifai.api.User
+	(*UserDetail)(nil),             // 10: clarifai.api.UserDetail
+	(*Collaborator)(nil),           // 11: clarifai.api.Collaborator
+	(*Collaboration)(nil),          // 12: clarifai.api.Collaboration
+	(*ScopeDeps)(nil),              // 13: clarifai.api.ScopeDeps
+	(*EndpointDeps)(nil),           // 14: clarifai.api.EndpointDeps
+	(*Input)(nil),                  // 15: clarifai.api.Input
+	(*Data)(nil),                   // 16: clarifai.api.Data
+	(*Image)(nil),                  // 17: clarifai.api.Image
+	(*HostedURL)(nil),              // 18: clarifai.api.HostedURL
+	(*ImageInfo)(nil),              // 19: clarifai.api.ImageInfo
+	(*Video)(nil),                  // 20: clarifai.api.Video
+	(*Audio)(nil),                  // 21: clarifai.api.Audio
+	(*Text)(nil),                   // 22: clarifai.api.Text
+	(*Concept)(nil),                // 23: clarifai.api.Concept
+	(*Region)(nil),                 // 24: clarifai.api.Region
+	(*RegionInfo)(nil),             // 25: clarifai.api.RegionInfo
+	(*Point)(nil),                  // 26: clarifai.api.Point
+	(*Polygon)(nil),                // 27: clarifai.api.Polygon
+	(*BoundingBox)(nil),            // 28: clarifai.api.BoundingBox
+	(*Color)(nil),                  // 29: clarifai.api.Color
+	(*W3C)(nil),                    // 30: clarifai.api.W3C
+	(*Embedding)(nil),              // 31: clarifai.api.Embedding
+	(*Output)(nil),                 // 32: clarifai.api.Output
+	(*Model)(nil),                  // 33: clarifai.api.Model
+	(*ModelVersion)(nil),           // 34: clarifai.api.ModelVersion
+	(*OutputInfo)(nil),             // 35: clarifai.api.OutputInfo
+	(*OutputConfig)(nil),           // 36: clarifai.api.OutputConfig
+	(*PatchAction)(nil),            // 37: clarifai.api.PatchAction
+	(*InputsAddJob)(nil),           // 38: clarifai.api.InputsAddJob
+	(*InputsAddJobProgress)(nil),   // 39: clarifai.api.InputsAddJobProgress
+	(*InputCount)(nil),             // 40: clarifai.api.InputCount
+	(*Annotation)(nil),             // 41: clarifai.api.Annotation
+	(*Worker)(nil),                 // 42: clarifai.api.Worker
+	(*AuditLogTarget)(nil),         // 43: clarifai.api.AuditLogTarget
+	(*AuditLogEntry)(nil),          // 44: clarifai.api.AuditLogEntry
+	(*AuditLogQuery)(nil),          // 45: clarifai.api.AuditLogQuery
+	(*Hit)(nil),                    // 46: clarifai.api.Hit
+	(*HitCount)(nil),               // 47: clarifai.api.HitCount
+	(*And)(nil),                    // 48: clarifai.api.And
+	(*Query)(nil),                  // 49: clarifai.api.Query
+	(*Search)(nil),                 // 50: clarifai.api.Search
+	(*Filter)(nil),                 // 51: clarifai.api.Filter
+	(*Rank)(nil),                   // 52: clarifai.api.Rank
+	(*timestamppb.Timestamp)(nil),  // 53: google.protobuf.Timestamp
+	(*structpb.Struct)(nil),        // 54: google.protobuf.Struct
+	(*status.Status)(nil),          // 55: clarifai.api.status.Status
+	(*wrapperspb.BoolValue)(nil),   // 56: google.protobuf.BoolValue
 }
 var file_clarifai_api_resources_proto_depIdxs = []int32{
-	1,  // 0: clarifai.api.Visibility.gettable:type_name -> clarifai.api.Visibility.Gettable
-	49, // 1: clarifai.api.App.created_at:type_name -> google.protobuf.Timestamp
-	50, // 2: clarifai.api.App.metadata:type_name -> google.protobuf.Struct
-	5,  // 3: clarifai.api.App.visibility:type_name -> clarifai.api.Visibility
-	49, // 4: clarifai.api.App.modified_at:type_name -> google.protobuf.Timestamp
-	16, // 5: clarifai.api.App.image:type_name -> clarifai.api.Image
-	6,  // 6: clarifai.api.Key.apps:type_name -> clarifai.api.App
-	49, // 7: clarifai.api.Key.created_at:type_name -> google.protobuf.Timestamp
-	49, // 8: clarifai.api.Key.expires_at:type_name -> google.protobuf.Timestamp
-	49, // 9: clarifai.api.Key.last_used_at:type_name -> google.protobuf.Timestamp
-	49, // 10: clarifai.api.User.created_at:type_name -> google.protobuf.Timestamp
-	5,  // 11: clarifai.api.User.visibility:type_name -> clarifai.api.Visibility
-	9,  // 12: clarifai.api.User.user_detail:type_name -> clarifai.api.UserDetail
-	6,  // 13: clarifai.api.Collaborator.app:type_name -> clarifai.api.App
-	8,  // 14: clarifai.api.Collaborator.user:type_name -> clarifai.api.User
-	49, // 15: clarifai.api.Collaborator.created_at:type_name -> google.protobuf.Timestamp
-	49, // 16: clarifai.api.Collaborator.modified_at:type_name -> google.protobuf.Timestamp
-	49, // 17: clarifai.api.Collaborator.deleted_at:type_name -> google.protobuf.Timestamp
-	6,  // 18: clarifai.api.Collaboration.app:type_name -> clarifai.api.App
-	8,  // 19: clarifai.api.Collaboration.app_owner:type_name -> clarifai.api.User
-	49, // 20: clarifai.api.Collaboration.created_at:type_name -> google.protobuf.Timestamp
-	15, // 21: clarifai.api.Input.data:type_name -> clarifai.api.Data
-	49, // 22: clarifai.api.Input.created_at:type_name -> google.protobuf.Timestamp
-	49, // 23: clarifai.api.Input.modified_at:type_name -> google.protobuf.Timestamp
-	51, // 24: clarifai.api.Input.status:type_name -> clarifai.api.status.Status
-	16, // 25: clarifai.api.Data.image:type_name -> clarifai.api.Image
-	19, // 26: clarifai.api.Data.video:type_name -> clarifai.api.Video
-	22, // 27: clarifai.api.Data.concepts:type_name -> clarifai.api.Concept
-	50, // 28: clarifai.api.Data.metadata:type_name -> google.protobuf.Struct
-	28, // 29: clarifai.api.Data.colors:type_name -> clarifai.api.Color
-	30, // 30: clarifai.api.Data.embeddings:type_name -> clarifai.api.Embedding
-	23, // 31: clarifai.api.Data.regions:type_name -> clarifai.api.Region
-	21, // 32: clarifai.api.Data.text:type_name -> clarifai.api.Text
-	20, // 33: clarifai.api.Data.audio:type_name -> clarifai.api.Audio
-	17, // 34: clarifai.api.Image.hosted:type_name -> clarifai.api.HostedURL
-	18, // 35: clarifai.api.Image.image_info:type_name -> clarifai.api.ImageInfo
-	49, // 36: clarifai.api.Concept.created_at:type_name -> google.protobuf.Timestamp
-	5,  // 37: clarifai.api.Concept.visibility:type_name -> clarifai.api.Visibility
-	24, // 38: clarifai.api.Region.region_info:type_name -> clarifai.api.RegionInfo
-	15, // 39: clarifai.api.Region.data:type_name -> clarifai.api.Data
-	27, // 40: clarifai.api.RegionInfo.bounding_box:type_name -> clarifai.api.BoundingBox
-	26, // 41: clarifai.api.RegionInfo.polygon:type_name -> clarifai.api.Polygon
-	25, // 42: clarifai.api.RegionInfo.point:type_name -> clarifai.api.Point
-	25, // 43: clarifai.api.Polygon.points:type_name -> clarifai.api.Point
-	29, // 44: clarifai.api.Color.w3c:type_name -> clarifai.api.W3C
-	51, // 45: clarifai.api.Output.status:type_name -> clarifai.api.status.Status
-	49, // 46: clarifai.api.Output.created_at:type_name -> google.protobuf.Timestamp
-	32, // 47: clarifai.api.Output.model:type_name -> clarifai.api.Model
-	14, // 48: clarifai.api.Output.input:type_name -> clarifai.api.Input
-	15, // 49: clarifai.api.Output.data:type_name -> clarifai.api.Data
-	49, // 50: clarifai.api.Model.created_at:type_name -> google.protobuf.Timestamp
-	34, // 51: clarifai.api.Model.output_info:type_name -> clarifai.api.OutputInfo
-	33, // 52: clarifai.api.Model.model_version:type_name -> clarifai.api.ModelVersion
-	5,  // 53: clarifai.api.Model.visibility:type_name -> clarifai.api.Visibility
-	50, // 54: clarifai.api.Model.metadata:type_name -> google.protobuf.Struct
-	49, // 55: clarifai.api.Model.modified_at:type_name -> google.protobuf.Timestamp
-	49, // 56: clarifai.api.ModelVersion.created_at:type_name -> google.protobuf.Timestamp
-	51, // 57: clarifai.api.ModelVersion.status:type_name -> clarifai.api.status.Status
-	49, // 58: clarifai.api.ModelVersion.completed_at:type_name -> google.protobuf.Timestamp
-	5,  // 59: clarifai.api.ModelVersion.visibility:type_name -> clarifai.api.Visibility
-	49, // 60: clarifai.api.ModelVersion.modified_at:type_name -> google.protobuf.Timestamp
-	50, // 61: clarifai.api.ModelVersion.metadata:type_name -> google.protobuf.Struct
-	34, // 62: clarifai.api.ModelVersion.output_info:type_name -> clarifai.api.OutputInfo
-	15, // 63: clarifai.api.OutputInfo.data:type_name -> clarifai.api.Data
-	35, // 64: clarifai.api.OutputInfo.output_config:type_name -> clarifai.api.OutputConfig
-	50, // 65: clarifai.api.OutputInfo.fields_map:type_name -> google.protobuf.Struct
-	50, // 66: clarifai.api.OutputInfo.params:type_name -> google.protobuf.Struct
-	22, // 67: clarifai.api.OutputConfig.select_concepts:type_name -> clarifai.api.Concept
-	38, // 68: clarifai.api.InputsAddJob.progress:type_name -> clarifai.api.InputsAddJobProgress
-	49, // 69: clarifai.api.InputsAddJob.created_at:type_name -> google.protobuf.Timestamp
-	49, // 70: clarifai.api.InputsAddJob.modified_at:type_name -> google.protobuf.Timestamp
-	51, // 71: clarifai.api.InputsAddJob.status:type_name -> clarifai.api.status.Status
-	15, // 72: clarifai.api.Annotation.data:type_name -> clarifai.api.Data
-	51, // 73: clarifai.api.Annotation.status:type_name -> clarifai.api.status.Status
-	49, // 74: clarifai.api.Annotation.created_at:type_name -> google.protobuf.Timestamp
-	49, // 75: clarifai.api.Annotation.modified_at:type_name -> google.protobuf.Timestamp
-	41, // 76: clarifai.api.Annotation.worker:type_name -> clarifai.api.Worker
-	8,  // 77: clarifai.api.Worker.user:type_name -> clarifai.api.User
-	32, // 78: clarifai.api.Worker.model:type_name -> clarifai.api.Model
-	14, // 79: clarifai.api.Hit.input:type_name -> clarifai.api.Input
-	40, // 80: clarifai.api.Hit.annotation:type_name -> clarifai.api.Annotation
-	14, // 81: clarifai.api.And.input:type_name -> clarifai.api.Input
-	31, // 82: clarifai.api.And.output:type_name -> clarifai.api.Output
-	40, // 83: clarifai.api.And.annotation:type_name -> clarifai.api.Annotation
-	44, // 84: clarifai.api.Query.ands:type_name -> clarifai.api.And
-	47, // 85: clarifai.api.Query.filters:type_name -> clarifai.api.Filter
-	48, // 86: clarifai.api.Query.ranks:type_name -> clarifai.api.Rank
-	45, // 87: clarifai.api.Search.query:type_name -> clarifai.api.Query
-	49, // 88: clarifai.api.Search.created_at:type_name -> google.protobuf.Timestamp
-	49, // 89: clarifai.api.Search.modified_at:type_name -> google.protobuf.Timestamp
-	2,  // 90: clarifai.api.Search.metric:type_name -> clarifai.api.Search.Metric
-	40, // 91: clarifai.api.Filter.annotation:type_name -> clarifai.api.Annotation
-	14, // 92: clarifai.api.Filter.input:type_name -> clarifai.api.Input
-	40, // 93: clarifai.api.Rank.annotation:type_name -> clarifai.api.Annotation
-	94, // [94:94] is the sub-list for method output_type
-	94, // [94:94] is the sub-list for method input_type
-	94, // [94:94] is the sub-list for extension type_name
-	94, // [94:94] is the sub-list for extension extendee
-	0,  // [0:94] is the sub-list for field type_name
+	2,   // 0: clarifai.api.Visibility.gettable:type_name -> clarifai.api.Visibility.Gettable
+	53,  // 1: clarifai.api.App.created_at:type_name -> google.protobuf.Timestamp
+	54,  // 2: clarifai.api.App.metadata:type_name -> google.protobuf.Struct
+	6,   // 3: clarifai.api.App.visibility:type_name -> clarifai.api.Visibility
+	53,  // 4: clarifai.api.App.modified_at:type_name -> google.protobuf.Timestamp
+	17,  // 5: clarifai.api.App.image:type_name -> clarifai.api.Image
+	7,   // 6: clarifai.api.Key.apps:type_name -> clarifai.api.App
+	53,  // 7: clarifai.api.Key.created_at:type_name -> google.protobuf.Timestamp
+	53,  // 8: clarifai.api.Key.expires_at:type_name -> google.protobuf.Timestamp
+	53,  // 9: clarifai.api.Key.last_used_at:type_name -> google.protobuf.Timestamp
+	53,  // 10: clarifai.api.User.created_at:type_name -> google.protobuf.Timestamp
+	6,   // 11: clarifai.api.User.visibility:type_name -> clarifai.api.Visibility
+	10,  // 12: clarifai.api.User.user_detail:type_name -> clarifai.api.UserDetail
+	7,   // 13: clarifai.api.Collaborator.app:type_name -> clarifai.api.App
+	9,   // 14: clarifai.api.Collaborator.user:type_name -> clarifai.api.User
+	53,  // 15: clarifai.api.Collaborator.created_at:type_name -> google.protobuf.Timestamp
+	53,  // 16: clarifai.api.Collaborator.modified_at:type_name -> google.protobuf.Timestamp
+	53,  // 17: clarifai.api.Collaborator.deleted_at:type_name -> google.protobuf.Timestamp
+	7,   // 18: clarifai.api.Collaboration.app:type_name -> clarifai.api.App
+	9,   // 19: clarifai.api.Collaboration.app_owner:type_name -> clarifai.api.User
+	53,  // 20: clarifai.api.Collaboration.created_at:type_name -> google.protobuf.Timestamp
+	16,  // 21: clarifai.api.Input.data:type_name -> clarifai.api.Data
+	53,  // 22: clarifai.api.Input.created_at:type_name -> google.protobuf.Timestamp
+	53,  // 23: clarifai.api.Input.modified_at:type_name -> google.protobuf.Timestamp
+	55,  // 24: clarifai.api.Input.status:type_name -> clarifai.api.status.Status
+	17,  // 25: clarifai.api.Data.image:type_name -> clarifai.api.Image
+	20,  // 26: clarifai.api.Data.video:type_name -> clarifai.api.Video
+	23,  // 27: clarifai.api.Data.concepts:type_name -> clarifai.api.Concept
+	54,  // 28: clarifai.api.Data.metadata:type_name -> google.protobuf.Struct
+	29,  // 29: clarifai.api.Data.colors:type_name -> clarifai.api.Color
+	31,  // 30: clarifai.api.Data.embeddings:type_name -> clarifai.api.Embedding
+	24,  // 31: clarifai.api.Data.regions:type_name -> clarifai.api.Region
+	22,  // 32: clarifai.api.Data.text:type_name -> clarifai.api.Text
+	21,  // 33: clarifai.api.Data.audio:type_name -> clarifai.api.Audio
+	18,  // 34: clarifai.api.Image.hosted:type_name -> clarifai.api.HostedURL
+	19,  // 35: clarifai.api.Image.image_info:type_name -> clarifai.api.ImageInfo
+	53,  // 36: clarifai.api.Concept.created_at:type_name -> google.protobuf.Timestamp
+	6,   // 37: clarifai.api.Concept.visibility:type_name -> clarifai.api.Visibility
+	25,  // 38: clarifai.api.Region.region_info:type_name -> clarifai.api.RegionInfo
+	16,  // 39: clarifai.api.Region.data:type_name -> clarifai.api.Data
+	28,  // 40: clarifai.api.RegionInfo.bounding_box:type_name -> clarifai.api.BoundingBox
+	27,  // 41: clarifai.api.RegionInfo.polygon:type_name -> clarifai.api.Polygon
+	26,  // 42: clarifai.api.RegionInfo.point:type_name -> clarifai.api.Point
+	26,  // 43: clarifai.api.Polygon.points:type_name -> clarifai.api.Point
+	30,  // 44: clarifai.api.Color.w3c:type_name -> clarifai.api.W3C
+	55,  // 45: clarifai.api.Output.status:type_name -> clarifai.api.status.Status
+	53,  // 46: clarifai.api.Output.created_at:type_name -> google.protobuf.Timestamp
+	33,  // 47: clarifai.api.Output.model:type_name -> clarifai.api.Model
+	15,  // 48: clarifai.api.Output.input:type_name -> clarifai.api.Input
+	16,  // 49: clarifai.api.Output.data:type_name -> clarifai.api.Data
+	53,  // 50: clarifai.api.Model.created_at:type_name -> google.protobuf.Timestamp
+	35,  // 51: clarifai.api.Model.output_info:type_name -> clarifai.api.OutputInfo
+	34,  // 52: clarifai.api.Model.model_version:type_name -> clarifai.api.ModelVersion
+	6,   // 53: clarifai.api.Model.visibility:type_name -> clarifai.api.Visibility
+	54,  // 54: clarifai.api.Model.metadata:type_name -> google.protobuf.Struct
+	53,  // 55: clarifai.api.Model.modified_at:type_name -> google.protobuf.Timestamp
+	53,  // 56: clarifai.api.ModelVersion.created_at:type_name -> google.protobuf.Timestamp
+	55,  // 57: clarifai.api.ModelVersion.status:type_name -> clarifai.api.status.Status
+	53,  // 58: clarifai.api.ModelVersion.completed_at:type_name -> google.protobuf.Timestamp
+	6,   // 59: clarifai.api.ModelVersion.visibility:type_name -> clarifai.api.Visibility
+	53,  // 60: clarifai.api.ModelVersion.modified_at:type_name -> google.protobuf.Timestamp
+	54,  // 61: clarifai.api.ModelVersion.metadata:type_name -> google.protobuf.Struct
+	35,  // 62: clarifai.api.ModelVersion.output_info:type_name -> clarifai.api.OutputInfo
+	16,  // 63: clarifai.api.OutputInfo.data:type_name -> clarifai.api.Data
+	36,  // 64: clarifai.api.OutputInfo.output_config:type_name -> clarifai.api.OutputConfig
+	54,  // 65: clarifai.api.OutputInfo.fields_map:type_name -> google.protobuf.Struct
+	54,  // 66: clarifai.api.OutputInfo.params:type_name -> google.protobuf.Struct
+	23,  // 67: clarifai.api.OutputConfig.select_concepts:type_name -> clarifai.api.Concept
+	39,  // 68: clarifai.api.InputsAddJob.progress:type_name -> clarifai.api.InputsAddJobProgress
+	53,  // 69: clarifai.api.InputsAddJob.created_at:type_name -> google.protobuf.Timestamp
+	53,  // 70: clarifai.api.InputsAddJob.modified_at:type_name -> google.protobuf.Timestamp
+	55,  // 71: clarifai.api.InputsAddJob.status:type_name -> clarifai.api.status.Status
+	16,  // 72: clarifai.api.Annotation.data:type_name -> clarifai.api.Data
+	55,  // 73: clarifai.api.Annotation.status:type_name -> clarifai.api.status.Status
+	53,  // 74: clarifai.api.Annotation.created_at:type_name -> google.protobuf.Timestamp
+	53,  // 75: clarifai.api.Annotation.modified_at:type_name -> google.protobuf.Timestamp
+	42,  // 76: clarifai.api.Annotation.worker:type_name -> clarifai.api.Worker
+	9,   // 77: clarifai.api.Worker.user:type_name -> clarifai.api.User
+	33,  // 78: clarifai.api.Worker.model:type_name -> clarifai.api.Model
+	9,   // 79: clarifai.api.AuditLogTarget.user:type_name -> clarifai.api.User
+	7,   // 80: clarifai.api.AuditLogTarget.app:type_name -> clarifai.api.App
+	53,  // 81: clarifai.api.AuditLogEntry.timestamp:type_name -> google.protobuf.Timestamp
+	9,   // 82: clarifai.api.AuditLogEntry.user:type_name -> clarifai.api.User
+	1,   // 83: clarifai.api.AuditLogEntry.operation:type_name -> clarifai.api.EventType
+	43,  // 84: clarifai.api.AuditLogEntry.targets:type_name -> clarifai.api.AuditLogTarget
+	53,  // 85: clarifai.api.AuditLogQuery.timestamp_from:type_name -> google.protobuf.Timestamp
+	53,  // 86: clarifai.api.AuditLogQuery.timestamp_to:type_name -> google.protobuf.Timestamp
+	1,   // 87: clarifai.api.AuditLogQuery.operations:type_name -> clarifai.api.EventType
+	43,  // 88: clarifai.api.AuditLogQuery.targets:type_name -> clarifai.api.AuditLogTarget
+	56,  // 89: clarifai.api.AuditLogQuery.success:type_name -> google.protobuf.BoolValue
+	15,  // 90: clarifai.api.Hit.input:type_name -> clarifai.api.Input
+	41,  // 91: clarifai.api.Hit.annotation:type_name -> clarifai.api.Annotation
+	15,  // 92: clarifai.api.And.input:type_name -> clarifai.api.Input
+	32,  // 93: clarifai.api.And.output:type_name -> clarifai.api.Output
+	41,  // 94: clarifai.api.And.annotation:type_name -> clarifai.api.Annotation
+	48,  // 95: clarifai.api.Query.ands:type_name -> clarifai.api.And
+	51,  // 96: clarifai.api.Query.filters:type_name -> clarifai.api.Filter
+	52,  // 97: clarifai.api.Query.ranks:type_name -> clarifai.api.Rank
+	49,  // 98: clarifai.api.Search.query:type_name -> clarifai.api.Query
+	53,  // 99: clarifai.api.Search.created_at:type_name -> google.protobuf.Timestamp
+	53,  // 100: clarifai.api.Search.modified_at:type_name -> google.protobuf.Timestamp
+	3,   // 101: clarifai.api.Search.metric:type_name -> clarifai.api.Search.Metric
+	41,  // 102: clarifai.api.Filter.annotation:type_name -> clarifai.api.Annotation
+	15,  // 103: clarifai.api.Filter.input:type_name -> clarifai.api.Input
+	41,  // 104: clarifai.api.Rank.annotation:type_name -> clarifai.api.Annotation
+	105, // [105:105] is the sub-list for method output_type
+	105, // [105:105] is the sub-list for method input_type
+	105, // [105:105] is the sub-list for extension type_name
+	105, // [105:105] is the sub-list for extension extendee
+	0,   // [0:105] is the sub-list for field type_name
 }
 
 func init() { file_clarifai_api_resources_proto_init() }
@@ -4411,13 +5030,17 @@ func file_clarifai_api_resources_proto_init() {
 		(*Worker_User)(nil),
 		(*Worker_Model)(nil),
 	}
+	file_clarifai_api_resources_proto_msgTypes[39].OneofWrappers = []any{
+		(*AuditLogTarget_User)(nil),
+		(*AuditLogTarget_App)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_clarifai_api_resources_proto_rawDesc), len(file_clarifai_api_resources_proto_rawDesc)),
-			NumEnums:      3,
-			NumMessages:   46,
+			NumEnums:      4,
+			NumMessages:   49,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -14,6 +14,7 @@ import (
 	status "github.com/clavis-dev/clavis/api/gen/clarifai/api/status"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -1655,14 +1656,19 @@ func (x *SingleKeyResponse) GetKey() *Key {
 }
 
 type ListKeysRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	UserAppId     *UserAppIDSet          `protobuf:"bytes,1,opt,name=user_app_id,json=userAppId,proto3" json:"user_app_id,omitempty"`
-	Page          uint32                 `protobuf:"varint,2,opt,name=page,proto3" json:"page,omitempty"`
-	PerPage       uint32                 `protobuf:"varint,3,opt,name=per_page,json=perPage,proto3" json:"per_page,omitempty"`
-	NotExpired    bool                   `protobuf:"varint,4,opt,name=not_expired,json=notExpired,proto3" json:"not_expired,omitempty"`
-	Scopes        []string               `protobuf:"bytes,5,rep,name=scopes,proto3" json:"scopes,omitempty"`
-	Endpoints     []string               `protobuf:"bytes,6,rep,name=endpoints,proto3" json:"endpoints,omitempty"`
-	Type          string                 `protobuf:"bytes,7,opt,name=type,proto3" json:"type,omitempty"`
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	UserAppId  *UserAppIDSet          `protobuf:"bytes,1,opt,name=user_app_id,json=userAppId,proto3" json:"user_app_id,omitempty"`
+	Page       uint32                 `protobuf:"varint,2,opt,name=page,proto3" json:"page,omitempty"`
+	PerPage    uint32                 `protobuf:"varint,3,opt,name=per_page,json=perPage,proto3" json:"per_page,omitempty"`
+	NotExpired bool                   `protobuf:"varint,4,opt,name=not_expired,json=notExpired,proto3" json:"not_expired,omitempty"`
+	Scopes     []string               `protobuf:"bytes,5,rep,name=scopes,proto3" json:"scopes,omitempty"`
+	Endpoints  []string               `protobuf:"bytes,6,rep,name=endpoints,proto3" json:"endpoints,omitempty"`
+	Type       string                 `protobuf:"bytes,7,opt,name=type,proto3" json:"type,omitempty"`
+	// last_used_before selects keys last used before this time (not those
+	// never used).
+	LastUsedBefore *timestamppb.Timestamp `protobuf:"bytes,1001,opt,name=last_used_before,json=lastUsedBefore,proto3" json:"last_used_before,omitempty"`
+	// never_used selects keys never used.
+	NeverUsed     bool `protobuf:"varint,1002,opt,name=never_used,json=neverUsed,proto3" json:"never_used,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1744,6 +1750,20 @@ func (x *ListKeysRequest) GetType() string {
 		return x.Type
 	}
 	return ""
+}
+
+func (x *ListKeysRequest) GetLastUsedBefore() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastUsedBefore
+	}
+	return nil
+}
+
+func (x *ListKeysRequest) GetNeverUsed() bool {
+	if x != nil {
+		return x.NeverUsed
+	}
+	return false
 }
 
 type ListAppKeysRequest struct {
@@ -4350,6 +4370,129 @@ func (x *SingleConceptResponse) GetConcept() *Concept {
 	return nil
 }
 
+type PostAuditLogSearchesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Only the user_id is used: "me" (an instance admin: every entry), a
+	// user's id or an organization's.
+	UserAppId *UserAppIDSet  `protobuf:"bytes,1,opt,name=user_app_id,json=userAppId,proto3" json:"user_app_id,omitempty"`
+	Query     *AuditLogQuery `protobuf:"bytes,2,opt,name=query,proto3" json:"query,omitempty"`
+	// Oldest first when true; newest first otherwise.
+	SortAscending bool        `protobuf:"varint,3,opt,name=sort_ascending,json=sortAscending,proto3" json:"sort_ascending,omitempty"`
+	Pagination    *Pagination `protobuf:"bytes,5,opt,name=pagination,proto3" json:"pagination,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PostAuditLogSearchesRequest) Reset() {
+	*x = PostAuditLogSearchesRequest{}
+	mi := &file_clarifai_api_service_proto_msgTypes[68]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PostAuditLogSearchesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PostAuditLogSearchesRequest) ProtoMessage() {}
+
+func (x *PostAuditLogSearchesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_clarifai_api_service_proto_msgTypes[68]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PostAuditLogSearchesRequest.ProtoReflect.Descriptor instead.
+func (*PostAuditLogSearchesRequest) Descriptor() ([]byte, []int) {
+	return file_clarifai_api_service_proto_rawDescGZIP(), []int{68}
+}
+
+func (x *PostAuditLogSearchesRequest) GetUserAppId() *UserAppIDSet {
+	if x != nil {
+		return x.UserAppId
+	}
+	return nil
+}
+
+func (x *PostAuditLogSearchesRequest) GetQuery() *AuditLogQuery {
+	if x != nil {
+		return x.Query
+	}
+	return nil
+}
+
+func (x *PostAuditLogSearchesRequest) GetSortAscending() bool {
+	if x != nil {
+		return x.SortAscending
+	}
+	return false
+}
+
+func (x *PostAuditLogSearchesRequest) GetPagination() *Pagination {
+	if x != nil {
+		return x.Pagination
+	}
+	return nil
+}
+
+type MultiAuditLogEntryResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Status        *status.Status         `protobuf:"bytes,1,opt,name=status,proto3" json:"status,omitempty"`
+	Entries       []*AuditLogEntry       `protobuf:"bytes,2,rep,name=entries,proto3" json:"entries,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MultiAuditLogEntryResponse) Reset() {
+	*x = MultiAuditLogEntryResponse{}
+	mi := &file_clarifai_api_service_proto_msgTypes[69]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MultiAuditLogEntryResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MultiAuditLogEntryResponse) ProtoMessage() {}
+
+func (x *MultiAuditLogEntryResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_clarifai_api_service_proto_msgTypes[69]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MultiAuditLogEntryResponse.ProtoReflect.Descriptor instead.
+func (*MultiAuditLogEntryResponse) Descriptor() ([]byte, []int) {
+	return file_clarifai_api_service_proto_rawDescGZIP(), []int{69}
+}
+
+func (x *MultiAuditLogEntryResponse) GetStatus() *status.Status {
+	if x != nil {
+		return x.Status
+	}
+	return nil
+}
+
+func (x *MultiAuditLogEntryResponse) GetEntries() []*AuditLogEntry {
+	if x != nil {
+		return x.Entries
+	}
+	return nil
+}
+
 type PostInputsSearchesRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	UserAppId     *UserAppIDSet          `protobuf:"bytes,1,opt,name=user_app_id,json=userAppId,proto3" json:"user_app_id,omitempty"`
@@ -4362,7 +4505,7 @@ type PostInputsSearchesRequest struct {
 
 func (x *PostInputsSearchesRequest) Reset() {
 	*x = PostInputsSearchesRequest{}
-	mi := &file_clarifai_api_service_proto_msgTypes[68]
+	mi := &file_clarifai_api_service_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4374,7 +4517,7 @@ func (x *PostInputsSearchesRequest) String() string {
 func (*PostInputsSearchesRequest) ProtoMessage() {}
 
 func (x *PostInputsSearchesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_clarifai_api_service_proto_msgTypes[68]
+	mi := &file_clarifai_api_service_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4387,7 +4530,7 @@ func (x *PostInputsSearchesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PostInputsSearchesRequest.ProtoReflect.Descriptor instead.
 func (*PostInputsSearchesRequest) Descriptor() ([]byte, []int) {
-	return file_clarifai_api_service_proto_rawDescGZIP(), []int{68}
+	return file_clarifai_api_service_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *PostInputsSearchesRequest) GetUserAppId() *UserAppIDSet {
@@ -4429,7 +4572,7 @@ type PostAnnotationsSearchesRequest struct {
 
 func (x *PostAnnotationsSearchesRequest) Reset() {
 	*x = PostAnnotationsSearchesRequest{}
-	mi := &file_clarifai_api_service_proto_msgTypes[69]
+	mi := &file_clarifai_api_service_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4441,7 +4584,7 @@ func (x *PostAnnotationsSearchesRequest) String() string {
 func (*PostAnnotationsSearchesRequest) ProtoMessage() {}
 
 func (x *PostAnnotationsSearchesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_clarifai_api_service_proto_msgTypes[69]
+	mi := &file_clarifai_api_service_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4454,7 +4597,7 @@ func (x *PostAnnotationsSearchesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PostAnnotationsSearchesRequest.ProtoReflect.Descriptor instead.
 func (*PostAnnotationsSearchesRequest) Descriptor() ([]byte, []int) {
-	return file_clarifai_api_service_proto_rawDescGZIP(), []int{69}
+	return file_clarifai_api_service_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *PostAnnotationsSearchesRequest) GetUserAppId() *UserAppIDSet {
@@ -4491,7 +4634,7 @@ type PostSearchesRequest struct {
 
 func (x *PostSearchesRequest) Reset() {
 	*x = PostSearchesRequest{}
-	mi := &file_clarifai_api_service_proto_msgTypes[70]
+	mi := &file_clarifai_api_service_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4503,7 +4646,7 @@ func (x *PostSearchesRequest) String() string {
 func (*PostSearchesRequest) ProtoMessage() {}
 
 func (x *PostSearchesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_clarifai_api_service_proto_msgTypes[70]
+	mi := &file_clarifai_api_service_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4516,7 +4659,7 @@ func (x *PostSearchesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PostSearchesRequest.ProtoReflect.Descriptor instead.
 func (*PostSearchesRequest) Descriptor() ([]byte, []int) {
-	return file_clarifai_api_service_proto_rawDescGZIP(), []int{70}
+	return file_clarifai_api_service_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *PostSearchesRequest) GetUserAppId() *UserAppIDSet {
@@ -4562,7 +4705,7 @@ type MultiSearchResponse struct {
 
 func (x *MultiSearchResponse) Reset() {
 	*x = MultiSearchResponse{}
-	mi := &file_clarifai_api_service_proto_msgTypes[71]
+	mi := &file_clarifai_api_service_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4574,7 +4717,7 @@ func (x *MultiSearchResponse) String() string {
 func (*MultiSearchResponse) ProtoMessage() {}
 
 func (x *MultiSearchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_clarifai_api_service_proto_msgTypes[71]
+	mi := &file_clarifai_api_service_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4587,7 +4730,7 @@ func (x *MultiSearchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MultiSearchResponse.ProtoReflect.Descriptor instead.
 func (*MultiSearchResponse) Descriptor() ([]byte, []int) {
-	return file_clarifai_api_service_proto_rawDescGZIP(), []int{71}
+	return file_clarifai_api_service_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *MultiSearchResponse) GetStatus() *status.Status {
@@ -4636,7 +4779,7 @@ var File_clarifai_api_service_proto protoreflect.FileDescriptor
 
 const file_clarifai_api_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1aclarifai/api/service.proto\x12\fclarifai.api\x1a\x1cclarifai/api/resources.proto\x1a clarifai/api/status/status.proto\"\xd1\x02\n" +
+	"\x1aclarifai/api/service.proto\x12\fclarifai.api\x1a\x1cclarifai/api/resources.proto\x1a clarifai/api/status/status.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd1\x02\n" +
 	"\x17PostModelOutputsRequest\x12:\n" +
 	"\vuser_app_id\x18\x01 \x01(\v2\x1a.clarifai.api.UserAppIDSetR\tuserAppId\x12\x19\n" +
 	"\bmodel_id\x18\x02 \x01(\tR\amodelId\x12\x1d\n" +
@@ -4762,7 +4905,7 @@ const file_clarifai_api_service_proto_rawDesc = "" +
 	"\x06key_id\x18\x02 \x01(\tR\x05keyId\"m\n" +
 	"\x11SingleKeyResponse\x123\n" +
 	"\x06status\x18\x01 \x01(\v2\x1b.clarifai.api.status.StatusR\x06status\x12#\n" +
-	"\x03key\x18\x02 \x01(\v2\x11.clarifai.api.KeyR\x03key\"\xe7\x01\n" +
+	"\x03key\x18\x02 \x01(\v2\x11.clarifai.api.KeyR\x03key\"\xce\x02\n" +
 	"\x0fListKeysRequest\x12:\n" +
 	"\vuser_app_id\x18\x01 \x01(\v2\x1a.clarifai.api.UserAppIDSetR\tuserAppId\x12\x12\n" +
 	"\x04page\x18\x02 \x01(\rR\x04page\x12\x19\n" +
@@ -4771,7 +4914,10 @@ const file_clarifai_api_service_proto_rawDesc = "" +
 	"notExpired\x12\x16\n" +
 	"\x06scopes\x18\x05 \x03(\tR\x06scopes\x12\x1c\n" +
 	"\tendpoints\x18\x06 \x03(\tR\tendpoints\x12\x12\n" +
-	"\x04type\x18\a \x01(\tR\x04type\"\x7f\n" +
+	"\x04type\x18\a \x01(\tR\x04type\x12E\n" +
+	"\x10last_used_before\x18\xe9\a \x01(\v2\x1a.google.protobuf.TimestampR\x0elastUsedBefore\x12\x1e\n" +
+	"\n" +
+	"never_used\x18\xea\a \x01(\bR\tneverUsed\"\x7f\n" +
 	"\x12ListAppKeysRequest\x12:\n" +
 	"\vuser_app_id\x18\x01 \x01(\v2\x1a.clarifai.api.UserAppIDSetR\tuserAppId\x12\x12\n" +
 	"\x04page\x18\x02 \x01(\rR\x04page\x12\x19\n" +
@@ -4943,7 +5089,17 @@ const file_clarifai_api_service_proto_rawDesc = "" +
 	"\bconcepts\x18\x02 \x03(\v2\x15.clarifai.api.ConceptR\bconcepts\"}\n" +
 	"\x15SingleConceptResponse\x123\n" +
 	"\x06status\x18\x01 \x01(\v2\x1b.clarifai.api.status.StatusR\x06status\x12/\n" +
-	"\aconcept\x18\x02 \x01(\v2\x15.clarifai.api.ConceptR\aconcept\"\xe2\x01\n" +
+	"\aconcept\x18\x02 \x01(\v2\x15.clarifai.api.ConceptR\aconcept\"\xed\x01\n" +
+	"\x1bPostAuditLogSearchesRequest\x12:\n" +
+	"\vuser_app_id\x18\x01 \x01(\v2\x1a.clarifai.api.UserAppIDSetR\tuserAppId\x121\n" +
+	"\x05query\x18\x02 \x01(\v2\x1b.clarifai.api.AuditLogQueryR\x05query\x12%\n" +
+	"\x0esort_ascending\x18\x03 \x01(\bR\rsortAscending\x128\n" +
+	"\n" +
+	"pagination\x18\x05 \x01(\v2\x18.clarifai.api.PaginationR\n" +
+	"pagination\"\x88\x01\n" +
+	"\x1aMultiAuditLogEntryResponse\x123\n" +
+	"\x06status\x18\x01 \x01(\v2\x1b.clarifai.api.status.StatusR\x06status\x125\n" +
+	"\aentries\x18\x02 \x03(\v2\x1b.clarifai.api.AuditLogEntryR\aentries\"\xe2\x01\n" +
 	"\x19PostInputsSearchesRequest\x12:\n" +
 	"\vuser_app_id\x18\x01 \x01(\v2\x1a.clarifai.api.UserAppIDSetR\tuserAppId\x120\n" +
 	"\bsearches\x18\x02 \x03(\v2\x14.clarifai.api.SearchR\bsearches\x128\n" +
@@ -4972,7 +5128,7 @@ const file_clarifai_api_service_proto_rawDesc = "" +
 	"\x05query\x18\x04 \x01(\v2\x13.clarifai.api.QueryR\x05query\x120\n" +
 	"\bsearches\x18\x05 \x03(\v2\x14.clarifai.api.SearchR\bsearches\x125\n" +
 	"\n" +
-	"hit_counts\x18\x06 \x03(\v2\x16.clarifai.api.HitCountR\thitCounts2\xdb!\n" +
+	"hit_counts\x18\x06 \x03(\v2\x16.clarifai.api.HitCountR\thitCounts2\xc8\"\n" +
 	"\x02V2\x12\\\n" +
 	"\x10PostModelOutputs\x12%.clarifai.api.PostModelOutputsRequest\x1a!.clarifai.api.MultiOutputResponse\x12L\n" +
 	"\bGetModel\x12\x1d.clarifai.api.GetModelRequest\x1a!.clarifai.api.SingleModelResponse\x12V\n" +
@@ -4992,7 +5148,8 @@ const file_clarifai_api_service_proto_rawDesc = "" +
 	"\bListKeys\x12\x1d.clarifai.api.ListKeysRequest\x1a\x1e.clarifai.api.MultiKeyResponse\x12O\n" +
 	"\vListAppKeys\x12 .clarifai.api.ListAppKeysRequest\x1a\x1e.clarifai.api.MultiKeyResponse\x12K\n" +
 	"\tPatchKeys\x12\x1e.clarifai.api.PatchKeysRequest\x1a\x1e.clarifai.api.MultiKeyResponse\x12N\n" +
-	"\tDeleteKey\x12\x1e.clarifai.api.DeleteKeyRequest\x1a!.clarifai.api.status.BaseResponse\x12K\n" +
+	"\tDeleteKey\x12\x1e.clarifai.api.DeleteKeyRequest\x1a!.clarifai.api.status.BaseResponse\x12k\n" +
+	"\x14PostAuditLogSearches\x12).clarifai.api.PostAuditLogSearchesRequest\x1a(.clarifai.api.MultiAuditLogEntryResponse\x12K\n" +
 	"\bMyScopes\x12\x1d.clarifai.api.MyScopesRequest\x1a .clarifai.api.MultiScopeResponse\x12W\n" +
 	"\fMyScopesUser\x12!.clarifai.api.MyScopesUserRequest\x1a$.clarifai.api.MultiScopeUserResponse\x12S\n" +
 	"\n" +
@@ -5041,7 +5198,7 @@ func file_clarifai_api_service_proto_rawDescGZIP() []byte {
 	return file_clarifai_api_service_proto_rawDescData
 }
 
-var file_clarifai_api_service_proto_msgTypes = make([]protoimpl.MessageInfo, 72)
+var file_clarifai_api_service_proto_msgTypes = make([]protoimpl.MessageInfo, 74)
 var file_clarifai_api_service_proto_goTypes = []any{
 	(*PostModelOutputsRequest)(nil),        // 0: clarifai.api.PostModelOutputsRequest
 	(*MultiOutputResponse)(nil),            // 1: clarifai.api.MultiOutputResponse
@@ -5111,270 +5268,283 @@ var file_clarifai_api_service_proto_goTypes = []any{
 	(*PatchConceptsRequest)(nil),           // 65: clarifai.api.PatchConceptsRequest
 	(*MultiConceptResponse)(nil),           // 66: clarifai.api.MultiConceptResponse
 	(*SingleConceptResponse)(nil),          // 67: clarifai.api.SingleConceptResponse
-	(*PostInputsSearchesRequest)(nil),      // 68: clarifai.api.PostInputsSearchesRequest
-	(*PostAnnotationsSearchesRequest)(nil), // 69: clarifai.api.PostAnnotationsSearchesRequest
-	(*PostSearchesRequest)(nil),            // 70: clarifai.api.PostSearchesRequest
-	(*MultiSearchResponse)(nil),            // 71: clarifai.api.MultiSearchResponse
-	(*UserAppIDSet)(nil),                   // 72: clarifai.api.UserAppIDSet
-	(*Input)(nil),                          // 73: clarifai.api.Input
-	(*Model)(nil),                          // 74: clarifai.api.Model
-	(*status.Status)(nil),                  // 75: clarifai.api.status.Status
-	(*Output)(nil),                         // 76: clarifai.api.Output
-	(*Visibility)(nil),                     // 77: clarifai.api.Visibility
-	(*ModelVersion)(nil),                   // 78: clarifai.api.ModelVersion
-	(*App)(nil),                            // 79: clarifai.api.App
-	(*PatchAction)(nil),                    // 80: clarifai.api.PatchAction
-	(*Key)(nil),                            // 81: clarifai.api.Key
-	(*ScopeDeps)(nil),                      // 82: clarifai.api.ScopeDeps
-	(*EndpointDeps)(nil),                   // 83: clarifai.api.EndpointDeps
-	(*User)(nil),                           // 84: clarifai.api.User
-	(*Collaborator)(nil),                   // 85: clarifai.api.Collaborator
-	(*Collaboration)(nil),                  // 86: clarifai.api.Collaboration
-	(InputIDConflictResolution)(0),         // 87: clarifai.api.InputIDConflictResolution
-	(*InputsAddJob)(nil),                   // 88: clarifai.api.InputsAddJob
-	(*InputCount)(nil),                     // 89: clarifai.api.InputCount
-	(*Annotation)(nil),                     // 90: clarifai.api.Annotation
-	(*Concept)(nil),                        // 91: clarifai.api.Concept
-	(*Search)(nil),                         // 92: clarifai.api.Search
-	(*Pagination)(nil),                     // 93: clarifai.api.Pagination
-	(*Query)(nil),                          // 94: clarifai.api.Query
-	(*Hit)(nil),                            // 95: clarifai.api.Hit
-	(*HitCount)(nil),                       // 96: clarifai.api.HitCount
-	(*status.BaseResponse)(nil),            // 97: clarifai.api.status.BaseResponse
+	(*PostAuditLogSearchesRequest)(nil),    // 68: clarifai.api.PostAuditLogSearchesRequest
+	(*MultiAuditLogEntryResponse)(nil),     // 69: clarifai.api.MultiAuditLogEntryResponse
+	(*PostInputsSearchesRequest)(nil),      // 70: clarifai.api.PostInputsSearchesRequest
+	(*PostAnnotationsSearchesRequest)(nil), // 71: clarifai.api.PostAnnotationsSearchesRequest
+	(*PostSearchesRequest)(nil),            // 72: clarifai.api.PostSearchesRequest
+	(*MultiSearchResponse)(nil),            // 73: clarifai.api.MultiSearchResponse
+	(*UserAppIDSet)(nil),                   // 74: clarifai.api.UserAppIDSet
+	(*Input)(nil),                          // 75: clarifai.api.Input
+	(*Model)(nil),                          // 76: clarifai.api.Model
+	(*status.Status)(nil),                  // 77: clarifai.api.status.Status
+	(*Output)(nil),                         // 78: clarifai.api.Output
+	(*Visibility)(nil),                     // 79: clarifai.api.Visibility
+	(*ModelVersion)(nil),                   // 80: clarifai.api.ModelVersion
+	(*App)(nil),                            // 81: clarifai.api.App
+	(*PatchAction)(nil),                    // 82: clarifai.api.PatchAction
+	(*Key)(nil),                            // 83: clarifai.api.Key
+	(*timestamppb.Timestamp)(nil),          // 84: google.protobuf.Timestamp
+	(*ScopeDeps)(nil),                      // 85: clarifai.api.ScopeDeps
+	(*EndpointDeps)(nil),                   // 86: clarifai.api.EndpointDeps
+	(*User)(nil),                           // 87: clarifai.api.User
+	(*Collaborator)(nil),                   // 88: clarifai.api.Collaborator
+	(*Collaboration)(nil),                  // 89: clarifai.api.Collaboration
+	(InputIDConflictResolution)(0),         // 90: clarifai.api.InputIDConflictResolution
+	(*InputsAddJob)(nil),                   // 91: clarifai.api.InputsAddJob
+	(*InputCount)(nil),                     // 92: clarifai.api.InputCount
+	(*Annotation)(nil),                     // 93: clarifai.api.Annotation
+	(*Concept)(nil),                        // 94: clarifai.api.Concept
+	(*AuditLogQuery)(nil),                  // 95: clarifai.api.AuditLogQuery
+	(*Pagination)(nil),                     // 96: clarifai.api.Pagination
+	(*AuditLogEntry)(nil),                  // 97: clarifai.api.AuditLogEntry
+	(*Search)(nil),                         // 98: clarifai.api.Search
+	(*Query)(nil),                          // 99: clarifai.api.Query
+	(*Hit)(nil),                            // 100: clarifai.api.Hit
+	(*HitCount)(nil),                       // 101: clarifai.api.HitCount
+	(*status.BaseResponse)(nil),            // 102: clarifai.api.status.BaseResponse
 }
 var file_clarifai_api_service_proto_depIdxs = []int32{
-	72,  // 0: clarifai.api.PostModelOutputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	73,  // 1: clarifai.api.PostModelOutputsRequest.inputs:type_name -> clarifai.api.Input
-	74,  // 2: clarifai.api.PostModelOutputsRequest.model:type_name -> clarifai.api.Model
-	75,  // 3: clarifai.api.MultiOutputResponse.status:type_name -> clarifai.api.status.Status
-	76,  // 4: clarifai.api.MultiOutputResponse.outputs:type_name -> clarifai.api.Output
-	72,  // 5: clarifai.api.GetModelRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	75,  // 6: clarifai.api.SingleModelResponse.status:type_name -> clarifai.api.status.Status
-	74,  // 7: clarifai.api.SingleModelResponse.model:type_name -> clarifai.api.Model
-	72,  // 8: clarifai.api.ListModelsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	77,  // 9: clarifai.api.ListModelsRequest.visibility:type_name -> clarifai.api.Visibility
-	75,  // 10: clarifai.api.MultiModelResponse.status:type_name -> clarifai.api.status.Status
-	74,  // 11: clarifai.api.MultiModelResponse.models:type_name -> clarifai.api.Model
-	72,  // 12: clarifai.api.GetModelVersionRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	75,  // 13: clarifai.api.SingleModelVersionResponse.status:type_name -> clarifai.api.status.Status
-	78,  // 14: clarifai.api.SingleModelVersionResponse.model_version:type_name -> clarifai.api.ModelVersion
-	72,  // 15: clarifai.api.ListModelVersionsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	75,  // 16: clarifai.api.MultiModelVersionResponse.status:type_name -> clarifai.api.status.Status
-	78,  // 17: clarifai.api.MultiModelVersionResponse.model_versions:type_name -> clarifai.api.ModelVersion
-	72,  // 18: clarifai.api.PostAppsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	79,  // 19: clarifai.api.PostAppsRequest.apps:type_name -> clarifai.api.App
-	75,  // 20: clarifai.api.MultiAppResponse.status:type_name -> clarifai.api.status.Status
-	79,  // 21: clarifai.api.MultiAppResponse.apps:type_name -> clarifai.api.App
-	72,  // 22: clarifai.api.GetAppRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	75,  // 23: clarifai.api.SingleAppResponse.status:type_name -> clarifai.api.status.Status
-	79,  // 24: clarifai.api.SingleAppResponse.app:type_name -> clarifai.api.App
-	72,  // 25: clarifai.api.ListAppsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	77,  // 26: clarifai.api.ListAppsRequest.visibility:type_name -> clarifai.api.Visibility
-	72,  // 27: clarifai.api.PatchAppsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	79,  // 28: clarifai.api.PatchAppsRequest.apps:type_name -> clarifai.api.App
-	80,  // 29: clarifai.api.PatchAppsRequest.metadata_action:type_name -> clarifai.api.PatchAction
-	72,  // 30: clarifai.api.PatchAppRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	79,  // 31: clarifai.api.PatchAppRequest.app:type_name -> clarifai.api.App
-	80,  // 32: clarifai.api.PatchAppRequest.metadata_action:type_name -> clarifai.api.PatchAction
-	72,  // 33: clarifai.api.DeleteAppRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	72,  // 34: clarifai.api.PostKeysRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	81,  // 35: clarifai.api.PostKeysRequest.keys:type_name -> clarifai.api.Key
-	75,  // 36: clarifai.api.MultiKeyResponse.status:type_name -> clarifai.api.status.Status
-	81,  // 37: clarifai.api.MultiKeyResponse.keys:type_name -> clarifai.api.Key
-	72,  // 38: clarifai.api.GetKeyRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	75,  // 39: clarifai.api.SingleKeyResponse.status:type_name -> clarifai.api.status.Status
-	81,  // 40: clarifai.api.SingleKeyResponse.key:type_name -> clarifai.api.Key
-	72,  // 41: clarifai.api.ListKeysRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	72,  // 42: clarifai.api.ListAppKeysRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	72,  // 43: clarifai.api.PatchKeysRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	81,  // 44: clarifai.api.PatchKeysRequest.keys:type_name -> clarifai.api.Key
-	72,  // 45: clarifai.api.DeleteKeyRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	72,  // 46: clarifai.api.MyScopesRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	75,  // 47: clarifai.api.MultiScopeResponse.status:type_name -> clarifai.api.status.Status
-	79,  // 48: clarifai.api.MultiScopeResponse.app:type_name -> clarifai.api.App
-	72,  // 49: clarifai.api.MyScopesUserRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	75,  // 50: clarifai.api.MultiScopeUserResponse.status:type_name -> clarifai.api.status.Status
-	72,  // 51: clarifai.api.ListScopesRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	75,  // 52: clarifai.api.MultiScopeDepsResponse.status:type_name -> clarifai.api.status.Status
-	82,  // 53: clarifai.api.MultiScopeDepsResponse.scope_deps:type_name -> clarifai.api.ScopeDeps
-	83,  // 54: clarifai.api.MultiScopeDepsResponse.endpoint_deps:type_name -> clarifai.api.EndpointDeps
-	72,  // 55: clarifai.api.GetUserRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	75,  // 56: clarifai.api.SingleUserResponse.status:type_name -> clarifai.api.status.Status
-	84,  // 57: clarifai.api.SingleUserResponse.user:type_name -> clarifai.api.User
-	72,  // 58: clarifai.api.ListCollaboratorsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	75,  // 59: clarifai.api.MultiCollaboratorsResponse.status:type_name -> clarifai.api.status.Status
-	85,  // 60: clarifai.api.MultiCollaboratorsResponse.collaborators:type_name -> clarifai.api.Collaborator
-	84,  // 61: clarifai.api.MultiCollaboratorsResponse.app_owner:type_name -> clarifai.api.User
-	72,  // 62: clarifai.api.PostCollaboratorsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	85,  // 63: clarifai.api.PostCollaboratorsRequest.collaborators:type_name -> clarifai.api.Collaborator
-	72,  // 64: clarifai.api.PatchCollaboratorsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	85,  // 65: clarifai.api.PatchCollaboratorsRequest.collaborators:type_name -> clarifai.api.Collaborator
-	72,  // 66: clarifai.api.DeleteCollaboratorsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	72,  // 67: clarifai.api.ListCollaborationsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	75,  // 68: clarifai.api.MultiCollaborationsResponse.status:type_name -> clarifai.api.status.Status
-	86,  // 69: clarifai.api.MultiCollaborationsResponse.collaborations:type_name -> clarifai.api.Collaboration
-	72,  // 70: clarifai.api.PostInputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	73,  // 71: clarifai.api.PostInputsRequest.inputs:type_name -> clarifai.api.Input
-	87,  // 72: clarifai.api.PostInputsRequest.input_id_conflict_resolution:type_name -> clarifai.api.InputIDConflictResolution
-	75,  // 73: clarifai.api.MultiInputResponse.status:type_name -> clarifai.api.status.Status
-	73,  // 74: clarifai.api.MultiInputResponse.inputs:type_name -> clarifai.api.Input
-	88,  // 75: clarifai.api.MultiInputResponse.inputs_add_job:type_name -> clarifai.api.InputsAddJob
-	72,  // 76: clarifai.api.ListInputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	75,  // 77: clarifai.api.ListInputsRequest.status:type_name -> clarifai.api.status.Status
-	72,  // 78: clarifai.api.GetInputRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	75,  // 79: clarifai.api.SingleInputResponse.status:type_name -> clarifai.api.status.Status
-	73,  // 80: clarifai.api.SingleInputResponse.input:type_name -> clarifai.api.Input
-	72,  // 81: clarifai.api.DeleteInputRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	72,  // 82: clarifai.api.DeleteInputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	72,  // 83: clarifai.api.PatchInputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	73,  // 84: clarifai.api.PatchInputsRequest.inputs:type_name -> clarifai.api.Input
-	72,  // 85: clarifai.api.GetInputCountRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	75,  // 86: clarifai.api.SingleInputCountResponse.status:type_name -> clarifai.api.status.Status
-	89,  // 87: clarifai.api.SingleInputCountResponse.counts:type_name -> clarifai.api.InputCount
-	72,  // 88: clarifai.api.GetInputsAddJobRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	72,  // 89: clarifai.api.ListInputsAddJobsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	72,  // 90: clarifai.api.CancelInputsAddJobRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	75,  // 91: clarifai.api.SingleInputsAddJobResponse.status:type_name -> clarifai.api.status.Status
-	88,  // 92: clarifai.api.SingleInputsAddJobResponse.inputs_add_job:type_name -> clarifai.api.InputsAddJob
-	75,  // 93: clarifai.api.MultiInputsAddJobResponse.status:type_name -> clarifai.api.status.Status
-	88,  // 94: clarifai.api.MultiInputsAddJobResponse.inputs_add_jobs:type_name -> clarifai.api.InputsAddJob
-	72,  // 95: clarifai.api.PostAnnotationsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	90,  // 96: clarifai.api.PostAnnotationsRequest.annotations:type_name -> clarifai.api.Annotation
-	72,  // 97: clarifai.api.ListAnnotationsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	72,  // 98: clarifai.api.PatchAnnotationsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	90,  // 99: clarifai.api.PatchAnnotationsRequest.annotations:type_name -> clarifai.api.Annotation
-	72,  // 100: clarifai.api.DeleteAnnotationRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	72,  // 101: clarifai.api.DeleteAnnotationsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	75,  // 102: clarifai.api.MultiAnnotationResponse.status:type_name -> clarifai.api.status.Status
-	90,  // 103: clarifai.api.MultiAnnotationResponse.annotations:type_name -> clarifai.api.Annotation
-	72,  // 104: clarifai.api.ListConceptsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	72,  // 105: clarifai.api.GetConceptRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	72,  // 106: clarifai.api.PostConceptsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	91,  // 107: clarifai.api.PostConceptsRequest.concepts:type_name -> clarifai.api.Concept
-	72,  // 108: clarifai.api.PatchConceptsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	91,  // 109: clarifai.api.PatchConceptsRequest.concepts:type_name -> clarifai.api.Concept
-	75,  // 110: clarifai.api.MultiConceptResponse.status:type_name -> clarifai.api.status.Status
-	91,  // 111: clarifai.api.MultiConceptResponse.concepts:type_name -> clarifai.api.Concept
-	75,  // 112: clarifai.api.SingleConceptResponse.status:type_name -> clarifai.api.status.Status
-	91,  // 113: clarifai.api.SingleConceptResponse.concept:type_name -> clarifai.api.Concept
-	72,  // 114: clarifai.api.PostInputsSearchesRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	92,  // 115: clarifai.api.PostInputsSearchesRequest.searches:type_name -> clarifai.api.Search
-	93,  // 116: clarifai.api.PostInputsSearchesRequest.pagination:type_name -> clarifai.api.Pagination
-	72,  // 117: clarifai.api.PostAnnotationsSearchesRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	92,  // 118: clarifai.api.PostAnnotationsSearchesRequest.searches:type_name -> clarifai.api.Search
-	93,  // 119: clarifai.api.PostAnnotationsSearchesRequest.pagination:type_name -> clarifai.api.Pagination
-	72,  // 120: clarifai.api.PostSearchesRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	94,  // 121: clarifai.api.PostSearchesRequest.query:type_name -> clarifai.api.Query
-	92,  // 122: clarifai.api.PostSearchesRequest.searches:type_name -> clarifai.api.Search
-	93,  // 123: clarifai.api.PostSearchesRequest.pagination:type_name -> clarifai.api.Pagination
-	75,  // 124: clarifai.api.MultiSearchResponse.status:type_name -> clarifai.api.status.Status
-	95,  // 125: clarifai.api.MultiSearchResponse.hits:type_name -> clarifai.api.Hit
-	94,  // 126: clarifai.api.MultiSearchResponse.query:type_name -> clarifai.api.Query
-	92,  // 127: clarifai.api.MultiSearchResponse.searches:type_name -> clarifai.api.Search
-	96,  // 128: clarifai.api.MultiSearchResponse.hit_counts:type_name -> clarifai.api.HitCount
-	0,   // 129: clarifai.api.V2.PostModelOutputs:input_type -> clarifai.api.PostModelOutputsRequest
-	2,   // 130: clarifai.api.V2.GetModel:input_type -> clarifai.api.GetModelRequest
-	2,   // 131: clarifai.api.V2.GetModelOutputInfo:input_type -> clarifai.api.GetModelRequest
-	4,   // 132: clarifai.api.V2.ListModels:input_type -> clarifai.api.ListModelsRequest
-	6,   // 133: clarifai.api.V2.GetModelVersion:input_type -> clarifai.api.GetModelVersionRequest
-	8,   // 134: clarifai.api.V2.ListModelVersions:input_type -> clarifai.api.ListModelVersionsRequest
-	10,  // 135: clarifai.api.V2.PostApps:input_type -> clarifai.api.PostAppsRequest
-	12,  // 136: clarifai.api.V2.GetApp:input_type -> clarifai.api.GetAppRequest
-	14,  // 137: clarifai.api.V2.ListApps:input_type -> clarifai.api.ListAppsRequest
-	15,  // 138: clarifai.api.V2.PatchApps:input_type -> clarifai.api.PatchAppsRequest
-	16,  // 139: clarifai.api.V2.PatchApp:input_type -> clarifai.api.PatchAppRequest
-	17,  // 140: clarifai.api.V2.DeleteApp:input_type -> clarifai.api.DeleteAppRequest
-	18,  // 141: clarifai.api.V2.PostKeys:input_type -> clarifai.api.PostKeysRequest
-	20,  // 142: clarifai.api.V2.GetKey:input_type -> clarifai.api.GetKeyRequest
-	22,  // 143: clarifai.api.V2.ListKeys:input_type -> clarifai.api.ListKeysRequest
-	23,  // 144: clarifai.api.V2.ListAppKeys:input_type -> clarifai.api.ListAppKeysRequest
-	24,  // 145: clarifai.api.V2.PatchKeys:input_type -> clarifai.api.PatchKeysRequest
-	25,  // 146: clarifai.api.V2.DeleteKey:input_type -> clarifai.api.DeleteKeyRequest
-	26,  // 147: clarifai.api.V2.MyScopes:input_type -> clarifai.api.MyScopesRequest
-	28,  // 148: clarifai.api.V2.MyScopesUser:input_type -> clarifai.api.MyScopesUserRequest
-	30,  // 149: clarifai.api.V2.ListScopes:input_type -> clarifai.api.ListScopesRequest
-	32,  // 150: clarifai.api.V2.GetUser:input_type -> clarifai.api.GetUserRequest
-	34,  // 151: clarifai.api.V2.ListCollaborators:input_type -> clarifai.api.ListCollaboratorsRequest
-	36,  // 152: clarifai.api.V2.PostCollaborators:input_type -> clarifai.api.PostCollaboratorsRequest
-	37,  // 153: clarifai.api.V2.PatchCollaborators:input_type -> clarifai.api.PatchCollaboratorsRequest
-	38,  // 154: clarifai.api.V2.DeleteCollaborators:input_type -> clarifai.api.DeleteCollaboratorsRequest
-	39,  // 155: clarifai.api.V2.ListCollaborations:input_type -> clarifai.api.ListCollaborationsRequest
-	41,  // 156: clarifai.api.V2.PostInputs:input_type -> clarifai.api.PostInputsRequest
-	43,  // 157: clarifai.api.V2.ListInputs:input_type -> clarifai.api.ListInputsRequest
-	44,  // 158: clarifai.api.V2.GetInput:input_type -> clarifai.api.GetInputRequest
-	46,  // 159: clarifai.api.V2.DeleteInput:input_type -> clarifai.api.DeleteInputRequest
-	47,  // 160: clarifai.api.V2.DeleteInputs:input_type -> clarifai.api.DeleteInputsRequest
-	48,  // 161: clarifai.api.V2.PatchInputs:input_type -> clarifai.api.PatchInputsRequest
-	49,  // 162: clarifai.api.V2.GetInputCount:input_type -> clarifai.api.GetInputCountRequest
-	51,  // 163: clarifai.api.V2.GetInputsAddJob:input_type -> clarifai.api.GetInputsAddJobRequest
-	52,  // 164: clarifai.api.V2.ListInputsAddJobs:input_type -> clarifai.api.ListInputsAddJobsRequest
-	53,  // 165: clarifai.api.V2.CancelInputsAddJob:input_type -> clarifai.api.CancelInputsAddJobRequest
-	56,  // 166: clarifai.api.V2.PostAnnotations:input_type -> clarifai.api.PostAnnotationsRequest
-	57,  // 167: clarifai.api.V2.ListAnnotations:input_type -> clarifai.api.ListAnnotationsRequest
-	58,  // 168: clarifai.api.V2.PatchAnnotations:input_type -> clarifai.api.PatchAnnotationsRequest
-	59,  // 169: clarifai.api.V2.DeleteAnnotation:input_type -> clarifai.api.DeleteAnnotationRequest
-	60,  // 170: clarifai.api.V2.DeleteAnnotations:input_type -> clarifai.api.DeleteAnnotationsRequest
-	62,  // 171: clarifai.api.V2.ListConcepts:input_type -> clarifai.api.ListConceptsRequest
-	63,  // 172: clarifai.api.V2.GetConcept:input_type -> clarifai.api.GetConceptRequest
-	64,  // 173: clarifai.api.V2.PostConcepts:input_type -> clarifai.api.PostConceptsRequest
-	65,  // 174: clarifai.api.V2.PatchConcepts:input_type -> clarifai.api.PatchConceptsRequest
-	68,  // 175: clarifai.api.V2.PostInputsSearches:input_type -> clarifai.api.PostInputsSearchesRequest
-	69,  // 176: clarifai.api.V2.PostAnnotationsSearches:input_type -> clarifai.api.PostAnnotationsSearchesRequest
-	70,  // 177: clarifai.api.V2.PostSearches:input_type -> clarifai.api.PostSearchesRequest
-	1,   // 178: clarifai.api.V2.PostModelOutputs:output_type -> clarifai.api.MultiOutputResponse
-	3,   // 179: clarifai.api.V2.GetModel:output_type -> clarifai.api.SingleModelResponse
-	3,   // 180: clarifai.api.V2.GetModelOutputInfo:output_type -> clarifai.api.SingleModelResponse
-	5,   // 181: clarifai.api.V2.ListModels:output_type -> clarifai.api.MultiModelResponse
-	7,   // 182: clarifai.api.V2.GetModelVersion:output_type -> clarifai.api.SingleModelVersionResponse
-	9,   // 183: clarifai.api.V2.ListModelVersions:output_type -> clarifai.api.MultiModelVersionResponse
-	11,  // 184: clarifai.api.V2.PostApps:output_type -> clarifai.api.MultiAppResponse
-	13,  // 185: clarifai.api.V2.GetApp:output_type -> clarifai.api.SingleAppResponse
-	11,  // 186: clarifai.api.V2.ListApps:output_type -> clarifai.api.MultiAppResponse
-	11,  // 187: clarifai.api.V2.PatchApps:output_type -> clarifai.api.MultiAppResponse
-	13,  // 188: clarifai.api.V2.PatchApp:output_type -> clarifai.api.SingleAppResponse
-	97,  // 189: clarifai.api.V2.DeleteApp:output_type -> clarifai.api.status.BaseResponse
-	19,  // 190: clarifai.api.V2.PostKeys:output_type -> clarifai.api.MultiKeyResponse
-	21,  // 191: clarifai.api.V2.GetKey:output_type -> clarifai.api.SingleKeyResponse
-	19,  // 192: clarifai.api.V2.ListKeys:output_type -> clarifai.api.MultiKeyResponse
-	19,  // 193: clarifai.api.V2.ListAppKeys:output_type -> clarifai.api.MultiKeyResponse
-	19,  // 194: clarifai.api.V2.PatchKeys:output_type -> clarifai.api.MultiKeyResponse
-	97,  // 195: clarifai.api.V2.DeleteKey:output_type -> clarifai.api.status.BaseResponse
-	27,  // 196: clarifai.api.V2.MyScopes:output_type -> clarifai.api.MultiScopeResponse
-	29,  // 197: clarifai.api.V2.MyScopesUser:output_type -> clarifai.api.MultiScopeUserResponse
-	31,  // 198: clarifai.api.V2.ListScopes:output_type -> clarifai.api.MultiScopeDepsResponse
-	33,  // 199: clarifai.api.V2.GetUser:output_type -> clarifai.api.SingleUserResponse
-	35,  // 200: clarifai.api.V2.ListCollaborators:output_type -> clarifai.api.MultiCollaboratorsResponse
-	35,  // 201: clarifai.api.V2.PostCollaborators:output_type -> clarifai.api.MultiCollaboratorsResponse
-	35,  // 202: clarifai.api.V2.PatchCollaborators:output_type -> clarifai.api.MultiCollaboratorsResponse
-	97,  // 203: clarifai.api.V2.DeleteCollaborators:output_type -> clarifai.api.status.BaseResponse
-	40,  // 204: clarifai.api.V2.ListCollaborations:output_type -> clarifai.api.MultiCollaborationsResponse
-	42,  // 205: clarifai.api.V2.PostInputs:output_type -> clarifai.api.MultiInputResponse
-	42,  // 206: clarifai.api.V2.ListInputs:output_type -> clarifai.api.MultiInputResponse
-	45,  // 207: clarifai.api.V2.GetInput:output_type -> clarifai.api.SingleInputResponse
-	97,  // 208: clarifai.api.V2.DeleteInput:output_type -> clarifai.api.status.BaseResponse
-	97,  // 209: clarifai.api.V2.DeleteInputs:output_type -> clarifai.api.status.BaseResponse
-	42,  // 210: clarifai.api.V2.PatchInputs:output_type -> clarifai.api.MultiInputResponse
-	50,  // 211: clarifai.api.V2.GetInputCount:output_type -> clarifai.api.SingleInputCountResponse
-	54,  // 212: clarifai.api.V2.GetInputsAddJob:output_type -> clarifai.api.SingleInputsAddJobResponse
-	55,  // 213: clarifai.api.V2.ListInputsAddJobs:output_type -> clarifai.api.MultiInputsAddJobResponse
-	54,  // 214: clarifai.api.V2.CancelInputsAddJob:output_type -> clarifai.api.SingleInputsAddJobResponse
-	61,  // 215: clarifai.api.V2.PostAnnotations:output_type -> clarifai.api.MultiAnnotationResponse
-	61,  // 216: clarifai.api.V2.ListAnnotations:output_type -> clarifai.api.MultiAnnotationResponse
-	61,  // 217: clarifai.api.V2.PatchAnnotations:output_type -> clarifai.api.MultiAnnotationResponse
-	97,  // 218: clarifai.api.V2.DeleteAnnotation:output_type -> clarifai.api.status.BaseResponse
-	97,  // 219: clarifai.api.V2.DeleteAnnotations:output_type -> clarifai.api.status.BaseResponse
-	66,  // 220: clarifai.api.V2.ListConcepts:output_type -> clarifai.api.MultiConceptResponse
-	67,  // 221: clarifai.api.V2.GetConcept:output_type -> clarifai.api.SingleConceptResponse
-	66,  // 222: clarifai.api.V2.PostConcepts:output_type -> clarifai.api.MultiConceptResponse
-	66,  // 223: clarifai.api.V2.PatchConcepts:output_type -> clarifai.api.MultiConceptResponse
-	71,  // 224: clarifai.api.V2.PostInputsSearches:output_type -> clarifai.api.MultiSearchResponse
-	71,  // 225: clarifai.api.V2.PostAnnotationsSearches:output_type -> clarifai.api.MultiSearchResponse
-	71,  // 226: clarifai.api.V2.PostSearches:output_type -> clarifai.api.MultiSearchResponse
-	178, // [178:227] is the sub-list for method output_type
-	129, // [129:178] is the sub-list for method input_type
-	129, // [129:129] is the sub-list for extension type_name
-	129, // [129:129] is the sub-list for extension extendee
-	0,   // [0:129] is the sub-list for field type_name
+	74,  // 0: clarifai.api.PostModelOutputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	75,  // 1: clarifai.api.PostModelOutputsRequest.inputs:type_name -> clarifai.api.Input
+	76,  // 2: clarifai.api.PostModelOutputsRequest.model:type_name -> clarifai.api.Model
+	77,  // 3: clarifai.api.MultiOutputResponse.status:type_name -> clarifai.api.status.Status
+	78,  // 4: clarifai.api.MultiOutputResponse.outputs:type_name -> clarifai.api.Output
+	74,  // 5: clarifai.api.GetModelRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	77,  // 6: clarifai.api.SingleModelResponse.status:type_name -> clarifai.api.status.Status
+	76,  // 7: clarifai.api.SingleModelResponse.model:type_name -> clarifai.api.Model
+	74,  // 8: clarifai.api.ListModelsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	79,  // 9: clarifai.api.ListModelsRequest.visibility:type_name -> clarifai.api.Visibility
+	77,  // 10: clarifai.api.MultiModelResponse.status:type_name -> clarifai.api.status.Status
+	76,  // 11: clarifai.api.MultiModelResponse.models:type_name -> clarifai.api.Model
+	74,  // 12: clarifai.api.GetModelVersionRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	77,  // 13: clarifai.api.SingleModelVersionResponse.status:type_name -> clarifai.api.status.Status
+	80,  // 14: clarifai.api.SingleModelVersionResponse.model_version:type_name -> clarifai.api.ModelVersion
+	74,  // 15: clarifai.api.ListModelVersionsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	77,  // 16: clarifai.api.MultiModelVersionResponse.status:type_name -> clarifai.api.status.Status
+	80,  // 17: clarifai.api.MultiModelVersionResponse.model_versions:type_name -> clarifai.api.ModelVersion
+	74,  // 18: clarifai.api.PostAppsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	81,  // 19: clarifai.api.PostAppsRequest.apps:type_name -> clarifai.api.App
+	77,  // 20: clarifai.api.MultiAppResponse.status:type_name -> clarifai.api.status.Status
+	81,  // 21: clarifai.api.MultiAppResponse.apps:type_name -> clarifai.api.App
+	74,  // 22: clarifai.api.GetAppRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	77,  // 23: clarifai.api.SingleAppResponse.status:type_name -> clarifai.api.status.Status
+	81,  // 24: clarifai.api.SingleAppResponse.app:type_name -> clarifai.api.App
+	74,  // 25: clarifai.api.ListAppsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	79,  // 26: clarifai.api.ListAppsRequest.visibility:type_name -> clarifai.api.Visibility
+	74,  // 27: clarifai.api.PatchAppsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	81,  // 28: clarifai.api.PatchAppsRequest.apps:type_name -> clarifai.api.App
+	82,  // 29: clarifai.api.PatchAppsRequest.metadata_action:type_name -> clarifai.api.PatchAction
+	74,  // 30: clarifai.api.PatchAppRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	81,  // 31: clarifai.api.PatchAppRequest.app:type_name -> clarifai.api.App
+	82,  // 32: clarifai.api.PatchAppRequest.metadata_action:type_name -> clarifai.api.PatchAction
+	74,  // 33: clarifai.api.DeleteAppRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	74,  // 34: clarifai.api.PostKeysRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	83,  // 35: clarifai.api.PostKeysRequest.keys:type_name -> clarifai.api.Key
+	77,  // 36: clarifai.api.MultiKeyResponse.status:type_name -> clarifai.api.status.Status
+	83,  // 37: clarifai.api.MultiKeyResponse.keys:type_name -> clarifai.api.Key
+	74,  // 38: clarifai.api.GetKeyRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	77,  // 39: clarifai.api.SingleKeyResponse.status:type_name -> clarifai.api.status.Status
+	83,  // 40: clarifai.api.SingleKeyResponse.key:type_name -> clarifai.api.Key
+	74,  // 41: clarifai.api.ListKeysRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	84,  // 42: clarifai.api.ListKeysRequest.last_used_before:type_name -> google.protobuf.Timestamp
+	74,  // 43: clarifai.api.ListAppKeysRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	74,  // 44: clarifai.api.PatchKeysRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	83,  // 45: clarifai.api.PatchKeysRequest.keys:type_name -> clarifai.api.Key
+	74,  // 46: clarifai.api.DeleteKeyRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	74,  // 47: clarifai.api.MyScopesRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	77,  // 48: clarifai.api.MultiScopeResponse.status:type_name -> clarifai.api.status.Status
+	81,  // 49: clarifai.api.MultiScopeResponse.app:type_name -> clarifai.api.App
+	74,  // 50: clarifai.api.MyScopesUserRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	77,  // 51: clarifai.api.MultiScopeUserResponse.status:type_name -> clarifai.api.status.Status
+	74,  // 52: clarifai.api.ListScopesRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	77,  // 53: clarifai.api.MultiScopeDepsResponse.status:type_name -> clarifai.api.status.Status
+	85,  // 54: clarifai.api.MultiScopeDepsResponse.scope_deps:type_name -> clarifai.api.ScopeDeps
+	86,  // 55: clarifai.api.MultiScopeDepsResponse.endpoint_deps:type_name -> clarifai.api.EndpointDeps
+	74,  // 56: clarifai.api.GetUserRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	77,  // 57: clarifai.api.SingleUserResponse.status:type_name -> clarifai.api.status.Status
+	87,  // 58: clarifai.api.SingleUserResponse.user:type_name -> clarifai.api.User
+	74,  // 59: clarifai.api.ListCollaboratorsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	77,  // 60: clarifai.api.MultiCollaboratorsResponse.status:type_name -> clarifai.api.status.Status
+	88,  // 61: clarifai.api.MultiCollaboratorsResponse.collaborators:type_name -> clarifai.api.Collaborator
+	87,  // 62: clarifai.api.MultiCollaboratorsResponse.app_owner:type_name -> clarifai.api.User
+	74,  // 63: clarifai.api.PostCollaboratorsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	88,  // 64: clarifai.api.PostCollaboratorsRequest.collaborators:type_name -> clarifai.api.Collaborator
+	74,  // 65: clarifai.api.PatchCollaboratorsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	88,  // 66: clarifai.api.PatchCollaboratorsRequest.collaborators:type_name -> clarifai.api.Collaborator
+	74,  // 67: clarifai.api.DeleteCollaboratorsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	74,  // 68: clarifai.api.ListCollaborationsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	77,  // 69: clarifai.api.MultiCollaborationsResponse.status:type_name -> clarifai.api.status.Status
+	89,  // 70: clarifai.api.MultiCollaborationsResponse.collaborations:type_name -> clarifai.api.Collaboration
+	74,  // 71: clarifai.api.PostInputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	75,  // 72: clarifai.api.PostInputsRequest.inputs:type_name -> clarifai.api.Input
+	90,  // 73: clarifai.api.PostInputsRequest.input_id_conflict_resolution:type_name -> clarifai.api.InputIDConflictResolution
+	77,  // 74: clarifai.api.MultiInputResponse.status:type_name -> clarifai.api.status.Status
+	75,  // 75: clarifai.api.MultiInputResponse.inputs:type_name -> clarifai.api.Input
+	91,  // 76: clarifai.api.MultiInputResponse.inputs_add_job:type_name -> clarifai.api.InputsAddJob
+	74,  // 77: clarifai.api.ListInputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	77,  // 78: clarifai.api.ListInputsRequest.status:type_name -> clarifai.api.status.Status
+	74,  // 79: clarifai.api.GetInputRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	77,  // 80: clarifai.api.SingleInputResponse.status:type_name -> clarifai.api.status.Status
+	75,  // 81: clarifai.api.SingleInputResponse.input:type_name -> clarifai.api.Input
+	74,  // 82: clarifai.api.DeleteInputRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	74,  // 83: clarifai.api.DeleteInputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	74,  // 84: clarifai.api.PatchInputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	75,  // 85: clarifai.api.PatchInputsRequest.inputs:type_name -> clarifai.api.Input
+	74,  // 86: clarifai.api.GetInputCountRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	77,  // 87: clarifai.api.SingleInputCountResponse.status:type_name -> clarifai.api.status.Status
+	92,  // 88: clarifai.api.SingleInputCountResponse.counts:type_name -> clarifai.api.InputCount
+	74,  // 89: clarifai.api.GetInputsAddJobRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	74,  // 90: clarifai.api.ListInputsAddJobsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	74,  // 91: clarifai.api.CancelInputsAddJobRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	77,  // 92: clarifai.api.SingleInputsAddJobResponse.status:type_name -> clarifai.api.status.Status
+	91,  // 93: clarifai.api.SingleInputsAddJobResponse.inputs_add_job:type_name -> clarifai.api.InputsAddJob
+	77,  // 94: clarifai.api.MultiInputsAddJobResponse.status:type_name -> clarifai.api.status.Status
+	91,  // 95: clarifai.api.MultiInputsAddJobResponse.inputs_add_jobs:type_name -> clarifai.api.InputsAddJob
+	74,  // 96: clarifai.api.PostAnnotationsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	93,  // 97: clarifai.api.PostAnnotationsRequest.annotations:type_name -> clarifai.api.Annotation
+	74,  // 98: clarifai.api.ListAnnotationsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	74,  // 99: clarifai.api.PatchAnnotationsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	93,  // 100: clarifai.api.PatchAnnotationsRequest.annotations:type_name -> clarifai.api.Annotation
+	74,  // 101: clarifai.api.DeleteAnnotationRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	74,  // 102: clarifai.api.DeleteAnnotationsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	77,  // 103: clarifai.api.MultiAnnotationResponse.status:type_name -> clarifai.api.status.Status
+	93,  // 104: clarifai.api.MultiAnnotationResponse.annotations:type_name -> clarifai.api.Annotation
+	74,  // 105: clarifai.api.ListConceptsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	74,  // 106: clarifai.api.GetConceptRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	74,  // 107: clarifai.api.PostConceptsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	94,  // 108: clarifai.api.PostConceptsRequest.concepts:type_name -> clarifai.api.Concept
+	74,  // 109: clarifai.api.PatchConceptsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	94,  // 110: clarifai.api.PatchConceptsRequest.concepts:type_name -> clarifai.api.Concept
+	77,  // 111: clarifai.api.MultiConceptResponse.status:type_name -> clarifai.api.status.Status
+	94,  // 112: clarifai.api.MultiConceptResponse.concepts:type_name -> clarifai.api.Concept
+	77,  // 113: clarifai.api.SingleConceptResponse.status:type_name -> clarifai.api.status.Status
+	94,  // 114: clarifai.api.SingleConceptResponse.concept:type_name -> clarifai.api.Concept
+	74,  // 115: clarifai.api.PostAuditLogSearchesRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	95,  // 116: clarifai.api.PostAuditLogSearchesRequest.query:type_name -> clarifai.api.AuditLogQuery
+	96,  // 117: clarifai.api.PostAuditLogSearchesRequest.pagination:type_name -> clarifai.api.Pagination
+	77,  // 118: clarifai.api.MultiAuditLogEntryResponse.status:type_name -> clarifai.api.status.Status
+	97,  // 119: clarifai.api.MultiAuditLogEntryResponse.entries:type_name -> clarifai.api.AuditLogEntry
+	74,  // 120: clarifai.api.PostInputsSearchesRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	98,  // 121: clarifai.api.PostInputsSearchesRequest.searches:type_name -> clarifai.api.Search
+	96,  // 122: clarifai.api.PostInputsSearchesRequest.pagination:type_name -> clarifai.api.Pagination
+	74,  // 123: clarifai.api.PostAnnotationsSearchesRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	98,  // 124: clarifai.api.PostAnnotationsSearchesRequest.searches:type_name -> clarifai.api.Search
+	96,  // 125: clarifai.api.PostAnnotationsSearchesRequest.pagination:type_name -> clarifai.api.Pagination
+	74,  // 126: clarifai.api.PostSearchesRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	99,  // 127: clarifai.api.PostSearchesRequest.query:type_name -> clarifai.api.Query
+	98,  // 128: clarifai.api.PostSearchesRequest.searches:type_name -> clarifai.api.Search
+	96,  // 129: clarifai.api.PostSearchesRequest.pagination:type_name -> clarifai.api.Pagination
+	77,  // 130: clarifai.api.MultiSearchResponse.status:type_name -> clarifai.api.status.Status
+	100, // 131: clarifai.api.MultiSearchResponse.hits:type_name -> clarifai.api.Hit
+	99,  // 132: clarifai.api.MultiSearchResponse.query:type_name -> clarifai.api.Query
+	98,  // 133: clarifai.api.MultiSearchResponse.searches:type_name -> clarifai.api.Search
+	101, // 134: clarifai.api.MultiSearchResponse.hit_counts:type_name -> clarifai.api.HitCount
+	0,   // 135: clarifai.api.V2.PostModelOutputs:input_type -> clarifai.api.PostModelOutputsRequest
+	2,   // 136: clarifai.api.V2.GetModel:input_type -> clarifai.api.GetModelRequest
+	2,   // 137: clarifai.api.V2.GetModelOutputInfo:input_type -> clarifai.api.GetModelRequest
+	4,   // 138: clarifai.api.V2.ListModels:input_type -> clarifai.api.ListModelsRequest
+	6,   // 139: clarifai.api.V2.GetModelVersion:input_type -> clarifai.api.GetModelVersionRequest
+	8,   // 140: clarifai.api.V2.ListModelVersions:input_type -> clarifai.api.ListModelVersionsRequest
+	10,  // 141: clarifai.api.V2.PostApps:input_type -> clarifai.api.PostAppsRequest
+	12,  // 142: clarifai.api.V2.GetApp:input_type -> clarifai.api.GetAppRequest
+	14,  // 143: clarifai.api.V2.ListApps:input_type -> clarifai.api.ListAppsRequest
+	15,  // 144: clarifai.api.V2.PatchApps:input_type -> clarifai.api.PatchAppsRequest
+	16,  // 145: clarifai.api.V2.PatchApp:input_type -> clarifai.api.PatchAppRequest
+	17,  // 146: clarifai.api.V2.DeleteApp:input_type -> clarifai.api.DeleteAppRequest
+	18,  // 147: clarifai.api.V2.PostKeys:input_type -> clarifai.api.PostKeysRequest
+	20,  // 148: clarifai.api.V2.GetKey:input_type -> clarifai.api.GetKeyRequest
+	22,  // 149: clarifai.api.V2.ListKeys:input_type -> clarifai.api.ListKeysRequest
+	23,  // 150: clarifai.api.V2.ListAppKeys:input_type -> clarifai.api.ListAppKeysRequest
+	24,  // 151: clarifai.api.V2.PatchKeys:input_type -> clarifai.api.PatchKeysRequest
+	25,  // 152: clarifai.api.V2.DeleteKey:input_type -> clarifai.api.DeleteKeyRequest
+	68,  // 153: clarifai.api.V2.PostAuditLogSearches:input_type -> clarifai.api.PostAuditLogSearchesRequest
+	26,  // 154: clarifai.api.V2.MyScopes:input_type -> clarifai.api.MyScopesRequest
+	28,  // 155: clarifai.api.V2.MyScopesUser:input_type -> clarifai.api.MyScopesUserRequest
+	30,  // 156: clarifai.api.V2.ListScopes:input_type -> clarifai.api.ListScopesRequest
+	32,  // 157: clarifai.api.V2.GetUser:input_type -> clarifai.api.GetUserRequest
+	34,  // 158: clarifai.api.V2.ListCollaborators:input_type -> clarifai.api.ListCollaboratorsRequest
+	36,  // 159: clarifai.api.V2.PostCollaborators:input_type -> clarifai.api.PostCollaboratorsRequest
+	37,  // 160: clarifai.api.V2.PatchCollaborators:input_type -> clarifai.api.PatchCollaboratorsRequest
+	38,  // 161: clarifai.api.V2.DeleteCollaborators:input_type -> clarifai.api.DeleteCollaboratorsRequest
+	39,  // 162: clarifai.api.V2.ListCollaborations:input_type -> clarifai.api.ListCollaborationsRequest
+	41,  // 163: clarifai.api.V2.PostInputs:input_type -> clarifai.api.PostInputsRequest
+	43,  // 164: clarifai.api.V2.ListInputs:input_type -> clarifai.api.ListInputsRequest
+	44,  // 165: clarifai.api.V2.GetInput:input_type -> clarifai.api.GetInputRequest
+	46,  // 166: clarifai.api.V2.DeleteInput:input_type -> clarifai.api.DeleteInputRequest
+	47,  // 167: clarifai.api.V2.DeleteInputs:input_type -> clarifai.api.DeleteInputsRequest
+	48,  // 168: clarifai.api.V2.PatchInputs:input_type -> clarifai.api.PatchInputsRequest
+	49,  // 169: clarifai.api.V2.GetInputCount:input_type -> clarifai.api.GetInputCountRequest
+	51,  // 170: clarifai.api.V2.GetInputsAddJob:input_type -> clarifai.api.GetInputsAddJobRequest
+	52,  // 171: clarifai.api.V2.ListInputsAddJobs:input_type -> clarifai.api.ListInputsAddJobsRequest
+	53,  // 172: clarifai.api.V2.CancelInputsAddJob:input_type -> clarifai.api.CancelInputsAddJobRequest
+	56,  // 173: clarifai.api.V2.PostAnnotations:input_type -> clarifai.api.PostAnnotationsRequest
+	57,  // 174: clarifai.api.V2.ListAnnotations:input_type -> clarifai.api.ListAnnotationsRequest
+	58,  // 175: clarifai.api.V2.PatchAnnotations:input_type -> clarifai.api.PatchAnnotationsRequest
+	59,  // 176: clarifai.api.V2.DeleteAnnotation:input_type -> clarifai.api.DeleteAnnotationRequest
+	60,  // 177: clarifai.api.V2.DeleteAnnotations:input_type -> clarifai.api.DeleteAnnotationsRequest
+	62,  // 178: clarifai.api.V2.ListConcepts:input_type -> clarifai.api.ListConceptsRequest
+	63,  // 179: clarifai.api.V2.GetConcept:input_type -> clarifai.api.GetConceptRequest
+	64,  // 180: clarifai.api.V2.PostConcepts:input_type -> clarifai.api.PostConceptsRequest
+	65,  // 181: clarifai.api.V2.PatchConcepts:input_type -> clarifai.api.PatchConceptsRequest
+	70,  // 182: clarifai.api.V2.PostInputsSearches:input_type -> clarifai.api.PostInputsSearchesRequest
+	71,  // 183: clarifai.api.V2.PostAnnotationsSearches:input_type -> clarifai.api.PostAnnotationsSearchesRequest
+	72,  // 184: clarifai.api.V2.PostSearches:input_type -> clarifai.api.PostSearchesRequest
+	1,   // 185: clarifai.api.V2.PostModelOutputs:output_type -> clarifai.api.MultiOutputResponse
+	3,   // 186: clarifai.api.V2.GetModel:output_type -> clarifai.api.SingleModelResponse
+	3,   // 187: clarifai.api.V2.GetModelOutputInfo:output_type -> clarifai.api.SingleModelResponse
+	5,   // 188: clarifai.api.V2.ListModels:output_type -> clarifai.api.MultiModelResponse
+	7,   // 189: clarifai.api.V2.GetModelVersion:output_type -> clarifai.api.SingleModelVersionResponse
+	9,   // 190: clarifai.api.V2.ListModelVersions:output_type -> clarifai.api.MultiModelVersionResponse
+	11,  // 191: clarifai.api.V2.PostApps:output_type -> clarifai.api.MultiAppResponse
+	13,  // 192: clarifai.api.V2.GetApp:output_type -> clarifai.api.SingleAppResponse
+	11,  // 193: clarifai.api.V2.ListApps:output_type -> clarifai.api.MultiAppResponse
+	11,  // 194: clarifai.api.V2.PatchApps:output_type -> clarifai.api.MultiAppResponse
+	13,  // 195: clarifai.api.V2.PatchApp:output_type -> clarifai.api.SingleAppResponse
+	102, // 196: clarifai.api.V2.DeleteApp:output_type -> clarifai.api.status.BaseResponse
+	19,  // 197: clarifai.api.V2.PostKeys:output_type -> clarifai.api.MultiKeyResponse
+	21,  // 198: clarifai.api.V2.GetKey:output_type -> clarifai.api.SingleKeyResponse
+	19,  // 199: clarifai.api.V2.ListKeys:output_type -> clarifai.api.MultiKeyResponse
+	19,  // 200: clarifai.api.V2.ListAppKeys:output_type -> clarifai.api.MultiKeyResponse
+	19,  // 201: clarifai.api.V2.PatchKeys:output_type -> clarifai.api.MultiKeyResponse
+	102, // 202: clarifai.api.V2.DeleteKey:output_type -> clarifai.api.status.BaseResponse
+	69,  // 203: clarifai.api.V2.PostAuditLogSearches:output_type -> clarifai.api.MultiAuditLogEntryResponse
+	27,  // 204: clarifai.api.V2.MyScopes:output_type -> clarifai.api.MultiScopeResponse
+	29,  // 205: clarifai.api.V2.MyScopesUser:output_type -> clarifai.api.MultiScopeUserResponse
+	31,  // 206: clarifai.api.V2.ListScopes:output_type -> clarifai.api.MultiScopeDepsResponse
+	33,  // 207: clarifai.api.V2.GetUser:output_type -> clarifai.api.SingleUserResponse
+	35,  // 208: clarifai.api.V2.ListCollaborators:output_type -> clarifai.api.MultiCollaboratorsResponse
+	35,  // 209: clarifai.api.V2.PostCollaborators:output_type -> clarifai.api.MultiCollaboratorsResponse
+	35,  // 210: clarifai.api.V2.PatchCollaborators:output_type -> clarifai.api.MultiCollaboratorsResponse
+	102, // 211: clarifai.api.V2.DeleteCollaborators:output_type -> clarifai.api.status.BaseResponse
+	40,  // 212: clarifai.api.V2.ListCollaborations:output_type -> clarifai.api.MultiCollaborationsResponse
+	42,  // 213: clarifai.api.V2.PostInputs:output_type -> clarifai.api.MultiInputResponse
+	42,  // 214: clarifai.api.V2.ListInputs:output_type -> clarifai.api.MultiInputResponse
+	45,  // 215: clarifai.api.V2.GetInput:output_type -> clarifai.api.SingleInputResponse
+	102, // 216: clarifai.api.V2.DeleteInput:output_type -> clarifai.api.status.BaseResponse
+	102, // 217: clarifai.api.V2.DeleteInputs:output_type -> clarifai.api.status.BaseResponse
+	42,  // 218: clarifai.api.V2.PatchInputs:output_type -> clarifai.api.MultiInputResponse
+	50,  // 219: clarifai.api.V2.GetInputCount:output_type -> clarifai.api.SingleInputCountResponse
+	54,  // 220: clarifai.api.V2.GetInputsAddJob:output_type -> clarifai.api.SingleInputsAddJobResponse
+	55,  // 221: clarifai.api.V2.ListInputsAddJobs:output_type -> clarifai.api.MultiInputsAddJobResponse
+	54,  // 222: clarifai.api.V2.CancelInputsAddJob:output_type -> clarifai.api.SingleInputsAddJobResponse
+	61,  // 223: clarifai.api.V2.PostAnnotations:output_type -> clarifai.api.MultiAnnotationResponse
+	61,  // 224: clarifai.api.V2.ListAnnotations:output_type -> clarifai.api.MultiAnnotationResponse
+	61,  // 225: clarifai.api.V2.PatchAnnotations:output_type -> clarifai.api.MultiAnnotationResponse
+	102, // 226: clarifai.api.V2.DeleteAnnotation:output_type -> clarifai.api.status.BaseResponse
+	102, // 227: clarifai.api.V2.DeleteAnnotations:output_type -> clarifai.api.status.BaseResponse
+	66,  // 228: clarifai.api.V2.ListConcepts:output_type -> clarifai.api.MultiConceptResponse
+	67,  // 229: clarifai.api.V2.GetConcept:output_type -> clarifai.api.SingleConceptResponse
+	66,  // 230: clarifai.api.V2.PostConcepts:output_type -> clarifai.api.MultiConceptResponse
+	66,  // 231: clarifai.api.V2.PatchConcepts:output_type -> clarifai.api.MultiConceptResponse
+	73,  // 232: clarifai.api.V2.PostInputsSearches:output_type -> clarifai.api.MultiSearchResponse
+	73,  // 233: clarifai.api.V2.PostAnnotationsSearches:output_type -> clarifai.api.MultiSearchResponse
+	73,  // 234: clarifai.api.V2.PostSearches:output_type -> clarifai.api.MultiSearchResponse
+	185, // [185:235] is the sub-list for method output_type
+	135, // [135:185] is the sub-list for method input_type
+	135, // [135:135] is the sub-list for extension type_name
+	135, // [135:135] is the sub-list for extension extendee
+	0,   // [0:135] is the sub-list for field type_name
 }
 
 func init() { file_clarifai_api_service_proto_init() }
@@ -5405,7 +5575,7 @@ func file_clarifai_api_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_clarifai_api_service_proto_rawDesc), len(file_clarifai_api_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   72,
+			NumMessages:   74,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -42,6 +42,7 @@ const (
 	V2_ListAppKeys_FullMethodName             = "/clarifai.api.V2/ListAppKeys"
 	V2_PatchKeys_FullMethodName               = "/clarifai.api.V2/PatchKeys"
 	V2_DeleteKey_FullMethodName               = "/clarifai.api.V2/DeleteKey"
+	V2_PostAuditLogSearches_FullMethodName    = "/clarifai.api.V2/PostAuditLogSearches"
 	V2_MyScopes_FullMethodName                = "/clarifai.api.V2/MyScopes"
 	V2_MyScopesUser_FullMethodName            = "/clarifai.api.V2/MyScopesUser"
 	V2_ListScopes_FullMethodName              = "/clarifai.api.V2/ListScopes"
@@ -100,6 +101,7 @@ type V2Client interface {
 	ListAppKeys(ctx context.Context, in *ListAppKeysRequest, opts ...grpc.CallOption) (*MultiKeyResponse, error)
 	PatchKeys(ctx context.Context, in *PatchKeysRequest, opts ...grpc.CallOption) (*MultiKeyResponse, error)
 	DeleteKey(ctx context.Context, in *DeleteKeyRequest, opts ...grpc.CallOption) (*status.BaseResponse, error)
+	PostAuditLogSearches(ctx context.Context, in *PostAuditLogSearchesRequest, opts ...grpc.CallOption) (*MultiAuditLogEntryResponse, error)
 	// Scopes.
 	MyScopes(ctx context.Context, in *MyScopesRequest, opts ...grpc.CallOption) (*MultiScopeResponse, error)
 	MyScopesUser(ctx context.Context, in *MyScopesUserRequest, opts ...grpc.CallOption) (*MultiScopeUserResponse, error)
@@ -322,6 +324,16 @@ func (c *v2Client) DeleteKey(ctx context.Context, in *DeleteKeyRequest, opts ...
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(status.BaseResponse)
 	err := c.cc.Invoke(ctx, V2_DeleteKey_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *v2Client) PostAuditLogSearches(ctx context.Context, in *PostAuditLogSearchesRequest, opts ...grpc.CallOption) (*MultiAuditLogEntryResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MultiAuditLogEntryResponse)
+	err := c.cc.Invoke(ctx, V2_PostAuditLogSearches_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -663,6 +675,7 @@ type V2Server interface {
 	ListAppKeys(context.Context, *ListAppKeysRequest) (*MultiKeyResponse, error)
 	PatchKeys(context.Context, *PatchKeysRequest) (*MultiKeyResponse, error)
 	DeleteKey(context.Context, *DeleteKeyRequest) (*status.BaseResponse, error)
+	PostAuditLogSearches(context.Context, *PostAuditLogSearchesRequest) (*MultiAuditLogEntryResponse, error)
 	// Scopes.
 	MyScopes(context.Context, *MyScopesRequest) (*MultiScopeResponse, error)
 	MyScopesUser(context.Context, *MyScopesUserRequest) (*MultiScopeUserResponse, error)
@@ -764,6 +777,9 @@ func (UnimplementedV2Server) PatchKeys(context.Context, *PatchKeysRequest) (*Mul
 }
 func (UnimplementedV2Server) DeleteKey(context.Context, *DeleteKeyRequest) (*status.BaseResponse, error) {
 	return nil, status1.Error(codes.Unimplemented, "method DeleteKey not implemented")
+}
+func (UnimplementedV2Server) PostAuditLogSearches(context.Context, *PostAuditLogSearchesRequest) (*MultiAuditLogEntryResponse, error) {
+	return nil, status1.Error(codes.Unimplemented, "method PostAuditLogSearches not implemented")
 }
 func (UnimplementedV2Server) MyScopes(context.Context, *MyScopesRequest) (*MultiScopeResponse, error) {
 	return nil, status1.Error(codes.Unimplemented, "method MyScopes not implemented")
@@ -1199,6 +1215,24 @@ func _V2_DeleteKey_Handler(srv interface{}, ctx context.Context, dec func(interf
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(V2Server).DeleteKey(ctx, req.(*DeleteKeyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _V2_PostAuditLogSearches_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PostAuditLogSearchesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(V2Server).PostAuditLogSearches(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: V2_PostAuditLogSearches_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(V2Server).PostAuditLogSearches(ctx, req.(*PostAuditLogSearchesRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -1839,6 +1873,10 @@ var V2_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DeleteKey",
 			Handler:    _V2_DeleteKey_Handler,
+		},
+		{
+			MethodName: "PostAuditLogSearches",
+			Handler:    _V2_PostAuditLogSearches_Handler,
 		},
 		{
 			MethodName: "MyScopes",

@@ -10,10 +10,12 @@
 package adminv1
 
 import (
+	api "github.com/clavis-dev/clavis/api/gen/clarifai/api"
 	status "github.com/clavis-dev/clavis/api/gen/clarifai/api/status"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
+	wrapperspb "google.golang.org/protobuf/types/known/wrapperspb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -25,6 +27,344 @@ const (
 	// Verify that runtime/protoimpl is sufficiently up-to-date.
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
+
+type ListAllKeysRequest struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	UserId string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	// type is personal_access_token or app_specific_key.
+	Type string `protobuf:"bytes,2,opt,name=type,proto3" json:"type,omitempty"`
+	// app_owner_id and app_id select the app keys of one app.
+	AppOwnerId string `protobuf:"bytes,3,opt,name=app_owner_id,json=appOwnerId,proto3" json:"app_owner_id,omitempty"`
+	AppId      string `protobuf:"bytes,4,opt,name=app_id,json=appId,proto3" json:"app_id,omitempty"`
+	// expired selects expired (true) or unexpired (false) keys.
+	Expired *wrapperspb.BoolValue `protobuf:"bytes,5,opt,name=expired,proto3" json:"expired,omitempty"`
+	// unused_since selects keys not used since then (or never).
+	UnusedSince   *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=unused_since,json=unusedSince,proto3" json:"unused_since,omitempty"`
+	CreatedBefore *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=created_before,json=createdBefore,proto3" json:"created_before,omitempty"`
+	Page          uint32                 `protobuf:"varint,8,opt,name=page,proto3" json:"page,omitempty"`
+	PerPage       uint32                 `protobuf:"varint,9,opt,name=per_page,json=perPage,proto3" json:"per_page,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAllKeysRequest) Reset() {
+	*x = ListAllKeysRequest{}
+	mi := &file_clavis_admin_v1_admin_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAllKeysRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAllKeysRequest) ProtoMessage() {}
+
+func (x *ListAllKeysRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_clavis_admin_v1_admin_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAllKeysRequest.ProtoReflect.Descriptor instead.
+func (*ListAllKeysRequest) Descriptor() ([]byte, []int) {
+	return file_clavis_admin_v1_admin_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *ListAllKeysRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *ListAllKeysRequest) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *ListAllKeysRequest) GetAppOwnerId() string {
+	if x != nil {
+		return x.AppOwnerId
+	}
+	return ""
+}
+
+func (x *ListAllKeysRequest) GetAppId() string {
+	if x != nil {
+		return x.AppId
+	}
+	return ""
+}
+
+func (x *ListAllKeysRequest) GetExpired() *wrapperspb.BoolValue {
+	if x != nil {
+		return x.Expired
+	}
+	return nil
+}
+
+func (x *ListAllKeysRequest) GetUnusedSince() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UnusedSince
+	}
+	return nil
+}
+
+func (x *ListAllKeysRequest) GetCreatedBefore() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedBefore
+	}
+	return nil
+}
+
+func (x *ListAllKeysRequest) GetPage() uint32 {
+	if x != nil {
+		return x.Page
+	}
+	return 0
+}
+
+func (x *ListAllKeysRequest) GetPerPage() uint32 {
+	if x != nil {
+		return x.PerPage
+	}
+	return 0
+}
+
+// OwnedKey is a key with the user it belongs to; key.id is its public id.
+type OwnedKey struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserId        string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	Key           *api.Key               `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OwnedKey) Reset() {
+	*x = OwnedKey{}
+	mi := &file_clavis_admin_v1_admin_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OwnedKey) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OwnedKey) ProtoMessage() {}
+
+func (x *OwnedKey) ProtoReflect() protoreflect.Message {
+	mi := &file_clavis_admin_v1_admin_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OwnedKey.ProtoReflect.Descriptor instead.
+func (*OwnedKey) Descriptor() ([]byte, []int) {
+	return file_clavis_admin_v1_admin_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *OwnedKey) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *OwnedKey) GetKey() *api.Key {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+type ListAllKeysResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Status        *status.Status         `protobuf:"bytes,1,opt,name=status,proto3" json:"status,omitempty"`
+	Keys          []*OwnedKey            `protobuf:"bytes,2,rep,name=keys,proto3" json:"keys,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAllKeysResponse) Reset() {
+	*x = ListAllKeysResponse{}
+	mi := &file_clavis_admin_v1_admin_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAllKeysResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAllKeysResponse) ProtoMessage() {}
+
+func (x *ListAllKeysResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_clavis_admin_v1_admin_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAllKeysResponse.ProtoReflect.Descriptor instead.
+func (*ListAllKeysResponse) Descriptor() ([]byte, []int) {
+	return file_clavis_admin_v1_admin_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *ListAllKeysResponse) GetStatus() *status.Status {
+	if x != nil {
+		return x.Status
+	}
+	return nil
+}
+
+func (x *ListAllKeysResponse) GetKeys() []*OwnedKey {
+	if x != nil {
+		return x.Keys
+	}
+	return nil
+}
+
+// RevokeKeysRequest names exactly one of a user, an app or an organization.
+type RevokeKeysRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserId        string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	AppOwnerId    string                 `protobuf:"bytes,2,opt,name=app_owner_id,json=appOwnerId,proto3" json:"app_owner_id,omitempty"`
+	AppId         string                 `protobuf:"bytes,3,opt,name=app_id,json=appId,proto3" json:"app_id,omitempty"`
+	OrgId         string                 `protobuf:"bytes,4,opt,name=org_id,json=orgId,proto3" json:"org_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeKeysRequest) Reset() {
+	*x = RevokeKeysRequest{}
+	mi := &file_clavis_admin_v1_admin_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeKeysRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeKeysRequest) ProtoMessage() {}
+
+func (x *RevokeKeysRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_clavis_admin_v1_admin_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeKeysRequest.ProtoReflect.Descriptor instead.
+func (*RevokeKeysRequest) Descriptor() ([]byte, []int) {
+	return file_clavis_admin_v1_admin_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *RevokeKeysRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *RevokeKeysRequest) GetAppOwnerId() string {
+	if x != nil {
+		return x.AppOwnerId
+	}
+	return ""
+}
+
+func (x *RevokeKeysRequest) GetAppId() string {
+	if x != nil {
+		return x.AppId
+	}
+	return ""
+}
+
+func (x *RevokeKeysRequest) GetOrgId() string {
+	if x != nil {
+		return x.OrgId
+	}
+	return ""
+}
+
+type RevokeKeysResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Status        *status.Status         `protobuf:"bytes,1,opt,name=status,proto3" json:"status,omitempty"`
+	Revoked       uint32                 `protobuf:"varint,2,opt,name=revoked,proto3" json:"revoked,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeKeysResponse) Reset() {
+	*x = RevokeKeysResponse{}
+	mi := &file_clavis_admin_v1_admin_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeKeysResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeKeysResponse) ProtoMessage() {}
+
+func (x *RevokeKeysResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_clavis_admin_v1_admin_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeKeysResponse.ProtoReflect.Descriptor instead.
+func (*RevokeKeysResponse) Descriptor() ([]byte, []int) {
+	return file_clavis_admin_v1_admin_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *RevokeKeysResponse) GetStatus() *status.Status {
+	if x != nil {
+		return x.Status
+	}
+	return nil
+}
+
+func (x *RevokeKeysResponse) GetRevoked() uint32 {
+	if x != nil {
+		return x.Revoked
+	}
+	return 0
+}
 
 type User struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -39,7 +379,7 @@ type User struct {
 
 func (x *User) Reset() {
 	*x = User{}
-	mi := &file_clavis_admin_v1_admin_proto_msgTypes[0]
+	mi := &file_clavis_admin_v1_admin_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -51,7 +391,7 @@ func (x *User) String() string {
 func (*User) ProtoMessage() {}
 
 func (x *User) ProtoReflect() protoreflect.Message {
-	mi := &file_clavis_admin_v1_admin_proto_msgTypes[0]
+	mi := &file_clavis_admin_v1_admin_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -64,7 +404,7 @@ func (x *User) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use User.ProtoReflect.Descriptor instead.
 func (*User) Descriptor() ([]byte, []int) {
-	return file_clavis_admin_v1_admin_proto_rawDescGZIP(), []int{0}
+	return file_clavis_admin_v1_admin_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *User) GetId() string {
@@ -113,7 +453,7 @@ type CreateUserRequest struct {
 
 func (x *CreateUserRequest) Reset() {
 	*x = CreateUserRequest{}
-	mi := &file_clavis_admin_v1_admin_proto_msgTypes[1]
+	mi := &file_clavis_admin_v1_admin_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -125,7 +465,7 @@ func (x *CreateUserRequest) String() string {
 func (*CreateUserRequest) ProtoMessage() {}
 
 func (x *CreateUserRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_clavis_admin_v1_admin_proto_msgTypes[1]
+	mi := &file_clavis_admin_v1_admin_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -138,7 +478,7 @@ func (x *CreateUserRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateUserRequest.ProtoReflect.Descriptor instead.
 func (*CreateUserRequest) Descriptor() ([]byte, []int) {
-	return file_clavis_admin_v1_admin_proto_rawDescGZIP(), []int{1}
+	return file_clavis_admin_v1_admin_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *CreateUserRequest) GetId() string {
@@ -174,7 +514,7 @@ type CreateUserResponse struct {
 
 func (x *CreateUserResponse) Reset() {
 	*x = CreateUserResponse{}
-	mi := &file_clavis_admin_v1_admin_proto_msgTypes[2]
+	mi := &file_clavis_admin_v1_admin_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -186,7 +526,7 @@ func (x *CreateUserResponse) String() string {
 func (*CreateUserResponse) ProtoMessage() {}
 
 func (x *CreateUserResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_clavis_admin_v1_admin_proto_msgTypes[2]
+	mi := &file_clavis_admin_v1_admin_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -199,7 +539,7 @@ func (x *CreateUserResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateUserResponse.ProtoReflect.Descriptor instead.
 func (*CreateUserResponse) Descriptor() ([]byte, []int) {
-	return file_clavis_admin_v1_admin_proto_rawDescGZIP(), []int{2}
+	return file_clavis_admin_v1_admin_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *CreateUserResponse) GetStatus() *status.Status {
@@ -233,7 +573,7 @@ type ListUsersRequest struct {
 
 func (x *ListUsersRequest) Reset() {
 	*x = ListUsersRequest{}
-	mi := &file_clavis_admin_v1_admin_proto_msgTypes[3]
+	mi := &file_clavis_admin_v1_admin_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -245,7 +585,7 @@ func (x *ListUsersRequest) String() string {
 func (*ListUsersRequest) ProtoMessage() {}
 
 func (x *ListUsersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_clavis_admin_v1_admin_proto_msgTypes[3]
+	mi := &file_clavis_admin_v1_admin_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -258,7 +598,7 @@ func (x *ListUsersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUsersRequest.ProtoReflect.Descriptor instead.
 func (*ListUsersRequest) Descriptor() ([]byte, []int) {
-	return file_clavis_admin_v1_admin_proto_rawDescGZIP(), []int{3}
+	return file_clavis_admin_v1_admin_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ListUsersRequest) GetPage() uint32 {
@@ -285,7 +625,7 @@ type ListUsersResponse struct {
 
 func (x *ListUsersResponse) Reset() {
 	*x = ListUsersResponse{}
-	mi := &file_clavis_admin_v1_admin_proto_msgTypes[4]
+	mi := &file_clavis_admin_v1_admin_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -297,7 +637,7 @@ func (x *ListUsersResponse) String() string {
 func (*ListUsersResponse) ProtoMessage() {}
 
 func (x *ListUsersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_clavis_admin_v1_admin_proto_msgTypes[4]
+	mi := &file_clavis_admin_v1_admin_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -310,7 +650,7 @@ func (x *ListUsersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUsersResponse.ProtoReflect.Descriptor instead.
 func (*ListUsersResponse) Descriptor() ([]byte, []int) {
-	return file_clavis_admin_v1_admin_proto_rawDescGZIP(), []int{4}
+	return file_clavis_admin_v1_admin_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ListUsersResponse) GetStatus() *status.Status {
@@ -336,7 +676,7 @@ type UserRequest struct {
 
 func (x *UserRequest) Reset() {
 	*x = UserRequest{}
-	mi := &file_clavis_admin_v1_admin_proto_msgTypes[5]
+	mi := &file_clavis_admin_v1_admin_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -348,7 +688,7 @@ func (x *UserRequest) String() string {
 func (*UserRequest) ProtoMessage() {}
 
 func (x *UserRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_clavis_admin_v1_admin_proto_msgTypes[5]
+	mi := &file_clavis_admin_v1_admin_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -361,7 +701,7 @@ func (x *UserRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserRequest.ProtoReflect.Descriptor instead.
 func (*UserRequest) Descriptor() ([]byte, []int) {
-	return file_clavis_admin_v1_admin_proto_rawDescGZIP(), []int{5}
+	return file_clavis_admin_v1_admin_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *UserRequest) GetId() string {
@@ -381,7 +721,7 @@ type UserResponse struct {
 
 func (x *UserResponse) Reset() {
 	*x = UserResponse{}
-	mi := &file_clavis_admin_v1_admin_proto_msgTypes[6]
+	mi := &file_clavis_admin_v1_admin_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -393,7 +733,7 @@ func (x *UserResponse) String() string {
 func (*UserResponse) ProtoMessage() {}
 
 func (x *UserResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_clavis_admin_v1_admin_proto_msgTypes[6]
+	mi := &file_clavis_admin_v1_admin_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -406,7 +746,7 @@ func (x *UserResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserResponse.ProtoReflect.Descriptor instead.
 func (*UserResponse) Descriptor() ([]byte, []int) {
-	return file_clavis_admin_v1_admin_proto_rawDescGZIP(), []int{6}
+	return file_clavis_admin_v1_admin_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *UserResponse) GetStatus() *status.Status {
@@ -434,7 +774,7 @@ type SetPasswordRequest struct {
 
 func (x *SetPasswordRequest) Reset() {
 	*x = SetPasswordRequest{}
-	mi := &file_clavis_admin_v1_admin_proto_msgTypes[7]
+	mi := &file_clavis_admin_v1_admin_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -446,7 +786,7 @@ func (x *SetPasswordRequest) String() string {
 func (*SetPasswordRequest) ProtoMessage() {}
 
 func (x *SetPasswordRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_clavis_admin_v1_admin_proto_msgTypes[7]
+	mi := &file_clavis_admin_v1_admin_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -459,7 +799,7 @@ func (x *SetPasswordRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetPasswordRequest.ProtoReflect.Descriptor instead.
 func (*SetPasswordRequest) Descriptor() ([]byte, []int) {
-	return file_clavis_admin_v1_admin_proto_rawDescGZIP(), []int{7}
+	return file_clavis_admin_v1_admin_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *SetPasswordRequest) GetId() string {
@@ -487,7 +827,33 @@ var File_clavis_admin_v1_admin_proto protoreflect.FileDescriptor
 
 const file_clavis_admin_v1_admin_proto_rawDesc = "" +
 	"\n" +
-	"\x1bclavis/admin/v1/admin.proto\x12\x0fclavis.admin.v1\x1a clarifai/api/status/status.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x99\x01\n" +
+	"\x1bclavis/admin/v1/admin.proto\x12\x0fclavis.admin.v1\x1a\x1cclarifai/api/resources.proto\x1a clarifai/api/status/status.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1egoogle/protobuf/wrappers.proto\"\xe1\x02\n" +
+	"\x12ListAllKeysRequest\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x12\n" +
+	"\x04type\x18\x02 \x01(\tR\x04type\x12 \n" +
+	"\fapp_owner_id\x18\x03 \x01(\tR\n" +
+	"appOwnerId\x12\x15\n" +
+	"\x06app_id\x18\x04 \x01(\tR\x05appId\x124\n" +
+	"\aexpired\x18\x05 \x01(\v2\x1a.google.protobuf.BoolValueR\aexpired\x12=\n" +
+	"\funused_since\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\vunusedSince\x12A\n" +
+	"\x0ecreated_before\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\rcreatedBefore\x12\x12\n" +
+	"\x04page\x18\b \x01(\rR\x04page\x12\x19\n" +
+	"\bper_page\x18\t \x01(\rR\aperPage\"H\n" +
+	"\bOwnedKey\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\x12#\n" +
+	"\x03key\x18\x02 \x01(\v2\x11.clarifai.api.KeyR\x03key\"y\n" +
+	"\x13ListAllKeysResponse\x123\n" +
+	"\x06status\x18\x01 \x01(\v2\x1b.clarifai.api.status.StatusR\x06status\x12-\n" +
+	"\x04keys\x18\x02 \x03(\v2\x19.clavis.admin.v1.OwnedKeyR\x04keys\"|\n" +
+	"\x11RevokeKeysRequest\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\x12 \n" +
+	"\fapp_owner_id\x18\x02 \x01(\tR\n" +
+	"appOwnerId\x12\x15\n" +
+	"\x06app_id\x18\x03 \x01(\tR\x05appId\x12\x15\n" +
+	"\x06org_id\x18\x04 \x01(\tR\x05orgId\"c\n" +
+	"\x12RevokeKeysResponse\x123\n" +
+	"\x06status\x18\x01 \x01(\v2\x1b.clarifai.api.status.StatusR\x06status\x12\x18\n" +
+	"\arevoked\x18\x02 \x01(\rR\arevoked\"\x99\x01\n" +
 	"\x04User\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05email\x18\x02 \x01(\tR\x05email\x12\x14\n" +
@@ -519,7 +885,7 @@ const file_clavis_admin_v1_admin_proto_rawDesc = "" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n" +
 	"\bpassword\x18\x02 \x01(\tR\bpassword\x12\x1f\n" +
 	"\vmust_change\x18\x03 \x01(\bR\n" +
-	"mustChange2\xeb\x03\n" +
+	"mustChange2\x9c\x05\n" +
 	"\x05Admin\x12U\n" +
 	"\n" +
 	"CreateUser\x12\".clavis.admin.v1.CreateUserRequest\x1a#.clavis.admin.v1.CreateUserResponse\x12R\n" +
@@ -529,7 +895,10 @@ const file_clavis_admin_v1_admin_proto_rawDesc = "" +
 	"EnableUser\x12\x1c.clavis.admin.v1.UserRequest\x1a\x1d.clavis.admin.v1.UserResponse\x12M\n" +
 	"\n" +
 	"DeleteUser\x12\x1c.clavis.admin.v1.UserRequest\x1a!.clarifai.api.status.BaseResponse\x12Q\n" +
-	"\vSetPassword\x12#.clavis.admin.v1.SetPasswordRequest\x1a\x1d.clavis.admin.v1.UserResponseB>Z<github.com/clavis-dev/clavis/api/gen/clavis/admin/v1;adminv1b\x06proto3"
+	"\vSetPassword\x12#.clavis.admin.v1.SetPasswordRequest\x1a\x1d.clavis.admin.v1.UserResponse\x12X\n" +
+	"\vListAllKeys\x12#.clavis.admin.v1.ListAllKeysRequest\x1a$.clavis.admin.v1.ListAllKeysResponse\x12U\n" +
+	"\n" +
+	"RevokeKeys\x12\".clavis.admin.v1.RevokeKeysRequest\x1a#.clavis.admin.v1.RevokeKeysResponseB>Z<github.com/clavis-dev/clavis/api/gen/clavis/admin/v1;adminv1b\x06proto3"
 
 var (
 	file_clavis_admin_v1_admin_proto_rawDescOnce sync.Once
@@ -543,45 +912,63 @@ func file_clavis_admin_v1_admin_proto_rawDescGZIP() []byte {
 	return file_clavis_admin_v1_admin_proto_rawDescData
 }
 
-var file_clavis_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_clavis_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_clavis_admin_v1_admin_proto_goTypes = []any{
-	(*User)(nil),                  // 0: clavis.admin.v1.User
-	(*CreateUserRequest)(nil),     // 1: clavis.admin.v1.CreateUserRequest
-	(*CreateUserResponse)(nil),    // 2: clavis.admin.v1.CreateUserResponse
-	(*ListUsersRequest)(nil),      // 3: clavis.admin.v1.ListUsersRequest
-	(*ListUsersResponse)(nil),     // 4: clavis.admin.v1.ListUsersResponse
-	(*UserRequest)(nil),           // 5: clavis.admin.v1.UserRequest
-	(*UserResponse)(nil),          // 6: clavis.admin.v1.UserResponse
-	(*SetPasswordRequest)(nil),    // 7: clavis.admin.v1.SetPasswordRequest
-	(*timestamppb.Timestamp)(nil), // 8: google.protobuf.Timestamp
-	(*status.Status)(nil),         // 9: clarifai.api.status.Status
-	(*status.BaseResponse)(nil),   // 10: clarifai.api.status.BaseResponse
+	(*ListAllKeysRequest)(nil),    // 0: clavis.admin.v1.ListAllKeysRequest
+	(*OwnedKey)(nil),              // 1: clavis.admin.v1.OwnedKey
+	(*ListAllKeysResponse)(nil),   // 2: clavis.admin.v1.ListAllKeysResponse
+	(*RevokeKeysRequest)(nil),     // 3: clavis.admin.v1.RevokeKeysRequest
+	(*RevokeKeysResponse)(nil),    // 4: clavis.admin.v1.RevokeKeysResponse
+	(*User)(nil),                  // 5: clavis.admin.v1.User
+	(*CreateUserRequest)(nil),     // 6: clavis.admin.v1.CreateUserRequest
+	(*CreateUserResponse)(nil),    // 7: clavis.admin.v1.CreateUserResponse
+	(*ListUsersRequest)(nil),      // 8: clavis.admin.v1.ListUsersRequest
+	(*ListUsersResponse)(nil),     // 9: clavis.admin.v1.ListUsersResponse
+	(*UserRequest)(nil),           // 10: clavis.admin.v1.UserRequest
+	(*UserResponse)(nil),          // 11: clavis.admin.v1.UserResponse
+	(*SetPasswordRequest)(nil),    // 12: clavis.admin.v1.SetPasswordRequest
+	(*wrapperspb.BoolValue)(nil),  // 13: google.protobuf.BoolValue
+	(*timestamppb.Timestamp)(nil), // 14: google.protobuf.Timestamp
+	(*api.Key)(nil),               // 15: clarifai.api.Key
+	(*status.Status)(nil),         // 16: clarifai.api.status.Status
+	(*status.BaseResponse)(nil),   // 17: clarifai.api.status.BaseResponse
 }
 var file_clavis_admin_v1_admin_proto_depIdxs = []int32{
-	8,  // 0: clavis.admin.v1.User.created_at:type_name -> google.protobuf.Timestamp
-	9,  // 1: clavis.admin.v1.CreateUserResponse.status:type_name -> clarifai.api.status.Status
-	0,  // 2: clavis.admin.v1.CreateUserResponse.user:type_name -> clavis.admin.v1.User
-	9,  // 3: clavis.admin.v1.ListUsersResponse.status:type_name -> clarifai.api.status.Status
-	0,  // 4: clavis.admin.v1.ListUsersResponse.users:type_name -> clavis.admin.v1.User
-	9,  // 5: clavis.admin.v1.UserResponse.status:type_name -> clarifai.api.status.Status
-	0,  // 6: clavis.admin.v1.UserResponse.user:type_name -> clavis.admin.v1.User
-	1,  // 7: clavis.admin.v1.Admin.CreateUser:input_type -> clavis.admin.v1.CreateUserRequest
-	3,  // 8: clavis.admin.v1.Admin.ListUsers:input_type -> clavis.admin.v1.ListUsersRequest
-	5,  // 9: clavis.admin.v1.Admin.DisableUser:input_type -> clavis.admin.v1.UserRequest
-	5,  // 10: clavis.admin.v1.Admin.EnableUser:input_type -> clavis.admin.v1.UserRequest
-	5,  // 11: clavis.admin.v1.Admin.DeleteUser:input_type -> clavis.admin.v1.UserRequest
-	7,  // 12: clavis.admin.v1.Admin.SetPassword:input_type -> clavis.admin.v1.SetPasswordRequest
-	2,  // 13: clavis.admin.v1.Admin.CreateUser:output_type -> clavis.admin.v1.CreateUserResponse
-	4,  // 14: clavis.admin.v1.Admin.ListUsers:output_type -> clavis.admin.v1.ListUsersResponse
-	6,  // 15: clavis.admin.v1.Admin.DisableUser:output_type -> clavis.admin.v1.UserResponse
-	6,  // 16: clavis.admin.v1.Admin.EnableUser:output_type -> clavis.admin.v1.UserResponse
-	10, // 17: clavis.admin.v1.Admin.DeleteUser:output_type -> clarifai.api.status.BaseResponse
-	6,  // 18: clavis.admin.v1.Admin.SetPassword:output_type -> clavis.admin.v1.UserResponse
-	13, // [13:19] is the sub-list for method output_type
-	7,  // [7:13] is the sub-list for method input_type
-	7,  // [7:7] is the sub-list for extension type_name
-	7,  // [7:7] is the sub-list for extension extendee
-	0,  // [0:7] is the sub-list for field type_name
+	13, // 0: clavis.admin.v1.ListAllKeysRequest.expired:type_name -> google.protobuf.BoolValue
+	14, // 1: clavis.admin.v1.ListAllKeysRequest.unused_since:type_name -> google.protobuf.Timestamp
+	14, // 2: clavis.admin.v1.ListAllKeysRequest.created_before:type_name -> google.protobuf.Timestamp
+	15, // 3: clavis.admin.v1.OwnedKey.key:type_name -> clarifai.api.Key
+	16, // 4: clavis.admin.v1.ListAllKeysResponse.status:type_name -> clarifai.api.status.Status
+	1,  // 5: clavis.admin.v1.ListAllKeysResponse.keys:type_name -> clavis.admin.v1.OwnedKey
+	16, // 6: clavis.admin.v1.RevokeKeysResponse.status:type_name -> clarifai.api.status.Status
+	14, // 7: clavis.admin.v1.User.created_at:type_name -> google.protobuf.Timestamp
+	16, // 8: clavis.admin.v1.CreateUserResponse.status:type_name -> clarifai.api.status.Status
+	5,  // 9: clavis.admin.v1.CreateUserResponse.user:type_name -> clavis.admin.v1.User
+	16, // 10: clavis.admin.v1.ListUsersResponse.status:type_name -> clarifai.api.status.Status
+	5,  // 11: clavis.admin.v1.ListUsersResponse.users:type_name -> clavis.admin.v1.User
+	16, // 12: clavis.admin.v1.UserResponse.status:type_name -> clarifai.api.status.Status
+	5,  // 13: clavis.admin.v1.UserResponse.user:type_name -> clavis.admin.v1.User
+	6,  // 14: clavis.admin.v1.Admin.CreateUser:input_type -> clavis.admin.v1.CreateUserRequest
+	8,  // 15: clavis.admin.v1.Admin.ListUsers:input_type -> clavis.admin.v1.ListUsersRequest
+	10, // 16: clavis.admin.v1.Admin.DisableUser:input_type -> clavis.admin.v1.UserRequest
+	10, // 17: clavis.admin.v1.Admin.EnableUser:input_type -> clavis.admin.v1.UserRequest
+	10, // 18: clavis.admin.v1.Admin.DeleteUser:input_type -> clavis.admin.v1.UserRequest
+	12, // 19: clavis.admin.v1.Admin.SetPassword:input_type -> clavis.admin.v1.SetPasswordRequest
+	0,  // 20: clavis.admin.v1.Admin.ListAllKeys:input_type -> clavis.admin.v1.ListAllKeysRequest
+	3,  // 21: clavis.admin.v1.Admin.RevokeKeys:input_type -> clavis.admin.v1.RevokeKeysRequest
+	7,  // 22: clavis.admin.v1.Admin.CreateUser:output_type -> clavis.admin.v1.CreateUserResponse
+	9,  // 23: clavis.admin.v1.Admin.ListUsers:output_type -> clavis.admin.v1.ListUsersResponse
+	11, // 24: clavis.admin.v1.Admin.DisableUser:output_type -> clavis.admin.v1.UserResponse
+	11, // 25: clavis.admin.v1.Admin.EnableUser:output_type -> clavis.admin.v1.UserResponse
+	17, // 26: clavis.admin.v1.Admin.DeleteUser:output_type -> clarifai.api.status.BaseResponse
+	11, // 27: clavis.admin.v1.Admin.SetPassword:output_type -> clavis.admin.v1.UserResponse
+	2,  // 28: clavis.admin.v1.Admin.ListAllKeys:output_type -> clavis.admin.v1.ListAllKeysResponse
+	4,  // 29: clavis.admin.v1.Admin.RevokeKeys:output_type -> clavis.admin.v1.RevokeKeysResponse
+	22, // [22:30] is the sub-list for method output_type
+	14, // [14:22] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_clavis_admin_v1_admin_proto_init() }
@@ -595,7 +982,7 @@ func file_clavis_admin_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_clavis_admin_v1_admin_proto_rawDesc), len(file_clavis_admin_v1_admin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   8,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -29,6 +29,8 @@ const (
 	Admin_EnableUser_FullMethodName  = "/clavis.admin.v1.Admin/EnableUser"
 	Admin_DeleteUser_FullMethodName  = "/clavis.admin.v1.Admin/DeleteUser"
 	Admin_SetPassword_FullMethodName = "/clavis.admin.v1.Admin/SetPassword"
+	Admin_ListAllKeys_FullMethodName = "/clavis.admin.v1.Admin/ListAllKeys"
+	Admin_RevokeKeys_FullMethodName  = "/clavis.admin.v1.Admin/RevokeKeys"
 )
 
 // AdminClient is the client API for Admin service.
@@ -47,6 +49,11 @@ type AdminClient interface {
 	// sessions; with must_change the user must choose a new one at the next
 	// log-in. The password travels only in the request body.
 	SetPassword(ctx context.Context, in *SetPasswordRequest, opts ...grpc.CallOption) (*UserResponse, error)
+	// ListAllKeys lists the keys of every user (masked), newest first.
+	ListAllKeys(ctx context.Context, in *ListAllKeysRequest, opts ...grpc.CallOption) (*ListAllKeysResponse, error)
+	// RevokeKeys deletes every key of one user, one app or one organization's
+	// apps at once; every replica refuses them from its next request.
+	RevokeKeys(ctx context.Context, in *RevokeKeysRequest, opts ...grpc.CallOption) (*RevokeKeysResponse, error)
 }
 
 type adminClient struct {
@@ -117,6 +124,26 @@ func (c *adminClient) SetPassword(ctx context.Context, in *SetPasswordRequest, o
 	return out, nil
 }
 
+func (c *adminClient) ListAllKeys(ctx context.Context, in *ListAllKeysRequest, opts ...grpc.CallOption) (*ListAllKeysResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListAllKeysResponse)
+	err := c.cc.Invoke(ctx, Admin_ListAllKeys_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminClient) RevokeKeys(ctx context.Context, in *RevokeKeysRequest, opts ...grpc.CallOption) (*RevokeKeysResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RevokeKeysResponse)
+	err := c.cc.Invoke(ctx, Admin_RevokeKeys_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServer is the server API for Admin service.
 // All implementations must embed UnimplementedAdminServer
 // for forward compatibility.
@@ -133,6 +160,11 @@ type AdminServer interface {
 	// sessions; with must_change the user must choose a new one at the next
 	// log-in. The password travels only in the request body.
 	SetPassword(context.Context, *SetPasswordRequest) (*UserResponse, error)
+	// ListAllKeys lists the keys of every user (masked), newest first.
+	ListAllKeys(context.Context, *ListAllKeysRequest) (*ListAllKeysResponse, error)
+	// RevokeKeys deletes every key of one user, one app or one organization's
+	// apps at once; every replica refuses them from its next request.
+	RevokeKeys(context.Context, *RevokeKeysRequest) (*RevokeKeysResponse, error)
 	mustEmbedUnimplementedAdminServer()
 }
 
@@ -160,6 +192,12 @@ func (UnimplementedAdminServer) DeleteUser(context.Context, *UserRequest) (*stat
 }
 func (UnimplementedAdminServer) SetPassword(context.Context, *SetPasswordRequest) (*UserResponse, error) {
 	return nil, status1.Error(codes.Unimplemented, "method SetPassword not implemented")
+}
+func (UnimplementedAdminServer) ListAllKeys(context.Context, *ListAllKeysRequest) (*ListAllKeysResponse, error) {
+	return nil, status1.Error(codes.Unimplemented, "method ListAllKeys not implemented")
+}
+func (UnimplementedAdminServer) RevokeKeys(context.Context, *RevokeKeysRequest) (*RevokeKeysResponse, error) {
+	return nil, status1.Error(codes.Unimplemented, "method RevokeKeys not implemented")
 }
 func (UnimplementedAdminServer) mustEmbedUnimplementedAdminServer() {}
 func (UnimplementedAdminServer) testEmbeddedByValue()               {}
@@ -290,6 +328,42 @@ func _Admin_SetPassword_Handler(srv interface{}, ctx context.Context, dec func(i
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Admin_ListAllKeys_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListAllKeysRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).ListAllKeys(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Admin_ListAllKeys_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).ListAllKeys(ctx, req.(*ListAllKeysRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Admin_RevokeKeys_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RevokeKeysRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).RevokeKeys(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Admin_RevokeKeys_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).RevokeKeys(ctx, req.(*RevokeKeysRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Admin_ServiceDesc is the grpc.ServiceDesc for Admin service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -320,6 +394,14 @@ var Admin_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "SetPassword",
 			Handler:    _Admin_SetPassword_Handler,
+		},
+		{
+			MethodName: "ListAllKeys",
+			Handler:    _Admin_ListAllKeys_Handler,
+		},
+		{
+			MethodName: "RevokeKeys",
+			Handler:    _Admin_RevokeKeys_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
