@@ -58,6 +58,11 @@ func TestJSON(t *testing.T) {
 		}},
 		{"pat list", nil, hasKey("keys")},
 		{"pat update", func() []string { return []string{pat, "--description", "renamed"} }, hasKey("keys")},
+		{"pat rotate", func() []string { return []string{pat, "--grace", "1h"} }, func(d map[string]any) bool {
+			old := pat
+			pat = rotatedID(d)
+			return strings.HasPrefix(pat, "clvp_") && pat != old
+		}},
 		{"pat delete", func() []string { return []string{pat} }, nil},
 		{"app create", func() []string { return []string{"photos"} }, hasKey("apps")},
 		{"app list", nil, hasKey("apps")},
@@ -83,11 +88,18 @@ func TestJSON(t *testing.T) {
 			return strings.HasPrefix(key, "clvk_")
 		}},
 		{"key list", func() []string { return []string{"--app", "photos"} }, hasKey("keys")},
+		{"key rotate", func() []string { return []string{key} }, func(d map[string]any) bool {
+			old := key
+			key = rotatedID(d)
+			return strings.HasPrefix(key, "clvk_") && key != old
+		}},
+		{"users keys", nil, hasKey("keys")},
 		{"key delete", func() []string { return []string{key} }, nil},
 		{"users create", func() []string { return []string{"--id", "bob", "--email", "bob@example.com"} }, hasKey("default_pat")},
 		{"users list", nil, hasKey("users")},
 		{"users disable", func() []string { return []string{"bob"} }, nil},
 		{"users enable", func() []string { return []string{"bob"} }, nil},
+		{"users revoke-keys", func() []string { return []string{"--user", "bob"} }, func(d map[string]any) bool { return d["revoked"] == 1.0 }},
 		// The password comes on standard input; later commands read none.
 		{"users passwd", func() []string { c.stdin = "bob's new password\n"; return []string{"bob"} }, hasKey("user")},
 		{"collab add", func() []string { return []string{"--app", "photos", "--scopes", "Apps:Get", "bob"} }, hasKey("collaborators")},
@@ -105,10 +117,13 @@ func TestJSON(t *testing.T) {
 		{"org delete", func() []string { return []string{"acme"} }, nil},
 		{"users delete", func() []string { return []string{"bob"} }, nil},
 		{"app delete", func() []string { return []string{"photos"} }, nil},
+		{"audit", nil, func(d map[string]any) bool { e, _ := d["entries"].([]any); return len(e) > 0 }},
 		{"logout", nil, func(d map[string]any) bool { return d["removed"] == true }},
 		{"version", nil, hasKey("commit")},
 	}
-	ran := map[string]bool{}
+	// bench prints its table, not a server's answer; TestBenchTable reads
+	// its --json document.
+	ran := map[string]bool{"bench": true}
 	for _, step := range steps {
 		ran[step.cmd] = true
 		args := strings.Fields(step.cmd)
@@ -184,5 +199,12 @@ func firstKeyID(d map[string]any) string {
 		return ""
 	}
 	id, _ := keys[0].(map[string]any)["id"].(string)
+	return id
+}
+
+// rotatedID is the new key's id in a rotation's document.
+func rotatedID(d map[string]any) string {
+	k, _ := d["key"].(map[string]any)
+	id, _ := k["id"].(string)
 	return id
 }
