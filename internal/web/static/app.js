@@ -106,18 +106,7 @@ function initPlayground(form) {
     reader.readAsDataURL(file);
   };
   input.addEventListener("change", show);
-  for (const type of ["dragenter", "dragover"]) {
-    zone.addEventListener(type, (e) => { e.preventDefault(); zone.classList.add("dragging"); });
-  }
-  for (const type of ["dragleave", "drop"]) {
-    zone.addEventListener(type, (e) => { e.preventDefault(); zone.classList.remove("dragging"); });
-  }
-  zone.addEventListener("drop", (e) => {
-    if (e.dataTransfer && e.dataTransfer.files.length) {
-      input.files = e.dataTransfer.files;
-      show();
-    }
-  });
+  dropFiles(zone, input, show);
   form.addEventListener("submit", () => {
     button.disabled = true;
     button.textContent = "Predicting…";
@@ -232,18 +221,7 @@ function initUploader(form) {
   };
   describe();
   input.addEventListener("change", describe);
-  for (const type of ["dragenter", "dragover"]) {
-    zone.addEventListener(type, (e) => { e.preventDefault(); zone.classList.add("dragging"); });
-  }
-  for (const type of ["dragleave", "drop"]) {
-    zone.addEventListener(type, (e) => { e.preventDefault(); zone.classList.remove("dragging"); });
-  }
-  zone.addEventListener("drop", (e) => {
-    if (e.dataTransfer && e.dataTransfer.files.length) {
-      input.files = e.dataTransfer.files;
-      describe();
-    }
-  });
+  dropFiles(zone, input, describe);
   const send = (file, progress) => new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open("POST", form.action);
@@ -333,3 +311,20 @@ document.addEventListener("DOMContentLoaded", () => {
   pollInputs();
   initMenus();
 });
+
+// dropFiles makes zone take files dropped on it into the file input, then
+// calls changed, as choosing them would.
+function dropFiles(zone, input, changed) {
+  for (const type of ["dragenter", "dragover"]) {
+    zone.addEventListener(type, (e) => { e.preventDefault(); zone.classList.add("dragging"); });
+  }
+  for (const type of ["dragleave", "drop"]) {
+    zone.addEventListener(type, (e) => { e.preventDefault(); zone.classList.remove("dragging"); });
+  }
+  zone.addEventListener("drop", (e) => {
+    if (e.dataTransfer && e.dataTransfer.files.length) {
+      input.files = e.dataTransfer.files;
+      changed();
+    }
+  });
+}
