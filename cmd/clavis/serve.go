@@ -96,6 +96,8 @@ type Config struct {
 	Limits Limits
 	// Inputs bounds what apps store and the background work on inputs.
 	Inputs InputsConfig
+	// Quotas bounds the apps and keys of each user.
+	Quotas QuotasConfig
 	// Now is the server's clock, which decides when keys expire; nil means
 	// time.Now. Only tests set it: no flag or variable does.
 	Now func() time.Time
@@ -120,6 +122,7 @@ func DefaultConfig() Config {
 		Metrics:       true,
 		Limits:        defaultLimits(),
 		Inputs:        defaultInputsConfig(),
+		Quotas:        defaultQuotasConfig(),
 	}
 }
 
@@ -212,6 +215,7 @@ func (c *Config) bindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.DebugAddr, "debug-addr", c.DebugAddr, "serve the Go profiler (net/http/pprof) on this address, apart from the API; bind it to loopback, e.g. 127.0.0.1:6060 (env CLAVIS_DEBUG_ADDR)")
 	c.Limits.bindFlags(fs)
 	c.Inputs.bindFlags(fs)
+	c.Quotas.bindFlags(fs)
 	fs.Var((*listFlag)(&c.CORSOrigins), "cors-origin", "let web pages of this origin (scheme://host[:port]) call the API, REST and gRPC-Web, from browsers; repeatable (env CLAVIS_CORS_ORIGIN, comma-separated)")
 	fs.Var(boolPtrFlag{&c.Signup}, "signup", "let visitors sign up in the portal: true or false; default open on a loopback address only (env CLAVIS_SIGNUP)")
 }
@@ -269,6 +273,9 @@ func (c *Config) fromEnv(getenv func(string) string) error {
 		}
 	}
 	if err := c.Inputs.fromEnv(getenv); err != nil {
+		return err
+	}
+	if err := c.Quotas.fromEnv(getenv); err != nil {
 		return err
 	}
 	return c.Limits.fromEnv(getenv)
@@ -358,6 +365,9 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 	if err := cfg.Inputs.validate(); err != nil {
 		return nil, err
 	}
+	if err := cfg.Quotas.validate(); err != nil {
+		return nil, err
+	}
 	if err := mkdirPrivate(cfg.DataDir); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
@@ -405,7 +415,7 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 	s.sweepWake = make(chan struct{}, 1)
 	authz := auth.NewAuthorizer(db)
 	svc := service.New(service.Config{Store: db, Hasher: hasher, Invalidator: inval, Engine: s.engine, Authorizer: authz, Now: cfg.Now,
-		Blobs: s.blobs, Fetcher: fetcher, Limits: cfg.Inputs.limits(), Wake: s.wakeBackground})
+		Blobs: s.blobs, Fetcher: fetcher, Limits: cfg.Inputs.limits(), Quotas: cfg.Quotas.quotas(), Wake: s.wakeBackground})
 	s.svc = svc
 	registerJobs(s.pool, svc)
 	if err := s.recover(ctx); err != nil {
