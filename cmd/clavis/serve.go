@@ -98,6 +98,8 @@ type Config struct {
 	Inputs InputsConfig
 	// Quotas bounds the apps and keys of each user.
 	Quotas QuotasConfig
+	// Memory sets the soft memory limit and the decode budget.
+	Memory MemoryConfig
 	// Now is the server's clock, which decides when keys expire; nil means
 	// time.Now. Only tests set it: no flag or variable does.
 	Now func() time.Time
@@ -123,6 +125,7 @@ func DefaultConfig() Config {
 		Limits:        defaultLimits(),
 		Inputs:        defaultInputsConfig(),
 		Quotas:        defaultQuotasConfig(),
+		Memory:        defaultMemoryConfig(),
 	}
 }
 
@@ -216,6 +219,7 @@ func (c *Config) bindFlags(fs *flag.FlagSet) {
 	c.Limits.bindFlags(fs)
 	c.Inputs.bindFlags(fs)
 	c.Quotas.bindFlags(fs)
+	c.Memory.bindFlags(fs)
 	fs.Var((*listFlag)(&c.CORSOrigins), "cors-origin", "let web pages of this origin (scheme://host[:port]) call the API, REST and gRPC-Web, from browsers; repeatable (env CLAVIS_CORS_ORIGIN, comma-separated)")
 	fs.Var(boolPtrFlag{&c.Signup}, "signup", "let visitors sign up in the portal: true or false; default open on a loopback address only (env CLAVIS_SIGNUP)")
 }
@@ -276,6 +280,9 @@ func (c *Config) fromEnv(getenv func(string) string) error {
 		return err
 	}
 	if err := c.Quotas.fromEnv(getenv); err != nil {
+		return err
+	}
+	if err := c.Memory.fromEnv(getenv); err != nil {
 		return err
 	}
 	return c.Limits.fromEnv(getenv)
@@ -368,6 +375,9 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 	if err := cfg.Quotas.validate(); err != nil {
 		return nil, err
 	}
+	if err := cfg.Memory.validate(); err != nil {
+		return nil, err
+	}
 	if err := mkdirPrivate(cfg.DataDir); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
@@ -405,7 +415,7 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 		db.Close()
 		return nil, fmt.Errorf("--fetch-allow: %w", err)
 	}
-	s.engine = inference.NewEngine(inference.Config{Workers: cfg.Workers, Fetcher: fetcher, Observer: obs.engine})
+	s.engine = inference.NewEngine(inference.Config{Workers: cfg.Workers, Fetcher: fetcher, Observer: obs.engine, DecodeBudget: cfg.Memory.apply(log)})
 	s.registerModels()
 	if s.blobs, err = cfg.openBlobs(db); err != nil {
 		db.Close()
