@@ -109,7 +109,8 @@ FUZZTIME ?= 10s
 # Two workers: more, on a loaded machine, slow each input towards the
 # fuzzer's 10 s limit, past which it reports a hang.
 FUZZ_WORKERS ?= 2
-FUZZ_TARGETS := ./internal/listen/:FuzzPlain
+FUZZ_TARGETS := ./internal/listen/:FuzzPlain ./internal/auth/:FuzzParseToken ./clavis/:FuzzParseScopes \
+  ./internal/gateway/:FuzzRESTJSON ./internal/service/:FuzzMetadata ./internal/inference/:FuzzDecodeImage
 test-fuzz:
 	@for t in $(FUZZ_TARGETS); do 	  $(GO) test -run '^$$' -fuzz "^$${t##*:}$$" -fuzztime $(FUZZTIME) -parallel $(FUZZ_WORKERS) "$${t%%:*}" || exit 1; 	done
 
