@@ -68,6 +68,8 @@ var layers = []layer{
 	// importing them; the probes know nothing of the parts they check.
 	{pkgs: mod + "internal/metrics", noDeps: []string{mod + "internal/", mod + "api/"}},
 	{pkgs: mod + "internal/probe", noDeps: []string{mod + "internal/", mod + "api/", mod + "clavis"}},
+	// The load tool is a client: it knows the wire, never the server's parts.
+	{pkgs: mod + "internal/loadgen", noDeps: []string{mod + "internal/", mod + "clavis"}},
 }
 
 // everywhere holds for every package but cmd/clavis and the store engines'

@@ -27,6 +27,7 @@ var commandFlags = map[string]string{
 	"admin create-pat":      "data-dir db user",
 	"migrate":               "force from to",
 	"backup":                "data-dir db to",
+	"load":                  "abuse addr clients duration model pid token",
 	"login":                 clientFlags,
 	"logout":                "json",
 	"whoami":                clientFlags,
