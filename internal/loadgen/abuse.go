@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -52,8 +53,9 @@ func flood(ctx context.Context, cfg Config, rep *Report) error {
 			<-ctx.Done()
 			for _, c := range held { // what the server closed in the meantime
 				c.SetReadDeadline(time.Now().Add(10 * time.Millisecond))
-				if _, err := c.Read(make([]byte, 1<<16)); err == io.EOF {
-					closedByServer.Add(1)
+				var ne net.Error
+				if _, err := c.Read(make([]byte, 1<<16)); err != nil && !(errors.As(err, &ne) && ne.Timeout()) {
+					closedByServer.Add(1) // EOF or reset
 				}
 			}
 		}()
