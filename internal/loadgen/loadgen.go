@@ -208,24 +208,25 @@ func mixed(ctx context.Context, cfg Config, rep *Report) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			actx := metadata.AppendToOutgoingContext(ctx, "authorization", "Key "+cfg.Token)
-			call := func(name string, f func() error) {
+			// Calls are not cut off at the end of the run: the clients stop
+			// starting new ones, and each call has a minute of its own.
+			base := metadata.AppendToOutgoingContext(context.WithoutCancel(ctx), "authorization", "Key "+cfg.Token)
+			call := func(name string, f func(actx context.Context) error) {
+				actx, cancel := context.WithTimeout(base, time.Minute)
+				defer cancel()
 				start := time.Now()
-				err := f()
-				if ctx.Err() != nil {
-					return // cut off by the end of the run: not counted
-				}
+				err := f(actx)
 				rec.add(name, time.Since(start), err)
 			}
 			for ctx.Err() == nil {
-				for i := 0; i < 6; i++ {
-					call("MyScopesUser", func() error {
+				for i := 0; i < 6 && ctx.Err() == nil; i++ {
+					call("MyScopesUser", func(actx context.Context) error {
 						r, err := v2.MyScopesUser(actx, &pb.MyScopesUserRequest{UserAppId: me})
 						return statusErr(r.GetStatus(), err)
 					})
 				}
 				var id string
-				call("PostKeys", func() error {
+				call("PostKeys", func(actx context.Context) error {
 					r, err := v2.PostKeys(actx, &pb.PostKeysRequest{UserAppId: me, Keys: []*pb.Key{{Type: "personal_access_token", Description: "clavis load", Scopes: []string{"Predict"}}}})
 					if err == nil && len(r.GetKeys()) == 1 {
 						id = r.GetKeys()[0].GetId()
@@ -233,13 +234,13 @@ func mixed(ctx context.Context, cfg Config, rep *Report) error {
 					return statusErr(r.GetStatus(), err)
 				})
 				if id != "" {
-					call("DeleteKey", func() error {
+					call("DeleteKey", func(actx context.Context) error {
 						r, err := v2.DeleteKey(actx, &pb.DeleteKeyRequest{UserAppId: me, KeyId: id})
 						return statusErr(r.GetStatus(), err)
 					})
 				}
-				for i := 0; i < 2; i++ {
-					call("PostModelOutputs", func() error {
+				for i := 0; i < 2 && ctx.Err() == nil; i++ {
+					call("PostModelOutputs", func(actx context.Context) error {
 						r, err := v2.PostModelOutputs(actx, &pb.PostModelOutputsRequest{UserAppId: main, ModelId: cfg.Model,
 							Inputs: []*pb.Input{{Data: &pb.Data{Image: &pb.Image{Base64: img}}}}})
 						return statusErr(r.GetStatus(), err)
