@@ -249,6 +249,13 @@ type InputStore interface {
 	CountInputs(ctx context.Context, app AppRef) (InputCounts, error)
 	// Usage returns what an app stores.
 	Usage(ctx context.Context, app AppRef) (Usage, error)
+	// SearchInputs returns a page of the hits of q among an app's inputs,
+	// best first, ties by id. It returns EInvalid for a metadata filter
+	// it cannot match.
+	SearchInputs(ctx context.Context, app AppRef, q InputQuery, page Page) ([]ScoredInput, error)
+	// FilterInputs returns the ids of up to limit inputs of an app that
+	// every one of q.Conds keeps, in id order (q.Rank is not read).
+	FilterInputs(ctx context.Context, app AppRef, q InputQuery, limit int) ([]string, error)
 
 	// ReserveBlobs references blobs an app is about to store, before their
 	// content is written, and keeps the references at least until until
@@ -442,6 +449,7 @@ type Tx interface {
 	Annotations() AnnotationStore
 	Concepts() ConceptStore
 	Jobs() JobStore
+	Embeddings() EmbeddingStore
 	Passwords() PasswordStore
 	Sessions() SessionStore
 	LoginThrottle() LoginThrottleStore

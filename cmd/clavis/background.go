@@ -14,6 +14,7 @@ import (
 	"github.com/clavis-dev/clavis/internal/service"
 	"github.com/clavis-dev/clavis/internal/store/blobdir"
 	"github.com/clavis-dev/clavis/internal/store/postgres"
+	"github.com/clavis-dev/clavis/internal/vector"
 )
 
 // InputsConfig bounds what apps store and the background work on their
@@ -33,10 +34,14 @@ type InputsConfig struct {
 	// each request was sent to, over http unless the gRPC connection is TLS
 	// (CLAVIS_PUBLIC_URL).
 	PublicURL string
+	// SearchMemory bounds the bytes the vector indexes of visual search
+	// hold, all apps together; an app whose index would pass it is
+	// searched exactly (CLAVIS_SEARCH_MEMORY). docs/search.md explains it.
+	SearchMemory int64
 }
 
 func defaultInputsConfig() InputsConfig {
-	return InputsConfig{MaxInputsPerApp: 1_000_000, MaxBytesPerApp: 10 << 30, JobWorkers: 4}
+	return InputsConfig{MaxInputsPerApp: 1_000_000, MaxBytesPerApp: 10 << 30, JobWorkers: 4, SearchMemory: vector.DefaultMemoryBudget}
 }
 
 // bindFlags registers the flags of c on fs, with defaults taken from c.
@@ -44,6 +49,7 @@ func (c *InputsConfig) bindFlags(fs *flag.FlagSet) {
 	fs.Int64Var(&c.MaxInputsPerApp, "app-max-inputs", c.MaxInputsPerApp, "inputs one app may hold; 0 = no bound (env CLAVIS_APP_MAX_INPUTS)")
 	fs.Int64Var(&c.MaxBytesPerApp, "app-max-bytes", c.MaxBytesPerApp, "bytes of images one app may store; 0 = no bound (env CLAVIS_APP_MAX_BYTES)")
 	fs.IntVar(&c.JobWorkers, "job-workers", c.JobWorkers, "background jobs (fetching and annotating inputs) run at once (env CLAVIS_JOB_WORKERS)")
+	fs.Int64Var(&c.SearchMemory, "search-memory", c.SearchMemory, "bytes the vector indexes of visual search may hold, all apps together (env CLAVIS_SEARCH_MEMORY)")
 	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "scheme and host of hosted image URLs, e.g. https://clavis.example.com; default the host each request names (env CLAVIS_PUBLIC_URL)")
 }
 
@@ -52,7 +58,7 @@ func (c *InputsConfig) fromEnv(getenv func(string) string) error {
 	for _, n := range []struct {
 		env string
 		dst *int64
-	}{{"CLAVIS_APP_MAX_INPUTS", &c.MaxInputsPerApp}, {"CLAVIS_APP_MAX_BYTES", &c.MaxBytesPerApp}} {
+	}{{"CLAVIS_APP_MAX_INPUTS", &c.MaxInputsPerApp}, {"CLAVIS_APP_MAX_BYTES", &c.MaxBytesPerApp}, {"CLAVIS_SEARCH_MEMORY", &c.SearchMemory}} {
 		if v := getenv(n.env); v != "" {
 			i, err := strconv.ParseInt(v, 10, 64)
 			if err != nil {
@@ -83,6 +89,8 @@ func (c *InputsConfig) validate() error {
 		return fmt.Errorf("--app-max-bytes must be 0 (no bound) or more")
 	case c.JobWorkers < 1:
 		return fmt.Errorf("--job-workers must be at least 1")
+	case c.SearchMemory < 1:
+		return fmt.Errorf("--search-memory must be at least 1 byte")
 	}
 	if c.PublicURL != "" {
 		u, err := url.Parse(c.PublicURL)
@@ -133,6 +141,25 @@ func registerJobs(pool *jobs.Pool, svc *service.Service) {
 		Run: svc.ProcessInput, Fail: svc.FailInput, Permanent: service.PermanentInputError,
 		Attempts: 3, Backoff: time.Second, Timeout: 2 * time.Minute,
 	})
+	pool.Register(service.JobEmbedInput, jobs.Kind{
+		Run: svc.EmbedInput, Permanent: service.PermanentEmbedError,
+		Attempts: 3, Backoff: time.Second, Timeout: 2 * time.Minute,
+	})
+}
+
+// startSearch builds the vector index in the background and queues the
+// embedding of every stored input that has none (the backfill); failures
+// are logged, and searches are exact meanwhile.
+func (s *Server) startSearch(ctx context.Context) {
+	if err := s.index.Start(ctx); err != nil {
+		s.log.Error("start the vector index; visual searches are exact", "err", err)
+	}
+	n, err := s.svc.QueueMissingEmbeddings(ctx)
+	if err != nil {
+		s.log.Error("queue the embeddings of stored inputs", "err", err)
+	} else if n > 0 {
+		s.log.Info("queued the embeddings of stored inputs without one", "inputs", n)
+	}
 }
 
 // sweep runs the sweep until ctx ends.
@@ -163,3 +190,38 @@ func (s *Server) recover(ctx context.Context) error {
 	}
 	return err
 }
+
+// SearchIndex returns the server's vector index, for tests and diagnostics:
+// Stats says whether an app's index is ready.
+func (s *Server) SearchIndex() *vector.Index { return s.index }
+
+// replicaFeed applies this replica's embedding changes to its index and
+// publishes them to the other replicas.
+type replicaFeed struct {
+	index *vector.Index
+	n     *postgres.Notifier
+}
+
+func (f replicaFeed) Added(ctx context.Context, sp vector.Space, ids ...string) error {
+	err := f.index.Added(ctx, sp, ids...)
+	f.n.VectorsAdded(clavis.EmbeddingSpace{App: sp.App, Version: sp.Version}, ids...)
+	return err
+}
+
+func (f replicaFeed) Deleted(sp vector.Space, ids ...string) {
+	f.index.Deleted(sp, ids...)
+	f.n.VectorsDeleted(clavis.EmbeddingSpace{App: sp.App, Version: sp.Version}, ids...)
+}
+
+// indexSink applies the other replicas' embedding changes to the index.
+type indexSink struct{ index *vector.Index }
+
+func (i indexSink) Added(ctx context.Context, sp clavis.EmbeddingSpace, ids ...string) error {
+	return i.index.Added(ctx, vector.Space{App: sp.App, Version: sp.Version}, ids...)
+}
+
+func (i indexSink) Deleted(sp clavis.EmbeddingSpace, ids ...string) {
+	i.index.Deleted(vector.Space{App: sp.App, Version: sp.Version}, ids...)
+}
+
+func (i indexSink) Resync(ctx context.Context) error { return i.index.Resync(ctx) }

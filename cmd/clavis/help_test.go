@@ -21,7 +21,7 @@ const clientFlags = "addr json pat"
 // commandFlags lists each command's flags but --help. A command missing
 // here, or one whose help lists other flags, fails TestHelp.
 var commandFlags = map[string]string{
-	"serve":                 "addr app-max-bytes app-max-inputs auth-cache-ttl body-timeout bootstrap-user cors-origin data-dir db debug-addr decode-budget fetch-allow first-bytes-timeout header-timeout idle-timeout job-workers keepalive-time keepalive-timeout log-format max-conns max-conns-per-addr max-header-bytes max-streams memory-limit metrics models-dir public-url signup tls-addr tls-cert tls-key tls-self-signed user-max-apps user-max-keys workers",
+	"serve":                 "addr app-max-bytes app-max-inputs auth-cache-ttl body-timeout bootstrap-user cors-origin data-dir db debug-addr decode-budget fetch-allow first-bytes-timeout header-timeout idle-timeout job-workers keepalive-time keepalive-timeout log-format max-conns max-conns-per-addr max-header-bytes max-streams memory-limit metrics models-dir public-url search-memory signup tls-addr tls-cert tls-key tls-self-signed user-max-apps user-max-keys workers",
 	"setup":                 "cache-dir data-dir models-dir",
 	"admin":                 "",
 	"admin create-pat":      "data-dir db user",
@@ -40,6 +40,7 @@ var commandFlags = map[string]string{
 	"inputs add":            clientFlags + " app label metadata no-wait",
 	"inputs list":           clientFlags + " app page per-page status",
 	"inputs get":            clientFlags + " app",
+	"inputs search":         clientFlags + " app concept exact like metadata metric min-value page per-page",
 	"inputs delete":         clientFlags + " all app",
 	"concepts":              "",
 	"concepts list":         clientFlags + " app id",

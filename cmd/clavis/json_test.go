@@ -73,6 +73,10 @@ func TestJSON(t *testing.T) {
 		{"inputs list", func() []string { return []string{"--app", "photos"} }, hasKey("inputs")},
 		{"inputs get", func() []string { return []string{"--app", "photos", input} }, hasKey("input")},
 		{"concepts list", func() []string { return []string{"--app", "photos"} }, hasKey("concepts")},
+		{"inputs search", func() []string { return []string{"--app", "photos", "--concept", "red"} }, func(d map[string]any) bool {
+			hits, _ := d["hits"].([]any)
+			return len(hits) == 1
+		}},
 		{"inputs delete", func() []string { return []string{"--app", "photos", "--all"} }, nil},
 		{"key create", func() []string { return []string{"--app", "photos", "--scopes", "Apps:Get"} }, func(d map[string]any) bool {
 			key = firstKeyID(d)

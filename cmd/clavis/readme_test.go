@@ -32,6 +32,7 @@ var quickstartWant = []struct{ prefix, stdout, stderr string }{
 	{"clavis app create photos", `^Created app admin/photos\n$`, ``},
 	{"clavis inputs add ", `^Added 1 of 1 inputs to photos \(add job cli-\w+\); 0 failed\n$`, ``},
 	{"clavis inputs list", `(?m)^ID\s+STATUS[\s\S]*\ssuccess\s.*\sastronaut\s`, ``},
+	{"clavis inputs search", `(?m)^SCORE\s+ID\s+CONCEPTS\s+SOURCE\n1\.0000\s+\w+\s+astronaut\s`, ``},
 	{"clavis key create ", `^clvk_\w+\n$`, `not shown again`},
 	{"clavis pat create ", `^clvp_\w+\n$`, `not shown again`},
 	{"clavis pat list", `(?m)^ID\s+HINT[\s\S]*\sci\s`, ``},

@@ -35,6 +35,7 @@ import (
 	"github.com/clavis-dev/clavis/internal/service"
 	"github.com/clavis-dev/clavis/internal/store/postgres"
 	"github.com/clavis-dev/clavis/internal/store/sqlite"
+	"github.com/clavis-dev/clavis/internal/vector"
 	"github.com/clavis-dev/clavis/internal/web"
 
 	"github.com/clavis-dev/clavis/api/gen/openapi"
@@ -355,6 +356,8 @@ type Server struct {
 	pool      *jobs.Pool
 	sweepWake chan struct{}
 	hosted    http.Handler
+	// index holds the embeddings of visual search.
+	index *vector.Index
 
 	// BootstrapPAT is the admin's PAT when this start created the admin.
 	BootstrapPAT string
@@ -400,15 +403,19 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 	s.toucher = auth.NewToucher(db.Keys(), log)
 	s.authn = auth.NewAuthenticator(db, auth.AuthnConfig{Hasher: hasher, CacheTTL: cfg.AuthCacheTTL, Toucher: s.toucher, Now: cfg.Now, Observer: obs.authn})
 	var inval service.Invalidator = s.authn
+	s.index = vector.New(service.VectorSource(db), vector.Config{MemoryBudget: cfg.Inputs.SearchMemory})
+	var vectors service.VectorFeed = s.index
 	if pg, ok := db.(*postgres.DB); ok {
-		// Replicas share the database: publish invalidations to the others
-		// and apply theirs. pg.Close stops the listener.
+		// Replicas share the database: publish invalidations and vector
+		// changes to the others and apply theirs. pg.Close stops the
+		// listener.
 		n := pg.NewNotifier(s.authn, log)
+		n.ListenVectors(indexSink{s.index})
 		if err := n.Start(ctx); err != nil {
 			db.Close()
 			return nil, fmt.Errorf("listen for cache invalidations: %w", err)
 		}
-		inval = n
+		inval, vectors = n, replicaFeed{s.index, n}
 	}
 	fetcher, err := fetch.New(fetch.Config{Allow: cfg.FetchAllow})
 	if err != nil {
@@ -425,7 +432,7 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 	s.sweepWake = make(chan struct{}, 1)
 	authz := auth.NewAuthorizer(db)
 	svc := service.New(service.Config{Store: db, Hasher: hasher, Invalidator: inval, Engine: s.engine, Authorizer: authz, Now: cfg.Now,
-		Blobs: s.blobs, Fetcher: fetcher, Limits: cfg.Inputs.limits(), Quotas: cfg.Quotas.quotas(), Wake: s.wakeBackground})
+		Blobs: s.blobs, Fetcher: fetcher, Limits: cfg.Inputs.limits(), Quotas: cfg.Quotas.quotas(), Wake: s.wakeBackground, Index: s.index, Vectors: vectors})
 	s.svc = svc
 	registerJobs(s.pool, svc)
 	if err := s.recover(ctx); err != nil {
@@ -469,7 +476,7 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 		return nil, fmt.Errorf("REST gateway: %w", err)
 	}
 
-	portal, err := web.New(web.Config{Service: svc, Authorizer: authz, Log: log, Signup: cfg.SignupOpen(), OpenAPI: openapi.JSON, Now: cfg.Now})
+	portal, err := web.New(web.Config{Service: svc, Authorizer: authz, Log: log, Signup: cfg.SignupOpen(), OpenAPI: openapi.JSON, Now: cfg.Now, HostedPath: grpcapi.HostedPath})
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("portal: %w", err)
@@ -578,6 +585,7 @@ func (s *Server) Start() error {
 	bg, cancel := context.WithCancel(context.Background())
 	s.stopBackground, s.background = cancel, make(chan struct{})
 	s.pool.Start()
+	s.startSearch(bg)
 	go func() {
 		defer close(s.background)
 		done := make(chan struct{})
@@ -658,6 +666,7 @@ func (s *Server) Close() error {
 		s.stopBackground()
 		<-s.background
 	}
+	s.index.Close()
 	for _, c := range s.closers {
 		c.Close()
 	}

@@ -3,7 +3,8 @@
 // an app made with User.createApp, inputs uploaded by URL (served from this
 // machine and allowed with --fetch-allow), by bytes and by file, the SDK
 // waiting on their add jobs, listing, patching metadata, uploading
-// annotations (a box and a polygon), listing concepts, deleting the failed
+// annotations (a box and a polygon), listing concepts, searching with
+// Search.query (a concept filter, an image rank), deleting the failed
 // inputs, then deleting the rest.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -13,7 +14,7 @@ import { startClavis, serveImages, image, images, modelsFeature, available, OK }
 import { dynamicStub } from "./clients.mjs";
 
 const require = createRequire(import.meta.url);
-const { Input, App, User } = require("clarifai-nodejs");
+const { Input, App, User, Search } = require("clarifai-nodejs");
 const resources = require("clarifai-nodejs-grpc/proto/clarifai/api/resources_pb");
 const { Struct } = require("google-protobuf/google/protobuf/struct_pb.js");
 
@@ -109,6 +110,36 @@ test("the base model annotates every image", async (t) => {
   assert.equal(byModel.length, 1, JSON.stringify(r.annotations));
   assert.equal(byModel[0].worker.model.id, "general-image-recognition");
   assert.ok(byModel[0].data.concepts.some((c) => c.name === "person" && c.value > 0.5), JSON.stringify(byModel[0].data.concepts.slice(0, 3)));
+});
+
+/** Returns the hits of the first page of a Search.query. */
+async function firstPage(query) {
+  const search = new Search({ authConfig, topK: 10, metric: "euclidean" });
+  for await (const page of search.query(query)) return page.hitsList;
+  return [];
+}
+
+test("Search.query with a concept filter", async () => {
+  const hits = await firstPage({ filters: [{ concepts: [{ name: "person", value: 1 }] }] });
+  assert.deepEqual(hits.map((h) => h.input.id), ["by-url"]);
+  assert.equal(hits[0].score, 1);
+  const none = await firstPage({ filters: [{ concepts: [{ name: "person", value: 1 }] }, { metadata: { source: "elsewhere" } }] });
+  assert.deepEqual(none, []);
+});
+
+test("Search.query with an image rank", async (t) => {
+  if (!available(t, modelsFeature())) return;
+  // The embeddings follow the inputs' processing in jobs of their own.
+  const deadline = Date.now() + 60_000;
+  let hits;
+  for (;;) {
+    hits = await firstPage({ ranks: [{ imageBytes: image("chelsea.png") }] });
+    if (hits[0]?.input.id === "by-file" || Date.now() > deadline) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.equal(hits[0]?.input.id, "by-file", JSON.stringify(hits.map((h) => [h.input.id, h.score])));
+  assert.ok(hits[0].score > 0.9 && hits[0].score <= 1 && hits.length === 10, JSON.stringify(hits.map((h) => h.score)));
+  for (let i = 1; i < hits.length; i++) assert.ok(hits[i].score <= hits[i - 1].score, "hits best first");
 });
 
 test("delete failed inputs, then delete", async () => {

@@ -146,6 +146,10 @@ var Rules = map[string]Rule{
 	v2 + "DeleteAnnotation":  rule(KeyAuth, TargetApp, "Apps:Get", "Inputs:Get", "Annotations:Add", "Annotations:Delete", "Annotations:Get", "Workflows:Get", "Models:Get"),
 	v2 + "DeleteAnnotations": rule(KeyAuth, TargetApp, "Apps:Get", "Inputs:Get", "Annotations:Add", "Annotations:Delete", "Annotations:Get", "Workflows:Get", "Models:Get"),
 
+	v2 + "PostInputsSearches":      rule(KeyAuth, TargetApp, "Apps:Get", "Annotations:Get", "Concepts:Get", "Inputs:Get", "SavedSearch:Get"),
+	v2 + "PostAnnotationsSearches": rule(KeyAuth, TargetApp, "Apps:Get", "Annotations:Get", "Concepts:Get", "Inputs:Get", "Models:Get", "Search", "Workflows:Get"),
+	v2 + "PostSearches":            rule(KeyAuth, TargetApp, "Apps:Get", "Annotations:Get", "Concepts:Get", "Inputs:Get", "Models:Get", "Search", "Workflows:Get"),
+
 	v2 + "ListConcepts":  rule(KeyAuth, TargetApp, "Apps:Get", "Concepts:Get"),
 	v2 + "GetConcept":    rule(KeyAuth, TargetApp, "Apps:Get", "Concepts:Get"),
 	v2 + "PostConcepts":  rule(KeyAuth, TargetApp, "Apps:Get", "Concepts:Add", "Concepts:Get"),

@@ -66,6 +66,13 @@ var itemLimits = map[protoreflect.FullName]int{
 	"clarifai.api.ListAnnotationsRequest.user_ids":             maxPageItems,
 	"clarifai.api.ListAnnotationsRequest.model_version_ids":    maxPageItems,
 	"clarifai.api.ListModelVersionsRequest.concept_ids":        maxPageItems,
+	// Searches: a few queries of a few clauses each.
+	"clarifai.api.PostSearchesRequest.searches":            maxSmallItems,
+	"clarifai.api.PostInputsSearchesRequest.searches":      maxSmallItems,
+	"clarifai.api.PostAnnotationsSearchesRequest.searches": maxSmallItems,
+	"clarifai.api.Query.ands":                              maxSmallItems,
+	"clarifai.api.Query.filters":                           maxSmallItems,
+	"clarifai.api.Query.ranks":                             maxSmallItems,
 	// Filters and selections.
 	"clarifai.api.OutputConfig.select_concepts":        1000,
 	"clarifai.api.ListKeysRequest.scopes":              maxScopeItems,

@@ -189,6 +189,8 @@ func (s *Service) DeleteInputs(ctx context.Context, acc *auth.Access, ids []stri
 	if err != nil {
 		return err
 	}
+	// Their embeddings went with them.
+	s.vectors.Deleted(vectorSpace(acc.App.Ref()), ids...)
 	// The inputs are gone; content a failure leaves behind has no
 	// reference and goes in the next sweep.
 	return s.dropBlobs(ctx, freed)

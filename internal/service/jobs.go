@@ -25,7 +25,8 @@ var errGone = errors.New("the input is gone")
 
 // ProcessInput runs a JobProcessInput job: it fetches a URL input's image
 // and stores it, then predicts with the base model (BaseModelID) and stores its concepts as
-// the model's annotation, and marks the input done (30000). When the base
+// the model's annotation, and marks the input done (30000), queueing a
+// JobEmbedInput job for its embedding. When the base
 // model is not installed the input is done with no model annotation. It is
 // safe to run again after a crash: a done input is left alone, and the
 // model annotation is replaced.
@@ -76,11 +77,20 @@ func (s *Service) ProcessInput(ctx context.Context, j *clavis.Job) error {
 				return err
 			}
 		}
-		in.Status, in.StatusDetails, in.UpdatedAt = clavis.InputSuccess, "", s.clock()
-		return tx.Inputs().UpdateInput(ctx, in)
+		now := s.clock()
+		in.Status, in.StatusDetails, in.UpdatedAt = clavis.InputSuccess, "", now
+		if err := tx.Inputs().UpdateInput(ctx, in); err != nil {
+			return err
+		}
+		// The embedding follows in a job of its own, so that a failure to
+		// embed never fails the input.
+		return tx.Jobs().EnqueueJobs(ctx, []*clavis.Job{{Kind: JobEmbedInput, App: &in.App, InputID: in.ID, RunAfter: now, CreatedAt: now, UpdatedAt: now}})
 	})
 	if clavis.ErrorCode(err) == clavis.ENotFound {
 		return nil // deleted meanwhile
+	}
+	if err == nil {
+		s.wake()
 	}
 	return err
 }

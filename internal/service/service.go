@@ -6,6 +6,7 @@ import (
 	"github.com/clavis-dev/clavis/clavis"
 	"github.com/clavis-dev/clavis/internal/auth"
 	"github.com/clavis-dev/clavis/internal/inference"
+	"github.com/clavis-dev/clavis/internal/vector"
 )
 
 // Invalidator is told about every change that affects authentication, so
@@ -35,6 +36,11 @@ type Service struct {
 	quotas  Quotas
 	wake    func()
 	locks   blobLocks
+
+	// Search: the vector index of the embeddings, and who to tell of
+	// their changes.
+	index   *vector.Index
+	vectors VectorFeed
 }
 
 // Config wires a Service.
@@ -57,6 +63,11 @@ type Config struct {
 	// Wake, when set, is called after background work is queued: jobs to
 	// run, or a deleted app's data to purge.
 	Wake func()
+	// Index answers visual searches; nil makes one that is never started,
+	// which searches the store exactly.
+	Index *vector.Index
+	// Vectors is told of every embedding stored or deleted; nil is Index.
+	Vectors VectorFeed
 }
 
 // New returns a Service.
@@ -71,6 +82,13 @@ func New(cfg Config) *Service {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	s.index, s.vectors = cfg.Index, cfg.Vectors
+	if s.index == nil {
+		s.index = vector.New(VectorSource(cfg.Store), vector.Config{})
+	}
+	if s.vectors == nil {
+		s.vectors = s.index
 	}
 	if s.inval == nil {
 		s.inval = nopInvalidator{}

@@ -36,11 +36,14 @@ type appHead struct {
 	Path   string
 	Role   string
 	Public bool
-	Tab    string // "settings" or "models"
+	Tab    string // "settings", "models" or "inputs"
+	// Inputs shows the Inputs tab: every app but the built-in models'.
+	Inputs bool
 }
 
 func (rq *request) appHead(app *clavis.App, tab string) appHead {
-	return appHead{App: app, Path: appPath(app.Ref()), Role: roleLabel(rq.acc.Role), Public: app.Visibility == clavis.VisibilityPublic, Tab: tab}
+	return appHead{App: app, Path: appPath(app.Ref()), Role: roleLabel(rq.acc.Role), Public: app.Visibility == clavis.VisibilityPublic, Tab: tab,
+		Inputs: app.Ref() != builtinApp}
 }
 
 // modelRow is a model as the lists show it.
@@ -306,6 +309,8 @@ type regionBox struct {
 	Value                float32
 	Text                 string
 	Concept, ConceptName string
+	// Points is a polygon's, as SVG lists them; "" for a box.
+	Points string
 }
 
 type colorSwatch struct {

@@ -164,6 +164,9 @@ var notices = map[string]string{
 	"team-created":   "The team was created.",
 	"team-updated":   "The team was saved.",
 	"team-deleted":   "The team was deleted.",
+	"inputs-added":   "The images were added. The app's base model annotates them in the background.",
+	"input-deleted":  "The input was deleted, with its image and annotations.",
+	"inputs-deleted": "The selected inputs were deleted, with their images and annotations.",
 }
 
 // render writes a page with the given status. Every page is private to
@@ -201,8 +204,12 @@ func httpStatus(err error) int {
 		return http.StatusServiceUnavailable
 	case clavis.ENotFound, clavis.EModelNotFound:
 		return http.StatusNotFound
-	case clavis.EConflict:
+	case clavis.EConflict, clavis.EInputDuplicate:
 		return http.StatusConflict
+	case clavis.EUnsupported:
+		return http.StatusUnsupportedMediaType
+	case clavis.ELimit:
+		return http.StatusForbidden
 	case clavis.EUnauthenticated, clavis.ENoCredentials:
 		return http.StatusUnauthorized
 	case clavis.EForbidden:
@@ -229,6 +236,12 @@ func (h *Handler) fail(rq *request, err error) {
 	}[status]
 	if title == "" {
 		title = "Something went wrong"
+	}
+	if rq.wantsJSON() {
+		// The portal's script (the uploader) reads the reason.
+		if jerr := rq.writeJSON(status, map[string]string{"title": title, "error": clavis.ErrorMessage(err)}); jerr == nil {
+			return
+		}
 	}
 	if rerr := rq.render(status, "error.html", view{Title: title, Error: clavis.ErrorMessage(err), Data: status}); rerr != nil {
 		h.log.Error("render error page", "err", rerr.Error())

@@ -104,6 +104,16 @@ func (h *Handler) routes() []route {
 		{pattern: "GET /apps/{owner}/{app}/models/{model}", method: v2 + "GetModel", serve: h.modelPage},
 		{pattern: "POST /apps/{owner}/{app}/models/{model}/outputs", method: v2 + "PostModelOutputs", upload: true, serve: h.predict},
 
+		// An app's inputs: the grid, uploads, an input's page, deletion.
+		{pattern: "GET /apps/{owner}/{app}/inputs", method: v2 + "ListInputs", serve: h.inputsPage},
+		{pattern: "POST /apps/{owner}/{app}/inputs", method: v2 + "PostInputs", upload: true, serve: h.uploadInputs},
+		{pattern: "POST /apps/{owner}/{app}/inputs/delete", method: v2 + "DeleteInputs", serve: h.deleteInputs},
+		{pattern: "GET /apps/{owner}/{app}/inputs/searches", method: v2 + "PostInputsSearches", serve: h.searchPage},
+		{pattern: "POST /apps/{owner}/{app}/inputs/searches", method: v2 + "PostInputsSearches", upload: true, serve: h.searchImagePage},
+		{pattern: "GET /apps/{owner}/{app}/inputs/{input}", method: v2 + "GetInput", serve: h.inputPage},
+		{pattern: "GET /apps/{owner}/{app}/inputs/{input}/delete", method: v2 + "DeleteInput", serve: h.deleteInputPage},
+		{pattern: "POST /apps/{owner}/{app}/inputs/{input}/delete", method: v2 + "DeleteInput", serve: h.deleteInput},
+
 		// Organizations, their members and teams.
 		{pattern: "GET /orgs", method: orgs + "ListOrgs", serve: h.orgsPage},
 		{pattern: "POST /orgs", method: orgs + "CreateOrg", serve: h.createOrg},
@@ -144,6 +154,11 @@ func (h *Handler) handle(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rq := h.request(w, r)
 		if rt.method != "" && rq.user == nil {
+			if rq.wantsJSON() {
+				// The portal's script cannot follow a redirect to a form.
+				h.fail(rq, clavis.Errorf(clavis.EUnauthenticated, "your session has ended: log in again, then retry"))
+				return
+			}
 			next := r.URL.Path
 			if r.Method != http.MethodGet {
 				next = ""

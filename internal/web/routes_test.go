@@ -62,7 +62,7 @@ func newHandler(t *testing.T) http.Handler {
 // pathOf fills a route pattern's wildcards.
 func pathOf(pattern string) (method, path string) {
 	method, path, _ = strings.Cut(pattern, " ")
-	r := strings.NewReplacer("{owner}", "alice", "{app}", "photos", "{key}", "0123456789abcdef0123456789abcdef", "{user}", "bob", "{model}", "general-image-recognition", "{org}", "acme", "{team}", "vision", "{$}", "")
+	r := strings.NewReplacer("{owner}", "alice", "{app}", "photos", "{key}", "0123456789abcdef0123456789abcdef", "{user}", "bob", "{model}", "general-image-recognition", "{org}", "acme", "{team}", "vision", "{input}", "in1", "{$}", "")
 	return method, r.Replace(path)
 }
 

@@ -187,6 +187,9 @@ type confirmPage struct {
 	Button  string
 	// Type, when set, must be typed to confirm.
 	Type string
+	// IDs are posted again with the confirmation, as fields "id", with
+	// "confirmed" set: the selection a form confirms.
+	IDs []string
 }
 
 func (h *Handler) deletePATPage(rq *request) error {

@@ -25,6 +25,10 @@ type Config struct {
 	OpenAPI []byte
 	// Now is the clock; nil = time.Now.
 	Now func() time.Time
+	// HostedPath is where this site serves the images of inputs
+	// (grpcapi.HostedPath): the inputs pages show them from there. ""
+	// shows no images.
+	HostedPath string
 }
 
 // Handler serves the portal. It is safe for concurrent use.
@@ -34,15 +38,17 @@ type Handler struct {
 	log    *slog.Logger
 	signup bool
 	now    func() time.Time
-	pages  *pages
-	ref    *apiReference
-	mux    *http.ServeMux
+	// hostedPath is Config.HostedPath.
+	hostedPath string
+	pages      *pages
+	ref        *apiReference
+	mux        *http.ServeMux
 }
 
 // New returns the portal handler. It fails when the OpenAPI document cannot
 // be read.
 func New(cfg Config) (*Handler, error) {
-	h := &Handler{svc: cfg.Service, authz: cfg.Authorizer, log: cfg.Log, signup: cfg.Signup, now: cfg.Now, mux: http.NewServeMux()}
+	h := &Handler{svc: cfg.Service, authz: cfg.Authorizer, log: cfg.Log, signup: cfg.Signup, now: cfg.Now, hostedPath: cfg.HostedPath, mux: http.NewServeMux()}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}

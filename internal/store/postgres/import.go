@@ -47,6 +47,8 @@ var tables = []table{
 	{name: "annotation_concepts", cols: []string{"space_id", "annotation_id", "input_id", "region_id", "concept_id", "value", "by_model"},
 		bools: map[string]bool{"by_model": true}},
 	{name: "concepts", cols: []string{"space_id", "id", "name", "created_at", "updated_at"}},
+	{name: "input_embeddings", cols: []string{"space_id", "input_id", "model_version_id", "vector", "created_at"},
+		blobs: map[string]bool{"vector": true}},
 	{name: "jobs", cols: []string{"id", "kind", "space_id", "input_id", "payload", "state", "attempts", "run_after", "lease_owner",
 		"lease_until", "last_error", "created_at", "updated_at"}},
 	{name: "passwords", cols: []string{"user_id", "hash", "must_change", "updated_at"},

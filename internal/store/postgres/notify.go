@@ -84,6 +84,8 @@ type Notifier struct {
 	log   *slog.Logger
 	src   string // this process's id; its own events are not applied twice
 
+	vectors VectorSink // nil: no vector changes applied
+
 	mu     sync.Mutex
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -223,9 +225,11 @@ func (n *Notifier) connect(ctx context.Context) (*pgx.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := conn.Exec(ctx, "LISTEN "+Channel); err != nil {
-		conn.Close(context.Background())
-		return nil, err
+	for _, ch := range []string{Channel, VectorChannel} {
+		if _, err := conn.Exec(ctx, "LISTEN "+ch); err != nil {
+			conn.Close(context.Background())
+			return nil, err
+		}
 	}
 	return conn, nil
 }
@@ -255,8 +259,10 @@ func (n *Notifier) run(ctx context.Context, conn *pgx.Conn) {
 				continue
 			}
 			conn, backoff = c, minBackoff
-			// Invalidations published while disconnected are lost.
+			// Invalidations and vector changes published while
+			// disconnected are lost.
 			n.cache.InvalidateAll()
+			n.resyncVectors()
 			n.log.Info("cache invalidation listener reconnected; cache emptied")
 		}
 		err := n.wait(ctx, conn)
@@ -281,7 +287,11 @@ func (n *Notifier) wait(ctx context.Context, conn *pgx.Conn) error {
 	nf, err := conn.WaitForNotification(wctx)
 	cancel()
 	if err == nil {
-		n.apply(nf.Payload)
+		if nf.Channel == VectorChannel {
+			n.applyVectors(nf.Payload)
+		} else {
+			n.apply(nf.Payload)
+		}
 		return nil
 	}
 	if ctx.Err() != nil {

@@ -55,6 +55,17 @@ var dialect = &sqlstore.Dialect{
 	Instr:         "strpos",
 	MigrationLock: fmt.Sprintf(`SELECT pg_advisory_xact_lock(%d)`, int64(migrationLock)),
 	SkipLocked:    " FOR UPDATE SKIP LOCKED",
+	JSONEquals:    jsonEquals,
+}
+
+// jsonEquals compares as jsonb: the value at the path (an array literal of
+// quoted keys) equals the JSON value.
+func jsonEquals(col string, path []string, value string) (string, []any) {
+	keys := make([]string, len(path))
+	for i, k := range path {
+		keys[i] = `"` + k + `"`
+	}
+	return `(CAST(` + col + ` AS jsonb) #> CAST(? AS text[])) = CAST(? AS jsonb)`, []any{"{" + strings.Join(keys, ",") + "}", value}
 }
 
 // SQLSTATE codes the store tells apart.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -34,7 +35,14 @@ type DB struct {
 var _ clavis.Store = (*DB)(nil)
 
 // dialect is SQLite's: ? placeholders and its extended result codes.
-var dialect = &sqlstore.Dialect{Name: "sqlite", Classify: classify, Instr: "instr"}
+var dialect = &sqlstore.Dialect{Name: "sqlite", Classify: classify, Instr: "instr", JSONEquals: jsonEquals}
+
+// jsonEquals compares with SQLite's JSON functions: the same JSON type
+// (true and 1 differ) and the same value (lists as their minified text).
+func jsonEquals(col string, path []string, value string) (string, []any) {
+	p := `$."` + strings.Join(path, `"."`) + `"`
+	return `(json_type(` + col + `, ?) = json_type(?) AND json_extract(` + col + `, ?) = json_extract(?, '$'))`, []any{p, value, p, value}
+}
 
 func classify(err error) sqlstore.ErrClass {
 	var se *sqlite.Error

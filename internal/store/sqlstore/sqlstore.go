@@ -52,6 +52,10 @@ type Dialect struct {
 	// " FOR UPDATE SKIP LOCKED", so that concurrent claims pick different
 	// rows; SQLite, with one writer at a time, needs none.
 	SkipLocked string
+	// JSONEquals returns the condition that the JSON object in column col
+	// holds, at path, a value equal to the JSON value, and its arguments.
+	// Keys of path never hold '"' or '\\'.
+	JSONEquals func(col string, path []string, value string) (string, []any)
 
 	rebound sync.Map // query → query with numbered placeholders
 }
@@ -113,7 +117,7 @@ func New(e Engine) *Store {
 
 // ObserveFailures has f called with the aggregate ("users", "apps",
 // "keys", "collaborators", "orgs", "inputs", "annotations", "concepts",
-// "jobs", "passwords", "sessions", "login_throttle"; "tx" for a transaction of WithTx that could not begin
+// "jobs", "embeddings", "passwords", "sessions", "login_throttle"; "tx" for a transaction of WithTx that could not begin
 // or commit) of every failure of the database, the errors the store
 // returns as EInternal. Call it before the store is used.
 func (s *Store) ObserveFailures(f func(aggregate string)) { s.e.onFailure = f }
@@ -172,6 +176,9 @@ func (v view) Concepts() clavis.ConceptStore { return concepts{v.of("concepts")}
 
 // Jobs returns the job store of the view.
 func (v view) Jobs() clavis.JobStore { return jobs{v.of("jobs")} }
+
+// Embeddings returns the embedding store of the view.
+func (v view) Embeddings() clavis.EmbeddingStore { return embeddings{v.of("embeddings")} }
 
 // Passwords returns the password store of the view.
 func (v view) Passwords() clavis.PasswordStore { return passwords{v.of("passwords")} }

@@ -152,6 +152,173 @@ function initTabs(box) {
   select(tabs[0], false);
 }
 
+// The inputs grid: its part of the page (the search box and the grid) is
+// fetched again and swapped in while some input is not final yet
+// (data-poll), and after uploads; the selection of inputs to delete
+// survives the swap.
+const inputsSection = () => document.getElementById("inputs-section");
+
+async function refreshInputs(url) {
+  const section = inputsSection();
+  if (!section) return;
+  let doc;
+  try {
+    const r = await fetch(url, { headers: { Accept: "text/html" }, credentials: "same-origin" });
+    if (!r.ok) return;
+    doc = new DOMParser().parseFromString(await r.text(), "text/html");
+  } catch (e) {
+    return; // the next poll tries again
+  }
+  const fresh = doc.getElementById("inputs-section");
+  if (!fresh) return;
+  const checked = new Set(Array.from(document.querySelectorAll(".input-select:checked"), (b) => b.value));
+  const node = document.importNode(fresh, true);
+  node.querySelectorAll(".input-select").forEach((b) => { b.checked = checked.has(b.value); });
+  section.replaceWith(node);
+  initSelection();
+  pollInputs();
+}
+
+let pollTimer = null;
+let polls = 0;
+// pollInputs refreshes the grid every 2 s while some input is queued or
+// processing, for at most 10 minutes.
+function pollInputs() {
+  const grid = document.getElementById("inputs-grid");
+  clearTimeout(pollTimer);
+  if (!grid || grid.dataset.poll !== "true" || polls >= 300) return;
+  polls++;
+  pollTimer = setTimeout(() => refreshInputs(location.pathname + location.search), 2000);
+}
+
+// initSelection: "Select all", and "Delete selected" enabled once some
+// input is selected.
+function initSelection() {
+  const form = document.getElementById("delete-form");
+  if (!form) return;
+  const all = form.querySelector("[data-select-all]");
+  const button = form.querySelector("[data-delete-selected]");
+  const boxes = () => Array.from(document.querySelectorAll(".input-select"));
+  const sync = () => {
+    const n = boxes().filter((b) => b.checked).length;
+    button.disabled = n === 0;
+    button.textContent = n ? `Delete selected (${n})` : "Delete selected";
+    all.checked = n > 0 && n === boxes().length;
+  };
+  all.closest("label").hidden = false;
+  all.addEventListener("change", () => { boxes().forEach((b) => { b.checked = all.checked; }); sync(); });
+  boxes().forEach((b) => b.addEventListener("change", sync));
+  sync();
+}
+
+// The uploader sends each chosen (or dropped) image in a request of its
+// own, with the form's anti-forgery token and the session's cookie, and
+// shows the progress of all the bytes and each file's outcome.
+function initUploader(form) {
+  const zone = form.querySelector(".dropzone");
+  const input = form.querySelector('input[type="file"]');
+  const status = document.getElementById(input.getAttribute("aria-describedby"));
+  const box = form.querySelector(".upload-progress");
+  const bar = box.querySelector("progress");
+  const list = box.querySelector(".upload-list");
+  const button = form.querySelector('button[type="submit"]');
+  const csrf = form.querySelector('input[name="csrf"]').value;
+  const limit = Number(input.dataset.maxBytes) * (1 << 20);
+  const mb = (n) => (n / (1 << 20)).toFixed(1);
+  const describe = () => {
+    const files = Array.from(input.files || []);
+    const bytes = files.reduce((s, f) => s + f.size, 0);
+    status.textContent = files.length ? `${files.length} image${files.length === 1 ? "" : "s"} chosen · ${mb(bytes)} MB` : "Each image is sent on its own, with its progress shown.";
+  };
+  describe();
+  input.addEventListener("change", describe);
+  for (const type of ["dragenter", "dragover"]) {
+    zone.addEventListener(type, (e) => { e.preventDefault(); zone.classList.add("dragging"); });
+  }
+  for (const type of ["dragleave", "drop"]) {
+    zone.addEventListener(type, (e) => { e.preventDefault(); zone.classList.remove("dragging"); });
+  }
+  zone.addEventListener("drop", (e) => {
+    if (e.dataTransfer && e.dataTransfer.files.length) {
+      input.files = e.dataTransfer.files;
+      describe();
+    }
+  });
+  const send = (file, progress) => new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", form.action);
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.upload.addEventListener("progress", (e) => { if (e.lengthComputable) progress(file.size * e.loaded / e.total); });
+    xhr.addEventListener("load", () => {
+      let body = null;
+      try { body = JSON.parse(xhr.responseText); } catch (e) { /* not JSON: said below */ }
+      resolve({ status: xhr.status, body });
+    });
+    xhr.addEventListener("error", () => reject(new Error("the connection failed")));
+    const data = new FormData();
+    data.append("csrf", csrf);
+    data.append("image", file, file.name);
+    xhr.send(data);
+  });
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const files = Array.from(input.files || []);
+    if (!files.length) {
+      status.textContent = "Choose one or more images first.";
+      return;
+    }
+    button.disabled = true;
+    box.hidden = false;
+    box.querySelector("label").textContent = "Uploading";
+    list.textContent = "";
+    bar.value = 0;
+    const total = files.reduce((s, f) => s + f.size, 0) || 1;
+    let sent = 0;
+    let ok = 0;
+    for (const file of files) {
+      const item = document.createElement("li");
+      const name = document.createElement("span");
+      const outcome = document.createElement("span");
+      name.textContent = file.name;
+      outcome.textContent = "uploading…";
+      item.append(name, outcome);
+      list.append(item);
+      if (limit && file.size > limit) {
+        outcome.className = "failed";
+        outcome.textContent = `${mb(file.size)} MB: over the limit of ${mb(limit)} MB, not sent`;
+      } else {
+        try {
+          const r = await send(file, (n) => { bar.value = 100 * (sent + n) / total; });
+          const res = r.body && r.body.inputs && r.body.inputs[0];
+          if (res && !res.error) {
+            ok++;
+            outcome.className = "ok";
+            outcome.textContent = "added";
+          } else {
+            outcome.className = "failed";
+            outcome.textContent = (res && res.error) || (r.body && r.body.error) || `refused (HTTP ${r.status})`;
+          }
+        } catch (err) {
+          outcome.className = "failed";
+          outcome.textContent = err.message;
+        }
+      }
+      sent += file.size;
+      bar.value = 100 * sent / total;
+    }
+    status.textContent = `${ok} of ${files.length} image${files.length === 1 ? "" : "s"} uploaded.`;
+    box.querySelector("label").textContent = "Uploaded";
+    input.value = "";
+    button.disabled = false;
+    if (ok) {
+      // New inputs are on the first page.
+      if (location.search) history.replaceState(null, "", form.action);
+      polls = 0;
+      refreshInputs(form.action);
+    }
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("[data-copy]").forEach((b) => {
     b.hidden = false;
@@ -161,5 +328,8 @@ document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("form[data-confirm]").forEach(initConfirm);
   document.querySelectorAll("form[data-playground]").forEach(initPlayground);
   document.querySelectorAll("[data-tabs]").forEach(initTabs);
+  document.querySelectorAll("form[data-uploader]").forEach(initUploader);
+  initSelection();
+  pollInputs();
   initMenus();
 });

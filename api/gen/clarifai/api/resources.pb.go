@@ -129,6 +129,55 @@ func (Visibility_Gettable) EnumDescriptor() ([]byte, []int) {
 	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{2, 0}
 }
 
+type Search_Metric int32
+
+const (
+	Search_METRIC_NOT_SET     Search_Metric = 0
+	Search_EUCLIDEAN_DISTANCE Search_Metric = 1
+	Search_COSINE_DISTANCE    Search_Metric = 2
+)
+
+// Enum value maps for Search_Metric.
+var (
+	Search_Metric_name = map[int32]string{
+		0: "METRIC_NOT_SET",
+		1: "EUCLIDEAN_DISTANCE",
+		2: "COSINE_DISTANCE",
+	}
+	Search_Metric_value = map[string]int32{
+		"METRIC_NOT_SET":     0,
+		"EUCLIDEAN_DISTANCE": 1,
+		"COSINE_DISTANCE":    2,
+	}
+)
+
+func (x Search_Metric) Enum() *Search_Metric {
+	p := new(Search_Metric)
+	*p = x
+	return p
+}
+
+func (x Search_Metric) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Search_Metric) Descriptor() protoreflect.EnumDescriptor {
+	return file_clarifai_api_resources_proto_enumTypes[2].Descriptor()
+}
+
+func (Search_Metric) Type() protoreflect.EnumType {
+	return &file_clarifai_api_resources_proto_enumTypes[2]
+}
+
+func (x Search_Metric) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Search_Metric.Descriptor instead.
+func (Search_Metric) EnumDescriptor() ([]byte, []int) {
+	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{43, 0}
+}
+
 // UserAppIDSet names the owner and the app a request is about. A user_id of
 // "me" stands for the caller.
 type UserAppIDSet struct {
@@ -3299,6 +3348,497 @@ func (*Worker_User) isWorker_Worker() {}
 
 func (*Worker_Model) isWorker_Worker() {}
 
+// Hit is one result of a search: the input found and how well it matches,
+// in [0, 1].
+type Hit struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Score         float32                `protobuf:"fixed32,1,opt,name=score,proto3" json:"score,omitempty"`
+	Input         *Input                 `protobuf:"bytes,2,opt,name=input,proto3" json:"input,omitempty"`
+	Annotation    *Annotation            `protobuf:"bytes,3,opt,name=annotation,proto3" json:"annotation,omitempty"`
+	UserId        string                 `protobuf:"bytes,4,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	AppId         string                 `protobuf:"bytes,5,opt,name=app_id,json=appId,proto3" json:"app_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Hit) Reset() {
+	*x = Hit{}
+	mi := &file_clarifai_api_resources_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Hit) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Hit) ProtoMessage() {}
+
+func (x *Hit) ProtoReflect() protoreflect.Message {
+	mi := &file_clarifai_api_resources_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Hit.ProtoReflect.Descriptor instead.
+func (*Hit) Descriptor() ([]byte, []int) {
+	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *Hit) GetScore() float32 {
+	if x != nil {
+		return x.Score
+	}
+	return 0
+}
+
+func (x *Hit) GetInput() *Input {
+	if x != nil {
+		return x.Input
+	}
+	return nil
+}
+
+func (x *Hit) GetAnnotation() *Annotation {
+	if x != nil {
+		return x.Annotation
+	}
+	return nil
+}
+
+func (x *Hit) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *Hit) GetAppId() string {
+	if x != nil {
+		return x.AppId
+	}
+	return ""
+}
+
+type HitCount struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	EstimatedTotal uint64                 `protobuf:"varint,1,opt,name=estimated_total,json=estimatedTotal,proto3" json:"estimated_total,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *HitCount) Reset() {
+	*x = HitCount{}
+	mi := &file_clarifai_api_resources_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HitCount) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HitCount) ProtoMessage() {}
+
+func (x *HitCount) ProtoReflect() protoreflect.Message {
+	mi := &file_clarifai_api_resources_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HitCount.ProtoReflect.Descriptor instead.
+func (*HitCount) Descriptor() ([]byte, []int) {
+	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *HitCount) GetEstimatedTotal() uint64 {
+	if x != nil {
+		return x.EstimatedTotal
+	}
+	return 0
+}
+
+// And is one part of a PostSearches query (the deprecated query.ands form):
+// input filters by the input's own data, output ranks by what models made
+// of it (predicted concepts, or an image for visual similarity).
+type And struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Input         *Input                 `protobuf:"bytes,1,opt,name=input,proto3" json:"input,omitempty"`
+	Output        *Output                `protobuf:"bytes,2,opt,name=output,proto3" json:"output,omitempty"`
+	Negate        bool                   `protobuf:"varint,3,opt,name=negate,proto3" json:"negate,omitempty"`
+	Annotation    *Annotation            `protobuf:"bytes,4,opt,name=annotation,proto3" json:"annotation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *And) Reset() {
+	*x = And{}
+	mi := &file_clarifai_api_resources_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *And) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*And) ProtoMessage() {}
+
+func (x *And) ProtoReflect() protoreflect.Message {
+	mi := &file_clarifai_api_resources_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use And.ProtoReflect.Descriptor instead.
+func (*And) Descriptor() ([]byte, []int) {
+	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *And) GetInput() *Input {
+	if x != nil {
+		return x.Input
+	}
+	return nil
+}
+
+func (x *And) GetOutput() *Output {
+	if x != nil {
+		return x.Output
+	}
+	return nil
+}
+
+func (x *And) GetNegate() bool {
+	if x != nil {
+		return x.Negate
+	}
+	return false
+}
+
+func (x *And) GetAnnotation() *Annotation {
+	if x != nil {
+		return x.Annotation
+	}
+	return nil
+}
+
+type Query struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Deprecated: Marked as deprecated in clarifai/api/resources.proto.
+	Ands          []*And    `protobuf:"bytes,1,rep,name=ands,proto3" json:"ands,omitempty"`
+	Language      string    `protobuf:"bytes,2,opt,name=language,proto3" json:"language,omitempty"`
+	Filters       []*Filter `protobuf:"bytes,3,rep,name=filters,proto3" json:"filters,omitempty"`
+	Ranks         []*Rank   `protobuf:"bytes,4,rep,name=ranks,proto3" json:"ranks,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Query) Reset() {
+	*x = Query{}
+	mi := &file_clarifai_api_resources_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Query) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Query) ProtoMessage() {}
+
+func (x *Query) ProtoReflect() protoreflect.Message {
+	mi := &file_clarifai_api_resources_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Query.ProtoReflect.Descriptor instead.
+func (*Query) Descriptor() ([]byte, []int) {
+	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{42}
+}
+
+// Deprecated: Marked as deprecated in clarifai/api/resources.proto.
+func (x *Query) GetAnds() []*And {
+	if x != nil {
+		return x.Ands
+	}
+	return nil
+}
+
+func (x *Query) GetLanguage() string {
+	if x != nil {
+		return x.Language
+	}
+	return ""
+}
+
+func (x *Query) GetFilters() []*Filter {
+	if x != nil {
+		return x.Filters
+	}
+	return nil
+}
+
+func (x *Query) GetRanks() []*Rank {
+	if x != nil {
+		return x.Ranks
+	}
+	return nil
+}
+
+type Search struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Query         *Query                 `protobuf:"bytes,1,opt,name=query,proto3" json:"query,omitempty"`
+	Id            string                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	ApplicationId string                 `protobuf:"bytes,3,opt,name=application_id,json=applicationId,proto3" json:"application_id,omitempty"`
+	Name          string                 `protobuf:"bytes,4,opt,name=name,proto3" json:"name,omitempty"`
+	CreatedAt     *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	ModifiedAt    *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=modified_at,json=modifiedAt,proto3" json:"modified_at,omitempty"`
+	Algorithm     string                 `protobuf:"bytes,9,opt,name=algorithm,proto3" json:"algorithm,omitempty"`
+	Save          bool                   `protobuf:"varint,10,opt,name=save,proto3" json:"save,omitempty"`
+	MinValue      float32                `protobuf:"fixed32,11,opt,name=min_value,json=minValue,proto3" json:"min_value,omitempty"`
+	Metric        Search_Metric          `protobuf:"varint,13,opt,name=metric,proto3,enum=clarifai.api.Search_Metric" json:"metric,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Search) Reset() {
+	*x = Search{}
+	mi := &file_clarifai_api_resources_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Search) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Search) ProtoMessage() {}
+
+func (x *Search) ProtoReflect() protoreflect.Message {
+	mi := &file_clarifai_api_resources_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Search.ProtoReflect.Descriptor instead.
+func (*Search) Descriptor() ([]byte, []int) {
+	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *Search) GetQuery() *Query {
+	if x != nil {
+		return x.Query
+	}
+	return nil
+}
+
+func (x *Search) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Search) GetApplicationId() string {
+	if x != nil {
+		return x.ApplicationId
+	}
+	return ""
+}
+
+func (x *Search) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Search) GetCreatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return nil
+}
+
+func (x *Search) GetModifiedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ModifiedAt
+	}
+	return nil
+}
+
+func (x *Search) GetAlgorithm() string {
+	if x != nil {
+		return x.Algorithm
+	}
+	return ""
+}
+
+func (x *Search) GetSave() bool {
+	if x != nil {
+		return x.Save
+	}
+	return false
+}
+
+func (x *Search) GetMinValue() float32 {
+	if x != nil {
+		return x.MinValue
+	}
+	return 0
+}
+
+func (x *Search) GetMetric() Search_Metric {
+	if x != nil {
+		return x.Metric
+	}
+	return Search_METRIC_NOT_SET
+}
+
+type Filter struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Negate        bool                   `protobuf:"varint,3,opt,name=negate,proto3" json:"negate,omitempty"`
+	Annotation    *Annotation            `protobuf:"bytes,4,opt,name=annotation,proto3" json:"annotation,omitempty"`
+	Input         *Input                 `protobuf:"bytes,5,opt,name=input,proto3" json:"input,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Filter) Reset() {
+	*x = Filter{}
+	mi := &file_clarifai_api_resources_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Filter) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Filter) ProtoMessage() {}
+
+func (x *Filter) ProtoReflect() protoreflect.Message {
+	mi := &file_clarifai_api_resources_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Filter.ProtoReflect.Descriptor instead.
+func (*Filter) Descriptor() ([]byte, []int) {
+	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *Filter) GetNegate() bool {
+	if x != nil {
+		return x.Negate
+	}
+	return false
+}
+
+func (x *Filter) GetAnnotation() *Annotation {
+	if x != nil {
+		return x.Annotation
+	}
+	return nil
+}
+
+func (x *Filter) GetInput() *Input {
+	if x != nil {
+		return x.Input
+	}
+	return nil
+}
+
+type Rank struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Negate        bool                   `protobuf:"varint,3,opt,name=negate,proto3" json:"negate,omitempty"`
+	Annotation    *Annotation            `protobuf:"bytes,4,opt,name=annotation,proto3" json:"annotation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Rank) Reset() {
+	*x = Rank{}
+	mi := &file_clarifai_api_resources_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Rank) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Rank) ProtoMessage() {}
+
+func (x *Rank) ProtoReflect() protoreflect.Message {
+	mi := &file_clarifai_api_resources_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Rank.ProtoReflect.Descriptor instead.
+func (*Rank) Descriptor() ([]byte, []int) {
+	return file_clarifai_api_resources_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *Rank) GetNegate() bool {
+	if x != nil {
+		return x.Negate
+	}
+	return false
+}
+
+func (x *Rank) GetAnnotation() *Annotation {
+	if x != nil {
+		return x.Annotation
+	}
+	return nil
+}
+
 var File_clarifai_api_resources_proto protoreflect.FileDescriptor
 
 const file_clarifai_api_resources_proto_rawDesc = "" +
@@ -3634,7 +4174,58 @@ const file_clarifai_api_resources_proto_rawDesc = "" +
 	"\x06Worker\x12(\n" +
 	"\x04user\x18\x01 \x01(\v2\x12.clarifai.api.UserH\x00R\x04user\x12+\n" +
 	"\x05model\x18\x02 \x01(\v2\x13.clarifai.api.ModelH\x00R\x05modelB\b\n" +
-	"\x06worker*[\n" +
+	"\x06worker\"\xb0\x01\n" +
+	"\x03Hit\x12\x14\n" +
+	"\x05score\x18\x01 \x01(\x02R\x05score\x12)\n" +
+	"\x05input\x18\x02 \x01(\v2\x13.clarifai.api.InputR\x05input\x128\n" +
+	"\n" +
+	"annotation\x18\x03 \x01(\v2\x18.clarifai.api.AnnotationR\n" +
+	"annotation\x12\x17\n" +
+	"\auser_id\x18\x04 \x01(\tR\x06userId\x12\x15\n" +
+	"\x06app_id\x18\x05 \x01(\tR\x05appId\"3\n" +
+	"\bHitCount\x12'\n" +
+	"\x0festimated_total\x18\x01 \x01(\x04R\x0eestimatedTotal\"\xb0\x01\n" +
+	"\x03And\x12)\n" +
+	"\x05input\x18\x01 \x01(\v2\x13.clarifai.api.InputR\x05input\x12,\n" +
+	"\x06output\x18\x02 \x01(\v2\x14.clarifai.api.OutputR\x06output\x12\x16\n" +
+	"\x06negate\x18\x03 \x01(\bR\x06negate\x128\n" +
+	"\n" +
+	"annotation\x18\x04 \x01(\v2\x18.clarifai.api.AnnotationR\n" +
+	"annotation\"\xa8\x01\n" +
+	"\x05Query\x12)\n" +
+	"\x04ands\x18\x01 \x03(\v2\x11.clarifai.api.AndB\x02\x18\x01R\x04ands\x12\x1a\n" +
+	"\blanguage\x18\x02 \x01(\tR\blanguage\x12.\n" +
+	"\afilters\x18\x03 \x03(\v2\x14.clarifai.api.FilterR\afilters\x12(\n" +
+	"\x05ranks\x18\x04 \x03(\v2\x12.clarifai.api.RankR\x05ranks\"\xd7\x03\n" +
+	"\x06Search\x12)\n" +
+	"\x05query\x18\x01 \x01(\v2\x13.clarifai.api.QueryR\x05query\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\x12%\n" +
+	"\x0eapplication_id\x18\x03 \x01(\tR\rapplicationId\x12\x12\n" +
+	"\x04name\x18\x04 \x01(\tR\x04name\x129\n" +
+	"\n" +
+	"created_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x12;\n" +
+	"\vmodified_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"modifiedAt\x12\x1c\n" +
+	"\talgorithm\x18\t \x01(\tR\talgorithm\x12\x12\n" +
+	"\x04save\x18\n" +
+	" \x01(\bR\x04save\x12\x1b\n" +
+	"\tmin_value\x18\v \x01(\x02R\bminValue\x123\n" +
+	"\x06metric\x18\r \x01(\x0e2\x1b.clarifai.api.Search.MetricR\x06metric\"I\n" +
+	"\x06Metric\x12\x12\n" +
+	"\x0eMETRIC_NOT_SET\x10\x00\x12\x16\n" +
+	"\x12EUCLIDEAN_DISTANCE\x10\x01\x12\x13\n" +
+	"\x0fCOSINE_DISTANCE\x10\x02J\x04\b\x05\x10\x06J\x04\b\x06\x10\aJ\x04\b\f\x10\r\"\x8b\x01\n" +
+	"\x06Filter\x12\x16\n" +
+	"\x06negate\x18\x03 \x01(\bR\x06negate\x128\n" +
+	"\n" +
+	"annotation\x18\x04 \x01(\v2\x18.clarifai.api.AnnotationR\n" +
+	"annotation\x12)\n" +
+	"\x05input\x18\x05 \x01(\v2\x13.clarifai.api.InputR\x05inputJ\x04\b\x06\x10\a\"X\n" +
+	"\x04Rank\x12\x16\n" +
+	"\x06negate\x18\x03 \x01(\bR\x06negate\x128\n" +
+	"\n" +
+	"annotation\x18\x04 \x01(\v2\x18.clarifai.api.AnnotationR\n" +
+	"annotation*[\n" +
 	"\x19InputIDConflictResolution\x12(\n" +
 	"$INPUT_ID_CONFLICT_RESOLUTION_NOT_SET\x10\x00\x12\b\n" +
 	"\x04SKIP\x10\x01\x12\n" +
@@ -3653,139 +4244,162 @@ func file_clarifai_api_resources_proto_rawDescGZIP() []byte {
 	return file_clarifai_api_resources_proto_rawDescData
 }
 
-var file_clarifai_api_resources_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_clarifai_api_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
+var file_clarifai_api_resources_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_clarifai_api_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 46)
 var file_clarifai_api_resources_proto_goTypes = []any{
 	(InputIDConflictResolution)(0), // 0: clarifai.api.InputIDConflictResolution
 	(Visibility_Gettable)(0),       // 1: clarifai.api.Visibility.Gettable
-	(*UserAppIDSet)(nil),           // 2: clarifai.api.UserAppIDSet
-	(*Pagination)(nil),             // 3: clarifai.api.Pagination
-	(*Visibility)(nil),             // 4: clarifai.api.Visibility
-	(*App)(nil),                    // 5: clarifai.api.App
-	(*Key)(nil),                    // 6: clarifai.api.Key
-	(*User)(nil),                   // 7: clarifai.api.User
-	(*UserDetail)(nil),             // 8: clarifai.api.UserDetail
-	(*Collaborator)(nil),           // 9: clarifai.api.Collaborator
-	(*Collaboration)(nil),          // 10: clarifai.api.Collaboration
-	(*ScopeDeps)(nil),              // 11: clarifai.api.ScopeDeps
-	(*EndpointDeps)(nil),           // 12: clarifai.api.EndpointDeps
-	(*Input)(nil),                  // 13: clarifai.api.Input
-	(*Data)(nil),                   // 14: clarifai.api.Data
-	(*Image)(nil),                  // 15: clarifai.api.Image
-	(*HostedURL)(nil),              // 16: clarifai.api.HostedURL
-	(*ImageInfo)(nil),              // 17: clarifai.api.ImageInfo
-	(*Video)(nil),                  // 18: clarifai.api.Video
-	(*Audio)(nil),                  // 19: clarifai.api.Audio
-	(*Text)(nil),                   // 20: clarifai.api.Text
-	(*Concept)(nil),                // 21: clarifai.api.Concept
-	(*Region)(nil),                 // 22: clarifai.api.Region
-	(*RegionInfo)(nil),             // 23: clarifai.api.RegionInfo
-	(*Point)(nil),                  // 24: clarifai.api.Point
-	(*Polygon)(nil),                // 25: clarifai.api.Polygon
-	(*BoundingBox)(nil),            // 26: clarifai.api.BoundingBox
-	(*Color)(nil),                  // 27: clarifai.api.Color
-	(*W3C)(nil),                    // 28: clarifai.api.W3C
-	(*Embedding)(nil),              // 29: clarifai.api.Embedding
-	(*Output)(nil),                 // 30: clarifai.api.Output
-	(*Model)(nil),                  // 31: clarifai.api.Model
-	(*ModelVersion)(nil),           // 32: clarifai.api.ModelVersion
-	(*OutputInfo)(nil),             // 33: clarifai.api.OutputInfo
-	(*OutputConfig)(nil),           // 34: clarifai.api.OutputConfig
-	(*PatchAction)(nil),            // 35: clarifai.api.PatchAction
-	(*InputsAddJob)(nil),           // 36: clarifai.api.InputsAddJob
-	(*InputsAddJobProgress)(nil),   // 37: clarifai.api.InputsAddJobProgress
-	(*InputCount)(nil),             // 38: clarifai.api.InputCount
-	(*Annotation)(nil),             // 39: clarifai.api.Annotation
-	(*Worker)(nil),                 // 40: clarifai.api.Worker
-	(*timestamppb.Timestamp)(nil),  // 41: google.protobuf.Timestamp
-	(*structpb.Struct)(nil),        // 42: google.protobuf.Struct
-	(*status.Status)(nil),          // 43: clarifai.api.status.Status
+	(Search_Metric)(0),             // 2: clarifai.api.Search.Metric
+	(*UserAppIDSet)(nil),           // 3: clarifai.api.UserAppIDSet
+	(*Pagination)(nil),             // 4: clarifai.api.Pagination
+	(*Visibility)(nil),             // 5: clarifai.api.Visibility
+	(*App)(nil),                    // 6: clarifai.api.App
+	(*Key)(nil),                    // 7: clarifai.api.Key
+	(*User)(nil),                   // 8: clarifai.api.User
+	(*UserDetail)(nil),             // 9: clarifai.api.UserDetail
+	(*Collaborator)(nil),           // 10: clarifai.api.Collaborator
+	(*Collaboration)(nil),          // 11: clarifai.api.Collaboration
+	(*ScopeDeps)(nil),              // 12: clarifai.api.ScopeDeps
+	(*EndpointDeps)(nil),           // 13: clarifai.api.EndpointDeps
+	(*Input)(nil),                  // 14: clarifai.api.Input
+	(*Data)(nil),                   // 15: clarifai.api.Data
+	(*Image)(nil),                  // 16: clarifai.api.Image
+	(*HostedURL)(nil),              // 17: clarifai.api.HostedURL
+	(*ImageInfo)(nil),              // 18: clarifai.api.ImageInfo
+	(*Video)(nil),                  // 19: clarifai.api.Video
+	(*Audio)(nil),                  // 20: clarifai.api.Audio
+	(*Text)(nil),                   // 21: clarifai.api.Text
+	(*Concept)(nil),                // 22: clarifai.api.Concept
+	(*Region)(nil),                 // 23: clarifai.api.Region
+	(*RegionInfo)(nil),             // 24: clarifai.api.RegionInfo
+	(*Point)(nil),                  // 25: clarifai.api.Point
+	(*Polygon)(nil),                // 26: clarifai.api.Polygon
+	(*BoundingBox)(nil),            // 27: clarifai.api.BoundingBox
+	(*Color)(nil),                  // 28: clarifai.api.Color
+	(*W3C)(nil),                    // 29: clarifai.api.W3C
+	(*Embedding)(nil),              // 30: clarifai.api.Embedding
+	(*Output)(nil),                 // 31: clarifai.api.Output
+	(*Model)(nil),                  // 32: clarifai.api.Model
+	(*ModelVersion)(nil),           // 33: clarifai.api.ModelVersion
+	(*OutputInfo)(nil),             // 34: clarifai.api.OutputInfo
+	(*OutputConfig)(nil),           // 35: clarifai.api.OutputConfig
+	(*PatchAction)(nil),            // 36: clarifai.api.PatchAction
+	(*InputsAddJob)(nil),           // 37: clarifai.api.InputsAddJob
+	(*InputsAddJobProgress)(nil),   // 38: clarifai.api.InputsAddJobProgress
+	(*InputCount)(nil),             // 39: clarifai.api.InputCount
+	(*Annotation)(nil),             // 40: clarifai.api.Annotation
+	(*Worker)(nil),                 // 41: clarifai.api.Worker
+	(*Hit)(nil),                    // 42: clarifai.api.Hit
+	(*HitCount)(nil),               // 43: clarifai.api.HitCount
+	(*And)(nil),                    // 44: clarifai.api.And
+	(*Query)(nil),                  // 45: clarifai.api.Query
+	(*Search)(nil),                 // 46: clarifai.api.Search
+	(*Filter)(nil),                 // 47: clarifai.api.Filter
+	(*Rank)(nil),                   // 48: clarifai.api.Rank
+	(*timestamppb.Timestamp)(nil),  // 49: google.protobuf.Timestamp
+	(*structpb.Struct)(nil),        // 50: google.protobuf.Struct
+	(*status.Status)(nil),          // 51: clarifai.api.status.Status
 }
 var file_clarifai_api_resources_proto_depIdxs = []int32{
 	1,  // 0: clarifai.api.Visibility.gettable:type_name -> clarifai.api.Visibility.Gettable
-	41, // 1: clarifai.api.App.created_at:type_name -> google.protobuf.Timestamp
-	42, // 2: clarifai.api.App.metadata:type_name -> google.protobuf.Struct
-	4,  // 3: clarifai.api.App.visibility:type_name -> clarifai.api.Visibility
-	41, // 4: clarifai.api.App.modified_at:type_name -> google.protobuf.Timestamp
-	15, // 5: clarifai.api.App.image:type_name -> clarifai.api.Image
-	5,  // 6: clarifai.api.Key.apps:type_name -> clarifai.api.App
-	41, // 7: clarifai.api.Key.created_at:type_name -> google.protobuf.Timestamp
-	41, // 8: clarifai.api.Key.expires_at:type_name -> google.protobuf.Timestamp
-	41, // 9: clarifai.api.Key.last_used_at:type_name -> google.protobuf.Timestamp
-	41, // 10: clarifai.api.User.created_at:type_name -> google.protobuf.Timestamp
-	4,  // 11: clarifai.api.User.visibility:type_name -> clarifai.api.Visibility
-	8,  // 12: clarifai.api.User.user_detail:type_name -> clarifai.api.UserDetail
-	5,  // 13: clarifai.api.Collaborator.app:type_name -> clarifai.api.App
-	7,  // 14: clarifai.api.Collaborator.user:type_name -> clarifai.api.User
-	41, // 15: clarifai.api.Collaborator.created_at:type_name -> google.protobuf.Timestamp
-	41, // 16: clarifai.api.Collaborator.modified_at:type_name -> google.protobuf.Timestamp
-	41, // 17: clarifai.api.Collaborator.deleted_at:type_name -> google.protobuf.Timestamp
-	5,  // 18: clarifai.api.Collaboration.app:type_name -> clarifai.api.App
-	7,  // 19: clarifai.api.Collaboration.app_owner:type_name -> clarifai.api.User
-	41, // 20: clarifai.api.Collaboration.created_at:type_name -> google.protobuf.Timestamp
-	14, // 21: clarifai.api.Input.data:type_name -> clarifai.api.Data
-	41, // 22: clarifai.api.Input.created_at:type_name -> google.protobuf.Timestamp
-	41, // 23: clarifai.api.Input.modified_at:type_name -> google.protobuf.Timestamp
-	43, // 24: clarifai.api.Input.status:type_name -> clarifai.api.status.Status
-	15, // 25: clarifai.api.Data.image:type_name -> clarifai.api.Image
-	18, // 26: clarifai.api.Data.video:type_name -> clarifai.api.Video
-	21, // 27: clarifai.api.Data.concepts:type_name -> clarifai.api.Concept
-	42, // 28: clarifai.api.Data.metadata:type_name -> google.protobuf.Struct
-	27, // 29: clarifai.api.Data.colors:type_name -> clarifai.api.Color
-	29, // 30: clarifai.api.Data.embeddings:type_name -> clarifai.api.Embedding
-	22, // 31: clarifai.api.Data.regions:type_name -> clarifai.api.Region
-	20, // 32: clarifai.api.Data.text:type_name -> clarifai.api.Text
-	19, // 33: clarifai.api.Data.audio:type_name -> clarifai.api.Audio
-	16, // 34: clarifai.api.Image.hosted:type_name -> clarifai.api.HostedURL
-	17, // 35: clarifai.api.Image.image_info:type_name -> clarifai.api.ImageInfo
-	41, // 36: clarifai.api.Concept.created_at:type_name -> google.protobuf.Timestamp
-	4,  // 37: clarifai.api.Concept.visibility:type_name -> clarifai.api.Visibility
-	23, // 38: clarifai.api.Region.region_info:type_name -> clarifai.api.RegionInfo
-	14, // 39: clarifai.api.Region.data:type_name -> clarifai.api.Data
-	26, // 40: clarifai.api.RegionInfo.bounding_box:type_name -> clarifai.api.BoundingBox
-	25, // 41: clarifai.api.RegionInfo.polygon:type_name -> clarifai.api.Polygon
-	24, // 42: clarifai.api.RegionInfo.point:type_name -> clarifai.api.Point
-	24, // 43: clarifai.api.Polygon.points:type_name -> clarifai.api.Point
-	28, // 44: clarifai.api.Color.w3c:type_name -> clarifai.api.W3C
-	43, // 45: clarifai.api.Output.status:type_name -> clarifai.api.status.Status
-	41, // 46: clarifai.api.Output.created_at:type_name -> google.protobuf.Timestamp
-	31, // 47: clarifai.api.Output.model:type_name -> clarifai.api.Model
-	13, // 48: clarifai.api.Output.input:type_name -> clarifai.api.Input
-	14, // 49: clarifai.api.Output.data:type_name -> clarifai.api.Data
-	41, // 50: clarifai.api.Model.created_at:type_name -> google.protobuf.Timestamp
-	33, // 51: clarifai.api.Model.output_info:type_name -> clarifai.api.OutputInfo
-	32, // 52: clarifai.api.Model.model_version:type_name -> clarifai.api.ModelVersion
-	4,  // 53: clarifai.api.Model.visibility:type_name -> clarifai.api.Visibility
-	42, // 54: clarifai.api.Model.metadata:type_name -> google.protobuf.Struct
-	41, // 55: clarifai.api.Model.modified_at:type_name -> google.protobuf.Timestamp
-	41, // 56: clarifai.api.ModelVersion.created_at:type_name -> google.protobuf.Timestamp
-	43, // 57: clarifai.api.ModelVersion.status:type_name -> clarifai.api.status.Status
-	41, // 58: clarifai.api.ModelVersion.completed_at:type_name -> google.protobuf.Timestamp
-	4,  // 59: clarifai.api.ModelVersion.visibility:type_name -> clarifai.api.Visibility
-	41, // 60: clarifai.api.ModelVersion.modified_at:type_name -> google.protobuf.Timestamp
-	42, // 61: clarifai.api.ModelVersion.metadata:type_name -> google.protobuf.Struct
-	33, // 62: clarifai.api.ModelVersion.output_info:type_name -> clarifai.api.OutputInfo
-	14, // 63: clarifai.api.OutputInfo.data:type_name -> clarifai.api.Data
-	34, // 64: clarifai.api.OutputInfo.output_config:type_name -> clarifai.api.OutputConfig
-	42, // 65: clarifai.api.OutputInfo.fields_map:type_name -> google.protobuf.Struct
-	42, // 66: clarifai.api.OutputInfo.params:type_name -> google.protobuf.Struct
-	21, // 67: clarifai.api.OutputConfig.select_concepts:type_name -> clarifai.api.Concept
-	37, // 68: clarifai.api.InputsAddJob.progress:type_name -> clarifai.api.InputsAddJobProgress
-	41, // 69: clarifai.api.InputsAddJob.created_at:type_name -> google.protobuf.Timestamp
-	41, // 70: clarifai.api.InputsAddJob.modified_at:type_name -> google.protobuf.Timestamp
-	43, // 71: clarifai.api.InputsAddJob.status:type_name -> clarifai.api.status.Status
-	14, // 72: clarifai.api.Annotation.data:type_name -> clarifai.api.Data
-	43, // 73: clarifai.api.Annotation.status:type_name -> clarifai.api.status.Status
-	41, // 74: clarifai.api.Annotation.created_at:type_name -> google.protobuf.Timestamp
-	41, // 75: clarifai.api.Annotation.modified_at:type_name -> google.protobuf.Timestamp
-	40, // 76: clarifai.api.Annotation.worker:type_name -> clarifai.api.Worker
-	7,  // 77: clarifai.api.Worker.user:type_name -> clarifai.api.User
-	31, // 78: clarifai.api.Worker.model:type_name -> clarifai.api.Model
-	79, // [79:79] is the sub-list for method output_type
-	79, // [79:79] is the sub-list for method input_type
-	79, // [79:79] is the sub-list for extension type_name
-	79, // [79:79] is the sub-list for extension extendee
-	0,  // [0:79] is the sub-list for field type_name
+	49, // 1: clarifai.api.App.created_at:type_name -> google.protobuf.Timestamp
+	50, // 2: clarifai.api.App.metadata:type_name -> google.protobuf.Struct
+	5,  // 3: clarifai.api.App.visibility:type_name -> clarifai.api.Visibility
+	49, // 4: clarifai.api.App.modified_at:type_name -> google.protobuf.Timestamp
+	16, // 5: clarifai.api.App.image:type_name -> clarifai.api.Image
+	6,  // 6: clarifai.api.Key.apps:type_name -> clarifai.api.App
+	49, // 7: clarifai.api.Key.created_at:type_name -> google.protobuf.Timestamp
+	49, // 8: clarifai.api.Key.expires_at:type_name -> google.protobuf.Timestamp
+	49, // 9: clarifai.api.Key.last_used_at:type_name -> google.protobuf.Timestamp
+	49, // 10: clarifai.api.User.created_at:type_name -> google.protobuf.Timestamp
+	5,  // 11: clarifai.api.User.visibility:type_name -> clarifai.api.Visibility
+	9,  // 12: clarifai.api.User.user_detail:type_name -> clarifai.api.UserDetail
+	6,  // 13: clarifai.api.Collaborator.app:type_name -> clarifai.api.App
+	8,  // 14: clarifai.api.Collaborator.user:type_name -> clarifai.api.User
+	49, // 15: clarifai.api.Collaborator.created_at:type_name -> google.protobuf.Timestamp
+	49, // 16: clarifai.api.Collaborator.modified_at:type_name -> google.protobuf.Timestamp
+	49, // 17: clarifai.api.Collaborator.deleted_at:type_name -> google.protobuf.Timestamp
+	6,  // 18: clarifai.api.Collaboration.app:type_name -> clarifai.api.App
+	8,  // 19: clarifai.api.Collaboration.app_owner:type_name -> clarifai.api.User
+	49, // 20: clarifai.api.Collaboration.created_at:type_name -> google.protobuf.Timestamp
+	15, // 21: clarifai.api.Input.data:type_name -> clarifai.api.Data
+	49, // 22: clarifai.api.Input.created_at:type_name -> google.protobuf.Timestamp
+	49, // 23: clarifai.api.Input.modified_at:type_name -> google.protobuf.Timestamp
+	51, // 24: clarifai.api.Input.status:type_name -> clarifai.api.status.Status
+	16, // 25: clarifai.api.Data.image:type_name -> clarifai.api.Image
+	19, // 26: clarifai.api.Data.video:type_name -> clarifai.api.Video
+	22, // 27: clarifai.api.Data.concepts:type_name -> clarifai.api.Concept
+	50, // 28: clarifai.api.Data.metadata:type_name -> google.protobuf.Struct
+	28, // 29: clarifai.api.Data.colors:type_name -> clarifai.api.Color
+	30, // 30: clarifai.api.Data.embeddings:type_name -> clarifai.api.Embedding
+	23, // 31: clarifai.api.Data.regions:type_name -> clarifai.api.Region
+	21, // 32: clarifai.api.Data.text:type_name -> clarifai.api.Text
+	20, // 33: clarifai.api.Data.audio:type_name -> clarifai.api.Audio
+	17, // 34: clarifai.api.Image.hosted:type_name -> clarifai.api.HostedURL
+	18, // 35: clarifai.api.Image.image_info:type_name -> clarifai.api.ImageInfo
+	49, // 36: clarifai.api.Concept.created_at:type_name -> google.protobuf.Timestamp
+	5,  // 37: clarifai.api.Concept.visibility:type_name -> clarifai.api.Visibility
+	24, // 38: clarifai.api.Region.region_info:type_name -> clarifai.api.RegionInfo
+	15, // 39: clarifai.api.Region.data:type_name -> clarifai.api.Data
+	27, // 40: clarifai.api.RegionInfo.bounding_box:type_name -> clarifai.api.BoundingBox
+	26, // 41: clarifai.api.RegionInfo.polygon:type_name -> clarifai.api.Polygon
+	25, // 42: clarifai.api.RegionInfo.point:type_name -> clarifai.api.Point
+	25, // 43: clarifai.api.Polygon.points:type_name -> clarifai.api.Point
+	29, // 44: clarifai.api.Color.w3c:type_name -> clarifai.api.W3C
+	51, // 45: clarifai.api.Output.status:type_name -> clarifai.api.status.Status
+	49, // 46: clarifai.api.Output.created_at:type_name -> google.protobuf.Timestamp
+	32, // 47: clarifai.api.Output.model:type_name -> clarifai.api.Model
+	14, // 48: clarifai.api.Output.input:type_name -> clarifai.api.Input
+	15, // 49: clarifai.api.Output.data:type_name -> clarifai.api.Data
+	49, // 50: clarifai.api.Model.created_at:type_name -> google.protobuf.Timestamp
+	34, // 51: clarifai.api.Model.output_info:type_name -> clarifai.api.OutputInfo
+	33, // 52: clarifai.api.Model.model_version:type_name -> clarifai.api.ModelVersion
+	5,  // 53: clarifai.api.Model.visibility:type_name -> clarifai.api.Visibility
+	50, // 54: clarifai.api.Model.metadata:type_name -> google.protobuf.Struct
+	49, // 55: clarifai.api.Model.modified_at:type_name -> google.protobuf.Timestamp
+	49, // 56: clarifai.api.ModelVersion.created_at:type_name -> google.protobuf.Timestamp
+	51, // 57: clarifai.api.ModelVersion.status:type_name -> clarifai.api.status.Status
+	49, // 58: clarifai.api.ModelVersion.completed_at:type_name -> google.protobuf.Timestamp
+	5,  // 59: clarifai.api.ModelVersion.visibility:type_name -> clarifai.api.Visibility
+	49, // 60: clarifai.api.ModelVersion.modified_at:type_name -> google.protobuf.Timestamp
+	50, // 61: clarifai.api.ModelVersion.metadata:type_name -> google.protobuf.Struct
+	34, // 62: clarifai.api.ModelVersion.output_info:type_name -> clarifai.api.OutputInfo
+	15, // 63: clarifai.api.OutputInfo.data:type_name -> clarifai.api.Data
+	35, // 64: clarifai.api.OutputInfo.output_config:type_name -> clarifai.api.OutputConfig
+	50, // 65: clarifai.api.OutputInfo.fields_map:type_name -> google.protobuf.Struct
+	50, // 66: clarifai.api.OutputInfo.params:type_name -> google.protobuf.Struct
+	22, // 67: clarifai.api.OutputConfig.select_concepts:type_name -> clarifai.api.Concept
+	38, // 68: clarifai.api.InputsAddJob.progress:type_name -> clarifai.api.InputsAddJobProgress
+	49, // 69: clarifai.api.InputsAddJob.created_at:type_name -> google.protobuf.Timestamp
+	49, // 70: clarifai.api.InputsAddJob.modified_at:type_name -> google.protobuf.Timestamp
+	51, // 71: clarifai.api.InputsAddJob.status:type_name -> clarifai.api.status.Status
+	15, // 72: clarifai.api.Annotation.data:type_name -> clarifai.api.Data
+	51, // 73: clarifai.api.Annotation.status:type_name -> clarifai.api.status.Status
+	49, // 74: clarifai.api.Annotation.created_at:type_name -> google.protobuf.Timestamp
+	49, // 75: clarifai.api.Annotation.modified_at:type_name -> google.protobuf.Timestamp
+	41, // 76: clarifai.api.Annotation.worker:type_name -> clarifai.api.Worker
+	8,  // 77: clarifai.api.Worker.user:type_name -> clarifai.api.User
+	32, // 78: clarifai.api.Worker.model:type_name -> clarifai.api.Model
+	14, // 79: clarifai.api.Hit.input:type_name -> clarifai.api.Input
+	40, // 80: clarifai.api.Hit.annotation:type_name -> clarifai.api.Annotation
+	14, // 81: clarifai.api.And.input:type_name -> clarifai.api.Input
+	31, // 82: clarifai.api.And.output:type_name -> clarifai.api.Output
+	40, // 83: clarifai.api.And.annotation:type_name -> clarifai.api.Annotation
+	44, // 84: clarifai.api.Query.ands:type_name -> clarifai.api.And
+	47, // 85: clarifai.api.Query.filters:type_name -> clarifai.api.Filter
+	48, // 86: clarifai.api.Query.ranks:type_name -> clarifai.api.Rank
+	45, // 87: clarifai.api.Search.query:type_name -> clarifai.api.Query
+	49, // 88: clarifai.api.Search.created_at:type_name -> google.protobuf.Timestamp
+	49, // 89: clarifai.api.Search.modified_at:type_name -> google.protobuf.Timestamp
+	2,  // 90: clarifai.api.Search.metric:type_name -> clarifai.api.Search.Metric
+	40, // 91: clarifai.api.Filter.annotation:type_name -> clarifai.api.Annotation
+	14, // 92: clarifai.api.Filter.input:type_name -> clarifai.api.Input
+	40, // 93: clarifai.api.Rank.annotation:type_name -> clarifai.api.Annotation
+	94, // [94:94] is the sub-list for method output_type
+	94, // [94:94] is the sub-list for method input_type
+	94, // [94:94] is the sub-list for extension type_name
+	94, // [94:94] is the sub-list for extension extendee
+	0,  // [0:94] is the sub-list for field type_name
 }
 
 func init() { file_clarifai_api_resources_proto_init() }
@@ -3802,8 +4416,8 @@ func file_clarifai_api_resources_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_clarifai_api_resources_proto_rawDesc), len(file_clarifai_api_resources_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   39,
+			NumEnums:      3,
+			NumMessages:   46,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

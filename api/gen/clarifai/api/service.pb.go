@@ -4350,6 +4350,288 @@ func (x *SingleConceptResponse) GetConcept() *Concept {
 	return nil
 }
 
+type PostInputsSearchesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserAppId     *UserAppIDSet          `protobuf:"bytes,1,opt,name=user_app_id,json=userAppId,proto3" json:"user_app_id,omitempty"`
+	Searches      []*Search              `protobuf:"bytes,2,rep,name=searches,proto3" json:"searches,omitempty"`
+	Pagination    *Pagination            `protobuf:"bytes,3,opt,name=pagination,proto3" json:"pagination,omitempty"`
+	OnlyCount     bool                   `protobuf:"varint,4,opt,name=only_count,json=onlyCount,proto3" json:"only_count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PostInputsSearchesRequest) Reset() {
+	*x = PostInputsSearchesRequest{}
+	mi := &file_clarifai_api_service_proto_msgTypes[68]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PostInputsSearchesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PostInputsSearchesRequest) ProtoMessage() {}
+
+func (x *PostInputsSearchesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_clarifai_api_service_proto_msgTypes[68]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PostInputsSearchesRequest.ProtoReflect.Descriptor instead.
+func (*PostInputsSearchesRequest) Descriptor() ([]byte, []int) {
+	return file_clarifai_api_service_proto_rawDescGZIP(), []int{68}
+}
+
+func (x *PostInputsSearchesRequest) GetUserAppId() *UserAppIDSet {
+	if x != nil {
+		return x.UserAppId
+	}
+	return nil
+}
+
+func (x *PostInputsSearchesRequest) GetSearches() []*Search {
+	if x != nil {
+		return x.Searches
+	}
+	return nil
+}
+
+func (x *PostInputsSearchesRequest) GetPagination() *Pagination {
+	if x != nil {
+		return x.Pagination
+	}
+	return nil
+}
+
+func (x *PostInputsSearchesRequest) GetOnlyCount() bool {
+	if x != nil {
+		return x.OnlyCount
+	}
+	return false
+}
+
+type PostAnnotationsSearchesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserAppId     *UserAppIDSet          `protobuf:"bytes,1,opt,name=user_app_id,json=userAppId,proto3" json:"user_app_id,omitempty"`
+	Searches      []*Search              `protobuf:"bytes,2,rep,name=searches,proto3" json:"searches,omitempty"`
+	Pagination    *Pagination            `protobuf:"bytes,3,opt,name=pagination,proto3" json:"pagination,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PostAnnotationsSearchesRequest) Reset() {
+	*x = PostAnnotationsSearchesRequest{}
+	mi := &file_clarifai_api_service_proto_msgTypes[69]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PostAnnotationsSearchesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PostAnnotationsSearchesRequest) ProtoMessage() {}
+
+func (x *PostAnnotationsSearchesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_clarifai_api_service_proto_msgTypes[69]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PostAnnotationsSearchesRequest.ProtoReflect.Descriptor instead.
+func (*PostAnnotationsSearchesRequest) Descriptor() ([]byte, []int) {
+	return file_clarifai_api_service_proto_rawDescGZIP(), []int{69}
+}
+
+func (x *PostAnnotationsSearchesRequest) GetUserAppId() *UserAppIDSet {
+	if x != nil {
+		return x.UserAppId
+	}
+	return nil
+}
+
+func (x *PostAnnotationsSearchesRequest) GetSearches() []*Search {
+	if x != nil {
+		return x.Searches
+	}
+	return nil
+}
+
+func (x *PostAnnotationsSearchesRequest) GetPagination() *Pagination {
+	if x != nil {
+		return x.Pagination
+	}
+	return nil
+}
+
+type PostSearchesRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	UserAppId *UserAppIDSet          `protobuf:"bytes,1,opt,name=user_app_id,json=userAppId,proto3" json:"user_app_id,omitempty"`
+	// Deprecated: Marked as deprecated in clarifai/api/service.proto.
+	Query         *Query      `protobuf:"bytes,2,opt,name=query,proto3" json:"query,omitempty"`
+	Searches      []*Search   `protobuf:"bytes,3,rep,name=searches,proto3" json:"searches,omitempty"`
+	Pagination    *Pagination `protobuf:"bytes,4,opt,name=pagination,proto3" json:"pagination,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PostSearchesRequest) Reset() {
+	*x = PostSearchesRequest{}
+	mi := &file_clarifai_api_service_proto_msgTypes[70]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PostSearchesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PostSearchesRequest) ProtoMessage() {}
+
+func (x *PostSearchesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_clarifai_api_service_proto_msgTypes[70]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PostSearchesRequest.ProtoReflect.Descriptor instead.
+func (*PostSearchesRequest) Descriptor() ([]byte, []int) {
+	return file_clarifai_api_service_proto_rawDescGZIP(), []int{70}
+}
+
+func (x *PostSearchesRequest) GetUserAppId() *UserAppIDSet {
+	if x != nil {
+		return x.UserAppId
+	}
+	return nil
+}
+
+// Deprecated: Marked as deprecated in clarifai/api/service.proto.
+func (x *PostSearchesRequest) GetQuery() *Query {
+	if x != nil {
+		return x.Query
+	}
+	return nil
+}
+
+func (x *PostSearchesRequest) GetSearches() []*Search {
+	if x != nil {
+		return x.Searches
+	}
+	return nil
+}
+
+func (x *PostSearchesRequest) GetPagination() *Pagination {
+	if x != nil {
+		return x.Pagination
+	}
+	return nil
+}
+
+type MultiSearchResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Status        *status.Status         `protobuf:"bytes,1,opt,name=status,proto3" json:"status,omitempty"`
+	Id            string                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	Hits          []*Hit                 `protobuf:"bytes,3,rep,name=hits,proto3" json:"hits,omitempty"`
+	Query         *Query                 `protobuf:"bytes,4,opt,name=query,proto3" json:"query,omitempty"`
+	Searches      []*Search              `protobuf:"bytes,5,rep,name=searches,proto3" json:"searches,omitempty"`
+	HitCounts     []*HitCount            `protobuf:"bytes,6,rep,name=hit_counts,json=hitCounts,proto3" json:"hit_counts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MultiSearchResponse) Reset() {
+	*x = MultiSearchResponse{}
+	mi := &file_clarifai_api_service_proto_msgTypes[71]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MultiSearchResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MultiSearchResponse) ProtoMessage() {}
+
+func (x *MultiSearchResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_clarifai_api_service_proto_msgTypes[71]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MultiSearchResponse.ProtoReflect.Descriptor instead.
+func (*MultiSearchResponse) Descriptor() ([]byte, []int) {
+	return file_clarifai_api_service_proto_rawDescGZIP(), []int{71}
+}
+
+func (x *MultiSearchResponse) GetStatus() *status.Status {
+	if x != nil {
+		return x.Status
+	}
+	return nil
+}
+
+func (x *MultiSearchResponse) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *MultiSearchResponse) GetHits() []*Hit {
+	if x != nil {
+		return x.Hits
+	}
+	return nil
+}
+
+func (x *MultiSearchResponse) GetQuery() *Query {
+	if x != nil {
+		return x.Query
+	}
+	return nil
+}
+
+func (x *MultiSearchResponse) GetSearches() []*Search {
+	if x != nil {
+		return x.Searches
+	}
+	return nil
+}
+
+func (x *MultiSearchResponse) GetHitCounts() []*HitCount {
+	if x != nil {
+		return x.HitCounts
+	}
+	return nil
+}
+
 var File_clarifai_api_service_proto protoreflect.FileDescriptor
 
 const file_clarifai_api_service_proto_rawDesc = "" +
@@ -4661,7 +4943,36 @@ const file_clarifai_api_service_proto_rawDesc = "" +
 	"\bconcepts\x18\x02 \x03(\v2\x15.clarifai.api.ConceptR\bconcepts\"}\n" +
 	"\x15SingleConceptResponse\x123\n" +
 	"\x06status\x18\x01 \x01(\v2\x1b.clarifai.api.status.StatusR\x06status\x12/\n" +
-	"\aconcept\x18\x02 \x01(\v2\x15.clarifai.api.ConceptR\aconcept2\xb7\x1f\n" +
+	"\aconcept\x18\x02 \x01(\v2\x15.clarifai.api.ConceptR\aconcept\"\xe2\x01\n" +
+	"\x19PostInputsSearchesRequest\x12:\n" +
+	"\vuser_app_id\x18\x01 \x01(\v2\x1a.clarifai.api.UserAppIDSetR\tuserAppId\x120\n" +
+	"\bsearches\x18\x02 \x03(\v2\x14.clarifai.api.SearchR\bsearches\x128\n" +
+	"\n" +
+	"pagination\x18\x03 \x01(\v2\x18.clarifai.api.PaginationR\n" +
+	"pagination\x12\x1d\n" +
+	"\n" +
+	"only_count\x18\x04 \x01(\bR\tonlyCount\"\xc8\x01\n" +
+	"\x1ePostAnnotationsSearchesRequest\x12:\n" +
+	"\vuser_app_id\x18\x01 \x01(\v2\x1a.clarifai.api.UserAppIDSetR\tuserAppId\x120\n" +
+	"\bsearches\x18\x02 \x03(\v2\x14.clarifai.api.SearchR\bsearches\x128\n" +
+	"\n" +
+	"pagination\x18\x03 \x01(\v2\x18.clarifai.api.PaginationR\n" +
+	"pagination\"\xec\x01\n" +
+	"\x13PostSearchesRequest\x12:\n" +
+	"\vuser_app_id\x18\x01 \x01(\v2\x1a.clarifai.api.UserAppIDSetR\tuserAppId\x12-\n" +
+	"\x05query\x18\x02 \x01(\v2\x13.clarifai.api.QueryB\x02\x18\x01R\x05query\x120\n" +
+	"\bsearches\x18\x03 \x03(\v2\x14.clarifai.api.SearchR\bsearches\x128\n" +
+	"\n" +
+	"pagination\x18\x04 \x01(\v2\x18.clarifai.api.PaginationR\n" +
+	"pagination\"\x95\x02\n" +
+	"\x13MultiSearchResponse\x123\n" +
+	"\x06status\x18\x01 \x01(\v2\x1b.clarifai.api.status.StatusR\x06status\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\x12%\n" +
+	"\x04hits\x18\x03 \x03(\v2\x11.clarifai.api.HitR\x04hits\x12)\n" +
+	"\x05query\x18\x04 \x01(\v2\x13.clarifai.api.QueryR\x05query\x120\n" +
+	"\bsearches\x18\x05 \x03(\v2\x14.clarifai.api.SearchR\bsearches\x125\n" +
+	"\n" +
+	"hit_counts\x18\x06 \x03(\v2\x16.clarifai.api.HitCountR\thitCounts2\xdb!\n" +
 	"\x02V2\x12\\\n" +
 	"\x10PostModelOutputs\x12%.clarifai.api.PostModelOutputsRequest\x1a!.clarifai.api.MultiOutputResponse\x12L\n" +
 	"\bGetModel\x12\x1d.clarifai.api.GetModelRequest\x1a!.clarifai.api.SingleModelResponse\x12V\n" +
@@ -4713,7 +5024,10 @@ const file_clarifai_api_service_proto_rawDesc = "" +
 	"\n" +
 	"GetConcept\x12\x1f.clarifai.api.GetConceptRequest\x1a#.clarifai.api.SingleConceptResponse\x12U\n" +
 	"\fPostConcepts\x12!.clarifai.api.PostConceptsRequest\x1a\".clarifai.api.MultiConceptResponse\x12W\n" +
-	"\rPatchConcepts\x12\".clarifai.api.PatchConceptsRequest\x1a\".clarifai.api.MultiConceptResponseB7Z5github.com/clavis-dev/clavis/api/gen/clarifai/api;apib\x06proto3"
+	"\rPatchConcepts\x12\".clarifai.api.PatchConceptsRequest\x1a\".clarifai.api.MultiConceptResponse\x12`\n" +
+	"\x12PostInputsSearches\x12'.clarifai.api.PostInputsSearchesRequest\x1a!.clarifai.api.MultiSearchResponse\x12j\n" +
+	"\x17PostAnnotationsSearches\x12,.clarifai.api.PostAnnotationsSearchesRequest\x1a!.clarifai.api.MultiSearchResponse\x12T\n" +
+	"\fPostSearches\x12!.clarifai.api.PostSearchesRequest\x1a!.clarifai.api.MultiSearchResponseB7Z5github.com/clavis-dev/clavis/api/gen/clarifai/api;apib\x06proto3"
 
 var (
 	file_clarifai_api_service_proto_rawDescOnce sync.Once
@@ -4727,310 +5041,340 @@ func file_clarifai_api_service_proto_rawDescGZIP() []byte {
 	return file_clarifai_api_service_proto_rawDescData
 }
 
-var file_clarifai_api_service_proto_msgTypes = make([]protoimpl.MessageInfo, 68)
+var file_clarifai_api_service_proto_msgTypes = make([]protoimpl.MessageInfo, 72)
 var file_clarifai_api_service_proto_goTypes = []any{
-	(*PostModelOutputsRequest)(nil),     // 0: clarifai.api.PostModelOutputsRequest
-	(*MultiOutputResponse)(nil),         // 1: clarifai.api.MultiOutputResponse
-	(*GetModelRequest)(nil),             // 2: clarifai.api.GetModelRequest
-	(*SingleModelResponse)(nil),         // 3: clarifai.api.SingleModelResponse
-	(*ListModelsRequest)(nil),           // 4: clarifai.api.ListModelsRequest
-	(*MultiModelResponse)(nil),          // 5: clarifai.api.MultiModelResponse
-	(*GetModelVersionRequest)(nil),      // 6: clarifai.api.GetModelVersionRequest
-	(*SingleModelVersionResponse)(nil),  // 7: clarifai.api.SingleModelVersionResponse
-	(*ListModelVersionsRequest)(nil),    // 8: clarifai.api.ListModelVersionsRequest
-	(*MultiModelVersionResponse)(nil),   // 9: clarifai.api.MultiModelVersionResponse
-	(*PostAppsRequest)(nil),             // 10: clarifai.api.PostAppsRequest
-	(*MultiAppResponse)(nil),            // 11: clarifai.api.MultiAppResponse
-	(*GetAppRequest)(nil),               // 12: clarifai.api.GetAppRequest
-	(*SingleAppResponse)(nil),           // 13: clarifai.api.SingleAppResponse
-	(*ListAppsRequest)(nil),             // 14: clarifai.api.ListAppsRequest
-	(*PatchAppsRequest)(nil),            // 15: clarifai.api.PatchAppsRequest
-	(*PatchAppRequest)(nil),             // 16: clarifai.api.PatchAppRequest
-	(*DeleteAppRequest)(nil),            // 17: clarifai.api.DeleteAppRequest
-	(*PostKeysRequest)(nil),             // 18: clarifai.api.PostKeysRequest
-	(*MultiKeyResponse)(nil),            // 19: clarifai.api.MultiKeyResponse
-	(*GetKeyRequest)(nil),               // 20: clarifai.api.GetKeyRequest
-	(*SingleKeyResponse)(nil),           // 21: clarifai.api.SingleKeyResponse
-	(*ListKeysRequest)(nil),             // 22: clarifai.api.ListKeysRequest
-	(*ListAppKeysRequest)(nil),          // 23: clarifai.api.ListAppKeysRequest
-	(*PatchKeysRequest)(nil),            // 24: clarifai.api.PatchKeysRequest
-	(*DeleteKeyRequest)(nil),            // 25: clarifai.api.DeleteKeyRequest
-	(*MyScopesRequest)(nil),             // 26: clarifai.api.MyScopesRequest
-	(*MultiScopeResponse)(nil),          // 27: clarifai.api.MultiScopeResponse
-	(*MyScopesUserRequest)(nil),         // 28: clarifai.api.MyScopesUserRequest
-	(*MultiScopeUserResponse)(nil),      // 29: clarifai.api.MultiScopeUserResponse
-	(*ListScopesRequest)(nil),           // 30: clarifai.api.ListScopesRequest
-	(*MultiScopeDepsResponse)(nil),      // 31: clarifai.api.MultiScopeDepsResponse
-	(*GetUserRequest)(nil),              // 32: clarifai.api.GetUserRequest
-	(*SingleUserResponse)(nil),          // 33: clarifai.api.SingleUserResponse
-	(*ListCollaboratorsRequest)(nil),    // 34: clarifai.api.ListCollaboratorsRequest
-	(*MultiCollaboratorsResponse)(nil),  // 35: clarifai.api.MultiCollaboratorsResponse
-	(*PostCollaboratorsRequest)(nil),    // 36: clarifai.api.PostCollaboratorsRequest
-	(*PatchCollaboratorsRequest)(nil),   // 37: clarifai.api.PatchCollaboratorsRequest
-	(*DeleteCollaboratorsRequest)(nil),  // 38: clarifai.api.DeleteCollaboratorsRequest
-	(*ListCollaborationsRequest)(nil),   // 39: clarifai.api.ListCollaborationsRequest
-	(*MultiCollaborationsResponse)(nil), // 40: clarifai.api.MultiCollaborationsResponse
-	(*PostInputsRequest)(nil),           // 41: clarifai.api.PostInputsRequest
-	(*MultiInputResponse)(nil),          // 42: clarifai.api.MultiInputResponse
-	(*ListInputsRequest)(nil),           // 43: clarifai.api.ListInputsRequest
-	(*GetInputRequest)(nil),             // 44: clarifai.api.GetInputRequest
-	(*SingleInputResponse)(nil),         // 45: clarifai.api.SingleInputResponse
-	(*DeleteInputRequest)(nil),          // 46: clarifai.api.DeleteInputRequest
-	(*DeleteInputsRequest)(nil),         // 47: clarifai.api.DeleteInputsRequest
-	(*PatchInputsRequest)(nil),          // 48: clarifai.api.PatchInputsRequest
-	(*GetInputCountRequest)(nil),        // 49: clarifai.api.GetInputCountRequest
-	(*SingleInputCountResponse)(nil),    // 50: clarifai.api.SingleInputCountResponse
-	(*GetInputsAddJobRequest)(nil),      // 51: clarifai.api.GetInputsAddJobRequest
-	(*ListInputsAddJobsRequest)(nil),    // 52: clarifai.api.ListInputsAddJobsRequest
-	(*CancelInputsAddJobRequest)(nil),   // 53: clarifai.api.CancelInputsAddJobRequest
-	(*SingleInputsAddJobResponse)(nil),  // 54: clarifai.api.SingleInputsAddJobResponse
-	(*MultiInputsAddJobResponse)(nil),   // 55: clarifai.api.MultiInputsAddJobResponse
-	(*PostAnnotationsRequest)(nil),      // 56: clarifai.api.PostAnnotationsRequest
-	(*ListAnnotationsRequest)(nil),      // 57: clarifai.api.ListAnnotationsRequest
-	(*PatchAnnotationsRequest)(nil),     // 58: clarifai.api.PatchAnnotationsRequest
-	(*DeleteAnnotationRequest)(nil),     // 59: clarifai.api.DeleteAnnotationRequest
-	(*DeleteAnnotationsRequest)(nil),    // 60: clarifai.api.DeleteAnnotationsRequest
-	(*MultiAnnotationResponse)(nil),     // 61: clarifai.api.MultiAnnotationResponse
-	(*ListConceptsRequest)(nil),         // 62: clarifai.api.ListConceptsRequest
-	(*GetConceptRequest)(nil),           // 63: clarifai.api.GetConceptRequest
-	(*PostConceptsRequest)(nil),         // 64: clarifai.api.PostConceptsRequest
-	(*PatchConceptsRequest)(nil),        // 65: clarifai.api.PatchConceptsRequest
-	(*MultiConceptResponse)(nil),        // 66: clarifai.api.MultiConceptResponse
-	(*SingleConceptResponse)(nil),       // 67: clarifai.api.SingleConceptResponse
-	(*UserAppIDSet)(nil),                // 68: clarifai.api.UserAppIDSet
-	(*Input)(nil),                       // 69: clarifai.api.Input
-	(*Model)(nil),                       // 70: clarifai.api.Model
-	(*status.Status)(nil),               // 71: clarifai.api.status.Status
-	(*Output)(nil),                      // 72: clarifai.api.Output
-	(*Visibility)(nil),                  // 73: clarifai.api.Visibility
-	(*ModelVersion)(nil),                // 74: clarifai.api.ModelVersion
-	(*App)(nil),                         // 75: clarifai.api.App
-	(*PatchAction)(nil),                 // 76: clarifai.api.PatchAction
-	(*Key)(nil),                         // 77: clarifai.api.Key
-	(*ScopeDeps)(nil),                   // 78: clarifai.api.ScopeDeps
-	(*EndpointDeps)(nil),                // 79: clarifai.api.EndpointDeps
-	(*User)(nil),                        // 80: clarifai.api.User
-	(*Collaborator)(nil),                // 81: clarifai.api.Collaborator
-	(*Collaboration)(nil),               // 82: clarifai.api.Collaboration
-	(InputIDConflictResolution)(0),      // 83: clarifai.api.InputIDConflictResolution
-	(*InputsAddJob)(nil),                // 84: clarifai.api.InputsAddJob
-	(*InputCount)(nil),                  // 85: clarifai.api.InputCount
-	(*Annotation)(nil),                  // 86: clarifai.api.Annotation
-	(*Concept)(nil),                     // 87: clarifai.api.Concept
-	(*status.BaseResponse)(nil),         // 88: clarifai.api.status.BaseResponse
+	(*PostModelOutputsRequest)(nil),        // 0: clarifai.api.PostModelOutputsRequest
+	(*MultiOutputResponse)(nil),            // 1: clarifai.api.MultiOutputResponse
+	(*GetModelRequest)(nil),                // 2: clarifai.api.GetModelRequest
+	(*SingleModelResponse)(nil),            // 3: clarifai.api.SingleModelResponse
+	(*ListModelsRequest)(nil),              // 4: clarifai.api.ListModelsRequest
+	(*MultiModelResponse)(nil),             // 5: clarifai.api.MultiModelResponse
+	(*GetModelVersionRequest)(nil),         // 6: clarifai.api.GetModelVersionRequest
+	(*SingleModelVersionResponse)(nil),     // 7: clarifai.api.SingleModelVersionResponse
+	(*ListModelVersionsRequest)(nil),       // 8: clarifai.api.ListModelVersionsRequest
+	(*MultiModelVersionResponse)(nil),      // 9: clarifai.api.MultiModelVersionResponse
+	(*PostAppsRequest)(nil),                // 10: clarifai.api.PostAppsRequest
+	(*MultiAppResponse)(nil),               // 11: clarifai.api.MultiAppResponse
+	(*GetAppRequest)(nil),                  // 12: clarifai.api.GetAppRequest
+	(*SingleAppResponse)(nil),              // 13: clarifai.api.SingleAppResponse
+	(*ListAppsRequest)(nil),                // 14: clarifai.api.ListAppsRequest
+	(*PatchAppsRequest)(nil),               // 15: clarifai.api.PatchAppsRequest
+	(*PatchAppRequest)(nil),                // 16: clarifai.api.PatchAppRequest
+	(*DeleteAppRequest)(nil),               // 17: clarifai.api.DeleteAppRequest
+	(*PostKeysRequest)(nil),                // 18: clarifai.api.PostKeysRequest
+	(*MultiKeyResponse)(nil),               // 19: clarifai.api.MultiKeyResponse
+	(*GetKeyRequest)(nil),                  // 20: clarifai.api.GetKeyRequest
+	(*SingleKeyResponse)(nil),              // 21: clarifai.api.SingleKeyResponse
+	(*ListKeysRequest)(nil),                // 22: clarifai.api.ListKeysRequest
+	(*ListAppKeysRequest)(nil),             // 23: clarifai.api.ListAppKeysRequest
+	(*PatchKeysRequest)(nil),               // 24: clarifai.api.PatchKeysRequest
+	(*DeleteKeyRequest)(nil),               // 25: clarifai.api.DeleteKeyRequest
+	(*MyScopesRequest)(nil),                // 26: clarifai.api.MyScopesRequest
+	(*MultiScopeResponse)(nil),             // 27: clarifai.api.MultiScopeResponse
+	(*MyScopesUserRequest)(nil),            // 28: clarifai.api.MyScopesUserRequest
+	(*MultiScopeUserResponse)(nil),         // 29: clarifai.api.MultiScopeUserResponse
+	(*ListScopesRequest)(nil),              // 30: clarifai.api.ListScopesRequest
+	(*MultiScopeDepsResponse)(nil),         // 31: clarifai.api.MultiScopeDepsResponse
+	(*GetUserRequest)(nil),                 // 32: clarifai.api.GetUserRequest
+	(*SingleUserResponse)(nil),             // 33: clarifai.api.SingleUserResponse
+	(*ListCollaboratorsRequest)(nil),       // 34: clarifai.api.ListCollaboratorsRequest
+	(*MultiCollaboratorsResponse)(nil),     // 35: clarifai.api.MultiCollaboratorsResponse
+	(*PostCollaboratorsRequest)(nil),       // 36: clarifai.api.PostCollaboratorsRequest
+	(*PatchCollaboratorsRequest)(nil),      // 37: clarifai.api.PatchCollaboratorsRequest
+	(*DeleteCollaboratorsRequest)(nil),     // 38: clarifai.api.DeleteCollaboratorsRequest
+	(*ListCollaborationsRequest)(nil),      // 39: clarifai.api.ListCollaborationsRequest
+	(*MultiCollaborationsResponse)(nil),    // 40: clarifai.api.MultiCollaborationsResponse
+	(*PostInputsRequest)(nil),              // 41: clarifai.api.PostInputsRequest
+	(*MultiInputResponse)(nil),             // 42: clarifai.api.MultiInputResponse
+	(*ListInputsRequest)(nil),              // 43: clarifai.api.ListInputsRequest
+	(*GetInputRequest)(nil),                // 44: clarifai.api.GetInputRequest
+	(*SingleInputResponse)(nil),            // 45: clarifai.api.SingleInputResponse
+	(*DeleteInputRequest)(nil),             // 46: clarifai.api.DeleteInputRequest
+	(*DeleteInputsRequest)(nil),            // 47: clarifai.api.DeleteInputsRequest
+	(*PatchInputsRequest)(nil),             // 48: clarifai.api.PatchInputsRequest
+	(*GetInputCountRequest)(nil),           // 49: clarifai.api.GetInputCountRequest
+	(*SingleInputCountResponse)(nil),       // 50: clarifai.api.SingleInputCountResponse
+	(*GetInputsAddJobRequest)(nil),         // 51: clarifai.api.GetInputsAddJobRequest
+	(*ListInputsAddJobsRequest)(nil),       // 52: clarifai.api.ListInputsAddJobsRequest
+	(*CancelInputsAddJobRequest)(nil),      // 53: clarifai.api.CancelInputsAddJobRequest
+	(*SingleInputsAddJobResponse)(nil),     // 54: clarifai.api.SingleInputsAddJobResponse
+	(*MultiInputsAddJobResponse)(nil),      // 55: clarifai.api.MultiInputsAddJobResponse
+	(*PostAnnotationsRequest)(nil),         // 56: clarifai.api.PostAnnotationsRequest
+	(*ListAnnotationsRequest)(nil),         // 57: clarifai.api.ListAnnotationsRequest
+	(*PatchAnnotationsRequest)(nil),        // 58: clarifai.api.PatchAnnotationsRequest
+	(*DeleteAnnotationRequest)(nil),        // 59: clarifai.api.DeleteAnnotationRequest
+	(*DeleteAnnotationsRequest)(nil),       // 60: clarifai.api.DeleteAnnotationsRequest
+	(*MultiAnnotationResponse)(nil),        // 61: clarifai.api.MultiAnnotationResponse
+	(*ListConceptsRequest)(nil),            // 62: clarifai.api.ListConceptsRequest
+	(*GetConceptRequest)(nil),              // 63: clarifai.api.GetConceptRequest
+	(*PostConceptsRequest)(nil),            // 64: clarifai.api.PostConceptsRequest
+	(*PatchConceptsRequest)(nil),           // 65: clarifai.api.PatchConceptsRequest
+	(*MultiConceptResponse)(nil),           // 66: clarifai.api.MultiConceptResponse
+	(*SingleConceptResponse)(nil),          // 67: clarifai.api.SingleConceptResponse
+	(*PostInputsSearchesRequest)(nil),      // 68: clarifai.api.PostInputsSearchesRequest
+	(*PostAnnotationsSearchesRequest)(nil), // 69: clarifai.api.PostAnnotationsSearchesRequest
+	(*PostSearchesRequest)(nil),            // 70: clarifai.api.PostSearchesRequest
+	(*MultiSearchResponse)(nil),            // 71: clarifai.api.MultiSearchResponse
+	(*UserAppIDSet)(nil),                   // 72: clarifai.api.UserAppIDSet
+	(*Input)(nil),                          // 73: clarifai.api.Input
+	(*Model)(nil),                          // 74: clarifai.api.Model
+	(*status.Status)(nil),                  // 75: clarifai.api.status.Status
+	(*Output)(nil),                         // 76: clarifai.api.Output
+	(*Visibility)(nil),                     // 77: clarifai.api.Visibility
+	(*ModelVersion)(nil),                   // 78: clarifai.api.ModelVersion
+	(*App)(nil),                            // 79: clarifai.api.App
+	(*PatchAction)(nil),                    // 80: clarifai.api.PatchAction
+	(*Key)(nil),                            // 81: clarifai.api.Key
+	(*ScopeDeps)(nil),                      // 82: clarifai.api.ScopeDeps
+	(*EndpointDeps)(nil),                   // 83: clarifai.api.EndpointDeps
+	(*User)(nil),                           // 84: clarifai.api.User
+	(*Collaborator)(nil),                   // 85: clarifai.api.Collaborator
+	(*Collaboration)(nil),                  // 86: clarifai.api.Collaboration
+	(InputIDConflictResolution)(0),         // 87: clarifai.api.InputIDConflictResolution
+	(*InputsAddJob)(nil),                   // 88: clarifai.api.InputsAddJob
+	(*InputCount)(nil),                     // 89: clarifai.api.InputCount
+	(*Annotation)(nil),                     // 90: clarifai.api.Annotation
+	(*Concept)(nil),                        // 91: clarifai.api.Concept
+	(*Search)(nil),                         // 92: clarifai.api.Search
+	(*Pagination)(nil),                     // 93: clarifai.api.Pagination
+	(*Query)(nil),                          // 94: clarifai.api.Query
+	(*Hit)(nil),                            // 95: clarifai.api.Hit
+	(*HitCount)(nil),                       // 96: clarifai.api.HitCount
+	(*status.BaseResponse)(nil),            // 97: clarifai.api.status.BaseResponse
 }
 var file_clarifai_api_service_proto_depIdxs = []int32{
-	68,  // 0: clarifai.api.PostModelOutputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	69,  // 1: clarifai.api.PostModelOutputsRequest.inputs:type_name -> clarifai.api.Input
-	70,  // 2: clarifai.api.PostModelOutputsRequest.model:type_name -> clarifai.api.Model
-	71,  // 3: clarifai.api.MultiOutputResponse.status:type_name -> clarifai.api.status.Status
-	72,  // 4: clarifai.api.MultiOutputResponse.outputs:type_name -> clarifai.api.Output
-	68,  // 5: clarifai.api.GetModelRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	71,  // 6: clarifai.api.SingleModelResponse.status:type_name -> clarifai.api.status.Status
-	70,  // 7: clarifai.api.SingleModelResponse.model:type_name -> clarifai.api.Model
-	68,  // 8: clarifai.api.ListModelsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	73,  // 9: clarifai.api.ListModelsRequest.visibility:type_name -> clarifai.api.Visibility
-	71,  // 10: clarifai.api.MultiModelResponse.status:type_name -> clarifai.api.status.Status
-	70,  // 11: clarifai.api.MultiModelResponse.models:type_name -> clarifai.api.Model
-	68,  // 12: clarifai.api.GetModelVersionRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	71,  // 13: clarifai.api.SingleModelVersionResponse.status:type_name -> clarifai.api.status.Status
-	74,  // 14: clarifai.api.SingleModelVersionResponse.model_version:type_name -> clarifai.api.ModelVersion
-	68,  // 15: clarifai.api.ListModelVersionsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	71,  // 16: clarifai.api.MultiModelVersionResponse.status:type_name -> clarifai.api.status.Status
-	74,  // 17: clarifai.api.MultiModelVersionResponse.model_versions:type_name -> clarifai.api.ModelVersion
-	68,  // 18: clarifai.api.PostAppsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	75,  // 19: clarifai.api.PostAppsRequest.apps:type_name -> clarifai.api.App
-	71,  // 20: clarifai.api.MultiAppResponse.status:type_name -> clarifai.api.status.Status
-	75,  // 21: clarifai.api.MultiAppResponse.apps:type_name -> clarifai.api.App
-	68,  // 22: clarifai.api.GetAppRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	71,  // 23: clarifai.api.SingleAppResponse.status:type_name -> clarifai.api.status.Status
-	75,  // 24: clarifai.api.SingleAppResponse.app:type_name -> clarifai.api.App
-	68,  // 25: clarifai.api.ListAppsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	73,  // 26: clarifai.api.ListAppsRequest.visibility:type_name -> clarifai.api.Visibility
-	68,  // 27: clarifai.api.PatchAppsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	75,  // 28: clarifai.api.PatchAppsRequest.apps:type_name -> clarifai.api.App
-	76,  // 29: clarifai.api.PatchAppsRequest.metadata_action:type_name -> clarifai.api.PatchAction
-	68,  // 30: clarifai.api.PatchAppRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	75,  // 31: clarifai.api.PatchAppRequest.app:type_name -> clarifai.api.App
-	76,  // 32: clarifai.api.PatchAppRequest.metadata_action:type_name -> clarifai.api.PatchAction
-	68,  // 33: clarifai.api.DeleteAppRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	68,  // 34: clarifai.api.PostKeysRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	77,  // 35: clarifai.api.PostKeysRequest.keys:type_name -> clarifai.api.Key
-	71,  // 36: clarifai.api.MultiKeyResponse.status:type_name -> clarifai.api.status.Status
-	77,  // 37: clarifai.api.MultiKeyResponse.keys:type_name -> clarifai.api.Key
-	68,  // 38: clarifai.api.GetKeyRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	71,  // 39: clarifai.api.SingleKeyResponse.status:type_name -> clarifai.api.status.Status
-	77,  // 40: clarifai.api.SingleKeyResponse.key:type_name -> clarifai.api.Key
-	68,  // 41: clarifai.api.ListKeysRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	68,  // 42: clarifai.api.ListAppKeysRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	68,  // 43: clarifai.api.PatchKeysRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	77,  // 44: clarifai.api.PatchKeysRequest.keys:type_name -> clarifai.api.Key
-	68,  // 45: clarifai.api.DeleteKeyRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	68,  // 46: clarifai.api.MyScopesRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	71,  // 47: clarifai.api.MultiScopeResponse.status:type_name -> clarifai.api.status.Status
-	75,  // 48: clarifai.api.MultiScopeResponse.app:type_name -> clarifai.api.App
-	68,  // 49: clarifai.api.MyScopesUserRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	71,  // 50: clarifai.api.MultiScopeUserResponse.status:type_name -> clarifai.api.status.Status
-	68,  // 51: clarifai.api.ListScopesRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	71,  // 52: clarifai.api.MultiScopeDepsResponse.status:type_name -> clarifai.api.status.Status
-	78,  // 53: clarifai.api.MultiScopeDepsResponse.scope_deps:type_name -> clarifai.api.ScopeDeps
-	79,  // 54: clarifai.api.MultiScopeDepsResponse.endpoint_deps:type_name -> clarifai.api.EndpointDeps
-	68,  // 55: clarifai.api.GetUserRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	71,  // 56: clarifai.api.SingleUserResponse.status:type_name -> clarifai.api.status.Status
-	80,  // 57: clarifai.api.SingleUserResponse.user:type_name -> clarifai.api.User
-	68,  // 58: clarifai.api.ListCollaboratorsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	71,  // 59: clarifai.api.MultiCollaboratorsResponse.status:type_name -> clarifai.api.status.Status
-	81,  // 60: clarifai.api.MultiCollaboratorsResponse.collaborators:type_name -> clarifai.api.Collaborator
-	80,  // 61: clarifai.api.MultiCollaboratorsResponse.app_owner:type_name -> clarifai.api.User
-	68,  // 62: clarifai.api.PostCollaboratorsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	81,  // 63: clarifai.api.PostCollaboratorsRequest.collaborators:type_name -> clarifai.api.Collaborator
-	68,  // 64: clarifai.api.PatchCollaboratorsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	81,  // 65: clarifai.api.PatchCollaboratorsRequest.collaborators:type_name -> clarifai.api.Collaborator
-	68,  // 66: clarifai.api.DeleteCollaboratorsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	68,  // 67: clarifai.api.ListCollaborationsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	71,  // 68: clarifai.api.MultiCollaborationsResponse.status:type_name -> clarifai.api.status.Status
-	82,  // 69: clarifai.api.MultiCollaborationsResponse.collaborations:type_name -> clarifai.api.Collaboration
-	68,  // 70: clarifai.api.PostInputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	69,  // 71: clarifai.api.PostInputsRequest.inputs:type_name -> clarifai.api.Input
-	83,  // 72: clarifai.api.PostInputsRequest.input_id_conflict_resolution:type_name -> clarifai.api.InputIDConflictResolution
-	71,  // 73: clarifai.api.MultiInputResponse.status:type_name -> clarifai.api.status.Status
-	69,  // 74: clarifai.api.MultiInputResponse.inputs:type_name -> clarifai.api.Input
-	84,  // 75: clarifai.api.MultiInputResponse.inputs_add_job:type_name -> clarifai.api.InputsAddJob
-	68,  // 76: clarifai.api.ListInputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	71,  // 77: clarifai.api.ListInputsRequest.status:type_name -> clarifai.api.status.Status
-	68,  // 78: clarifai.api.GetInputRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	71,  // 79: clarifai.api.SingleInputResponse.status:type_name -> clarifai.api.status.Status
-	69,  // 80: clarifai.api.SingleInputResponse.input:type_name -> clarifai.api.Input
-	68,  // 81: clarifai.api.DeleteInputRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	68,  // 82: clarifai.api.DeleteInputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	68,  // 83: clarifai.api.PatchInputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	69,  // 84: clarifai.api.PatchInputsRequest.inputs:type_name -> clarifai.api.Input
-	68,  // 85: clarifai.api.GetInputCountRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	71,  // 86: clarifai.api.SingleInputCountResponse.status:type_name -> clarifai.api.status.Status
-	85,  // 87: clarifai.api.SingleInputCountResponse.counts:type_name -> clarifai.api.InputCount
-	68,  // 88: clarifai.api.GetInputsAddJobRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	68,  // 89: clarifai.api.ListInputsAddJobsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	68,  // 90: clarifai.api.CancelInputsAddJobRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	71,  // 91: clarifai.api.SingleInputsAddJobResponse.status:type_name -> clarifai.api.status.Status
-	84,  // 92: clarifai.api.SingleInputsAddJobResponse.inputs_add_job:type_name -> clarifai.api.InputsAddJob
-	71,  // 93: clarifai.api.MultiInputsAddJobResponse.status:type_name -> clarifai.api.status.Status
-	84,  // 94: clarifai.api.MultiInputsAddJobResponse.inputs_add_jobs:type_name -> clarifai.api.InputsAddJob
-	68,  // 95: clarifai.api.PostAnnotationsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	86,  // 96: clarifai.api.PostAnnotationsRequest.annotations:type_name -> clarifai.api.Annotation
-	68,  // 97: clarifai.api.ListAnnotationsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	68,  // 98: clarifai.api.PatchAnnotationsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	86,  // 99: clarifai.api.PatchAnnotationsRequest.annotations:type_name -> clarifai.api.Annotation
-	68,  // 100: clarifai.api.DeleteAnnotationRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	68,  // 101: clarifai.api.DeleteAnnotationsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	71,  // 102: clarifai.api.MultiAnnotationResponse.status:type_name -> clarifai.api.status.Status
-	86,  // 103: clarifai.api.MultiAnnotationResponse.annotations:type_name -> clarifai.api.Annotation
-	68,  // 104: clarifai.api.ListConceptsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	68,  // 105: clarifai.api.GetConceptRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	68,  // 106: clarifai.api.PostConceptsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	87,  // 107: clarifai.api.PostConceptsRequest.concepts:type_name -> clarifai.api.Concept
-	68,  // 108: clarifai.api.PatchConceptsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	87,  // 109: clarifai.api.PatchConceptsRequest.concepts:type_name -> clarifai.api.Concept
-	71,  // 110: clarifai.api.MultiConceptResponse.status:type_name -> clarifai.api.status.Status
-	87,  // 111: clarifai.api.MultiConceptResponse.concepts:type_name -> clarifai.api.Concept
-	71,  // 112: clarifai.api.SingleConceptResponse.status:type_name -> clarifai.api.status.Status
-	87,  // 113: clarifai.api.SingleConceptResponse.concept:type_name -> clarifai.api.Concept
-	0,   // 114: clarifai.api.V2.PostModelOutputs:input_type -> clarifai.api.PostModelOutputsRequest
-	2,   // 115: clarifai.api.V2.GetModel:input_type -> clarifai.api.GetModelRequest
-	2,   // 116: clarifai.api.V2.GetModelOutputInfo:input_type -> clarifai.api.GetModelRequest
-	4,   // 117: clarifai.api.V2.ListModels:input_type -> clarifai.api.ListModelsRequest
-	6,   // 118: clarifai.api.V2.GetModelVersion:input_type -> clarifai.api.GetModelVersionRequest
-	8,   // 119: clarifai.api.V2.ListModelVersions:input_type -> clarifai.api.ListModelVersionsRequest
-	10,  // 120: clarifai.api.V2.PostApps:input_type -> clarifai.api.PostAppsRequest
-	12,  // 121: clarifai.api.V2.GetApp:input_type -> clarifai.api.GetAppRequest
-	14,  // 122: clarifai.api.V2.ListApps:input_type -> clarifai.api.ListAppsRequest
-	15,  // 123: clarifai.api.V2.PatchApps:input_type -> clarifai.api.PatchAppsRequest
-	16,  // 124: clarifai.api.V2.PatchApp:input_type -> clarifai.api.PatchAppRequest
-	17,  // 125: clarifai.api.V2.DeleteApp:input_type -> clarifai.api.DeleteAppRequest
-	18,  // 126: clarifai.api.V2.PostKeys:input_type -> clarifai.api.PostKeysRequest
-	20,  // 127: clarifai.api.V2.GetKey:input_type -> clarifai.api.GetKeyRequest
-	22,  // 128: clarifai.api.V2.ListKeys:input_type -> clarifai.api.ListKeysRequest
-	23,  // 129: clarifai.api.V2.ListAppKeys:input_type -> clarifai.api.ListAppKeysRequest
-	24,  // 130: clarifai.api.V2.PatchKeys:input_type -> clarifai.api.PatchKeysRequest
-	25,  // 131: clarifai.api.V2.DeleteKey:input_type -> clarifai.api.DeleteKeyRequest
-	26,  // 132: clarifai.api.V2.MyScopes:input_type -> clarifai.api.MyScopesRequest
-	28,  // 133: clarifai.api.V2.MyScopesUser:input_type -> clarifai.api.MyScopesUserRequest
-	30,  // 134: clarifai.api.V2.ListScopes:input_type -> clarifai.api.ListScopesRequest
-	32,  // 135: clarifai.api.V2.GetUser:input_type -> clarifai.api.GetUserRequest
-	34,  // 136: clarifai.api.V2.ListCollaborators:input_type -> clarifai.api.ListCollaboratorsRequest
-	36,  // 137: clarifai.api.V2.PostCollaborators:input_type -> clarifai.api.PostCollaboratorsRequest
-	37,  // 138: clarifai.api.V2.PatchCollaborators:input_type -> clarifai.api.PatchCollaboratorsRequest
-	38,  // 139: clarifai.api.V2.DeleteCollaborators:input_type -> clarifai.api.DeleteCollaboratorsRequest
-	39,  // 140: clarifai.api.V2.ListCollaborations:input_type -> clarifai.api.ListCollaborationsRequest
-	41,  // 141: clarifai.api.V2.PostInputs:input_type -> clarifai.api.PostInputsRequest
-	43,  // 142: clarifai.api.V2.ListInputs:input_type -> clarifai.api.ListInputsRequest
-	44,  // 143: clarifai.api.V2.GetInput:input_type -> clarifai.api.GetInputRequest
-	46,  // 144: clarifai.api.V2.DeleteInput:input_type -> clarifai.api.DeleteInputRequest
-	47,  // 145: clarifai.api.V2.DeleteInputs:input_type -> clarifai.api.DeleteInputsRequest
-	48,  // 146: clarifai.api.V2.PatchInputs:input_type -> clarifai.api.PatchInputsRequest
-	49,  // 147: clarifai.api.V2.GetInputCount:input_type -> clarifai.api.GetInputCountRequest
-	51,  // 148: clarifai.api.V2.GetInputsAddJob:input_type -> clarifai.api.GetInputsAddJobRequest
-	52,  // 149: clarifai.api.V2.ListInputsAddJobs:input_type -> clarifai.api.ListInputsAddJobsRequest
-	53,  // 150: clarifai.api.V2.CancelInputsAddJob:input_type -> clarifai.api.CancelInputsAddJobRequest
-	56,  // 151: clarifai.api.V2.PostAnnotations:input_type -> clarifai.api.PostAnnotationsRequest
-	57,  // 152: clarifai.api.V2.ListAnnotations:input_type -> clarifai.api.ListAnnotationsRequest
-	58,  // 153: clarifai.api.V2.PatchAnnotations:input_type -> clarifai.api.PatchAnnotationsRequest
-	59,  // 154: clarifai.api.V2.DeleteAnnotation:input_type -> clarifai.api.DeleteAnnotationRequest
-	60,  // 155: clarifai.api.V2.DeleteAnnotations:input_type -> clarifai.api.DeleteAnnotationsRequest
-	62,  // 156: clarifai.api.V2.ListConcepts:input_type -> clarifai.api.ListConceptsRequest
-	63,  // 157: clarifai.api.V2.GetConcept:input_type -> clarifai.api.GetConceptRequest
-	64,  // 158: clarifai.api.V2.PostConcepts:input_type -> clarifai.api.PostConceptsRequest
-	65,  // 159: clarifai.api.V2.PatchConcepts:input_type -> clarifai.api.PatchConceptsRequest
-	1,   // 160: clarifai.api.V2.PostModelOutputs:output_type -> clarifai.api.MultiOutputResponse
-	3,   // 161: clarifai.api.V2.GetModel:output_type -> clarifai.api.SingleModelResponse
-	3,   // 162: clarifai.api.V2.GetModelOutputInfo:output_type -> clarifai.api.SingleModelResponse
-	5,   // 163: clarifai.api.V2.ListModels:output_type -> clarifai.api.MultiModelResponse
-	7,   // 164: clarifai.api.V2.GetModelVersion:output_type -> clarifai.api.SingleModelVersionResponse
-	9,   // 165: clarifai.api.V2.ListModelVersions:output_type -> clarifai.api.MultiModelVersionResponse
-	11,  // 166: clarifai.api.V2.PostApps:output_type -> clarifai.api.MultiAppResponse
-	13,  // 167: clarifai.api.V2.GetApp:output_type -> clarifai.api.SingleAppResponse
-	11,  // 168: clarifai.api.V2.ListApps:output_type -> clarifai.api.MultiAppResponse
-	11,  // 169: clarifai.api.V2.PatchApps:output_type -> clarifai.api.MultiAppResponse
-	13,  // 170: clarifai.api.V2.PatchApp:output_type -> clarifai.api.SingleAppResponse
-	88,  // 171: clarifai.api.V2.DeleteApp:output_type -> clarifai.api.status.BaseResponse
-	19,  // 172: clarifai.api.V2.PostKeys:output_type -> clarifai.api.MultiKeyResponse
-	21,  // 173: clarifai.api.V2.GetKey:output_type -> clarifai.api.SingleKeyResponse
-	19,  // 174: clarifai.api.V2.ListKeys:output_type -> clarifai.api.MultiKeyResponse
-	19,  // 175: clarifai.api.V2.ListAppKeys:output_type -> clarifai.api.MultiKeyResponse
-	19,  // 176: clarifai.api.V2.PatchKeys:output_type -> clarifai.api.MultiKeyResponse
-	88,  // 177: clarifai.api.V2.DeleteKey:output_type -> clarifai.api.status.BaseResponse
-	27,  // 178: clarifai.api.V2.MyScopes:output_type -> clarifai.api.MultiScopeResponse
-	29,  // 179: clarifai.api.V2.MyScopesUser:output_type -> clarifai.api.MultiScopeUserResponse
-	31,  // 180: clarifai.api.V2.ListScopes:output_type -> clarifai.api.MultiScopeDepsResponse
-	33,  // 181: clarifai.api.V2.GetUser:output_type -> clarifai.api.SingleUserResponse
-	35,  // 182: clarifai.api.V2.ListCollaborators:output_type -> clarifai.api.MultiCollaboratorsResponse
-	35,  // 183: clarifai.api.V2.PostCollaborators:output_type -> clarifai.api.MultiCollaboratorsResponse
-	35,  // 184: clarifai.api.V2.PatchCollaborators:output_type -> clarifai.api.MultiCollaboratorsResponse
-	88,  // 185: clarifai.api.V2.DeleteCollaborators:output_type -> clarifai.api.status.BaseResponse
-	40,  // 186: clarifai.api.V2.ListCollaborations:output_type -> clarifai.api.MultiCollaborationsResponse
-	42,  // 187: clarifai.api.V2.PostInputs:output_type -> clarifai.api.MultiInputResponse
-	42,  // 188: clarifai.api.V2.ListInputs:output_type -> clarifai.api.MultiInputResponse
-	45,  // 189: clarifai.api.V2.GetInput:output_type -> clarifai.api.SingleInputResponse
-	88,  // 190: clarifai.api.V2.DeleteInput:output_type -> clarifai.api.status.BaseResponse
-	88,  // 191: clarifai.api.V2.DeleteInputs:output_type -> clarifai.api.status.BaseResponse
-	42,  // 192: clarifai.api.V2.PatchInputs:output_type -> clarifai.api.MultiInputResponse
-	50,  // 193: clarifai.api.V2.GetInputCount:output_type -> clarifai.api.SingleInputCountResponse
-	54,  // 194: clarifai.api.V2.GetInputsAddJob:output_type -> clarifai.api.SingleInputsAddJobResponse
-	55,  // 195: clarifai.api.V2.ListInputsAddJobs:output_type -> clarifai.api.MultiInputsAddJobResponse
-	54,  // 196: clarifai.api.V2.CancelInputsAddJob:output_type -> clarifai.api.SingleInputsAddJobResponse
-	61,  // 197: clarifai.api.V2.PostAnnotations:output_type -> clarifai.api.MultiAnnotationResponse
-	61,  // 198: clarifai.api.V2.ListAnnotations:output_type -> clarifai.api.MultiAnnotationResponse
-	61,  // 199: clarifai.api.V2.PatchAnnotations:output_type -> clarifai.api.MultiAnnotationResponse
-	88,  // 200: clarifai.api.V2.DeleteAnnotation:output_type -> clarifai.api.status.BaseResponse
-	88,  // 201: clarifai.api.V2.DeleteAnnotations:output_type -> clarifai.api.status.BaseResponse
-	66,  // 202: clarifai.api.V2.ListConcepts:output_type -> clarifai.api.MultiConceptResponse
-	67,  // 203: clarifai.api.V2.GetConcept:output_type -> clarifai.api.SingleConceptResponse
-	66,  // 204: clarifai.api.V2.PostConcepts:output_type -> clarifai.api.MultiConceptResponse
-	66,  // 205: clarifai.api.V2.PatchConcepts:output_type -> clarifai.api.MultiConceptResponse
-	160, // [160:206] is the sub-list for method output_type
-	114, // [114:160] is the sub-list for method input_type
-	114, // [114:114] is the sub-list for extension type_name
-	114, // [114:114] is the sub-list for extension extendee
-	0,   // [0:114] is the sub-list for field type_name
+	72,  // 0: clarifai.api.PostModelOutputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	73,  // 1: clarifai.api.PostModelOutputsRequest.inputs:type_name -> clarifai.api.Input
+	74,  // 2: clarifai.api.PostModelOutputsRequest.model:type_name -> clarifai.api.Model
+	75,  // 3: clarifai.api.MultiOutputResponse.status:type_name -> clarifai.api.status.Status
+	76,  // 4: clarifai.api.MultiOutputResponse.outputs:type_name -> clarifai.api.Output
+	72,  // 5: clarifai.api.GetModelRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	75,  // 6: clarifai.api.SingleModelResponse.status:type_name -> clarifai.api.status.Status
+	74,  // 7: clarifai.api.SingleModelResponse.model:type_name -> clarifai.api.Model
+	72,  // 8: clarifai.api.ListModelsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	77,  // 9: clarifai.api.ListModelsRequest.visibility:type_name -> clarifai.api.Visibility
+	75,  // 10: clarifai.api.MultiModelResponse.status:type_name -> clarifai.api.status.Status
+	74,  // 11: clarifai.api.MultiModelResponse.models:type_name -> clarifai.api.Model
+	72,  // 12: clarifai.api.GetModelVersionRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	75,  // 13: clarifai.api.SingleModelVersionResponse.status:type_name -> clarifai.api.status.Status
+	78,  // 14: clarifai.api.SingleModelVersionResponse.model_version:type_name -> clarifai.api.ModelVersion
+	72,  // 15: clarifai.api.ListModelVersionsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	75,  // 16: clarifai.api.MultiModelVersionResponse.status:type_name -> clarifai.api.status.Status
+	78,  // 17: clarifai.api.MultiModelVersionResponse.model_versions:type_name -> clarifai.api.ModelVersion
+	72,  // 18: clarifai.api.PostAppsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	79,  // 19: clarifai.api.PostAppsRequest.apps:type_name -> clarifai.api.App
+	75,  // 20: clarifai.api.MultiAppResponse.status:type_name -> clarifai.api.status.Status
+	79,  // 21: clarifai.api.MultiAppResponse.apps:type_name -> clarifai.api.App
+	72,  // 22: clarifai.api.GetAppRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	75,  // 23: clarifai.api.SingleAppResponse.status:type_name -> clarifai.api.status.Status
+	79,  // 24: clarifai.api.SingleAppResponse.app:type_name -> clarifai.api.App
+	72,  // 25: clarifai.api.ListAppsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	77,  // 26: clarifai.api.ListAppsRequest.visibility:type_name -> clarifai.api.Visibility
+	72,  // 27: clarifai.api.PatchAppsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	79,  // 28: clarifai.api.PatchAppsRequest.apps:type_name -> clarifai.api.App
+	80,  // 29: clarifai.api.PatchAppsRequest.metadata_action:type_name -> clarifai.api.PatchAction
+	72,  // 30: clarifai.api.PatchAppRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	79,  // 31: clarifai.api.PatchAppRequest.app:type_name -> clarifai.api.App
+	80,  // 32: clarifai.api.PatchAppRequest.metadata_action:type_name -> clarifai.api.PatchAction
+	72,  // 33: clarifai.api.DeleteAppRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	72,  // 34: clarifai.api.PostKeysRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	81,  // 35: clarifai.api.PostKeysRequest.keys:type_name -> clarifai.api.Key
+	75,  // 36: clarifai.api.MultiKeyResponse.status:type_name -> clarifai.api.status.Status
+	81,  // 37: clarifai.api.MultiKeyResponse.keys:type_name -> clarifai.api.Key
+	72,  // 38: clarifai.api.GetKeyRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	75,  // 39: clarifai.api.SingleKeyResponse.status:type_name -> clarifai.api.status.Status
+	81,  // 40: clarifai.api.SingleKeyResponse.key:type_name -> clarifai.api.Key
+	72,  // 41: clarifai.api.ListKeysRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	72,  // 42: clarifai.api.ListAppKeysRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	72,  // 43: clarifai.api.PatchKeysRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	81,  // 44: clarifai.api.PatchKeysRequest.keys:type_name -> clarifai.api.Key
+	72,  // 45: clarifai.api.DeleteKeyRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	72,  // 46: clarifai.api.MyScopesRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	75,  // 47: clarifai.api.MultiScopeResponse.status:type_name -> clarifai.api.status.Status
+	79,  // 48: clarifai.api.MultiScopeResponse.app:type_name -> clarifai.api.App
+	72,  // 49: clarifai.api.MyScopesUserRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	75,  // 50: clarifai.api.MultiScopeUserResponse.status:type_name -> clarifai.api.status.Status
+	72,  // 51: clarifai.api.ListScopesRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	75,  // 52: clarifai.api.MultiScopeDepsResponse.status:type_name -> clarifai.api.status.Status
+	82,  // 53: clarifai.api.MultiScopeDepsResponse.scope_deps:type_name -> clarifai.api.ScopeDeps
+	83,  // 54: clarifai.api.MultiScopeDepsResponse.endpoint_deps:type_name -> clarifai.api.EndpointDeps
+	72,  // 55: clarifai.api.GetUserRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	75,  // 56: clarifai.api.SingleUserResponse.status:type_name -> clarifai.api.status.Status
+	84,  // 57: clarifai.api.SingleUserResponse.user:type_name -> clarifai.api.User
+	72,  // 58: clarifai.api.ListCollaboratorsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	75,  // 59: clarifai.api.MultiCollaboratorsResponse.status:type_name -> clarifai.api.status.Status
+	85,  // 60: clarifai.api.MultiCollaboratorsResponse.collaborators:type_name -> clarifai.api.Collaborator
+	84,  // 61: clarifai.api.MultiCollaboratorsResponse.app_owner:type_name -> clarifai.api.User
+	72,  // 62: clarifai.api.PostCollaboratorsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	85,  // 63: clarifai.api.PostCollaboratorsRequest.collaborators:type_name -> clarifai.api.Collaborator
+	72,  // 64: clarifai.api.PatchCollaboratorsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	85,  // 65: clarifai.api.PatchCollaboratorsRequest.collaborators:type_name -> clarifai.api.Collaborator
+	72,  // 66: clarifai.api.DeleteCollaboratorsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	72,  // 67: clarifai.api.ListCollaborationsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	75,  // 68: clarifai.api.MultiCollaborationsResponse.status:type_name -> clarifai.api.status.Status
+	86,  // 69: clarifai.api.MultiCollaborationsResponse.collaborations:type_name -> clarifai.api.Collaboration
+	72,  // 70: clarifai.api.PostInputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	73,  // 71: clarifai.api.PostInputsRequest.inputs:type_name -> clarifai.api.Input
+	87,  // 72: clarifai.api.PostInputsRequest.input_id_conflict_resolution:type_name -> clarifai.api.InputIDConflictResolution
+	75,  // 73: clarifai.api.MultiInputResponse.status:type_name -> clarifai.api.status.Status
+	73,  // 74: clarifai.api.MultiInputResponse.inputs:type_name -> clarifai.api.Input
+	88,  // 75: clarifai.api.MultiInputResponse.inputs_add_job:type_name -> clarifai.api.InputsAddJob
+	72,  // 76: clarifai.api.ListInputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	75,  // 77: clarifai.api.ListInputsRequest.status:type_name -> clarifai.api.status.Status
+	72,  // 78: clarifai.api.GetInputRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	75,  // 79: clarifai.api.SingleInputResponse.status:type_name -> clarifai.api.status.Status
+	73,  // 80: clarifai.api.SingleInputResponse.input:type_name -> clarifai.api.Input
+	72,  // 81: clarifai.api.DeleteInputRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	72,  // 82: clarifai.api.DeleteInputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	72,  // 83: clarifai.api.PatchInputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	73,  // 84: clarifai.api.PatchInputsRequest.inputs:type_name -> clarifai.api.Input
+	72,  // 85: clarifai.api.GetInputCountRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	75,  // 86: clarifai.api.SingleInputCountResponse.status:type_name -> clarifai.api.status.Status
+	89,  // 87: clarifai.api.SingleInputCountResponse.counts:type_name -> clarifai.api.InputCount
+	72,  // 88: clarifai.api.GetInputsAddJobRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	72,  // 89: clarifai.api.ListInputsAddJobsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	72,  // 90: clarifai.api.CancelInputsAddJobRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	75,  // 91: clarifai.api.SingleInputsAddJobResponse.status:type_name -> clarifai.api.status.Status
+	88,  // 92: clarifai.api.SingleInputsAddJobResponse.inputs_add_job:type_name -> clarifai.api.InputsAddJob
+	75,  // 93: clarifai.api.MultiInputsAddJobResponse.status:type_name -> clarifai.api.status.Status
+	88,  // 94: clarifai.api.MultiInputsAddJobResponse.inputs_add_jobs:type_name -> clarifai.api.InputsAddJob
+	72,  // 95: clarifai.api.PostAnnotationsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	90,  // 96: clarifai.api.PostAnnotationsRequest.annotations:type_name -> clarifai.api.Annotation
+	72,  // 97: clarifai.api.ListAnnotationsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	72,  // 98: clarifai.api.PatchAnnotationsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	90,  // 99: clarifai.api.PatchAnnotationsRequest.annotations:type_name -> clarifai.api.Annotation
+	72,  // 100: clarifai.api.DeleteAnnotationRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	72,  // 101: clarifai.api.DeleteAnnotationsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	75,  // 102: clarifai.api.MultiAnnotationResponse.status:type_name -> clarifai.api.status.Status
+	90,  // 103: clarifai.api.MultiAnnotationResponse.annotations:type_name -> clarifai.api.Annotation
+	72,  // 104: clarifai.api.ListConceptsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	72,  // 105: clarifai.api.GetConceptRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	72,  // 106: clarifai.api.PostConceptsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	91,  // 107: clarifai.api.PostConceptsRequest.concepts:type_name -> clarifai.api.Concept
+	72,  // 108: clarifai.api.PatchConceptsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	91,  // 109: clarifai.api.PatchConceptsRequest.concepts:type_name -> clarifai.api.Concept
+	75,  // 110: clarifai.api.MultiConceptResponse.status:type_name -> clarifai.api.status.Status
+	91,  // 111: clarifai.api.MultiConceptResponse.concepts:type_name -> clarifai.api.Concept
+	75,  // 112: clarifai.api.SingleConceptResponse.status:type_name -> clarifai.api.status.Status
+	91,  // 113: clarifai.api.SingleConceptResponse.concept:type_name -> clarifai.api.Concept
+	72,  // 114: clarifai.api.PostInputsSearchesRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	92,  // 115: clarifai.api.PostInputsSearchesRequest.searches:type_name -> clarifai.api.Search
+	93,  // 116: clarifai.api.PostInputsSearchesRequest.pagination:type_name -> clarifai.api.Pagination
+	72,  // 117: clarifai.api.PostAnnotationsSearchesRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	92,  // 118: clarifai.api.PostAnnotationsSearchesRequest.searches:type_name -> clarifai.api.Search
+	93,  // 119: clarifai.api.PostAnnotationsSearchesRequest.pagination:type_name -> clarifai.api.Pagination
+	72,  // 120: clarifai.api.PostSearchesRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	94,  // 121: clarifai.api.PostSearchesRequest.query:type_name -> clarifai.api.Query
+	92,  // 122: clarifai.api.PostSearchesRequest.searches:type_name -> clarifai.api.Search
+	93,  // 123: clarifai.api.PostSearchesRequest.pagination:type_name -> clarifai.api.Pagination
+	75,  // 124: clarifai.api.MultiSearchResponse.status:type_name -> clarifai.api.status.Status
+	95,  // 125: clarifai.api.MultiSearchResponse.hits:type_name -> clarifai.api.Hit
+	94,  // 126: clarifai.api.MultiSearchResponse.query:type_name -> clarifai.api.Query
+	92,  // 127: clarifai.api.MultiSearchResponse.searches:type_name -> clarifai.api.Search
+	96,  // 128: clarifai.api.MultiSearchResponse.hit_counts:type_name -> clarifai.api.HitCount
+	0,   // 129: clarifai.api.V2.PostModelOutputs:input_type -> clarifai.api.PostModelOutputsRequest
+	2,   // 130: clarifai.api.V2.GetModel:input_type -> clarifai.api.GetModelRequest
+	2,   // 131: clarifai.api.V2.GetModelOutputInfo:input_type -> clarifai.api.GetModelRequest
+	4,   // 132: clarifai.api.V2.ListModels:input_type -> clarifai.api.ListModelsRequest
+	6,   // 133: clarifai.api.V2.GetModelVersion:input_type -> clarifai.api.GetModelVersionRequest
+	8,   // 134: clarifai.api.V2.ListModelVersions:input_type -> clarifai.api.ListModelVersionsRequest
+	10,  // 135: clarifai.api.V2.PostApps:input_type -> clarifai.api.PostAppsRequest
+	12,  // 136: clarifai.api.V2.GetApp:input_type -> clarifai.api.GetAppRequest
+	14,  // 137: clarifai.api.V2.ListApps:input_type -> clarifai.api.ListAppsRequest
+	15,  // 138: clarifai.api.V2.PatchApps:input_type -> clarifai.api.PatchAppsRequest
+	16,  // 139: clarifai.api.V2.PatchApp:input_type -> clarifai.api.PatchAppRequest
+	17,  // 140: clarifai.api.V2.DeleteApp:input_type -> clarifai.api.DeleteAppRequest
+	18,  // 141: clarifai.api.V2.PostKeys:input_type -> clarifai.api.PostKeysRequest
+	20,  // 142: clarifai.api.V2.GetKey:input_type -> clarifai.api.GetKeyRequest
+	22,  // 143: clarifai.api.V2.ListKeys:input_type -> clarifai.api.ListKeysRequest
+	23,  // 144: clarifai.api.V2.ListAppKeys:input_type -> clarifai.api.ListAppKeysRequest
+	24,  // 145: clarifai.api.V2.PatchKeys:input_type -> clarifai.api.PatchKeysRequest
+	25,  // 146: clarifai.api.V2.DeleteKey:input_type -> clarifai.api.DeleteKeyRequest
+	26,  // 147: clarifai.api.V2.MyScopes:input_type -> clarifai.api.MyScopesRequest
+	28,  // 148: clarifai.api.V2.MyScopesUser:input_type -> clarifai.api.MyScopesUserRequest
+	30,  // 149: clarifai.api.V2.ListScopes:input_type -> clarifai.api.ListScopesRequest
+	32,  // 150: clarifai.api.V2.GetUser:input_type -> clarifai.api.GetUserRequest
+	34,  // 151: clarifai.api.V2.ListCollaborators:input_type -> clarifai.api.ListCollaboratorsRequest
+	36,  // 152: clarifai.api.V2.PostCollaborators:input_type -> clarifai.api.PostCollaboratorsRequest
+	37,  // 153: clarifai.api.V2.PatchCollaborators:input_type -> clarifai.api.PatchCollaboratorsRequest
+	38,  // 154: clarifai.api.V2.DeleteCollaborators:input_type -> clarifai.api.DeleteCollaboratorsRequest
+	39,  // 155: clarifai.api.V2.ListCollaborations:input_type -> clarifai.api.ListCollaborationsRequest
+	41,  // 156: clarifai.api.V2.PostInputs:input_type -> clarifai.api.PostInputsRequest
+	43,  // 157: clarifai.api.V2.ListInputs:input_type -> clarifai.api.ListInputsRequest
+	44,  // 158: clarifai.api.V2.GetInput:input_type -> clarifai.api.GetInputRequest
+	46,  // 159: clarifai.api.V2.DeleteInput:input_type -> clarifai.api.DeleteInputRequest
+	47,  // 160: clarifai.api.V2.DeleteInputs:input_type -> clarifai.api.DeleteInputsRequest
+	48,  // 161: clarifai.api.V2.PatchInputs:input_type -> clarifai.api.PatchInputsRequest
+	49,  // 162: clarifai.api.V2.GetInputCount:input_type -> clarifai.api.GetInputCountRequest
+	51,  // 163: clarifai.api.V2.GetInputsAddJob:input_type -> clarifai.api.GetInputsAddJobRequest
+	52,  // 164: clarifai.api.V2.ListInputsAddJobs:input_type -> clarifai.api.ListInputsAddJobsRequest
+	53,  // 165: clarifai.api.V2.CancelInputsAddJob:input_type -> clarifai.api.CancelInputsAddJobRequest
+	56,  // 166: clarifai.api.V2.PostAnnotations:input_type -> clarifai.api.PostAnnotationsRequest
+	57,  // 167: clarifai.api.V2.ListAnnotations:input_type -> clarifai.api.ListAnnotationsRequest
+	58,  // 168: clarifai.api.V2.PatchAnnotations:input_type -> clarifai.api.PatchAnnotationsRequest
+	59,  // 169: clarifai.api.V2.DeleteAnnotation:input_type -> clarifai.api.DeleteAnnotationRequest
+	60,  // 170: clarifai.api.V2.DeleteAnnotations:input_type -> clarifai.api.DeleteAnnotationsRequest
+	62,  // 171: clarifai.api.V2.ListConcepts:input_type -> clarifai.api.ListConceptsRequest
+	63,  // 172: clarifai.api.V2.GetConcept:input_type -> clarifai.api.GetConceptRequest
+	64,  // 173: clarifai.api.V2.PostConcepts:input_type -> clarifai.api.PostConceptsRequest
+	65,  // 174: clarifai.api.V2.PatchConcepts:input_type -> clarifai.api.PatchConceptsRequest
+	68,  // 175: clarifai.api.V2.PostInputsSearches:input_type -> clarifai.api.PostInputsSearchesRequest
+	69,  // 176: clarifai.api.V2.PostAnnotationsSearches:input_type -> clarifai.api.PostAnnotationsSearchesRequest
+	70,  // 177: clarifai.api.V2.PostSearches:input_type -> clarifai.api.PostSearchesRequest
+	1,   // 178: clarifai.api.V2.PostModelOutputs:output_type -> clarifai.api.MultiOutputResponse
+	3,   // 179: clarifai.api.V2.GetModel:output_type -> clarifai.api.SingleModelResponse
+	3,   // 180: clarifai.api.V2.GetModelOutputInfo:output_type -> clarifai.api.SingleModelResponse
+	5,   // 181: clarifai.api.V2.ListModels:output_type -> clarifai.api.MultiModelResponse
+	7,   // 182: clarifai.api.V2.GetModelVersion:output_type -> clarifai.api.SingleModelVersionResponse
+	9,   // 183: clarifai.api.V2.ListModelVersions:output_type -> clarifai.api.MultiModelVersionResponse
+	11,  // 184: clarifai.api.V2.PostApps:output_type -> clarifai.api.MultiAppResponse
+	13,  // 185: clarifai.api.V2.GetApp:output_type -> clarifai.api.SingleAppResponse
+	11,  // 186: clarifai.api.V2.ListApps:output_type -> clarifai.api.MultiAppResponse
+	11,  // 187: clarifai.api.V2.PatchApps:output_type -> clarifai.api.MultiAppResponse
+	13,  // 188: clarifai.api.V2.PatchApp:output_type -> clarifai.api.SingleAppResponse
+	97,  // 189: clarifai.api.V2.DeleteApp:output_type -> clarifai.api.status.BaseResponse
+	19,  // 190: clarifai.api.V2.PostKeys:output_type -> clarifai.api.MultiKeyResponse
+	21,  // 191: clarifai.api.V2.GetKey:output_type -> clarifai.api.SingleKeyResponse
+	19,  // 192: clarifai.api.V2.ListKeys:output_type -> clarifai.api.MultiKeyResponse
+	19,  // 193: clarifai.api.V2.ListAppKeys:output_type -> clarifai.api.MultiKeyResponse
+	19,  // 194: clarifai.api.V2.PatchKeys:output_type -> clarifai.api.MultiKeyResponse
+	97,  // 195: clarifai.api.V2.DeleteKey:output_type -> clarifai.api.status.BaseResponse
+	27,  // 196: clarifai.api.V2.MyScopes:output_type -> clarifai.api.MultiScopeResponse
+	29,  // 197: clarifai.api.V2.MyScopesUser:output_type -> clarifai.api.MultiScopeUserResponse
+	31,  // 198: clarifai.api.V2.ListScopes:output_type -> clarifai.api.MultiScopeDepsResponse
+	33,  // 199: clarifai.api.V2.GetUser:output_type -> clarifai.api.SingleUserResponse
+	35,  // 200: clarifai.api.V2.ListCollaborators:output_type -> clarifai.api.MultiCollaboratorsResponse
+	35,  // 201: clarifai.api.V2.PostCollaborators:output_type -> clarifai.api.MultiCollaboratorsResponse
+	35,  // 202: clarifai.api.V2.PatchCollaborators:output_type -> clarifai.api.MultiCollaboratorsResponse
+	97,  // 203: clarifai.api.V2.DeleteCollaborators:output_type -> clarifai.api.status.BaseResponse
+	40,  // 204: clarifai.api.V2.ListCollaborations:output_type -> clarifai.api.MultiCollaborationsResponse
+	42,  // 205: clarifai.api.V2.PostInputs:output_type -> clarifai.api.MultiInputResponse
+	42,  // 206: clarifai.api.V2.ListInputs:output_type -> clarifai.api.MultiInputResponse
+	45,  // 207: clarifai.api.V2.GetInput:output_type -> clarifai.api.SingleInputResponse
+	97,  // 208: clarifai.api.V2.DeleteInput:output_type -> clarifai.api.status.BaseResponse
+	97,  // 209: clarifai.api.V2.DeleteInputs:output_type -> clarifai.api.status.BaseResponse
+	42,  // 210: clarifai.api.V2.PatchInputs:output_type -> clarifai.api.MultiInputResponse
+	50,  // 211: clarifai.api.V2.GetInputCount:output_type -> clarifai.api.SingleInputCountResponse
+	54,  // 212: clarifai.api.V2.GetInputsAddJob:output_type -> clarifai.api.SingleInputsAddJobResponse
+	55,  // 213: clarifai.api.V2.ListInputsAddJobs:output_type -> clarifai.api.MultiInputsAddJobResponse
+	54,  // 214: clarifai.api.V2.CancelInputsAddJob:output_type -> clarifai.api.SingleInputsAddJobResponse
+	61,  // 215: clarifai.api.V2.PostAnnotations:output_type -> clarifai.api.MultiAnnotationResponse
+	61,  // 216: clarifai.api.V2.ListAnnotations:output_type -> clarifai.api.MultiAnnotationResponse
+	61,  // 217: clarifai.api.V2.PatchAnnotations:output_type -> clarifai.api.MultiAnnotationResponse
+	97,  // 218: clarifai.api.V2.DeleteAnnotation:output_type -> clarifai.api.status.BaseResponse
+	97,  // 219: clarifai.api.V2.DeleteAnnotations:output_type -> clarifai.api.status.BaseResponse
+	66,  // 220: clarifai.api.V2.ListConcepts:output_type -> clarifai.api.MultiConceptResponse
+	67,  // 221: clarifai.api.V2.GetConcept:output_type -> clarifai.api.SingleConceptResponse
+	66,  // 222: clarifai.api.V2.PostConcepts:output_type -> clarifai.api.MultiConceptResponse
+	66,  // 223: clarifai.api.V2.PatchConcepts:output_type -> clarifai.api.MultiConceptResponse
+	71,  // 224: clarifai.api.V2.PostInputsSearches:output_type -> clarifai.api.MultiSearchResponse
+	71,  // 225: clarifai.api.V2.PostAnnotationsSearches:output_type -> clarifai.api.MultiSearchResponse
+	71,  // 226: clarifai.api.V2.PostSearches:output_type -> clarifai.api.MultiSearchResponse
+	178, // [178:227] is the sub-list for method output_type
+	129, // [129:178] is the sub-list for method input_type
+	129, // [129:129] is the sub-list for extension type_name
+	129, // [129:129] is the sub-list for extension extendee
+	0,   // [0:129] is the sub-list for field type_name
 }
 
 func init() { file_clarifai_api_service_proto_init() }
@@ -5061,7 +5405,7 @@ func file_clarifai_api_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_clarifai_api_service_proto_rawDesc), len(file_clarifai_api_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   68,
+			NumMessages:   72,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

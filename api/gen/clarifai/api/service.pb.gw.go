@@ -4743,6 +4743,270 @@ func local_request_V2_PatchConcepts_1(ctx context.Context, marshaler runtime.Mar
 	return msg, metadata, err
 }
 
+func request_V2_PostInputsSearches_0(ctx context.Context, marshaler runtime.Marshaler, client V2Client, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq PostInputsSearchesRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	val, ok := pathParams["user_app_id.user_id"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "user_app_id.user_id")
+	}
+	err = runtime.PopulateFieldFromPath(&protoReq, "user_app_id.user_id", val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "user_app_id.user_id", err)
+	}
+	val, ok = pathParams["user_app_id.app_id"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "user_app_id.app_id")
+	}
+	err = runtime.PopulateFieldFromPath(&protoReq, "user_app_id.app_id", val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "user_app_id.app_id", err)
+	}
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+	}
+	msg, err := client.PostInputsSearches(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
+	return msg, metadata, err
+}
+
+func local_request_V2_PostInputsSearches_0(ctx context.Context, marshaler runtime.Marshaler, server V2Server, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq PostInputsSearchesRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	val, ok := pathParams["user_app_id.user_id"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "user_app_id.user_id")
+	}
+	err = runtime.PopulateFieldFromPath(&protoReq, "user_app_id.user_id", val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "user_app_id.user_id", err)
+	}
+	val, ok = pathParams["user_app_id.app_id"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "user_app_id.app_id")
+	}
+	err = runtime.PopulateFieldFromPath(&protoReq, "user_app_id.app_id", val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "user_app_id.app_id", err)
+	}
+	msg, err := server.PostInputsSearches(ctx, &protoReq)
+	return msg, metadata, err
+}
+
+func request_V2_PostInputsSearches_1(ctx context.Context, marshaler runtime.Marshaler, client V2Client, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq PostInputsSearchesRequest
+		metadata runtime.ServerMetadata
+	)
+	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+	}
+	msg, err := client.PostInputsSearches(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
+	return msg, metadata, err
+}
+
+func local_request_V2_PostInputsSearches_1(ctx context.Context, marshaler runtime.Marshaler, server V2Server, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq PostInputsSearchesRequest
+		metadata runtime.ServerMetadata
+	)
+	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	msg, err := server.PostInputsSearches(ctx, &protoReq)
+	return msg, metadata, err
+}
+
+func request_V2_PostAnnotationsSearches_0(ctx context.Context, marshaler runtime.Marshaler, client V2Client, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq PostAnnotationsSearchesRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	val, ok := pathParams["user_app_id.user_id"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "user_app_id.user_id")
+	}
+	err = runtime.PopulateFieldFromPath(&protoReq, "user_app_id.user_id", val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "user_app_id.user_id", err)
+	}
+	val, ok = pathParams["user_app_id.app_id"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "user_app_id.app_id")
+	}
+	err = runtime.PopulateFieldFromPath(&protoReq, "user_app_id.app_id", val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "user_app_id.app_id", err)
+	}
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+	}
+	msg, err := client.PostAnnotationsSearches(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
+	return msg, metadata, err
+}
+
+func local_request_V2_PostAnnotationsSearches_0(ctx context.Context, marshaler runtime.Marshaler, server V2Server, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq PostAnnotationsSearchesRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	val, ok := pathParams["user_app_id.user_id"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "user_app_id.user_id")
+	}
+	err = runtime.PopulateFieldFromPath(&protoReq, "user_app_id.user_id", val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "user_app_id.user_id", err)
+	}
+	val, ok = pathParams["user_app_id.app_id"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "user_app_id.app_id")
+	}
+	err = runtime.PopulateFieldFromPath(&protoReq, "user_app_id.app_id", val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "user_app_id.app_id", err)
+	}
+	msg, err := server.PostAnnotationsSearches(ctx, &protoReq)
+	return msg, metadata, err
+}
+
+func request_V2_PostAnnotationsSearches_1(ctx context.Context, marshaler runtime.Marshaler, client V2Client, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq PostAnnotationsSearchesRequest
+		metadata runtime.ServerMetadata
+	)
+	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+	}
+	msg, err := client.PostAnnotationsSearches(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
+	return msg, metadata, err
+}
+
+func local_request_V2_PostAnnotationsSearches_1(ctx context.Context, marshaler runtime.Marshaler, server V2Server, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq PostAnnotationsSearchesRequest
+		metadata runtime.ServerMetadata
+	)
+	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	msg, err := server.PostAnnotationsSearches(ctx, &protoReq)
+	return msg, metadata, err
+}
+
+func request_V2_PostSearches_0(ctx context.Context, marshaler runtime.Marshaler, client V2Client, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq PostSearchesRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	val, ok := pathParams["user_app_id.user_id"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "user_app_id.user_id")
+	}
+	err = runtime.PopulateFieldFromPath(&protoReq, "user_app_id.user_id", val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "user_app_id.user_id", err)
+	}
+	val, ok = pathParams["user_app_id.app_id"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "user_app_id.app_id")
+	}
+	err = runtime.PopulateFieldFromPath(&protoReq, "user_app_id.app_id", val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "user_app_id.app_id", err)
+	}
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+	}
+	msg, err := client.PostSearches(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
+	return msg, metadata, err
+}
+
+func local_request_V2_PostSearches_0(ctx context.Context, marshaler runtime.Marshaler, server V2Server, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq PostSearchesRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	val, ok := pathParams["user_app_id.user_id"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "user_app_id.user_id")
+	}
+	err = runtime.PopulateFieldFromPath(&protoReq, "user_app_id.user_id", val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "user_app_id.user_id", err)
+	}
+	val, ok = pathParams["user_app_id.app_id"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "user_app_id.app_id")
+	}
+	err = runtime.PopulateFieldFromPath(&protoReq, "user_app_id.app_id", val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "user_app_id.app_id", err)
+	}
+	msg, err := server.PostSearches(ctx, &protoReq)
+	return msg, metadata, err
+}
+
+func request_V2_PostSearches_1(ctx context.Context, marshaler runtime.Marshaler, client V2Client, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq PostSearchesRequest
+		metadata runtime.ServerMetadata
+	)
+	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+	}
+	msg, err := client.PostSearches(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
+	return msg, metadata, err
+}
+
+func local_request_V2_PostSearches_1(ctx context.Context, marshaler runtime.Marshaler, server V2Server, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq PostSearchesRequest
+		metadata runtime.ServerMetadata
+	)
+	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	msg, err := server.PostSearches(ctx, &protoReq)
+	return msg, metadata, err
+}
+
 // RegisterV2HandlerServer registers the http handlers for service V2 to "mux".
 // UnaryRPC     :call V2Server directly.
 // StreamingRPC :currently unsupported pending https://github.com/grpc/grpc-go/issues/906.
@@ -6389,6 +6653,126 @@ func RegisterV2HandlerServer(ctx context.Context, mux *runtime.ServeMux, server 
 		}
 		forward_V2_PatchConcepts_1(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodPost, pattern_V2_PostInputsSearches_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		var stream runtime.ServerTransportStream
+		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/clarifai.api.V2/PostInputsSearches", runtime.WithHTTPPathPattern("/v2/users/{user_app_id.user_id}/apps/{user_app_id.app_id}/inputs/searches"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := local_request_V2_PostInputsSearches_0(annotatedContext, inboundMarshaler, server, req, pathParams)
+		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_V2_PostInputsSearches_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
+	mux.Handle(http.MethodPost, pattern_V2_PostInputsSearches_1, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		var stream runtime.ServerTransportStream
+		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/clarifai.api.V2/PostInputsSearches", runtime.WithHTTPPathPattern("/v2/inputs/searches"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := local_request_V2_PostInputsSearches_1(annotatedContext, inboundMarshaler, server, req, pathParams)
+		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_V2_PostInputsSearches_1(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
+	mux.Handle(http.MethodPost, pattern_V2_PostAnnotationsSearches_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		var stream runtime.ServerTransportStream
+		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/clarifai.api.V2/PostAnnotationsSearches", runtime.WithHTTPPathPattern("/v2/users/{user_app_id.user_id}/apps/{user_app_id.app_id}/annotations/searches"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := local_request_V2_PostAnnotationsSearches_0(annotatedContext, inboundMarshaler, server, req, pathParams)
+		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_V2_PostAnnotationsSearches_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
+	mux.Handle(http.MethodPost, pattern_V2_PostAnnotationsSearches_1, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		var stream runtime.ServerTransportStream
+		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/clarifai.api.V2/PostAnnotationsSearches", runtime.WithHTTPPathPattern("/v2/annotations/searches"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := local_request_V2_PostAnnotationsSearches_1(annotatedContext, inboundMarshaler, server, req, pathParams)
+		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_V2_PostAnnotationsSearches_1(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
+	mux.Handle(http.MethodPost, pattern_V2_PostSearches_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		var stream runtime.ServerTransportStream
+		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/clarifai.api.V2/PostSearches", runtime.WithHTTPPathPattern("/v2/users/{user_app_id.user_id}/apps/{user_app_id.app_id}/searches"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := local_request_V2_PostSearches_0(annotatedContext, inboundMarshaler, server, req, pathParams)
+		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_V2_PostSearches_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
+	mux.Handle(http.MethodPost, pattern_V2_PostSearches_1, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		var stream runtime.ServerTransportStream
+		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/clarifai.api.V2/PostSearches", runtime.WithHTTPPathPattern("/v2/searches"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := local_request_V2_PostSearches_1(annotatedContext, inboundMarshaler, server, req, pathParams)
+		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_V2_PostSearches_1(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
 
 	return nil
 }
@@ -7823,175 +8207,289 @@ func RegisterV2HandlerClient(ctx context.Context, mux *runtime.ServeMux, client 
 		}
 		forward_V2_PatchConcepts_1(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodPost, pattern_V2_PostInputsSearches_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/clarifai.api.V2/PostInputsSearches", runtime.WithHTTPPathPattern("/v2/users/{user_app_id.user_id}/apps/{user_app_id.app_id}/inputs/searches"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := request_V2_PostInputsSearches_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_V2_PostInputsSearches_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
+	mux.Handle(http.MethodPost, pattern_V2_PostInputsSearches_1, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/clarifai.api.V2/PostInputsSearches", runtime.WithHTTPPathPattern("/v2/inputs/searches"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := request_V2_PostInputsSearches_1(annotatedContext, inboundMarshaler, client, req, pathParams)
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_V2_PostInputsSearches_1(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
+	mux.Handle(http.MethodPost, pattern_V2_PostAnnotationsSearches_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/clarifai.api.V2/PostAnnotationsSearches", runtime.WithHTTPPathPattern("/v2/users/{user_app_id.user_id}/apps/{user_app_id.app_id}/annotations/searches"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := request_V2_PostAnnotationsSearches_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_V2_PostAnnotationsSearches_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
+	mux.Handle(http.MethodPost, pattern_V2_PostAnnotationsSearches_1, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/clarifai.api.V2/PostAnnotationsSearches", runtime.WithHTTPPathPattern("/v2/annotations/searches"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := request_V2_PostAnnotationsSearches_1(annotatedContext, inboundMarshaler, client, req, pathParams)
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_V2_PostAnnotationsSearches_1(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
+	mux.Handle(http.MethodPost, pattern_V2_PostSearches_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/clarifai.api.V2/PostSearches", runtime.WithHTTPPathPattern("/v2/users/{user_app_id.user_id}/apps/{user_app_id.app_id}/searches"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := request_V2_PostSearches_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_V2_PostSearches_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
+	mux.Handle(http.MethodPost, pattern_V2_PostSearches_1, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/clarifai.api.V2/PostSearches", runtime.WithHTTPPathPattern("/v2/searches"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := request_V2_PostSearches_1(annotatedContext, inboundMarshaler, client, req, pathParams)
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_V2_PostSearches_1(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
 	return nil
 }
 
 var (
-	pattern_V2_PostModelOutputs_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5, 1, 0, 4, 1, 5, 6, 2, 7, 1, 0, 4, 1, 5, 8, 2, 9}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "models", "model_id", "versions", "version_id", "outputs"}, ""))
-	pattern_V2_PostModelOutputs_1    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5}, []string{"v2", "models", "model_id", "versions", "version_id", "outputs"}, ""))
-	pattern_V2_PostModelOutputs_2    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5, 1, 0, 4, 1, 5, 6, 2, 7}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "models", "model_id", "outputs"}, ""))
-	pattern_V2_PostModelOutputs_3    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v2", "models", "model_id", "outputs"}, ""))
-	pattern_V2_GetModel_0            = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5, 1, 0, 4, 1, 5, 6}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "models", "model_id"}, ""))
-	pattern_V2_GetModel_1            = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2}, []string{"v2", "models", "model_id"}, ""))
-	pattern_V2_GetModelOutputInfo_0  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5, 1, 0, 4, 1, 5, 6, 2, 7}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "models", "model_id", "output_info"}, ""))
-	pattern_V2_GetModelOutputInfo_1  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v2", "models", "model_id", "output_info"}, ""))
-	pattern_V2_GetModelOutputInfo_2  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5, 1, 0, 4, 1, 5, 6, 2, 7, 1, 0, 4, 1, 5, 8, 2, 9}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "models", "model_id", "versions", "version_id", "output_info"}, ""))
-	pattern_V2_GetModelOutputInfo_3  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5}, []string{"v2", "models", "model_id", "versions", "version_id", "output_info"}, ""))
-	pattern_V2_ListModels_0          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "models"}, ""))
-	pattern_V2_ListModels_1          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v2", "users", "user_app_id.user_id", "models"}, ""))
-	pattern_V2_ListModels_2          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v2", "models"}, ""))
-	pattern_V2_GetModelVersion_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5, 1, 0, 4, 1, 5, 6, 2, 7, 1, 0, 4, 1, 5, 8}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "models", "model_id", "versions", "version_id"}, ""))
-	pattern_V2_GetModelVersion_1     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4}, []string{"v2", "models", "model_id", "versions", "version_id"}, ""))
-	pattern_V2_ListModelVersions_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5, 1, 0, 4, 1, 5, 6, 2, 7}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "models", "model_id", "versions"}, ""))
-	pattern_V2_ListModelVersions_1   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v2", "models", "model_id", "versions"}, ""))
-	pattern_V2_PostApps_0            = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v2", "users", "user_app_id.user_id", "apps"}, ""))
-	pattern_V2_GetApp_0              = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id"}, ""))
-	pattern_V2_GetApp_1              = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v2", "app"}, ""))
-	pattern_V2_ListApps_0            = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v2", "users", "user_app_id.user_id", "apps"}, ""))
-	pattern_V2_ListApps_1            = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v2", "apps"}, ""))
-	pattern_V2_PatchApps_0           = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v2", "users", "user_app_id.user_id", "apps"}, ""))
-	pattern_V2_PatchApp_0            = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id"}, ""))
-	pattern_V2_DeleteApp_0           = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id"}, ""))
-	pattern_V2_PostKeys_0            = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v2", "users", "user_app_id.user_id", "keys"}, ""))
-	pattern_V2_GetKey_0              = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4}, []string{"v2", "users", "user_app_id.user_id", "keys", "key_id"}, ""))
-	pattern_V2_ListKeys_0            = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v2", "users", "user_app_id.user_id", "keys"}, ""))
-	pattern_V2_ListAppKeys_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "keys"}, ""))
-	pattern_V2_PatchKeys_0           = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v2", "users", "user_app_id.user_id", "keys"}, ""))
-	pattern_V2_DeleteKey_0           = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4}, []string{"v2", "users", "user_app_id.user_id", "keys", "key_id"}, ""))
-	pattern_V2_MyScopes_0            = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "myscopes"}, ""))
-	pattern_V2_MyScopes_1            = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v2", "myscopes"}, ""))
-	pattern_V2_MyScopes_2            = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v2", "my_scopes"}, ""))
-	pattern_V2_MyScopesUser_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v2", "users", "user_app_id.user_id", "myscopes"}, ""))
-	pattern_V2_ListScopes_0          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v2", "users", "user_app_id.user_id", "scopes"}, ""))
-	pattern_V2_GetUser_0             = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2}, []string{"v2", "users", "user_app_id.user_id"}, ""))
-	pattern_V2_ListCollaborators_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "collaborators"}, ""))
-	pattern_V2_PostCollaborators_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "collaborators"}, ""))
-	pattern_V2_PatchCollaborators_0  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "collaborators"}, ""))
-	pattern_V2_DeleteCollaborators_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "collaborators"}, ""))
-	pattern_V2_ListCollaborations_0  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v2", "users", "user_app_id.user_id", "collaborations"}, ""))
-	pattern_V2_PostInputs_0          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "inputs"}, ""))
-	pattern_V2_PostInputs_1          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v2", "inputs"}, ""))
-	pattern_V2_ListInputs_0          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "inputs"}, ""))
-	pattern_V2_ListInputs_1          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v2", "inputs"}, ""))
-	pattern_V2_GetInput_0            = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5, 1, 0, 4, 1, 5, 6}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "inputs", "input_id"}, ""))
-	pattern_V2_GetInput_1            = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2}, []string{"v2", "inputs", "input_id"}, ""))
-	pattern_V2_DeleteInput_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5, 1, 0, 4, 1, 5, 6}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "inputs", "input_id"}, ""))
-	pattern_V2_DeleteInput_1         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2}, []string{"v2", "inputs", "input_id"}, ""))
-	pattern_V2_DeleteInputs_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "inputs"}, ""))
-	pattern_V2_DeleteInputs_1        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v2", "inputs"}, ""))
-	pattern_V2_PatchInputs_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "inputs"}, ""))
-	pattern_V2_PatchInputs_1         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v2", "inputs"}, ""))
-	pattern_V2_GetInputCount_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5, 2, 6}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "inputs", "status"}, ""))
-	pattern_V2_GetInputCount_1       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v2", "inputs", "status"}, ""))
-	pattern_V2_GetInputsAddJob_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5, 2, 6, 2, 7, 1, 0, 4, 1, 5, 8}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "inputs", "jobs", "add", "id"}, ""))
-	pattern_V2_GetInputsAddJob_1     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 2, 3, 1, 0, 4, 1, 5, 4}, []string{"v2", "inputs", "jobs", "add", "id"}, ""))
-	pattern_V2_ListInputsAddJobs_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5, 2, 6, 2, 7}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "inputs", "jobs", "add"}, ""))
-	pattern_V2_ListInputsAddJobs_1   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 2, 3}, []string{"v2", "inputs", "jobs", "add"}, ""))
-	pattern_V2_CancelInputsAddJob_0  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5, 2, 6, 2, 7, 1, 0, 4, 1, 5, 8}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "inputs", "jobs", "add", "id"}, ""))
-	pattern_V2_CancelInputsAddJob_1  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 2, 3, 1, 0, 4, 1, 5, 4}, []string{"v2", "inputs", "jobs", "add", "id"}, ""))
-	pattern_V2_PostAnnotations_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "annotations"}, ""))
-	pattern_V2_PostAnnotations_1     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v2", "annotations"}, ""))
-	pattern_V2_ListAnnotations_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "annotations"}, ""))
-	pattern_V2_ListAnnotations_1     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v2", "annotations"}, ""))
-	pattern_V2_PatchAnnotations_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "annotations"}, ""))
-	pattern_V2_PatchAnnotations_1    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v2", "annotations"}, ""))
-	pattern_V2_DeleteAnnotation_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5, 1, 0, 4, 1, 5, 6, 2, 7, 1, 0, 4, 1, 5, 8}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "inputs", "input_id", "annotations", "annotation_id"}, ""))
-	pattern_V2_DeleteAnnotation_1    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4}, []string{"v2", "inputs", "input_id", "annotations", "annotation_id"}, ""))
-	pattern_V2_DeleteAnnotations_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5, 2, 6}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "inputs", "annotations"}, ""))
-	pattern_V2_DeleteAnnotations_1   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v2", "inputs", "annotations"}, ""))
-	pattern_V2_DeleteAnnotations_2   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "annotations"}, ""))
-	pattern_V2_DeleteAnnotations_3   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v2", "annotations"}, ""))
-	pattern_V2_ListConcepts_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "concepts"}, ""))
-	pattern_V2_ListConcepts_1        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v2", "concepts"}, ""))
-	pattern_V2_GetConcept_0          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5, 1, 0, 4, 1, 5, 6}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "concepts", "concept_id"}, ""))
-	pattern_V2_GetConcept_1          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2}, []string{"v2", "concepts", "concept_id"}, ""))
-	pattern_V2_PostConcepts_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "concepts"}, ""))
-	pattern_V2_PostConcepts_1        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v2", "concepts"}, ""))
-	pattern_V2_PatchConcepts_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "concepts"}, ""))
-	pattern_V2_PatchConcepts_1       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v2", "concepts"}, ""))
+	pattern_V2_PostModelOutputs_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5, 1, 0, 4, 1, 5, 6, 2, 7, 1, 0, 4, 1, 5, 8, 2, 9}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "models", "model_id", "versions", "version_id", "outputs"}, ""))
+	pattern_V2_PostModelOutputs_1        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5}, []string{"v2", "models", "model_id", "versions", "version_id", "outputs"}, ""))
+	pattern_V2_PostModelOutputs_2        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5, 1, 0, 4, 1, 5, 6, 2, 7}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "models", "model_id", "outputs"}, ""))
+	pattern_V2_PostModelOutputs_3        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v2", "models", "model_id", "outputs"}, ""))
+	pattern_V2_GetModel_0                = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5, 1, 0, 4, 1, 5, 6}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "models", "model_id"}, ""))
+	pattern_V2_GetModel_1                = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2}, []string{"v2", "models", "model_id"}, ""))
+	pattern_V2_GetModelOutputInfo_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5, 1, 0, 4, 1, 5, 6, 2, 7}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "models", "model_id", "output_info"}, ""))
+	pattern_V2_GetModelOutputInfo_1      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v2", "models", "model_id", "output_info"}, ""))
+	pattern_V2_GetModelOutputInfo_2      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5, 1, 0, 4, 1, 5, 6, 2, 7, 1, 0, 4, 1, 5, 8, 2, 9}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "models", "model_id", "versions", "version_id", "output_info"}, ""))
+	pattern_V2_GetModelOutputInfo_3      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5}, []string{"v2", "models", "model_id", "versions", "version_id", "output_info"}, ""))
+	pattern_V2_ListModels_0              = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "models"}, ""))
+	pattern_V2_ListModels_1              = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v2", "users", "user_app_id.user_id", "models"}, ""))
+	pattern_V2_ListModels_2              = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v2", "models"}, ""))
+	pattern_V2_GetModelVersion_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5, 1, 0, 4, 1, 5, 6, 2, 7, 1, 0, 4, 1, 5, 8}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "models", "model_id", "versions", "version_id"}, ""))
+	pattern_V2_GetModelVersion_1         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4}, []string{"v2", "models", "model_id", "versions", "version_id"}, ""))
+	pattern_V2_ListModelVersions_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5, 1, 0, 4, 1, 5, 6, 2, 7}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "models", "model_id", "versions"}, ""))
+	pattern_V2_ListModelVersions_1       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v2", "models", "model_id", "versions"}, ""))
+	pattern_V2_PostApps_0                = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v2", "users", "user_app_id.user_id", "apps"}, ""))
+	pattern_V2_GetApp_0                  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id"}, ""))
+	pattern_V2_GetApp_1                  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v2", "app"}, ""))
+	pattern_V2_ListApps_0                = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v2", "users", "user_app_id.user_id", "apps"}, ""))
+	pattern_V2_ListApps_1                = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v2", "apps"}, ""))
+	pattern_V2_PatchApps_0               = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v2", "users", "user_app_id.user_id", "apps"}, ""))
+	pattern_V2_PatchApp_0                = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id"}, ""))
+	pattern_V2_DeleteApp_0               = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id"}, ""))
+	pattern_V2_PostKeys_0                = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v2", "users", "user_app_id.user_id", "keys"}, ""))
+	pattern_V2_GetKey_0                  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4}, []string{"v2", "users", "user_app_id.user_id", "keys", "key_id"}, ""))
+	pattern_V2_ListKeys_0                = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v2", "users", "user_app_id.user_id", "keys"}, ""))
+	pattern_V2_ListAppKeys_0             = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "keys"}, ""))
+	pattern_V2_PatchKeys_0               = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v2", "users", "user_app_id.user_id", "keys"}, ""))
+	pattern_V2_DeleteKey_0               = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4}, []string{"v2", "users", "user_app_id.user_id", "keys", "key_id"}, ""))
+	pattern_V2_MyScopes_0                = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "myscopes"}, ""))
+	pattern_V2_MyScopes_1                = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v2", "myscopes"}, ""))
+	pattern_V2_MyScopes_2                = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v2", "my_scopes"}, ""))
+	pattern_V2_MyScopesUser_0            = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v2", "users", "user_app_id.user_id", "myscopes"}, ""))
+	pattern_V2_ListScopes_0              = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v2", "users", "user_app_id.user_id", "scopes"}, ""))
+	pattern_V2_GetUser_0                 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2}, []string{"v2", "users", "user_app_id.user_id"}, ""))
+	pattern_V2_ListCollaborators_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "collaborators"}, ""))
+	pattern_V2_PostCollaborators_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "collaborators"}, ""))
+	pattern_V2_PatchCollaborators_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "collaborators"}, ""))
+	pattern_V2_DeleteCollaborators_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "collaborators"}, ""))
+	pattern_V2_ListCollaborations_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v2", "users", "user_app_id.user_id", "collaborations"}, ""))
+	pattern_V2_PostInputs_0              = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "inputs"}, ""))
+	pattern_V2_PostInputs_1              = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v2", "inputs"}, ""))
+	pattern_V2_ListInputs_0              = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "inputs"}, ""))
+	pattern_V2_ListInputs_1              = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v2", "inputs"}, ""))
+	pattern_V2_GetInput_0                = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5, 1, 0, 4, 1, 5, 6}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "inputs", "input_id"}, ""))
+	pattern_V2_GetInput_1                = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2}, []string{"v2", "inputs", "input_id"}, ""))
+	pattern_V2_DeleteInput_0             = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5, 1, 0, 4, 1, 5, 6}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "inputs", "input_id"}, ""))
+	pattern_V2_DeleteInput_1             = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2}, []string{"v2", "inputs", "input_id"}, ""))
+	pattern_V2_DeleteInputs_0            = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "inputs"}, ""))
+	pattern_V2_DeleteInputs_1            = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v2", "inputs"}, ""))
+	pattern_V2_PatchInputs_0             = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "inputs"}, ""))
+	pattern_V2_PatchInputs_1             = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v2", "inputs"}, ""))
+	pattern_V2_GetInputCount_0           = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5, 2, 6}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "inputs", "status"}, ""))
+	pattern_V2_GetInputCount_1           = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v2", "inputs", "status"}, ""))
+	pattern_V2_GetInputsAddJob_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5, 2, 6, 2, 7, 1, 0, 4, 1, 5, 8}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "inputs", "jobs", "add", "id"}, ""))
+	pattern_V2_GetInputsAddJob_1         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 2, 3, 1, 0, 4, 1, 5, 4}, []string{"v2", "inputs", "jobs", "add", "id"}, ""))
+	pattern_V2_ListInputsAddJobs_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5, 2, 6, 2, 7}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "inputs", "jobs", "add"}, ""))
+	pattern_V2_ListInputsAddJobs_1       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 2, 3}, []string{"v2", "inputs", "jobs", "add"}, ""))
+	pattern_V2_CancelInputsAddJob_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5, 2, 6, 2, 7, 1, 0, 4, 1, 5, 8}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "inputs", "jobs", "add", "id"}, ""))
+	pattern_V2_CancelInputsAddJob_1      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 2, 3, 1, 0, 4, 1, 5, 4}, []string{"v2", "inputs", "jobs", "add", "id"}, ""))
+	pattern_V2_PostAnnotations_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "annotations"}, ""))
+	pattern_V2_PostAnnotations_1         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v2", "annotations"}, ""))
+	pattern_V2_ListAnnotations_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "annotations"}, ""))
+	pattern_V2_ListAnnotations_1         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v2", "annotations"}, ""))
+	pattern_V2_PatchAnnotations_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "annotations"}, ""))
+	pattern_V2_PatchAnnotations_1        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v2", "annotations"}, ""))
+	pattern_V2_DeleteAnnotation_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5, 1, 0, 4, 1, 5, 6, 2, 7, 1, 0, 4, 1, 5, 8}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "inputs", "input_id", "annotations", "annotation_id"}, ""))
+	pattern_V2_DeleteAnnotation_1        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4}, []string{"v2", "inputs", "input_id", "annotations", "annotation_id"}, ""))
+	pattern_V2_DeleteAnnotations_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5, 2, 6}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "inputs", "annotations"}, ""))
+	pattern_V2_DeleteAnnotations_1       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v2", "inputs", "annotations"}, ""))
+	pattern_V2_DeleteAnnotations_2       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "annotations"}, ""))
+	pattern_V2_DeleteAnnotations_3       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v2", "annotations"}, ""))
+	pattern_V2_ListConcepts_0            = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "concepts"}, ""))
+	pattern_V2_ListConcepts_1            = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v2", "concepts"}, ""))
+	pattern_V2_GetConcept_0              = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5, 1, 0, 4, 1, 5, 6}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "concepts", "concept_id"}, ""))
+	pattern_V2_GetConcept_1              = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2}, []string{"v2", "concepts", "concept_id"}, ""))
+	pattern_V2_PostConcepts_0            = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "concepts"}, ""))
+	pattern_V2_PostConcepts_1            = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v2", "concepts"}, ""))
+	pattern_V2_PatchConcepts_0           = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "concepts"}, ""))
+	pattern_V2_PatchConcepts_1           = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v2", "concepts"}, ""))
+	pattern_V2_PostInputsSearches_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5, 2, 6}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "inputs", "searches"}, ""))
+	pattern_V2_PostInputsSearches_1      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v2", "inputs", "searches"}, ""))
+	pattern_V2_PostAnnotationsSearches_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5, 2, 6}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "annotations", "searches"}, ""))
+	pattern_V2_PostAnnotationsSearches_1 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v2", "annotations", "searches"}, ""))
+	pattern_V2_PostSearches_0            = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5}, []string{"v2", "users", "user_app_id.user_id", "apps", "user_app_id.app_id", "searches"}, ""))
+	pattern_V2_PostSearches_1            = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v2", "searches"}, ""))
 )
 
 var (
-	forward_V2_PostModelOutputs_0    = runtime.ForwardResponseMessage
-	forward_V2_PostModelOutputs_1    = runtime.ForwardResponseMessage
-	forward_V2_PostModelOutputs_2    = runtime.ForwardResponseMessage
-	forward_V2_PostModelOutputs_3    = runtime.ForwardResponseMessage
-	forward_V2_GetModel_0            = runtime.ForwardResponseMessage
-	forward_V2_GetModel_1            = runtime.ForwardResponseMessage
-	forward_V2_GetModelOutputInfo_0  = runtime.ForwardResponseMessage
-	forward_V2_GetModelOutputInfo_1  = runtime.ForwardResponseMessage
-	forward_V2_GetModelOutputInfo_2  = runtime.ForwardResponseMessage
-	forward_V2_GetModelOutputInfo_3  = runtime.ForwardResponseMessage
-	forward_V2_ListModels_0          = runtime.ForwardResponseMessage
-	forward_V2_ListModels_1          = runtime.ForwardResponseMessage
-	forward_V2_ListModels_2          = runtime.ForwardResponseMessage
-	forward_V2_GetModelVersion_0     = runtime.ForwardResponseMessage
-	forward_V2_GetModelVersion_1     = runtime.ForwardResponseMessage
-	forward_V2_ListModelVersions_0   = runtime.ForwardResponseMessage
-	forward_V2_ListModelVersions_1   = runtime.ForwardResponseMessage
-	forward_V2_PostApps_0            = runtime.ForwardResponseMessage
-	forward_V2_GetApp_0              = runtime.ForwardResponseMessage
-	forward_V2_GetApp_1              = runtime.ForwardResponseMessage
-	forward_V2_ListApps_0            = runtime.ForwardResponseMessage
-	forward_V2_ListApps_1            = runtime.ForwardResponseMessage
-	forward_V2_PatchApps_0           = runtime.ForwardResponseMessage
-	forward_V2_PatchApp_0            = runtime.ForwardResponseMessage
-	forward_V2_DeleteApp_0           = runtime.ForwardResponseMessage
-	forward_V2_PostKeys_0            = runtime.ForwardResponseMessage
-	forward_V2_GetKey_0              = runtime.ForwardResponseMessage
-	forward_V2_ListKeys_0            = runtime.ForwardResponseMessage
-	forward_V2_ListAppKeys_0         = runtime.ForwardResponseMessage
-	forward_V2_PatchKeys_0           = runtime.ForwardResponseMessage
-	forward_V2_DeleteKey_0           = runtime.ForwardResponseMessage
-	forward_V2_MyScopes_0            = runtime.ForwardResponseMessage
-	forward_V2_MyScopes_1            = runtime.ForwardResponseMessage
-	forward_V2_MyScopes_2            = runtime.ForwardResponseMessage
-	forward_V2_MyScopesUser_0        = runtime.ForwardResponseMessage
-	forward_V2_ListScopes_0          = runtime.ForwardResponseMessage
-	forward_V2_GetUser_0             = runtime.ForwardResponseMessage
-	forward_V2_ListCollaborators_0   = runtime.ForwardResponseMessage
-	forward_V2_PostCollaborators_0   = runtime.ForwardResponseMessage
-	forward_V2_PatchCollaborators_0  = runtime.ForwardResponseMessage
-	forward_V2_DeleteCollaborators_0 = runtime.ForwardResponseMessage
-	forward_V2_ListCollaborations_0  = runtime.ForwardResponseMessage
-	forward_V2_PostInputs_0          = runtime.ForwardResponseMessage
-	forward_V2_PostInputs_1          = runtime.ForwardResponseMessage
-	forward_V2_ListInputs_0          = runtime.ForwardResponseMessage
-	forward_V2_ListInputs_1          = runtime.ForwardResponseMessage
-	forward_V2_GetInput_0            = runtime.ForwardResponseMessage
-	forward_V2_GetInput_1            = runtime.ForwardResponseMessage
-	forward_V2_DeleteInput_0         = runtime.ForwardResponseMessage
-	forward_V2_DeleteInput_1         = runtime.ForwardResponseMessage
-	forward_V2_DeleteInputs_0        = runtime.ForwardResponseMessage
-	forward_V2_DeleteInputs_1        = runtime.ForwardResponseMessage
-	forward_V2_PatchInputs_0         = runtime.ForwardResponseMessage
-	forward_V2_PatchInputs_1         = runtime.ForwardResponseMessage
-	forward_V2_GetInputCount_0       = runtime.ForwardResponseMessage
-	forward_V2_GetInputCount_1       = runtime.ForwardResponseMessage
-	forward_V2_GetInputsAddJob_0     = runtime.ForwardResponseMessage
-	forward_V2_GetInputsAddJob_1     = runtime.ForwardResponseMessage
-	forward_V2_ListInputsAddJobs_0   = runtime.ForwardResponseMessage
-	forward_V2_ListInputsAddJobs_1   = runtime.ForwardResponseMessage
-	forward_V2_CancelInputsAddJob_0  = runtime.ForwardResponseMessage
-	forward_V2_CancelInputsAddJob_1  = runtime.ForwardResponseMessage
-	forward_V2_PostAnnotations_0     = runtime.ForwardResponseMessage
-	forward_V2_PostAnnotations_1     = runtime.ForwardResponseMessage
-	forward_V2_ListAnnotations_0     = runtime.ForwardResponseMessage
-	forward_V2_ListAnnotations_1     = runtime.ForwardResponseMessage
-	forward_V2_PatchAnnotations_0    = runtime.ForwardResponseMessage
-	forward_V2_PatchAnnotations_1    = runtime.ForwardResponseMessage
-	forward_V2_DeleteAnnotation_0    = runtime.ForwardResponseMessage
-	forward_V2_DeleteAnnotation_1    = runtime.ForwardResponseMessage
-	forward_V2_DeleteAnnotations_0   = runtime.ForwardResponseMessage
-	forward_V2_DeleteAnnotations_1   = runtime.ForwardResponseMessage
-	forward_V2_DeleteAnnotations_2   = runtime.ForwardResponseMessage
-	forward_V2_DeleteAnnotations_3   = runtime.ForwardResponseMessage
-	forward_V2_ListConcepts_0        = runtime.ForwardResponseMessage
-	forward_V2_ListConcepts_1        = runtime.ForwardResponseMessage
-	forward_V2_GetConcept_0          = runtime.ForwardResponseMessage
-	forward_V2_GetConcept_1          = runtime.ForwardResponseMessage
-	forward_V2_PostConcepts_0        = runtime.ForwardResponseMessage
-	forward_V2_PostConcepts_1        = runtime.ForwardResponseMessage
-	forward_V2_PatchConcepts_0       = runtime.ForwardResponseMessage
-	forward_V2_PatchConcepts_1       = runtime.ForwardResponseMessage
+	forward_V2_PostModelOutputs_0        = runtime.ForwardResponseMessage
+	forward_V2_PostModelOutputs_1        = runtime.ForwardResponseMessage
+	forward_V2_PostModelOutputs_2        = runtime.ForwardResponseMessage
+	forward_V2_PostModelOutputs_3        = runtime.ForwardResponseMessage
+	forward_V2_GetModel_0                = runtime.ForwardResponseMessage
+	forward_V2_GetModel_1                = runtime.ForwardResponseMessage
+	forward_V2_GetModelOutputInfo_0      = runtime.ForwardResponseMessage
+	forward_V2_GetModelOutputInfo_1      = runtime.ForwardResponseMessage
+	forward_V2_GetModelOutputInfo_2      = runtime.ForwardResponseMessage
+	forward_V2_GetModelOutputInfo_3      = runtime.ForwardResponseMessage
+	forward_V2_ListModels_0              = runtime.ForwardResponseMessage
+	forward_V2_ListModels_1              = runtime.ForwardResponseMessage
+	forward_V2_ListModels_2              = runtime.ForwardResponseMessage
+	forward_V2_GetModelVersion_0         = runtime.ForwardResponseMessage
+	forward_V2_GetModelVersion_1         = runtime.ForwardResponseMessage
+	forward_V2_ListModelVersions_0       = runtime.ForwardResponseMessage
+	forward_V2_ListModelVersions_1       = runtime.ForwardResponseMessage
+	forward_V2_PostApps_0                = runtime.ForwardResponseMessage
+	forward_V2_GetApp_0                  = runtime.ForwardResponseMessage
+	forward_V2_GetApp_1                  = runtime.ForwardResponseMessage
+	forward_V2_ListApps_0                = runtime.ForwardResponseMessage
+	forward_V2_ListApps_1                = runtime.ForwardResponseMessage
+	forward_V2_PatchApps_0               = runtime.ForwardResponseMessage
+	forward_V2_PatchApp_0                = runtime.ForwardResponseMessage
+	forward_V2_DeleteApp_0               = runtime.ForwardResponseMessage
+	forward_V2_PostKeys_0                = runtime.ForwardResponseMessage
+	forward_V2_GetKey_0                  = runtime.ForwardResponseMessage
+	forward_V2_ListKeys_0                = runtime.ForwardResponseMessage
+	forward_V2_ListAppKeys_0             = runtime.ForwardResponseMessage
+	forward_V2_PatchKeys_0               = runtime.ForwardResponseMessage
+	forward_V2_DeleteKey_0               = runtime.ForwardResponseMessage
+	forward_V2_MyScopes_0                = runtime.ForwardResponseMessage
+	forward_V2_MyScopes_1                = runtime.ForwardResponseMessage
+	forward_V2_MyScopes_2                = runtime.ForwardResponseMessage
+	forward_V2_MyScopesUser_0            = runtime.ForwardResponseMessage
+	forward_V2_ListScopes_0              = runtime.ForwardResponseMessage
+	forward_V2_GetUser_0                 = runtime.ForwardResponseMessage
+	forward_V2_ListCollaborators_0       = runtime.ForwardResponseMessage
+	forward_V2_PostCollaborators_0       = runtime.ForwardResponseMessage
+	forward_V2_PatchCollaborators_0      = runtime.ForwardResponseMessage
+	forward_V2_DeleteCollaborators_0     = runtime.ForwardResponseMessage
+	forward_V2_ListCollaborations_0      = runtime.ForwardResponseMessage
+	forward_V2_PostInputs_0              = runtime.ForwardResponseMessage
+	forward_V2_PostInputs_1              = runtime.ForwardResponseMessage
+	forward_V2_ListInputs_0              = runtime.ForwardResponseMessage
+	forward_V2_ListInputs_1              = runtime.ForwardResponseMessage
+	forward_V2_GetInput_0                = runtime.ForwardResponseMessage
+	forward_V2_GetInput_1                = runtime.ForwardResponseMessage
+	forward_V2_DeleteInput_0             = runtime.ForwardResponseMessage
+	forward_V2_DeleteInput_1             = runtime.ForwardResponseMessage
+	forward_V2_DeleteInputs_0            = runtime.ForwardResponseMessage
+	forward_V2_DeleteInputs_1            = runtime.ForwardResponseMessage
+	forward_V2_PatchInputs_0             = runtime.ForwardResponseMessage
+	forward_V2_PatchInputs_1             = runtime.ForwardResponseMessage
+	forward_V2_GetInputCount_0           = runtime.ForwardResponseMessage
+	forward_V2_GetInputCount_1           = runtime.ForwardResponseMessage
+	forward_V2_GetInputsAddJob_0         = runtime.ForwardResponseMessage
+	forward_V2_GetInputsAddJob_1         = runtime.ForwardResponseMessage
+	forward_V2_ListInputsAddJobs_0       = runtime.ForwardResponseMessage
+	forward_V2_ListInputsAddJobs_1       = runtime.ForwardResponseMessage
+	forward_V2_CancelInputsAddJob_0      = runtime.ForwardResponseMessage
+	forward_V2_CancelInputsAddJob_1      = runtime.ForwardResponseMessage
+	forward_V2_PostAnnotations_0         = runtime.ForwardResponseMessage
+	forward_V2_PostAnnotations_1         = runtime.ForwardResponseMessage
+	forward_V2_ListAnnotations_0         = runtime.ForwardResponseMessage
+	forward_V2_ListAnnotations_1         = runtime.ForwardResponseMessage
+	forward_V2_PatchAnnotations_0        = runtime.ForwardResponseMessage
+	forward_V2_PatchAnnotations_1        = runtime.ForwardResponseMessage
+	forward_V2_DeleteAnnotation_0        = runtime.ForwardResponseMessage
+	forward_V2_DeleteAnnotation_1        = runtime.ForwardResponseMessage
+	forward_V2_DeleteAnnotations_0       = runtime.ForwardResponseMessage
+	forward_V2_DeleteAnnotations_1       = runtime.ForwardResponseMessage
+	forward_V2_DeleteAnnotations_2       = runtime.ForwardResponseMessage
+	forward_V2_DeleteAnnotations_3       = runtime.ForwardResponseMessage
+	forward_V2_ListConcepts_0            = runtime.ForwardResponseMessage
+	forward_V2_ListConcepts_1            = runtime.ForwardResponseMessage
+	forward_V2_GetConcept_0              = runtime.ForwardResponseMessage
+	forward_V2_GetConcept_1              = runtime.ForwardResponseMessage
+	forward_V2_PostConcepts_0            = runtime.ForwardResponseMessage
+	forward_V2_PostConcepts_1            = runtime.ForwardResponseMessage
+	forward_V2_PatchConcepts_0           = runtime.ForwardResponseMessage
+	forward_V2_PatchConcepts_1           = runtime.ForwardResponseMessage
+	forward_V2_PostInputsSearches_0      = runtime.ForwardResponseMessage
+	forward_V2_PostInputsSearches_1      = runtime.ForwardResponseMessage
+	forward_V2_PostAnnotationsSearches_0 = runtime.ForwardResponseMessage
+	forward_V2_PostAnnotationsSearches_1 = runtime.ForwardResponseMessage
+	forward_V2_PostSearches_0            = runtime.ForwardResponseMessage
+	forward_V2_PostSearches_1            = runtime.ForwardResponseMessage
 )

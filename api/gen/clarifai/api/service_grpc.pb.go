@@ -24,52 +24,55 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	V2_PostModelOutputs_FullMethodName    = "/clarifai.api.V2/PostModelOutputs"
-	V2_GetModel_FullMethodName            = "/clarifai.api.V2/GetModel"
-	V2_GetModelOutputInfo_FullMethodName  = "/clarifai.api.V2/GetModelOutputInfo"
-	V2_ListModels_FullMethodName          = "/clarifai.api.V2/ListModels"
-	V2_GetModelVersion_FullMethodName     = "/clarifai.api.V2/GetModelVersion"
-	V2_ListModelVersions_FullMethodName   = "/clarifai.api.V2/ListModelVersions"
-	V2_PostApps_FullMethodName            = "/clarifai.api.V2/PostApps"
-	V2_GetApp_FullMethodName              = "/clarifai.api.V2/GetApp"
-	V2_ListApps_FullMethodName            = "/clarifai.api.V2/ListApps"
-	V2_PatchApps_FullMethodName           = "/clarifai.api.V2/PatchApps"
-	V2_PatchApp_FullMethodName            = "/clarifai.api.V2/PatchApp"
-	V2_DeleteApp_FullMethodName           = "/clarifai.api.V2/DeleteApp"
-	V2_PostKeys_FullMethodName            = "/clarifai.api.V2/PostKeys"
-	V2_GetKey_FullMethodName              = "/clarifai.api.V2/GetKey"
-	V2_ListKeys_FullMethodName            = "/clarifai.api.V2/ListKeys"
-	V2_ListAppKeys_FullMethodName         = "/clarifai.api.V2/ListAppKeys"
-	V2_PatchKeys_FullMethodName           = "/clarifai.api.V2/PatchKeys"
-	V2_DeleteKey_FullMethodName           = "/clarifai.api.V2/DeleteKey"
-	V2_MyScopes_FullMethodName            = "/clarifai.api.V2/MyScopes"
-	V2_MyScopesUser_FullMethodName        = "/clarifai.api.V2/MyScopesUser"
-	V2_ListScopes_FullMethodName          = "/clarifai.api.V2/ListScopes"
-	V2_GetUser_FullMethodName             = "/clarifai.api.V2/GetUser"
-	V2_ListCollaborators_FullMethodName   = "/clarifai.api.V2/ListCollaborators"
-	V2_PostCollaborators_FullMethodName   = "/clarifai.api.V2/PostCollaborators"
-	V2_PatchCollaborators_FullMethodName  = "/clarifai.api.V2/PatchCollaborators"
-	V2_DeleteCollaborators_FullMethodName = "/clarifai.api.V2/DeleteCollaborators"
-	V2_ListCollaborations_FullMethodName  = "/clarifai.api.V2/ListCollaborations"
-	V2_PostInputs_FullMethodName          = "/clarifai.api.V2/PostInputs"
-	V2_ListInputs_FullMethodName          = "/clarifai.api.V2/ListInputs"
-	V2_GetInput_FullMethodName            = "/clarifai.api.V2/GetInput"
-	V2_DeleteInput_FullMethodName         = "/clarifai.api.V2/DeleteInput"
-	V2_DeleteInputs_FullMethodName        = "/clarifai.api.V2/DeleteInputs"
-	V2_PatchInputs_FullMethodName         = "/clarifai.api.V2/PatchInputs"
-	V2_GetInputCount_FullMethodName       = "/clarifai.api.V2/GetInputCount"
-	V2_GetInputsAddJob_FullMethodName     = "/clarifai.api.V2/GetInputsAddJob"
-	V2_ListInputsAddJobs_FullMethodName   = "/clarifai.api.V2/ListInputsAddJobs"
-	V2_CancelInputsAddJob_FullMethodName  = "/clarifai.api.V2/CancelInputsAddJob"
-	V2_PostAnnotations_FullMethodName     = "/clarifai.api.V2/PostAnnotations"
-	V2_ListAnnotations_FullMethodName     = "/clarifai.api.V2/ListAnnotations"
-	V2_PatchAnnotations_FullMethodName    = "/clarifai.api.V2/PatchAnnotations"
-	V2_DeleteAnnotation_FullMethodName    = "/clarifai.api.V2/DeleteAnnotation"
-	V2_DeleteAnnotations_FullMethodName   = "/clarifai.api.V2/DeleteAnnotations"
-	V2_ListConcepts_FullMethodName        = "/clarifai.api.V2/ListConcepts"
-	V2_GetConcept_FullMethodName          = "/clarifai.api.V2/GetConcept"
-	V2_PostConcepts_FullMethodName        = "/clarifai.api.V2/PostConcepts"
-	V2_PatchConcepts_FullMethodName       = "/clarifai.api.V2/PatchConcepts"
+	V2_PostModelOutputs_FullMethodName        = "/clarifai.api.V2/PostModelOutputs"
+	V2_GetModel_FullMethodName                = "/clarifai.api.V2/GetModel"
+	V2_GetModelOutputInfo_FullMethodName      = "/clarifai.api.V2/GetModelOutputInfo"
+	V2_ListModels_FullMethodName              = "/clarifai.api.V2/ListModels"
+	V2_GetModelVersion_FullMethodName         = "/clarifai.api.V2/GetModelVersion"
+	V2_ListModelVersions_FullMethodName       = "/clarifai.api.V2/ListModelVersions"
+	V2_PostApps_FullMethodName                = "/clarifai.api.V2/PostApps"
+	V2_GetApp_FullMethodName                  = "/clarifai.api.V2/GetApp"
+	V2_ListApps_FullMethodName                = "/clarifai.api.V2/ListApps"
+	V2_PatchApps_FullMethodName               = "/clarifai.api.V2/PatchApps"
+	V2_PatchApp_FullMethodName                = "/clarifai.api.V2/PatchApp"
+	V2_DeleteApp_FullMethodName               = "/clarifai.api.V2/DeleteApp"
+	V2_PostKeys_FullMethodName                = "/clarifai.api.V2/PostKeys"
+	V2_GetKey_FullMethodName                  = "/clarifai.api.V2/GetKey"
+	V2_ListKeys_FullMethodName                = "/clarifai.api.V2/ListKeys"
+	V2_ListAppKeys_FullMethodName             = "/clarifai.api.V2/ListAppKeys"
+	V2_PatchKeys_FullMethodName               = "/clarifai.api.V2/PatchKeys"
+	V2_DeleteKey_FullMethodName               = "/clarifai.api.V2/DeleteKey"
+	V2_MyScopes_FullMethodName                = "/clarifai.api.V2/MyScopes"
+	V2_MyScopesUser_FullMethodName            = "/clarifai.api.V2/MyScopesUser"
+	V2_ListScopes_FullMethodName              = "/clarifai.api.V2/ListScopes"
+	V2_GetUser_FullMethodName                 = "/clarifai.api.V2/GetUser"
+	V2_ListCollaborators_FullMethodName       = "/clarifai.api.V2/ListCollaborators"
+	V2_PostCollaborators_FullMethodName       = "/clarifai.api.V2/PostCollaborators"
+	V2_PatchCollaborators_FullMethodName      = "/clarifai.api.V2/PatchCollaborators"
+	V2_DeleteCollaborators_FullMethodName     = "/clarifai.api.V2/DeleteCollaborators"
+	V2_ListCollaborations_FullMethodName      = "/clarifai.api.V2/ListCollaborations"
+	V2_PostInputs_FullMethodName              = "/clarifai.api.V2/PostInputs"
+	V2_ListInputs_FullMethodName              = "/clarifai.api.V2/ListInputs"
+	V2_GetInput_FullMethodName                = "/clarifai.api.V2/GetInput"
+	V2_DeleteInput_FullMethodName             = "/clarifai.api.V2/DeleteInput"
+	V2_DeleteInputs_FullMethodName            = "/clarifai.api.V2/DeleteInputs"
+	V2_PatchInputs_FullMethodName             = "/clarifai.api.V2/PatchInputs"
+	V2_GetInputCount_FullMethodName           = "/clarifai.api.V2/GetInputCount"
+	V2_GetInputsAddJob_FullMethodName         = "/clarifai.api.V2/GetInputsAddJob"
+	V2_ListInputsAddJobs_FullMethodName       = "/clarifai.api.V2/ListInputsAddJobs"
+	V2_CancelInputsAddJob_FullMethodName      = "/clarifai.api.V2/CancelInputsAddJob"
+	V2_PostAnnotations_FullMethodName         = "/clarifai.api.V2/PostAnnotations"
+	V2_ListAnnotations_FullMethodName         = "/clarifai.api.V2/ListAnnotations"
+	V2_PatchAnnotations_FullMethodName        = "/clarifai.api.V2/PatchAnnotations"
+	V2_DeleteAnnotation_FullMethodName        = "/clarifai.api.V2/DeleteAnnotation"
+	V2_DeleteAnnotations_FullMethodName       = "/clarifai.api.V2/DeleteAnnotations"
+	V2_ListConcepts_FullMethodName            = "/clarifai.api.V2/ListConcepts"
+	V2_GetConcept_FullMethodName              = "/clarifai.api.V2/GetConcept"
+	V2_PostConcepts_FullMethodName            = "/clarifai.api.V2/PostConcepts"
+	V2_PatchConcepts_FullMethodName           = "/clarifai.api.V2/PatchConcepts"
+	V2_PostInputsSearches_FullMethodName      = "/clarifai.api.V2/PostInputsSearches"
+	V2_PostAnnotationsSearches_FullMethodName = "/clarifai.api.V2/PostAnnotationsSearches"
+	V2_PostSearches_FullMethodName            = "/clarifai.api.V2/PostSearches"
 )
 
 // V2Client is the client API for V2 service.
@@ -131,6 +134,10 @@ type V2Client interface {
 	GetConcept(ctx context.Context, in *GetConceptRequest, opts ...grpc.CallOption) (*SingleConceptResponse, error)
 	PostConcepts(ctx context.Context, in *PostConceptsRequest, opts ...grpc.CallOption) (*MultiConceptResponse, error)
 	PatchConcepts(ctx context.Context, in *PatchConceptsRequest, opts ...grpc.CallOption) (*MultiConceptResponse, error)
+	// Searches.
+	PostInputsSearches(ctx context.Context, in *PostInputsSearchesRequest, opts ...grpc.CallOption) (*MultiSearchResponse, error)
+	PostAnnotationsSearches(ctx context.Context, in *PostAnnotationsSearchesRequest, opts ...grpc.CallOption) (*MultiSearchResponse, error)
+	PostSearches(ctx context.Context, in *PostSearchesRequest, opts ...grpc.CallOption) (*MultiSearchResponse, error)
 }
 
 type v2Client struct {
@@ -601,6 +608,36 @@ func (c *v2Client) PatchConcepts(ctx context.Context, in *PatchConceptsRequest, 
 	return out, nil
 }
 
+func (c *v2Client) PostInputsSearches(ctx context.Context, in *PostInputsSearchesRequest, opts ...grpc.CallOption) (*MultiSearchResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MultiSearchResponse)
+	err := c.cc.Invoke(ctx, V2_PostInputsSearches_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *v2Client) PostAnnotationsSearches(ctx context.Context, in *PostAnnotationsSearchesRequest, opts ...grpc.CallOption) (*MultiSearchResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MultiSearchResponse)
+	err := c.cc.Invoke(ctx, V2_PostAnnotationsSearches_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *v2Client) PostSearches(ctx context.Context, in *PostSearchesRequest, opts ...grpc.CallOption) (*MultiSearchResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MultiSearchResponse)
+	err := c.cc.Invoke(ctx, V2_PostSearches_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // V2Server is the server API for V2 service.
 // All implementations must embed UnimplementedV2Server
 // for forward compatibility.
@@ -660,6 +697,10 @@ type V2Server interface {
 	GetConcept(context.Context, *GetConceptRequest) (*SingleConceptResponse, error)
 	PostConcepts(context.Context, *PostConceptsRequest) (*MultiConceptResponse, error)
 	PatchConcepts(context.Context, *PatchConceptsRequest) (*MultiConceptResponse, error)
+	// Searches.
+	PostInputsSearches(context.Context, *PostInputsSearchesRequest) (*MultiSearchResponse, error)
+	PostAnnotationsSearches(context.Context, *PostAnnotationsSearchesRequest) (*MultiSearchResponse, error)
+	PostSearches(context.Context, *PostSearchesRequest) (*MultiSearchResponse, error)
 	mustEmbedUnimplementedV2Server()
 }
 
@@ -807,6 +848,15 @@ func (UnimplementedV2Server) PostConcepts(context.Context, *PostConceptsRequest)
 }
 func (UnimplementedV2Server) PatchConcepts(context.Context, *PatchConceptsRequest) (*MultiConceptResponse, error) {
 	return nil, status1.Error(codes.Unimplemented, "method PatchConcepts not implemented")
+}
+func (UnimplementedV2Server) PostInputsSearches(context.Context, *PostInputsSearchesRequest) (*MultiSearchResponse, error) {
+	return nil, status1.Error(codes.Unimplemented, "method PostInputsSearches not implemented")
+}
+func (UnimplementedV2Server) PostAnnotationsSearches(context.Context, *PostAnnotationsSearchesRequest) (*MultiSearchResponse, error) {
+	return nil, status1.Error(codes.Unimplemented, "method PostAnnotationsSearches not implemented")
+}
+func (UnimplementedV2Server) PostSearches(context.Context, *PostSearchesRequest) (*MultiSearchResponse, error) {
+	return nil, status1.Error(codes.Unimplemented, "method PostSearches not implemented")
 }
 func (UnimplementedV2Server) mustEmbedUnimplementedV2Server() {}
 func (UnimplementedV2Server) testEmbeddedByValue()            {}
@@ -1657,6 +1707,60 @@ func _V2_PatchConcepts_Handler(srv interface{}, ctx context.Context, dec func(in
 	return interceptor(ctx, in, info, handler)
 }
 
+func _V2_PostInputsSearches_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PostInputsSearchesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(V2Server).PostInputsSearches(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: V2_PostInputsSearches_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(V2Server).PostInputsSearches(ctx, req.(*PostInputsSearchesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _V2_PostAnnotationsSearches_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PostAnnotationsSearchesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(V2Server).PostAnnotationsSearches(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: V2_PostAnnotationsSearches_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(V2Server).PostAnnotationsSearches(ctx, req.(*PostAnnotationsSearchesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _V2_PostSearches_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PostSearchesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(V2Server).PostSearches(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: V2_PostSearches_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(V2Server).PostSearches(ctx, req.(*PostSearchesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // V2_ServiceDesc is the grpc.ServiceDesc for V2 service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1847,6 +1951,18 @@ var V2_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "PatchConcepts",
 			Handler:    _V2_PatchConcepts_Handler,
+		},
+		{
+			MethodName: "PostInputsSearches",
+			Handler:    _V2_PostInputsSearches_Handler,
+		},
+		{
+			MethodName: "PostAnnotationsSearches",
+			Handler:    _V2_PostAnnotationsSearches_Handler,
+		},
+		{
+			MethodName: "PostSearches",
+			Handler:    _V2_PostSearches_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
