@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
@@ -222,11 +223,12 @@ func (e *Engine) predictOne(ctx context.Context, m *Registered, in *clavis.Input
 	}
 	defer func() {
 		if cost >= bigDecode {
-			// Give the budget back only once its bytes are free: the next
-			// large decode then reuses them, where the GC left alone would
-			// let the heap grow to twice the budget first. Collecting costs
-			// what the live heap does, small beside the garbage.
-			runtime.GC()
+			// Give the budget back only once its bytes are free, and
+			// returned to the OS: the GC left alone lets the heap grow to
+			// twice the budget first, and a freed range that small objects
+			// fragment is not reused whole. Collecting costs what the live
+			// heap does, small beside the garbage.
+			debug.FreeOSMemory()
 		}
 		e.decoding.Release(cost)
 	}()
