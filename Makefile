@@ -94,14 +94,14 @@ test: test-deps setup
 	$(MAKE) --no-print-directory test-all-go test-fuzz test-e2e
 
 test-go:
-	CLAVIS_MODELS_DIR=$(MODELS_DIR) CLAVIS_REQUIRE_MODELS=1 $(GO) test -count=1 ./...
+	CLAVIS_MODELS_DIR=$(MODELS_DIR) CLAVIS_REQUIRE_MODELS=1 $(GO) test -count=1 -timeout 30m ./...
 
 # test-all-go runs every Go test once, with the models, a PostgreSQL
 # server (CLAVIS_TEST_POSTGRES, or a throwaway cluster) and Chromium (for
 # the portal's browser tests) required: nothing is skipped.
 test-all-go: $(CLARIFAI_SERVICE_PROTO)
 	CLAVIS_MODELS_DIR=$(MODELS_DIR) CLAVIS_REQUIRE_MODELS=1 CLAVIS_REQUIRE_BROWSER=1 CLARIFAI_SERVICE_PROTO=$(CLARIFAI_SERVICE_PROTO) \
-	  GO=$(GO) scripts/test-postgres.sh ./...
+	  GO=$(GO) scripts/test-postgres.sh -timeout 30m ./...
 
 # test-fuzz runs each fuzz target (package:Func) for FUZZTIME past its
 # committed seed corpus (testdata/fuzz/Func in the package).
@@ -109,7 +109,8 @@ FUZZTIME ?= 10s
 # Two workers: more, on a loaded machine, slow each input towards the
 # fuzzer's 10 s limit, past which it reports a hang.
 FUZZ_WORKERS ?= 2
-FUZZ_TARGETS := ./internal/listen/:FuzzPlain
+FUZZ_TARGETS := ./internal/listen/:FuzzPlain ./internal/auth/:FuzzParseToken ./clavis/:FuzzParseScopes \
+  ./internal/gateway/:FuzzRESTJSON ./internal/service/:FuzzMetadata ./internal/inference/:FuzzDecodeImage
 test-fuzz:
 	@for t in $(FUZZ_TARGETS); do 	  $(GO) test -run '^$$' -fuzz "^$${t##*:}$$" -fuzztime $(FUZZTIME) -parallel $(FUZZ_WORKERS) "$${t%%:*}" || exit 1; 	done
 

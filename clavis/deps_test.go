@@ -70,6 +70,8 @@ var layers = []layer{
 	// The harness's statistics and table know nothing of what they measure.
 	{pkgs: mod + "internal/benchkit", noDeps: []string{"."}},
 	{pkgs: mod + "internal/probe", noDeps: []string{mod + "internal/", mod + "api/", mod + "clavis"}},
+	// The load tool is a client: it knows the wire, never the server's parts.
+	{pkgs: mod + "internal/loadgen", noDeps: []string{mod + "internal/", mod + "clavis"}},
 }
 
 // everywhere holds for every package but cmd/clavis and the store engines'

@@ -105,6 +105,8 @@ type AppStore interface {
 	// ListApps lists the apps of one owner (a user or an organization),
 	// ordered by id.
 	ListApps(ctx context.Context, ownerID string, page Page) ([]*App, error)
+	// CountApps returns the number of apps of one owner.
+	CountApps(ctx context.Context, ownerID string) (int, error)
 	// UpdateApp saves the name, description, language, notes, visibility
 	// and UpdatedAt of a, or returns ENotFound.
 	UpdateApp(ctx context.Context, a *App) error
@@ -157,6 +159,9 @@ type KeyStore interface {
 	GetKeyByDigest(ctx context.Context, digest []byte) (*Key, error)
 	// ListKeys lists the keys matching f, newest first.
 	ListKeys(ctx context.Context, f KeyFilter, page Page) ([]*Key, error)
+	// CountKeys returns the number of keys of one user, expired or not:
+	// PATs and app keys.
+	CountKeys(ctx context.Context, userID string) (int, error)
 	// UpdateKey saves the description, scopes, endpoints, expiry, rotation
 	// (ReplacedBy, RotatedAt) and allowlist of k, or returns ENotFound.
 	UpdateKey(ctx context.Context, k *Key) error

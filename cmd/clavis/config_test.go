@@ -87,6 +87,10 @@ func TestServeRefusesBadLimits(t *testing.T) {
 		{name: "ZeroTimeout", args: []string{"--idle-timeout", "0"}, want: "--idle-timeout must be positive"},
 		{name: "NegativeCap", args: []string{"--max-conns-per-addr", "-1"}, want: "--max-conns-per-addr must be between 0"},
 		{name: "NoStreams", args: []string{"--max-streams", "0"}, want: "--max-streams must be between 1"},
+		{name: "MemoryLimitUnreadable", args: []string{"--memory-limit", "lots"}, want: "--memory-limit \"lots\""},
+		{name: "MemoryLimitEnv", env: "CLAVIS_MEMORY_LIMIT", value: "-3GiB", want: "--memory-limit"},
+		{name: "NegativeDecodeBudget", args: []string{"--decode-budget", "-1"}, want: "--decode-budget must be 0"},
+		{name: "NegativeQuota", args: []string{"--user-max-keys", "-1"}, want: "--user-max-keys must be 0"},
 		{name: "TinyHeaders", args: []string{"--max-header-bytes", "100"}, want: "--max-header-bytes must be between 4096"},
 		{name: "TinyBodyBudget", args: []string{"--max-body-bytes-in-flight", "1000"}, want: "--max-body-bytes-in-flight must be between 1048576"},
 	} {

@@ -8,6 +8,7 @@
 //	clavis admin create-pat     recover admin access offline
 //	clavis migrate              copy a SQLite installation into PostgreSQL
 //	clavis backup --to FILE     copy the embedded database while it serves
+//	clavis load                 drive load or abuse against a server
 //
 // Run `clavis --help` for the full list and `clavis COMMAND --help` for a
 // command's flags; docs/cli.md holds the same text.
@@ -125,7 +126,7 @@ login saved by clavis login, then the default address 127.0.0.1:18080.`,
 		&cobra.Group{ID: "server", Title: "Run a server:"},
 		&cobra.Group{ID: "client", Title: "Talk to a server:"},
 	)
-	for _, c := range []*cobra.Command{serveCmd(env), setupCmd(env), adminCmd(env), migrateCmd(env), backupCmd(env), benchCmd(env)} {
+	for _, c := range []*cobra.Command{serveCmd(env), setupCmd(env), adminCmd(env), migrateCmd(env), backupCmd(env), benchCmd(env), loadCmd(env)} {
 		c.GroupID = "server"
 		root.AddCommand(c)
 	}

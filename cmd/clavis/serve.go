@@ -110,6 +110,10 @@ type Config struct {
 	Limits Limits
 	// Inputs bounds what apps store and the background work on inputs.
 	Inputs InputsConfig
+	// Quotas bounds the apps and keys of each user.
+	Quotas QuotasConfig
+	// Memory sets the soft memory limit and the decode budget.
+	Memory MemoryConfig
 	// Now is the server's clock, which decides when keys expire; nil means
 	// time.Now. Only tests set it: no flag or variable does.
 	Now func() time.Time
@@ -135,6 +139,8 @@ func DefaultConfig() Config {
 		Metrics:        true,
 		Limits:         defaultLimits(),
 		Inputs:         defaultInputsConfig(),
+		Quotas:         defaultQuotasConfig(),
+		Memory:         defaultMemoryConfig(),
 	}
 }
 
@@ -232,6 +238,8 @@ func (c *Config) bindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.DebugAddr, "debug-addr", c.DebugAddr, "serve the Go profiler (net/http/pprof) on this address, apart from the API; bind it to loopback, e.g. 127.0.0.1:6060 (env CLAVIS_DEBUG_ADDR)")
 	c.Limits.bindFlags(fs)
 	c.Inputs.bindFlags(fs)
+	c.Quotas.bindFlags(fs)
+	c.Memory.bindFlags(fs)
 	fs.Var((*listFlag)(&c.CORSOrigins), "cors-origin", "let web pages of this origin (scheme://host[:port]) call the API, REST and gRPC-Web, from browsers; repeatable (env CLAVIS_CORS_ORIGIN, comma-separated)")
 	fs.Var(boolPtrFlag{&c.Signup}, "signup", "let visitors sign up in the portal: true or false; default open on a loopback address only (env CLAVIS_SIGNUP)")
 }
@@ -320,6 +328,12 @@ func (c *Config) fromEnv(getenv func(string) string) error {
 		}
 	}
 	if err := c.Inputs.fromEnv(getenv); err != nil {
+		return err
+	}
+	if err := c.Quotas.fromEnv(getenv); err != nil {
+		return err
+	}
+	if err := c.Memory.fromEnv(getenv); err != nil {
 		return err
 	}
 	return c.Limits.fromEnv(getenv)
@@ -412,6 +426,12 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 	if err := cfg.Inputs.validate(); err != nil {
 		return nil, err
 	}
+	if err := cfg.Quotas.validate(); err != nil {
+		return nil, err
+	}
+	if err := cfg.Memory.validate(); err != nil {
+		return nil, err
+	}
 	if err := mkdirPrivate(cfg.DataDir); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
@@ -458,7 +478,7 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 		db.Close()
 		return nil, fmt.Errorf("--fetch-allow: %w", err)
 	}
-	s.engine = inference.NewEngine(inference.Config{Workers: cfg.Workers, Fetcher: fetcher, Observer: obs.engine})
+	s.engine = inference.NewEngine(inference.Config{Workers: cfg.Workers, Fetcher: fetcher, Observer: obs.engine, DecodeBudget: cfg.Memory.apply(log)})
 	s.registerModels()
 	if s.blobs, err = cfg.openBlobs(db); err != nil {
 		db.Close()
@@ -468,7 +488,7 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 	s.sweepWake = make(chan struct{}, 1)
 	authz := auth.NewAuthorizer(db)
 	svc := service.New(service.Config{Store: db, Hasher: hasher, Invalidator: inval, Engine: s.engine, Authorizer: authz, Now: cfg.Now,
-		Blobs: s.blobs, Fetcher: fetcher, Limits: cfg.Inputs.limits(), Wake: s.wakeBackground, Index: s.index, Vectors: vectors,
+		Blobs: s.blobs, Fetcher: fetcher, Limits: cfg.Inputs.limits(), Quotas: cfg.Quotas.quotas(), Wake: s.wakeBackground, Index: s.index, Vectors: vectors,
 		AuditRetention: cfg.AuditRetention, KeyPolicies: service.KeyPolicies{
 			PAT: service.KeyPolicy{MaxLifetime: cfg.PATMaxLifetime, ExpiryRequired: cfg.PATExpiryRequired},
 			App: service.KeyPolicy{MaxLifetime: cfg.AppKeyMaxLifetime, ExpiryRequired: cfg.AppKeyExpiryRequired}}})

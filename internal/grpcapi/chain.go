@@ -85,7 +85,8 @@ func reqID(ctx context.Context) string {
 //   - logging writes one line per call (none for the calls the REST
 //     gateway relays and logs itself) and reports it to the metrics;
 //   - authentication turns the authorization header into a Principal;
-//   - authorization applies the method's rule to it and the request's
+//   - authorization refuses a request over its item limits (items.go),
+//     then applies the method's rule to the caller and the request's
 //     target, giving the handler its Access.
 //
 // Calls of other services (health, reflection) get an id, recovery and a
@@ -252,6 +253,9 @@ func (s *Server) authorization(ctx context.Context, req any, info *grpc.UnarySer
 	}
 	if err := decodeError(ctx); err != nil {
 		return nil, decodeFailure(req, err)
+	}
+	if err := checkItems(req); err != nil {
+		return nil, err
 	}
 	acc, err := s.authz.Authorize(ctx, c.method, c.access.Principal, target(req))
 	if err != nil {

@@ -20,26 +20,32 @@ const (
 	MaxImagePixels = 85_000_000 // 85 megapixels per image
 )
 
-// imageConfig reads an image's format and dimensions from its header and
-// checks them against the limits, before any pixel is decoded.
+// imageConfig reads an image's dimensions from its header and checks them
+// against the limits, before any pixel is decoded.
 func imageConfig(data []byte) (image.Config, error) {
+	cfg, _, err := imageHeader(data)
+	return cfg, err
+}
+
+// imageHeader is imageConfig that also returns the format's name.
+func imageHeader(data []byte) (image.Config, string, error) {
 	if len(data) == 0 {
-		return image.Config{}, clavis.Errorf(clavis.EInputInvalid, "the image is empty")
+		return image.Config{}, "", clavis.Errorf(clavis.EInputInvalid, "the image is empty")
 	}
 	if len(data) > MaxImageBytes {
-		return image.Config{}, clavis.Errorf(clavis.EInputTooLarge, "the image is %d bytes; the limit is %d", len(data), MaxImageBytes)
+		return image.Config{}, "", clavis.Errorf(clavis.EInputTooLarge, "the image is %d bytes; the limit is %d", len(data), MaxImageBytes)
 	}
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
-		return image.Config{}, &clavis.Error{Code: clavis.EInputBytes, Message: "the bytes are not a JPEG, PNG, GIF, WebP or BMP image", Cause: err}
+		return image.Config{}, "", &clavis.Error{Code: clavis.EInputBytes, Message: "the bytes are not a JPEG, PNG, GIF, WebP or BMP image", Cause: err}
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 {
-		return image.Config{}, clavis.Errorf(clavis.EInputBytes, "the %s image has no pixels", format)
+		return image.Config{}, "", clavis.Errorf(clavis.EInputBytes, "the %s image has no pixels", format)
 	}
 	if px := int64(cfg.Width) * int64(cfg.Height); px > MaxImagePixels {
-		return image.Config{}, clavis.Errorf(clavis.EInputTooLarge, "the image is %dx%d (%d pixels); the limit is %d pixels", cfg.Width, cfg.Height, px, MaxImagePixels)
+		return image.Config{}, "", clavis.Errorf(clavis.EInputTooLarge, "the image is %dx%d (%d pixels); the limit is %d pixels", cfg.Width, cfg.Height, px, MaxImagePixels)
 	}
-	return cfg, nil
+	return cfg, format, nil
 }
 
 // decodeImage decodes data, whose header imageConfig has accepted.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
@@ -27,9 +28,11 @@ type Config struct {
 	// MaxQueue bounds how many inputs may wait for a worker; past it new
 	// inputs are refused as busy at once (default 64 per worker).
 	MaxQueue int
-	// PixelBudget bounds the pixels of all images decoded at once
-	// (default 2 × MaxImagePixels).
-	PixelBudget int64
+	// DecodeBudget bounds the bytes of all images being decoded at once,
+	// each counted with every copy as decodeCost says (default
+	// DefaultDecodeBudget). An image that alone needs more is refused
+	// with EInputTooLarge; others wait for their share.
+	DecodeBudget int64
 	// FetchBudget bounds the bytes of fetched images held at once: each
 	// fetch reserves MaxImageBytes until its size is known (default 256 MB).
 	FetchBudget int64
@@ -51,11 +54,11 @@ type Observer interface {
 // Engine holds the registered models and runs predictions through a bounded
 // worker pool. It is safe for concurrent use.
 type Engine struct {
-	cfg     Config
-	slots   chan struct{}
-	waiting atomic.Int64
-	pixels  *semaphore.Weighted
-	fetched *semaphore.Weighted
+	cfg      Config
+	slots    chan struct{}
+	waiting  atomic.Int64
+	decoding *semaphore.Weighted
+	fetched  *semaphore.Weighted
 
 	mu     sync.RWMutex
 	models map[clavis.AppRef][]*Registered
@@ -77,15 +80,15 @@ func NewEngine(cfg Config) *Engine {
 	if cfg.MaxQueue <= 0 {
 		cfg.MaxQueue = 64 * cfg.Workers
 	}
-	if cfg.PixelBudget <= 0 {
-		cfg.PixelBudget = 2 * MaxImagePixels
+	if cfg.DecodeBudget <= 0 {
+		cfg.DecodeBudget = DefaultDecodeBudget
 	}
 	if cfg.FetchBudget < MaxImageBytes {
 		cfg.FetchBudget = 256 << 20
 	}
 	return &Engine{
 		cfg: cfg, slots: make(chan struct{}, cfg.Workers), models: map[clavis.AppRef][]*Registered{},
-		pixels: semaphore.NewWeighted(cfg.PixelBudget), fetched: semaphore.NewWeighted(cfg.FetchBudget),
+		decoding: semaphore.NewWeighted(cfg.DecodeBudget), fetched: semaphore.NewWeighted(cfg.FetchBudget),
 	}
 }
 
@@ -189,9 +192,17 @@ func (e *Engine) predictOne(ctx context.Context, m *Registered, in *clavis.Input
 	case len(data) == 0:
 		return nil, 0, clavis.Errorf(clavis.EInputInvalid, "the input has no data: set data.image.url or data.image.base64")
 	}
-	cfg, err := imageConfig(data)
+	cfg, format, err := imageHeader(data)
 	if err != nil {
 		return nil, 0, err
+	}
+	copyBPP := 0
+	if c, ok := m.Runner.(ImageCopier); ok {
+		copyBPP = c.CopyBytesPerPixel()
+	}
+	cost := decodeCost(data, cfg, format, copyBPP)
+	if cost > e.cfg.DecodeBudget {
+		return nil, 0, clavis.Errorf(clavis.EInputTooLarge, "decoding this %dx%d %s image takes %d bytes; the server decodes at most %d bytes of images at once", cfg.Width, cfg.Height, format, cost, e.cfg.DecodeBudget)
 	}
 
 	if e.waiting.Add(1) > int64(e.cfg.MaxQueue) {
@@ -207,11 +218,30 @@ func (e *Engine) predictOne(ctx context.Context, m *Registered, in *clavis.Input
 	}
 	defer func() { <-e.slots }()
 
-	px := min(int64(cfg.Width)*int64(cfg.Height), e.cfg.PixelBudget)
-	if err := e.pixels.Acquire(ctx, px); err != nil {
+	if err := e.decoding.Acquire(ctx, cost); err != nil {
 		return nil, 0, ctxErr(ctx)
 	}
-	defer e.pixels.Release(px)
+	defer func() {
+		if cost >= bigDecode {
+			// Give the budget back only once its bytes are free, and
+			// returned to the OS: the GC left alone lets the heap grow to
+			// twice the budget first, and a freed range that small objects
+			// fragment is not reused whole. Collecting costs what the live
+			// heap does, small beside the garbage.
+			debug.FreeOSMemory()
+		}
+		e.decoding.Release(cost)
+	}()
+	return e.decodeAndRun(ctx, m, data)
+}
+
+// bigDecode is the decode cost from which the engine collects garbage
+// before it gives the budget back: 64 MiB, an 8-megapixel 16-bit PNG.
+const bigDecode = 64 << 20
+
+// decodeAndRun decodes data and runs the model on it; the image is garbage
+// once it returns.
+func (e *Engine) decodeAndRun(ctx context.Context, m *Registered, data []byte) (*clavis.Prediction, time.Duration, error) {
 	img, err := decodeImage(data)
 	if err != nil {
 		return nil, 0, err

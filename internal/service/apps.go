@@ -54,6 +54,9 @@ func (s *Service) CreateApps(ctx context.Context, acc *auth.Access, specs []AppS
 	var out []*clavis.App
 	err := s.store.WithTx(ctx, func(tx clavis.Tx) error {
 		out = out[:0]
+		if err := s.checkAppQuota(ctx, tx, acc.UserID, len(specs)); err != nil {
+			return err
+		}
 		for i, sp := range specs {
 			if err := clavis.CheckID("apps["+strconv.Itoa(i)+"].id", sp.ID); err != nil {
 				return err

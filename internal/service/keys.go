@@ -62,6 +62,9 @@ func (s *Service) CreateKeys(ctx context.Context, acc *auth.Access, specs []KeyS
 	var out []NewKey
 	err := s.store.WithTx(ctx, func(tx clavis.Tx) error {
 		out = out[:0]
+		if err := s.checkKeyQuota(ctx, tx, p.UserID, len(specs)); err != nil {
+			return err
+		}
 		for i, sp := range specs {
 			if sp.ID != "" {
 				return clavis.Errorf(clavis.EInvalid, "keys[%d].id must be empty: the server chooses key ids and secrets", i)

@@ -33,6 +33,7 @@ type Service struct {
 	blobs   clavis.BlobStore
 	fetcher Fetcher
 	limits  InputLimits
+	quotas  Quotas
 	wake    func()
 	locks   blobLocks
 
@@ -66,6 +67,8 @@ type Config struct {
 	Fetcher Fetcher
 	// Limits bounds what an app stores.
 	Limits InputLimits
+	// Quotas bounds the apps and keys of each user.
+	Quotas Quotas
 	// Wake, when set, is called after background work is queued: jobs to
 	// run, or a deleted app's data to purge.
 	Wake func()
@@ -85,7 +88,7 @@ type Config struct {
 // New returns a Service.
 func New(cfg Config) *Service {
 	s := &Service{store: cfg.Store, hasher: cfg.Hasher, inval: cfg.Invalidator, engine: cfg.Engine, authz: cfg.Authorizer, now: cfg.Now,
-		blobs: cfg.Blobs, fetcher: cfg.Fetcher, limits: cfg.Limits, wake: cfg.Wake, auditRetention: cfg.AuditRetention, policies: cfg.KeyPolicies}
+		blobs: cfg.Blobs, fetcher: cfg.Fetcher, limits: cfg.Limits, quotas: cfg.Quotas, wake: cfg.Wake, auditRetention: cfg.AuditRetention, policies: cfg.KeyPolicies}
 	if s.wake == nil {
 		s.wake = func() {}
 	}

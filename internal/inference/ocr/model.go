@@ -115,6 +115,10 @@ func regionID(box clavis.BoundingBox, text string) string {
 	return fmt.Sprintf("%016x", h.Sum64())
 }
 
+// CopyBytesPerPixel returns the bytes per pixel of the RGBA copy Predict
+// makes of an image (see toRGBA), for the engine's decode budget.
+func (m *Model) CopyBytesPerPixel() int { return 4 }
+
 // toRGBA returns img as an opaque *image.RGBA with bounds starting at
 // (0, 0), sharing its pixels when it already is one. Transparent parts are
 // laid on white, so dark text on a transparent background stays readable.

@@ -2,7 +2,7 @@ package vision
 
 import (
 	"image"
-	"image/draw"
+	"image/color"
 	"math"
 )
 
@@ -48,11 +48,7 @@ func uniform(v float32) [3]float32 { return [3]float32{v, v, v} }
 // l.place says, and returns the input tensor's shape and data.
 func (l layout) tensor(img image.Image) ([]int64, []float32) {
 	b := img.Bounds()
-	src, ok := img.(*image.RGBA)
-	if !ok || b.Min != (image.Point{}) {
-		src = image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
-		draw.Draw(src, src.Bounds(), img, b.Min, draw.Src)
-	}
+	px := rgbReader(img)
 	n := l.size
 	at := func(c, x, y int) int { // index of channel c at tensor pixel (x, y)
 		if l.nchw {
@@ -74,18 +70,16 @@ func (l layout) tensor(img image.Image) ([]int64, []float32) {
 	xs := resizeTaps(b.Dx(), p.w, l.align)
 	ys := resizeTaps(b.Dy(), p.h, l.align)
 	for y, ty := range ys {
-		r0 := src.Pix[ty.lo*src.Stride:]
-		r1 := src.Pix[ty.hi*src.Stride:]
 		for x, tx := range xs {
+			tl, tr := px(tx.lo, ty.lo), px(tx.hi, ty.lo)
+			bl, br := px(tx.lo, ty.hi), px(tx.hi, ty.hi)
 			for c := 0; c < 3; c++ {
 				ch := c
 				if l.bgr {
 					ch = 2 - c
 				}
-				tl, tr := float64(r0[4*tx.lo+ch]), float64(r0[4*tx.hi+ch])
-				bl, br := float64(r1[4*tx.lo+ch]), float64(r1[4*tx.hi+ch])
-				top := tl + (tr-tl)*tx.frac
-				bottom := bl + (br-bl)*tx.frac
+				top := float64(tl[ch]) + (float64(tr[ch])-float64(tl[ch]))*tx.frac
+				bottom := float64(bl[ch]) + (float64(br[ch])-float64(bl[ch]))*tx.frac
 				data[at(c, p.x0+x, p.y0+y)] = float32(top+(bottom-top)*ty.frac)*l.scale[c] + l.offset[c]
 			}
 		}
@@ -94,6 +88,37 @@ func (l layout) tensor(img image.Image) ([]int64, []float32) {
 		return []int64{1, 3, int64(n), int64(n)}, data
 	}
 	return []int64{1, int64(n), int64(n), 3}, data
+}
+
+// rgbReader returns a function that reads the 8-bit R, G and B of img at
+// (x, y) from its bounds' corner, as an RGBA copy would hold them
+// (premultiplied by alpha), straight from the decoded pixels: the images
+// the decoders make (YCbCr for JPEG, NRGBA64 for 16-bit PNG, …) are never
+// copied whole, so decoding takes only the decoded image's own bytes.
+func rgbReader(img image.Image) func(x, y int) [3]uint8 {
+	b := img.Bounds()
+	switch m := img.(type) {
+	case *image.RGBA:
+		return func(x, y int) [3]uint8 {
+			i := m.PixOffset(b.Min.X+x, b.Min.Y+y)
+			return [3]uint8{m.Pix[i], m.Pix[i+1], m.Pix[i+2]}
+		}
+	case *image.YCbCr:
+		return func(x, y int) [3]uint8 {
+			yi, ci := m.YOffset(b.Min.X+x, b.Min.Y+y), m.COffset(b.Min.X+x, b.Min.Y+y)
+			r, g, bl := color.YCbCrToRGB(m.Y[yi], m.Cb[ci], m.Cr[ci])
+			return [3]uint8{r, g, bl}
+		}
+	case *image.Gray:
+		return func(x, y int) [3]uint8 {
+			v := m.Pix[m.PixOffset(b.Min.X+x, b.Min.Y+y)]
+			return [3]uint8{v, v, v}
+		}
+	}
+	return func(x, y int) [3]uint8 {
+		r, g, bl, _ := img.At(b.Min.X+x, b.Min.Y+y).RGBA()
+		return [3]uint8{uint8(r >> 8), uint8(g >> 8), uint8(bl >> 8)}
+	}
 }
 
 // tap is where one output coordinate samples the input: between lo and hi,

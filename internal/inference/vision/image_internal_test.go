@@ -3,6 +3,7 @@ package vision
 import (
 	"image"
 	"image/color"
+	"image/draw"
 	"testing"
 )
 
@@ -54,5 +55,42 @@ func TestLetterbox(t *testing.T) {
 	// Without letterbox the image fills the tensor.
 	if p := (layout{size: 8}).place(img.Bounds()); p != (placement{0, 0, 8, 8}) {
 		t.Errorf("stretched place = %+v", p)
+	}
+}
+
+// TestTensorReadsInPlace checks that images of the decoders' own types,
+// read in place, give the tensor their RGBA copy gives.
+func TestTensorReadsInPlace(t *testing.T) {
+	r := image.Rect(3, 2, 53, 39) // odd size, bounds not at the origin
+	ycc := image.NewYCbCr(r, image.YCbCrSubsampleRatio420)
+	for i := range ycc.Y {
+		ycc.Y[i] = uint8(i * 7)
+	}
+	for i := range ycc.Cb {
+		ycc.Cb[i], ycc.Cr[i] = uint8(i*3), uint8(255-i)
+	}
+	n64 := image.NewNRGBA64(r)
+	gray := image.NewGray(r)
+	pal := image.NewPaletted(r, color.Palette{color.Black, color.RGBA{200, 10, 30, 255}, color.NRGBA{9, 99, 199, 128}})
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			n64.Set(x, y, color.NRGBA64{uint16(x * 1000), uint16(y * 1500), uint16(x * y * 30), uint16(40000 + x*y)})
+			gray.Set(x, y, color.Gray{uint8(x * y)})
+			pal.SetColorIndex(x, y, uint8((x+y)%3))
+		}
+	}
+	l := layout{size: 16, nchw: true, letterbox: true, bgr: true, scale: uniform(1), offset: uniform(0)}
+	for name, img := range map[string]image.Image{"YCbCr": ycc, "NRGBA64": n64, "Gray": gray, "Paletted": pal} {
+		t.Run(name, func(t *testing.T) {
+			cp := image.NewRGBA(image.Rect(0, 0, r.Dx(), r.Dy()))
+			draw.Draw(cp, cp.Bounds(), img, r.Min, draw.Src)
+			_, want := l.tensor(cp)
+			_, got := l.tensor(img)
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("value %d = %v read in place, %v from the RGBA copy", i, got[i], want[i])
+				}
+			}
+		})
 	}
 }

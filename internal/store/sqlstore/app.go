@@ -35,6 +35,10 @@ func (s apps) ListApps(ctx context.Context, ownerID string, p clavis.Page) ([]*c
 	return list(ctx, s.v, scanApp, `SELECT `+appCols+` FROM apps WHERE owner_id = ? ORDER BY id LIMIT ? OFFSET ?`, ownerID, limit, offset)
 }
 
+func (s apps) CountApps(ctx context.Context, ownerID string) (int, error) {
+	return s.v.count(ctx, `SELECT count(*) FROM apps WHERE owner_id = ?`, ownerID)
+}
+
 func (s apps) UpdateApp(ctx context.Context, a *clavis.App) error {
 	res, err := s.v.exec(ctx, `UPDATE apps SET name = ?, description = ?, default_language = ?, notes = ?, visibility = ?, updated_at = ? WHERE owner_id = ? AND id = ?`,
 		a.Name, a.Description, a.DefaultLanguage, a.Notes, a.Visibility, micros(a.UpdatedAt), a.OwnerID, a.ID)

@@ -62,6 +62,10 @@ func (s keys) GetKeyByDigest(ctx context.Context, digest []byte) (*clavis.Key, e
 	return get(ctx, s.v, scanKey, clavis.KeyNotFound(), `SELECT `+keyCols+` FROM keys WHERE digest = ?`, digest)
 }
 
+func (s keys) CountKeys(ctx context.Context, userID string) (int, error) {
+	return s.v.count(ctx, `SELECT count(*) FROM keys WHERE user_id = ?`, userID)
+}
+
 func (s keys) ListKeys(ctx context.Context, f clavis.KeyFilter, p clavis.Page) ([]*clavis.Key, error) {
 	q, args := s.query(f)
 	limit, offset := page(p)

@@ -90,3 +90,9 @@ func (w *where) String() string {
 	}
 	return " WHERE " + strings.Join(w.conds, " AND ")
 }
+
+// count runs a query of one count(*) and returns it.
+func (v view) count(ctx context.Context, query string, args ...any) (int, error) {
+	n, err := get(ctx, v, scanInt, nil, query, args...)
+	return int(n), err
+}

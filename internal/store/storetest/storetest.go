@@ -21,6 +21,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Users", func(t *testing.T) { testUsers(t, open(t)) })
 	t.Run("Apps", func(t *testing.T) { testApps(t, open(t)) })
 	t.Run("Keys", func(t *testing.T) { testKeys(t, open(t)) })
+	t.Run("Counts", func(t *testing.T) { testCounts(t, open(t)) })
 	t.Run("Cascade", func(t *testing.T) { testCascade(t, open(t)) })
 	t.Run("TxRollback", func(t *testing.T) { testTxRollback(t, open(t)) })
 	t.Run("ConcurrentWriters", func(t *testing.T) { testConcurrent(t, open(t)) })
@@ -437,5 +438,44 @@ func testCrossTenant(t *testing.T, s clavis.Store) {
 	ok(t, s.Apps().DeleteApp(ctx, clavis.AppRef{OwnerID: "bob", AppID: "same"}))
 	if _, err := s.Apps().GetApp(ctx, clavis.AppRef{OwnerID: "alice", AppID: "same"}); err != nil {
 		t.Fatalf("deleting bob/same touched alice/same: %v", err)
+	}
+}
+
+// testCounts checks CountApps and CountKeys, in and out of a transaction.
+func testCounts(t *testing.T, s clavis.Store) {
+	user(t, s, "alice")
+	user(t, s, "bob")
+	for _, id := range []string{"a1", "a2", "a3"} {
+		app(t, s, "alice", id)
+	}
+	app(t, s, "bob", "b1")
+	ref := clavis.AppRef{OwnerID: "alice", AppID: "a1"}
+	key(t, s, "alice", nil)
+	key(t, s, "alice", &ref)
+	key(t, s, "bob", nil)
+	n, err := s.Apps().CountApps(ctx, "alice")
+	ok(t, err)
+	if n != 3 {
+		t.Fatalf("CountApps(alice) = %d, want 3", n)
+	}
+	if n, err = s.Apps().CountApps(ctx, "nobody"); err != nil || n != 0 {
+		t.Fatalf("CountApps(nobody) = %d, %v", n, err)
+	}
+	ok(t, s.WithTx(ctx, func(tx clavis.Tx) error {
+		ok(t, tx.Apps().CreateApp(ctx, &clavis.App{OwnerID: "alice", ID: "a4", Visibility: clavis.VisibilityPrivate, CreatedAt: now(), UpdatedAt: now()}))
+		n, err := tx.Apps().CountApps(ctx, "alice")
+		ok(t, err)
+		if n != 4 {
+			t.Fatalf("CountApps(alice) in the tx that created a4 = %d, want 4", n)
+		}
+		k, err := tx.Keys().CountKeys(ctx, "alice")
+		ok(t, err)
+		if k != 2 {
+			t.Fatalf("CountKeys(alice) = %d, want 2", k)
+		}
+		return nil
+	}))
+	if n, err = s.Keys().CountKeys(ctx, "bob"); err != nil || n != 1 {
+		t.Fatalf("CountKeys(bob) = %d, %v", n, err)
 	}
 }
