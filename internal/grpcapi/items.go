@@ -82,7 +82,18 @@ var itemLimits = map[protoreflect.FullName]int{
 	"clarifai.api.GetModelRequest.additional_fields":   maxSmallItems,
 	"clarifai.api.ListModelsRequest.additional_fields": maxSmallItems,
 	"clarifai.api.GetUserRequest.additional_fields":    maxSmallItems,
+	// The token lifecycle: revocation by value takes GitHub's 1000; audit
+	// searches filter on a few values of each kind.
+	"clavis.tokens.v1.RevokeCredentialsRequest.credentials": service.MaxRevokeCredentials,
+	"clavis.tokens.v1.SearchAuditRequest.events":            maxSmallItems,
+	"clavis.tokens.v1.SearchAuditRequest.actor_ids":         maxPageItems,
+	"clavis.tokens.v1.SearchAuditRequest.source_ips":        maxPageItems,
+	"clarifai.api.AuditLogQuery.operations":                 maxSmallItems * 8,
+	"clarifai.api.AuditLogQuery.user_ids":                   maxPageItems,
+	"clarifai.api.AuditLogQuery.source_ips":                 maxPageItems,
+	"clarifai.api.AuditLogQuery.targets":                    maxPageItems,
 	// Inside the items of a batch.
+	"clarifai.api.Key.allowed_cidrs":         maxPageItems,
 	"clarifai.api.Key.apps":                  maxSmallItems,
 	"clarifai.api.Key.scopes":                maxScopeItems,
 	"clarifai.api.Key.endpoints":             maxScopeItems,
