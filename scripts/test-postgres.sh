@@ -82,9 +82,9 @@ export CLAVIS_REQUIRE_POSTGRES=1
 # passes ./... to run every test with PostgreSQL available).
 tests=("$@")
 [[ ${#tests[@]} -gt 0 ]] || tests=(./internal/store/postgres/ ./cmd/clavis/ -run 'Postgres|Replica|Durab|Migrat')
-echo "+ CLAVIS_REQUIRE_POSTGRES=1 $GO test -count=1 -p 1 -timeout 45m -v ${tests[*]}" >&2
+echo "+ CLAVIS_REQUIRE_POSTGRES=1 $GO test -count=1 -p 1 -v ${tests[*]}" >&2
 set +e
-"$GO" test -count=1 -p 1 -timeout 45m -v "${tests[@]}" >"$log" 2>&1
+"$GO" test -count=1 -p 1 -v "${tests[@]}" >"$log" 2>&1
 status=$?
 set -e
 grep -E '^(--- FAIL|--- SKIP|FAIL|ok|panic)|^--- PASS: Test(Postgres|Replica|Durab|Migrat)' "$log" || true
