@@ -401,6 +401,10 @@ type BlobStore interface {
 	// content with its references may return ENotFound for a key that is
 	// not referenced.
 	PutBlob(ctx context.Context, key BlobKey, data []byte) error
+	// PutBlobs stores data[i] under keys[i], as PutBlob does for each,
+	// durably before it returns; the writes share their syncs (or their
+	// commit). On error, some may be stored: each is complete or absent.
+	PutBlobs(ctx context.Context, keys []BlobKey, data [][]byte) error
 	// GetBlob returns the content of key, or ENotFound.
 	GetBlob(ctx context.Context, key BlobKey) ([]byte, error)
 	// DeleteBlob deletes the content of key; a missing key is no error.
