@@ -145,6 +145,9 @@ type KeyStore interface {
 	// CreateKey stores a new key. It returns EConflict when its id or
 	// digest is taken, and ENotFound when its user or app does not exist.
 	CreateKey(ctx context.Context, k *Key) error
+	// CreateKeys stores new keys, all or none, in a few statements; its
+	// errors are CreateKey's.
+	CreateKeys(ctx context.Context, ks []*Key) error
 	// GetKey returns the key with the public id, or ENotFound.
 	GetKey(ctx context.Context, id string) (*Key, error)
 	// GetUserKey returns the key with the public id if it is userID's;
