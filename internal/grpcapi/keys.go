@@ -15,6 +15,10 @@ func keySpec(k *pb.Key) service.KeySpec {
 		ID: k.GetId(), Type: k.GetType(), Description: k.GetDescription(), Scopes: k.GetScopes(),
 		Endpoints: k.GetEndpoints(), ExpiresAt: fromTS(k.GetExpiresAt()), OrgID: k.GetOrganizationId(), AllowCIDRs: k.GetAllowedCidrs(),
 	}
+	if r := k.GetRateLimit(); r != nil {
+		n := int64(r.GetValue())
+		sp.RateLimit = &n
+	}
 	for _, a := range k.GetApps() {
 		sp.Apps = append(sp.Apps, clavis.AppRef{OwnerID: a.GetUserId(), AppID: a.GetId()})
 	}

@@ -69,7 +69,7 @@ func (s *Service) RotateKey(ctx context.Context, acc *auth.Access, idOrToken str
 		if err != nil {
 			return err
 		}
-		k.AllowCIDRs = old.AllowCIDRs
+		k.AllowCIDRs, k.RateLimit = old.AllowCIDRs, old.RateLimit
 		if err := tx.Keys().CreateKey(ctx, k); err != nil {
 			return err
 		}

@@ -30,7 +30,7 @@ var tables = []table{
 		bools: map[string]bool{"admin": true, "disabled": true, "system": true}},
 	{name: "apps", cols: []string{"owner_id", "id", "name", "description", "default_language", "notes", "visibility", "created_at", "updated_at"}},
 	{name: "keys", cols: []string{"id", "user_id", "type", "app_owner_id", "app_id", "digest", "hint", "description", "scopes", "endpoints", "created_at", "expires_at", "last_used_at",
-		"replaced_by", "rotated_at", "last_used_addr", "allow_cidrs"},
+		"replaced_by", "rotated_at", "last_used_addr", "allow_cidrs", "rate_limit"},
 		blobs: map[string]bool{"digest": true}},
 	{name: "collaborators", cols: []string{"id", "app_owner_id", "app_id", "user_id", "scopes", "endpoints", "created_at", "updated_at", "deleted_at"}},
 	{name: "org_members", cols: []string{"org_id", "user_id", "role", "scopes", "created_at"}},
