@@ -363,9 +363,10 @@ func refuseGRPC(w http.ResponseWriter, st *status.Status) {
 }
 
 // checkCredentials checks an authorization header as the server would,
-// for a transport that checks it before reading the body.
-func (s *Server) checkCredentials(ctx context.Context, authorization string) error {
-	_, err := s.authn.Authenticate(ctx, authorization)
+// for a transport that checks it before reading the body, from the
+// client's address addr (a key may be limited to addresses).
+func (s *Server) checkCredentials(ctx context.Context, authorization, addr string) error {
+	_, err := s.authn.Authenticate(service.WithOrigin(ctx, &service.Origin{Addr: addr}), authorization)
 	return err
 }
 

@@ -103,7 +103,9 @@ type Config struct {
 	// refuses is relayed without its body: the server answers it as
 	// always, in-band, for want of credentials, and the body is never held
 	// (admit.go).
-	Authenticate func(ctx context.Context, authorization string) error
+	// addr is the client's address, as the server is told it (a key may
+	// be limited to addresses).
+	Authenticate func(ctx context.Context, authorization, addr string) error
 	// OpenPaths are REST paths that take no credentials (revocation by
 	// value): Authenticate is not asked about them, and their bodies are
 	// read under the body budget as any other.
@@ -589,9 +591,16 @@ func clientAddr(r *http.Request, name string, proxies *clientaddr.Trusted) metad
 	if name == "" {
 		return nil
 	}
+	return metadata.Pairs(name, clientHost(r, proxies))
+}
+
+// clientHost is the address of r's client: the connection's, or, when it
+// comes from one of the trusted proxies, the client its X-Forwarded-For
+// names.
+func clientHost(r *http.Request, proxies *clientaddr.Trusted) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
 	}
-	return metadata.Pairs(name, proxies.Resolve(host, r.Header.Values("X-Forwarded-For")))
+	return proxies.Resolve(host, r.Header.Values("X-Forwarded-For"))
 }

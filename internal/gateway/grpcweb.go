@@ -102,7 +102,7 @@ type grpcWeb struct {
 	unary      map[string]bool
 	userHeader string
 	// authenticate checks credentials before a body is read; nil: none.
-	authenticate func(ctx context.Context, authorization string) error
+	authenticate func(ctx context.Context, authorization, addr string) error
 	openPaths    []string // Config.OpenPaths
 	cors         *cors
 }
