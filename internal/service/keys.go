@@ -106,7 +106,11 @@ func (s *Service) CreateKeys(ctx context.Context, acc *auth.Access, specs []KeyS
 				app = &ref
 			}
 			// The policy first: its refusal says what expiry to choose.
-			if err := s.checkPolicy(t, sp.ExpiresAt, now); err != nil {
+			pol, err := s.policyFor(ctx, tx, t, p.UserID, app)
+			if err != nil {
+				return err
+			}
+			if err := checkPolicy(pol, t, sp.ExpiresAt, now); err != nil {
 				return prefix(err, "keys[%d]: ", i)
 			}
 			scopes, endpoints, err := s.checkGrant(p, callerScopes, sp, now)
@@ -281,7 +285,11 @@ func (s *Service) PatchKeys(ctx context.Context, acc *auth.Access, action string
 			}
 			if !sp.ExpiresAt.Equal(k.ExpiresAt) {
 				// A new expiry must comply, counted from the key's creation.
-				if err := s.checkPolicy(k.Type, sp.ExpiresAt, k.CreatedAt); err != nil {
+				pol, err := s.policyFor(ctx, tx, k.Type, k.UserID, k.App)
+				if err != nil {
+					return err
+				}
+				if err := checkPolicy(pol, k.Type, sp.ExpiresAt, k.CreatedAt); err != nil {
 					return prefix(err, "keys[%d]: ", i)
 				}
 			}

@@ -34,6 +34,8 @@ var tables = []table{
 		blobs: map[string]bool{"digest": true}},
 	{name: "collaborators", cols: []string{"id", "app_owner_id", "app_id", "user_id", "scopes", "endpoints", "created_at", "updated_at", "deleted_at"}},
 	{name: "org_members", cols: []string{"org_id", "user_id", "role", "scopes", "created_at"}},
+	{name: "org_key_policies", cols: []string{"org_id", "pat_max_lifetime", "pat_expiry_required", "app_max_lifetime", "app_expiry_required", "stop_at", "updated_at"},
+		bools: map[string]bool{"pat_expiry_required": true, "app_expiry_required": true}},
 	{name: "teams", cols: []string{"org_id", "id", "name", "scopes", "created_at"}},
 	{name: "team_members", cols: []string{"org_id", "team_id", "user_id"}},
 	{name: "team_apps", cols: []string{"org_id", "team_id", "app_id"}},
