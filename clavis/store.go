@@ -216,6 +216,16 @@ type OrgStore interface {
 	// grants, its members and teams, or returns ENotFound.
 	DeleteOrg(ctx context.Context, id string) error
 
+	// GetKeyPolicy returns an organization's key policy, or ENotFound when
+	// it has none.
+	GetKeyPolicy(ctx context.Context, orgID string) (*OrgKeyPolicy, error)
+	// PutKeyPolicy creates or replaces an organization's key policy; it
+	// returns ENotFound when the organization does not exist.
+	PutKeyPolicy(ctx context.Context, p *OrgKeyPolicy) error
+	// ListKeyPolicies returns the key policies of the organizations a user
+	// is a member of, ordered by org id.
+	ListKeyPolicies(ctx context.Context, userID string) ([]*OrgKeyPolicy, error)
+
 	// PutMember creates or replaces a membership (its CreatedAt is kept on
 	// replace). It returns ENotFound when the org or user does not exist.
 	PutMember(ctx context.Context, m *OrgMember) error

@@ -354,7 +354,7 @@ func (a *Authenticator) load(ctx context.Context, digest []byte, now time.Time) 
 		allow:    k.AllowCIDRs,
 		p: clavis.Principal{
 			UserID: u.ID, Admin: u.Admin, KeyID: k.ID, KeyType: k.Type, App: k.App,
-			Scopes: k.Scopes, Endpoints: k.Endpoints, ExpiresAt: k.ExpiresAt,
+			Scopes: k.Scopes, Endpoints: k.Endpoints, ExpiresAt: k.ExpiresAt, RateLimit: k.RateLimit,
 		},
 	}, "", nil
 }

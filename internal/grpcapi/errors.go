@@ -42,6 +42,9 @@ var statusCodes = map[clavis.Code]struct {
 	clavis.EThrottled:       {st.StatusCode_CONN_THROTTLED, "Making too many requests"},
 	// Storage full or read-only: the details say which; REST answers 503.
 	clavis.EStorage: {st.StatusCode_INTERNAL_DATABASE_ISSUE, "Storage unavailable"},
+	// A service the request depends on (the shared rate limit counter) is
+	// unreachable, so the request is refused; REST answers 503.
+	clavis.EUnavailable: {st.StatusCode_RPC_SERVER_UNAVAILABLE, "Service unavailable"},
 
 	// A model this server lists but cannot run: its files are not installed
 	// (details name the models dir and the `clavis setup` command).

@@ -56,7 +56,7 @@ func (s *Service) createUser(ctx context.Context, tx clavis.Tx, nu NewUser) (*cl
 	if err := tx.Users().CreateUser(ctx, u); err != nil {
 		return nil, "", err
 	}
-	k, tok, err := s.newKey(u.ID, clavis.KeyTypePAT, nil, DefaultPATDescription, clavis.AllScopes(), nil, s.clampPolicy(clavis.KeyTypePAT, time.Time{}, now), now)
+	k, tok, err := s.newKey(u.ID, clavis.KeyTypePAT, nil, DefaultPATDescription, clavis.AllScopes(), nil, clampPolicy(s.policies.of(clavis.KeyTypePAT), time.Time{}, now), now)
 	if err != nil {
 		return nil, "", err
 	}

@@ -10,7 +10,7 @@ import (
 
 type keys struct{ v view }
 
-const keyCols = `id, user_id, type, app_owner_id, app_id, digest, hint, description, scopes, endpoints, created_at, expires_at, last_used_at, replaced_by, rotated_at, last_used_addr, allow_cidrs`
+const keyCols = `id, user_id, type, app_owner_id, app_id, digest, hint, description, scopes, endpoints, created_at, expires_at, last_used_at, replaced_by, rotated_at, last_used_addr, allow_cidrs, rate_limit`
 
 func scanKey(row scanner) (*clavis.Key, error) {
 	var k clavis.Key
@@ -19,7 +19,7 @@ func scanKey(row scanner) (*clavis.Key, error) {
 	var created int64
 	var expires, lastUsed, rotated sql.NullInt64
 	if err := row.Scan(&k.ID, &k.UserID, &k.Type, &appOwner, &appID, &k.Digest, &k.Hint, &k.Description, &scopes, &endpoints, &created, &expires, &lastUsed,
-		&k.ReplacedBy, &rotated, &k.LastUsedAddr, &allow); err != nil {
+		&k.ReplacedBy, &rotated, &k.LastUsedAddr, &allow, &k.RateLimit); err != nil {
 		return nil, err
 	}
 	if appOwner.Valid {
@@ -39,7 +39,7 @@ func (s keys) CreateKey(ctx context.Context, k *clavis.Key) error {
 }
 
 // insertKeys inserts rows of keys, in the order of keyCols.
-var insertKeys = insert{head: `INSERT INTO keys (` + keyCols + `)`, tuple: `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`}
+var insertKeys = insert{head: `INSERT INTO keys (` + keyCols + `)`, tuple: `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`}
 
 func (s keys) CreateKeys(ctx context.Context, ks []*clavis.Key) error {
 	rows := make([][]any, len(ks))
@@ -49,7 +49,7 @@ func (s keys) CreateKeys(ctx context.Context, ks []*clavis.Key) error {
 			owner, app = sql.NullString{String: k.App.OwnerID, Valid: true}, sql.NullString{String: k.App.AppID, Valid: true}
 		}
 		rows[i] = []any{k.ID, k.UserID, k.Type, owner, app, k.Digest, k.Hint, k.Description, joinScopes(k.Scopes), joinList(k.Endpoints),
-			micros(k.CreatedAt), nullMicros(k.ExpiresAt), nullMicros(k.LastUsedAt), k.ReplacedBy, nullMicros(k.RotatedAt), k.LastUsedAddr, joinList(k.AllowCIDRs)}
+			micros(k.CreatedAt), nullMicros(k.ExpiresAt), nullMicros(k.LastUsedAt), k.ReplacedBy, nullMicros(k.RotatedAt), k.LastUsedAddr, joinList(k.AllowCIDRs), k.RateLimit}
 	}
 	insert := func(v view) error {
 		_, err := v.insertRows(ctx, insertKeys, rows)
@@ -167,8 +167,8 @@ func (s keys) query(f clavis.KeyFilter) (string, []any) {
 }
 
 func (s keys) UpdateKey(ctx context.Context, k *clavis.Key) error {
-	res, err := s.v.exec(ctx, `UPDATE keys SET description = ?, scopes = ?, endpoints = ?, expires_at = ?, replaced_by = ?, rotated_at = ?, allow_cidrs = ? WHERE id = ?`,
-		k.Description, joinScopes(k.Scopes), joinList(k.Endpoints), nullMicros(k.ExpiresAt), k.ReplacedBy, nullMicros(k.RotatedAt), joinList(k.AllowCIDRs), k.ID)
+	res, err := s.v.exec(ctx, `UPDATE keys SET description = ?, scopes = ?, endpoints = ?, expires_at = ?, replaced_by = ?, rotated_at = ?, allow_cidrs = ?, rate_limit = ? WHERE id = ?`,
+		k.Description, joinScopes(k.Scopes), joinList(k.Endpoints), nullMicros(k.ExpiresAt), k.ReplacedBy, nullMicros(k.RotatedAt), joinList(k.AllowCIDRs), k.RateLimit, k.ID)
 	return s.v.affected(res, err, clavis.KeyNotFound())
 }
 
