@@ -28,7 +28,7 @@ var commandFlags = map[string]string{
 	"migrate":               "force from to",
 	"backup":                "data-dir db to",
 	"bench":                 "callers cached calls checks deletes images json models-dir only postgres predictions round rounds store-keys",
-	"load":                  "abuse addr clients duration model pid token",
+	"load":                  "abuse addr clients duration key-allow key-rate-limit model pid token",
 	"login":                 clientFlags,
 	"logout":                "json",
 	"whoami":                clientFlags,
