@@ -102,8 +102,8 @@ type Server struct {
 	// holdModels, set by tests only, holds the models' load back until
 	// it is closed.
 	holdModels chan struct{}
-	debug        *http.Server // --debug-addr
-	debugLn      net.Listener
+	debug      *http.Server // --debug-addr
+	debugLn    net.Listener
 
 	// TLSCertFile is the certificate the TLS listener uses, if any.
 	TLSCertFile string
