@@ -41,11 +41,15 @@ type benchOpts struct {
 	imagesDir   string
 	only        string
 	json        bool
+	storeKeys   int    // keys in the large store of the keys rows
+	checks      int    // token checks per round of the keys rows
+	postgres    string // server of the PostgreSQL keys rows; empty: SQLite only
 }
 
 func benchCmd(env *Env) *cobra.Command {
 	o := benchOpts{rounds: 5, round: time.Second, callers: []int{1, 8, 64}, cached: 100_000, deletes: 50, predictions: 1000, calls: 10,
-		modelsDir: env.Getenv("CLAVIS_MODELS_DIR"), imagesDir: "../shared/testdata/images"}
+		modelsDir: env.Getenv("CLAVIS_MODELS_DIR"), imagesDir: "../shared/testdata/images", storeKeys: 1_000_000, checks: 2000,
+		postgres: env.Getenv("CLAVIS_TEST_POSTGRES")}
 	var callers string
 	c := &cobra.Command{
 		Use:   "bench [flags]",
@@ -61,12 +65,14 @@ GET /v2/users/me/apps against gRPC ListApps and against the plain HTTP
 handler /healthz; token verification on a cache hit and a miss (in
 process, ns and allocations per check); DeleteKey latency with --cached
 tokens cached against 1k, and other callers' throughput during the
-deletes; start-up (listener open, first served request, models ready)
-with and without models; with models (--models-dir): per model,
-PostModelOutputs against the bare session plus the image's decode, the
-in-process engine against the same, the decode's share, throughput at 2
-and 8 callers against the bare session at the same concurrency, and RSS
-idle, after --predictions and after ten times as many.
+deletes; token verification on a cache miss with --store-keys keys in
+the store against 1k (SQLite, and PostgreSQL with --postgres); start-up
+(listener open, first served request, models ready) with and without
+models; with models (--models-dir): per model, PostModelOutputs against
+the bare session plus the image's decode, the in-process engine against
+the same, the decode's share, throughput at 2 and 8 callers against the
+bare session at the same concurrency, and RSS idle, after --predictions
+and after ten times as many.
 
 The machine's load moves every figure: run it on a quiet machine, and
 read the ratios rather than the absolute figures.`,
@@ -78,8 +84,8 @@ read the ratios rather than the absolute figures.`,
 			if o.callers, err = parseInts(callers); err != nil {
 				return usagef("--callers: %v", err)
 			}
-			if o.rounds < 1 || o.round <= 0 || o.cached < 1000 || o.deletes < 1 || o.predictions < 1 || o.calls < 1 {
-				return usagef("--rounds, --round, --deletes, --predictions and --calls must be positive, --cached at least 1000")
+			if o.rounds < 1 || o.round <= 0 || o.cached < 1000 || o.deletes < 1 || o.predictions < 1 || o.calls < 1 || o.checks < 1 || o.storeKeys < keyStoreSmall {
+				return usagef("--rounds, --round, --deletes, --predictions, --calls and --checks must be positive, --cached and --store-keys at least 1000")
 			}
 			t, err := runBench(cmd.Context(), o, env.Stderr)
 			if err != nil {
@@ -101,7 +107,10 @@ read the ratios rather than the absolute figures.`,
 	f.IntVar(&o.predictions, "predictions", o.predictions, "predictions before the first RSS figure (the second is after ten times as many)")
 	f.StringVar(&o.modelsDir, "models-dir", o.modelsDir, "installed models, for the model rows; none skips them (env CLAVIS_MODELS_DIR)")
 	f.StringVar(&o.imagesDir, "images", o.imagesDir, "directory of the test images (messi5.jpg, scenetext01.jpg)")
-	f.StringVar(&o.only, "only", "", "run only these groups, comma-separated: grpc, rest, verify, delete, startup, models")
+	f.IntVar(&o.storeKeys, "store-keys", o.storeKeys, "keys in the large store of the keys rows (the baseline's holds 1000)")
+	f.IntVar(&o.checks, "checks", o.checks, "token checks per round of the keys rows")
+	f.StringVar(&o.postgres, "postgres", o.postgres, "postgres:// URL of a server where the keys rows may create databases; empty: SQLite only (env CLAVIS_TEST_POSTGRES)")
+	f.StringVar(&o.only, "only", "", "run only these groups, comma-separated: grpc, rest, verify, delete, keys, startup, models")
 	f.BoolVar(&o.json, "json", false, "print the table as one JSON document")
 	return c
 }
@@ -259,6 +268,11 @@ func runBench(ctx context.Context, o benchOpts, log io.Writer) (*benchkit.Table,
 	}
 	if h.want("delete") {
 		if err := h.deleteRows(ctx, s); err != nil {
+			return nil, err
+		}
+	}
+	if h.want("keys") {
+		if err := h.keyRows(ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -558,19 +572,4 @@ func (h *harness) deleteRows(ctx context.Context, small *benchServer) error {
 	r.Note = fmt.Sprintf("up to %d deletes per round, one after another", h.o.deletes)
 	h.add(r)
 	return h.err
-}
-
-// rss returns the process's resident set in MB, from /proc (0 elsewhere).
-func rss() float64 {
-	data, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, l := range strings.Split(string(data), "\n") {
-		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
-			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
-			return kb / 1024
-		}
-	}
-	return 0
 }

@@ -7,6 +7,8 @@ import (
 	"image"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -245,4 +247,19 @@ func (h *harness) rssRows(predict func() error, rssIdle float64) error {
 		Candidate: one(rss10), Base: one(rss1), Ratio: one(rss10 / rss1), Note: "one measurement, not interleaved"}
 	h.add(r.AtMost(1.3))
 	return nil
+}
+
+// rss returns the process's resident set in MB, from /proc (0 elsewhere).
+func rss() float64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
+			return kb / 1024
+		}
+	}
+	return 0
 }
