@@ -35,6 +35,9 @@ const (
 	// EModelNotDeployed is the code of a model this server lists but cannot
 	// run, such as a built-in model whose files are not installed.
 	EModelNotDeployed Code = "model_not_deployed"
+	// EModelLoading is the code of a model the server is still loading (at
+	// start): it will predict once loaded; retry shortly.
+	EModelLoading Code = "model_loading"
 	// EBadFormat is the code of a request that cannot be decoded at all.
 	EBadFormat Code = "bad_format"
 	// EStorage is the code of a write the server's storage refused: it is

@@ -41,6 +41,10 @@ type Model struct {
 	// installed). Such a model is still listed and described; predictions
 	// with it fail with EModelNotDeployed and this message.
 	NotDeployed string
+	// Loading is set while the server loads the model, after it started
+	// serving: predictions wait a little for the load, then fail with
+	// EModelLoading.
+	Loading bool
 }
 
 // Is reports whether id names the model, by its id or an alias.

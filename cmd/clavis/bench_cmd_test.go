@@ -14,21 +14,28 @@ import (
 // table's shape: every group's rows present, every ratio positive. It
 // asserts nothing about speed.
 func TestBenchTable(t *testing.T) {
+	images := "../../../shared/testdata/images"
+	if d := os.Getenv(modeltest.EnvImagesDir); d != "" {
+		images = d
+	}
 	args := []string{"bench", "--json", "--rounds", "2", "--round", "20ms", "--callers", "1,4", "--cached", "1000", "--deletes", "2",
-		"--predictions", "1", "--calls", "2", "--images", "../../../shared/testdata/images", "--store-keys", "1000", "--checks", "20", "--postgres", ""}
+		"--predictions", "1", "--calls", "2", "--images", images, "--store-keys", "1000", "--checks", "20", "--postgres", ""}
 	want := []string{
 		"gRPC PAT MyScopesUser, callers=1", "gRPC PAT MyScopesUser, callers=4", "gRPC app key MyScopes, callers=4",
 		"REST GET /v2/users/me/apps vs gRPC, callers=8", "REST GET /v2/users/me/apps vs /healthz, callers=1",
 		"verify PAT, cache hit", "verify unknown token, cache miss", "DeleteKey, ", "others' MyScopesUser during DeleteKeys",
 		"verify PAT, cache miss, 1000 keys stored, sqlite",
-		"start-up to first served request",
+		"start-up to listener open", "start-up to first served request", "start-up to ready",
 	}
 	// The model rows run when the models are installed (make setup).
 	if dir := os.Getenv("CLAVIS_MODELS_DIR"); dir == "" || testing.Short() {
 		args = append(args, "--models-dir", "")
 	} else {
 		args = append(args, "--models-dir", modeltest.Dir(t))
-		want = append(want, "PostModelOutputs general-image-recognition, callers=1", "RSS after 1 predictions", "RSS after 10 predictions")
+		want = append(want, "PostModelOutputs general-image-recognition, callers=1", "engine in process general-image-recognition",
+			"bare session + image decode general-image-recognition", "PostModelOutputs general-image-recognition, callers=2",
+			"PostModelOutputs general-image-recognition, callers=8", "PostModelOutputs ocr-scene-english-paddleocr, callers=1",
+			"RSS after 1 predictions", "RSS after 10 predictions")
 	}
 	code, out, errOut := runClean(t, args...)
 	if code != 0 {

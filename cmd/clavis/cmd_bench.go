@@ -67,9 +67,11 @@ process, ns and allocations per check); DeleteKey latency with --cached
 tokens cached against 1k, and other callers' throughput during the
 deletes; token verification on a cache miss with --store-keys keys in
 the store against 1k (SQLite, and PostgreSQL with --postgres); start-up
-to the first served request with and without models;
-with models (--models-dir): PostModelOutputs per model against the
-in-process engine on the same image, and RSS idle, after --predictions
+(listener open, first served request, models ready) with and without
+models; with models (--models-dir): per model, PostModelOutputs against
+the bare session plus the image's decode, the in-process engine against
+the same, the decode's share, throughput at 2 and 8 callers against the
+bare session at the same concurrency, and RSS idle, after --predictions
 and after ten times as many.
 
 The machine's load moves every figure: run it on a quiet machine, and

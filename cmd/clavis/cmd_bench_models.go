@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"image"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -14,7 +16,91 @@ import (
 	pb "github.com/clavis-dev/clavis/api/gen/clarifai/api"
 	"github.com/clavis-dev/clavis/clavis"
 	"github.com/clavis-dev/clavis/internal/benchkit"
+	"github.com/clavis-dev/clavis/internal/inference"
 )
+
+// pollEvery is how often the start-up rows ask again.
+const pollEvery = time.Millisecond
+
+// startTimes are the milestones of one start, in ms from NewServer.
+type startTimes struct{ listen, first, ready float64 }
+
+// startOnce starts a fresh server on models (none for "") and times its
+// milestones: the listener open (NewServer and Start returned), the first
+// served API call (the bootstrap PAT's MyScopesUser), and the gRPC health
+// status SERVING, which waits for the models (readiness).
+func startOnce(ctx context.Context, models string) (startTimes, error) {
+	var st startTimes
+	ms := func(t time.Time) float64 { return float64(time.Since(t).Microseconds()) / 1e3 }
+	t := time.Now()
+	s, err := startBench(ctx, models)
+	if err != nil {
+		return st, err
+	}
+	defer s.close()
+	st.listen = ms(t)
+	patCtx := withKey(s.BootstrapPAT)
+	for ok(s.v2.MyScopesUser(patCtx, &pb.MyScopesUserRequest{UserAppId: &pb.UserAppIDSet{UserId: "me"}})) != nil {
+		if ctx.Err() != nil {
+			return st, ctx.Err()
+		}
+		time.Sleep(pollEvery)
+	}
+	st.first = ms(t)
+	for {
+		r, err := s.health.Check(ctx, &healthpb.HealthCheckRequest{})
+		if err == nil && r.GetStatus() == healthpb.HealthCheckResponse_SERVING {
+			break
+		}
+		if ctx.Err() != nil {
+			return st, ctx.Err()
+		}
+		time.Sleep(pollEvery)
+	}
+	st.ready = ms(t)
+	return st, nil
+}
+
+// startupRows times fresh servers' starts, with the models and without:
+// the listener open, the first served request and readiness, each round
+// one start of each, alternating.
+func (h *harness) startupRows(ctx context.Context) {
+	models, label := h.o.modelsDir, "with models"
+	if models == "" {
+		label = "no models"
+	}
+	var with, without []startTimes
+	start := func(models string, into *[]startTimes) func() (float64, error) {
+		return func() (float64, error) {
+			st, err := startOnce(ctx, models)
+			*into = append(*into, st)
+			return st.ready, err
+		}
+	}
+	ready := h.pair("start-up to ready (gRPC health SERVING), "+label, "ms", "without models", start(models, &with), start("", &without))
+	if h.err != nil {
+		return
+	}
+	// The rounds ran in pairs: ratios of the other milestones round by round.
+	row := func(name string, of func(startTimes) float64) benchkit.Row {
+		var c, b, r []float64
+		for i := range min(len(with), len(without)) {
+			c, b = append(c, of(with[i])), append(b, of(without[i]))
+			r = append(r, of(with[i])/of(without[i]))
+		}
+		return benchkit.Row{Name: name + ", " + label, Unit: "ms", Baseline: "without models", Candidate: benchkit.Of(c), Base: benchkit.Of(b), Ratio: benchkit.Of(r)}
+	}
+	listen := row("start-up to listener open", func(s startTimes) float64 { return s.listen })
+	met := listen.Candidate.Median < 200
+	listen.Target, listen.Met = "listener < 200 ms with models", &met
+	listen.Note = fmt.Sprintf("NewServer + Start, new data dir each round; the models load behind it (--model-loaders %d)", max(1, DefaultModelLoaders))
+	h.add(listen)
+	first := row("start-up to first served request", func(s startTimes) float64 { return s.first })
+	first.Note = "MyScopesUser with the bootstrap PAT, answered while the models load"
+	h.add(first)
+	ready.Note = "the models loaded (readiness); ONNX Runtime's library loads once per process"
+	h.add(ready)
+}
 
 // benchModels are the models of the model rows and their images.
 var benchModels = []struct{ model, image string }{
@@ -26,20 +112,43 @@ var benchModels = []struct{ model, image string }{
 	{"color-recognition", "messi5.jpg"},
 }
 
-// modelRows measures PostModelOutputs per model against the engine in
-// process on the same image bytes, and RSS.
+// modelRows measures, per model: PostModelOutputs against the bare session
+// plus the image's decode, the in-process engine against the same, the
+// decode against the bare session (where the time goes), and throughput at
+// 2 and 8 callers against the bare session at the same concurrency; then
+// RSS. Models without one session on one tensor (OCR, color) are measured
+// against the in-process engine.
 func (h *harness) modelRows(ctx context.Context) error {
 	s, err := startBench(ctx, h.o.modelsDir)
 	if err != nil {
 		return err
 	}
 	defer s.close()
+	if err := s.WaitModels(ctx); err != nil {
+		return err
+	}
 	patCtx := withKey(s.BootstrapPAT)
 	main := clavis.AppRef{OwnerID: "clarifai", AppID: "main"}
 	rssIdle := rss()
 	calls := h.o.calls
 	var predict func() error // the fastest model's, for the RSS rows
 	fastest := 0.0
+	median := func(call func() error) func() (float64, error) {
+		return func() (float64, error) {
+			lat := make([]float64, 0, calls)
+			for range calls {
+				t := time.Now()
+				if err := call(); err != nil {
+					return 0, err
+				}
+				lat = append(lat, float64(time.Since(t).Microseconds())/1e3)
+			}
+			return benchkit.Of(lat).Median, nil
+		}
+	}
+	rate := func(callers int, call func() error) func() (float64, error) {
+		return func() (float64, error) { return throughput(callers, h.o.round, call) }
+	}
 	for _, c := range benchModels {
 		data, err := os.ReadFile(filepath.Join(h.o.imagesDir, c.image))
 		if err != nil {
@@ -60,32 +169,59 @@ func (h *harness) modelRows(ctx context.Context) error {
 			}
 			return err
 		}
-		median := func(call func() error) func() (float64, error) {
-			return func() (float64, error) {
-				lat := make([]float64, 0, calls)
-				for range calls {
-					t := time.Now()
-					if err := call(); err != nil {
-						return 0, err
-					}
-					lat = append(lat, float64(time.Since(t).Microseconds())/1e3)
+		b, isBare := m.Runner.(inference.Bare)
+		if !isBare {
+			r := h.pair("PostModelOutputs "+c.model+", callers=1", "ms", "engine in process, same bytes", median(e2e), median(engine)).AtMost(1.15)
+			r.Note = fmt.Sprintf("median of %d calls per round; no single session to run bare: the baseline decodes, pre-processes, runs the sessions and post-processes (%s)", calls, c.image)
+			h.add(r)
+		} else {
+			img, _, err := image.Decode(bytes.NewReader(data))
+			if err != nil {
+				return fmt.Errorf("%s: %w", c.image, err)
+			}
+			session := b.Bare(img)
+			bare := func() error { return session(ctx) }
+			decodeBare := func() error {
+				if _, _, err := image.Decode(bytes.NewReader(data)); err != nil {
+					return err
 				}
-				return benchkit.Of(lat).Median, nil
+				return session(ctx)
+			}
+			r := h.pair("PostModelOutputs "+c.model+", callers=1", "ms", "bare session + image decode", median(e2e), median(decodeBare)).AtMost(1.15)
+			r.Note = fmt.Sprintf("median of %d calls per round; the baseline decodes %s with image.Decode and runs the session on a tensor built once", calls, c.image)
+			h.add(r)
+			r = h.pair("engine in process "+c.model+", callers=1", "ms", "bare session + image decode", median(engine), median(decodeBare))
+			r.Note = "the engine's own work: the tensor built from the decoded image, post-processing, the worker pool"
+			h.add(r)
+			r = h.pair("bare session + image decode "+c.model, "ms", "bare session", median(decodeBare), median(bare))
+			r.Note = "the decode's share of the baseline"
+			h.add(r)
+			for _, n := range []int{2, 8} {
+				r = h.pair(fmt.Sprintf("PostModelOutputs %s, callers=%d", c.model, n), "calls/s", fmt.Sprintf("bare session, callers=%d", n), rate(n, e2e), rate(n, bare)).AtLeast(1 / 1.15)
+				r.Note = "throughput; the bare session neither decodes nor builds tensors"
+				h.add(r)
 			}
 		}
-		r := h.pair("PostModelOutputs "+c.model+", callers=1", "ms", "engine in process, same bytes", median(e2e), median(engine)).AtMost(1.15)
-		r.Note = fmt.Sprintf("median of %d calls per round; the baseline decodes and runs the session (%s)", calls, c.image)
-		h.add(r)
 		if h.err != nil {
 			return h.err
 		}
-		if predict == nil || r.Candidate.Median < fastest {
-			predict, fastest = e2e, r.Candidate.Median
+		if r := h.rows[len(h.rows)-1]; !isBare {
+			if predict == nil || r.Candidate.Median < fastest {
+				predict, fastest = e2e, r.Candidate.Median
+			}
+		} else if lat := h.rows[len(h.rows)-5].Candidate.Median; predict == nil || lat < fastest {
+			predict, fastest = e2e, lat
 		}
 	}
 	if predict == nil {
 		return nil
 	}
+	return h.rssRows(predict, rssIdle)
+}
+
+// rssRows predicts --predictions times, then nine times as many, and
+// reports RSS after each against idle and the first.
+func (h *harness) rssRows(predict func() error, rssIdle float64) error {
 	fmt.Fprintf(h.log, "bench: %d predictions, then %d more\n", h.o.predictions, 9*h.o.predictions)
 	run := func(n int) error {
 		for range n {
@@ -126,47 +262,4 @@ func rss() float64 {
 		}
 	}
 	return 0
-}
-
-// startupRows times a fresh server's start to its first answered health
-// check, with the models and without.
-func (h *harness) startupRows(ctx context.Context) {
-	var listen []float64
-	start := func(models string, record bool) func() (float64, error) {
-		return func() (float64, error) {
-			t := time.Now()
-			s, err := startBench(ctx, models)
-			if err != nil {
-				return 0, err
-			}
-			defer s.close()
-			if record {
-				listen = append(listen, float64(time.Since(t).Microseconds())/1e3)
-			}
-			for {
-				r, err := s.health.Check(ctx, &healthpb.HealthCheckRequest{})
-				if err == nil && r.GetStatus() == healthpb.HealthCheckResponse_SERVING {
-					break
-				}
-				if ctx.Err() != nil {
-					return 0, ctx.Err()
-				}
-			}
-			return float64(time.Since(t).Microseconds()) / 1e3, nil
-		}
-	}
-	if h.o.modelsDir == "" {
-		r := h.pair("start-up to first served request, no models", "ms", "same (no models dir)", start("", true), start("", false))
-		l := benchkit.Of(listen)
-		met := l.Median < 200
-		r.Target, r.Met, r.Note = "listener < 200 ms", &met, fmt.Sprintf("listener open after %.0f ms (median)", l.Median)
-		h.add(r)
-		return
-	}
-	r := h.pair("start-up to first served request, with models", "ms", "without models", start(h.o.modelsDir, true), start("", false))
-	l := benchkit.Of(listen)
-	met := l.Median < 200
-	r.Target, r.Met = "listener < 200 ms with models", &met
-	r.Note = fmt.Sprintf("listener open after %.0f ms (median; min %.0f, max %.0f); new data dir each round; ONNX Runtime's library loads once per process", l.Median, l.Min, l.Max)
-	h.add(r)
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/clavis-dev/clavis/internal/auth"
+	"github.com/clavis-dev/clavis/internal/inference"
 	"github.com/clavis-dev/clavis/internal/service"
 )
 
@@ -55,6 +56,13 @@ type Config struct {
 	// Workers bounds concurrent predictions; 0 = number of CPUs
 	// (CLAVIS_WORKERS).
 	Workers int
+	// ModelLoadWait bounds how long a prediction waits for a model still
+	// loading after the start before it answers 21355 MODEL_LOADING; 0
+	// answers at once (CLAVIS_MODEL_LOAD_WAIT).
+	ModelLoadWait time.Duration
+	// ModelLoaders is how many models load at once at start; 0 means
+	// DefaultModelLoaders (CLAVIS_MODEL_LOADERS).
+	ModelLoaders int
 	// LogFormat is "text" or "json" (CLAVIS_LOG_FORMAT).
 	LogFormat string
 	// Metrics serves Prometheus metrics at /metrics on the API ports
@@ -116,6 +124,7 @@ func DefaultConfig() Config {
 		DataDir:        "./clavis-data",
 		BootstrapUser:  "admin",
 		AuthCacheTTL:   auth.DefaultCacheTTL,
+		ModelLoadWait:  inference.DefaultLoadWait,
 		AuditRetention: service.DefaultAuditRetention,
 		Audit:          true,
 		LogFormat:      "text",
@@ -213,6 +222,8 @@ func (c *Config) bindFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.PATExpiryRequired, "pat-expiry-required", c.PATExpiryRequired, "refuse new PATs that never expire (env CLAVIS_PAT_EXPIRY_REQUIRED=1)")
 	fs.BoolVar(&c.AppKeyExpiryRequired, "app-key-expiry-required", c.AppKeyExpiryRequired, "refuse new app keys that never expire (env CLAVIS_APP_KEY_EXPIRY_REQUIRED=1)")
 	fs.IntVar(&c.Workers, "workers", c.Workers, "concurrent predictions; 0 = number of CPUs (env CLAVIS_WORKERS)")
+	fs.DurationVar(&c.ModelLoadWait, "model-load-wait", c.ModelLoadWait, "how long a prediction waits for a model still loading at start before it answers 21355 MODEL_LOADING; 0 = at once (env CLAVIS_MODEL_LOAD_WAIT)")
+	fs.IntVar(&c.ModelLoaders, "model-loaders", c.ModelLoaders, "models loaded at once at start; 0 = "+strconv.Itoa(DefaultModelLoaders)+" (env CLAVIS_MODEL_LOADERS)")
 	fs.StringVar(&c.TLSAddr, "tls-addr", c.TLSAddr, "also serve gRPC and REST over TLS on this address (env CLAVIS_TLS_ADDR)")
 	fs.StringVar(&c.TLSCert, "tls-cert", c.TLSCert, "PEM certificate for --tls-addr (env CLAVIS_TLS_CERT)")
 	fs.StringVar(&c.TLSKey, "tls-key", c.TLSKey, "PEM private key for --tls-addr (env CLAVIS_TLS_KEY)")
@@ -311,6 +322,20 @@ func (c *Config) fromEnv(getenv func(string) string) error {
 			return fmt.Errorf("CLAVIS_AUDIT_RETENTION: %w", err)
 		}
 		c.AuditRetention = d
+	}
+	if v := getenv("CLAVIS_MODEL_LOAD_WAIT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return fmt.Errorf("CLAVIS_MODEL_LOAD_WAIT: want a duration such as 3s")
+		}
+		c.ModelLoadWait = d
+	}
+	if v := getenv("CLAVIS_MODEL_LOADERS"); v != "" {
+		if n, err := strconv.Atoi(v); err != nil || n < 0 {
+			return fmt.Errorf("CLAVIS_MODEL_LOADERS: want a number, 0 for the default")
+		} else {
+			c.ModelLoaders = n
+		}
 	}
 	if v := getenv("CLAVIS_WORKERS"); v != "" {
 		if _, err := fmt.Sscan(v, &c.Workers); err != nil {

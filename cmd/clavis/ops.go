@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
-	"strings"
 	"time"
 
 	"google.golang.org/grpc"
@@ -48,6 +47,7 @@ func (s *Server) opsHandler() *http.ServeMux {
 	}
 	handle(healthzPath, probe.Live())
 	handle(readyzPath, s.ready.Ready())
+	handle(readyzPath+"/{check}", s.ready.Ready())
 	if s.metrics != nil {
 		handle(metricsPath, s.metrics.Handler())
 	}
@@ -64,8 +64,7 @@ func (s *Server) observeHTTP() func(method, route string, status int, took time.
 }
 
 // readiness returns the checks of readiness: the store answers a query in
-// time, and every installed model loaded (models not installed leave the
-// server ready: they answer 21353 MODEL_NOT_DEPLOYED by design).
+// time, and every installed model loaded (modelsCheck).
 func (s *Server) readiness() []probe.Check {
 	return []probe.Check{
 		{Name: "store", Run: func(ctx context.Context) error {
@@ -76,17 +75,7 @@ func (s *Server) readiness() []probe.Check {
 			}
 			return nil
 		}},
-		{Name: "models", Run: func(context.Context) error {
-			// NewServer loads the models before anything serves.
-			if f := s.models.Failed; len(f) > 0 {
-				ids := make([]string, len(f))
-				for i, m := range f {
-					ids[i] = m.Model
-				}
-				return probe.Fail(fmt.Sprintf("models failed to load: %s (the server log says why)", strings.Join(ids, ", ")), nil)
-			}
-			return nil
-		}},
+		{Name: "models", Run: s.modelsCheck},
 	}
 }
 

@@ -97,8 +97,14 @@ type Server struct {
 	health  *health.Server   // the gRPC health service
 	ready   *probe.Checker
 	models  *loader.Loaded
-	debug   *http.Server // --debug-addr
-	debugLn net.Listener
+	// modelsLogged is closed once the models loaded and the outcome is
+	// logged; nil before Start.
+	modelsLogged chan struct{}
+	// holdModels, set by tests only, holds the models' load back until
+	// it is closed.
+	holdModels chan struct{}
+	debug      *http.Server // --debug-addr
+	debugLn    net.Listener
 
 	// TLSCertFile is the certificate the TLS listener uses, if any.
 	TLSCertFile string
@@ -138,6 +144,9 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 	}
 	if err := cfg.Memory.validate(); err != nil {
 		return nil, err
+	}
+	if cfg.ModelLoadWait < 0 || cfg.ModelLoaders < 0 {
+		return nil, fmt.Errorf("--model-load-wait and --model-loaders must be 0 or more")
 	}
 	if err := mkdirPrivate(cfg.DataDir); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
@@ -196,7 +205,11 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 		db.Close()
 		return nil, fmt.Errorf("--fetch-allow: %w", err)
 	}
-	s.engine = inference.NewEngine(inference.Config{Workers: cfg.Workers, Fetcher: fetcher, Observer: obs.engine, DecodeBudget: cfg.Memory.apply(log)})
+	loadWait := cfg.ModelLoadWait
+	if loadWait == 0 {
+		loadWait = -1 // the engine's "no wait"
+	}
+	s.engine = inference.NewEngine(inference.Config{Workers: cfg.Workers, Fetcher: fetcher, Observer: obs.engine, DecodeBudget: cfg.Memory.apply(log), LoadWait: loadWait})
 	s.registerModels()
 	if s.blobs, err = cfg.openBlobs(db); err != nil {
 		db.Close()
@@ -382,6 +395,9 @@ func (s *Server) Start() error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	s.ln = ln
+	// The models load behind the listener: until each is loaded its
+	// predictions wait briefly, then answer 21355 MODEL_LOADING.
+	s.loadModels()
 	// Checked once before serving, so that the health service answers
 	// SERVING from the first call of a server that is ready.
 	s.ready.Check(context.Background())
@@ -476,6 +492,9 @@ func (s *Server) Close() error {
 	s.index.Close()
 	for _, c := range s.closers {
 		c.Close()
+	}
+	if s.modelsLogged != nil {
+		<-s.modelsLogged // the models' log lines and readiness check
 	}
 	return s.store.Close()
 }

@@ -40,6 +40,20 @@ func startServer(t testing.TB, mod ...func(*cmd.Config)) *testServer {
 // startServerLogging is startServer with the server's log written to logs.
 func startServerLogging(t testing.TB, logs io.Writer, mod ...func(*cmd.Config)) *testServer {
 	t.Helper()
+	s, _ := launchServer(t, logs, false, mod...)
+	// The models load behind the listener; tests predict once loaded
+	// (modelload_test.go tests the time before).
+	if err := s.WaitModels(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// launchServer starts a server as startServerLogging does, without waiting
+// for its models; with hold, their load waits for release, which the
+// test's cleanup calls too.
+func launchServer(t testing.TB, logs io.Writer, hold bool, mod ...func(*cmd.Config)) (s *testServer, release func()) {
+	t.Helper()
 	cfg := cmd.DefaultConfig()
 	cfg.Addr = "127.0.0.1:0"
 	cfg.DataDir = filepath.Join(t.TempDir(), "data")
@@ -50,17 +64,22 @@ func startServerLogging(t testing.TB, logs io.Writer, mod ...func(*cmd.Config)) 
 	if err != nil {
 		t.Fatal(err)
 	}
+	release = func() {}
+	if hold {
+		release = sync.OnceFunc(cmd.HoldModelLoads(srv))
+	}
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
+	t.Cleanup(release) // before Close: cleanups run last first
 	conn, err := grpc.NewClient(srv.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(200<<20), grpc.MaxCallRecvMsgSize(200<<20)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	return &testServer{Server: srv, dir: cfg.DataDir, conn: conn, v2: pb.NewV2Client(conn), admin: adminv1.NewAdminClient(conn), pat: srv.BootstrapPAT}
+	return &testServer{Server: srv, dir: cfg.DataDir, conn: conn, v2: pb.NewV2Client(conn), admin: adminv1.NewAdminClient(conn), pat: srv.BootstrapPAT}, release
 }
 
 // as returns a context that authenticates with token.

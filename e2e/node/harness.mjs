@@ -61,13 +61,15 @@ export async function startClavis(extraArgs = []) {
   let out = "", err = "";
   child.stdout.on("data", (d) => (out += d));
   const wantTLS = args.includes("--tls-addr");
+  // The models load behind the listener: with models, wait for them too.
+  const wantModels = Boolean(process.env.CLAVIS_MODELS_DIR);
   const ready = new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("clavis did not start within 60 s:\n" + err)), 60000);
     child.stderr.on("data", (d) => {
       err += d;
       const plain = /msg=listening addr=(\S+)/.exec(err);
       const tls = /msg="listening with TLS" addr=(\S+)(?:.* cert=(\S+))?/.exec(err);
-      if (plain && (tls || !wantTLS)) {
+      if (plain && (tls || !wantTLS) && (!wantModels || /msg="models ready"/.test(err))) {
         clearTimeout(timer);
         resolve({ addr: plain[1], tlsAddr: tls && tls[1], tlsCert: tls && tls[2] });
       }

@@ -71,11 +71,15 @@ func conceptsToPB(cs []clavis.Concept, app clavis.AppRef) []*pb.Concept {
 }
 
 // modelVersionToPB converts a version of m. Its status is MODEL_TRAINED, or
-// MODEL_NOT_DEPLOYED with the reason for a model this server cannot run.
+// MODEL_NOT_DEPLOYED with the reason for a model this server cannot run,
+// or MODEL_LOADING while the server loads it.
 func modelVersionToPB(m *clavis.Model, v clavis.ModelVersion) *pb.ModelVersion {
 	status := &st.Status{Code: st.StatusCode_MODEL_TRAINED, Description: "Model is trained and ready for deployment"}
-	if m.NotDeployed != "" {
+	switch {
+	case m.NotDeployed != "":
 		status = StatusOf(clavis.Errorf(clavis.EModelNotDeployed, "%s", m.NotDeployed))
+	case m.Loading:
+		status = StatusOf(clavis.Errorf(clavis.EModelLoading, "model %q is loading on this server, which started moments ago; it predicts once loaded", m.ID))
 	}
 	return &pb.ModelVersion{
 		Id: v.ID, CreatedAt: ts(v.CreatedAt), ModifiedAt: ts(v.CreatedAt), CompletedAt: ts(v.CreatedAt),

@@ -49,6 +49,9 @@ var statusCodes = map[clavis.Code]struct {
 	// A model this server lists but cannot run: its files are not installed
 	// (details name the models dir and the `clavis setup` command).
 	clavis.EModelNotDeployed: {st.StatusCode_MODEL_NOT_DEPLOYED, "Model not deployed: it is not installed on this server; run clavis setup"},
+	// A model the server is still loading, just after it started: retry
+	// shortly (REST answers 503 with Retry-After).
+	clavis.EModelLoading: {st.StatusCode_MODEL_LOADING, "Model is loading, please retry"},
 }
 
 // okStatus returns a success status.

@@ -41,6 +41,10 @@ type Config struct {
 	// Observer receives the outcome of every input's prediction; nil
 	// means none.
 	Observer Observer
+	// LoadWait bounds how long Predict waits for a model registered
+	// loading (RegisterLoading) to finish loading before it fails with
+	// EModelLoading (default DefaultLoadWait; negative: no wait).
+	LoadWait time.Duration
 }
 
 // Observer receives the outcome of each input's prediction, for metrics.
@@ -68,8 +72,14 @@ type Engine struct {
 type Registered struct {
 	Model clavis.Model
 	// Runner runs the model's predictions; nil when the model is not
-	// deployed on this server (Model.NotDeployed says why).
+	// deployed on this server (Model.NotDeployed says why) or is still
+	// loading (Model.Loading).
 	Runner Runner
+
+	// loaded, for a model registered loading, is closed once the model is
+	// registered again, with final, its registration after the load.
+	loaded chan struct{}
+	final  *Registered
 }
 
 // NewEngine returns an engine with no models.
@@ -86,6 +96,9 @@ func NewEngine(cfg Config) *Engine {
 	if cfg.FetchBudget < MaxImageBytes {
 		cfg.FetchBudget = 256 << 20
 	}
+	if cfg.LoadWait == 0 {
+		cfg.LoadWait = DefaultLoadWait
+	}
 	return &Engine{
 		cfg: cfg, slots: make(chan struct{}, cfg.Workers), models: map[clavis.AppRef][]*Registered{},
 		decoding: semaphore.NewWeighted(cfg.DecodeBudget), fetched: semaphore.NewWeighted(cfg.FetchBudget),
@@ -98,21 +111,37 @@ func NewEngine(cfg Config) *Engine {
 // A nil r registers a model this server describes but cannot run: it is
 // listed, and Predict refuses it with EModelNotDeployed and
 // m.NotDeployed, which must then say why and how to fix that.
+//
+// Registering a model that was registered loading ends its load: Predict
+// calls waiting for it go on with this registration.
 func (e *Engine) Register(m clavis.Model, r Runner) {
 	if r == nil && m.NotDeployed == "" {
 		m.NotDeployed = fmt.Sprintf("model %q is not deployed on this server", m.ID)
 	}
+	m.Loading = false
+	e.register(&Registered{Model: m, Runner: r})
+}
+
+// register adds reg, replacing the registration of the same model id and
+// ending its load if it was loading.
+func (e *Engine) register(reg *Registered) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	m := reg.Model
 	ref := clavis.AppRef{OwnerID: m.OwnerID, AppID: m.AppID}
 	list := e.models[ref]
 	for i, old := range list {
 		if old.Model.ID == m.ID {
-			list[i] = &Registered{Model: m, Runner: r}
+			list[i] = reg
+			if old.loaded != nil {
+				// old is no longer listed, so this runs once for it.
+				old.final = reg
+				close(old.loaded)
+			}
 			return
 		}
 	}
-	list = append(list, &Registered{Model: m, Runner: r})
+	list = append(list, reg)
 	sort.Slice(list, func(i, j int) bool { return list[i].Model.ID < list[j].Model.ID })
 	e.models[ref] = list
 }
@@ -149,8 +178,14 @@ type Result struct {
 // Each input is fetched (for URLs), decoded under the pixel budget and
 // predicted in a worker slot; when more inputs wait than the queue allows,
 // the excess fails at once with EBusy. A model registered without a runner
-// fails the whole call with EModelNotDeployed, before any input is read.
+// fails the whole call with EModelNotDeployed, before any input is read; a
+// model still loading is waited for up to Config.LoadWait, then fails the
+// whole call with EModelLoading.
 func (e *Engine) Predict(ctx context.Context, m *Registered, inputs []clavis.Input, cfg clavis.OutputConfig) ([]Result, error) {
+	m, err := e.await(ctx, m)
+	if err != nil {
+		return nil, err
+	}
 	if m.Runner == nil {
 		return nil, clavis.Errorf(clavis.EModelNotDeployed, "%s", m.Model.NotDeployed)
 	}

@@ -24,3 +24,12 @@ type RunnerFunc func(ctx context.Context, img image.Image) (*clavis.Prediction, 
 func (f RunnerFunc) Predict(ctx context.Context, img image.Image) (*clavis.Prediction, error) {
 	return f(ctx, img)
 }
+
+// Bare is implemented by runners whose prediction runs one ONNX Runtime
+// session on one input tensor built from the image. Bare builds that
+// tensor from img once and returns a function that runs the session alone
+// on it (no decoding, no tensor building, no post-processing), for the
+// benchmarks that tell the session's time from the rest.
+type Bare interface {
+	Bare(img image.Image) func(ctx context.Context) error
+}

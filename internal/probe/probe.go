@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -91,26 +93,55 @@ func (r Report) Ready() bool { return r.Status == "ready" }
 // Check runs every check at once, each within the timeout, updates the
 // gRPC health status and returns the report.
 func (c *Checker) Check(ctx context.Context) Report {
+	r, errs := c.check(ctx, nil)
+	c.settle(r.Ready(), errs)
+	return r
+}
+
+// CheckOnly runs the checks that keep returns true for, at once, each
+// within the timeout, and returns their report; the gRPC health status,
+// which follows every check, is left as it is.
+func (c *Checker) CheckOnly(ctx context.Context, keep func(name string) bool) Report {
+	r, _ := c.check(ctx, keep)
+	return r
+}
+
+// Names returns the names of the checks, in their order.
+func (c *Checker) Names() []string {
+	names := make([]string, len(c.cfg.Checks))
+	for i, ch := range c.cfg.Checks {
+		names[i] = ch.Name
+	}
+	return names
+}
+
+// check runs the checks keep keeps (every one when keep is nil) and
+// returns the report and each check's error, nil for those passed or left
+// out.
+func (c *Checker) check(ctx context.Context, keep func(string) bool) (Report, []error) {
 	errs := make([]error, len(c.cfg.Checks))
+	ran := make([]bool, len(c.cfg.Checks))
 	var wg sync.WaitGroup
 	for i, ch := range c.cfg.Checks {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = c.run(ctx, ch)
-		}()
+		if keep != nil && !keep(ch.Name) {
+			continue
+		}
+		ran[i] = true
+		wg.Go(func() { errs[i] = c.run(ctx, ch) })
 	}
 	wg.Wait()
 	r := Report{Status: "ready", Checks: make(map[string]string, len(errs))}
 	for i, err := range errs {
+		if !ran[i] {
+			continue
+		}
 		name := c.cfg.Checks[i].Name
 		r.Checks[name] = "ok"
 		if err != nil {
 			r.Status, r.Checks[name] = "not ready", err.Error()
 		}
 	}
-	c.settle(r.Ready(), errs)
-	return r
+	return r, errs
 }
 
 // run runs one check within the timeout. A check that does not return in
@@ -197,11 +228,43 @@ func Live() http.Handler {
 }
 
 // Ready returns the handler of GET /readyz: it runs the checks and answers
-// 200 with the report when all pass, 503 otherwise.
+// 200 with the report when all pass, 503 otherwise. The query parameter
+// exclude (repeated, or comma-separated) leaves checks out, as Kubernetes'
+// /readyz?exclude= does; a request with a path value "check" (a route
+// such as /readyz/{check}) runs that check alone. Either way the gRPC
+// health status, which follows every check, is left as it is; a name
+// that is no check's answers 404.
 func (c *Checker) Ready() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// A client that leaves does not make the server unready.
-		rep := c.Check(context.WithoutCancel(r.Context()))
+		ctx := context.WithoutCancel(r.Context())
+		names := c.Names()
+		var keep func(string) bool
+		if one := r.PathValue("check"); one != "" {
+			if !slices.Contains(names, one) {
+				writeJSON(w, http.StatusNotFound, map[string]string{"status": "unknown check", "checks": strings.Join(names, ", ")})
+				return
+			}
+			keep = func(name string) bool { return name == one }
+		} else if ex := r.URL.Query()["exclude"]; len(ex) > 0 {
+			var out []string
+			for _, v := range ex {
+				out = append(out, strings.Split(v, ",")...)
+			}
+			for _, n := range out {
+				if !slices.Contains(names, n) {
+					writeJSON(w, http.StatusNotFound, map[string]string{"status": "unknown check", "checks": strings.Join(names, ", ")})
+					return
+				}
+			}
+			keep = func(name string) bool { return !slices.Contains(out, name) }
+		}
+		var rep Report
+		if keep == nil {
+			rep = c.Check(ctx)
+		} else {
+			rep = c.CheckOnly(ctx, keep)
+		}
 		code := http.StatusOK
 		if !rep.Ready() {
 			code = http.StatusServiceUnavailable

@@ -126,3 +126,59 @@ func TestLive(t *testing.T) {
 		t.Errorf("/healthz: %d %s", rec.Code, rec.Body)
 	}
 }
+
+// TestReadyParts checks /readyz/{check} and /readyz?exclude=: the parts
+// asked for alone, 404 for a name that is no check's, and the gRPC health
+// status left to the full readiness.
+func TestReadyParts(t *testing.T) {
+	hs := health.NewServer()
+	c := probe.New(probe.Config{
+		Checks: []probe.Check{
+			{Name: "store", Run: func(context.Context) error { return nil }},
+			{Name: "models", Run: func(context.Context) error { return probe.Fail("loading: face-detection", nil) }},
+		},
+		GRPC: hs, Services: []string{""},
+	})
+	mux := http.NewServeMux()
+	mux.Handle("GET /readyz", c.Ready())
+	mux.Handle("GET /readyz/{check}", c.Ready())
+	for _, tc := range []struct {
+		path   string
+		code   int
+		checks map[string]string
+	}{
+		{"/readyz", 503, map[string]string{"store": "ok", "models": "loading: face-detection"}},
+		{"/readyz/store", 200, map[string]string{"store": "ok"}},
+		{"/readyz/models", 503, map[string]string{"models": "loading: face-detection"}},
+		{"/readyz?exclude=models", 200, map[string]string{"store": "ok"}},
+		{"/readyz?exclude=models,store", 200, map[string]string{}},
+		{"/readyz/nothing", 404, nil},
+		{"/readyz?exclude=nothing", 404, nil},
+	} {
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, httptest.NewRequest("GET", tc.path, nil))
+		if rec.Code != tc.code {
+			t.Errorf("%s: %d, want %d: %s", tc.path, rec.Code, tc.code, rec.Body)
+			continue
+		}
+		if tc.checks == nil {
+			continue
+		}
+		var r probe.Report
+		if err := json.Unmarshal(rec.Body.Bytes(), &r); err != nil {
+			t.Fatalf("%s: %v", tc.path, err)
+		}
+		if len(r.Checks) != len(tc.checks) {
+			t.Errorf("%s: checks %v, want %v", tc.path, r.Checks, tc.checks)
+		}
+		for k, v := range tc.checks {
+			if r.Checks[k] != v {
+				t.Errorf("%s: checks %v, want %v", tc.path, r.Checks, tc.checks)
+			}
+		}
+		// Only the full readiness moves the gRPC status (not ready here).
+		if got := servingStatus(t, hs, ""); got != healthpb.HealthCheckResponse_NOT_SERVING {
+			t.Errorf("after %s: gRPC %v, want NOT_SERVING", tc.path, got)
+		}
+	}
+}

@@ -74,13 +74,30 @@ func (s source) Get(ctx context.Context, sp vector.Space, ids []string) ([]vecto
 	return entries(es), err
 }
 
-// embedder returns the embedding model, or nil when it is not installed.
-func (s *Service) embedder() (*inference.Registered, error) {
-	r, err := s.engine.Model(mainApp, EmbedderID)
-	if clavis.ErrorCode(err) == clavis.EModelNotFound || err == nil && r.Runner == nil {
+// embedder returns the embedding model, or nil when it is not installed;
+// while the server loads it, it waits (see installed).
+func (s *Service) embedder(ctx context.Context) (*inference.Registered, error) {
+	return s.installed(ctx, EmbedderID)
+}
+
+// installed returns the built-in model id, or nil when it is not installed
+// (or failed to load). Background work calls it: while the server loads
+// the model, just after its start, it waits for the load until ctx ends.
+func (s *Service) installed(ctx context.Context, id string) (*inference.Registered, error) {
+	r, err := s.engine.Model(mainApp, id)
+	if clavis.ErrorCode(err) == clavis.EModelNotFound {
 		return nil, nil
 	}
-	return r, err
+	if err != nil {
+		return nil, err
+	}
+	if r, err = s.engine.Loaded(ctx, r); err != nil {
+		return nil, err
+	}
+	if r.Runner == nil {
+		return nil, nil
+	}
+	return r, nil
 }
 
 // EmbedInput runs a JobEmbedInput job: it embeds the input's stored image
@@ -92,7 +109,7 @@ func (s *Service) EmbedInput(ctx context.Context, j *clavis.Job) error {
 	if j.App == nil {
 		return nil
 	}
-	r, err := s.embedder()
+	r, err := s.embedder(ctx)
 	if err != nil || r == nil {
 		return err
 	}
@@ -140,7 +157,13 @@ func (s *Service) EmbedInput(ctx context.Context, j *clavis.Job) error {
 // before embeddings were, or by a server without the model), and returns
 // how many. Without the embedding model installed it queues none.
 func (s *Service) QueueMissingEmbeddings(ctx context.Context) (int, error) {
-	if r, err := s.embedder(); err != nil || r == nil {
+	// Not waiting for a model still loading (this runs at start): its
+	// jobs wait for it, and do nothing if it fails to load.
+	r, err := s.engine.Model(mainApp, EmbedderID)
+	if clavis.ErrorCode(err) == clavis.EModelNotFound || err == nil && r.Runner == nil && !r.Loading() {
+		return 0, nil
+	}
+	if err != nil {
 		return 0, err
 	}
 	n, err := s.store.Embeddings().QueueMissingEmbeddings(ctx, JobEmbedInput, EmbedderVersion, s.clock())

@@ -166,11 +166,8 @@ func (s *Service) fetchInput(ctx context.Context, in *clavis.StoredInput) ([]byt
 // predictInput returns the base model's annotation of an input, or nil when
 // the model is not installed.
 func (s *Service) predictInput(ctx context.Context, in *clavis.StoredInput, data []byte) (*clavis.Annotation, error) {
-	r, err := s.engine.Model(mainApp, BaseModelID)
-	if clavis.ErrorCode(err) == clavis.EModelNotFound || err == nil && r.Runner == nil {
-		return nil, nil
-	}
-	if err != nil {
+	r, err := s.installed(ctx, BaseModelID)
+	if err != nil || r == nil {
 		return nil, err
 	}
 	results, err := s.engine.Predict(ctx, r, []clavis.Input{{ID: in.ID, ImageBytes: data}}, clavis.OutputConfig{MaxConcepts: BaseModelConcepts})

@@ -200,7 +200,7 @@ func httpStatus(err error) int {
 		return http.StatusBadRequest
 	case clavis.EInputTooLarge:
 		return http.StatusRequestEntityTooLarge
-	case clavis.EModelNotDeployed:
+	case clavis.EModelNotDeployed, clavis.EModelLoading:
 		return http.StatusServiceUnavailable
 	case clavis.ENotFound, clavis.EModelNotFound:
 		return http.StatusNotFound

@@ -123,3 +123,48 @@ func TestLoadInstalled(t *testing.T) {
 		t.Errorf("Close: %v", err)
 	}
 }
+
+// TestRegisterThenStart: Register lists every installed model as loading
+// before anything loads, Start loads them behind it (two at once here),
+// and Done closes once every load ended.
+func TestRegisterThenStart(t *testing.T) {
+	dir := t.TempDir()
+	modeltest.Touch(t, dir, manifest.Assets()...)
+	e := inference.NewEngine(inference.Config{})
+	l := loader.Register(e, dir)
+	defer l.Close()
+	var all []string
+	for _, m := range manifest.Models {
+		all = append(all, m.ID)
+	}
+	if got := l.Pending(); !slices.Equal(got, all) {
+		t.Fatalf("Pending before Start = %q, want every model %q", got, all)
+	}
+	for _, id := range all {
+		if reg, _ := e.Model(mainApp, id); !reg.Loading() || !reg.Model.Loading {
+			t.Errorf("%s is not listed loading before Start", id)
+		}
+	}
+	select {
+	case <-l.Done():
+		t.Fatal("Done before Start")
+	default:
+	}
+	l.Start(2)
+	<-l.Done()
+	if p := l.Pending(); len(p) != 0 {
+		t.Errorf("Pending after Done = %q", p)
+	}
+	var failed []string
+	for _, f := range l.Failed {
+		failed = append(failed, f.Model)
+	}
+	if !slices.Equal(failed, byRuntime(clavis.RuntimeONNX)) || !slices.Equal(l.Ready, byRuntime(clavis.RuntimeGo)) {
+		t.Errorf("failed %q, ready %q; want the ONNX models failed (in manifest order), the Go ones ready", failed, l.Ready)
+	}
+	for _, id := range all {
+		if reg, _ := e.Model(mainApp, id); reg.Loading() || reg.Model.Loading {
+			t.Errorf("%s still listed loading after Done", id)
+		}
+	}
+}

@@ -67,8 +67,7 @@ func (e *Embedder) Embed(ctx context.Context, img image.Image) ([]float32, error
 	if b := img.Bounds(); b.Dx() < 1 || b.Dy() < 1 {
 		return nil, fmt.Errorf("vision: empty image")
 	}
-	shape, data := e.l.tensor(img)
-	outs, err := e.s.Run(ctx, onnx.Tensor{Shape: shape, Data: data})
+	outs, err := run(ctx, e.s, e.l, img)
 	if err != nil {
 		return nil, err
 	}
@@ -144,4 +143,9 @@ func NewImageEmbedder(modelsDir string) (*Embedder, error) {
 		return nil, err
 	}
 	return NewEmbedder(s, m.Version.Preprocess)
+}
+
+// Bare implements inference.Bare.
+func (e *Embedder) Bare(img image.Image) func(ctx context.Context) error {
+	return bare(e.s, e.l, img)
 }

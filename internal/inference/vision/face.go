@@ -78,8 +78,7 @@ func (f *Faces) Predict(ctx context.Context, img image.Image) (*clavis.Predictio
 	if b := img.Bounds(); b.Dx() < 1 || b.Dy() < 1 {
 		return nil, fmt.Errorf("vision: empty image")
 	}
-	shape, data := blazefaceLayout.tensor(img)
-	outs, err := f.s.Run(ctx, onnx.Tensor{Shape: shape, Data: data})
+	outs, err := run(ctx, f.s, blazefaceLayout, img)
 	if err != nil {
 		return nil, err
 	}
@@ -109,4 +108,9 @@ func (f *Faces) Predict(ctx context.Context, img image.Image) (*clavis.Predictio
 		})
 	}
 	return p, nil
+}
+
+// Bare implements inference.Bare.
+func (f *Faces) Bare(img image.Image) func(ctx context.Context) error {
+	return bare(f.s, blazefaceLayout, img)
 }

@@ -69,7 +69,7 @@ func (d *NanoDet) Close() error { return d.s.Close() }
 // Recognition returns the general-image-recognition runner: every COCO class
 // with the best score any cell gives it.
 func (d *NanoDet) Recognition() inference.Runner {
-	return inference.RunnerFunc(func(ctx context.Context, img image.Image) (*clavis.Prediction, error) {
+	return nanodetRunner{d, func(ctx context.Context, img image.Image) (*clavis.Prediction, error) {
 		outs, err := d.run(ctx, img)
 		if err != nil {
 			return nil, err
@@ -88,12 +88,12 @@ func (d *NanoDet) Recognition() inference.Runner {
 		}
 		sort.SliceStable(p.Concepts, func(i, j int) bool { return p.Concepts[i].Value > p.Concepts[j].Value })
 		return p, nil
-	})
+	}}
 }
 
 // Detection returns the general-image-detection runner.
 func (d *NanoDet) Detection() inference.Runner {
-	return inference.RunnerFunc(func(ctx context.Context, img image.Image) (*clavis.Prediction, error) {
+	return nanodetRunner{d, func(ctx context.Context, img image.Image) (*clavis.Prediction, error) {
 		dets, err := d.detect(ctx, img)
 		if err != nil {
 			return nil, err
@@ -109,15 +109,25 @@ func (d *NanoDet) Detection() inference.Runner {
 			})
 		}
 		return p, nil
-	})
+	}}
+}
+
+// nanodetRunner is a runner of the NanoDet session.
+type nanodetRunner struct {
+	d *NanoDet
+	inference.RunnerFunc
+}
+
+// Bare implements inference.Bare.
+func (r nanodetRunner) Bare(img image.Image) func(ctx context.Context) error {
+	return bare(r.d.s, nanodetLayout, img)
 }
 
 func (d *NanoDet) run(ctx context.Context, img image.Image) ([]onnx.Tensor, error) {
 	if b := img.Bounds(); b.Dx() < 1 || b.Dy() < 1 {
 		return nil, fmt.Errorf("vision: empty image")
 	}
-	shape, data := nanodetLayout.tensor(img)
-	return d.s.Run(ctx, onnx.Tensor{Shape: shape, Data: data})
+	return run(ctx, d.s, nanodetLayout, img)
 }
 
 // detect decodes NanoDet's heads: each cell of a grid with stride s is

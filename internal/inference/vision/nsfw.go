@@ -41,8 +41,7 @@ func (m *NSFW) Predict(ctx context.Context, img image.Image) (*clavis.Prediction
 	if b := img.Bounds(); b.Dx() < 1 || b.Dy() < 1 {
 		return nil, fmt.Errorf("vision: empty image")
 	}
-	shape, data := nsfwLayout.tensor(img)
-	outs, err := m.s.Run(ctx, onnx.Tensor{Shape: shape, Data: data})
+	outs, err := run(ctx, m.s, nsfwLayout, img)
 	if err != nil {
 		return nil, err
 	}
@@ -61,4 +60,9 @@ func (m *NSFW) Predict(ctx context.Context, img image.Image) (*clavis.Prediction
 		clavis.Concept{ID: "sfw", Name: "sfw", Value: 1 - nsfw})
 	sort.SliceStable(p.Concepts, func(i, j int) bool { return p.Concepts[i].Value > p.Concepts[j].Value })
 	return p, nil
+}
+
+// Bare implements inference.Bare.
+func (m *NSFW) Bare(img image.Image) func(ctx context.Context) error {
+	return bare(m.s, nsfwLayout, img)
 }
