@@ -145,6 +145,9 @@ type KeyStore interface {
 	// CreateKey stores a new key. It returns EConflict when its id or
 	// digest is taken, and ENotFound when its user or app does not exist.
 	CreateKey(ctx context.Context, k *Key) error
+	// CreateKeys stores new keys, all or none, in a few statements; its
+	// errors are CreateKey's.
+	CreateKeys(ctx context.Context, ks []*Key) error
 	// GetKey returns the key with the public id, or ENotFound.
 	GetKey(ctx context.Context, id string) (*Key, error)
 	// GetUserKey returns the key with the public id if it is userID's;
@@ -411,6 +414,10 @@ type BlobStore interface {
 	// content with its references may return ENotFound for a key that is
 	// not referenced.
 	PutBlob(ctx context.Context, key BlobKey, data []byte) error
+	// PutBlobs stores data[i] under keys[i], as PutBlob does for each,
+	// durably before it returns; the writes share their syncs (or their
+	// commit). On error, some may be stored: each is complete or absent.
+	PutBlobs(ctx context.Context, keys []BlobKey, data [][]byte) error
 	// GetBlob returns the content of key, or ENotFound.
 	GetBlob(ctx context.Context, key BlobKey) ([]byte, error)
 	// DeleteBlob deletes the content of key; a missing key is no error.

@@ -35,8 +35,8 @@ type Config struct {
 	// reach although the address or port rules would refuse them
 	// (--fetch-allow, repeatable; CLAVIS_FETCH_ALLOW, comma-separated).
 	FetchAllow []string
-	// AuthCacheTTL bounds how long a verified token is trusted without a
-	// store lookup (CLAVIS_AUTH_CACHE_TTL).
+	// AuthCacheTTL bounds how long a verified token, or a caller's grant on
+	// an app, is trusted without a store lookup (CLAVIS_AUTH_CACHE_TTL).
 	AuthCacheTTL time.Duration
 	// AuditRetention is how long audit log entries are kept; 0 keeps them
 	// forever (CLAVIS_AUDIT_RETENTION).
@@ -200,7 +200,7 @@ func (c *Config) bindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.ModelsDir, "models-dir", c.ModelsDir, "directory of the runtime and model files that clavis setup fetches; default <data-dir>/models (env CLAVIS_MODELS_DIR)")
 	fs.StringVar(&c.BootstrapUser, "bootstrap-user", c.BootstrapUser, "id of the admin user created on first start (env CLAVIS_BOOTSTRAP_USER)")
 	fs.Var((*listFlag)(&c.FetchAllow), "fetch-allow", "let image URLs reach this host, host:port or CIDR despite the address rules; repeatable (env CLAVIS_FETCH_ALLOW, comma-separated)")
-	fs.DurationVar(&c.AuthCacheTTL, "auth-cache-ttl", c.AuthCacheTTL, "how long a verified token is trusted without a store lookup (env CLAVIS_AUTH_CACHE_TTL)")
+	fs.DurationVar(&c.AuthCacheTTL, "auth-cache-ttl", c.AuthCacheTTL, "how long a verified token, or a grant on an app, is trusted without a store lookup (env CLAVIS_AUTH_CACHE_TTL)")
 	fs.DurationVar(&c.AuditRetention, "audit-retention", c.AuditRetention, "how long audit log entries are kept; 0 = forever (env CLAVIS_AUDIT_RETENTION)")
 	fs.DurationVar(&c.PATMaxLifetime, "pat-max-lifetime", c.PATMaxLifetime, "longest lifetime of new PATs, e.g. 2160h; 0 = no bound (env CLAVIS_PAT_MAX_LIFETIME)")
 	fs.DurationVar(&c.AppKeyMaxLifetime, "app-key-max-lifetime", c.AppKeyMaxLifetime, "longest lifetime of new app keys; 0 = no bound (env CLAVIS_APP_KEY_MAX_LIFETIME)")

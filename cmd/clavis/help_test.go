@@ -27,7 +27,7 @@ var commandFlags = map[string]string{
 	"admin create-pat":      "data-dir db user",
 	"migrate":               "force from to",
 	"backup":                "data-dir db to",
-	"bench":                 "callers cached calls deletes images json models-dir only predictions round rounds",
+	"bench":                 "callers cached calls checks deletes images json models-dir only postgres predictions round rounds store-keys",
 	"load":                  "abuse addr clients duration model pid token",
 	"login":                 clientFlags,
 	"logout":                "json",

@@ -204,7 +204,9 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 	}
 	s.pool = jobs.New(jobs.Config{Store: db.Jobs(), Workers: cfg.Inputs.JobWorkers, Log: log})
 	s.sweepWake = make(chan struct{}, 1)
-	authz := auth.NewAuthorizer(db)
+	// Grants are cached beside the tokens, and dropped by the same
+	// invalidations (inval: this replica's and, on PostgreSQL, the others').
+	authz := auth.NewCachedAuthorizer(db, s.authn.Grants())
 	svc := service.New(service.Config{Store: db, Hasher: hasher, Invalidator: inval, Engine: s.engine, Authorizer: authz, Now: cfg.Now,
 		Blobs: s.blobs, Fetcher: fetcher, Limits: cfg.Inputs.limits(), Quotas: cfg.Quotas.quotas(), Wake: s.wakeBackground, Index: s.index, Vectors: vectors,
 		AuditRetention: cfg.AuditRetention, KeyPolicies: service.KeyPolicies{

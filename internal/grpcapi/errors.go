@@ -67,6 +67,11 @@ func StatusOf(err error) *st.Status {
 // statusOf returns the status of a response message, or nil when it has
 // none.
 func statusOf(resp any) *st.Status {
+	// Every response of ours has the generated getter, which costs no
+	// reflection (and is nil-safe).
+	if g, ok := resp.(interface{ GetStatus() *st.Status }); ok {
+		return g.GetStatus()
+	}
 	m, ok := resp.(proto.Message)
 	if !ok {
 		return nil

@@ -106,6 +106,9 @@ func (s *Service) Bootstrap(ctx context.Context, adminID string) (string, error)
 		_, tok, err = s.createUser(ctx, tx, NewUser{ID: adminID, Admin: true})
 		return err
 	})
+	if err == nil {
+		s.inval.InvalidateGrants(clavis.SystemUserID, clavis.MainAppID)
+	}
 	return tok, err
 }
 

@@ -35,15 +35,31 @@ func scanKey(row scanner) (*clavis.Key, error) {
 }
 
 func (s keys) CreateKey(ctx context.Context, k *clavis.Key) error {
-	var owner, app sql.NullString
-	if k.App != nil {
-		owner, app = sql.NullString{String: k.App.OwnerID, Valid: true}, sql.NullString{String: k.App.AppID, Valid: true}
+	return s.CreateKeys(ctx, []*clavis.Key{k})
+}
+
+// insertKeys inserts rows of keys, in the order of keyCols.
+var insertKeys = insert{head: `INSERT INTO keys (` + keyCols + `)`, tuple: `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`}
+
+func (s keys) CreateKeys(ctx context.Context, ks []*clavis.Key) error {
+	rows := make([][]any, len(ks))
+	for i, k := range ks {
+		var owner, app sql.NullString
+		if k.App != nil {
+			owner, app = sql.NullString{String: k.App.OwnerID, Valid: true}, sql.NullString{String: k.App.AppID, Valid: true}
+		}
+		rows[i] = []any{k.ID, k.UserID, k.Type, owner, app, k.Digest, k.Hint, k.Description, joinScopes(k.Scopes), joinList(k.Endpoints),
+			micros(k.CreatedAt), nullMicros(k.ExpiresAt), nullMicros(k.LastUsedAt), k.ReplacedBy, nullMicros(k.RotatedAt), k.LastUsedAddr, joinList(k.AllowCIDRs), k.RateLimit}
 	}
-	_, err := s.v.exec(ctx, `INSERT INTO keys (`+keyCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		k.ID, k.UserID, k.Type, owner, app, k.Digest, k.Hint, k.Description, joinScopes(k.Scopes), joinList(k.Endpoints),
-		micros(k.CreatedAt), nullMicros(k.ExpiresAt), nullMicros(k.LastUsedAt), k.ReplacedBy, nullMicros(k.RotatedAt), k.LastUsedAddr, joinList(k.AllowCIDRs), k.RateLimit)
-	return s.v.failed(err, clavis.Errorf(clavis.EConflict, "a key with this id already exists"),
-		clavis.Errorf(clavis.ENotFound, "the key's user or app does not exist"))
+	insert := func(v view) error {
+		_, err := v.insertRows(ctx, insertKeys, rows)
+		return v.failed(err, clavis.Errorf(clavis.EConflict, "a key with this id already exists"),
+			clavis.Errorf(clavis.ENotFound, "the key's user or app does not exist"))
+	}
+	if len(rows) <= 1 {
+		return insert(s.v)
+	}
+	return s.v.inTx(ctx, insert)
 }
 
 func (s keys) GetKey(ctx context.Context, id string) (*clavis.Key, error) {
