@@ -89,8 +89,8 @@ func (s *Server) ListAllKeys(ctx context.Context, req *adminv1.ListAllKeysReques
 		return nil, err
 	}
 	out := make([]*adminv1.OwnedKey, len(ks))
-	for i, k := range ks {
-		out[i] = &adminv1.OwnedKey{UserId: k.UserID, Key: s.keyToPB(ctx, k, k.ID)}
+	for i, k := range s.keysToPB(ctx, ks) {
+		out[i] = &adminv1.OwnedKey{UserId: ks[i].UserID, Key: k}
 	}
 	return &adminv1.ListAllKeysResponse{Keys: out}, nil
 }

@@ -27,8 +27,10 @@ func keySpec(k *pb.Key) service.KeySpec {
 
 func (s *Server) keysToPB(ctx context.Context, ks []*clavis.Key) []*pb.Key {
 	out := make([]*pb.Key, len(ks))
+	warnings := s.svc.PolicyWarnings(ctx, ks)
 	for i, k := range ks {
-		out[i] = s.keyToPB(ctx, k, k.ID)
+		out[i] = keyToPB(k, k.ID)
+		out[i].PolicyWarning = warnings[i]
 	}
 	return out
 }

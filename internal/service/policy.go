@@ -144,6 +144,36 @@ func (s *Service) PolicyWarning(ctx context.Context, k *clavis.Key) string {
 	return policyWarning(p, k)
 }
 
+// PolicyWarnings is PolicyWarning for each of ks, reading the policies
+// that govern them once per owner and app owner rather than once per key.
+func (s *Service) PolicyWarnings(ctx context.Context, ks []*clavis.Key) []string {
+	type who struct {
+		t          clavis.KeyType
+		user, apps string
+	}
+	memo := map[who]KeyPolicy{}
+	out := make([]string, len(ks))
+	for i, k := range ks {
+		if k.ReplacedBy != "" {
+			continue
+		}
+		w := who{t: k.Type, user: k.UserID}
+		if k.Type != clavis.KeyTypePAT && k.App != nil {
+			w.user, w.apps = "", k.App.OwnerID
+		}
+		p, ok := memo[w]
+		if !ok {
+			var err error
+			if p, err = s.policyFor(ctx, s.store, k.Type, k.UserID, k.App); err != nil {
+				p = s.policies.of(k.Type)
+			}
+			memo[w] = p
+		}
+		out[i] = policyWarning(p, k)
+	}
+	return out
+}
+
 func policyWarning(p KeyPolicy, k *clavis.Key) string {
 	switch {
 	case k.ExpiresAt.IsZero() && (p.ExpiryRequired || p.MaxLifetime > 0):

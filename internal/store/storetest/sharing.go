@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"testing"
+	"time"
 
 	"github.com/clavis-dev/clavis/clavis"
 )
@@ -119,6 +120,7 @@ func testOrgs(t *testing.T, s clavis.Store) {
 	if len(members) != 3 {
 		t.Fatalf("ListMembers = %d", len(members))
 	}
+	testKeyPolicies(t, s)
 	orgsOfBob, _ := s.Orgs().ListOrgs(ctx, "bob", clavis.Page{})
 	if len(orgsOfBob) != 1 || orgsOfBob[0].ID != "acme" {
 		t.Fatalf("ListOrgs = %d", len(orgsOfBob))
@@ -177,4 +179,35 @@ func testOrgs(t *testing.T, s clavis.Store) {
 	}
 	mustCode(t, s.Orgs().DeleteOrg(ctx, "acme"), clavis.ENotFound)
 
+}
+
+// testKeyPolicies runs on the org "acme" with members alice, bob and carol.
+func testKeyPolicies(t *testing.T, s clavis.Store) {
+	_, err := s.Orgs().GetKeyPolicy(ctx, "acme")
+	mustCode(t, err, clavis.ENotFound)
+	p := &clavis.OrgKeyPolicy{OrgID: "acme", PATMaxLifetime: 720 * time.Hour, AppKeyExpiryRequired: true, StopAt: now().Add(time.Hour), UpdatedAt: now()}
+	ok(t, s.Orgs().PutKeyPolicy(ctx, p))
+	got, err := s.Orgs().GetKeyPolicy(ctx, "acme")
+	ok(t, err)
+	if got.PATMaxLifetime != 720*time.Hour || got.PATExpiryRequired || !got.AppKeyExpiryRequired || got.AppKeyMaxLifetime != 0 || !got.StopAt.Equal(p.StopAt) {
+		t.Fatalf("GetKeyPolicy = %+v", got)
+	}
+	p.StopAt, p.PATExpiryRequired = time.Time{}, true
+	ok(t, s.Orgs().PutKeyPolicy(ctx, p))
+	got, err = s.Orgs().GetKeyPolicy(ctx, "acme")
+	ok(t, err)
+	if !got.StopAt.IsZero() || !got.PATExpiryRequired {
+		t.Fatalf("PutKeyPolicy did not replace: %+v", got)
+	}
+	mustCode(t, s.Orgs().PutKeyPolicy(ctx, &clavis.OrgKeyPolicy{OrgID: "alice", UpdatedAt: now()}), clavis.ENotFound)
+	ps, err := s.Orgs().ListKeyPolicies(ctx, "bob")
+	ok(t, err)
+	if len(ps) != 1 || ps[0].OrgID != "acme" {
+		t.Fatalf("ListKeyPolicies(bob) = %v", ps)
+	}
+	ps, err = s.Orgs().ListKeyPolicies(ctx, "ghost")
+	ok(t, err)
+	if len(ps) != 0 {
+		t.Fatalf("ListKeyPolicies(ghost) = %v", ps)
+	}
 }
