@@ -21,6 +21,10 @@ type KeyPolicies struct {
 	PAT, App KeyPolicy
 }
 
+// Policy returns the instance's expiry policy for keys of type t, for
+// forms that offer only the expiries it allows.
+func (s *Service) Policy(t clavis.KeyType) KeyPolicy { return s.policies.of(t) }
+
 func (ps KeyPolicies) of(t clavis.KeyType) KeyPolicy {
 	if t == clavis.KeyTypePAT {
 		return ps.PAT
