@@ -41,7 +41,7 @@ func (s *Service) checkPolicy(t clavis.KeyType, expires, now time.Time) error {
 		return clavis.Errorf(clavis.EInvalid, "this server's policy requires %s to expire (expires_at), within %s", kindOf(t), lifetime(p))
 	case p.MaxLifetime > 0 && expires.Sub(now) > p.MaxLifetime:
 		return clavis.Errorf(clavis.EInvalid, "expires_at %s is past this server's maximum lifetime of %s for %s: at most %s",
-			expires.Format(time.RFC3339), p.MaxLifetime, kindOf(t), now.Add(p.MaxLifetime).Format(time.RFC3339))
+			expires.Format(time.RFC3339), inWords(p.MaxLifetime), kindOf(t), now.Add(p.MaxLifetime).Format(time.RFC3339))
 	}
 	return nil
 }
@@ -79,7 +79,7 @@ func (s *Service) PolicyWarning(k *clavis.Key) string {
 		return fmt.Sprintf("this key never expires, but the server's policy requires %s to expire within %s: rotate it or set expires_at", kindOf(k.Type), lifetime(p))
 	case p.MaxLifetime > 0 && k.ExpiresAt.Sub(k.CreatedAt) > p.MaxLifetime:
 		return fmt.Sprintf("this key lives longer than the server's maximum of %s for %s: it keeps working until %s; rotate it for a compliant one",
-			p.MaxLifetime, kindOf(k.Type), k.ExpiresAt.Format(time.RFC3339))
+			inWords(p.MaxLifetime), kindOf(k.Type), k.ExpiresAt.Format(time.RFC3339))
 	}
 	return ""
 }
@@ -93,7 +93,20 @@ func kindOf(t clavis.KeyType) string {
 
 func lifetime(p KeyPolicy) string {
 	if p.MaxLifetime > 0 {
-		return p.MaxLifetime.String()
+		return inWords(p.MaxLifetime)
 	}
 	return "any time"
+}
+
+// inWords writes a lifetime of whole days as days ("90 days"), others as
+// a duration.
+func inWords(d time.Duration) string {
+	const day = 24 * time.Hour
+	switch {
+	case d == day:
+		return "1 day"
+	case d > 0 && d%day == 0:
+		return fmt.Sprintf("%d days", d/day)
+	}
+	return d.String()
 }
