@@ -46,8 +46,11 @@ func (rq *request) formGrace() (time.Duration, error) {
 // newExpiryNote says when the rotation of k gives a key that expires.
 func (h *Handler) newExpiryNote(k *clavis.Key) string {
 	if k.ExpiresAt.IsZero() {
-		if p := h.svc.Policy(k.Type); p.MaxLifetime > 0 || p.ExpiryRequired {
-			return "The new secret expires as this server's policy requires."
+		switch p := h.svc.Policy(k.Type); {
+		case p.MaxLifetime > 0:
+			return "The new secret expires " + lifetimeWords(p.MaxLifetime) + " after the rotation, this server's maximum lifetime."
+		case p.ExpiryRequired:
+			return "The new secret expires " + lifetimeWords(service.DefaultPolicyLifetime) + " after the rotation, as this server's policy requires an expiry."
 		}
 		return "The new secret never expires, like this one."
 	}
