@@ -74,6 +74,11 @@ func TestPortalBrowserTokens(t *testing.T) {
 		t.Fatalf("the rows flagged as breaking the policy are %v", flagged)
 	}
 	b.shot("tokens-security-banner")
+	b.follow(`a[aria-label="Edit forever"]`)
+	if w := b.text("#key-warning"); !strings.Contains(w, "within 60 days") {
+		t.Fatalf("the key's page warns %q", w)
+	}
+	b.open("/settings/security")
 
 	// The create form offers the presets within 60 days and a date, not
 	// "no expiry", and says why; the date field shows only for a date.

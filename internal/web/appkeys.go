@@ -73,7 +73,8 @@ func (h *Handler) editAppKeyPage(rq *request) error {
 	}
 	return rq.render(http.StatusOK, "key_form.html", view{Title: "Edit API key", Nav: "apps", Data: keyForm{
 		Key: k, App: app, Description: k.Description, Scopes: newScopeForm(rq.acc.Scopes, k.Scopes), Allow: strings.Join(k.AllowCIDRs, "\n"),
-		Action: appPath(app.Ref()) + "/keys/" + k.ID, Cancel: appPath(app.Ref()),
+		Warning: h.svc.PolicyWarning(k),
+		Action:  appPath(app.Ref()) + "/keys/" + k.ID, Cancel: appPath(app.Ref()),
 	}})
 }
 

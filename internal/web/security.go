@@ -72,9 +72,11 @@ type keyForm struct {
 	Scopes      scopeForm
 	Expiry      expiryField // on create
 	// Allow is the client address allowlist, one CIDR a line.
-	Allow  string
-	Action string // where the form posts
-	Cancel string
+	Allow string
+	// Warning says how the edited key breaks the expiry policy.
+	Warning string
+	Action  string // where the form posts
+	Cancel  string
 }
 
 // securityData is the Security settings page.
@@ -186,7 +188,7 @@ func (h *Handler) editPATPage(rq *request) error {
 	}
 	return rq.render(http.StatusOK, "key_form.html", view{Title: "Edit Personal Access Token", Nav: "security", Data: keyForm{
 		Key: k, Description: k.Description, Scopes: newScopeForm(rq.acc.Scopes, k.Scopes), Allow: strings.Join(k.AllowCIDRs, "\n"),
-		Action: "/settings/security/pats/" + k.ID, Cancel: "/settings/security",
+		Warning: h.svc.PolicyWarning(k), Action: "/settings/security/pats/" + k.ID, Cancel: "/settings/security",
 	}})
 }
 
