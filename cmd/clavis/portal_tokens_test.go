@@ -21,9 +21,15 @@ var auditRow = regexp.MustCompile(`<tr data-event="`)
 // TestPortalTokensRefusals: the lifecycle's forms refuse what the policy
 // and the API refuse, with the reason on the form; rotation needs the
 // session's anti-forgery token and the caller's own key; the audit page
-// shows users only what concerns them, admins everything, by pages.
+// shows users only what concerns them, admins everything, by pages; on
+// both engines.
 func TestPortalTokensRefusals(t *testing.T) {
-	s := startServer(t, func(c *cmd.Config) { c.PATMaxLifetime = 30 * 24 * time.Hour })
+	engines(t, func(t *testing.T, mod ...func(*cmd.Config)) {
+		portalTokensRefusals(t, startServer(t, append(mod, func(c *cmd.Config) { c.PATMaxLifetime = 30 * 24 * time.Hour })...))
+	})
+}
+
+func portalTokensRefusals(t *testing.T, s *testServer) {
 	s.setPassword(t, "admin", "admin password 1", false)
 	erin := s.newUser(t, "erin")
 	s.setPassword(t, "erin", "erin's password", false)
