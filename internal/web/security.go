@@ -36,7 +36,13 @@ func (h *Handler) keyRows(ks []*clavis.Key) []keyRow {
 	out := make([]keyRow, len(ks))
 	now := h.now()
 	for i, k := range ks {
-		out[i] = keyRow{Key: k, Expired: k.Expired(now), Rotating: k.ReplacedBy != "" && !k.Expired(now), Warning: h.svc.PolicyWarning(k)}
+		r := keyRow{Key: k, Expired: k.Expired(now)}
+		r.Rotating = k.ReplacedBy != "" && !r.Expired
+		if !r.Expired {
+			// An expired key breaks nothing any more.
+			r.Warning = h.svc.PolicyWarning(k)
+		}
+		out[i] = r
 	}
 	return out
 }
