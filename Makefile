@@ -97,7 +97,8 @@ test-go:
 	CLAVIS_MODELS_DIR=$(MODELS_DIR) CLAVIS_REQUIRE_MODELS=1 $(GO) test -count=1 -timeout 30m ./...
 
 # test-all-go runs every Go test once, with the models, a PostgreSQL
-# server (CLAVIS_TEST_POSTGRES, or a throwaway cluster) and Chromium (for
+# server (CLAVIS_TEST_POSTGRES, or a throwaway cluster), Redis
+# (CLAVIS_TEST_REDIS, the one on 127.0.0.1:6379, or a throwaway one) and Chromium (for
 # the portal's browser tests) required: nothing is skipped.
 test-all-go: $(CLARIFAI_SERVICE_PROTO)
 	CLAVIS_MODELS_DIR=$(MODELS_DIR) CLAVIS_REQUIRE_MODELS=1 CLAVIS_REQUIRE_BROWSER=1 CLARIFAI_SERVICE_PROTO=$(CLARIFAI_SERVICE_PROTO) \

@@ -34,6 +34,7 @@ const (
 	AuditTeamDelete      AuditEvent = "org.team.delete"
 	AuditOrgCreate       AuditEvent = "org.create"
 	AuditOrgDelete       AuditEvent = "org.delete"
+	AuditOrgKeyPolicy    AuditEvent = "org.key_policy" // an org admin set the org's key policy
 	AuditAppCreate       AuditEvent = "app.create"
 	AuditAppUpdate       AuditEvent = "app.update"
 	AuditAppDelete       AuditEvent = "app.delete"
@@ -50,7 +51,7 @@ var AuditEvents = []AuditEvent{
 	AuditKeyCreate, AuditKeyPatch, AuditKeyRotate, AuditKeyDelete, AuditKeyExpire, AuditKeyRevoke, AuditKeyRevokeBulk,
 	AuditKeyRotatedOut, AuditAuthFailures, AuditLogin, AuditPasswordChange,
 	AuditCollaboratorAdd, AuditCollaboratorSet, AuditCollaboratorDel,
-	AuditMemberAdd, AuditMemberChange, AuditMemberRemove, AuditTeamCreate, AuditTeamUpdate, AuditTeamDelete, AuditOrgCreate, AuditOrgDelete,
+	AuditMemberAdd, AuditMemberChange, AuditMemberRemove, AuditTeamCreate, AuditTeamUpdate, AuditTeamDelete, AuditOrgCreate, AuditOrgDelete, AuditOrgKeyPolicy,
 	AuditAppCreate, AuditAppUpdate, AuditAppDelete,
 	AuditUserCreate, AuditUserDisable, AuditUserEnable, AuditUserDelete, AuditUserPassword, AuditUserSignup,
 }

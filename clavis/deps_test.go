@@ -64,6 +64,10 @@ var layers = []layer{
 	{pkgs: mod + "internal/vector/...", noDeps: join(transports, []string{mod + "internal/service", mod + "internal/store", mod + "internal/auth", mod + "internal/inference", mod + "api/"}, tooling)},
 	{pkgs: mod + "internal/embedeval/...", noDeps: join(transports, []string{mod + "internal/service", mod + "internal/store", mod + "internal/auth", mod + "internal/setup", mod + "api/"})},
 	{pkgs: mod + "internal/setup/...", noDeps: join(transports, []string{mod + "internal/service", mod + "internal/store", mod + "internal/auth"})},
+	// The rate limit counters know the domain's interface and Redis, nothing of the server.
+	{pkgs: mod + "internal/ratelimit", noDeps: join(transports, []string{mod + "internal/service", mod + "internal/store", mod + "internal/auth", mod + "internal/inference", mod + "api/"}, tooling)},
+	// Trusted proxies: a leaf, the standard library only.
+	{pkgs: mod + "internal/clientaddr", noDeps: []string{".", mod + "internal/", mod + "api/"}},
 	// The metrics implement the observers of the parts they measure without
 	// importing them; the probes know nothing of the parts they check.
 	{pkgs: mod + "internal/metrics", noDeps: []string{mod + "internal/", mod + "api/"}},

@@ -40,6 +40,10 @@ const (
 	// EStorage is the code of a write the server's storage refused: it is
 	// full or read-only. Reads still work; the cause goes to the log.
 	EStorage Code = "storage"
+	// EUnavailable is the code of a request refused because a service it
+	// depends on, such as the shared rate limit counter, is unreachable
+	// (fail closed); the cause goes to the log.
+	EUnavailable Code = "unavailable"
 )
 
 // Why storage is unavailable, as StorageUnavailable takes it.

@@ -45,6 +45,9 @@ type Key struct {
 	// AllowCIDRs, when set, are the only client addresses (canonical
 	// CIDRs) the key may be used from.
 	AllowCIDRs []string
+	// RateLimit, when positive, is how many requests a minute the key may
+	// make, counted across every replica.
+	RateLimit int
 }
 
 // KeyUse is a recorded use of a key: when, and from which client address.
@@ -69,6 +72,8 @@ type Principal struct {
 	Scopes    ScopeSet
 	Endpoints []string
 	ExpiresAt time.Time // the credential's expiry; zero = never
+	// RateLimit, when positive, is the key's limit in requests a minute.
+	RateLimit int
 	// Session marks a signed-in portal session: it acts as its user with
 	// every scope, like a PAT of scope All, and has no key id.
 	Session bool

@@ -61,3 +61,21 @@ type Team struct {
 	Apps      []string // app ids of the org
 	CreatedAt time.Time
 }
+
+// OrgKeyPolicy is an organization's expiry policy for the keys it governs:
+// the PATs of its members and the app keys of its apps. The stricter of it
+// and the instance's policy applies.
+type OrgKeyPolicy struct {
+	OrgID string
+	// PATMaxLifetime and AppKeyMaxLifetime bound how long after creation
+	// a key may expire; 0 means no bound (a bound also requires expiry).
+	PATMaxLifetime, AppKeyMaxLifetime time.Duration
+	// PATExpiryRequired and AppKeyExpiryRequired refuse keys that never
+	// expire.
+	PATExpiryRequired, AppKeyExpiryRequired bool
+	// StopAt, when set, is the date from which keys that broke the policy
+	// when it was set stop working; zero lets them work until their own
+	// expiry.
+	StopAt    time.Time
+	UpdatedAt time.Time
+}

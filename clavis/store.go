@@ -145,6 +145,9 @@ type KeyStore interface {
 	// CreateKey stores a new key. It returns EConflict when its id or
 	// digest is taken, and ENotFound when its user or app does not exist.
 	CreateKey(ctx context.Context, k *Key) error
+	// CreateKeys stores new keys, all or none, in a few statements; its
+	// errors are CreateKey's.
+	CreateKeys(ctx context.Context, ks []*Key) error
 	// GetKey returns the key with the public id, or ENotFound.
 	GetKey(ctx context.Context, id string) (*Key, error)
 	// GetUserKey returns the key with the public id if it is userID's;
@@ -212,6 +215,16 @@ type OrgStore interface {
 	// DeleteOrg deletes an organization with its apps, their keys and
 	// grants, its members and teams, or returns ENotFound.
 	DeleteOrg(ctx context.Context, id string) error
+
+	// GetKeyPolicy returns an organization's key policy, or ENotFound when
+	// it has none.
+	GetKeyPolicy(ctx context.Context, orgID string) (*OrgKeyPolicy, error)
+	// PutKeyPolicy creates or replaces an organization's key policy; it
+	// returns ENotFound when the organization does not exist.
+	PutKeyPolicy(ctx context.Context, p *OrgKeyPolicy) error
+	// ListKeyPolicies returns the key policies of the organizations a user
+	// is a member of, ordered by org id.
+	ListKeyPolicies(ctx context.Context, userID string) ([]*OrgKeyPolicy, error)
 
 	// PutMember creates or replaces a membership (its CreatedAt is kept on
 	// replace). It returns ENotFound when the org or user does not exist.
@@ -401,6 +414,10 @@ type BlobStore interface {
 	// content with its references may return ENotFound for a key that is
 	// not referenced.
 	PutBlob(ctx context.Context, key BlobKey, data []byte) error
+	// PutBlobs stores data[i] under keys[i], as PutBlob does for each,
+	// durably before it returns; the writes share their syncs (or their
+	// commit). On error, some may be stored: each is complete or absent.
+	PutBlobs(ctx context.Context, keys []BlobKey, data [][]byte) error
 	// GetBlob returns the content of key, or ENotFound.
 	GetBlob(ctx context.Context, key BlobKey) ([]byte, error)
 	// DeleteBlob deletes the content of key; a missing key is no error.

@@ -14,6 +14,8 @@ if [ "${1:-}" = "--test" ]; then
   command -v prlimit >/dev/null || need+=(util-linux)
   # The portal's browser tests drive Debian's Chromium (cmd/clavis/browser_test.go).
   [ -x /usr/bin/chromium ] || need+=(chromium)
+  # The keys' rate limits are tested on Redis (cmd/clavis/ratelimit_test.go).
+  command -v redis-server >/dev/null || need+=(redis-server)
 fi
 if [ "${#need[@]}" -gt 0 ]; then
   echo "deps: installing ${need[*]}" >&2

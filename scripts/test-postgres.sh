@@ -7,6 +7,10 @@
 # (Debian's initdb in a temp dir, trust auth, a spare port), installing
 # Debian's postgresql package when missing, and removes it on exit.
 # CLAVIS_REQUIRE_POSTGRES=1 makes a skipped PostgreSQL test a failure.
+#
+# Redis, for the rate limit tests, likewise: the server in $CLAVIS_TEST_REDIS
+# (a redis:// URL) when set, else the one on 127.0.0.1:6379 when it answers,
+# else a throwaway redis-server on a spare port; CLAVIS_REQUIRE_REDIS=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GO=${GO:-go}
@@ -60,6 +64,32 @@ start_cluster() {
   echo "started a throwaway PostgreSQL cluster in $PG_TMP on port $port" >&2
 }
 
+start_redis() {
+  if (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then
+    export CLAVIS_TEST_REDIS="redis://127.0.0.1:6379/0"
+    return
+  fi
+  command -v redis-server >/dev/null || { echo "redis-server not found: run scripts/deps.sh --test" >&2; exit 1; }
+  local port; port=$(free_port)
+  REDIS_TMP=$(mktemp -d /tmp/clavis-redis.XXXXXX)
+  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$REDIS_TMP" >"$REDIS_TMP/server.log" 2>&1 &
+  REDIS_PID=$!
+  for _ in $(seq 1 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+    sleep 0.1
+  done
+  export CLAVIS_TEST_REDIS="redis://127.0.0.1:$port/0"
+  echo "started a throwaway Redis on port $port" >&2
+}
+
+stop_redis() {
+  if [[ -n "${REDIS_PID:-}" ]]; then
+    kill "$REDIS_PID" 2>/dev/null || true
+    wait "$REDIS_PID" 2>/dev/null || true
+    rm -rf "$REDIS_TMP"
+  fi
+}
+
 stop_cluster() {
   if [[ -n "${PG_TMP:-}" ]]; then
     "${PG_CTL[@]}" -D "$PG_TMP/data" -m immediate stop >/dev/null 2>&1 || true
@@ -70,19 +100,21 @@ stop_cluster() {
 if [[ -n "${CLAVIS_TEST_POSTGRES:-}" ]]; then
   echo "using the PostgreSQL server in CLAVIS_TEST_POSTGRES" >&2
 else
-  trap stop_cluster EXIT
+  trap 'stop_redis; stop_cluster' EXIT
   start_cluster
 fi
 echo "CLAVIS_TEST_POSTGRES=$CLAVIS_TEST_POSTGRES" >&2
 
 log=$(mktemp)
-trap 'rm -f "$log"; stop_cluster' EXIT
-export CLAVIS_REQUIRE_POSTGRES=1
+trap 'rm -f "$log"; stop_redis; stop_cluster' EXIT
+[[ -n "${CLAVIS_TEST_REDIS:-}" ]] || start_redis
+echo "CLAVIS_TEST_REDIS=$CLAVIS_TEST_REDIS" >&2
+export CLAVIS_REQUIRE_POSTGRES=1 CLAVIS_REQUIRE_REDIS=1
 # Arguments, if any, replace the default packages and filter (make test
 # passes ./... to run every test with PostgreSQL available).
 tests=("$@")
 [[ ${#tests[@]} -gt 0 ]] || tests=(./internal/store/postgres/ ./cmd/clavis/ -run 'Postgres|Replica|Durab|Migrat')
-echo "+ CLAVIS_REQUIRE_POSTGRES=1 $GO test -count=1 -p 1 -v ${tests[*]}" >&2
+echo "+ CLAVIS_REQUIRE_POSTGRES=1 CLAVIS_REQUIRE_REDIS=1 $GO test -count=1 -p 1 -v ${tests[*]}" >&2
 set +e
 "$GO" test -count=1 -p 1 -v "${tests[@]}" >"$log" 2>&1
 status=$?
@@ -94,7 +126,7 @@ if [[ $status -ne 0 ]]; then
   exit "$status"
 fi
 # Every suite must have run, not skipped.
-for want in TestPostgresConformance TestPostgresLegacyDatabase TestPostgresNoWriteSkew TestPostgresNotifier TestPostgresGrantEvents TestPostgresServer TestReplicas TestReplicaProcesses TestDurability TestMigrate TestMigrateForce; do
+for want in TestPostgresConformance TestPostgresLegacyDatabase TestPostgresNoWriteSkew TestPostgresNotifier TestPostgresGrantEvents TestPostgresServer TestReplicas TestReplicaProcesses TestReplicaRateLimit TestDurability TestMigrate TestMigrateForce; do
   grep -q -- "^--- PASS: $want " "$log" || { echo "$want did not run and pass" >&2; exit 1; }
 done
 if grep -qE -- "^--- SKIP" "$log"; then echo "some tests were skipped" >&2; exit 1; fi

@@ -17,7 +17,9 @@ import (
 // maxBatches returns a function per write RPC that sends its largest
 // allowed batch (grpcapi.MaxBatchItems items; PostInputs with labels up to
 // grpcapi.MaxRequestItems messages in all) as pat's user, into the app
-// "batch", with ids unique to the call.
+// "batch", with ids unique to the call. The PostInputs batches send one
+// image 128 times (stored once) except PostInputsLabelledDistinct's, 128
+// different images (128 blobs).
 func maxBatches(tb testing.TB, s *testServer, pat string) map[string]func(ctx context.Context) (*st.Status, error) {
 	s.newApp(tb, pat, "batch", false)
 	app := &pb.UserAppIDSet{UserId: "me", AppId: "batch"}
@@ -32,10 +34,26 @@ func maxBatches(tb testing.TB, s *testServer, pat string) map[string]func(ctx co
 		}
 		return out
 	}
-	postInputs := func(labelled bool) (*st.Status, error) {
+	// distinct images, one per input of a call: each is a blob of its own.
+	distinct := func(k int64) [][]byte {
+		out := make([][]byte, n)
+		for i := range out {
+			out[i] = pngOf(tb, int(k)*n+i)
+		}
+		return out
+	}
+	postInputs := func(labelled, different bool) (*st.Status, error) {
 		k := seq.Add(1)
 		ins := make([]*pb.Input, n)
+		var imgs [][]byte
+		if different {
+			imgs = distinct(k)
+		}
 		for i := range ins {
+			img := img
+			if different {
+				img = imgs[i]
+			}
 			ins[i] = &pb.Input{Id: fmt.Sprintf("i%d-%d", k, i), Data: &pb.Data{Image: &pb.Image{Base64: img, AllowDuplicateUrl: true}}}
 			if labelled {
 				ins[i].Data.Concepts = concepts()
@@ -75,10 +93,13 @@ func maxBatches(tb testing.TB, s *testServer, pat string) map[string]func(ctx co
 			return r.GetStatus(), err
 		},
 		"PostInputs": func(ctx context.Context) (*st.Status, error) {
-			return postInputs(false)
+			return postInputs(false, false)
 		},
 		"PostInputsLabelled": func(ctx context.Context) (*st.Status, error) {
-			return postInputs(true)
+			return postInputs(true, false)
+		},
+		"PostInputsLabelledDistinct": func(ctx context.Context) (*st.Status, error) {
+			return postInputs(true, true)
 		},
 	}
 }
@@ -98,7 +119,7 @@ func BenchmarkMaxBatch(b *testing.B) {
 	if r, err := s.v2.PostApps(ctx, &pb.PostAppsRequest{UserAppId: me(), Apps: appBatch("patched", grpcapi.MaxBatchItems)}); err != nil || r.GetStatus().GetCode() != st.StatusCode_SUCCESS {
 		b.Fatal(r.GetStatus(), err)
 	}
-	for _, name := range []string{"PostApps", "PatchApps", "PostKeys", "PostConcepts", "PostInputs", "PostInputsLabelled"} {
+	for _, name := range []string{"PostApps", "PatchApps", "PostKeys", "PostConcepts", "PostInputs", "PostInputsLabelled", "PostInputsLabelledDistinct"} {
 		b.Run(name, func(b *testing.B) {
 			for b.Loop() {
 				if s, err := calls[name](ctx); err != nil || s.GetCode() != st.StatusCode_SUCCESS {

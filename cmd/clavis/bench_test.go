@@ -2,6 +2,8 @@ package main_test
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"runtime"
 	"testing"
 
@@ -100,4 +102,51 @@ func BenchmarkUnaryMetrics(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkRESTParallel compares REST GET /v2/users/me/apps with the same
+// call over gRPC (ListApps), from eight concurrent callers: the ratio is
+// what the gateway costs (HTTP/1.1, JSON, the relay to the gRPC chain,
+// its access log).
+func BenchmarkRESTParallel(b *testing.B) {
+	s := startServer(b)
+	s.newApp(b, s.pat, "photos", false)
+	callers := func(b *testing.B) { b.SetParallelism((8 + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0)) }
+	b.Run("GRPC", func(b *testing.B) {
+		callers(b)
+		ctx := as(s.pat)
+		b.RunParallel(func(p *testing.PB) {
+			for p.Next() {
+				r, err := s.v2.ListApps(ctx, &pb.ListAppsRequest{UserAppId: me()})
+				if err != nil || r.GetStatus().GetCode() != 10000 {
+					b.Error(err, r.GetStatus())
+					return
+				}
+			}
+		})
+	})
+	b.Run("REST", func(b *testing.B) {
+		callers(b)
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = 64
+		c := &http.Client{Transport: tr}
+		url := "http://" + s.Addr() + "/v2/users/me/apps"
+		b.RunParallel(func(p *testing.PB) {
+			for p.Next() {
+				req, _ := http.NewRequest(http.MethodGet, url, nil)
+				req.Header.Set("Authorization", "Key "+s.pat)
+				resp, err := c.Do(req)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				_, err = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if err != nil || resp.StatusCode != http.StatusOK {
+					b.Error(err, resp.Status)
+					return
+				}
+			}
+		})
+	})
 }

@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/clavis-dev/clavis/clavis"
 
@@ -40,6 +42,9 @@ func keyNoun(kt clavis.KeyType) string {
 type keySpec struct {
 	desc, scopes, endpoints, expires string
 	expiry                           time.Time
+	// rate is --rate-limit, which rateSet says was given.
+	rate    uint32
+	rateSet bool
 }
 
 func (k *keySpec) bind(c *cobra.Command, defaultScopes string) {
@@ -51,9 +56,11 @@ func (k *keySpec) bind(c *cobra.Command, defaultScopes string) {
 	c.Flags().StringVar(&k.scopes, "scopes", defaultScopes, usage)
 	c.Flags().StringVar(&k.endpoints, "endpoints", "", "comma-separated methods the key is limited to, e.g. /clarifai.api.V2/PostModelOutputs")
 	c.Flags().StringVar(&k.expires, "expires", "", "expiry: 7d, 30d, 60d, 90d, never, a duration from now (720h) or an RFC 3339 time; default never")
-	c.PreRunE = func(*cobra.Command, []string) error {
+	c.Flags().Uint32Var(&k.rate, "rate-limit", 0, "requests a minute the key may make, across every replica; 0 = no limit (on update: removes it); default none, or unchanged")
+	c.PreRunE = func(c *cobra.Command, _ []string) error {
 		var err error
 		k.expiry, err = parseExpiry(k.expires)
+		k.rateSet = c.Flags().Changed("rate-limit")
 		return err
 	}
 }
@@ -64,6 +71,9 @@ func (k *keySpec) key(kt clavis.KeyType) *pb.Key {
 	if !k.expiry.IsZero() {
 		key.ExpiresAt = timestamppb.New(k.expiry)
 	}
+	if k.rateSet {
+		key.RateLimit = wrapperspb.UInt32(k.rate)
+	}
 	return key
 }
 
@@ -71,14 +81,15 @@ func keyCreateCmd(env *Env, kt clavis.KeyType) *cobra.Command {
 	var spec keySpec
 	var app string
 	c := &cobra.Command{
-		Use:   "create [--scopes S] [--description D] [--expires E]",
+		Use:   "create [--scopes S] [--description D] [--expires E] [--rate-limit N]",
 		Short: "Create a Personal Access Token; it is printed once, alone on standard output",
 		Example: `  clavis pat create --description ci --scopes Predict,Apps:Get,Models:Get --expires 720h
-  PAT=$(clavis pat create --scopes Predict)`,
+  PAT=$(clavis pat create --scopes Predict)
+  clavis pat create --description batch --scopes Predict --rate-limit 600`,
 		Args: exactArgs(),
 	}
 	if kt == clavis.KeyTypeApp {
-		c.Use = "create --app APP_ID [--scopes S] [--description D] [--expires E]"
+		c.Use = "create --app APP_ID [--scopes S] [--description D] [--expires E] [--rate-limit N]"
 		c.Short = "Create an app-specific key for one of your apps; it is printed once, alone on standard output"
 		c.Long = `Create an app-specific key for one of your apps; it is printed once, alone on
 standard output. An app key reaches only its own app: it cannot predict with
@@ -146,14 +157,14 @@ func keyListCmd(env *Env, kt clavis.KeyType) *cobra.Command {
 			}
 			resp, err = cl.v2.ListKeys(ctx, req)
 		}
-		return cl.table(resp, err, "ID\tHINT\tDESCRIPTION\tAPP\tSCOPES\tCREATED\tEXPIRES\tLAST USED\tFROM", func(row func(...any)) {
+		return cl.table(resp, err, "ID\tHINT\tDESCRIPTION\tAPP\tSCOPES\tCREATED\tEXPIRES\tLAST USED\tFROM\tLIMIT", func(row func(...any)) {
 			for _, k := range resp.GetKeys() {
 				app := "-"
 				if len(k.GetApps()) > 0 {
 					app = k.GetApps()[0].GetUserId() + "/" + k.GetApps()[0].GetId()
 				}
 				row(k.GetId(), k.GetHint(), k.GetDescription(), app, strings.Join(k.GetScopes(), ","), fmtTime(k.GetCreatedAt(), k.GetCreatedAt() != nil),
-					fmtTime(k.GetExpiresAt(), k.GetExpiresAt() != nil), fmtTime(k.GetLastUsedAt(), k.GetLastUsedAt() != nil), dash(k.GetLastUsedAddr()))
+					fmtTime(k.GetExpiresAt(), k.GetExpiresAt() != nil), fmtTime(k.GetLastUsedAt(), k.GetLastUsedAt() != nil), dash(k.GetLastUsedAddr()), fmtRate(k.GetRateLimit()))
 				if w := k.GetPolicyWarning(); w != "" {
 					fmt.Fprintf(env.Stderr, "warning: %s %s: %s\n", keyNoun(kt), k.GetId(), w)
 				}
@@ -171,13 +182,15 @@ func keyListCmd(env *Env, kt clavis.KeyType) *cobra.Command {
 func patUpdateCmd(env *Env) *cobra.Command {
 	var spec keySpec
 	c := clientCmd(env, &cobra.Command{
-		Use:   "update ID [--description D] [--scopes S] [--expires E] [--endpoints E]",
-		Short: "Change a Personal Access Token's description, scopes, endpoints or expiry",
-		Long: `Change a Personal Access Token's description, scopes, endpoints or expiry;
+		Use:   "update ID [--description D] [--scopes S] [--expires E] [--endpoints E] [--rate-limit N]",
+		Short: "Change a Personal Access Token's description, scopes, endpoints, expiry or rate limit",
+		Long: `Change a Personal Access Token's description, scopes, endpoints, expiry or
+rate limit (--rate-limit 0 removes it);
 what is not given stays as it is. ID is the PAT's id (clavis pat list) or
 the token itself.`,
 		Example: `  clavis pat update 3f2c… --scopes Predict,Models:Get
-  clavis pat update 3f2c… --expires 2027-01-31T00:00:00Z`,
+  clavis pat update 3f2c… --expires 2027-01-31T00:00:00Z
+  clavis pat update 3f2c… --rate-limit 60`,
 		Args: exactArgs("ID"),
 	}, func(ctx context.Context, cl *client, args []string) error {
 		cur, err := cl.v2.GetKey(ctx, &pb.GetKeyRequest{UserAppId: me, KeyId: args[0]})
@@ -257,4 +270,12 @@ func keyDeleteCmd(env *Env, kt clavis.KeyType) *cobra.Command {
 		resp, err := cl.v2.DeleteKey(ctx, &pb.DeleteKeyRequest{UserAppId: me, KeyId: args[0]})
 		return cl.done(resp, err, "Deleted %s %s", noun, args[0])
 	})
+}
+
+// fmtRate shows a key's rate limit: "60/min", or "-" for none.
+func fmtRate(r *wrapperspb.UInt32Value) string {
+	if r.GetValue() == 0 {
+		return "-"
+	}
+	return strconv.FormatUint(uint64(r.GetValue()), 10) + "/min"
 }

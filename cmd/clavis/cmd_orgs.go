@@ -10,7 +10,7 @@ import (
 )
 
 func orgCmd(env *Env) *cobra.Command {
-	return group("org", "Manage organizations, their members and teams", `  clavis org create acme && clavis app create acme/vision
+	return group("org", "Manage organizations, their members, teams and key policy", `  clavis org create acme && clavis app create acme/vision
   clavis org member add acme bob --role contributor --scopes Apps:Get,Predict
   clavis org team put acme vision-team --scopes Predict --members bob --apps vision`,
 		orgCreateCmd(env), orgListCmd(env), orgDeleteCmd(env),
@@ -19,7 +19,8 @@ func orgCmd(env *Env) *cobra.Command {
 			orgMemberAddCmd(env), orgMemberListCmd(env), orgMemberRemoveCmd(env)),
 		group("team", "Manage the teams of an organization: put, list, delete", `  clavis org team put acme vision-team --scopes Predict --members bob --apps vision
   clavis org team list acme`,
-			orgTeamPutCmd(env), orgTeamListCmd(env), orgTeamDeleteCmd(env)))
+			orgTeamPutCmd(env), orgTeamListCmd(env), orgTeamDeleteCmd(env)),
+		orgPolicyCmd(env))
 }
 
 func orgCreateCmd(env *Env) *cobra.Command {

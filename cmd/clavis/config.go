@@ -35,8 +35,8 @@ type Config struct {
 	// reach although the address or port rules would refuse them
 	// (--fetch-allow, repeatable; CLAVIS_FETCH_ALLOW, comma-separated).
 	FetchAllow []string
-	// AuthCacheTTL bounds how long a verified token is trusted without a
-	// store lookup (CLAVIS_AUTH_CACHE_TTL).
+	// AuthCacheTTL bounds how long a verified token, or a caller's grant on
+	// an app, is trusted without a store lookup (CLAVIS_AUTH_CACHE_TTL).
 	AuthCacheTTL time.Duration
 	// AuditRetention is how long audit log entries are kept; 0 keeps them
 	// forever (CLAVIS_AUDIT_RETENTION).
@@ -89,6 +89,16 @@ type Config struct {
 	// and gRPC-Web) from a browser (--cors-origin, repeatable;
 	// CLAVIS_CORS_ORIGIN, comma-separated); none by default.
 	CORSOrigins []string
+	// Redis, when set, is the redis:// URL of the Redis server that holds
+	// the keys' rate limit counters, shared by every replica (--redis,
+	// CLAVIS_REDIS). Unset, they are in the PostgreSQL database, or in
+	// memory on the embedded store.
+	Redis string
+	// TrustedProxies lists the reverse proxies (CIDRs or addresses) whose
+	// X-Forwarded-For, or x-forwarded-for gRPC metadata, names the client's
+	// address (--trusted-proxies, repeatable; CLAVIS_TRUSTED_PROXIES,
+	// comma-separated); none by default, and the header is ignored.
+	TrustedProxies []string
 	// Signup opens the portal's sign-up page to visitors (--signup,
 	// CLAVIS_SIGNUP). Nil means open when every listener is on a loopback
 	// address and closed otherwise; admins can always create users.
@@ -190,7 +200,7 @@ func (c *Config) bindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.ModelsDir, "models-dir", c.ModelsDir, "directory of the runtime and model files that clavis setup fetches; default <data-dir>/models (env CLAVIS_MODELS_DIR)")
 	fs.StringVar(&c.BootstrapUser, "bootstrap-user", c.BootstrapUser, "id of the admin user created on first start (env CLAVIS_BOOTSTRAP_USER)")
 	fs.Var((*listFlag)(&c.FetchAllow), "fetch-allow", "let image URLs reach this host, host:port or CIDR despite the address rules; repeatable (env CLAVIS_FETCH_ALLOW, comma-separated)")
-	fs.DurationVar(&c.AuthCacheTTL, "auth-cache-ttl", c.AuthCacheTTL, "how long a verified token is trusted without a store lookup (env CLAVIS_AUTH_CACHE_TTL)")
+	fs.DurationVar(&c.AuthCacheTTL, "auth-cache-ttl", c.AuthCacheTTL, "how long a verified token, or a grant on an app, is trusted without a store lookup (env CLAVIS_AUTH_CACHE_TTL)")
 	fs.DurationVar(&c.AuditRetention, "audit-retention", c.AuditRetention, "how long audit log entries are kept; 0 = forever (env CLAVIS_AUDIT_RETENTION)")
 	fs.DurationVar(&c.PATMaxLifetime, "pat-max-lifetime", c.PATMaxLifetime, "longest lifetime of new PATs, e.g. 2160h; 0 = no bound (env CLAVIS_PAT_MAX_LIFETIME)")
 	fs.DurationVar(&c.AppKeyMaxLifetime, "app-key-max-lifetime", c.AppKeyMaxLifetime, "longest lifetime of new app keys; 0 = no bound (env CLAVIS_APP_KEY_MAX_LIFETIME)")
@@ -209,6 +219,8 @@ func (c *Config) bindFlags(fs *flag.FlagSet) {
 	c.Quotas.bindFlags(fs)
 	c.Memory.bindFlags(fs)
 	fs.Var((*listFlag)(&c.CORSOrigins), "cors-origin", "let web pages of this origin (scheme://host[:port]) call the API, REST and gRPC-Web, from browsers; repeatable (env CLAVIS_CORS_ORIGIN, comma-separated)")
+	fs.StringVar(&c.Redis, "redis", c.Redis, "redis:// URL of a Redis server for the keys' rate limit counters, shared by replicas; default the PostgreSQL database, or memory (env CLAVIS_REDIS)")
+	fs.Var((*listFlag)(&c.TrustedProxies), "trusted-proxies", "reverse proxies (CIDRs or addresses) whose X-Forwarded-For names the client's address; repeatable; none by default (env CLAVIS_TRUSTED_PROXIES, comma-separated)")
 	fs.Var(boolPtrFlag{&c.Signup}, "signup", "let visitors sign up in the portal: true or false; default open on a loopback address only (env CLAVIS_SIGNUP)")
 }
 
@@ -230,6 +242,7 @@ func (c *Config) fromEnv(getenv func(string) string) error {
 	set("CLAVIS_TLS_CERT", &c.TLSCert)
 	set("CLAVIS_TLS_KEY", &c.TLSKey)
 	set("CLAVIS_DEBUG_ADDR", &c.DebugAddr)
+	set("CLAVIS_REDIS", &c.Redis)
 	for name, dst := range map[string]*bool{"CLAVIS_TLS_SELF_SIGNED": &c.TLSSelfSigned, "CLAVIS_METRICS": &c.Metrics} {
 		if v := getenv(name); v != "" {
 			b, err := strconv.ParseBool(v)
@@ -248,6 +261,9 @@ func (c *Config) fromEnv(getenv func(string) string) error {
 	}
 	if v := getenv("CLAVIS_CORS_ORIGIN"); v != "" {
 		c.CORSOrigins = splitList(v)
+	}
+	if v := getenv("CLAVIS_TRUSTED_PROXIES"); v != "" {
+		c.TrustedProxies = splitList(v)
 	}
 	if v := getenv("CLAVIS_FETCH_ALLOW"); v != "" {
 		c.FetchAllow = splitList(v)

@@ -112,6 +112,8 @@ func TestJSON(t *testing.T) {
 		{"org member list", func() []string { return []string{"acme"} }, hasKey("members")},
 		{"org team put", func() []string { return []string{"acme", "vision", "--scopes", "Predict", "--members", "bob"} }, hasKey("team")},
 		{"org team list", func() []string { return []string{"acme"} }, hasKey("teams")},
+		{"org policy set", func() []string { return []string{"acme", "--pat-max-lifetime", "720h"} }, hasKey("policy")},
+		{"org policy show", func() []string { return []string{"acme"} }, hasKey("policy")},
 		{"org team delete", func() []string { return []string{"acme", "vision"} }, nil},
 		{"org member remove", func() []string { return []string{"acme", "bob"} }, nil},
 		{"org delete", func() []string { return []string{"acme"} }, nil},

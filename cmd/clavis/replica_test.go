@@ -8,6 +8,7 @@ import (
 
 	pb "github.com/clavis-dev/clavis/api/gen/clarifai/api"
 	st "github.com/clavis-dev/clavis/api/gen/clarifai/api/status"
+	orgsv1 "github.com/clavis-dev/clavis/api/gen/clavis/orgs/v1"
 
 	cmd "github.com/clavis-dev/clavis/cmd/clavis"
 	"github.com/clavis-dev/clavis/internal/store/postgres/pgtest"
@@ -86,9 +87,22 @@ func primed(t testing.TB, rs []*testServer, probe func(r *testServer) func() (wi
 	}
 }
 
+// revoked checks that a revocation made through rs[0] at start is honoured
+// by rs[0] on the very next call and by the others within
+// propagationBound: probe answers want there.
+func revoked(t testing.TB, rs []*testServer, start time.Time, what string, want st.StatusCode, probe func(r *testServer) func() (withStatus, error)) {
+	t.Helper()
+	resp, err := probe(rs[0])()
+	wantCode(t, resp, err, want)
+	for i, r := range rs[1:] {
+		took := refusal(t, start, propagationBound, want, probe(r))
+		t.Logf("replica %d refused %s after %v", i+2, what, took)
+	}
+}
+
 // TestReplicas checks that revocations made through one replica are
-// honoured by the others within a second, although their caches would
-// trust the credential for a minute.
+// honoured by it at once and by the others within a second, although
+// their caches would trust the credential, and the grants, for a minute.
 func TestReplicas(t *testing.T) {
 	rs := startReplicas(t, 3)
 	r1, others := rs[0], rs[1:]
@@ -113,38 +127,114 @@ func TestReplicas(t *testing.T) {
 		p, err := r1.v2.PostCollaborators(as(alice), &pb.PostCollaboratorsRequest{UserAppId: shared,
 			Collaborators: []*pb.Collaborator{{User: &pb.User{Id: "bob"}, Scopes: []string{"Apps:Get", "Workflows:Get"}}}})
 		wantCode(t, p, err, st.StatusCode_SUCCESS)
-		primed(t, rs, func(r *testServer) func() (withStatus, error) { return getApp(r, bob, "alice", "shared") })
+		probe := func(r *testServer) func() (withStatus, error) { return getApp(r, bob, "alice", "shared") }
+		primed(t, rs, probe)
 		start := time.Now()
 		d, err := r1.v2.DeleteCollaborators(as(alice), &pb.DeleteCollaboratorsRequest{UserAppId: shared, CollaboratorIds: []string{"bob"}})
 		wantCode(t, d, err, st.StatusCode_SUCCESS)
-		for i, r := range others {
-			took := refusal(t, start, propagationBound, st.StatusCode_CONN_DOES_NOT_EXIST, getApp(r, bob, "alice", "shared"))
-			t.Logf("replica %d refused the removed collaborator after %v", i+2, took)
-		}
+		revoked(t, rs, start, "the removed collaborator", st.StatusCode_CONN_DOES_NOT_EXIST, probe)
 	})
 
 	t.Run("AppMadePrivate", func(t *testing.T) {
 		r1.newApp(t, alice, "gallery", true)
-		primed(t, rs, func(r *testServer) func() (withStatus, error) { return getApp(r, bob, "alice", "gallery") })
+		probe := func(r *testServer) func() (withStatus, error) { return getApp(r, bob, "alice", "gallery") }
+		primed(t, rs, probe)
 		start := time.Now()
 		p, err := r1.v2.PatchApps(as(alice), &pb.PatchAppsRequest{UserAppId: me(), Action: "overwrite",
 			Apps: []*pb.App{{Id: "gallery", Visibility: &pb.Visibility{Gettable: pb.Visibility_PRIVATE}}}})
 		wantCode(t, p, err, st.StatusCode_SUCCESS)
-		for i, r := range others {
-			took := refusal(t, start, propagationBound, st.StatusCode_CONN_DOES_NOT_EXIST, getApp(r, bob, "alice", "gallery"))
-			t.Logf("replica %d refused the now private app after %v", i+2, took)
-		}
+		revoked(t, rs, start, "the now private app", st.StatusCode_CONN_DOES_NOT_EXIST, probe)
 	})
 
 	t.Run("AppKeyOfDeletedApp", func(t *testing.T) {
 		r1.newApp(t, alice, "doomed", false)
 		key := r1.newKey(t, alice, &pb.Key{Type: "app_specific_key", Scopes: []string{"All"}, Apps: []*pb.App{{Id: "doomed", UserId: "alice"}}})
-		primed(t, rs, func(r *testServer) func() (withStatus, error) { return getApp(r, key, "alice", "doomed") })
+		probe := func(r *testServer) func() (withStatus, error) { return getApp(r, key, "alice", "doomed") }
+		primed(t, rs, probe)
 		start := time.Now()
 		d, err := r1.v2.DeleteApp(as(alice), &pb.DeleteAppRequest{UserAppId: &pb.UserAppIDSet{UserId: "alice", AppId: "doomed"}})
 		wantCode(t, d, err, st.StatusCode_SUCCESS)
-		for _, r := range others {
-			refusal(t, start, propagationBound, st.StatusCode_CONN_KEY_INVALID, getApp(r, key, "alice", "doomed"))
+		revoked(t, rs, start, "the app key of the deleted app", st.StatusCode_CONN_KEY_INVALID, probe)
+	})
+
+	t.Run("CollaboratorOfDeletedApp", func(t *testing.T) {
+		r1.newApp(t, alice, "gone", false)
+		gone := &pb.UserAppIDSet{UserId: "alice", AppId: "gone"}
+		p, err := r1.v2.PostCollaborators(as(alice), &pb.PostCollaboratorsRequest{UserAppId: gone,
+			Collaborators: []*pb.Collaborator{{User: &pb.User{Id: "bob"}, Scopes: []string{"Apps:Get", "Workflows:Get"}}}})
+		wantCode(t, p, err, st.StatusCode_SUCCESS)
+		probe := func(r *testServer) func() (withStatus, error) { return getApp(r, bob, "alice", "gone") }
+		primed(t, rs, probe)
+		primed(t, rs, func(r *testServer) func() (withStatus, error) { return getApp(r, alice, "alice", "gone") })
+		start := time.Now()
+		d, err := r1.v2.DeleteApp(as(alice), &pb.DeleteAppRequest{UserAppId: gone})
+		wantCode(t, d, err, st.StatusCode_SUCCESS)
+		revoked(t, rs, start, "a collaborator on the deleted app", st.StatusCode_CONN_DOES_NOT_EXIST, probe)
+		revoked(t, rs, start, "the owner of the deleted app", st.StatusCode_CONN_DOES_NOT_EXIST,
+			func(r *testServer) func() (withStatus, error) { return getApp(r, alice, "alice", "gone") })
+	})
+
+	orgs := orgsv1.NewOrgsClient(r1.conn)
+	carl := r1.newUser(t, "carl")
+	dave := r1.newUser(t, "dave")
+	o, err := orgs.CreateOrg(as(alice), &orgsv1.CreateOrgRequest{Id: "acme"})
+	wantCode(t, o, err, st.StatusCode_SUCCESS)
+	a, err := r1.v2.PostApps(as(alice), &pb.PostAppsRequest{UserAppId: &pb.UserAppIDSet{UserId: "acme"}, Apps: []*pb.App{{Id: "vision"}}})
+	wantCode(t, a, err, st.StatusCode_SUCCESS)
+	for user, m := range map[string]*orgsv1.Member{
+		"carl": {Role: orgsv1.Role_ORG_CONTRIBUTOR, Scopes: []string{"Apps:Get", "Workflows:Get"}},
+		"dave": {Role: orgsv1.Role_TEAM_CONTRIBUTOR},
+	} {
+		m.UserId = user
+		r, err := orgs.PutMember(as(alice), &orgsv1.PutMemberRequest{OrgId: "acme", Member: m})
+		wantCode(t, r, err, st.StatusCode_SUCCESS)
+	}
+	tm, err := orgs.PutTeam(as(alice), &orgsv1.PutTeamRequest{OrgId: "acme", Team: &orgsv1.Team{Id: "t1", Scopes: []string{"Apps:Get", "Workflows:Get"}, MemberIds: []string{"dave"}, AppIds: []string{"vision"}}})
+	wantCode(t, tm, err, st.StatusCode_SUCCESS)
+
+	t.Run("OrgMemberRemoved", func(t *testing.T) {
+		probe := func(r *testServer) func() (withStatus, error) { return getApp(r, carl, "acme", "vision") }
+		primed(t, rs, probe)
+		start := time.Now()
+		rm, err := orgs.RemoveMember(as(alice), &orgsv1.RemoveMemberRequest{OrgId: "acme", UserId: "carl"})
+		wantCode(t, rm, err, st.StatusCode_SUCCESS)
+		revoked(t, rs, start, "the removed org member", st.StatusCode_CONN_DOES_NOT_EXIST, probe)
+	})
+
+	t.Run("TeamMemberRemoved", func(t *testing.T) {
+		probe := func(r *testServer) func() (withStatus, error) { return getApp(r, dave, "acme", "vision") }
+		primed(t, rs, probe)
+		start := time.Now()
+		tm, err := orgs.PutTeam(as(alice), &orgsv1.PutTeamRequest{OrgId: "acme", Team: &orgsv1.Team{Id: "t1", Scopes: []string{"Apps:Get", "Workflows:Get"}, AppIds: []string{"vision"}}})
+		wantCode(t, tm, err, st.StatusCode_SUCCESS)
+		revoked(t, rs, start, "the member taken off the team", st.StatusCode_CONN_DOES_NOT_EXIST, probe)
+	})
+
+	// Not a revocation: the app's row, which the grants cache holds,
+	// reads as changed everywhere.
+	t.Run("AppPatched", func(t *testing.T) {
+		r1.newApp(t, alice, "notes", false)
+		description := func(r *testServer) string {
+			resp, err := r.v2.GetApp(as(alice), &pb.GetAppRequest{UserAppId: &pb.UserAppIDSet{UserId: "alice", AppId: "notes"}})
+			wantCode(t, resp, err, st.StatusCode_SUCCESS)
+			return resp.GetApp().GetDescription()
+		}
+		for _, r := range rs {
+			description(r)
+		}
+		start := time.Now()
+		p, err := r1.v2.PatchApps(as(alice), &pb.PatchAppsRequest{UserAppId: me(), Action: "overwrite", Apps: []*pb.App{{Id: "notes", Description: "changed"}}})
+		wantCode(t, p, err, st.StatusCode_SUCCESS)
+		if got := description(r1); got != "changed" {
+			t.Fatalf("replica 1 answers description %q right after the patch", got)
+		}
+		for i, r := range others {
+			for description(r) != "changed" {
+				if time.Since(start) > propagationBound {
+					t.Fatalf("replica %d still answers the old description after %v", i+2, time.Since(start))
+				}
+				time.Sleep(time.Millisecond)
+			}
 		}
 	})
 }

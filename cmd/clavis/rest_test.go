@@ -93,6 +93,12 @@ func (r restResp) status() map[string]any { s, _ := r.body["status"].(map[string
 // (also on DELETE), Content-Type application/json, Authorization: Key.
 func rest(t *testing.T, s *testServer, method, path, token string, body any) restResp {
 	t.Helper()
+	return doREST(t, restRequest(t, s, method, path, token, body))
+}
+
+// restRequest is the request rest sends.
+func restRequest(t *testing.T, s *testServer, method, path, token string, body any) *http.Request {
+	t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -116,7 +122,7 @@ func rest(t *testing.T, s *testServer, method, path, token string, body any) res
 	if token != "" {
 		req.Header.Set("Authorization", "Key "+token)
 	}
-	return doREST(t, req)
+	return req
 }
 
 func doREST(t *testing.T, req *http.Request) restResp {

@@ -25,6 +25,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/clavis-dev/clavis/internal/auth"
+	"github.com/clavis-dev/clavis/internal/clientaddr"
 	"github.com/clavis-dev/clavis/internal/gateway"
 	"github.com/clavis-dev/clavis/internal/grpcapi"
 	"github.com/clavis-dev/clavis/internal/hosted"
@@ -102,7 +103,7 @@ type Server struct {
 	// TLSCertFile is the certificate the TLS listener uses, if any.
 	TLSCertFile string
 
-	closers        []io.Closer // loaded models
+	closers        []io.Closer // loaded models, the Redis client
 	stopBackground context.CancelFunc
 	background     chan struct{}
 
@@ -179,6 +180,17 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 		}
 		inval, vectors = n, replicaFeed{s.index, n}
 	}
+	proxies, err := clientaddr.Parse(cfg.TrustedProxies)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("--trusted-proxies: %w", err)
+	}
+	counter, err := s.rateCounter(ctx)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	limiter := auth.NewRateLimiter(counter, cfg.Now, log)
 	fetcher, err := fetch.New(fetch.Config{Allow: cfg.FetchAllow})
 	if err != nil {
 		db.Close()
@@ -192,7 +204,9 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 	}
 	s.pool = jobs.New(jobs.Config{Store: db.Jobs(), Workers: cfg.Inputs.JobWorkers, Log: log})
 	s.sweepWake = make(chan struct{}, 1)
-	authz := auth.NewAuthorizer(db)
+	// Grants are cached beside the tokens, and dropped by the same
+	// invalidations (inval: this replica's and, on PostgreSQL, the others').
+	authz := auth.NewCachedAuthorizer(db, s.authn.Grants())
 	svc := service.New(service.Config{Store: db, Hasher: hasher, Invalidator: inval, Engine: s.engine, Authorizer: authz, Now: cfg.Now,
 		Blobs: s.blobs, Fetcher: fetcher, Limits: cfg.Inputs.limits(), Quotas: cfg.Quotas.quotas(), Wake: s.wakeBackground, Index: s.index, Vectors: vectors,
 		AuditRetention: cfg.AuditRetention, KeyPolicies: service.KeyPolicies{
@@ -226,6 +240,7 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 	}
 
 	api := grpcapi.New(svc, s.authn, authz, log, append(obs.grpc, grpcapi.WithRelayed(gateway.Relayed),
+		grpcapi.WithRateLimiter(limiter), grpcapi.WithTrustedProxies(proxies),
 		grpcapi.WithUnauthenticatedStreams(cfg.Limits.MaxUnauthenticatedStreams))...)
 	s.api = api
 	api.HostImagesAt(cfg.Inputs.PublicURL)
@@ -240,13 +255,13 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 	gw := gateway.Config{Log: log, ChallengeHeader: grpcapi.ChallengeHeader, UserHeader: grpcapi.UserHeader, AddrMetadata: grpcapi.AddrMetadata,
 		RetryAfterHeader: grpcapi.RetryAfterHeader, HTTPStatusHeader: grpcapi.HTTPStatusHeader, Observe: s.observeHTTP(),
 		CORSOrigins: cfg.CORSOrigins, Authenticate: s.checkCredentials, BodyBudget: int64(cfg.Limits.MaxBodyBytesInFlight),
-		OpenPaths: []string{"/v2/credentials/revoke"}}
+		OpenPaths: []string{"/v2/credentials/revoke"}, TrustedProxies: proxies}
 	if s.rest, s.restEnd, err = gateway.New(ctx, s.grpc, gw); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("REST gateway: %w", err)
 	}
 
-	portal, err := web.New(web.Config{Service: svc, Authorizer: authz, Log: log, Signup: cfg.SignupOpen(), OpenAPI: openapi.JSON, Now: cfg.Now, HostedPath: grpcapi.HostedPath})
+	portal, err := web.New(web.Config{Service: svc, Authorizer: authz, Log: log, Signup: cfg.SignupOpen(), OpenAPI: openapi.JSON, Now: cfg.Now, HostedPath: grpcapi.HostedPath, TrustedProxies: proxies})
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("portal: %w", err)
@@ -350,9 +365,10 @@ func refuseGRPC(w http.ResponseWriter, st *status.Status) {
 }
 
 // checkCredentials checks an authorization header as the server would,
-// for a transport that checks it before reading the body.
-func (s *Server) checkCredentials(ctx context.Context, authorization string) error {
-	_, err := s.authn.Authenticate(ctx, authorization)
+// for a transport that checks it before reading the body, from the
+// client's address addr (a key may be limited to addresses).
+func (s *Server) checkCredentials(ctx context.Context, authorization, addr string) error {
+	_, err := s.authn.Authenticate(service.WithOrigin(ctx, &service.Origin{Addr: addr}), authorization)
 	return err
 }
 

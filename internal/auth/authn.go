@@ -39,6 +39,10 @@ type Authenticator struct {
 
 	// idx finds entries by key and user (cacheindex.go); mu guards it.
 	idx cacheIndex
+	// grants caches the authorizer's app grants (grantcache.go); the
+	// invalidations of the token cache that touch apps or users drop
+	// theirs too.
+	grants *GrantCache
 
 	mu      sync.Mutex
 	gen     uint64 // bumped by every invalidation
@@ -122,8 +126,14 @@ func NewAuthenticator(s clavis.Tx, cfg AuthnConfig) *Authenticator {
 	if a.now == nil {
 		a.now = time.Now
 	}
+	a.grants = newGrantCache(a.ttl, a.now)
 	return a
 }
+
+// Grants returns the cache of app grants that the authenticator's
+// invalidations keep coherent, for NewCachedAuthorizer. Its entries live
+// as long as the cache's tokens (AuthnConfig.CacheTTL).
+func (a *Authenticator) Grants() *GrantCache { return a.grants }
 
 // Hasher returns the hasher the authenticator digests tokens with.
 func (a *Authenticator) Hasher() Hasher { return a.hasher }
@@ -344,7 +354,7 @@ func (a *Authenticator) load(ctx context.Context, digest []byte, now time.Time) 
 		allow:    k.AllowCIDRs,
 		p: clavis.Principal{
 			UserID: u.ID, Admin: u.Admin, KeyID: k.ID, KeyType: k.Type, App: k.App,
-			Scopes: k.Scopes, Endpoints: k.Endpoints, ExpiresAt: k.ExpiresAt,
+			Scopes: k.Scopes, Endpoints: k.Endpoints, ExpiresAt: k.ExpiresAt, RateLimit: k.RateLimit,
 		},
 	}, "", nil
 }
@@ -369,8 +379,10 @@ func (a *Authenticator) InvalidateKeys(ids ...string) {
 	})
 }
 
-// InvalidateUser drops the cached entries of every key of a user.
+// InvalidateUser drops the cached entries of every key of a user, and the
+// cached grants of the user and on the user's apps.
 func (a *Authenticator) InvalidateUser(id string) {
+	a.grants.invalidateUser(id)
 	a.invalidateDigests(func() []string {
 		var ds []string
 		for d := range a.idx.byUser[id] {
@@ -380,19 +392,27 @@ func (a *Authenticator) InvalidateUser(id string) {
 	})
 }
 
-// InvalidateApp drops the cached entries of every app key of an app.
+// InvalidateApp drops the cached entries of every app key of an app, and
+// the cached grants on it.
 func (a *Authenticator) InvalidateApp(ref clavis.AppRef) {
+	a.grants.InvalidateGrants(ref.OwnerID, ref.AppID)
 	a.invalidate(func(p *clavis.Principal) bool { return p.App != nil && *p.App == ref })
 }
 
 // InvalidateOwner drops the cached entries of every app key of an owner's
-// apps.
+// apps, and the cached grants on them.
 func (a *Authenticator) InvalidateOwner(ownerID string) {
+	a.grants.InvalidateGrants(ownerID, "")
 	a.invalidate(func(p *clavis.Principal) bool { return p.App != nil && p.App.OwnerID == ownerID })
 }
 
-// InvalidateAll empties the cache.
+// InvalidateGrants drops the cached grants on app of owner, or on every
+// app of owner when app is empty; cached tokens stay.
+func (a *Authenticator) InvalidateGrants(owner, app string) { a.grants.InvalidateGrants(owner, app) }
+
+// InvalidateAll empties the cache, and the cache of grants.
 func (a *Authenticator) InvalidateAll() {
+	a.grants.invalidateAll()
 	a.invalidate(func(*clavis.Principal) bool { return true })
 }
 

@@ -70,11 +70,21 @@ func (r Role) Manages() bool { return r == RoleOwner || r == RoleOrgAdmin || r =
 // Every permission decision of Clavis is made here: the rule table,
 // ownership, organization roles, teams, collaborators, public apps, and
 // what a caller may grant. It is safe for concurrent use.
-type Authorizer struct{ store clavis.Tx }
+type Authorizer struct {
+	store clavis.Tx
+	cache *GrantCache // nil: every decision reads the store
+}
 
 // NewAuthorizer returns an Authorizer reading apps, grants and memberships
-// from s.
+// from s on every decision, as a use case inside a transaction needs.
 func NewAuthorizer(s clavis.Tx) *Authorizer { return &Authorizer{store: s} }
+
+// NewCachedAuthorizer returns an Authorizer reading from s that keeps the
+// app grants it resolves in c (an Authenticator's Grants), which the
+// Authenticator's invalidations keep coherent.
+func NewCachedAuthorizer(s clavis.Tx, c *GrantCache) *Authorizer {
+	return &Authorizer{store: s, cache: c}
+}
 
 // Authorize applies the rule of method to principal p and the target req
 // names. It returns the Access to hand to the handler, or:
@@ -271,8 +281,38 @@ func appTarget(p *clavis.Principal, userID, appID string) (clavis.AppRef, error)
 // AppGrant resolves the grant of p's user on an app: the one place where
 // ownership, organization roles, teams, collaborators and public visibility
 // become scopes. A caller with no grant gets exactly the answer a missing app
-// gets. App keys never reach beyond their own app, public or not.
+// gets. App keys never reach beyond their own app, public or not. The app
+// returned is the caller's to change.
 func (z *Authorizer) AppGrant(ctx context.Context, p *clavis.Principal, ref clavis.AppRef) (*clavis.App, Role, clavis.ScopeSet, error) {
+	if z.cache == nil {
+		return z.appGrant(ctx, p, ref)
+	}
+	k := grantKey{user: p.UserID, app: ref, appKey: p.App != nil}
+	e, gen := z.cache.lookup(k)
+	if e == nil {
+		e = &grantEntry{key: k, loadedAt: z.cache.now()}
+		app, role, grant, err := z.appGrant(ctx, p, ref)
+		switch {
+		case err == nil:
+			e.app, e.role, e.grant = *app, role, grant
+		case clavis.ErrorCode(err) == clavis.ENotFound:
+			// Missing and invisible apps are cached alike, so that a
+			// refusal's time says no more than its words.
+			e.miss, e.err = true, err
+		default:
+			return nil, "", clavis.ScopeSet{}, err
+		}
+		z.cache.store(e, gen)
+	}
+	if e.miss {
+		return nil, "", clavis.ScopeSet{}, e.err
+	}
+	app := e.app
+	return &app, e.role, e.grant, nil
+}
+
+// appGrant is AppGrant read from the store.
+func (z *Authorizer) appGrant(ctx context.Context, p *clavis.Principal, ref clavis.AppRef) (*clavis.App, Role, clavis.ScopeSet, error) {
 	app, err := z.store.Apps().GetApp(ctx, ref)
 	missing := clavis.ErrorCode(err) == clavis.ENotFound
 	if err != nil && !missing {

@@ -174,6 +174,8 @@ var Rules = map[string]Rule{
 	orgs + "PutMember":    org(OrgAdmin, clavis.ScopeAll),
 	orgs + "PutTeam":      org(OrgAdmin, clavis.ScopeAll),
 	orgs + "DeleteTeam":   org(OrgAdmin, clavis.ScopeAll),
+	orgs + "GetKeyPolicy": org(OrgAdmin),
+	orgs + "SetKeyPolicy": org(OrgAdmin, clavis.ScopeAll),
 
 	"/clavis.admin.v1.Admin/CreateUser":  rule(AdminAuth, TargetInstance, clavis.ScopeAll),
 	"/clavis.admin.v1.Admin/ListUsers":   rule(AdminAuth, TargetInstance, clavis.ScopeAll),

@@ -51,9 +51,19 @@ func base62(n *big.Int, width int) string {
 	return string(out)
 }
 
+// inAlphabet[c] says whether byte c is a digit of the alphabet.
+var inAlphabet = func() (t [256]bool) {
+	for i := range len(alphabet) {
+		t[alphabet[i]] = true
+	}
+	return t
+}()
+
 func checksum(s string) string {
 	var out [sumLen]byte
-	n := crc32.ChecksumIEEE([]byte(s))
+	// A buffer on the stack: every token is checked on every call.
+	var buf [TokenLen]byte
+	n := crc32.ChecksumIEEE(append(buf[:0], s...))
 	for i := sumLen - 1; i >= 0; i-- {
 		out[i] = alphabet[n%62]
 		n /= 62
@@ -77,7 +87,7 @@ func ParseToken(tok string) (clavis.KeyType, error) {
 		return "", invalidKey("the token has the wrong length")
 	}
 	for i := len(clavis.PATPrefix); i < len(tok); i++ {
-		if strings.IndexByte(alphabet, tok[i]) < 0 {
+		if !inAlphabet[tok[i]] {
 			return "", invalidKey("the token has characters that no token has")
 		}
 	}

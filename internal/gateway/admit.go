@@ -127,7 +127,7 @@ func (h *handler) authorized(r *http.Request) bool {
 	default:
 		return false
 	}
-	switch clavis.ErrorCode(h.authenticate(r.Context(), header)) {
+	switch clavis.ErrorCode(h.authenticate(r.Context(), header, clientHost(r, h.proxies))) {
 	case clavis.ENoCredentials, clavis.EUnauthenticated:
 		return false
 	}

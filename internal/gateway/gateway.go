@@ -35,6 +35,7 @@ import (
 	tokensv1 "github.com/clavis-dev/clavis/api/gen/clavis/tokens/v1"
 	"github.com/clavis-dev/clavis/api/gen/openapi"
 	"github.com/clavis-dev/clavis/clavis"
+	"github.com/clavis-dev/clavis/internal/clientaddr"
 	"github.com/clavis-dev/clavis/internal/gateway/bindings"
 	"github.com/clavis-dev/clavis/internal/reqid"
 )
@@ -75,6 +76,10 @@ type Config struct {
 	// server, which trusts it only on the gateway's in-process connection;
 	// empty means none is sent.
 	AddrMetadata string
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client's address that AddrMetadata carries; nil trusts none, and
+	// the header is ignored.
+	TrustedProxies *clientaddr.Trusted
 	// RetryAfterHeader names the gRPC response header whose value (seconds)
 	// a throttled answer carries; REST sends it as Retry-After. Empty means
 	// none.
@@ -98,7 +103,9 @@ type Config struct {
 	// refuses is relayed without its body: the server answers it as
 	// always, in-band, for want of credentials, and the body is never held
 	// (admit.go).
-	Authenticate func(ctx context.Context, authorization string) error
+	// addr is the client's address, as the server is told it (a key may
+	// be limited to addresses).
+	Authenticate func(ctx context.Context, authorization, addr string) error
 	// OpenPaths are REST paths that take no credentials (revocation by
 	// value): Authenticate is not asked about them, and their bodies are
 	// read under the body budget as any other.
@@ -133,7 +140,9 @@ func New(ctx context.Context, g *grpc.Server, cfg Config) (http.Handler, io.Clos
 		// Authorization travels as metadata "authorization" (grpc-gateway
 		// always forwards it so); no other header is forwarded.
 		runtime.WithIncomingHeaderMatcher(func(string) (string, bool) { return "", false }),
-		runtime.WithMetadata(func(_ context.Context, r *http.Request) metadata.MD { return clientAddr(r, cfg.AddrMetadata) }),
+		runtime.WithMetadata(func(_ context.Context, r *http.Request) metadata.MD {
+			return clientAddr(r, cfg.AddrMetadata, cfg.TrustedProxies)
+		}),
 		runtime.WithOutgoingHeaderMatcher(func(string) (string, bool) { return "", false }),
 		runtime.WithForwardResponseOption(httpStatus(cfg)),
 		runtime.WithErrorHandler(errorHandler),
@@ -575,14 +584,23 @@ func routingErrorHandler(_ context.Context, _ *runtime.ServeMux, _ runtime.Marsh
 }
 
 // clientAddr is the metadata that tells the server the address of r's
-// client, under name; none when name is empty.
-func clientAddr(r *http.Request, name string) metadata.MD {
+// client, under name; none when name is empty. The address is the
+// connection's, or, when it comes from one of the trusted proxies, the
+// client its X-Forwarded-For names.
+func clientAddr(r *http.Request, name string, proxies *clientaddr.Trusted) metadata.MD {
 	if name == "" {
 		return nil
 	}
+	return metadata.Pairs(name, clientHost(r, proxies))
+}
+
+// clientHost is the address of r's client: the connection's, or, when it
+// comes from one of the trusted proxies, the client its X-Forwarded-For
+// names.
+func clientHost(r *http.Request, proxies *clientaddr.Trusted) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
 	}
-	return metadata.Pairs(name, host)
+	return proxies.Resolve(host, r.Header.Values("X-Forwarded-For"))
 }

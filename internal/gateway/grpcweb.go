@@ -22,6 +22,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	st "github.com/clavis-dev/clavis/api/gen/clarifai/api/status"
+	"github.com/clavis-dev/clavis/internal/clientaddr"
 	"github.com/clavis-dev/clavis/internal/reqid"
 )
 
@@ -94,13 +95,14 @@ func maxGRPCWebBody(text bool) int64 {
 // grpcWeb is what the handler needs to relay gRPC-Web calls and answer
 // browsers of other origins.
 type grpcWeb struct {
-	addrMetadata string // Config.AddrMetadata
+	addrMetadata string              // Config.AddrMetadata
+	proxies      *clientaddr.Trusted // Config.TrustedProxies
 	conn         *grpc.ClientConn
 	// unary has every method the server serves, true for unary ones.
 	unary      map[string]bool
 	userHeader string
 	// authenticate checks credentials before a body is read; nil: none.
-	authenticate func(ctx context.Context, authorization string) error
+	authenticate func(ctx context.Context, authorization, addr string) error
 	openPaths    []string // Config.OpenPaths
 	cors         *cors
 }
@@ -112,7 +114,7 @@ func (h *handler) serveGRPCWebOn(g *grpc.Server, conn *grpc.ClientConn, cfg Conf
 	if err != nil {
 		return err
 	}
-	h.grpcWeb = grpcWeb{conn: conn, unary: map[string]bool{}, userHeader: cfg.UserHeader, addrMetadata: cfg.AddrMetadata, authenticate: cfg.Authenticate, cors: c,
+	h.grpcWeb = grpcWeb{conn: conn, unary: map[string]bool{}, userHeader: cfg.UserHeader, addrMetadata: cfg.AddrMetadata, proxies: cfg.TrustedProxies, authenticate: cfg.Authenticate, cors: c,
 		openPaths: cfg.OpenPaths}
 	for svc, info := range g.GetServiceInfo() {
 		for _, m := range info.Methods {
@@ -174,7 +176,7 @@ func (h *handler) serveGRPCWeb(w http.ResponseWriter, r *http.Request, a *admiss
 		trailersOnly(w, respType, status.Newf(codes.ResourceExhausted, "the request is over %d bytes", MaxBodySize))
 		return
 	}
-	ctx, cancel, err := callContext(r, h.addrMetadata)
+	ctx, cancel, err := callContext(r, h.addrMetadata, h.proxies)
 	if err != nil {
 		trailersOnly(w, respType, status.New(codes.InvalidArgument, err.Error()))
 		return
@@ -262,9 +264,9 @@ func (h *handler) noteRelayed(rec *recorder, header metadata.MD) {
 // callContext returns the context of the relayed call: the request's,
 // bounded by its grpc-timeout, carrying its authorization as metadata and
 // nothing else, as for REST.
-func callContext(r *http.Request, addrMetadata string) (context.Context, context.CancelFunc, error) {
+func callContext(r *http.Request, addrMetadata string, proxies *clientaddr.Trusted) (context.Context, context.CancelFunc, error) {
 	ctx := r.Context()
-	md := metadata.Join(clientAddr(r, addrMetadata))
+	md := metadata.Join(clientAddr(r, addrMetadata, proxies))
 	if v := r.Header.Values("Authorization"); len(v) > 0 {
 		md["authorization"] = v
 	}

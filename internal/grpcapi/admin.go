@@ -90,7 +90,7 @@ func (s *Server) ListAllKeys(ctx context.Context, req *adminv1.ListAllKeysReques
 	}
 	out := make([]*adminv1.OwnedKey, len(ks))
 	for i, k := range ks {
-		out[i] = &adminv1.OwnedKey{UserId: k.UserID, Key: s.keyToPB(k, k.ID)}
+		out[i] = &adminv1.OwnedKey{UserId: k.UserID, Key: s.keyToPB(ctx, k, k.ID)}
 	}
 	return &adminv1.ListAllKeysResponse{Keys: out}, nil
 }

@@ -167,7 +167,7 @@ func (s TokensServer) RotateKey(ctx context.Context, req *tokensv1.RotateKeyRequ
 	if err != nil {
 		return nil, err
 	}
-	return &tokensv1.RotateKeyResponse{Key: keyToPB(r.New.Key, r.New.Token), OldKey: s.keyToPB(r.Old, r.Old.ID)}, nil
+	return &tokensv1.RotateKeyResponse{Key: keyToPB(r.New.Key, r.New.Token), OldKey: s.keyToPB(ctx, r.Old, r.Old.ID)}, nil
 }
 
 // RevokeCredentials revokes leaked tokens by value, for anyone. Its answer

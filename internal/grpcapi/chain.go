@@ -84,7 +84,8 @@ func reqID(ctx context.Context) string {
 //     this one place;
 //   - logging writes one line per call (none for the calls the REST
 //     gateway relays and logs itself) and reports it to the metrics;
-//   - authentication turns the authorization header into a Principal;
+//   - authentication turns the authorization header into a Principal, and
+//     refuses a key over its requests-per-minute limit;
 //   - authorization refuses a request over its item limits (items.go),
 //     then applies the method's rule to the caller and the request's
 //     target, giving the handler its Access.
@@ -170,10 +171,10 @@ func (s *Server) logging(ctx context.Context, req any, info *grpc.UnaryServerInf
 	done := false
 	defer func() {
 		took := time.Since(start)
-		attrs := []slog.Attr{
+		// Room for the attributes appended below: one allocation.
+		attrs := append(make([]slog.Attr, 0, 6),
 			slog.String("method", c.method), slog.String("req_id", c.id), slog.String("user", c.user),
-			slog.Duration("took", took),
-		}
+			slog.Duration("took", took))
 		level := slog.LevelInfo
 		var code int
 		var re *readError
@@ -196,7 +197,7 @@ func (s *Server) logging(ctx context.Context, req any, info *grpc.UnaryServerInf
 			}
 			code = int(StatusOf(err).GetCode())
 			attrs = append(attrs, slog.Int("code", code))
-			if ec := clavis.ErrorCode(err); ec == clavis.EInternal || ec == clavis.EPredictFailed || ec == clavis.EStorage {
+			if ec := clavis.ErrorCode(err); ec == clavis.EInternal || ec == clavis.EPredictFailed || ec == clavis.EStorage || ec == clavis.EUnavailable {
 				// The cause is for the log only; clients get "internal error"
 				// (or, for storage, why writes fail, not the OS's words).
 				attrs, level = append(attrs, slog.String("err", err.Error())), slog.LevelError
@@ -220,14 +221,14 @@ func (s *Server) authentication(ctx context.Context, req any, info *grpc.UnarySe
 		return handler(ctx, req)
 	}
 	var header string
-	if md, ok := metadata.FromIncomingContext(ctx); ok {
-		switch v := md.Get("authorization"); len(v) {
-		case 0:
-		case 1:
-			header = v[0]
-		default:
-			return nil, clavis.Errorf(clavis.ENoCredentials, "send exactly one authorization value")
-		}
+	// ValueFromIncomingContext reads the one key; FromIncomingContext
+	// would copy every header of the call.
+	switch v := metadata.ValueFromIncomingContext(ctx, "authorization"); len(v) {
+	case 0:
+	case 1:
+		header = v[0]
+	default:
+		return nil, clavis.Errorf(clavis.ENoCredentials, "send exactly one authorization value")
 	}
 	p, err := s.authn.Authenticate(ctx, header)
 	if err != nil {
@@ -237,6 +238,9 @@ func (s *Server) authentication(ctx context.Context, req any, info *grpc.UnarySe
 	c.origin.Principal = p
 	c.access = &auth.Access{Principal: p, Method: c.method}
 	authenticated(ctx)
+	if err := s.limiter.Admit(ctx, p); err != nil {
+		return nil, err
+	}
 	return handler(ctx, req)
 }
 
@@ -280,8 +284,9 @@ func target(req any) auth.Request {
 	return t
 }
 
-// clientAddr is the address of the call's client: the connection's peer,
-// or for a call the REST gateway relays, the address it passes.
+// clientAddr is the address of the call's client: the connection's peer
+// (or, when the peer is a trusted proxy, the client its x-forwarded-for
+// names), or for a call the REST gateway relays, the address it passes.
 func (s *Server) clientAddr(ctx context.Context) string {
 	if s.isRelayed(ctx) {
 		if md, ok := metadata.FromIncomingContext(ctx); ok {
@@ -297,7 +302,12 @@ func (s *Server) clientAddr(ctx context.Context) string {
 	}
 	host, _, err := net.SplitHostPort(p.Addr.String())
 	if err != nil {
-		return p.Addr.String()
+		host = p.Addr.String()
+	}
+	if s.proxies != nil {
+		// Only a trusted proxy's x-forwarded-for counts (clientaddr).
+		md, _ := metadata.FromIncomingContext(ctx)
+		return s.proxies.Resolve(host, md.Get("x-forwarded-for"))
 	}
 	return host
 }

@@ -5,6 +5,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/clavis-dev/clavis/clavis"
 
@@ -44,6 +45,9 @@ func keyToPB(k *clavis.Key, id string) *pb.Key {
 		Id: id, Description: k.Description, Scopes: k.Scopes.Names(), Endpoints: k.Endpoints, Type: string(k.Type),
 		CreatedAt: ts(k.CreatedAt), ExpiresAt: ts(k.ExpiresAt), Hint: k.Hint, LastUsedAt: ts(k.LastUsedAt),
 		ReplacedBy: k.ReplacedBy, LastUsedAddr: k.LastUsedAddr, AllowedCidrs: k.AllowCIDRs,
+	}
+	if k.RateLimit > 0 {
+		out.RateLimit = wrapperspb.UInt32(uint32(k.RateLimit))
 	}
 	if k.App != nil {
 		out.Apps = []*pb.App{{Id: k.App.AppID, UserId: k.App.OwnerID}}

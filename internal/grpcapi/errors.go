@@ -42,6 +42,9 @@ var statusCodes = map[clavis.Code]struct {
 	clavis.EThrottled:       {st.StatusCode_CONN_THROTTLED, "Making too many requests"},
 	// Storage full or read-only: the details say which; REST answers 503.
 	clavis.EStorage: {st.StatusCode_INTERNAL_DATABASE_ISSUE, "Storage unavailable"},
+	// A service the request depends on (the shared rate limit counter) is
+	// unreachable, so the request is refused; REST answers 503.
+	clavis.EUnavailable: {st.StatusCode_RPC_SERVER_UNAVAILABLE, "Service unavailable"},
 
 	// A model this server lists but cannot run: its files are not installed
 	// (details name the models dir and the `clavis setup` command).
@@ -64,6 +67,11 @@ func StatusOf(err error) *st.Status {
 // statusOf returns the status of a response message, or nil when it has
 // none.
 func statusOf(resp any) *st.Status {
+	// Every response of ours has the generated getter, which costs no
+	// reflection (and is nil-safe).
+	if g, ok := resp.(interface{ GetStatus() *st.Status }); ok {
+		return g.GetStatus()
+	}
 	m, ok := resp.(proto.Message)
 	if !ok {
 		return nil

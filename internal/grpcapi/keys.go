@@ -15,25 +15,29 @@ func keySpec(k *pb.Key) service.KeySpec {
 		ID: k.GetId(), Type: k.GetType(), Description: k.GetDescription(), Scopes: k.GetScopes(),
 		Endpoints: k.GetEndpoints(), ExpiresAt: fromTS(k.GetExpiresAt()), OrgID: k.GetOrganizationId(), AllowCIDRs: k.GetAllowedCidrs(),
 	}
+	if r := k.GetRateLimit(); r != nil {
+		n := int64(r.GetValue())
+		sp.RateLimit = &n
+	}
 	for _, a := range k.GetApps() {
 		sp.Apps = append(sp.Apps, clavis.AppRef{OwnerID: a.GetUserId(), AppID: a.GetId()})
 	}
 	return sp
 }
 
-func (s *Server) keysToPB(ks []*clavis.Key) []*pb.Key {
+func (s *Server) keysToPB(ctx context.Context, ks []*clavis.Key) []*pb.Key {
 	out := make([]*pb.Key, len(ks))
 	for i, k := range ks {
-		out[i] = s.keyToPB(k, k.ID)
+		out[i] = s.keyToPB(ctx, k, k.ID)
 	}
 	return out
 }
 
 // keyToPB is keyToPB with the warning of a key that breaks the expiry
 // policy.
-func (s *Server) keyToPB(k *clavis.Key, id string) *pb.Key {
+func (s *Server) keyToPB(ctx context.Context, k *clavis.Key, id string) *pb.Key {
 	out := keyToPB(k, id)
-	out.PolicyWarning = s.svc.PolicyWarning(k)
+	out.PolicyWarning = s.svc.PolicyWarning(ctx, k)
 	return out
 }
 
@@ -61,7 +65,7 @@ func (s *Server) GetKey(ctx context.Context, req *pb.GetKeyRequest) (*pb.SingleK
 	if err != nil {
 		return nil, err
 	}
-	return &pb.SingleKeyResponse{Key: s.keyToPB(k, k.ID)}, nil
+	return &pb.SingleKeyResponse{Key: s.keyToPB(ctx, k, k.ID)}, nil
 }
 
 // ListKeys lists the caller's keys.
@@ -72,7 +76,7 @@ func (s *Server) ListKeys(ctx context.Context, req *pb.ListKeysRequest) (*pb.Mul
 	if err != nil {
 		return nil, err
 	}
-	return &pb.MultiKeyResponse{Keys: s.keysToPB(ks)}, nil
+	return &pb.MultiKeyResponse{Keys: s.keysToPB(ctx, ks)}, nil
 }
 
 // ListAppKeys lists the keys of the target app.
@@ -81,7 +85,7 @@ func (s *Server) ListAppKeys(ctx context.Context, req *pb.ListAppKeysRequest) (*
 	if err != nil {
 		return nil, err
 	}
-	return &pb.MultiKeyResponse{Keys: s.keysToPB(ks)}, nil
+	return &pb.MultiKeyResponse{Keys: s.keysToPB(ctx, ks)}, nil
 }
 
 // PatchKeys changes the caller's keys.
@@ -94,7 +98,7 @@ func (s *Server) PatchKeys(ctx context.Context, req *pb.PatchKeysRequest) (*pb.M
 	if err != nil {
 		return nil, err
 	}
-	return &pb.MultiKeyResponse{Keys: s.keysToPB(ks)}, nil
+	return &pb.MultiKeyResponse{Keys: s.keysToPB(ctx, ks)}, nil
 }
 
 // DeleteKey deletes one of the caller's keys, by id or token.

@@ -12,6 +12,8 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/clavis-dev/clavis/clavis"
+	"github.com/clavis-dev/clavis/internal/auth"
+	"github.com/clavis-dev/clavis/internal/clientaddr"
 	"github.com/clavis-dev/clavis/internal/reqid"
 )
 
@@ -32,6 +34,14 @@ type Metrics interface {
 
 // An Option configures a Server.
 type Option func(*Server)
+
+// WithRateLimiter enforces the keys' requests-per-minute limits with l,
+// right after authentication.
+func WithRateLimiter(l *auth.RateLimiter) Option { return func(s *Server) { s.limiter = l } }
+
+// WithTrustedProxies takes the client address of a direct gRPC call from
+// its x-forwarded-for metadata when the peer is one of the trusted proxies.
+func WithTrustedProxies(t *clientaddr.Trusted) Option { return func(s *Server) { s.proxies = t } }
 
 // WithMetrics has the server report every call to m.
 func WithMetrics(m Metrics) Option { return func(s *Server) { s.metrics = m } }

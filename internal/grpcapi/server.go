@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoregistry"
 
 	"github.com/clavis-dev/clavis/internal/auth"
+	"github.com/clavis-dev/clavis/internal/clientaddr"
 	"github.com/clavis-dev/clavis/internal/service"
 
 	pb "github.com/clavis-dev/clavis/api/gen/clarifai/api"
@@ -45,6 +46,11 @@ type Server struct {
 
 	// hostedBase starts the hosted URLs of input images (HostImagesAt).
 	hostedBase string
+
+	// limiter enforces the keys' requests-per-minute limits; nil: none.
+	limiter *auth.RateLimiter
+	// proxies says which peers' x-forwarded-for to believe; nil: none.
+	proxies *clientaddr.Trusted
 
 	// The budget of calls in flight without verified credentials (tap.go).
 	unauthMax int64

@@ -78,6 +78,10 @@ func (s *Service) CreateApps(ctx context.Context, acc *auth.Access, specs []AppS
 	if err != nil {
 		return nil, err
 	}
+	// A cached refusal of an app that did not exist yet goes.
+	for _, a := range out {
+		s.inval.InvalidateGrants(a.OwnerID, a.ID)
+	}
 	return out, nil
 }
 
@@ -133,6 +137,9 @@ func (s *Service) PatchApps(ctx context.Context, acc *auth.Access, action string
 	if err != nil {
 		return nil, err
 	}
+	for _, a := range out {
+		s.inval.InvalidateGrants(a.OwnerID, a.ID)
+	}
 	return out, nil
 }
 
@@ -150,7 +157,12 @@ func (s *Service) PatchApp(ctx context.Context, acc *auth.Access, action string,
 		out, err = s.patchApp(ctx, acc, tx, acc.App.Ref(), sp)
 		return err
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	// The cached grants hold the app's row, visibility among it.
+	s.inval.InvalidateGrants(out.OwnerID, out.ID)
+	return out, nil
 }
 
 func (s *Service) patchApp(ctx context.Context, acc *auth.Access, tx clavis.Tx, ref clavis.AppRef, sp AppSpec) (*clavis.App, error) {

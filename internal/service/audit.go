@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -82,6 +83,9 @@ func keyDetails(k *clavis.Key) string {
 	}
 	if len(k.AllowCIDRs) > 0 {
 		d += ", from " + strings.Join(k.AllowCIDRs, " ")
+	}
+	if k.RateLimit > 0 {
+		d += ", at most " + strconv.Itoa(k.RateLimit) + " requests a minute"
 	}
 	if !k.ExpiresAt.IsZero() {
 		d += ", expires " + k.ExpiresAt.Format(time.RFC3339)

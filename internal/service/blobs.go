@@ -15,14 +15,14 @@ import (
 //
 //  1. a writer reserves the blob's reference (ReserveBlobs) before writing
 //     its content, so that the reference exists whenever the content does;
-//  2. it writes the content (putBlob), durably, then commits the input that
+//  2. it writes the content (putBlobs), durably, then commits the input that
 //     uses the blob; a reservation it never uses ends after
 //     blobReservation, and the sweep frees it;
 //  3. whoever frees a reference (deleting inputs, purging a deleted app,
 //     the sweep) deletes the content after the commit (dropBlob), unless a
 //     reference is back by then.
 //
-// putBlob and dropBlob check the reference and touch the content under one
+// putBlobs and dropBlob check the reference and touch the content under one
 // lock per key, so that a delete never removes content a writer has just
 // stored for a new reference. The locks are this process's, which is enough
 // for the blob directory of the embedded setup (one server per data dir);
@@ -36,13 +36,35 @@ const blobReservation = 10 * time.Minute
 // blobLocks is a set of striped mutexes keyed by blob key.
 type blobLocks struct{ mu [64]sync.Mutex }
 
-func (l *blobLocks) lock(k clavis.BlobKey) func() {
+func (l *blobLocks) lock(k clavis.BlobKey) func() { return l.lockAll([]clavis.BlobKey{k}) }
+
+// stripe returns the index of k's mutex.
+func (l *blobLocks) stripe(k clavis.BlobKey) int {
 	h := fnv.New32a()
 	h.Write([]byte(k.Space))
 	h.Write([]byte(k.SHA256))
-	m := &l.mu[h.Sum32()%uint32(len(l.mu))]
-	m.Lock()
-	return m.Unlock
+	return int(h.Sum32() % uint32(len(l.mu)))
+}
+
+// lockAll locks the mutexes of keys, each once and in index order, so that
+// two callers never wait for each other, and returns their unlock.
+func (l *blobLocks) lockAll(keys []clavis.BlobKey) func() {
+	var held [len(blobLocks{}.mu)]bool
+	for _, k := range keys {
+		held[l.stripe(k)] = true
+	}
+	for i, h := range held {
+		if h {
+			l.mu[i].Lock()
+		}
+	}
+	return func() {
+		for i, h := range held {
+			if h {
+				l.mu[i].Unlock()
+			}
+		}
+	}
 }
 
 // contentDigest returns the hex SHA-256 of data, its content address.
@@ -51,19 +73,21 @@ func contentDigest(data []byte) string {
 	return hex.EncodeToString(h[:])
 }
 
-// putBlob writes the content of a reserved blob.
-func (s *Service) putBlob(ctx context.Context, key clavis.BlobKey, data []byte) error {
-	unlock := s.locks.lock(key)
+// putBlobs writes the contents of reserved blobs, under their locks.
+func (s *Service) putBlobs(ctx context.Context, keys []clavis.BlobKey, data [][]byte) error {
+	unlock := s.locks.lockAll(keys)
 	defer unlock()
-	ok, err := s.store.Inputs().BlobReferenced(ctx, key)
-	if err != nil {
-		return err
+	for _, key := range keys {
+		ok, err := s.store.Inputs().BlobReferenced(ctx, key)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			// Its app was deleted (and purged) meanwhile.
+			return clavis.Errorf(clavis.ENotFound, "the app was deleted while its input was being stored")
+		}
 	}
-	if !ok {
-		// Its app was deleted (and purged) meanwhile.
-		return clavis.Errorf(clavis.ENotFound, "the app was deleted while its input was being stored")
-	}
-	return s.blobs.PutBlob(ctx, key, data)
+	return s.blobs.PutBlobs(ctx, keys, data)
 }
 
 // dropBlob deletes the content of a blob whose reference was freed, unless
@@ -90,8 +114,8 @@ func (s *Service) dropBlobs(ctx context.Context, keys []clavis.BlobKey) error {
 	return first
 }
 
-// storeBlobs reserves and writes the content of blobs of app, in parallel;
-// it returns their keys, in order.
+// storeBlobs reserves and writes the content of blobs of app; it returns
+// their keys, in order.
 func (s *Service) storeBlobs(ctx context.Context, app clavis.AppRef, contents [][]byte) ([]clavis.BlobKey, error) {
 	if len(contents) == 0 {
 		return nil, nil
@@ -105,23 +129,18 @@ func (s *Service) storeBlobs(ctx context.Context, app clavis.AppRef, contents []
 	if err != nil {
 		return nil, err
 	}
-	// Each write syncs a file: several at once hide the latency.
-	errs := make([]error, len(keys))
-	sem := make(chan struct{}, 8)
-	var wg sync.WaitGroup
-	for i := range keys {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			errs[i] = s.putBlob(ctx, keys[i], contents[i])
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
+	// Each distinct blob once, in one call: the store shares the syncs.
+	seen := map[clavis.BlobKey]bool{}
+	var put []clavis.BlobKey
+	var data [][]byte
+	for i, k := range keys {
+		if !seen[k] {
+			seen[k] = true
+			put, data = append(put, k), append(data, contents[i])
 		}
+	}
+	if err := s.putBlobs(ctx, put, data); err != nil {
+		return nil, err
 	}
 	return keys, nil
 }

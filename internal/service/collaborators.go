@@ -141,6 +141,7 @@ func (s *Service) putCollaborators(ctx context.Context, acc *auth.Access, specs 
 	if err != nil {
 		return nil, err
 	}
+	s.inval.InvalidateGrants(ref.OwnerID, ref.AppID)
 	return out, nil
 }
 
@@ -153,7 +154,7 @@ func (s *Service) RemoveCollaborators(ctx context.Context, acc *auth.Access, ids
 	}
 	ref := acc.App.Ref()
 	now := s.clock()
-	return s.store.WithTx(ctx, func(tx clavis.Tx) error {
+	err := s.store.WithTx(ctx, func(tx clavis.Tx) error {
 		var users []string
 		for _, id := range ids {
 			c, err := tx.Collaborators().GetCollaboratorByID(ctx, ref, id)
@@ -182,6 +183,11 @@ func (s *Service) RemoveCollaborators(ctx context.Context, acc *auth.Access, ids
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	s.inval.InvalidateGrants(ref.OwnerID, ref.AppID)
+	return nil
 }
 
 // ListCollaborators lists the grants on the target app with their users.

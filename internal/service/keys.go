@@ -29,6 +29,9 @@ type KeySpec struct {
 	// ReplaceAllowCIDRs, on patch, sets the allowlist to AllowCIDRs even
 	// when it is empty: an empty one removes it (a form's cleared field).
 	ReplaceAllowCIDRs bool
+	// RateLimit is the key's limit in requests a minute: nil means none on
+	// create and no change on patch; 0 removes the limit.
+	RateLimit *int64
 }
 
 // NewKey is a created key with its secret, which is never shown again.
@@ -106,7 +109,11 @@ func (s *Service) CreateKeys(ctx context.Context, acc *auth.Access, specs []KeyS
 				app = &ref
 			}
 			// The policy first: its refusal says what expiry to choose.
-			if err := s.checkPolicy(t, sp.ExpiresAt, now); err != nil {
+			pol, err := s.policyFor(ctx, tx, t, p.UserID, app)
+			if err != nil {
+				return err
+			}
+			if err := checkPolicy(pol, t, sp.ExpiresAt, now); err != nil {
 				return prefix(err, "keys[%d]: ", i)
 			}
 			scopes, endpoints, err := s.checkGrant(p, callerScopes, sp, now)
@@ -118,6 +125,14 @@ func (s *Service) CreateKeys(ctx context.Context, acc *auth.Access, specs []KeyS
 				return err
 			}
 			if k.AllowCIDRs, err = auth.ParseAllowlist(sp.AllowCIDRs); err != nil {
+				return prefix(err, "keys[%d]: ", i)
+			}
+			if sp.RateLimit != nil {
+				if k.RateLimit, err = auth.ParseRateLimit(*sp.RateLimit); err != nil {
+					return prefix(err, "keys[%d]: ", i)
+				}
+			}
+			if err := auth.CheckRateGrant(acc.Principal, k.RateLimit); err != nil {
 				return prefix(err, "keys[%d]: ", i)
 			}
 			if err := tx.Keys().CreateKey(ctx, k); err != nil {
@@ -236,7 +251,8 @@ func (s *Service) ListAppKeys(ctx context.Context, acc *auth.Access, page clavis
 	return s.store.Keys().ListKeys(ctx, clavis.KeyFilter{App: &ref}, page)
 }
 
-// PatchKeys overwrites the description, scopes, endpoints and expiry of the
+// PatchKeys overwrites the description, scopes, endpoints and expiry (and,
+// when given, the allowlist and rate limit) of the
 // caller's keys, all or none, within the caller's own rights.
 func (s *Service) PatchKeys(ctx context.Context, acc *auth.Access, action string, specs []KeySpec) ([]*clavis.Key, error) {
 	if action != "" && action != "overwrite" {
@@ -272,13 +288,25 @@ func (s *Service) PatchKeys(ctx context.Context, acc *auth.Access, action string
 			}
 			if !sp.ExpiresAt.Equal(k.ExpiresAt) {
 				// A new expiry must comply, counted from the key's creation.
-				if err := s.checkPolicy(k.Type, sp.ExpiresAt, k.CreatedAt); err != nil {
+				pol, err := s.policyFor(ctx, tx, k.Type, k.UserID, k.App)
+				if err != nil {
+					return err
+				}
+				if err := checkPolicy(pol, k.Type, sp.ExpiresAt, k.CreatedAt); err != nil {
 					return prefix(err, "keys[%d]: ", i)
 				}
 			}
 			k.Description, k.Scopes, k.Endpoints, k.ExpiresAt = sp.Description, scopes, endpoints, sp.ExpiresAt
 			if len(sp.AllowCIDRs) > 0 || sp.ReplaceAllowCIDRs {
 				if k.AllowCIDRs, err = auth.ParseAllowlist(sp.AllowCIDRs); err != nil {
+					return prefix(err, "keys[%d]: ", i)
+				}
+			}
+			if sp.RateLimit != nil {
+				if k.RateLimit, err = auth.ParseRateLimit(*sp.RateLimit); err != nil {
+					return prefix(err, "keys[%d]: ", i)
+				}
+				if err := auth.CheckRateGrant(acc.Principal, k.RateLimit); err != nil {
 					return prefix(err, "keys[%d]: ", i)
 				}
 			}

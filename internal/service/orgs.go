@@ -38,6 +38,7 @@ func (s *Service) CreateOrg(ctx context.Context, acc *auth.Access, id, name stri
 	if err != nil {
 		return nil, err
 	}
+	s.inval.InvalidateGrants(id, "")
 	return o, nil
 }
 
@@ -122,6 +123,7 @@ func (s *Service) PutMember(ctx context.Context, acc *auth.Access, sp MemberSpec
 	if err != nil {
 		return nil, err
 	}
+	s.inval.InvalidateGrants(orgID, "")
 	return m, nil
 }
 
@@ -146,7 +148,7 @@ func (s *Service) ListMembers(ctx context.Context, acc *auth.Access, page clavis
 // the member's next request. An org always keeps at least one admin.
 func (s *Service) RemoveMember(ctx context.Context, acc *auth.Access, userID string) error {
 	orgID := acc.Org.OrgID
-	return s.store.WithTx(ctx, func(tx clavis.Tx) error {
+	err := s.store.WithTx(ctx, func(tx clavis.Tx) error {
 		m, err := tx.Orgs().GetMember(ctx, orgID, userID)
 		if err != nil {
 			return err
@@ -161,6 +163,11 @@ func (s *Service) RemoveMember(ctx context.Context, acc *auth.Access, userID str
 		}
 		return record(ctx, tx, s.orgEntry(ctx, acc, clavis.AuditMemberRemove, orgID, userID, ""))
 	})
+	if err != nil {
+		return err
+	}
+	s.inval.InvalidateGrants(orgID, "")
+	return nil
 }
 
 // PutTeam creates or replaces a team of the target organization. Its
@@ -197,6 +204,7 @@ func (s *Service) PutTeam(ctx context.Context, acc *auth.Access, t clavis.Team, 
 	if err != nil {
 		return nil, err
 	}
+	s.inval.InvalidateGrants(orgID, "")
 	return &t, nil
 }
 
@@ -212,12 +220,17 @@ func (s *Service) ListTeams(ctx context.Context, acc *auth.Access, page clavis.P
 
 // DeleteTeam deletes a team of the target organization.
 func (s *Service) DeleteTeam(ctx context.Context, acc *auth.Access, id string) error {
-	return s.store.WithTx(ctx, func(tx clavis.Tx) error {
+	err := s.store.WithTx(ctx, func(tx clavis.Tx) error {
 		if err := tx.Orgs().DeleteTeam(ctx, acc.Org.OrgID, id); err != nil {
 			return err
 		}
 		return record(ctx, tx, s.orgEntry(ctx, acc, clavis.AuditTeamDelete, acc.Org.OrgID, "", "team "+id))
 	})
+	if err != nil {
+		return err
+	}
+	s.inval.InvalidateGrants(acc.Org.OrgID, "")
+	return nil
 }
 
 // orgEntry is an entry about organization orgID (and its member userID).

@@ -59,7 +59,11 @@ func (s *Service) RotateKey(ctx context.Context, acc *auth.Access, idOrToken str
 			expires = now.Add(old.ExpiresAt.Sub(old.CreatedAt))
 		}
 		// A rotation is how a key comes into line with the policy.
-		expires = s.clampPolicy(old.Type, expires, now)
+		pol, err := s.policyFor(ctx, tx, old.Type, old.UserID, old.App)
+		if err != nil {
+			return err
+		}
+		expires = clampPolicy(pol, expires, now)
 		sp := KeySpec{Description: old.Description, Scopes: old.Scopes.Names(), Endpoints: old.Endpoints, ExpiresAt: expires}
 		scopes, endpoints, err := s.checkGrant(p, callerScopes, sp, now)
 		if err != nil {
@@ -69,7 +73,7 @@ func (s *Service) RotateKey(ctx context.Context, acc *auth.Access, idOrToken str
 		if err != nil {
 			return err
 		}
-		k.AllowCIDRs = old.AllowCIDRs
+		k.AllowCIDRs, k.RateLimit = old.AllowCIDRs, old.RateLimit
 		if err := tx.Keys().CreateKey(ctx, k); err != nil {
 			return err
 		}

@@ -17,6 +17,10 @@ type Invalidator interface {
 	InvalidateApp(ref clavis.AppRef)
 	// InvalidateOwner drops the app keys of every app of an owner.
 	InvalidateOwner(ownerID string)
+	// InvalidateGrants drops what is cached about who may use app of owner
+	// (its row, collaborators, teams), or every app of owner when app is
+	// empty. InvalidateApp and InvalidateOwner include it.
+	InvalidateGrants(owner, app string)
 }
 
 // Service implements the use cases. It is safe for concurrent use.
@@ -113,9 +117,10 @@ func New(cfg Config) *Service {
 
 type nopInvalidator struct{}
 
-func (nopInvalidator) InvalidateKeys(...string)    {}
-func (nopInvalidator) InvalidateUser(string)       {}
-func (nopInvalidator) InvalidateApp(clavis.AppRef) {}
-func (nopInvalidator) InvalidateOwner(string)      {}
+func (nopInvalidator) InvalidateKeys(...string)     {}
+func (nopInvalidator) InvalidateUser(string)        {}
+func (nopInvalidator) InvalidateApp(clavis.AppRef)  {}
+func (nopInvalidator) InvalidateOwner(string)       {}
+func (nopInvalidator) InvalidateGrants(_, _ string) {}
 
 func (s *Service) clock() time.Time { return s.now().UTC() }

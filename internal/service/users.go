@@ -56,7 +56,7 @@ func (s *Service) createUser(ctx context.Context, tx clavis.Tx, nu NewUser) (*cl
 	if err := tx.Users().CreateUser(ctx, u); err != nil {
 		return nil, "", err
 	}
-	k, tok, err := s.newKey(u.ID, clavis.KeyTypePAT, nil, DefaultPATDescription, clavis.AllScopes(), nil, s.clampPolicy(clavis.KeyTypePAT, time.Time{}, now), now)
+	k, tok, err := s.newKey(u.ID, clavis.KeyTypePAT, nil, DefaultPATDescription, clavis.AllScopes(), nil, clampPolicy(s.policies.of(clavis.KeyTypePAT), time.Time{}, now), now)
 	if err != nil {
 		return nil, "", err
 	}
@@ -106,6 +106,9 @@ func (s *Service) Bootstrap(ctx context.Context, adminID string) (string, error)
 		_, tok, err = s.createUser(ctx, tx, NewUser{ID: adminID, Admin: true})
 		return err
 	})
+	if err == nil {
+		s.inval.InvalidateGrants(clavis.SystemUserID, clavis.MainAppID)
+	}
 	return tok, err
 }
 

@@ -27,19 +27,19 @@ func (h *Handler) loginPage(rq *request) error {
 	return rq.render(http.StatusOK, "login.html", view{Title: "Log in", Data: loginForm{Next: localPath(rq.r.URL.Query().Get("next"))}})
 }
 
-// clientAddress is the address the connection comes from; forwarded
-// headers are not trusted.
-func clientAddress(r *http.Request) string {
+// clientAddress is the address the connection comes from, or, when it
+// comes from a trusted proxy, the client its X-Forwarded-For names.
+func (h *Handler) clientAddress(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
 	}
-	return host
+	return h.proxies.Resolve(host, r.Header.Values("X-Forwarded-For"))
 }
 
 func (h *Handler) login(rq *request) error {
 	f := loginForm{Login: rq.form("login"), Next: localPath(rq.form("next"))}
-	ns, err := h.svc.LogIn(rq.ctx(), service.Credentials{Login: f.Login, Password: rq.r.PostForm.Get("password"), Address: clientAddress(rq.r)})
+	ns, err := h.svc.LogIn(rq.ctx(), service.Credentials{Login: f.Login, Password: rq.r.PostForm.Get("password"), Address: h.clientAddress(rq.r)})
 	if err != nil {
 		return rq.formError(err, "login.html", view{Title: "Log in", Data: f})
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/clavis-dev/clavis/clavis"
 	"github.com/clavis-dev/clavis/internal/auth"
+	"github.com/clavis-dev/clavis/internal/clientaddr"
 	"github.com/clavis-dev/clavis/internal/service"
 )
 
@@ -29,6 +30,9 @@ type Config struct {
 	// (grpcapi.HostedPath): the inputs pages show them from there. ""
 	// shows no images.
 	HostedPath string
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client's address, for the audit log; nil trusts none.
+	TrustedProxies *clientaddr.Trusted
 }
 
 // Handler serves the portal. It is safe for concurrent use.
@@ -38,6 +42,8 @@ type Handler struct {
 	log    *slog.Logger
 	signup bool
 	now    func() time.Time
+	// proxies says whose X-Forwarded-For to believe; nil: no one's.
+	proxies *clientaddr.Trusted
 	// hostedPath is Config.HostedPath.
 	hostedPath string
 	pages      *pages
@@ -48,7 +54,7 @@ type Handler struct {
 // New returns the portal handler. It fails when the OpenAPI document cannot
 // be read.
 func New(cfg Config) (*Handler, error) {
-	h := &Handler{svc: cfg.Service, authz: cfg.Authorizer, log: cfg.Log, signup: cfg.Signup, now: cfg.Now, hostedPath: cfg.HostedPath, mux: http.NewServeMux()}
+	h := &Handler{svc: cfg.Service, authz: cfg.Authorizer, log: cfg.Log, signup: cfg.Signup, now: cfg.Now, hostedPath: cfg.HostedPath, proxies: cfg.TrustedProxies, mux: http.NewServeMux()}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -169,7 +175,7 @@ func (h *Handler) request(w http.ResponseWriter, r *http.Request) *request {
 // ctx is the request's context, carrying its origin for the audit log:
 // the client's address and the signed-in user.
 func (rq *request) ctx() context.Context {
-	return service.WithOrigin(rq.r.Context(), &service.Origin{Addr: clientAddress(rq.r), Principal: rq.principal})
+	return service.WithOrigin(rq.r.Context(), &service.Origin{Addr: rq.h.clientAddress(rq.r), Principal: rq.principal})
 }
 
 // authorize applies the rule of method to the session's principal exactly

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -61,21 +62,73 @@ func (d *Dir) path(key clavis.BlobKey) (string, error) {
 // PutBlob writes data under key unless the file is there: content-addressed
 // files never change.
 func (d *Dir) PutBlob(ctx context.Context, key clavis.BlobKey, data []byte) error {
-	path, err := d.path(key)
-	if err != nil {
-		return err
+	return d.PutBlobs(ctx, []clavis.BlobKey{key}, [][]byte{data})
+}
+
+// putConcurrency bounds the files PutBlobs writes and syncs at once: the
+// file system commits concurrent syncs together.
+const putConcurrency = 32
+
+// PutBlobs writes the files of keys that are not there: each to a temporary
+// name, synced, renamed into place; then each directory that received one
+// is synced once.
+func (d *Dir) PutBlobs(ctx context.Context, keys []clavis.BlobKey, data [][]byte) error {
+	if len(keys) != len(data) {
+		return clavis.Internal(fmt.Errorf("%d blob keys for %d contents", len(keys), len(data)))
 	}
-	if _, err := os.Stat(path); err == nil {
-		return nil
+	type put struct {
+		dir, path string
+		data      []byte
 	}
-	dir := filepath.Dir(path)
-	if err := mkdirSynced(d.root, dir); err != nil {
+	var puts []put
+	dirs := map[string]bool{}
+	var order []string
+	for i, key := range keys {
+		path, err := d.path(key)
+		if err != nil {
+			return err
+		}
+		if dirs[path] {
+			continue // the same blob twice
+		}
+		dirs[path] = true
+		if _, err := os.Stat(path); err == nil {
+			continue
+		}
+		dir := filepath.Dir(path)
+		if !dirs[dir] {
+			dirs[dir] = true
+			order = append(order, dir)
+			if err := mkdirSynced(d.root, dir); err != nil {
+				return writeFailed(err)
+			}
+		}
+		puts = append(puts, put{dir, path, data[i]})
+	}
+	if err := parallel(len(puts), func(i int) error { return writeFile(puts[i].dir, puts[i].path, puts[i].data) }); err != nil {
 		return writeFailed(err)
 	}
-	if err := writeSynced(dir, path, data); err != nil {
+	if err := parallel(len(order), func(i int) error { return syncDir(order[i]) }); err != nil {
 		return writeFailed(err)
 	}
 	return nil
+}
+
+// parallel runs f(0) to f(n-1), putConcurrency at a time, and returns the
+// first error.
+func parallel(n int, f func(i int) error) error {
+	errs := make([]error, n)
+	sem := make(chan struct{}, putConcurrency)
+	var wg sync.WaitGroup
+	for i := range n {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			errs[i] = f(i)
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // writeFailed is the error of a write that failed: EStorage for a full
@@ -115,9 +168,9 @@ func mkdirSynced(root, dir string) error {
 	return nil
 }
 
-// writeSynced writes data to a temporary file in dir, syncs it, renames it
-// to path and syncs dir.
-func writeSynced(dir, path string, data []byte) error {
+// writeFile writes data to a temporary file in dir, syncs it and renames it
+// to path; syncing dir is the caller's.
+func writeFile(dir, path string, data []byte) error {
 	f, err := os.CreateTemp(dir, tempPrefix+"*")
 	if err != nil {
 		return err
@@ -143,7 +196,7 @@ func writeSynced(dir, path string, data []byte) error {
 		return err
 	}
 	done = true
-	return syncDir(dir)
+	return nil
 }
 
 func syncDir(dir string) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 
 	"github.com/clavis-dev/clavis/clavis"
 	"github.com/clavis-dev/clavis/internal/store/sqlstore"
@@ -19,12 +20,31 @@ type blobs struct{ db *sql.DB }
 // PutBlob stores the content of a referenced blob; it returns ENotFound for
 // a key with no reference.
 func (b blobs) PutBlob(ctx context.Context, key clavis.BlobKey, data []byte) error {
-	_, err := b.db.ExecContext(ctx, `INSERT INTO blob_data (space_id, sha256, data) VALUES ($1, $2, $3)
-		ON CONFLICT (space_id, sha256) DO NOTHING`, key.Space, key.SHA256, data)
-	if classify(err) == sqlstore.ErrForeignKey {
-		return clavis.Errorf(clavis.ENotFound, "blob %s is not referenced", key.SHA256)
+	return b.PutBlobs(ctx, []clavis.BlobKey{key}, [][]byte{data})
+}
+
+// PutBlobs stores the contents of referenced blobs in one transaction: all
+// or none, one commit. It returns ENotFound when a key has no reference.
+func (b blobs) PutBlobs(ctx context.Context, keys []clavis.BlobKey, data [][]byte) error {
+	if len(keys) != len(data) {
+		return clavis.Internal(fmt.Errorf("%d blob keys for %d contents", len(keys), len(data)))
 	}
+	tx, err := b.db.BeginTx(ctx, nil)
 	if err != nil {
+		return clavis.Internal(err)
+	}
+	defer tx.Rollback()
+	for i, key := range keys {
+		_, err := tx.ExecContext(ctx, `INSERT INTO blob_data (space_id, sha256, data) VALUES ($1, $2, $3)
+			ON CONFLICT (space_id, sha256) DO NOTHING`, key.Space, key.SHA256, data[i])
+		if classify(err) == sqlstore.ErrForeignKey {
+			return clavis.Errorf(clavis.ENotFound, "blob %s is not referenced", key.SHA256)
+		}
+		if err != nil {
+			return clavis.Internal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
 		return clavis.Internal(err)
 	}
 	return nil

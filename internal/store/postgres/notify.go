@@ -161,6 +161,23 @@ func (n *Notifier) InvalidateOwner(ownerID string) {
 	n.publish(event{Kind: kindOwner, IDs: []string{ownerID}})
 }
 
+// InvalidateGrants drops the cached grants on app of owner (every app of
+// owner when app is empty) locally and on every other replica, as a grant
+// event: replicas whose cache holds no grants ignore it. The database's
+// triggers publish the changes of collaborators, members and teams
+// themselves; this one carries the others (an app created, its row
+// changed), and reaches this replica's cache at once.
+func (n *Notifier) InvalidateGrants(owner, app string) {
+	if gc, ok := n.cache.(GrantCache); ok {
+		gc.InvalidateGrants(owner, app)
+	}
+	ids := []string{owner}
+	if app != "" {
+		ids = append(ids, app)
+	}
+	n.publish(event{Kind: kindGrant, IDs: ids})
+}
+
 // InvalidateAll empties the cache locally and on every other replica.
 func (n *Notifier) InvalidateAll() {
 	n.cache.InvalidateAll()

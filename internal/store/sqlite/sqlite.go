@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -31,7 +32,16 @@ type DB struct {
 	db    *sql.DB
 	stmts *stmtCache
 	path  string
+	// writer admits one transaction of this process at a time. SQLite
+	// would serialize them anyway, but a writer waiting in busy_timeout
+	// polls with sleeps that grow to 100 ms; waiting here, it starts the
+	// moment the lock is free.
+	writer chan struct{}
 }
+
+// writerWait bounds the wait for the writer slot, as busy_timeout bounds
+// the wait for SQLite's lock.
+const writerWait = 10 * time.Second
 
 var _ clavis.Store = (*DB)(nil)
 
@@ -108,7 +118,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
 	}
 	stmts := newStmtCache(db)
-	d := &DB{db: db, stmts: stmts, path: path}
+	d := &DB{db: db, stmts: stmts, path: path, writer: make(chan struct{}, 1)}
 	d.Store = sqlstore.New(sqlstore.Engine{Dialect: dialect, Q: stmts, RunTx: d.runTx})
 	return d, nil
 }
@@ -140,6 +150,21 @@ func (d *DB) Stats() sql.DBStats { return d.db.Stats() }
 // one writer at a time, so a transaction never conflicts with another and fn
 // runs once.
 func (d *DB) runTx(ctx context.Context, fn func(sqlstore.Querier) error) error {
+	select {
+	case d.writer <- struct{}{}:
+	default:
+		t := time.NewTimer(writerWait)
+		select {
+		case d.writer <- struct{}{}:
+			t.Stop()
+		case <-ctx.Done():
+			t.Stop()
+			return clavis.Internal(fmt.Errorf("begin: %w", ctx.Err()))
+		case <-t.C:
+			return clavis.Internal(fmt.Errorf("begin: no write transaction could start within %v", writerWait))
+		}
+	}
+	defer func() { <-d.writer }()
 	tx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {
 		return clavis.Internal(fmt.Errorf("begin: %w", err))

@@ -85,32 +85,60 @@ func scanAnnotation(app clavis.AppRef) func(scanner) (*clavis.Annotation, error)
 	}
 }
 
-// indexConcepts writes the rows of annotation_concepts for a, replacing any.
-func (v view) indexConcepts(ctx context.Context, space string, a *clavis.Annotation) error {
-	if _, err := v.exec(ctx, `DELETE FROM annotation_concepts WHERE space_id = ? AND annotation_id = ?`, space, a.ID); err != nil {
-		return v.internal(err)
-	}
-	add := func(region string, cs []clavis.Concept) error {
+// insertConceptRows inserts rows of annotation_concepts: space, annotation,
+// input, region, concept, value, by model.
+var insertConceptRows = insert{
+	head:  `INSERT INTO annotation_concepts (space_id, annotation_id, input_id, region_id, concept_id, value, by_model)`,
+	tuple: `(?, ?, ?, ?, ?, ?, ?)`,
+	tail:  `ON CONFLICT (space_id, annotation_id, region_id, concept_id) DO UPDATE SET value = excluded.value`,
+}
+
+// annotationConceptRows returns the rows of annotation_concepts of as, one per
+// concept of an annotation or of one of its regions. A concept given twice
+// in one place keeps its last value, as when each was written in turn; one
+// statement may not upsert a row twice.
+func annotationConceptRows(space string, as []*clavis.Annotation) [][]any {
+	type key struct{ ann, region, concept string }
+	at := map[key]int{}
+	var rows [][]any
+	add := func(a *clavis.Annotation, region string, cs []clavis.Concept) {
 		for _, c := range cs {
-			_, err := v.exec(ctx, `INSERT INTO annotation_concepts (space_id, annotation_id, input_id, region_id, concept_id, value, by_model)
-				VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (space_id, annotation_id, region_id, concept_id) DO UPDATE SET value = excluded.value`,
-				space, a.ID, a.InputID, region, c.ID, float64(c.Value), a.Worker.Model != nil)
-			if err != nil {
+			k := key{a.ID, region, c.ID}
+			if i, ok := at[k]; ok {
+				rows[i][5] = float64(c.Value)
+				continue
+			}
+			at[k] = len(rows)
+			rows = append(rows, []any{space, a.ID, a.InputID, region, c.ID, float64(c.Value), a.Worker.Model != nil})
+		}
+	}
+	for _, a := range as {
+		add(a, "", a.Concepts)
+		for _, r := range a.Regions {
+			add(a, r.ID, r.Concepts)
+		}
+	}
+	return rows
+}
+
+// indexConcepts writes the rows of annotation_concepts for as; replace
+// deletes their rows first (new annotations have none).
+func (v view) indexConcepts(ctx context.Context, space string, as []*clavis.Annotation, replace bool) error {
+	if replace {
+		for _, a := range as {
+			if _, err := v.exec(ctx, `DELETE FROM annotation_concepts WHERE space_id = ? AND annotation_id = ?`, space, a.ID); err != nil {
 				return v.internal(err)
 			}
 		}
-		return nil
 	}
-	if err := add("", a.Concepts); err != nil {
-		return err
-	}
-	for _, r := range a.Regions {
-		if err := add(r.ID, r.Concepts); err != nil {
-			return err
-		}
+	if _, err := v.insertRows(ctx, insertConceptRows, annotationConceptRows(space, as)); err != nil {
+		return v.internal(err)
 	}
 	return nil
 }
+
+// insertAnnotations inserts rows of annotations: space, then annotationCols.
+var insertAnnotations = insert{head: `INSERT INTO annotations (space_id, ` + annotationCols + `)`, tuple: `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`}
 
 func (s annotations) CreateAnnotations(ctx context.Context, app clavis.AppRef, as []*clavis.Annotation) error {
 	if len(as) == 0 {
@@ -121,10 +149,11 @@ func (s annotations) CreateAnnotations(ctx context.Context, app clavis.AppRef, a
 		if err != nil {
 			return err
 		}
-		for _, a := range as {
-			if space == "" {
-				return clavis.InputNotFound(a.InputID)
-			}
+		if space == "" {
+			return clavis.InputNotFound(as[0].InputID)
+		}
+		rows := make([][]any, len(as))
+		for i, a := range as {
 			data, err := encodeAnnotation(a)
 			if err != nil {
 				return clavis.Internal(err)
@@ -133,19 +162,21 @@ func (s annotations) CreateAnnotations(ctx context.Context, app clavis.AppRef, a
 			if a.Worker.Model != nil {
 				m = *a.Worker.Model
 			}
-			_, err = v.exec(ctx, `INSERT INTO annotations (space_id, `+annotationCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				space, a.ID, a.InputID, a.Worker.UserID, m.App.OwnerID, m.App.AppID, m.ID, m.VersionID, a.InputLevel, data,
-				micros(a.CreatedAt), micros(a.UpdatedAt))
-			if err != nil {
-				return v.failed(err, clavis.Errorf(clavis.EConflict,
-					"annotation id %q is taken, or input %q already has an input-level annotation by this user: patch it instead", a.ID, a.InputID),
-					clavis.InputNotFound(a.InputID))
-			}
-			if err := v.indexConcepts(ctx, space, a); err != nil {
-				return err
-			}
+			rows[i] = []any{space, a.ID, a.InputID, a.Worker.UserID, m.App.OwnerID, m.App.AppID, m.ID, m.VersionID, a.InputLevel, data,
+				micros(a.CreatedAt), micros(a.UpdatedAt)}
 		}
-		return nil
+		if failed, err := v.insertRows(ctx, insertAnnotations, rows); err != nil {
+			conflict := clavis.Errorf(clavis.EConflict,
+				"an annotation id of this request is taken, or one of its inputs already has an input-level annotation by this user: patch it instead")
+			missing := clavis.Errorf(clavis.ENotFound, "an input of this request's annotations does not exist")
+			if len(failed) == 1 {
+				conflict = clavis.Errorf(clavis.EConflict,
+					"annotation id %q is taken, or input %q already has an input-level annotation by this user: patch it instead", failed[0][1], failed[0][2])
+				missing = clavis.InputNotFound(failed[0][2].(string))
+			}
+			return v.failed(err, conflict, missing)
+		}
+		return v.indexConcepts(ctx, space, as, false)
 	})
 }
 
@@ -213,7 +244,7 @@ func (s annotations) UpdateAnnotation(ctx context.Context, a *clavis.Annotation)
 		if err := v.affected(res, err, clavis.AnnotationNotFound(a.ID)); err != nil {
 			return err
 		}
-		return v.indexConcepts(ctx, space, a)
+		return v.indexConcepts(ctx, space, []*clavis.Annotation{a}, true)
 	})
 }
 

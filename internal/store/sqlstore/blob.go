@@ -11,6 +11,18 @@ import (
 // store's. A reference lives while an input of its space uses it or while
 // it is reserved, and counts its size once in the space's bytes.
 
+// insertBlobRefs inserts reservations of blobs: space, sha, size,
+// reserved until, created; those another writer inserted meanwhile are
+// left alone, and the rows inserted come back.
+var insertBlobRefs = insert{
+	head:  `INSERT INTO blobs (space_id, sha256, size, reserved_until, created_at)`,
+	tuple: `(?, ?, ?, ?, ?)`,
+	tail:  `ON CONFLICT (space_id, sha256) DO NOTHING RETURNING size`,
+}
+
+// blobChunk bounds the blobs of one statement of ReserveBlobs.
+const blobChunk = 512
+
 func (s inputs) ReserveBlobs(ctx context.Context, app clavis.AppRef, refs []clavis.BlobRef, now, until time.Time) ([]clavis.BlobKey, error) {
 	var keys []clavis.BlobKey
 	err := s.v.inTx(ctx, func(v view) error {
@@ -19,25 +31,55 @@ func (s inputs) ReserveBlobs(ctx context.Context, app clavis.AppRef, refs []clav
 		if err != nil {
 			return err
 		}
+		// The distinct blobs, in order: the statements below take each once.
+		size := map[string]int64{}
+		var shas []string
 		for _, r := range refs {
-			res, err := v.exec(ctx, `UPDATE blobs SET reserved_until = ? WHERE space_id = ? AND sha256 = ? AND reserved_until < ?`,
-				micros(until), space, r.SHA256, micros(until))
-			if err != nil {
-				return v.internal(err)
-			}
-			if n, _ := res.RowsAffected(); n == 0 {
-				res, err = v.exec(ctx, `INSERT INTO blobs (space_id, sha256, size, reserved_until, created_at) VALUES (?, ?, ?, ?, ?)
-					ON CONFLICT (space_id, sha256) DO NOTHING`, space, r.SHA256, r.Size, micros(until), micros(now))
-				if err != nil {
-					return v.internal(err)
-				}
-				if n, _ := res.RowsAffected(); n == 1 {
-					if _, err := v.exec(ctx, `UPDATE app_spaces SET bytes = bytes + ? WHERE id = ?`, r.Size, space); err != nil {
-						return v.internal(err)
-					}
-				}
+			if _, ok := size[r.SHA256]; !ok {
+				size[r.SHA256] = r.Size
+				shas = append(shas, r.SHA256)
 			}
 			keys = append(keys, clavis.BlobKey{Space: space, SHA256: r.SHA256})
+		}
+		var added int64
+		for len(shas) > 0 {
+			chunk := shas[:min(len(shas), blobChunk)]
+			shas = shas[len(chunk):]
+			shaIn, shaArgs := in("sha256", chunk)
+			have, err := list(ctx, v, scanString, `SELECT sha256 FROM blobs WHERE space_id = ? AND `+shaIn, append([]any{space}, shaArgs...)...)
+			if err != nil {
+				return err
+			}
+			if len(have) > 0 {
+				haveIn, haveArgs := in("sha256", have)
+				if _, err := v.exec(ctx, `UPDATE blobs SET reserved_until = ? WHERE space_id = ? AND `+haveIn+` AND reserved_until < ?`,
+					append(append([]any{micros(until), space}, haveArgs...), micros(until))...); err != nil {
+					return v.internal(err)
+				}
+			}
+			known := map[string]bool{}
+			for _, h := range have {
+				known[h] = true
+			}
+			var rows [][]any
+			for _, sha := range chunk {
+				if !known[sha] {
+					rows = append(rows, []any{space, sha, size[sha], micros(until), micros(now)})
+				}
+			}
+			if _, err := v.insertRowsScan(ctx, insertBlobRefs, rows, func(row scanner) error {
+				var n int64
+				err := row.Scan(&n)
+				added += n
+				return err
+			}); err != nil {
+				return v.internal(err)
+			}
+		}
+		if added > 0 {
+			if _, err := v.exec(ctx, `UPDATE app_spaces SET bytes = bytes + ? WHERE id = ?`, added, space); err != nil {
+				return v.internal(err)
+			}
 		}
 		return nil
 	})

@@ -57,6 +57,9 @@ func blobSHA(k *clavis.BlobKey) sql.NullString {
 	return sql.NullString{String: k.SHA256, Valid: true}
 }
 
+// insertInputs inserts rows of inputs, in the order of inputCols.
+var insertInputs = insert{head: `INSERT INTO inputs (` + inputCols + `)`, tuple: `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`}
+
 func (s inputs) CreateInputs(ctx context.Context, app clavis.AppRef, ins []*clavis.StoredInput) error {
 	if len(ins) == 0 {
 		return nil
@@ -66,17 +69,23 @@ func (s inputs) CreateInputs(ctx context.Context, app clavis.AppRef, ins []*clav
 		if err != nil {
 			return err
 		}
-		for _, in := range ins {
+		rows := make([][]any, len(ins))
+		for i, in := range ins {
 			meta, err := encodeMetadata(in.Metadata)
 			if err != nil {
 				return err
 			}
-			_, err = v.exec(ctx, `INSERT INTO inputs (`+inputCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				space, in.ID, in.Status, in.StatusDetails, in.URL, blobSHA(in.Blob), in.Size, in.Image.Width, in.Image.Height,
-				in.Image.Format, meta, in.AddJobID, in.UserID, micros(in.CreatedAt), micros(in.UpdatedAt))
-			if err != nil {
-				return v.failed(err, clavis.Errorf(clavis.EInputDuplicate, "input id %q already exists in this app", in.ID), nil)
+			rows[i] = []any{space, in.ID, in.Status, in.StatusDetails, in.URL, blobSHA(in.Blob), in.Size, in.Image.Width, in.Image.Height,
+				in.Image.Format, meta, in.AddJobID, in.UserID, micros(in.CreatedAt), micros(in.UpdatedAt)}
+		}
+		if failed, err := v.insertRows(ctx, insertInputs, rows); err != nil {
+			dup := clavis.Errorf(clavis.EInputDuplicate, "an input id of this request already exists in this app")
+			if len(failed) == 1 {
+				dup = clavis.Errorf(clavis.EInputDuplicate, "input id %q already exists in this app", failed[0][1])
 			}
+			return v.failed(err, dup, nil)
+		}
+		for _, in := range ins {
 			if in.Blob != nil {
 				in.Blob.Space = space
 			}

@@ -10,7 +10,7 @@ import (
 
 type keys struct{ v view }
 
-const keyCols = `id, user_id, type, app_owner_id, app_id, digest, hint, description, scopes, endpoints, created_at, expires_at, last_used_at, replaced_by, rotated_at, last_used_addr, allow_cidrs`
+const keyCols = `id, user_id, type, app_owner_id, app_id, digest, hint, description, scopes, endpoints, created_at, expires_at, last_used_at, replaced_by, rotated_at, last_used_addr, allow_cidrs, rate_limit`
 
 func scanKey(row scanner) (*clavis.Key, error) {
 	var k clavis.Key
@@ -19,7 +19,7 @@ func scanKey(row scanner) (*clavis.Key, error) {
 	var created int64
 	var expires, lastUsed, rotated sql.NullInt64
 	if err := row.Scan(&k.ID, &k.UserID, &k.Type, &appOwner, &appID, &k.Digest, &k.Hint, &k.Description, &scopes, &endpoints, &created, &expires, &lastUsed,
-		&k.ReplacedBy, &rotated, &k.LastUsedAddr, &allow); err != nil {
+		&k.ReplacedBy, &rotated, &k.LastUsedAddr, &allow, &k.RateLimit); err != nil {
 		return nil, err
 	}
 	if appOwner.Valid {
@@ -35,15 +35,31 @@ func scanKey(row scanner) (*clavis.Key, error) {
 }
 
 func (s keys) CreateKey(ctx context.Context, k *clavis.Key) error {
-	var owner, app sql.NullString
-	if k.App != nil {
-		owner, app = sql.NullString{String: k.App.OwnerID, Valid: true}, sql.NullString{String: k.App.AppID, Valid: true}
+	return s.CreateKeys(ctx, []*clavis.Key{k})
+}
+
+// insertKeys inserts rows of keys, in the order of keyCols.
+var insertKeys = insert{head: `INSERT INTO keys (` + keyCols + `)`, tuple: `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`}
+
+func (s keys) CreateKeys(ctx context.Context, ks []*clavis.Key) error {
+	rows := make([][]any, len(ks))
+	for i, k := range ks {
+		var owner, app sql.NullString
+		if k.App != nil {
+			owner, app = sql.NullString{String: k.App.OwnerID, Valid: true}, sql.NullString{String: k.App.AppID, Valid: true}
+		}
+		rows[i] = []any{k.ID, k.UserID, k.Type, owner, app, k.Digest, k.Hint, k.Description, joinScopes(k.Scopes), joinList(k.Endpoints),
+			micros(k.CreatedAt), nullMicros(k.ExpiresAt), nullMicros(k.LastUsedAt), k.ReplacedBy, nullMicros(k.RotatedAt), k.LastUsedAddr, joinList(k.AllowCIDRs), k.RateLimit}
 	}
-	_, err := s.v.exec(ctx, `INSERT INTO keys (`+keyCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		k.ID, k.UserID, k.Type, owner, app, k.Digest, k.Hint, k.Description, joinScopes(k.Scopes), joinList(k.Endpoints),
-		micros(k.CreatedAt), nullMicros(k.ExpiresAt), nullMicros(k.LastUsedAt), k.ReplacedBy, nullMicros(k.RotatedAt), k.LastUsedAddr, joinList(k.AllowCIDRs))
-	return s.v.failed(err, clavis.Errorf(clavis.EConflict, "a key with this id already exists"),
-		clavis.Errorf(clavis.ENotFound, "the key's user or app does not exist"))
+	insert := func(v view) error {
+		_, err := v.insertRows(ctx, insertKeys, rows)
+		return v.failed(err, clavis.Errorf(clavis.EConflict, "a key with this id already exists"),
+			clavis.Errorf(clavis.ENotFound, "the key's user or app does not exist"))
+	}
+	if len(rows) <= 1 {
+		return insert(s.v)
+	}
+	return s.v.inTx(ctx, insert)
 }
 
 func (s keys) GetKey(ctx context.Context, id string) (*clavis.Key, error) {
@@ -151,8 +167,8 @@ func (s keys) query(f clavis.KeyFilter) (string, []any) {
 }
 
 func (s keys) UpdateKey(ctx context.Context, k *clavis.Key) error {
-	res, err := s.v.exec(ctx, `UPDATE keys SET description = ?, scopes = ?, endpoints = ?, expires_at = ?, replaced_by = ?, rotated_at = ?, allow_cidrs = ? WHERE id = ?`,
-		k.Description, joinScopes(k.Scopes), joinList(k.Endpoints), nullMicros(k.ExpiresAt), k.ReplacedBy, nullMicros(k.RotatedAt), joinList(k.AllowCIDRs), k.ID)
+	res, err := s.v.exec(ctx, `UPDATE keys SET description = ?, scopes = ?, endpoints = ?, expires_at = ?, replaced_by = ?, rotated_at = ?, allow_cidrs = ?, rate_limit = ? WHERE id = ?`,
+		k.Description, joinScopes(k.Scopes), joinList(k.Endpoints), nullMicros(k.ExpiresAt), k.ReplacedBy, nullMicros(k.RotatedAt), joinList(k.AllowCIDRs), k.RateLimit, k.ID)
 	return s.v.affected(res, err, clavis.KeyNotFound())
 }
 

@@ -2,6 +2,8 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
+	"time"
 
 	"github.com/clavis-dev/clavis/clavis"
 )
@@ -194,4 +196,39 @@ func (s orgs) TeamScopes(ctx context.Context, orgID, userID, appID string) (clav
 		union = union.Union(sc)
 	}
 	return union, len(all) > 0, nil
+}
+
+const keyPolicyCols = `org_id, pat_max_lifetime, pat_expiry_required, app_max_lifetime, app_expiry_required, stop_at, updated_at`
+
+func scanKeyPolicy(row scanner) (*clavis.OrgKeyPolicy, error) {
+	var p clavis.OrgKeyPolicy
+	var patMax, appMax, updated int64
+	var stop sql.NullInt64
+	if err := row.Scan(&p.OrgID, &patMax, &p.PATExpiryRequired, &appMax, &p.AppKeyExpiryRequired, &stop, &updated); err != nil {
+		return nil, err
+	}
+	p.PATMaxLifetime, p.AppKeyMaxLifetime = time.Duration(patMax)*time.Microsecond, time.Duration(appMax)*time.Microsecond
+	p.StopAt, p.UpdatedAt = fromNullMicros(stop), fromMicros(updated)
+	return &p, nil
+}
+
+func (s orgs) GetKeyPolicy(ctx context.Context, orgID string) (*clavis.OrgKeyPolicy, error) {
+	return get(ctx, s.v, scanKeyPolicy, clavis.Errorf(clavis.ENotFound, "organization %q has no key policy", orgID),
+		`SELECT `+keyPolicyCols+` FROM org_key_policies WHERE org_id = ?`, orgID)
+}
+
+func (s orgs) PutKeyPolicy(ctx context.Context, p *clavis.OrgKeyPolicy) error {
+	if _, err := s.GetOrg(ctx, p.OrgID); err != nil {
+		return err
+	}
+	_, err := s.v.exec(ctx, `INSERT INTO org_key_policies (`+keyPolicyCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (org_id) DO UPDATE SET pat_max_lifetime = excluded.pat_max_lifetime, pat_expiry_required = excluded.pat_expiry_required,
+		app_max_lifetime = excluded.app_max_lifetime, app_expiry_required = excluded.app_expiry_required, stop_at = excluded.stop_at, updated_at = excluded.updated_at`,
+		p.OrgID, p.PATMaxLifetime.Microseconds(), p.PATExpiryRequired, p.AppKeyMaxLifetime.Microseconds(), p.AppKeyExpiryRequired, nullMicros(p.StopAt), micros(p.UpdatedAt))
+	return s.v.failed(err, nil, clavis.OrgNotFound(p.OrgID))
+}
+
+func (s orgs) ListKeyPolicies(ctx context.Context, userID string) ([]*clavis.OrgKeyPolicy, error) {
+	return list(ctx, s.v, scanKeyPolicy, `SELECT p.org_id, p.pat_max_lifetime, p.pat_expiry_required, p.app_max_lifetime, p.app_expiry_required, p.stop_at, p.updated_at
+		FROM org_key_policies p JOIN org_members m ON m.org_id = p.org_id WHERE m.user_id = ? ORDER BY p.org_id`, userID)
 }

@@ -271,12 +271,12 @@ func testKeys(t *testing.T, s clavis.Store) {
 	}
 
 	got.Description, got.Scopes, got.Endpoints, got.ExpiresAt = "changed", clavis.AllScopes(), []string{"/clarifai.api.V2/GetApp"}, now().Add(-time.Hour)
-	got.ReplacedBy, got.RotatedAt, got.AllowCIDRs = ak.ID, now(), []string{"192.0.2.0/24", "2001:db8::/32"}
+	got.ReplacedBy, got.RotatedAt, got.AllowCIDRs, got.RateLimit = ak.ID, now(), []string{"192.0.2.0/24", "2001:db8::/32"}, 120
 	ok(t, s.Keys().UpdateKey(ctx, got))
 	again, err := s.Keys().GetKey(ctx, pat.ID)
 	ok(t, err)
 	if again.Description != "changed" || !again.Scopes.IsAll() || len(again.Endpoints) != 1 || !again.ExpiresAt.Equal(got.ExpiresAt) ||
-		again.ReplacedBy != ak.ID || !again.RotatedAt.Equal(got.RotatedAt) || len(again.AllowCIDRs) != 2 {
+		again.ReplacedBy != ak.ID || !again.RotatedAt.Equal(got.RotatedAt) || len(again.AllowCIDRs) != 2 || again.RateLimit != 120 {
 		t.Fatalf("UpdateKey not saved: %+v", again)
 	}
 	live, err := s.Keys().ListKeys(ctx, clavis.KeyFilter{UserID: "alice", NotExpiredAt: now()}, clavis.Page{})

@@ -725,7 +725,12 @@ type Key struct {
 	// allowed_cidrs, when set, are the only client addresses (IPv4 and IPv6
 	// CIDRs or addresses) the key may be used from. On PatchKeys an empty
 	// list leaves it unchanged; ["0.0.0.0/0", "::/0"] allows every address.
-	AllowedCidrs  []string `protobuf:"bytes,1006,rep,name=allowed_cidrs,json=allowedCidrs,proto3" json:"allowed_cidrs,omitempty"`
+	AllowedCidrs []string `protobuf:"bytes,1006,rep,name=allowed_cidrs,json=allowedCidrs,proto3" json:"allowed_cidrs,omitempty"`
+	// rate_limit, when set and not 0, is how many requests a minute the key
+	// may make, counted across every replica; over it, a call is refused with
+	// CONN_THROTTLED (REST 429 with Retry-After). On PatchKeys, unset leaves
+	// it unchanged and 0 removes it.
+	RateLimit     *wrapperspb.UInt32Value `protobuf:"bytes,1007,opt,name=rate_limit,json=rateLimit,proto3" json:"rate_limit,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -868,6 +873,13 @@ func (x *Key) GetPolicyWarning() string {
 func (x *Key) GetAllowedCidrs() []string {
 	if x != nil {
 		return x.AllowedCidrs
+	}
+	return nil
+}
+
+func (x *Key) GetRateLimit() *wrapperspb.UInt32Value {
+	if x != nil {
+		return x.RateLimit
 	}
 	return nil
 }
@@ -4409,7 +4421,7 @@ const file_clarifai_api_resources_proto_rawDesc = "" +
 	"star_count\x18\x14 \x01(\x05R\tstarCount\x12\x14\n" +
 	"\x05notes\x18\x15 \x01(\tR\x05notes\x12)\n" +
 	"\x05image\x18\x16 \x01(\v2\x13.clarifai.api.ImageR\x05imageJ\x04\b\n" +
-	"\x10\vJ\x04\b\v\x10\fJ\x04\b\f\x10\r\"\xe0\x04\n" +
+	"\x10\vJ\x04\b\v\x10\fJ\x04\b\f\x10\r\"\x9e\x05\n" +
 	"\x03Key\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12 \n" +
 	"\vdescription\x18\x02 \x01(\tR\vdescription\x12\x16\n" +
@@ -4431,7 +4443,9 @@ const file_clarifai_api_resources_proto_rawDesc = "" +
 	"replacedBy\x12%\n" +
 	"\x0elast_used_addr\x18\xec\a \x01(\tR\flastUsedAddr\x12&\n" +
 	"\x0epolicy_warning\x18\xed\a \x01(\tR\rpolicyWarning\x12$\n" +
-	"\rallowed_cidrs\x18\xee\a \x03(\tR\fallowedCidrs\"\x92\x03\n" +
+	"\rallowed_cidrs\x18\xee\a \x03(\tR\fallowedCidrs\x12<\n" +
+	"\n" +
+	"rate_limit\x18\xef\a \x01(\v2\x1c.google.protobuf.UInt32ValueR\trateLimit\"\x92\x03\n" +
 	"\x04User\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12'\n" +
 	"\rprimary_email\x18\x02 \x01(\tB\x02\x18\x01R\fprimaryEmail\x12\x1d\n" +
@@ -4905,8 +4919,9 @@ var file_clarifai_api_resources_proto_goTypes = []any{
 	(*Rank)(nil),                   // 52: clarifai.api.Rank
 	(*timestamppb.Timestamp)(nil),  // 53: google.protobuf.Timestamp
 	(*structpb.Struct)(nil),        // 54: google.protobuf.Struct
-	(*status.Status)(nil),          // 55: clarifai.api.status.Status
-	(*wrapperspb.BoolValue)(nil),   // 56: google.protobuf.BoolValue
+	(*wrapperspb.UInt32Value)(nil), // 55: google.protobuf.UInt32Value
+	(*status.Status)(nil),          // 56: clarifai.api.status.Status
+	(*wrapperspb.BoolValue)(nil),   // 57: google.protobuf.BoolValue
 }
 var file_clarifai_api_resources_proto_depIdxs = []int32{
 	2,   // 0: clarifai.api.Visibility.gettable:type_name -> clarifai.api.Visibility.Gettable
@@ -4919,106 +4934,107 @@ var file_clarifai_api_resources_proto_depIdxs = []int32{
 	53,  // 7: clarifai.api.Key.created_at:type_name -> google.protobuf.Timestamp
 	53,  // 8: clarifai.api.Key.expires_at:type_name -> google.protobuf.Timestamp
 	53,  // 9: clarifai.api.Key.last_used_at:type_name -> google.protobuf.Timestamp
-	53,  // 10: clarifai.api.User.created_at:type_name -> google.protobuf.Timestamp
-	6,   // 11: clarifai.api.User.visibility:type_name -> clarifai.api.Visibility
-	10,  // 12: clarifai.api.User.user_detail:type_name -> clarifai.api.UserDetail
-	7,   // 13: clarifai.api.Collaborator.app:type_name -> clarifai.api.App
-	9,   // 14: clarifai.api.Collaborator.user:type_name -> clarifai.api.User
-	53,  // 15: clarifai.api.Collaborator.created_at:type_name -> google.protobuf.Timestamp
-	53,  // 16: clarifai.api.Collaborator.modified_at:type_name -> google.protobuf.Timestamp
-	53,  // 17: clarifai.api.Collaborator.deleted_at:type_name -> google.protobuf.Timestamp
-	7,   // 18: clarifai.api.Collaboration.app:type_name -> clarifai.api.App
-	9,   // 19: clarifai.api.Collaboration.app_owner:type_name -> clarifai.api.User
-	53,  // 20: clarifai.api.Collaboration.created_at:type_name -> google.protobuf.Timestamp
-	16,  // 21: clarifai.api.Input.data:type_name -> clarifai.api.Data
-	53,  // 22: clarifai.api.Input.created_at:type_name -> google.protobuf.Timestamp
-	53,  // 23: clarifai.api.Input.modified_at:type_name -> google.protobuf.Timestamp
-	55,  // 24: clarifai.api.Input.status:type_name -> clarifai.api.status.Status
-	17,  // 25: clarifai.api.Data.image:type_name -> clarifai.api.Image
-	20,  // 26: clarifai.api.Data.video:type_name -> clarifai.api.Video
-	23,  // 27: clarifai.api.Data.concepts:type_name -> clarifai.api.Concept
-	54,  // 28: clarifai.api.Data.metadata:type_name -> google.protobuf.Struct
-	29,  // 29: clarifai.api.Data.colors:type_name -> clarifai.api.Color
-	31,  // 30: clarifai.api.Data.embeddings:type_name -> clarifai.api.Embedding
-	24,  // 31: clarifai.api.Data.regions:type_name -> clarifai.api.Region
-	22,  // 32: clarifai.api.Data.text:type_name -> clarifai.api.Text
-	21,  // 33: clarifai.api.Data.audio:type_name -> clarifai.api.Audio
-	18,  // 34: clarifai.api.Image.hosted:type_name -> clarifai.api.HostedURL
-	19,  // 35: clarifai.api.Image.image_info:type_name -> clarifai.api.ImageInfo
-	53,  // 36: clarifai.api.Concept.created_at:type_name -> google.protobuf.Timestamp
-	6,   // 37: clarifai.api.Concept.visibility:type_name -> clarifai.api.Visibility
-	25,  // 38: clarifai.api.Region.region_info:type_name -> clarifai.api.RegionInfo
-	16,  // 39: clarifai.api.Region.data:type_name -> clarifai.api.Data
-	28,  // 40: clarifai.api.RegionInfo.bounding_box:type_name -> clarifai.api.BoundingBox
-	27,  // 41: clarifai.api.RegionInfo.polygon:type_name -> clarifai.api.Polygon
-	26,  // 42: clarifai.api.RegionInfo.point:type_name -> clarifai.api.Point
-	26,  // 43: clarifai.api.Polygon.points:type_name -> clarifai.api.Point
-	30,  // 44: clarifai.api.Color.w3c:type_name -> clarifai.api.W3C
-	55,  // 45: clarifai.api.Output.status:type_name -> clarifai.api.status.Status
-	53,  // 46: clarifai.api.Output.created_at:type_name -> google.protobuf.Timestamp
-	33,  // 47: clarifai.api.Output.model:type_name -> clarifai.api.Model
-	15,  // 48: clarifai.api.Output.input:type_name -> clarifai.api.Input
-	16,  // 49: clarifai.api.Output.data:type_name -> clarifai.api.Data
-	53,  // 50: clarifai.api.Model.created_at:type_name -> google.protobuf.Timestamp
-	35,  // 51: clarifai.api.Model.output_info:type_name -> clarifai.api.OutputInfo
-	34,  // 52: clarifai.api.Model.model_version:type_name -> clarifai.api.ModelVersion
-	6,   // 53: clarifai.api.Model.visibility:type_name -> clarifai.api.Visibility
-	54,  // 54: clarifai.api.Model.metadata:type_name -> google.protobuf.Struct
-	53,  // 55: clarifai.api.Model.modified_at:type_name -> google.protobuf.Timestamp
-	53,  // 56: clarifai.api.ModelVersion.created_at:type_name -> google.protobuf.Timestamp
-	55,  // 57: clarifai.api.ModelVersion.status:type_name -> clarifai.api.status.Status
-	53,  // 58: clarifai.api.ModelVersion.completed_at:type_name -> google.protobuf.Timestamp
-	6,   // 59: clarifai.api.ModelVersion.visibility:type_name -> clarifai.api.Visibility
-	53,  // 60: clarifai.api.ModelVersion.modified_at:type_name -> google.protobuf.Timestamp
-	54,  // 61: clarifai.api.ModelVersion.metadata:type_name -> google.protobuf.Struct
-	35,  // 62: clarifai.api.ModelVersion.output_info:type_name -> clarifai.api.OutputInfo
-	16,  // 63: clarifai.api.OutputInfo.data:type_name -> clarifai.api.Data
-	36,  // 64: clarifai.api.OutputInfo.output_config:type_name -> clarifai.api.OutputConfig
-	54,  // 65: clarifai.api.OutputInfo.fields_map:type_name -> google.protobuf.Struct
-	54,  // 66: clarifai.api.OutputInfo.params:type_name -> google.protobuf.Struct
-	23,  // 67: clarifai.api.OutputConfig.select_concepts:type_name -> clarifai.api.Concept
-	39,  // 68: clarifai.api.InputsAddJob.progress:type_name -> clarifai.api.InputsAddJobProgress
-	53,  // 69: clarifai.api.InputsAddJob.created_at:type_name -> google.protobuf.Timestamp
-	53,  // 70: clarifai.api.InputsAddJob.modified_at:type_name -> google.protobuf.Timestamp
-	55,  // 71: clarifai.api.InputsAddJob.status:type_name -> clarifai.api.status.Status
-	16,  // 72: clarifai.api.Annotation.data:type_name -> clarifai.api.Data
-	55,  // 73: clarifai.api.Annotation.status:type_name -> clarifai.api.status.Status
-	53,  // 74: clarifai.api.Annotation.created_at:type_name -> google.protobuf.Timestamp
-	53,  // 75: clarifai.api.Annotation.modified_at:type_name -> google.protobuf.Timestamp
-	42,  // 76: clarifai.api.Annotation.worker:type_name -> clarifai.api.Worker
-	9,   // 77: clarifai.api.Worker.user:type_name -> clarifai.api.User
-	33,  // 78: clarifai.api.Worker.model:type_name -> clarifai.api.Model
-	9,   // 79: clarifai.api.AuditLogTarget.user:type_name -> clarifai.api.User
-	7,   // 80: clarifai.api.AuditLogTarget.app:type_name -> clarifai.api.App
-	53,  // 81: clarifai.api.AuditLogEntry.timestamp:type_name -> google.protobuf.Timestamp
-	9,   // 82: clarifai.api.AuditLogEntry.user:type_name -> clarifai.api.User
-	1,   // 83: clarifai.api.AuditLogEntry.operation:type_name -> clarifai.api.EventType
-	43,  // 84: clarifai.api.AuditLogEntry.targets:type_name -> clarifai.api.AuditLogTarget
-	53,  // 85: clarifai.api.AuditLogQuery.timestamp_from:type_name -> google.protobuf.Timestamp
-	53,  // 86: clarifai.api.AuditLogQuery.timestamp_to:type_name -> google.protobuf.Timestamp
-	1,   // 87: clarifai.api.AuditLogQuery.operations:type_name -> clarifai.api.EventType
-	43,  // 88: clarifai.api.AuditLogQuery.targets:type_name -> clarifai.api.AuditLogTarget
-	56,  // 89: clarifai.api.AuditLogQuery.success:type_name -> google.protobuf.BoolValue
-	15,  // 90: clarifai.api.Hit.input:type_name -> clarifai.api.Input
-	41,  // 91: clarifai.api.Hit.annotation:type_name -> clarifai.api.Annotation
-	15,  // 92: clarifai.api.And.input:type_name -> clarifai.api.Input
-	32,  // 93: clarifai.api.And.output:type_name -> clarifai.api.Output
-	41,  // 94: clarifai.api.And.annotation:type_name -> clarifai.api.Annotation
-	48,  // 95: clarifai.api.Query.ands:type_name -> clarifai.api.And
-	51,  // 96: clarifai.api.Query.filters:type_name -> clarifai.api.Filter
-	52,  // 97: clarifai.api.Query.ranks:type_name -> clarifai.api.Rank
-	49,  // 98: clarifai.api.Search.query:type_name -> clarifai.api.Query
-	53,  // 99: clarifai.api.Search.created_at:type_name -> google.protobuf.Timestamp
-	53,  // 100: clarifai.api.Search.modified_at:type_name -> google.protobuf.Timestamp
-	3,   // 101: clarifai.api.Search.metric:type_name -> clarifai.api.Search.Metric
-	41,  // 102: clarifai.api.Filter.annotation:type_name -> clarifai.api.Annotation
-	15,  // 103: clarifai.api.Filter.input:type_name -> clarifai.api.Input
-	41,  // 104: clarifai.api.Rank.annotation:type_name -> clarifai.api.Annotation
-	105, // [105:105] is the sub-list for method output_type
-	105, // [105:105] is the sub-list for method input_type
-	105, // [105:105] is the sub-list for extension type_name
-	105, // [105:105] is the sub-list for extension extendee
-	0,   // [0:105] is the sub-list for field type_name
+	55,  // 10: clarifai.api.Key.rate_limit:type_name -> google.protobuf.UInt32Value
+	53,  // 11: clarifai.api.User.created_at:type_name -> google.protobuf.Timestamp
+	6,   // 12: clarifai.api.User.visibility:type_name -> clarifai.api.Visibility
+	10,  // 13: clarifai.api.User.user_detail:type_name -> clarifai.api.UserDetail
+	7,   // 14: clarifai.api.Collaborator.app:type_name -> clarifai.api.App
+	9,   // 15: clarifai.api.Collaborator.user:type_name -> clarifai.api.User
+	53,  // 16: clarifai.api.Collaborator.created_at:type_name -> google.protobuf.Timestamp
+	53,  // 17: clarifai.api.Collaborator.modified_at:type_name -> google.protobuf.Timestamp
+	53,  // 18: clarifai.api.Collaborator.deleted_at:type_name -> google.protobuf.Timestamp
+	7,   // 19: clarifai.api.Collaboration.app:type_name -> clarifai.api.App
+	9,   // 20: clarifai.api.Collaboration.app_owner:type_name -> clarifai.api.User
+	53,  // 21: clarifai.api.Collaboration.created_at:type_name -> google.protobuf.Timestamp
+	16,  // 22: clarifai.api.Input.data:type_name -> clarifai.api.Data
+	53,  // 23: clarifai.api.Input.created_at:type_name -> google.protobuf.Timestamp
+	53,  // 24: clarifai.api.Input.modified_at:type_name -> google.protobuf.Timestamp
+	56,  // 25: clarifai.api.Input.status:type_name -> clarifai.api.status.Status
+	17,  // 26: clarifai.api.Data.image:type_name -> clarifai.api.Image
+	20,  // 27: clarifai.api.Data.video:type_name -> clarifai.api.Video
+	23,  // 28: clarifai.api.Data.concepts:type_name -> clarifai.api.Concept
+	54,  // 29: clarifai.api.Data.metadata:type_name -> google.protobuf.Struct
+	29,  // 30: clarifai.api.Data.colors:type_name -> clarifai.api.Color
+	31,  // 31: clarifai.api.Data.embeddings:type_name -> clarifai.api.Embedding
+	24,  // 32: clarifai.api.Data.regions:type_name -> clarifai.api.Region
+	22,  // 33: clarifai.api.Data.text:type_name -> clarifai.api.Text
+	21,  // 34: clarifai.api.Data.audio:type_name -> clarifai.api.Audio
+	18,  // 35: clarifai.api.Image.hosted:type_name -> clarifai.api.HostedURL
+	19,  // 36: clarifai.api.Image.image_info:type_name -> clarifai.api.ImageInfo
+	53,  // 37: clarifai.api.Concept.created_at:type_name -> google.protobuf.Timestamp
+	6,   // 38: clarifai.api.Concept.visibility:type_name -> clarifai.api.Visibility
+	25,  // 39: clarifai.api.Region.region_info:type_name -> clarifai.api.RegionInfo
+	16,  // 40: clarifai.api.Region.data:type_name -> clarifai.api.Data
+	28,  // 41: clarifai.api.RegionInfo.bounding_box:type_name -> clarifai.api.BoundingBox
+	27,  // 42: clarifai.api.RegionInfo.polygon:type_name -> clarifai.api.Polygon
+	26,  // 43: clarifai.api.RegionInfo.point:type_name -> clarifai.api.Point
+	26,  // 44: clarifai.api.Polygon.points:type_name -> clarifai.api.Point
+	30,  // 45: clarifai.api.Color.w3c:type_name -> clarifai.api.W3C
+	56,  // 46: clarifai.api.Output.status:type_name -> clarifai.api.status.Status
+	53,  // 47: clarifai.api.Output.created_at:type_name -> google.protobuf.Timestamp
+	33,  // 48: clarifai.api.Output.model:type_name -> clarifai.api.Model
+	15,  // 49: clarifai.api.Output.input:type_name -> clarifai.api.Input
+	16,  // 50: clarifai.api.Output.data:type_name -> clarifai.api.Data
+	53,  // 51: clarifai.api.Model.created_at:type_name -> google.protobuf.Timestamp
+	35,  // 52: clarifai.api.Model.output_info:type_name -> clarifai.api.OutputInfo
+	34,  // 53: clarifai.api.Model.model_version:type_name -> clarifai.api.ModelVersion
+	6,   // 54: clarifai.api.Model.visibility:type_name -> clarifai.api.Visibility
+	54,  // 55: clarifai.api.Model.metadata:type_name -> google.protobuf.Struct
+	53,  // 56: clarifai.api.Model.modified_at:type_name -> google.protobuf.Timestamp
+	53,  // 57: clarifai.api.ModelVersion.created_at:type_name -> google.protobuf.Timestamp
+	56,  // 58: clarifai.api.ModelVersion.status:type_name -> clarifai.api.status.Status
+	53,  // 59: clarifai.api.ModelVersion.completed_at:type_name -> google.protobuf.Timestamp
+	6,   // 60: clarifai.api.ModelVersion.visibility:type_name -> clarifai.api.Visibility
+	53,  // 61: clarifai.api.ModelVersion.modified_at:type_name -> google.protobuf.Timestamp
+	54,  // 62: clarifai.api.ModelVersion.metadata:type_name -> google.protobuf.Struct
+	35,  // 63: clarifai.api.ModelVersion.output_info:type_name -> clarifai.api.OutputInfo
+	16,  // 64: clarifai.api.OutputInfo.data:type_name -> clarifai.api.Data
+	36,  // 65: clarifai.api.OutputInfo.output_config:type_name -> clarifai.api.OutputConfig
+	54,  // 66: clarifai.api.OutputInfo.fields_map:type_name -> google.protobuf.Struct
+	54,  // 67: clarifai.api.OutputInfo.params:type_name -> google.protobuf.Struct
+	23,  // 68: clarifai.api.OutputConfig.select_concepts:type_name -> clarifai.api.Concept
+	39,  // 69: clarifai.api.InputsAddJob.progress:type_name -> clarifai.api.InputsAddJobProgress
+	53,  // 70: clarifai.api.InputsAddJob.created_at:type_name -> google.protobuf.Timestamp
+	53,  // 71: clarifai.api.InputsAddJob.modified_at:type_name -> google.protobuf.Timestamp
+	56,  // 72: clarifai.api.InputsAddJob.status:type_name -> clarifai.api.status.Status
+	16,  // 73: clarifai.api.Annotation.data:type_name -> clarifai.api.Data
+	56,  // 74: clarifai.api.Annotation.status:type_name -> clarifai.api.status.Status
+	53,  // 75: clarifai.api.Annotation.created_at:type_name -> google.protobuf.Timestamp
+	53,  // 76: clarifai.api.Annotation.modified_at:type_name -> google.protobuf.Timestamp
+	42,  // 77: clarifai.api.Annotation.worker:type_name -> clarifai.api.Worker
+	9,   // 78: clarifai.api.Worker.user:type_name -> clarifai.api.User
+	33,  // 79: clarifai.api.Worker.model:type_name -> clarifai.api.Model
+	9,   // 80: clarifai.api.AuditLogTarget.user:type_name -> clarifai.api.User
+	7,   // 81: clarifai.api.AuditLogTarget.app:type_name -> clarifai.api.App
+	53,  // 82: clarifai.api.AuditLogEntry.timestamp:type_name -> google.protobuf.Timestamp
+	9,   // 83: clarifai.api.AuditLogEntry.user:type_name -> clarifai.api.User
+	1,   // 84: clarifai.api.AuditLogEntry.operation:type_name -> clarifai.api.EventType
+	43,  // 85: clarifai.api.AuditLogEntry.targets:type_name -> clarifai.api.AuditLogTarget
+	53,  // 86: clarifai.api.AuditLogQuery.timestamp_from:type_name -> google.protobuf.Timestamp
+	53,  // 87: clarifai.api.AuditLogQuery.timestamp_to:type_name -> google.protobuf.Timestamp
+	1,   // 88: clarifai.api.AuditLogQuery.operations:type_name -> clarifai.api.EventType
+	43,  // 89: clarifai.api.AuditLogQuery.targets:type_name -> clarifai.api.AuditLogTarget
+	57,  // 90: clarifai.api.AuditLogQuery.success:type_name -> google.protobuf.BoolValue
+	15,  // 91: clarifai.api.Hit.input:type_name -> clarifai.api.Input
+	41,  // 92: clarifai.api.Hit.annotation:type_name -> clarifai.api.Annotation
+	15,  // 93: clarifai.api.And.input:type_name -> clarifai.api.Input
+	32,  // 94: clarifai.api.And.output:type_name -> clarifai.api.Output
+	41,  // 95: clarifai.api.And.annotation:type_name -> clarifai.api.Annotation
+	48,  // 96: clarifai.api.Query.ands:type_name -> clarifai.api.And
+	51,  // 97: clarifai.api.Query.filters:type_name -> clarifai.api.Filter
+	52,  // 98: clarifai.api.Query.ranks:type_name -> clarifai.api.Rank
+	49,  // 99: clarifai.api.Search.query:type_name -> clarifai.api.Query
+	53,  // 100: clarifai.api.Search.created_at:type_name -> google.protobuf.Timestamp
+	53,  // 101: clarifai.api.Search.modified_at:type_name -> google.protobuf.Timestamp
+	3,   // 102: clarifai.api.Search.metric:type_name -> clarifai.api.Search.Metric
+	41,  // 103: clarifai.api.Filter.annotation:type_name -> clarifai.api.Annotation
+	15,  // 104: clarifai.api.Filter.input:type_name -> clarifai.api.Input
+	41,  // 105: clarifai.api.Rank.annotation:type_name -> clarifai.api.Annotation
+	106, // [106:106] is the sub-list for method output_type
+	106, // [106:106] is the sub-list for method input_type
+	106, // [106:106] is the sub-list for extension type_name
+	106, // [106:106] is the sub-list for extension extendee
+	0,   // [0:106] is the sub-list for field type_name
 }
 
 func init() { file_clarifai_api_resources_proto_init() }

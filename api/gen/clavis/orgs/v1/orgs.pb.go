@@ -12,9 +12,11 @@
 package orgsv1
 
 import (
+	api "github.com/clavis-dev/clavis/api/gen/clarifai/api"
 	status "github.com/clavis-dev/clavis/api/gen/clarifai/api/status"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	durationpb "google.golang.org/protobuf/types/known/durationpb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
@@ -83,6 +85,268 @@ func (Role) EnumDescriptor() ([]byte, []int) {
 	return file_clavis_orgs_v1_orgs_proto_rawDescGZIP(), []int{0}
 }
 
+// KeyPolicy is an organization's expiry policy for keys.
+type KeyPolicy struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// pat_max_lifetime bounds how long after creation its members' PATs may
+	// expire; unset or 0: no bound. A bound also requires an expiry.
+	PatMaxLifetime *durationpb.Duration `protobuf:"bytes,1,opt,name=pat_max_lifetime,json=patMaxLifetime,proto3" json:"pat_max_lifetime,omitempty"`
+	// pat_expiry_required refuses members' PATs that never expire.
+	PatExpiryRequired bool `protobuf:"varint,2,opt,name=pat_expiry_required,json=patExpiryRequired,proto3" json:"pat_expiry_required,omitempty"`
+	// app_key_max_lifetime and app_key_expiry_required: the same for the
+	// keys of the organization's apps.
+	AppKeyMaxLifetime    *durationpb.Duration `protobuf:"bytes,3,opt,name=app_key_max_lifetime,json=appKeyMaxLifetime,proto3" json:"app_key_max_lifetime,omitempty"`
+	AppKeyExpiryRequired bool                 `protobuf:"varint,4,opt,name=app_key_expiry_required,json=appKeyExpiryRequired,proto3" json:"app_key_expiry_required,omitempty"`
+	// stop_at, when set (in the future), is the date from which the keys
+	// that break the policy when it is set stop working: their expires_at
+	// becomes stop_at unless they expire sooner. Unset: they keep working
+	// until their own expiry, flagged with policy_warning.
+	StopAt *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=stop_at,json=stopAt,proto3" json:"stop_at,omitempty"`
+	// updated_at is when the policy was last set (output only).
+	UpdatedAt     *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KeyPolicy) Reset() {
+	*x = KeyPolicy{}
+	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KeyPolicy) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KeyPolicy) ProtoMessage() {}
+
+func (x *KeyPolicy) ProtoReflect() protoreflect.Message {
+	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KeyPolicy.ProtoReflect.Descriptor instead.
+func (*KeyPolicy) Descriptor() ([]byte, []int) {
+	return file_clavis_orgs_v1_orgs_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *KeyPolicy) GetPatMaxLifetime() *durationpb.Duration {
+	if x != nil {
+		return x.PatMaxLifetime
+	}
+	return nil
+}
+
+func (x *KeyPolicy) GetPatExpiryRequired() bool {
+	if x != nil {
+		return x.PatExpiryRequired
+	}
+	return false
+}
+
+func (x *KeyPolicy) GetAppKeyMaxLifetime() *durationpb.Duration {
+	if x != nil {
+		return x.AppKeyMaxLifetime
+	}
+	return nil
+}
+
+func (x *KeyPolicy) GetAppKeyExpiryRequired() bool {
+	if x != nil {
+		return x.AppKeyExpiryRequired
+	}
+	return false
+}
+
+func (x *KeyPolicy) GetStopAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StopAt
+	}
+	return nil
+}
+
+func (x *KeyPolicy) GetUpdatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdatedAt
+	}
+	return nil
+}
+
+type SetKeyPolicyRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	OrgId         string                 `protobuf:"bytes,1,opt,name=org_id,json=orgId,proto3" json:"org_id,omitempty"`
+	Policy        *KeyPolicy             `protobuf:"bytes,2,opt,name=policy,proto3" json:"policy,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetKeyPolicyRequest) Reset() {
+	*x = SetKeyPolicyRequest{}
+	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetKeyPolicyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetKeyPolicyRequest) ProtoMessage() {}
+
+func (x *SetKeyPolicyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetKeyPolicyRequest.ProtoReflect.Descriptor instead.
+func (*SetKeyPolicyRequest) Descriptor() ([]byte, []int) {
+	return file_clavis_orgs_v1_orgs_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *SetKeyPolicyRequest) GetOrgId() string {
+	if x != nil {
+		return x.OrgId
+	}
+	return ""
+}
+
+func (x *SetKeyPolicyRequest) GetPolicy() *KeyPolicy {
+	if x != nil {
+		return x.Policy
+	}
+	return nil
+}
+
+// BreakingKey is a key that breaks the policy, with its owner. key is
+// masked as in ListKeys (its id is the public id, never the secret) and its
+// policy_warning says how it breaks the policy.
+type BreakingKey struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserId        string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	Key           *api.Key               `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BreakingKey) Reset() {
+	*x = BreakingKey{}
+	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BreakingKey) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BreakingKey) ProtoMessage() {}
+
+func (x *BreakingKey) ProtoReflect() protoreflect.Message {
+	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BreakingKey.ProtoReflect.Descriptor instead.
+func (*BreakingKey) Descriptor() ([]byte, []int) {
+	return file_clavis_orgs_v1_orgs_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *BreakingKey) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *BreakingKey) GetKey() *api.Key {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+type KeyPolicyResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Status        *status.Status         `protobuf:"bytes,1,opt,name=status,proto3" json:"status,omitempty"`
+	Policy        *KeyPolicy             `protobuf:"bytes,2,opt,name=policy,proto3" json:"policy,omitempty"`
+	BreakingKeys  []*BreakingKey         `protobuf:"bytes,3,rep,name=breaking_keys,json=breakingKeys,proto3" json:"breaking_keys,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KeyPolicyResponse) Reset() {
+	*x = KeyPolicyResponse{}
+	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KeyPolicyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KeyPolicyResponse) ProtoMessage() {}
+
+func (x *KeyPolicyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KeyPolicyResponse.ProtoReflect.Descriptor instead.
+func (*KeyPolicyResponse) Descriptor() ([]byte, []int) {
+	return file_clavis_orgs_v1_orgs_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *KeyPolicyResponse) GetStatus() *status.Status {
+	if x != nil {
+		return x.Status
+	}
+	return nil
+}
+
+func (x *KeyPolicyResponse) GetPolicy() *KeyPolicy {
+	if x != nil {
+		return x.Policy
+	}
+	return nil
+}
+
+func (x *KeyPolicyResponse) GetBreakingKeys() []*BreakingKey {
+	if x != nil {
+		return x.BreakingKeys
+	}
+	return nil
+}
+
 type Org struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -94,7 +358,7 @@ type Org struct {
 
 func (x *Org) Reset() {
 	*x = Org{}
-	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[0]
+	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -106,7 +370,7 @@ func (x *Org) String() string {
 func (*Org) ProtoMessage() {}
 
 func (x *Org) ProtoReflect() protoreflect.Message {
-	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[0]
+	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -119,7 +383,7 @@ func (x *Org) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Org.ProtoReflect.Descriptor instead.
 func (*Org) Descriptor() ([]byte, []int) {
-	return file_clavis_orgs_v1_orgs_proto_rawDescGZIP(), []int{0}
+	return file_clavis_orgs_v1_orgs_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Org) GetId() string {
@@ -157,7 +421,7 @@ type Member struct {
 
 func (x *Member) Reset() {
 	*x = Member{}
-	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[1]
+	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -169,7 +433,7 @@ func (x *Member) String() string {
 func (*Member) ProtoMessage() {}
 
 func (x *Member) ProtoReflect() protoreflect.Message {
-	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[1]
+	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -182,7 +446,7 @@ func (x *Member) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Member.ProtoReflect.Descriptor instead.
 func (*Member) Descriptor() ([]byte, []int) {
-	return file_clavis_orgs_v1_orgs_proto_rawDescGZIP(), []int{1}
+	return file_clavis_orgs_v1_orgs_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Member) GetUserId() string {
@@ -234,7 +498,7 @@ type Team struct {
 
 func (x *Team) Reset() {
 	*x = Team{}
-	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[2]
+	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -246,7 +510,7 @@ func (x *Team) String() string {
 func (*Team) ProtoMessage() {}
 
 func (x *Team) ProtoReflect() protoreflect.Message {
-	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[2]
+	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -259,7 +523,7 @@ func (x *Team) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Team.ProtoReflect.Descriptor instead.
 func (*Team) Descriptor() ([]byte, []int) {
-	return file_clavis_orgs_v1_orgs_proto_rawDescGZIP(), []int{2}
+	return file_clavis_orgs_v1_orgs_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Team) GetId() string {
@@ -314,7 +578,7 @@ type CreateOrgRequest struct {
 
 func (x *CreateOrgRequest) Reset() {
 	*x = CreateOrgRequest{}
-	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[3]
+	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -326,7 +590,7 @@ func (x *CreateOrgRequest) String() string {
 func (*CreateOrgRequest) ProtoMessage() {}
 
 func (x *CreateOrgRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[3]
+	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -339,7 +603,7 @@ func (x *CreateOrgRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateOrgRequest.ProtoReflect.Descriptor instead.
 func (*CreateOrgRequest) Descriptor() ([]byte, []int) {
-	return file_clavis_orgs_v1_orgs_proto_rawDescGZIP(), []int{3}
+	return file_clavis_orgs_v1_orgs_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *CreateOrgRequest) GetId() string {
@@ -365,7 +629,7 @@ type OrgRequest struct {
 
 func (x *OrgRequest) Reset() {
 	*x = OrgRequest{}
-	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[4]
+	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -377,7 +641,7 @@ func (x *OrgRequest) String() string {
 func (*OrgRequest) ProtoMessage() {}
 
 func (x *OrgRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[4]
+	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -390,7 +654,7 @@ func (x *OrgRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OrgRequest.ProtoReflect.Descriptor instead.
 func (*OrgRequest) Descriptor() ([]byte, []int) {
-	return file_clavis_orgs_v1_orgs_proto_rawDescGZIP(), []int{4}
+	return file_clavis_orgs_v1_orgs_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *OrgRequest) GetOrgId() string {
@@ -410,7 +674,7 @@ type OrgResponse struct {
 
 func (x *OrgResponse) Reset() {
 	*x = OrgResponse{}
-	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[5]
+	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -422,7 +686,7 @@ func (x *OrgResponse) String() string {
 func (*OrgResponse) ProtoMessage() {}
 
 func (x *OrgResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[5]
+	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -435,7 +699,7 @@ func (x *OrgResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OrgResponse.ProtoReflect.Descriptor instead.
 func (*OrgResponse) Descriptor() ([]byte, []int) {
-	return file_clavis_orgs_v1_orgs_proto_rawDescGZIP(), []int{5}
+	return file_clavis_orgs_v1_orgs_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *OrgResponse) GetStatus() *status.Status {
@@ -462,7 +726,7 @@ type ListOrgsRequest struct {
 
 func (x *ListOrgsRequest) Reset() {
 	*x = ListOrgsRequest{}
-	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[6]
+	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -474,7 +738,7 @@ func (x *ListOrgsRequest) String() string {
 func (*ListOrgsRequest) ProtoMessage() {}
 
 func (x *ListOrgsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[6]
+	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -487,7 +751,7 @@ func (x *ListOrgsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOrgsRequest.ProtoReflect.Descriptor instead.
 func (*ListOrgsRequest) Descriptor() ([]byte, []int) {
-	return file_clavis_orgs_v1_orgs_proto_rawDescGZIP(), []int{6}
+	return file_clavis_orgs_v1_orgs_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ListOrgsRequest) GetPage() uint32 {
@@ -514,7 +778,7 @@ type ListOrgsResponse struct {
 
 func (x *ListOrgsResponse) Reset() {
 	*x = ListOrgsResponse{}
-	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[7]
+	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -526,7 +790,7 @@ func (x *ListOrgsResponse) String() string {
 func (*ListOrgsResponse) ProtoMessage() {}
 
 func (x *ListOrgsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[7]
+	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -539,7 +803,7 @@ func (x *ListOrgsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOrgsResponse.ProtoReflect.Descriptor instead.
 func (*ListOrgsResponse) Descriptor() ([]byte, []int) {
-	return file_clavis_orgs_v1_orgs_proto_rawDescGZIP(), []int{7}
+	return file_clavis_orgs_v1_orgs_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ListOrgsResponse) GetStatus() *status.Status {
@@ -566,7 +830,7 @@ type PutMemberRequest struct {
 
 func (x *PutMemberRequest) Reset() {
 	*x = PutMemberRequest{}
-	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[8]
+	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -578,7 +842,7 @@ func (x *PutMemberRequest) String() string {
 func (*PutMemberRequest) ProtoMessage() {}
 
 func (x *PutMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[8]
+	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -591,7 +855,7 @@ func (x *PutMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutMemberRequest.ProtoReflect.Descriptor instead.
 func (*PutMemberRequest) Descriptor() ([]byte, []int) {
-	return file_clavis_orgs_v1_orgs_proto_rawDescGZIP(), []int{8}
+	return file_clavis_orgs_v1_orgs_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *PutMemberRequest) GetOrgId() string {
@@ -618,7 +882,7 @@ type MemberResponse struct {
 
 func (x *MemberResponse) Reset() {
 	*x = MemberResponse{}
-	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[9]
+	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -630,7 +894,7 @@ func (x *MemberResponse) String() string {
 func (*MemberResponse) ProtoMessage() {}
 
 func (x *MemberResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[9]
+	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -643,7 +907,7 @@ func (x *MemberResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MemberResponse.ProtoReflect.Descriptor instead.
 func (*MemberResponse) Descriptor() ([]byte, []int) {
-	return file_clavis_orgs_v1_orgs_proto_rawDescGZIP(), []int{9}
+	return file_clavis_orgs_v1_orgs_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *MemberResponse) GetStatus() *status.Status {
@@ -671,7 +935,7 @@ type ListMembersRequest struct {
 
 func (x *ListMembersRequest) Reset() {
 	*x = ListMembersRequest{}
-	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[10]
+	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -683,7 +947,7 @@ func (x *ListMembersRequest) String() string {
 func (*ListMembersRequest) ProtoMessage() {}
 
 func (x *ListMembersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[10]
+	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -696,7 +960,7 @@ func (x *ListMembersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMembersRequest.ProtoReflect.Descriptor instead.
 func (*ListMembersRequest) Descriptor() ([]byte, []int) {
-	return file_clavis_orgs_v1_orgs_proto_rawDescGZIP(), []int{10}
+	return file_clavis_orgs_v1_orgs_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ListMembersRequest) GetOrgId() string {
@@ -730,7 +994,7 @@ type ListMembersResponse struct {
 
 func (x *ListMembersResponse) Reset() {
 	*x = ListMembersResponse{}
-	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[11]
+	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -742,7 +1006,7 @@ func (x *ListMembersResponse) String() string {
 func (*ListMembersResponse) ProtoMessage() {}
 
 func (x *ListMembersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[11]
+	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -755,7 +1019,7 @@ func (x *ListMembersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMembersResponse.ProtoReflect.Descriptor instead.
 func (*ListMembersResponse) Descriptor() ([]byte, []int) {
-	return file_clavis_orgs_v1_orgs_proto_rawDescGZIP(), []int{11}
+	return file_clavis_orgs_v1_orgs_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ListMembersResponse) GetStatus() *status.Status {
@@ -782,7 +1046,7 @@ type RemoveMemberRequest struct {
 
 func (x *RemoveMemberRequest) Reset() {
 	*x = RemoveMemberRequest{}
-	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[12]
+	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -794,7 +1058,7 @@ func (x *RemoveMemberRequest) String() string {
 func (*RemoveMemberRequest) ProtoMessage() {}
 
 func (x *RemoveMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[12]
+	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -807,7 +1071,7 @@ func (x *RemoveMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveMemberRequest.ProtoReflect.Descriptor instead.
 func (*RemoveMemberRequest) Descriptor() ([]byte, []int) {
-	return file_clavis_orgs_v1_orgs_proto_rawDescGZIP(), []int{12}
+	return file_clavis_orgs_v1_orgs_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *RemoveMemberRequest) GetOrgId() string {
@@ -834,7 +1098,7 @@ type PutTeamRequest struct {
 
 func (x *PutTeamRequest) Reset() {
 	*x = PutTeamRequest{}
-	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[13]
+	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -846,7 +1110,7 @@ func (x *PutTeamRequest) String() string {
 func (*PutTeamRequest) ProtoMessage() {}
 
 func (x *PutTeamRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[13]
+	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -859,7 +1123,7 @@ func (x *PutTeamRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutTeamRequest.ProtoReflect.Descriptor instead.
 func (*PutTeamRequest) Descriptor() ([]byte, []int) {
-	return file_clavis_orgs_v1_orgs_proto_rawDescGZIP(), []int{13}
+	return file_clavis_orgs_v1_orgs_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *PutTeamRequest) GetOrgId() string {
@@ -886,7 +1150,7 @@ type TeamRequest struct {
 
 func (x *TeamRequest) Reset() {
 	*x = TeamRequest{}
-	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[14]
+	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -898,7 +1162,7 @@ func (x *TeamRequest) String() string {
 func (*TeamRequest) ProtoMessage() {}
 
 func (x *TeamRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[14]
+	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -911,7 +1175,7 @@ func (x *TeamRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TeamRequest.ProtoReflect.Descriptor instead.
 func (*TeamRequest) Descriptor() ([]byte, []int) {
-	return file_clavis_orgs_v1_orgs_proto_rawDescGZIP(), []int{14}
+	return file_clavis_orgs_v1_orgs_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *TeamRequest) GetOrgId() string {
@@ -938,7 +1202,7 @@ type TeamResponse struct {
 
 func (x *TeamResponse) Reset() {
 	*x = TeamResponse{}
-	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[15]
+	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -950,7 +1214,7 @@ func (x *TeamResponse) String() string {
 func (*TeamResponse) ProtoMessage() {}
 
 func (x *TeamResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[15]
+	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -963,7 +1227,7 @@ func (x *TeamResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TeamResponse.ProtoReflect.Descriptor instead.
 func (*TeamResponse) Descriptor() ([]byte, []int) {
-	return file_clavis_orgs_v1_orgs_proto_rawDescGZIP(), []int{15}
+	return file_clavis_orgs_v1_orgs_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *TeamResponse) GetStatus() *status.Status {
@@ -991,7 +1255,7 @@ type ListTeamsRequest struct {
 
 func (x *ListTeamsRequest) Reset() {
 	*x = ListTeamsRequest{}
-	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[16]
+	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1003,7 +1267,7 @@ func (x *ListTeamsRequest) String() string {
 func (*ListTeamsRequest) ProtoMessage() {}
 
 func (x *ListTeamsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[16]
+	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1016,7 +1280,7 @@ func (x *ListTeamsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTeamsRequest.ProtoReflect.Descriptor instead.
 func (*ListTeamsRequest) Descriptor() ([]byte, []int) {
-	return file_clavis_orgs_v1_orgs_proto_rawDescGZIP(), []int{16}
+	return file_clavis_orgs_v1_orgs_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ListTeamsRequest) GetOrgId() string {
@@ -1050,7 +1314,7 @@ type ListTeamsResponse struct {
 
 func (x *ListTeamsResponse) Reset() {
 	*x = ListTeamsResponse{}
-	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[17]
+	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1062,7 +1326,7 @@ func (x *ListTeamsResponse) String() string {
 func (*ListTeamsResponse) ProtoMessage() {}
 
 func (x *ListTeamsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[17]
+	mi := &file_clavis_orgs_v1_orgs_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1075,7 +1339,7 @@ func (x *ListTeamsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTeamsResponse.ProtoReflect.Descriptor instead.
 func (*ListTeamsResponse) Descriptor() ([]byte, []int) {
-	return file_clavis_orgs_v1_orgs_proto_rawDescGZIP(), []int{17}
+	return file_clavis_orgs_v1_orgs_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ListTeamsResponse) GetStatus() *status.Status {
@@ -1096,7 +1360,25 @@ var File_clavis_orgs_v1_orgs_proto protoreflect.FileDescriptor
 
 const file_clavis_orgs_v1_orgs_proto_rawDesc = "" +
 	"\n" +
-	"\x19clavis/orgs/v1/orgs.proto\x12\x0eclavis.orgs.v1\x1a clarifai/api/status/status.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"d\n" +
+	"\x19clavis/orgs/v1/orgs.proto\x12\x0eclavis.orgs.v1\x1a\x1cclarifai/api/resources.proto\x1a clarifai/api/status/status.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf3\x02\n" +
+	"\tKeyPolicy\x12C\n" +
+	"\x10pat_max_lifetime\x18\x01 \x01(\v2\x19.google.protobuf.DurationR\x0epatMaxLifetime\x12.\n" +
+	"\x13pat_expiry_required\x18\x02 \x01(\bR\x11patExpiryRequired\x12J\n" +
+	"\x14app_key_max_lifetime\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\x11appKeyMaxLifetime\x125\n" +
+	"\x17app_key_expiry_required\x18\x04 \x01(\bR\x14appKeyExpiryRequired\x123\n" +
+	"\astop_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x06stopAt\x129\n" +
+	"\n" +
+	"updated_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\"_\n" +
+	"\x13SetKeyPolicyRequest\x12\x15\n" +
+	"\x06org_id\x18\x01 \x01(\tR\x05orgId\x121\n" +
+	"\x06policy\x18\x02 \x01(\v2\x19.clavis.orgs.v1.KeyPolicyR\x06policy\"K\n" +
+	"\vBreakingKey\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\x12#\n" +
+	"\x03key\x18\x02 \x01(\v2\x11.clarifai.api.KeyR\x03key\"\xbd\x01\n" +
+	"\x11KeyPolicyResponse\x123\n" +
+	"\x06status\x18\x01 \x01(\v2\x1b.clarifai.api.status.StatusR\x06status\x121\n" +
+	"\x06policy\x18\x02 \x01(\v2\x19.clavis.orgs.v1.KeyPolicyR\x06policy\x12@\n" +
+	"\rbreaking_keys\x18\x03 \x03(\v2\x1b.clavis.orgs.v1.BreakingKeyR\fbreakingKeys\"d\n" +
 	"\x03Org\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x129\n" +
@@ -1169,7 +1451,7 @@ const file_clavis_orgs_v1_orgs_proto_rawDesc = "" +
 	"\x10ROLE_UNSPECIFIED\x10\x00\x12\t\n" +
 	"\x05ADMIN\x10\x01\x12\x13\n" +
 	"\x0fORG_CONTRIBUTOR\x10\x02\x12\x14\n" +
-	"\x10TEAM_CONTRIBUTOR\x10\x032\xde\x06\n" +
+	"\x10TEAM_CONTRIBUTOR\x10\x032\x85\b\n" +
 	"\x04Orgs\x12J\n" +
 	"\tCreateOrg\x12 .clavis.orgs.v1.CreateOrgRequest\x1a\x1b.clavis.orgs.v1.OrgResponse\x12A\n" +
 	"\x06GetOrg\x12\x1a.clavis.orgs.v1.OrgRequest\x1a\x1b.clavis.orgs.v1.OrgResponse\x12M\n" +
@@ -1182,7 +1464,9 @@ const file_clavis_orgs_v1_orgs_proto_rawDesc = "" +
 	"\aGetTeam\x12\x1b.clavis.orgs.v1.TeamRequest\x1a\x1c.clavis.orgs.v1.TeamResponse\x12P\n" +
 	"\tListTeams\x12 .clavis.orgs.v1.ListTeamsRequest\x1a!.clavis.orgs.v1.ListTeamsResponse\x12L\n" +
 	"\n" +
-	"DeleteTeam\x12\x1b.clavis.orgs.v1.TeamRequest\x1a!.clarifai.api.status.BaseResponseB<Z:github.com/clavis-dev/clavis/api/gen/clavis/orgs/v1;orgsv1b\x06proto3"
+	"DeleteTeam\x12\x1b.clavis.orgs.v1.TeamRequest\x1a!.clarifai.api.status.BaseResponse\x12M\n" +
+	"\fGetKeyPolicy\x12\x1a.clavis.orgs.v1.OrgRequest\x1a!.clavis.orgs.v1.KeyPolicyResponse\x12V\n" +
+	"\fSetKeyPolicy\x12#.clavis.orgs.v1.SetKeyPolicyRequest\x1a!.clavis.orgs.v1.KeyPolicyResponseB<Z:github.com/clavis-dev/clavis/api/gen/clavis/orgs/v1;orgsv1b\x06proto3"
 
 var (
 	file_clavis_orgs_v1_orgs_proto_rawDescOnce sync.Once
@@ -1197,77 +1481,96 @@ func file_clavis_orgs_v1_orgs_proto_rawDescGZIP() []byte {
 }
 
 var file_clavis_orgs_v1_orgs_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_clavis_orgs_v1_orgs_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_clavis_orgs_v1_orgs_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_clavis_orgs_v1_orgs_proto_goTypes = []any{
 	(Role)(0),                     // 0: clavis.orgs.v1.Role
-	(*Org)(nil),                   // 1: clavis.orgs.v1.Org
-	(*Member)(nil),                // 2: clavis.orgs.v1.Member
-	(*Team)(nil),                  // 3: clavis.orgs.v1.Team
-	(*CreateOrgRequest)(nil),      // 4: clavis.orgs.v1.CreateOrgRequest
-	(*OrgRequest)(nil),            // 5: clavis.orgs.v1.OrgRequest
-	(*OrgResponse)(nil),           // 6: clavis.orgs.v1.OrgResponse
-	(*ListOrgsRequest)(nil),       // 7: clavis.orgs.v1.ListOrgsRequest
-	(*ListOrgsResponse)(nil),      // 8: clavis.orgs.v1.ListOrgsResponse
-	(*PutMemberRequest)(nil),      // 9: clavis.orgs.v1.PutMemberRequest
-	(*MemberResponse)(nil),        // 10: clavis.orgs.v1.MemberResponse
-	(*ListMembersRequest)(nil),    // 11: clavis.orgs.v1.ListMembersRequest
-	(*ListMembersResponse)(nil),   // 12: clavis.orgs.v1.ListMembersResponse
-	(*RemoveMemberRequest)(nil),   // 13: clavis.orgs.v1.RemoveMemberRequest
-	(*PutTeamRequest)(nil),        // 14: clavis.orgs.v1.PutTeamRequest
-	(*TeamRequest)(nil),           // 15: clavis.orgs.v1.TeamRequest
-	(*TeamResponse)(nil),          // 16: clavis.orgs.v1.TeamResponse
-	(*ListTeamsRequest)(nil),      // 17: clavis.orgs.v1.ListTeamsRequest
-	(*ListTeamsResponse)(nil),     // 18: clavis.orgs.v1.ListTeamsResponse
-	(*timestamppb.Timestamp)(nil), // 19: google.protobuf.Timestamp
-	(*status.Status)(nil),         // 20: clarifai.api.status.Status
-	(*status.BaseResponse)(nil),   // 21: clarifai.api.status.BaseResponse
+	(*KeyPolicy)(nil),             // 1: clavis.orgs.v1.KeyPolicy
+	(*SetKeyPolicyRequest)(nil),   // 2: clavis.orgs.v1.SetKeyPolicyRequest
+	(*BreakingKey)(nil),           // 3: clavis.orgs.v1.BreakingKey
+	(*KeyPolicyResponse)(nil),     // 4: clavis.orgs.v1.KeyPolicyResponse
+	(*Org)(nil),                   // 5: clavis.orgs.v1.Org
+	(*Member)(nil),                // 6: clavis.orgs.v1.Member
+	(*Team)(nil),                  // 7: clavis.orgs.v1.Team
+	(*CreateOrgRequest)(nil),      // 8: clavis.orgs.v1.CreateOrgRequest
+	(*OrgRequest)(nil),            // 9: clavis.orgs.v1.OrgRequest
+	(*OrgResponse)(nil),           // 10: clavis.orgs.v1.OrgResponse
+	(*ListOrgsRequest)(nil),       // 11: clavis.orgs.v1.ListOrgsRequest
+	(*ListOrgsResponse)(nil),      // 12: clavis.orgs.v1.ListOrgsResponse
+	(*PutMemberRequest)(nil),      // 13: clavis.orgs.v1.PutMemberRequest
+	(*MemberResponse)(nil),        // 14: clavis.orgs.v1.MemberResponse
+	(*ListMembersRequest)(nil),    // 15: clavis.orgs.v1.ListMembersRequest
+	(*ListMembersResponse)(nil),   // 16: clavis.orgs.v1.ListMembersResponse
+	(*RemoveMemberRequest)(nil),   // 17: clavis.orgs.v1.RemoveMemberRequest
+	(*PutTeamRequest)(nil),        // 18: clavis.orgs.v1.PutTeamRequest
+	(*TeamRequest)(nil),           // 19: clavis.orgs.v1.TeamRequest
+	(*TeamResponse)(nil),          // 20: clavis.orgs.v1.TeamResponse
+	(*ListTeamsRequest)(nil),      // 21: clavis.orgs.v1.ListTeamsRequest
+	(*ListTeamsResponse)(nil),     // 22: clavis.orgs.v1.ListTeamsResponse
+	(*durationpb.Duration)(nil),   // 23: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil), // 24: google.protobuf.Timestamp
+	(*api.Key)(nil),               // 25: clarifai.api.Key
+	(*status.Status)(nil),         // 26: clarifai.api.status.Status
+	(*status.BaseResponse)(nil),   // 27: clarifai.api.status.BaseResponse
 }
 var file_clavis_orgs_v1_orgs_proto_depIdxs = []int32{
-	19, // 0: clavis.orgs.v1.Org.created_at:type_name -> google.protobuf.Timestamp
-	0,  // 1: clavis.orgs.v1.Member.role:type_name -> clavis.orgs.v1.Role
-	19, // 2: clavis.orgs.v1.Member.created_at:type_name -> google.protobuf.Timestamp
-	19, // 3: clavis.orgs.v1.Team.created_at:type_name -> google.protobuf.Timestamp
-	20, // 4: clavis.orgs.v1.OrgResponse.status:type_name -> clarifai.api.status.Status
-	1,  // 5: clavis.orgs.v1.OrgResponse.org:type_name -> clavis.orgs.v1.Org
-	20, // 6: clavis.orgs.v1.ListOrgsResponse.status:type_name -> clarifai.api.status.Status
-	1,  // 7: clavis.orgs.v1.ListOrgsResponse.orgs:type_name -> clavis.orgs.v1.Org
-	2,  // 8: clavis.orgs.v1.PutMemberRequest.member:type_name -> clavis.orgs.v1.Member
-	20, // 9: clavis.orgs.v1.MemberResponse.status:type_name -> clarifai.api.status.Status
-	2,  // 10: clavis.orgs.v1.MemberResponse.member:type_name -> clavis.orgs.v1.Member
-	20, // 11: clavis.orgs.v1.ListMembersResponse.status:type_name -> clarifai.api.status.Status
-	2,  // 12: clavis.orgs.v1.ListMembersResponse.members:type_name -> clavis.orgs.v1.Member
-	3,  // 13: clavis.orgs.v1.PutTeamRequest.team:type_name -> clavis.orgs.v1.Team
-	20, // 14: clavis.orgs.v1.TeamResponse.status:type_name -> clarifai.api.status.Status
-	3,  // 15: clavis.orgs.v1.TeamResponse.team:type_name -> clavis.orgs.v1.Team
-	20, // 16: clavis.orgs.v1.ListTeamsResponse.status:type_name -> clarifai.api.status.Status
-	3,  // 17: clavis.orgs.v1.ListTeamsResponse.teams:type_name -> clavis.orgs.v1.Team
-	4,  // 18: clavis.orgs.v1.Orgs.CreateOrg:input_type -> clavis.orgs.v1.CreateOrgRequest
-	5,  // 19: clavis.orgs.v1.Orgs.GetOrg:input_type -> clavis.orgs.v1.OrgRequest
-	7,  // 20: clavis.orgs.v1.Orgs.ListOrgs:input_type -> clavis.orgs.v1.ListOrgsRequest
-	5,  // 21: clavis.orgs.v1.Orgs.DeleteOrg:input_type -> clavis.orgs.v1.OrgRequest
-	9,  // 22: clavis.orgs.v1.Orgs.PutMember:input_type -> clavis.orgs.v1.PutMemberRequest
-	11, // 23: clavis.orgs.v1.Orgs.ListMembers:input_type -> clavis.orgs.v1.ListMembersRequest
-	13, // 24: clavis.orgs.v1.Orgs.RemoveMember:input_type -> clavis.orgs.v1.RemoveMemberRequest
-	14, // 25: clavis.orgs.v1.Orgs.PutTeam:input_type -> clavis.orgs.v1.PutTeamRequest
-	15, // 26: clavis.orgs.v1.Orgs.GetTeam:input_type -> clavis.orgs.v1.TeamRequest
-	17, // 27: clavis.orgs.v1.Orgs.ListTeams:input_type -> clavis.orgs.v1.ListTeamsRequest
-	15, // 28: clavis.orgs.v1.Orgs.DeleteTeam:input_type -> clavis.orgs.v1.TeamRequest
-	6,  // 29: clavis.orgs.v1.Orgs.CreateOrg:output_type -> clavis.orgs.v1.OrgResponse
-	6,  // 30: clavis.orgs.v1.Orgs.GetOrg:output_type -> clavis.orgs.v1.OrgResponse
-	8,  // 31: clavis.orgs.v1.Orgs.ListOrgs:output_type -> clavis.orgs.v1.ListOrgsResponse
-	21, // 32: clavis.orgs.v1.Orgs.DeleteOrg:output_type -> clarifai.api.status.BaseResponse
-	10, // 33: clavis.orgs.v1.Orgs.PutMember:output_type -> clavis.orgs.v1.MemberResponse
-	12, // 34: clavis.orgs.v1.Orgs.ListMembers:output_type -> clavis.orgs.v1.ListMembersResponse
-	21, // 35: clavis.orgs.v1.Orgs.RemoveMember:output_type -> clarifai.api.status.BaseResponse
-	16, // 36: clavis.orgs.v1.Orgs.PutTeam:output_type -> clavis.orgs.v1.TeamResponse
-	16, // 37: clavis.orgs.v1.Orgs.GetTeam:output_type -> clavis.orgs.v1.TeamResponse
-	18, // 38: clavis.orgs.v1.Orgs.ListTeams:output_type -> clavis.orgs.v1.ListTeamsResponse
-	21, // 39: clavis.orgs.v1.Orgs.DeleteTeam:output_type -> clarifai.api.status.BaseResponse
-	29, // [29:40] is the sub-list for method output_type
-	18, // [18:29] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	23, // 0: clavis.orgs.v1.KeyPolicy.pat_max_lifetime:type_name -> google.protobuf.Duration
+	23, // 1: clavis.orgs.v1.KeyPolicy.app_key_max_lifetime:type_name -> google.protobuf.Duration
+	24, // 2: clavis.orgs.v1.KeyPolicy.stop_at:type_name -> google.protobuf.Timestamp
+	24, // 3: clavis.orgs.v1.KeyPolicy.updated_at:type_name -> google.protobuf.Timestamp
+	1,  // 4: clavis.orgs.v1.SetKeyPolicyRequest.policy:type_name -> clavis.orgs.v1.KeyPolicy
+	25, // 5: clavis.orgs.v1.BreakingKey.key:type_name -> clarifai.api.Key
+	26, // 6: clavis.orgs.v1.KeyPolicyResponse.status:type_name -> clarifai.api.status.Status
+	1,  // 7: clavis.orgs.v1.KeyPolicyResponse.policy:type_name -> clavis.orgs.v1.KeyPolicy
+	3,  // 8: clavis.orgs.v1.KeyPolicyResponse.breaking_keys:type_name -> clavis.orgs.v1.BreakingKey
+	24, // 9: clavis.orgs.v1.Org.created_at:type_name -> google.protobuf.Timestamp
+	0,  // 10: clavis.orgs.v1.Member.role:type_name -> clavis.orgs.v1.Role
+	24, // 11: clavis.orgs.v1.Member.created_at:type_name -> google.protobuf.Timestamp
+	24, // 12: clavis.orgs.v1.Team.created_at:type_name -> google.protobuf.Timestamp
+	26, // 13: clavis.orgs.v1.OrgResponse.status:type_name -> clarifai.api.status.Status
+	5,  // 14: clavis.orgs.v1.OrgResponse.org:type_name -> clavis.orgs.v1.Org
+	26, // 15: clavis.orgs.v1.ListOrgsResponse.status:type_name -> clarifai.api.status.Status
+	5,  // 16: clavis.orgs.v1.ListOrgsResponse.orgs:type_name -> clavis.orgs.v1.Org
+	6,  // 17: clavis.orgs.v1.PutMemberRequest.member:type_name -> clavis.orgs.v1.Member
+	26, // 18: clavis.orgs.v1.MemberResponse.status:type_name -> clarifai.api.status.Status
+	6,  // 19: clavis.orgs.v1.MemberResponse.member:type_name -> clavis.orgs.v1.Member
+	26, // 20: clavis.orgs.v1.ListMembersResponse.status:type_name -> clarifai.api.status.Status
+	6,  // 21: clavis.orgs.v1.ListMembersResponse.members:type_name -> clavis.orgs.v1.Member
+	7,  // 22: clavis.orgs.v1.PutTeamRequest.team:type_name -> clavis.orgs.v1.Team
+	26, // 23: clavis.orgs.v1.TeamResponse.status:type_name -> clarifai.api.status.Status
+	7,  // 24: clavis.orgs.v1.TeamResponse.team:type_name -> clavis.orgs.v1.Team
+	26, // 25: clavis.orgs.v1.ListTeamsResponse.status:type_name -> clarifai.api.status.Status
+	7,  // 26: clavis.orgs.v1.ListTeamsResponse.teams:type_name -> clavis.orgs.v1.Team
+	8,  // 27: clavis.orgs.v1.Orgs.CreateOrg:input_type -> clavis.orgs.v1.CreateOrgRequest
+	9,  // 28: clavis.orgs.v1.Orgs.GetOrg:input_type -> clavis.orgs.v1.OrgRequest
+	11, // 29: clavis.orgs.v1.Orgs.ListOrgs:input_type -> clavis.orgs.v1.ListOrgsRequest
+	9,  // 30: clavis.orgs.v1.Orgs.DeleteOrg:input_type -> clavis.orgs.v1.OrgRequest
+	13, // 31: clavis.orgs.v1.Orgs.PutMember:input_type -> clavis.orgs.v1.PutMemberRequest
+	15, // 32: clavis.orgs.v1.Orgs.ListMembers:input_type -> clavis.orgs.v1.ListMembersRequest
+	17, // 33: clavis.orgs.v1.Orgs.RemoveMember:input_type -> clavis.orgs.v1.RemoveMemberRequest
+	18, // 34: clavis.orgs.v1.Orgs.PutTeam:input_type -> clavis.orgs.v1.PutTeamRequest
+	19, // 35: clavis.orgs.v1.Orgs.GetTeam:input_type -> clavis.orgs.v1.TeamRequest
+	21, // 36: clavis.orgs.v1.Orgs.ListTeams:input_type -> clavis.orgs.v1.ListTeamsRequest
+	19, // 37: clavis.orgs.v1.Orgs.DeleteTeam:input_type -> clavis.orgs.v1.TeamRequest
+	9,  // 38: clavis.orgs.v1.Orgs.GetKeyPolicy:input_type -> clavis.orgs.v1.OrgRequest
+	2,  // 39: clavis.orgs.v1.Orgs.SetKeyPolicy:input_type -> clavis.orgs.v1.SetKeyPolicyRequest
+	10, // 40: clavis.orgs.v1.Orgs.CreateOrg:output_type -> clavis.orgs.v1.OrgResponse
+	10, // 41: clavis.orgs.v1.Orgs.GetOrg:output_type -> clavis.orgs.v1.OrgResponse
+	12, // 42: clavis.orgs.v1.Orgs.ListOrgs:output_type -> clavis.orgs.v1.ListOrgsResponse
+	27, // 43: clavis.orgs.v1.Orgs.DeleteOrg:output_type -> clarifai.api.status.BaseResponse
+	14, // 44: clavis.orgs.v1.Orgs.PutMember:output_type -> clavis.orgs.v1.MemberResponse
+	16, // 45: clavis.orgs.v1.Orgs.ListMembers:output_type -> clavis.orgs.v1.ListMembersResponse
+	27, // 46: clavis.orgs.v1.Orgs.RemoveMember:output_type -> clarifai.api.status.BaseResponse
+	20, // 47: clavis.orgs.v1.Orgs.PutTeam:output_type -> clavis.orgs.v1.TeamResponse
+	20, // 48: clavis.orgs.v1.Orgs.GetTeam:output_type -> clavis.orgs.v1.TeamResponse
+	22, // 49: clavis.orgs.v1.Orgs.ListTeams:output_type -> clavis.orgs.v1.ListTeamsResponse
+	27, // 50: clavis.orgs.v1.Orgs.DeleteTeam:output_type -> clarifai.api.status.BaseResponse
+	4,  // 51: clavis.orgs.v1.Orgs.GetKeyPolicy:output_type -> clavis.orgs.v1.KeyPolicyResponse
+	4,  // 52: clavis.orgs.v1.Orgs.SetKeyPolicy:output_type -> clavis.orgs.v1.KeyPolicyResponse
+	40, // [40:53] is the sub-list for method output_type
+	27, // [27:40] is the sub-list for method input_type
+	27, // [27:27] is the sub-list for extension type_name
+	27, // [27:27] is the sub-list for extension extendee
+	0,  // [0:27] is the sub-list for field type_name
 }
 
 func init() { file_clavis_orgs_v1_orgs_proto_init() }
@@ -1281,7 +1584,7 @@ func file_clavis_orgs_v1_orgs_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_clavis_orgs_v1_orgs_proto_rawDesc), len(file_clavis_orgs_v1_orgs_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   18,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -36,6 +36,8 @@ const (
 	Orgs_GetTeam_FullMethodName      = "/clavis.orgs.v1.Orgs/GetTeam"
 	Orgs_ListTeams_FullMethodName    = "/clavis.orgs.v1.Orgs/ListTeams"
 	Orgs_DeleteTeam_FullMethodName   = "/clavis.orgs.v1.Orgs/DeleteTeam"
+	Orgs_GetKeyPolicy_FullMethodName = "/clavis.orgs.v1.Orgs/GetKeyPolicy"
+	Orgs_SetKeyPolicy_FullMethodName = "/clavis.orgs.v1.Orgs/SetKeyPolicy"
 )
 
 // OrgsClient is the client API for Orgs service.
@@ -60,6 +62,15 @@ type OrgsClient interface {
 	GetTeam(ctx context.Context, in *TeamRequest, opts ...grpc.CallOption) (*TeamResponse, error)
 	ListTeams(ctx context.Context, in *ListTeamsRequest, opts ...grpc.CallOption) (*ListTeamsResponse, error)
 	DeleteTeam(ctx context.Context, in *TeamRequest, opts ...grpc.CallOption) (*status.BaseResponse, error)
+	// GetKeyPolicy returns the organization's expiry policy for the keys it
+	// governs (its members' PATs and its apps' keys) and those of the keys
+	// that break it (org admins).
+	GetKeyPolicy(ctx context.Context, in *OrgRequest, opts ...grpc.CallOption) (*KeyPolicyResponse, error)
+	// SetKeyPolicy replaces the organization's key policy (org admins, scope
+	// All). The stricter of it and the server's policy applies to new keys
+	// and changes; existing keys that break it are listed, and, when stop_at
+	// is set, stop working at that date.
+	SetKeyPolicy(ctx context.Context, in *SetKeyPolicyRequest, opts ...grpc.CallOption) (*KeyPolicyResponse, error)
 }
 
 type orgsClient struct {
@@ -180,6 +191,26 @@ func (c *orgsClient) DeleteTeam(ctx context.Context, in *TeamRequest, opts ...gr
 	return out, nil
 }
 
+func (c *orgsClient) GetKeyPolicy(ctx context.Context, in *OrgRequest, opts ...grpc.CallOption) (*KeyPolicyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(KeyPolicyResponse)
+	err := c.cc.Invoke(ctx, Orgs_GetKeyPolicy_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *orgsClient) SetKeyPolicy(ctx context.Context, in *SetKeyPolicyRequest, opts ...grpc.CallOption) (*KeyPolicyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(KeyPolicyResponse)
+	err := c.cc.Invoke(ctx, Orgs_SetKeyPolicy_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // OrgsServer is the server API for Orgs service.
 // All implementations must embed UnimplementedOrgsServer
 // for forward compatibility.
@@ -202,6 +233,15 @@ type OrgsServer interface {
 	GetTeam(context.Context, *TeamRequest) (*TeamResponse, error)
 	ListTeams(context.Context, *ListTeamsRequest) (*ListTeamsResponse, error)
 	DeleteTeam(context.Context, *TeamRequest) (*status.BaseResponse, error)
+	// GetKeyPolicy returns the organization's expiry policy for the keys it
+	// governs (its members' PATs and its apps' keys) and those of the keys
+	// that break it (org admins).
+	GetKeyPolicy(context.Context, *OrgRequest) (*KeyPolicyResponse, error)
+	// SetKeyPolicy replaces the organization's key policy (org admins, scope
+	// All). The stricter of it and the server's policy applies to new keys
+	// and changes; existing keys that break it are listed, and, when stop_at
+	// is set, stop working at that date.
+	SetKeyPolicy(context.Context, *SetKeyPolicyRequest) (*KeyPolicyResponse, error)
 	mustEmbedUnimplementedOrgsServer()
 }
 
@@ -244,6 +284,12 @@ func (UnimplementedOrgsServer) ListTeams(context.Context, *ListTeamsRequest) (*L
 }
 func (UnimplementedOrgsServer) DeleteTeam(context.Context, *TeamRequest) (*status.BaseResponse, error) {
 	return nil, status1.Error(codes.Unimplemented, "method DeleteTeam not implemented")
+}
+func (UnimplementedOrgsServer) GetKeyPolicy(context.Context, *OrgRequest) (*KeyPolicyResponse, error) {
+	return nil, status1.Error(codes.Unimplemented, "method GetKeyPolicy not implemented")
+}
+func (UnimplementedOrgsServer) SetKeyPolicy(context.Context, *SetKeyPolicyRequest) (*KeyPolicyResponse, error) {
+	return nil, status1.Error(codes.Unimplemented, "method SetKeyPolicy not implemented")
 }
 func (UnimplementedOrgsServer) mustEmbedUnimplementedOrgsServer() {}
 func (UnimplementedOrgsServer) testEmbeddedByValue()              {}
@@ -464,6 +510,42 @@ func _Orgs_DeleteTeam_Handler(srv interface{}, ctx context.Context, dec func(int
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Orgs_GetKeyPolicy_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(OrgRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrgsServer).GetKeyPolicy(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Orgs_GetKeyPolicy_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrgsServer).GetKeyPolicy(ctx, req.(*OrgRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Orgs_SetKeyPolicy_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetKeyPolicyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrgsServer).SetKeyPolicy(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Orgs_SetKeyPolicy_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrgsServer).SetKeyPolicy(ctx, req.(*SetKeyPolicyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Orgs_ServiceDesc is the grpc.ServiceDesc for Orgs service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -514,6 +596,14 @@ var Orgs_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DeleteTeam",
 			Handler:    _Orgs_DeleteTeam_Handler,
+		},
+		{
+			MethodName: "GetKeyPolicy",
+			Handler:    _Orgs_GetKeyPolicy_Handler,
+		},
+		{
+			MethodName: "SetKeyPolicy",
+			Handler:    _Orgs_SetKeyPolicy_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
