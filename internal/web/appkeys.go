@@ -14,17 +14,22 @@ import (
 // a client of the API would.
 
 func (h *Handler) newAppKeyPage(rq *request) error {
-	return rq.render(http.StatusOK, "key_form.html", view{Title: "Create API key", Nav: "apps", Data: h.appKeyForm(rq, rq.acc.App, newScopeForm(rq.acc.Scopes, clavis.ScopeSet{}))})
+	f, err := h.appKeyForm(rq, rq.acc.App, newScopeForm(rq.acc.Scopes, clavis.ScopeSet{}))
+	if err != nil {
+		return err
+	}
+	return rq.render(http.StatusOK, "key_form.html", view{Title: "Create API key", Nav: "apps", Data: f})
 }
 
 // appKeyForm is the create form of an app key, with the expiries the
 // policy allows and what the form had.
-func (h *Handler) appKeyForm(rq *request, app *clavis.App, scopes scopeForm) keyForm {
+func (h *Handler) appKeyForm(rq *request, app *clavis.App, scopes scopeForm) (keyForm, error) {
+	ref := app.Ref()
+	e, err := h.expiryField(rq, clavis.KeyTypeApp, &ref)
 	return keyForm{
-		App: app, Description: rq.form("description"), Scopes: scopes, Allow: rq.form("allowed_cidrs"),
-		Expiry: newExpiryField(h.svc.Policy(clavis.KeyTypeApp), clavis.KeyTypeApp, h.now(), rq.form("expires"), rq.form("expires_date")),
+		App: app, Description: rq.form("description"), Scopes: scopes, Allow: rq.form("allowed_cidrs"), Expiry: e,
 		Action: appPath(app.Ref()) + "/keys", Cancel: appPath(app.Ref()),
-	}
+	}, err
 }
 
 func (h *Handler) createAppKey(rq *request) error {
@@ -33,7 +38,10 @@ func (h *Handler) createAppKey(rq *request) error {
 		return err
 	}
 	app := appAcc.App
-	f := h.appKeyForm(rq, app, newScopeForm(appAcc.Scopes, rq.checkedScopes()))
+	f, err := h.appKeyForm(rq, app, newScopeForm(appAcc.Scopes, rq.checkedScopes()))
+	if err != nil {
+		return err
+	}
 	nk, err := h.createKey(rq, service.KeySpec{Type: string(clavis.KeyTypeApp), Apps: []clavis.AppRef{app.Ref()}}, view{Title: "Create API key", Nav: "apps", Data: f})
 	if nk == nil {
 		return err
@@ -73,7 +81,7 @@ func (h *Handler) editAppKeyPage(rq *request) error {
 	}
 	return rq.render(http.StatusOK, "key_form.html", view{Title: "Edit API key", Nav: "apps", Data: keyForm{
 		Key: k, App: app, Description: k.Description, Scopes: newScopeForm(rq.acc.Scopes, k.Scopes), Allow: strings.Join(k.AllowCIDRs, "\n"),
-		Warning: h.svc.PolicyWarning(k),
+		Warning: h.svc.PolicyWarning(rq.ctx(), k),
 		Action:  appPath(app.Ref()) + "/keys/" + k.ID, Cancel: appPath(app.Ref()),
 	}})
 }

@@ -186,7 +186,7 @@ func (h *Handler) appDetails(rq *request, app *clavis.App) (appData, error) {
 	if err == nil {
 		var ks []*clavis.Key
 		if ks, err = h.svc.ListAppKeys(rq.ctx(), acc, all); err == nil {
-			d.Keys = keyTable{Rows: h.keyRows(ks), Base: d.Path + "/keys"}
+			d.Keys = keyTable{Rows: h.keyRows(rq, ks), Base: d.Path + "/keys"}
 		}
 	}
 	if err != nil {

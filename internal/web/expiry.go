@@ -39,7 +39,17 @@ type expiryChoice struct {
 	Value, Label string
 }
 
-// newExpiryField offers the expiries the policy of keys of type t allows to
+// expiryField is the expiry part of the form creating a key of type t for
+// the caller (app: its app), under the policy that governs it.
+func (h *Handler) expiryField(rq *request, t clavis.KeyType, app *clavis.AppRef) (expiryField, error) {
+	p, err := h.svc.KeyPolicyFor(rq.ctx(), t, rq.user.ID, app)
+	if err != nil {
+		return expiryField{}, err
+	}
+	return newExpiryField(p, t, h.now(), rq.form("expires"), rq.form("expires_date")), nil
+}
+
+// newExpiryField offers the expiries policy p of keys of type t allows to
 // a key created now, with chosen and date as the form had them ("" for the
 // default: no expiry when allowed, else the longest preset allowed).
 func newExpiryField(p service.KeyPolicy, t clavis.KeyType, now time.Time, chosen, date string) expiryField {
@@ -62,10 +72,10 @@ func newExpiryField(p service.KeyPolicy, t clavis.KeyType, now time.Time, chosen
 	case p.MaxLifetime > 0:
 		last := now.Add(p.MaxLifetime)
 		f.DateMax = last.UTC().Format(time.DateOnly)
-		f.Policy = fmt.Sprintf("This server's policy: %s must expire within %s of their creation, so no later than %s.",
-			kind, lifetimeWords(p.MaxLifetime), last.UTC().Format("2 Jan 2006 15:04 UTC"))
+		f.Policy = fmt.Sprintf("%s: %s must expire within %s of their creation, so no later than %s.",
+			capital(p.Source()), kind, lifetimeWords(p.MaxLifetime), last.UTC().Format("2 Jan 2006 15:04 UTC"))
 	case p.ExpiryRequired:
-		f.Policy = fmt.Sprintf("This server's policy: %s must expire; choose when.", kind)
+		f.Policy = fmt.Sprintf("%s: %s must expire; choose when.", capital(p.Source()), kind)
 	}
 	if f.Chosen == "" {
 		switch {
@@ -78,6 +88,14 @@ func newExpiryField(p service.KeyPolicy, t clavis.KeyType, now time.Time, chosen
 		}
 	}
 	return f
+}
+
+// capital returns s with its first letter in upper case.
+func capital(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // lifetimeWords writes a lifetime in days when it is whole days.

@@ -44,9 +44,13 @@ func (rq *request) formGrace() (time.Duration, error) {
 }
 
 // newExpiryNote says when the rotation of k gives a key that expires.
-func (h *Handler) newExpiryNote(k *clavis.Key) string {
+func (h *Handler) newExpiryNote(rq *request, k *clavis.Key) string {
 	if k.ExpiresAt.IsZero() {
-		switch p := h.svc.Policy(k.Type); {
+		// Unreadable, the policy is said in general terms.
+		p, err := h.svc.KeyPolicyFor(rq.ctx(), k.Type, k.UserID, k.App)
+		switch {
+		case err != nil:
+			return "The new secret expires as the expiry policy requires."
 		case p.MaxLifetime > 0:
 			return "The new secret expires " + lifetimeWords(p.MaxLifetime) + " after the rotation, this server's maximum lifetime."
 		case p.ExpiryRequired:
@@ -62,7 +66,7 @@ func (h *Handler) rotateForm(rq *request, k *clavis.Key, app *clavis.App, base, 
 	if chosen == "" {
 		chosen = "24h"
 	}
-	return rotateForm{Key: k, App: app, Grace: graceChoices, Chosen: chosen, Expiry: h.newExpiryNote(k),
+	return rotateForm{Key: k, App: app, Grace: graceChoices, Chosen: chosen, Expiry: h.newExpiryNote(rq, k),
 		Action: base + "/" + k.ID + "/rotate", Cancel: cancel}
 }
 
@@ -170,7 +174,7 @@ func (h *Handler) policyBanner(rq *request, acc *auth.Access) (policyBanner, err
 	}
 	now := h.now()
 	for _, k := range ks {
-		w := h.svc.PolicyWarning(k)
+		w := h.svc.PolicyWarning(rq.ctx(), k)
 		if w == "" || k.Expired(now) {
 			continue
 		}

@@ -32,7 +32,7 @@ type keyRow struct {
 	Warning string
 }
 
-func (h *Handler) keyRows(ks []*clavis.Key) []keyRow {
+func (h *Handler) keyRows(rq *request, ks []*clavis.Key) []keyRow {
 	out := make([]keyRow, len(ks))
 	now := h.now()
 	for i, k := range ks {
@@ -40,7 +40,7 @@ func (h *Handler) keyRows(ks []*clavis.Key) []keyRow {
 		r.Rotating = k.ReplacedBy != "" && !r.Expired
 		if !r.Expired {
 			// An expired key breaks nothing any more.
-			r.Warning = h.svc.PolicyWarning(k)
+			r.Warning = h.svc.PolicyWarning(rq.ctx(), k)
 		}
 		out[i] = r
 	}
@@ -106,23 +106,27 @@ func (h *Handler) securityPage(rq *request) error {
 		return err
 	}
 	return rq.render(http.StatusOK, "security.html", view{Title: "Security settings", Nav: "security", Data: securityData{
-		Keys:   keyTable{Rows: h.keyRows(ks), Base: "/settings/security/pats", Unused: unused, Filters: unusedFilters},
+		Keys:   keyTable{Rows: h.keyRows(rq, ks), Base: "/settings/security/pats", Unused: unused, Filters: unusedFilters},
 		Banner: banner,
 	}})
 }
 
 // patForm is the create form of a PAT, with the expiries the policy
 // allows and what the form had.
-func (h *Handler) patForm(rq *request, scopes scopeForm) keyForm {
+func (h *Handler) patForm(rq *request, scopes scopeForm) (keyForm, error) {
+	e, err := h.expiryField(rq, clavis.KeyTypePAT, nil)
 	return keyForm{
-		Description: rq.form("description"), Scopes: scopes, Allow: rq.form("allowed_cidrs"),
-		Expiry: newExpiryField(h.svc.Policy(clavis.KeyTypePAT), clavis.KeyTypePAT, h.now(), rq.form("expires"), rq.form("expires_date")),
+		Description: rq.form("description"), Scopes: scopes, Allow: rq.form("allowed_cidrs"), Expiry: e,
 		Action: "/settings/security/pats", Cancel: "/settings/security",
-	}
+	}, err
 }
 
 func (h *Handler) newPATPage(rq *request) error {
-	return rq.render(http.StatusOK, "key_form.html", view{Title: "Create Personal Access Token", Nav: "security", Data: h.patForm(rq, newScopeForm(rq.acc.Scopes, clavis.ScopeSet{}))})
+	f, err := h.patForm(rq, newScopeForm(rq.acc.Scopes, clavis.ScopeSet{}))
+	if err != nil {
+		return err
+	}
+	return rq.render(http.StatusOK, "key_form.html", view{Title: "Create Personal Access Token", Nav: "security", Data: f})
 }
 
 func (h *Handler) createPAT(rq *request) error {
@@ -131,7 +135,10 @@ func (h *Handler) createPAT(rq *request) error {
 	if err != nil {
 		return err
 	}
-	f := h.patForm(rq, newScopeForm(lsAcc.Scopes, rq.checkedScopes()))
+	f, err := h.patForm(rq, newScopeForm(lsAcc.Scopes, rq.checkedScopes()))
+	if err != nil {
+		return err
+	}
 	nk, err := h.createKey(rq, service.KeySpec{Type: string(clavis.KeyTypePAT)}, view{Title: "Create Personal Access Token", Nav: "security", Data: f})
 	if nk == nil {
 		return err
@@ -194,7 +201,7 @@ func (h *Handler) editPATPage(rq *request) error {
 	}
 	return rq.render(http.StatusOK, "key_form.html", view{Title: "Edit Personal Access Token", Nav: "security", Data: keyForm{
 		Key: k, Description: k.Description, Scopes: newScopeForm(rq.acc.Scopes, k.Scopes), Allow: strings.Join(k.AllowCIDRs, "\n"),
-		Warning: h.svc.PolicyWarning(k), Action: "/settings/security/pats/" + k.ID, Cancel: "/settings/security",
+		Warning: h.svc.PolicyWarning(rq.ctx(), k), Action: "/settings/security/pats/" + k.ID, Cancel: "/settings/security",
 	}})
 }
 
