@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
 	pb "github.com/clavis-dev/clavis/api/gen/clarifai/api"
 	st "github.com/clavis-dev/clavis/api/gen/clarifai/api/status"
 
@@ -42,7 +44,8 @@ func TestPortalBrowserTokens(t *testing.T) {
 	before := startServer(t, withClock(clock))
 	erin := before.newUser(t, "erin")
 	before.setPassword(t, "erin", "erin's password", false)
-	forever := before.newKey(t, erin, &pb.Key{Type: "personal_access_token", Scopes: []string{"Predict"}, Description: "forever"})
+	forever := before.newKey(t, erin, &pb.Key{Type: "personal_access_token", Scopes: []string{"Predict"}, Description: "forever",
+		RateLimit: wrapperspb.UInt32(600)})
 	before.newApp(t, erin, "photos", false)
 	appKey := before.newKey(t, erin, &pb.Key{Type: "app_specific_key", Scopes: []string{"All"}, Description: "uploader",
 		Apps: []*pb.App{{Id: "photos", UserId: "erin"}}})
@@ -72,6 +75,9 @@ func TestPortalBrowserTokens(t *testing.T) {
 	flagged := eval[[]string](b, `Array.from(document.querySelectorAll("tr.row-warn .cell-title"), (e) => e.textContent)`)
 	if slices.Sort(flagged); !slices.Equal(flagged, []string{"default", "forever"}) {
 		t.Fatalf("the rows flagged as breaking the policy are %v", flagged)
+	}
+	if got := b.text(`tr[data-key="` + foreverID + `"] .key-rate`); got != "At most 600 requests a minute" {
+		t.Fatalf("the rate limit reads %q", got)
 	}
 	b.shot("tokens-security-banner")
 	b.follow(`a[aria-label="Edit forever"]`)
