@@ -8,10 +8,12 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	pb "github.com/clavis-dev/clavis/api/gen/clarifai/api"
 	st "github.com/clavis-dev/clavis/api/gen/clarifai/api/status"
+	orgsv1 "github.com/clavis-dev/clavis/api/gen/clavis/orgs/v1"
 
 	cmd "github.com/clavis-dev/clavis/cmd/clavis"
 )
@@ -146,4 +148,38 @@ func portalTokensRefusals(t *testing.T, s *testServer) {
 	if !strings.Contains(ab.body, `data-event="user.create"`) || strings.Contains(ab.body, targetID) {
 		t.Fatal("the admin's view of bob's entries is wrong")
 	}
+}
+
+// TestPortalOrgKeyPolicy: an organization's policy, stricter than the
+// server's, governs its members' PAT form, and its stop date is the date
+// the banner gives for the keys it stops.
+func TestPortalOrgKeyPolicy(t *testing.T) {
+	s := startServer(t)
+	bob := s.newUser(t, "bob")
+	s.setPassword(t, "bob", "bob's password", false)
+	oc := orgsv1.NewOrgsClient(s.conn)
+	o, err := oc.CreateOrg(as(bob), &orgsv1.CreateOrgRequest{Id: "acme"})
+	wantCode(t, o, err, st.StatusCode_SUCCESS)
+	// Past the maximum lifetime, so that the stopped keys still break it.
+	stop := time.Now().Add(10 * 24 * time.Hour).UTC().Truncate(time.Second)
+	p, err := oc.SetKeyPolicy(as(bob), &orgsv1.SetKeyPolicyRequest{OrgId: "acme", Policy: &orgsv1.KeyPolicy{
+		PatMaxLifetime: durationpb.New(7 * 24 * time.Hour), StopAt: timestamppb.New(stop)}})
+	wantCode(t, p, err, st.StatusCode_SUCCESS)
+
+	b := newBrowserless(t, s)
+	wantStatus(t, "bob logs in", b.login("bob", "bob's password"), http.StatusSeeOther)
+	apps := b.get("/apps")
+	wantStatus(t, "the dashboard", apps, http.StatusOK)
+	if !strings.Contains(apps.body, `id="policy-banner"`) || !strings.Contains(apps.body, "stops working on "+stop.Format("2006-01-02 15:04 UTC")) {
+		t.Fatalf("the banner does not give the stop date %v: %s", stop, regexp.MustCompile(`(?s)id="policy-banner".*?</ul>`).FindString(apps.body))
+	}
+	form := b.get("/settings/security/pats/new")
+	if got := regexp.MustCompile(`<option value="([^"]+)"`).FindAllStringSubmatch(form.body, -1); len(got) != 2 || got[0][1] != "7" || got[1][1] != "custom" {
+		t.Fatalf("the expiry choices under acme's 7-day policy are %v", got)
+	}
+	if !strings.Contains(form.body, "organization acme") || !strings.Contains(form.body, "within 7 days") {
+		t.Fatal("the form does not explain acme's policy")
+	}
+	refused := b.post("/settings/security/pats", url.Values{"description": {"long"}, "scope": {"Predict"}, "expires": {"30"}}, "/settings/security/pats/new")
+	wantStatus(t, "a 30-day PAT under acme's policy", refused, http.StatusBadRequest)
 }
