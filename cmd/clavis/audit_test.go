@@ -229,3 +229,20 @@ func TestAuditLog(t *testing.T) {
 		}
 	})
 }
+
+// TestAuditOff: with --audit=false a change and a failed credential check
+// write no entry, and the entries written before stay searchable.
+func TestAuditOff(t *testing.T) {
+	s := startServer(t, func(c *cmd.Config) { c.Audit = false })
+	before := len(s.audit(t, s.pat, &tokensv1.SearchAuditRequest{}))
+	alice := s.newUser(t, "alice")
+	k := s.newKey(t, alice, &pb.Key{Type: "personal_access_token", Scopes: []string{"Predict"}})
+	r, err := s.v2.GetUser(as(k[:len(k)-1]+"x"), &pb.GetUserRequest{UserAppId: me()})
+	wantCode(t, r, err, st.StatusCode_CONN_KEY_INVALID)
+	if err := s.FlushAudit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if all := s.audit(t, s.pat, &tokensv1.SearchAuditRequest{}); len(all) != before {
+		t.Errorf("with the audit log off, %d entries were written: %v", len(all)-before, events(all))
+	}
+}

@@ -63,6 +63,8 @@ printed. docs/load.md has figures.`,
 	f.DurationVar(&cfg.Duration, "duration", cfg.Duration, "how long the clients run")
 	f.StringVar(&cfg.Model, "model", cfg.Model, "model of clarifai/main that predictions call")
 	f.IntVar(&cfg.PID, "pid", 0, "the server's process id, to read its memory from /proc; default its /metrics")
+	f.Uint32Var(&cfg.KeyRateLimit, "key-rate-limit", 0, "rate limit (requests a minute) of the keys the traffic creates; needed when the token has one")
+	f.StringSliceVar(&cfg.KeyAllowCIDRs, "key-allow", nil, "address allowlist (CIDRs) of the keys the traffic creates")
 	f.StringVar(&cfg.Abuse, "abuse", "", "run an abuse mode instead: "+strings.Join(loadgen.AbuseModes, ", "))
 	return c
 }

@@ -41,6 +41,10 @@ type Config struct {
 	// AuditRetention is how long audit log entries are kept; 0 keeps them
 	// forever (CLAVIS_AUDIT_RETENTION).
 	AuditRetention time.Duration
+	// Audit records the audit log (default true; CLAVIS_AUDIT). Off, no
+	// entry is written: for measuring its cost, or where another system
+	// audits.
+	Audit bool
 	// PATMaxLifetime and AppKeyMaxLifetime bound how long new keys of each
 	// type may live; 0 means no bound (CLAVIS_PAT_MAX_LIFETIME,
 	// CLAVIS_APP_KEY_MAX_LIFETIME). A bound also requires an expiry.
@@ -113,6 +117,7 @@ func DefaultConfig() Config {
 		BootstrapUser:  "admin",
 		AuthCacheTTL:   auth.DefaultCacheTTL,
 		AuditRetention: service.DefaultAuditRetention,
+		Audit:          true,
 		LogFormat:      "text",
 		Metrics:        true,
 		Limits:         defaultLimits(),
@@ -202,6 +207,7 @@ func (c *Config) bindFlags(fs *flag.FlagSet) {
 	fs.Var((*listFlag)(&c.FetchAllow), "fetch-allow", "let image URLs reach this host, host:port or CIDR despite the address rules; repeatable (env CLAVIS_FETCH_ALLOW, comma-separated)")
 	fs.DurationVar(&c.AuthCacheTTL, "auth-cache-ttl", c.AuthCacheTTL, "how long a verified token, or a grant on an app, is trusted without a store lookup (env CLAVIS_AUTH_CACHE_TTL)")
 	fs.DurationVar(&c.AuditRetention, "audit-retention", c.AuditRetention, "how long audit log entries are kept; 0 = forever (env CLAVIS_AUDIT_RETENTION)")
+	fs.BoolVar(&c.Audit, "audit", c.Audit, "record the audit log; --audit=false writes no entry (env CLAVIS_AUDIT=0)")
 	fs.DurationVar(&c.PATMaxLifetime, "pat-max-lifetime", c.PATMaxLifetime, "longest lifetime of new PATs, e.g. 2160h; 0 = no bound (env CLAVIS_PAT_MAX_LIFETIME)")
 	fs.DurationVar(&c.AppKeyMaxLifetime, "app-key-max-lifetime", c.AppKeyMaxLifetime, "longest lifetime of new app keys; 0 = no bound (env CLAVIS_APP_KEY_MAX_LIFETIME)")
 	fs.BoolVar(&c.PATExpiryRequired, "pat-expiry-required", c.PATExpiryRequired, "refuse new PATs that never expire (env CLAVIS_PAT_EXPIRY_REQUIRED=1)")
@@ -290,7 +296,7 @@ func (c *Config) fromEnv(getenv func(string) string) error {
 	for _, e := range []struct {
 		env string
 		dst *bool
-	}{{"CLAVIS_PAT_EXPIRY_REQUIRED", &c.PATExpiryRequired}, {"CLAVIS_APP_KEY_EXPIRY_REQUIRED", &c.AppKeyExpiryRequired}} {
+	}{{"CLAVIS_PAT_EXPIRY_REQUIRED", &c.PATExpiryRequired}, {"CLAVIS_APP_KEY_EXPIRY_REQUIRED", &c.AppKeyExpiryRequired}, {"CLAVIS_AUDIT", &c.Audit}} {
 		if v := getenv(e.env); v != "" {
 			b, err := strconv.ParseBool(v)
 			if err != nil {

@@ -21,14 +21,14 @@ const clientFlags = "addr json pat"
 // commandFlags lists each command's flags but --help. A command missing
 // here, or one whose help lists other flags, fails TestHelp.
 var commandFlags = map[string]string{
-	"serve":                 "addr app-key-expiry-required app-key-max-lifetime app-max-bytes app-max-inputs audit-retention auth-cache-ttl body-timeout bootstrap-user cors-origin data-dir db debug-addr decode-budget fetch-allow first-bytes-timeout header-timeout idle-timeout job-workers keepalive-time keepalive-timeout log-format max-body-bytes-in-flight max-conns max-conns-per-addr max-header-bytes max-streams max-unauthenticated-streams memory-limit metrics models-dir pat-expiry-required pat-max-lifetime public-url redis search-memory signup tls-addr tls-cert tls-key tls-self-signed trusted-proxies user-max-apps user-max-keys workers",
+	"serve":                 "addr app-key-expiry-required app-key-max-lifetime app-max-bytes app-max-inputs audit audit-retention auth-cache-ttl body-timeout bootstrap-user cors-origin data-dir db debug-addr decode-budget fetch-allow first-bytes-timeout header-timeout idle-timeout job-workers keepalive-time keepalive-timeout log-format max-body-bytes-in-flight max-conns max-conns-per-addr max-header-bytes max-streams max-unauthenticated-streams memory-limit metrics models-dir pat-expiry-required pat-max-lifetime public-url redis search-memory signup tls-addr tls-cert tls-key tls-self-signed trusted-proxies user-max-apps user-max-keys workers",
 	"setup":                 "cache-dir data-dir models-dir",
 	"admin":                 "",
 	"admin create-pat":      "data-dir db user",
 	"migrate":               "force from to",
 	"backup":                "data-dir db to",
 	"bench":                 "callers cached calls checks deletes images json models-dir only postgres predictions round rounds store-keys",
-	"load":                  "abuse addr clients duration model pid token",
+	"load":                  "abuse addr clients duration key-allow key-rate-limit model pid token",
 	"login":                 clientFlags,
 	"logout":                "json",
 	"whoami":                clientFlags,

@@ -209,7 +209,7 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 	authz := auth.NewCachedAuthorizer(db, s.authn.Grants())
 	svc := service.New(service.Config{Store: db, Hasher: hasher, Invalidator: inval, Engine: s.engine, Authorizer: authz, Now: cfg.Now,
 		Blobs: s.blobs, Fetcher: fetcher, Limits: cfg.Inputs.limits(), Quotas: cfg.Quotas.quotas(), Wake: s.wakeBackground, Index: s.index, Vectors: vectors,
-		AuditRetention: cfg.AuditRetention, KeyPolicies: service.KeyPolicies{
+		AuditRetention: cfg.AuditRetention, AuditOff: !cfg.Audit, KeyPolicies: service.KeyPolicies{
 			PAT: service.KeyPolicy{MaxLifetime: cfg.PATMaxLifetime, ExpiryRequired: cfg.PATExpiryRequired},
 			App: service.KeyPolicy{MaxLifetime: cfg.AppKeyMaxLifetime, ExpiryRequired: cfg.AppKeyExpiryRequired}}})
 	s.svc = svc

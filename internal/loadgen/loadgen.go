@@ -20,6 +20,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	pb "github.com/clavis-dev/clavis/api/gen/clarifai/api"
 	st "github.com/clavis-dev/clavis/api/gen/clarifai/api/status"
@@ -45,6 +46,11 @@ type Config struct {
 	// Abuse, when set, runs an abuse mode instead of mixed traffic: flood,
 	// slow-body, big-body or decompress.
 	Abuse string
+	// KeyRateLimit and KeyAllowCIDRs, when set, are the rate limit and the
+	// address allowlist of the keys the traffic creates: a token limited
+	// itself may only create keys limited at least as much.
+	KeyRateLimit  uint32
+	KeyAllowCIDRs []string
 }
 
 // Op is one kind of call of the mixed traffic.
@@ -197,6 +203,10 @@ func mixed(ctx context.Context, cfg Config, rep *Report) error {
 	rec := &recorder{ops: map[string]*Op{}}
 	me := &pb.UserAppIDSet{UserId: "me"}
 	main := &pb.UserAppIDSet{UserId: "clarifai", AppId: "main"}
+	newKey := &pb.Key{Type: "personal_access_token", Description: "clavis load", Scopes: []string{"Predict"}, AllowedCidrs: cfg.KeyAllowCIDRs}
+	if cfg.KeyRateLimit > 0 {
+		newKey.RateLimit = wrapperspb.UInt32(cfg.KeyRateLimit)
+	}
 	var wg sync.WaitGroup
 	for c := 0; c < cfg.Clients; c++ {
 		conn, err := dialGRPC(cfg.Addr)
@@ -227,7 +237,7 @@ func mixed(ctx context.Context, cfg Config, rep *Report) error {
 				}
 				var id string
 				call("PostKeys", func(actx context.Context) error {
-					r, err := v2.PostKeys(actx, &pb.PostKeysRequest{UserAppId: me, Keys: []*pb.Key{{Type: "personal_access_token", Description: "clavis load", Scopes: []string{"Predict"}}}})
+					r, err := v2.PostKeys(actx, &pb.PostKeysRequest{UserAppId: me, Keys: []*pb.Key{newKey}})
 					if err == nil && len(r.GetKeys()) == 1 {
 						id = r.GetKeys()[0].GetId()
 					}

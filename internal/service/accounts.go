@@ -66,7 +66,7 @@ func (s *Service) SignUp(ctx context.Context, su NewAccount) (*clavis.User, stri
 		}
 		e := s.userEntry(ctx, nil, clavis.AuditUserSignup, u)
 		e.ActorID = u.ID
-		if err := record(ctx, tx, e); err != nil {
+		if err := s.record(ctx, tx, e); err != nil {
 			return err
 		}
 		return tx.Passwords().SetPassword(ctx, &clavis.Password{UserID: u.ID, Hash: hash, UpdatedAt: u.CreatedAt})
@@ -123,7 +123,7 @@ func (s *Service) LogIn(ctx context.Context, in Credentials) (*NewSession, error
 	} else {
 		e.ActorID = userID
 	}
-	if rerr := record(ctx, s.store, e); rerr != nil && err == nil {
+	if rerr := s.record(ctx, s.store, e); rerr != nil && err == nil {
 		return nil, rerr
 	}
 	return ns, err
@@ -389,6 +389,6 @@ func (s *Service) setPassword(ctx context.Context, e *clavis.AuditEntry, userID,
 			return err
 		}
 		e.SubjectID = userID
-		return record(ctx, tx, e)
+		return s.record(ctx, tx, e)
 	})
 }

@@ -68,7 +68,7 @@ func (s *Service) CreateApps(ctx context.Context, acc *auth.Access, specs []AppS
 			if err := tx.Apps().CreateApp(ctx, a); err != nil {
 				return err
 			}
-			if err := record(ctx, tx, s.appEntry(ctx, acc, clavis.AuditAppCreate, a.Ref())); err != nil {
+			if err := s.record(ctx, tx, s.appEntry(ctx, acc, clavis.AuditAppCreate, a.Ref())); err != nil {
 				return err
 			}
 			out = append(out, a)
@@ -179,7 +179,7 @@ func (s *Service) patchApp(ctx context.Context, acc *auth.Access, tx clavis.Tx, 
 	}
 	e := s.appEntry(ctx, acc, clavis.AuditAppUpdate, ref)
 	e.Details = "visibility " + strconv.Itoa(int(a.Visibility))
-	return a, record(ctx, tx, e)
+	return a, s.record(ctx, tx, e)
 }
 
 // DeleteApp deletes the target app of acc with its keys. Its app keys stop
@@ -191,7 +191,7 @@ func (s *Service) DeleteApp(ctx context.Context, acc *auth.Access) error {
 		if err := tx.Apps().DeleteApp(ctx, ref); err != nil {
 			return err
 		}
-		return record(ctx, tx, s.appEntry(ctx, acc, clavis.AuditAppDelete, ref))
+		return s.record(ctx, tx, s.appEntry(ctx, acc, clavis.AuditAppDelete, ref))
 	})
 	if err != nil {
 		return err

@@ -131,7 +131,7 @@ func (s *Service) putCollaborators(ctx context.Context, acc *auth.Access, specs 
 			if patch {
 				ev = clavis.AuditCollaboratorSet
 			}
-			if err := record(ctx, tx, s.grantEntry(ctx, acc, ev, ref, u.ID, "scopes "+strings.Join(scopes.Names(), " "))); err != nil {
+			if err := s.record(ctx, tx, s.grantEntry(ctx, acc, ev, ref, u.ID, "scopes "+strings.Join(scopes.Names(), " "))); err != nil {
 				return err
 			}
 			out = append(out, Collaborator{Collaborator: c, User: u})
@@ -177,7 +177,7 @@ func (s *Service) RemoveCollaborators(ctx context.Context, acc *auth.Access, ids
 			if err := tx.Collaborators().RemoveCollaborator(ctx, ref, u, now); err != nil {
 				return err
 			}
-			if err := record(ctx, tx, s.grantEntry(ctx, acc, clavis.AuditCollaboratorDel, ref, u, "")); err != nil {
+			if err := s.record(ctx, tx, s.grantEntry(ctx, acc, clavis.AuditCollaboratorDel, ref, u, "")); err != nil {
 				return err
 			}
 		}

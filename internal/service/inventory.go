@@ -84,7 +84,7 @@ func (s *Service) RevokeKeys(ctx context.Context, acc *auth.Access, t RevokeTarg
 			e.Details = fmt.Sprintf("every key of %s revoked by an admin (%d keys); ", what, len(gone)) + e.Details
 			entries[i] = e
 		}
-		return record(ctx, tx, entries...)
+		return s.record(ctx, tx, entries...)
 	})
 	if err != nil {
 		return 0, err

@@ -138,7 +138,7 @@ func (s *Service) CreateKeys(ctx context.Context, acc *auth.Access, specs []KeyS
 			if err := tx.Keys().CreateKey(ctx, k); err != nil {
 				return err
 			}
-			if err := record(ctx, tx, s.keyEntry(ctx, acc, clavis.AuditKeyCreate, k)); err != nil {
+			if err := s.record(ctx, tx, s.keyEntry(ctx, acc, clavis.AuditKeyCreate, k)); err != nil {
 				return err
 			}
 			out = append(out, NewKey{Key: k, Token: tok})
@@ -313,7 +313,7 @@ func (s *Service) PatchKeys(ctx context.Context, acc *auth.Access, action string
 			if err := tx.Keys().UpdateKey(ctx, k); err != nil {
 				return err
 			}
-			if err := record(ctx, tx, s.keyEntry(ctx, acc, clavis.AuditKeyPatch, k)); err != nil {
+			if err := s.record(ctx, tx, s.keyEntry(ctx, acc, clavis.AuditKeyPatch, k)); err != nil {
 				return err
 			}
 			out = append(out, k)
@@ -342,7 +342,7 @@ func (s *Service) DeleteKey(ctx context.Context, acc *auth.Access, idOrToken str
 		if err := tx.Keys().DeleteKey(ctx, k.ID); err != nil {
 			return err
 		}
-		return record(ctx, tx, s.keyEntry(ctx, acc, clavis.AuditKeyDelete, k))
+		return s.record(ctx, tx, s.keyEntry(ctx, acc, clavis.AuditKeyDelete, k))
 	})
 	if err != nil {
 		return err

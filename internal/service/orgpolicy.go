@@ -81,7 +81,7 @@ func (s *Service) SetOrgKeyPolicy(ctx context.Context, acc *auth.Access, p clavi
 				e := s.keyEntry(ctx, acc, clavis.AuditKeyPatch, k)
 				e.OrgID = p.OrgID
 				e.Details = "stops at " + p.StopAt.Format(time.RFC3339) + " under organization " + p.OrgID + "'s key policy; " + e.Details
-				if err := record(ctx, tx, e); err != nil {
+				if err := s.record(ctx, tx, e); err != nil {
 					return err
 				}
 				stopped = append(stopped, k.ID)
@@ -90,7 +90,7 @@ func (s *Service) SetOrgKeyPolicy(ctx context.Context, acc *auth.Access, p clavi
 				return err
 			}
 		}
-		return record(ctx, tx, s.orgEntry(ctx, acc, clavis.AuditOrgKeyPolicy, p.OrgID, "", fmt.Sprintf("%s; %d keys break it, %d of them stop at its date",
+		return s.record(ctx, tx, s.orgEntry(ctx, acc, clavis.AuditOrgKeyPolicy, p.OrgID, "", fmt.Sprintf("%s; %d keys break it, %d of them stop at its date",
 			describePolicy(&p), len(out.Breaking), len(stopped))))
 	})
 	if err != nil {

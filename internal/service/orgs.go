@@ -33,7 +33,7 @@ func (s *Service) CreateOrg(ctx context.Context, acc *auth.Access, id, name stri
 		if err := tx.Orgs().PutMember(ctx, &clavis.OrgMember{OrgID: id, UserID: acc.Principal.UserID, Role: clavis.RoleAdmin, Scopes: clavis.AllScopes(), CreatedAt: now}); err != nil {
 			return err
 		}
-		return record(ctx, tx, s.orgEntry(ctx, acc, clavis.AuditOrgCreate, id, acc.Principal.UserID, ""))
+		return s.record(ctx, tx, s.orgEntry(ctx, acc, clavis.AuditOrgCreate, id, acc.Principal.UserID, ""))
 	})
 	if err != nil {
 		return nil, err
@@ -60,7 +60,7 @@ func (s *Service) DeleteOrg(ctx context.Context, acc *auth.Access) error {
 		if err := tx.Orgs().DeleteOrg(ctx, id); err != nil {
 			return err
 		}
-		return record(ctx, tx, s.orgEntry(ctx, acc, clavis.AuditOrgDelete, id, "", ""))
+		return s.record(ctx, tx, s.orgEntry(ctx, acc, clavis.AuditOrgDelete, id, "", ""))
 	})
 	if err != nil {
 		return err
@@ -118,7 +118,7 @@ func (s *Service) PutMember(ctx context.Context, acc *auth.Access, sp MemberSpec
 		if err := tx.Orgs().PutMember(ctx, m); err != nil {
 			return err
 		}
-		return record(ctx, tx, s.orgEntry(ctx, acc, ev, orgID, u.ID, fmt.Sprintf("role %s, scopes %s", sp.Role, strings.Join(scopes.Names(), " "))))
+		return s.record(ctx, tx, s.orgEntry(ctx, acc, ev, orgID, u.ID, fmt.Sprintf("role %s, scopes %s", sp.Role, strings.Join(scopes.Names(), " "))))
 	})
 	if err != nil {
 		return nil, err
@@ -161,7 +161,7 @@ func (s *Service) RemoveMember(ctx context.Context, acc *auth.Access, userID str
 		if err := tx.Orgs().RemoveMember(ctx, orgID, userID); err != nil {
 			return err
 		}
-		return record(ctx, tx, s.orgEntry(ctx, acc, clavis.AuditMemberRemove, orgID, userID, ""))
+		return s.record(ctx, tx, s.orgEntry(ctx, acc, clavis.AuditMemberRemove, orgID, userID, ""))
 	})
 	if err != nil {
 		return err
@@ -198,7 +198,7 @@ func (s *Service) PutTeam(ctx context.Context, acc *auth.Access, t clavis.Team, 
 		if err := tx.Orgs().PutTeam(ctx, &t); err != nil {
 			return err
 		}
-		return record(ctx, tx, s.orgEntry(ctx, acc, ev, orgID, "", fmt.Sprintf("team %s, members %s, apps %s, scopes %s",
+		return s.record(ctx, tx, s.orgEntry(ctx, acc, ev, orgID, "", fmt.Sprintf("team %s, members %s, apps %s, scopes %s",
 			t.ID, strings.Join(t.Members, " "), strings.Join(t.Apps, " "), strings.Join(scopes.Names(), " "))))
 	})
 	if err != nil {
@@ -224,7 +224,7 @@ func (s *Service) DeleteTeam(ctx context.Context, acc *auth.Access, id string) e
 		if err := tx.Orgs().DeleteTeam(ctx, acc.Org.OrgID, id); err != nil {
 			return err
 		}
-		return record(ctx, tx, s.orgEntry(ctx, acc, clavis.AuditTeamDelete, acc.Org.OrgID, "", "team "+id))
+		return s.record(ctx, tx, s.orgEntry(ctx, acc, clavis.AuditTeamDelete, acc.Org.OrgID, "", "team "+id))
 	})
 	if err != nil {
 		return err

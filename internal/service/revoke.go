@@ -112,7 +112,7 @@ func (s *Service) RevokeCredentials(ctx context.Context, tokens []string) error 
 			e := s.keyEntry(ctx, nil, clavis.AuditKeyRevoke, k)
 			e.ActorID, e.ActorKeyID = "", ""
 			e.Details = "revoked by value: someone holding its secret reported it leaked; " + e.Details
-			if err := record(ctx, tx, e); err != nil {
+			if err := s.record(ctx, tx, e); err != nil {
 				return err
 			}
 			revoked = append(revoked, k.ID)

@@ -89,7 +89,7 @@ func (s *Service) RotateKey(ctx context.Context, acc *auth.Access, idOrToken str
 		e.Details = fmt.Sprintf("replaced by %s (hint %s); the old secret works until %s", k.ID, k.Hint, old.ExpiresAt.Format(time.RFC3339))
 		ne := s.keyEntry(ctx, acc, clavis.AuditKeyCreate, k)
 		ne.Details += ", replacing " + old.ID
-		if err := record(ctx, tx, e, ne); err != nil {
+		if err := s.record(ctx, tx, e, ne); err != nil {
 			return err
 		}
 		out = Rotation{New: NewKey{Key: k, Token: tok}, Old: old}

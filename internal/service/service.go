@@ -44,6 +44,7 @@ type Service struct {
 	// The audit log: how long entries are kept, and the failed credential
 	// checks counted since the last flush.
 	auditRetention time.Duration
+	auditOff       bool
 	failures       failures
 	// revokes counts revocation-by-value requests per client address.
 	revokes windows
@@ -80,6 +81,10 @@ type Config struct {
 	// AuditRetention is how long audit entries are kept; 0 keeps them
 	// forever.
 	AuditRetention time.Duration
+	// AuditOff records no audit entries: for measuring what the audit log
+	// costs, or where another system audits. Entries already written stay
+	// and can be searched.
+	AuditOff bool
 	// KeyPolicies is the expiry policy of new keys.
 	KeyPolicies KeyPolicies
 	// Index answers visual searches; nil makes one that is never started,
@@ -92,7 +97,7 @@ type Config struct {
 // New returns a Service.
 func New(cfg Config) *Service {
 	s := &Service{store: cfg.Store, hasher: cfg.Hasher, inval: cfg.Invalidator, engine: cfg.Engine, authz: cfg.Authorizer, now: cfg.Now,
-		blobs: cfg.Blobs, fetcher: cfg.Fetcher, limits: cfg.Limits, quotas: cfg.Quotas, wake: cfg.Wake, auditRetention: cfg.AuditRetention, policies: cfg.KeyPolicies}
+		blobs: cfg.Blobs, fetcher: cfg.Fetcher, limits: cfg.Limits, quotas: cfg.Quotas, wake: cfg.Wake, auditRetention: cfg.AuditRetention, auditOff: cfg.AuditOff, policies: cfg.KeyPolicies}
 	if s.wake == nil {
 		s.wake = func() {}
 	}

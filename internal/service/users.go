@@ -30,7 +30,7 @@ func (s *Service) CreateUser(ctx context.Context, nu NewUser) (*clavis.User, str
 		if u, tok, err = s.createUser(ctx, tx, nu); err != nil {
 			return err
 		}
-		return record(ctx, tx, s.userEntry(ctx, nil, clavis.AuditUserCreate, u))
+		return s.record(ctx, tx, s.userEntry(ctx, nil, clavis.AuditUserCreate, u))
 	})
 	if err != nil {
 		return nil, "", err
@@ -63,7 +63,7 @@ func (s *Service) createUser(ctx context.Context, tx clavis.Tx, nu NewUser) (*cl
 	if err := tx.Keys().CreateKey(ctx, k); err != nil {
 		return nil, "", err
 	}
-	if err := record(ctx, tx, s.keyEntry(ctx, nil, clavis.AuditKeyCreate, k)); err != nil {
+	if err := s.record(ctx, tx, s.keyEntry(ctx, nil, clavis.AuditKeyCreate, k)); err != nil {
 		return nil, "", err
 	}
 	return u, tok, nil
@@ -155,7 +155,7 @@ func (s *Service) SetUserDisabled(ctx context.Context, acc *auth.Access, id stri
 		if disabled {
 			ev = clavis.AuditUserDisable
 		}
-		return record(ctx, tx, s.userEntry(ctx, acc, ev, u))
+		return s.record(ctx, tx, s.userEntry(ctx, acc, ev, u))
 	})
 	if err != nil {
 		return nil, err
@@ -183,7 +183,7 @@ func (s *Service) DeleteUser(ctx context.Context, acc *auth.Access, id string) e
 		if err := tx.Users().DeleteUser(ctx, id); err != nil {
 			return err
 		}
-		return record(ctx, tx, s.userEntry(ctx, acc, clavis.AuditUserDelete, u))
+		return s.record(ctx, tx, s.userEntry(ctx, acc, clavis.AuditUserDelete, u))
 	})
 	if err != nil {
 		return err
@@ -215,7 +215,7 @@ func (s *Service) CreateAdminPAT(ctx context.Context, userID, description string
 		}
 		e := s.keyEntry(ctx, nil, clavis.AuditKeyCreate, k)
 		e.Details += ", by the offline admin command"
-		return record(ctx, tx, e)
+		return s.record(ctx, tx, e)
 	})
 	return tok, err
 }
