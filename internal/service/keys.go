@@ -24,8 +24,11 @@ type KeySpec struct {
 	ExpiresAt   time.Time
 	OrgID       string
 	// AllowCIDRs limits the client addresses of the key; on patch, empty
-	// leaves it unchanged.
+	// leaves it unchanged unless ReplaceAllowCIDRs is set.
 	AllowCIDRs []string
+	// ReplaceAllowCIDRs, on patch, sets the allowlist to AllowCIDRs even
+	// when it is empty: an empty one removes it (a form's cleared field).
+	ReplaceAllowCIDRs bool
 	// RateLimit is the key's limit in requests a minute: nil means none on
 	// create and no change on patch; 0 removes the limit.
 	RateLimit *int64
@@ -294,7 +297,7 @@ func (s *Service) PatchKeys(ctx context.Context, acc *auth.Access, action string
 				}
 			}
 			k.Description, k.Scopes, k.Endpoints, k.ExpiresAt = sp.Description, scopes, endpoints, sp.ExpiresAt
-			if len(sp.AllowCIDRs) > 0 {
+			if len(sp.AllowCIDRs) > 0 || sp.ReplaceAllowCIDRs {
 				if k.AllowCIDRs, err = auth.ParseAllowlist(sp.AllowCIDRs); err != nil {
 					return prefix(err, "keys[%d]: ", i)
 				}

@@ -87,6 +87,18 @@ type KeyPolicies struct {
 	PAT, App KeyPolicy
 }
 
+// KeyPolicyFor returns the expiry policy a new key of type t of userID
+// (app: its app, for an app key) must follow: the stricter of the
+// instance's and those of the organizations that govern it. Forms use it
+// to offer only the expiries it allows; the service enforces it itself.
+func (s *Service) KeyPolicyFor(ctx context.Context, t clavis.KeyType, userID string, app *clavis.AppRef) (KeyPolicy, error) {
+	return s.policyFor(ctx, s.store, t, userID, app)
+}
+
+// Source names whose policy p is, for messages: this server's, or this
+// server's and some organizations'.
+func (p KeyPolicy) Source() string { return p.source() }
+
 func (ps KeyPolicies) of(t clavis.KeyType) KeyPolicy {
 	if t == clavis.KeyTypePAT {
 		return ps.PAT
@@ -102,7 +114,7 @@ func checkPolicy(p KeyPolicy, t clavis.KeyType, expires, now time.Time) error {
 		return clavis.Errorf(clavis.EInvalid, "%s requires %s to expire (expires_at), within %s", p.source(), kindOf(t), lifetime(p))
 	case p.MaxLifetime > 0 && expires.Sub(now) > p.MaxLifetime:
 		return clavis.Errorf(clavis.EInvalid, "expires_at %s is past the maximum lifetime of %s for %s (%s): at most %s",
-			expires.Format(time.RFC3339), p.MaxLifetime, kindOf(t), p.source(), now.Add(p.MaxLifetime).Format(time.RFC3339))
+			expires.Format(time.RFC3339), inWords(p.MaxLifetime), kindOf(t), p.source(), now.Add(p.MaxLifetime).Format(time.RFC3339))
 	}
 	return nil
 }
@@ -180,7 +192,7 @@ func policyWarning(p KeyPolicy, k *clavis.Key) string {
 		return fmt.Sprintf("this key never expires, but %s requires %s to expire within %s: rotate it or set expires_at", p.source(), kindOf(k.Type), lifetime(p))
 	case p.MaxLifetime > 0 && k.ExpiresAt.Sub(k.CreatedAt) > p.MaxLifetime:
 		return fmt.Sprintf("this key lives longer than the maximum of %s for %s (%s): it keeps working until %s; rotate it for a compliant one",
-			p.MaxLifetime, kindOf(k.Type), p.source(), k.ExpiresAt.Format(time.RFC3339))
+			inWords(p.MaxLifetime), kindOf(k.Type), p.source(), k.ExpiresAt.Format(time.RFC3339))
 	}
 	return ""
 }
@@ -194,7 +206,20 @@ func kindOf(t clavis.KeyType) string {
 
 func lifetime(p KeyPolicy) string {
 	if p.MaxLifetime > 0 {
-		return p.MaxLifetime.String()
+		return inWords(p.MaxLifetime)
 	}
 	return "any time"
+}
+
+// inWords writes a lifetime of whole days as days ("90 days"), others as
+// a duration.
+func inWords(d time.Duration) string {
+	const day = 24 * time.Hour
+	switch {
+	case d == day:
+		return "1 day"
+	case d > 0 && d%day == 0:
+		return fmt.Sprintf("%d days", d/day)
+	}
+	return d.String()
 }

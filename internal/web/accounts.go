@@ -106,6 +106,8 @@ type secretPage struct {
 	DoneLabel      string
 	// AppID, for an app key, shows an example call without user_app_id.
 	AppKey bool
+	// Old, after a rotation, says until when the old secret works.
+	Old string
 }
 
 func (h *Handler) logout(rq *request) error {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/clavis-dev/clavis/clavis"
 	"github.com/clavis-dev/clavis/internal/service"
@@ -13,11 +14,22 @@ import (
 // a client of the API would.
 
 func (h *Handler) newAppKeyPage(rq *request) error {
-	app := rq.acc.App
-	return rq.render(http.StatusOK, "key_form.html", view{Title: "Create API key", Nav: "apps", Data: keyForm{
-		App: app, Scopes: newScopeForm(rq.acc.Scopes, clavis.ScopeSet{}), Expiries: expiryChoices,
+	f, err := h.appKeyForm(rq, rq.acc.App, newScopeForm(rq.acc.Scopes, clavis.ScopeSet{}))
+	if err != nil {
+		return err
+	}
+	return rq.render(http.StatusOK, "key_form.html", view{Title: "Create API key", Nav: "apps", Data: f})
+}
+
+// appKeyForm is the create form of an app key, with the expiries the
+// policy allows and what the form had.
+func (h *Handler) appKeyForm(rq *request, app *clavis.App, scopes scopeForm) (keyForm, error) {
+	ref := app.Ref()
+	e, err := h.expiryField(rq, clavis.KeyTypeApp, &ref)
+	return keyForm{
+		App: app, Description: rq.form("description"), Scopes: scopes, Allow: rq.form("allowed_cidrs"), Expiry: e,
 		Action: appPath(app.Ref()) + "/keys", Cancel: appPath(app.Ref()),
-	}})
+	}, err
 }
 
 func (h *Handler) createAppKey(rq *request) error {
@@ -26,8 +38,10 @@ func (h *Handler) createAppKey(rq *request) error {
 		return err
 	}
 	app := appAcc.App
-	f := keyForm{App: app, Description: rq.form("description"), Scopes: newScopeForm(appAcc.Scopes, rq.checkedScopes()), Expiries: expiryChoices,
-		Expires: rq.form("expires"), Action: appPath(app.Ref()) + "/keys", Cancel: appPath(app.Ref())}
+	f, err := h.appKeyForm(rq, app, newScopeForm(appAcc.Scopes, rq.checkedScopes()))
+	if err != nil {
+		return err
+	}
 	nk, err := h.createKey(rq, service.KeySpec{Type: string(clavis.KeyTypeApp), Apps: []clavis.AppRef{app.Ref()}}, view{Title: "Create API key", Nav: "apps", Data: f})
 	if nk == nil {
 		return err
@@ -66,8 +80,9 @@ func (h *Handler) editAppKeyPage(rq *request) error {
 		return err
 	}
 	return rq.render(http.StatusOK, "key_form.html", view{Title: "Edit API key", Nav: "apps", Data: keyForm{
-		Key: k, App: app, Description: k.Description, Scopes: newScopeForm(rq.acc.Scopes, k.Scopes),
-		Action: appPath(app.Ref()) + "/keys/" + k.ID, Cancel: appPath(app.Ref()),
+		Key: k, App: app, Description: k.Description, Scopes: newScopeForm(rq.acc.Scopes, k.Scopes), Allow: strings.Join(k.AllowCIDRs, "\n"),
+		Warning: h.svc.PolicyWarning(rq.ctx(), k),
+		Action:  appPath(app.Ref()) + "/keys/" + k.ID, Cancel: appPath(app.Ref()),
 	}})
 }
 
@@ -81,7 +96,7 @@ func (h *Handler) patchAppKey(rq *request) error {
 		return err
 	}
 	return h.patchKey(rq, k, appPath(app.Ref())+"?done=key-updated", "key_form.html", view{Title: "Edit API key", Nav: "apps", Data: keyForm{
-		Key: k, App: app, Description: rq.form("description"), Scopes: newScopeForm(appAcc.Scopes, rq.checkedScopes()),
+		Key: k, App: app, Description: rq.form("description"), Scopes: newScopeForm(appAcc.Scopes, rq.checkedScopes()), Allow: rq.form("allowed_cidrs"),
 		Action: appPath(app.Ref()) + "/keys/" + k.ID, Cancel: appPath(app.Ref()),
 	}})
 }

@@ -25,6 +25,8 @@ type orgApps struct {
 }
 
 type appsData struct {
+	// Banner lists the user's keys that break the expiry policy.
+	Banner policyBanner
 	Own    []appRow
 	Shared []appRow
 	Orgs   []orgApps
@@ -76,6 +78,11 @@ func (h *Handler) appsPage(rq *request) error {
 				oa.Apps = append(oa.Apps, appRow{App: a, Role: roleLabel(acc.Role)})
 			}
 			d.Orgs = append(d.Orgs, oa)
+		}
+	}
+	if acc, err := rq.authorize(v2 + "ListKeys"); err == nil {
+		if d.Banner, err = h.policyBanner(rq, acc); err != nil {
+			return err
 		}
 	}
 	return rq.render(http.StatusOK, "apps.html", view{Title: "Apps", Nav: "apps", Data: d})
@@ -179,7 +186,7 @@ func (h *Handler) appDetails(rq *request, app *clavis.App) (appData, error) {
 	if err == nil {
 		var ks []*clavis.Key
 		if ks, err = h.svc.ListAppKeys(rq.ctx(), acc, all); err == nil {
-			d.Keys = keyTable{Rows: h.keyRows(ks), Base: d.Path + "/keys"}
+			d.Keys = keyTable{Rows: h.keyRows(rq, ks), Base: d.Path + "/keys"}
 		}
 	}
 	if err != nil {

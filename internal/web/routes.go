@@ -14,6 +14,7 @@ const (
 	admin   = "/clavis.admin.v1.Admin/"
 	account = "/clavis.account.v1.Account/"
 	orgs    = "/clavis.orgs.v1.Orgs/"
+	tokens  = "/clavis.tokens.v1.Tokens/"
 )
 
 // route is one portal route. A route with a method needs a session, and is
@@ -73,6 +74,11 @@ func (h *Handler) routes() []route {
 		{pattern: "POST /settings/security/pats/{key}", method: v2 + "PatchKeys", serve: h.patchPAT},
 		{pattern: "GET /settings/security/pats/{key}/delete", method: v2 + "GetKey", serve: h.deletePATPage},
 		{pattern: "POST /settings/security/pats/{key}/delete", method: v2 + "DeleteKey", serve: h.deletePAT},
+		{pattern: "GET /settings/security/pats/{key}/rotate", method: v2 + "GetKey", serve: h.rotatePATPage},
+		{pattern: "POST /settings/security/pats/{key}/rotate", method: tokens + "RotateKey", serve: h.rotatePAT},
+
+		// The audit log: what concerns the user; everything, for admins.
+		{pattern: "GET /settings/audit", method: tokens + "SearchAudit", serve: h.auditPage},
 
 		// Apps.
 		{pattern: "GET /apps", method: v2 + "ListApps", serve: h.appsPage},
@@ -90,6 +96,8 @@ func (h *Handler) routes() []route {
 		{pattern: "POST /apps/{owner}/{app}/keys/{key}", method: v2 + "PatchKeys", serve: h.patchAppKey},
 		{pattern: "GET /apps/{owner}/{app}/keys/{key}/delete", method: v2 + "ListAppKeys", serve: h.deleteAppKeyPage},
 		{pattern: "POST /apps/{owner}/{app}/keys/{key}/delete", method: v2 + "DeleteKey", serve: h.deleteAppKey},
+		{pattern: "GET /apps/{owner}/{app}/keys/{key}/rotate", method: v2 + "ListAppKeys", serve: h.rotateAppKeyPage},
+		{pattern: "POST /apps/{owner}/{app}/keys/{key}/rotate", method: tokens + "RotateKey", serve: h.rotateAppKey},
 
 		// An app's collaborators.
 		{pattern: "GET /apps/{owner}/{app}/collaborators/new", method: v2 + "PostCollaborators", serve: h.newCollaboratorPage},

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/clavis-dev/clavis/clavis"
@@ -12,43 +13,61 @@ import (
 // keyTable is a list of keys with where their pages are.
 type keyTable struct {
 	Rows []keyRow
-	Base string // the keys' pages are Base/<id>/edit and Base/<id>/delete
+	Base string // the keys' pages are Base/<id>/edit, /rotate and /delete
+	// Unused is the list's last-use filter ("" for every key), and
+	// Filters the filters offered, when the list offers them.
+	Unused  string
+	Filters []unusedFilter
 }
 
 // keyRow is a key as the lists show it.
 type keyRow struct {
 	*clavis.Key
 	Expired bool
+	// Rotating marks a key rotated out that still works, until its
+	// ExpiresAt (the end of its grace period).
+	Rotating bool
+	// Warning says how the key breaks the expiry policy; "" when it
+	// complies.
+	Warning string
 }
 
-func (h *Handler) keyRows(ks []*clavis.Key) []keyRow {
+func (h *Handler) keyRows(rq *request, ks []*clavis.Key) []keyRow {
 	out := make([]keyRow, len(ks))
 	now := h.now()
 	for i, k := range ks {
-		out[i] = keyRow{Key: k, Expired: k.Expired(now)}
+		r := keyRow{Key: k, Expired: k.Expired(now)}
+		r.Rotating = k.ReplacedBy != "" && !r.Expired
+		if !r.Expired {
+			// An expired key breaks nothing any more.
+			r.Warning = h.svc.PolicyWarning(rq.ctx(), k)
+		}
+		out[i] = r
 	}
 	return out
 }
 
-// expiryChoices are the lifetimes a new key may be given, in days; 0 is
-// none.
-var expiryChoices = []int{0, 7, 30, 60, 90}
+// unusedFilter is one last-use filter of a key list: Value in ?unused=.
+type unusedFilter struct {
+	Value, Label string
+}
 
-// formExpiry reads the chosen lifetime of a new key.
-func (rq *request) formExpiry() (time.Time, error) {
-	v := rq.form("expires")
-	if v == "" || v == "0" {
-		return time.Time{}, nil
+var unusedFilters = []unusedFilter{{"", "All"}, {"never", "Never used"}, {"30", "Not used for 30 days"}, {"90", "Not used for 90 days"}}
+
+// unusedQuery applies the list filter v (?unused=) to q: never used keys,
+// or keys last used more than a number of days ago.
+func (h *Handler) unusedQuery(v string, q *service.KeyQuery) error {
+	switch v {
+	case "":
+	case "never":
+		q.NeverUsed = true
+	case "30", "90":
+		n, _ := strconv.Atoi(v)
+		q.LastUsedBefore = h.now().Add(-time.Duration(n) * day)
+	default:
+		return clavis.Errorf(clavis.EInvalid, "unused=%q is not a filter: use never, 30 or 90", v)
 	}
-	days, err := strconv.Atoi(v)
-	if err == nil {
-		for _, c := range expiryChoices {
-			if c == days {
-				return rq.h.now().Add(time.Duration(days) * 24 * time.Hour), nil
-			}
-		}
-	}
-	return time.Time{}, clavis.Errorf(clavis.EInvalid, "expiry %q is not one of the choices: none, 7, 30, 60 or 90 days", v)
+	return nil
 }
 
 // keyForm is the data of the forms that create or edit a key.
@@ -57,25 +76,57 @@ type keyForm struct {
 	App         *clavis.App // for app keys
 	Description string
 	Scopes      scopeForm
-	Expiries    []int
-	Expires     string
-	Action      string // where the form posts
-	Cancel      string
+	Expiry      expiryField // on create
+	// Allow is the client address allowlist, one CIDR a line.
+	Allow string
+	// Warning says how the edited key breaks the expiry policy.
+	Warning string
+	Action  string // where the form posts
+	Cancel  string
+}
+
+// securityData is the Security settings page.
+type securityData struct {
+	Keys   keyTable
+	Banner policyBanner
 }
 
 func (h *Handler) securityPage(rq *request) error {
-	ks, err := h.svc.ListKeys(rq.ctx(), rq.acc, service.KeyQuery{Type: string(clavis.KeyTypePAT)}, all)
+	unused := rq.r.URL.Query().Get("unused")
+	q := service.KeyQuery{Type: string(clavis.KeyTypePAT)}
+	if err := h.unusedQuery(unused, &q); err != nil {
+		return err
+	}
+	ks, err := h.svc.ListKeys(rq.ctx(), rq.acc, q, all)
 	if err != nil {
 		return err
 	}
-	return rq.render(http.StatusOK, "security.html", view{Title: "Security settings", Nav: "security", Data: keyTable{Rows: h.keyRows(ks), Base: "/settings/security/pats"}})
+	banner, err := h.policyBanner(rq, rq.acc)
+	if err != nil {
+		return err
+	}
+	return rq.render(http.StatusOK, "security.html", view{Title: "Security settings", Nav: "security", Data: securityData{
+		Keys:   keyTable{Rows: h.keyRows(rq, ks), Base: "/settings/security/pats", Unused: unused, Filters: unusedFilters},
+		Banner: banner,
+	}})
+}
+
+// patForm is the create form of a PAT, with the expiries the policy
+// allows and what the form had.
+func (h *Handler) patForm(rq *request, scopes scopeForm) (keyForm, error) {
+	e, err := h.expiryField(rq, clavis.KeyTypePAT, nil)
+	return keyForm{
+		Description: rq.form("description"), Scopes: scopes, Allow: rq.form("allowed_cidrs"), Expiry: e,
+		Action: "/settings/security/pats", Cancel: "/settings/security",
+	}, err
 }
 
 func (h *Handler) newPATPage(rq *request) error {
-	return rq.render(http.StatusOK, "key_form.html", view{Title: "Create Personal Access Token", Nav: "security", Data: keyForm{
-		Scopes: newScopeForm(rq.acc.Scopes, clavis.ScopeSet{}), Expiries: expiryChoices,
-		Action: "/settings/security/pats", Cancel: "/settings/security",
-	}})
+	f, err := h.patForm(rq, newScopeForm(rq.acc.Scopes, clavis.ScopeSet{}))
+	if err != nil {
+		return err
+	}
+	return rq.render(http.StatusOK, "key_form.html", view{Title: "Create Personal Access Token", Nav: "security", Data: f})
 }
 
 func (h *Handler) createPAT(rq *request) error {
@@ -84,8 +135,10 @@ func (h *Handler) createPAT(rq *request) error {
 	if err != nil {
 		return err
 	}
-	f := keyForm{Description: rq.form("description"), Scopes: newScopeForm(lsAcc.Scopes, rq.checkedScopes()), Expiries: expiryChoices,
-		Expires: rq.form("expires"), Action: "/settings/security/pats", Cancel: "/settings/security"}
+	f, err := h.patForm(rq, newScopeForm(lsAcc.Scopes, rq.checkedScopes()))
+	if err != nil {
+		return err
+	}
 	nk, err := h.createKey(rq, service.KeySpec{Type: string(clavis.KeyTypePAT)}, view{Title: "Create Personal Access Token", Nav: "security", Data: f})
 	if nk == nil {
 		return err
@@ -99,10 +152,10 @@ func (h *Handler) createPAT(rq *request) error {
 }
 
 // createKey makes the key of a submitted create form, with the form's
-// description, scopes and expiry over sp. When it cannot, it answers the
+// description, scopes, expiry and allowlist over sp. When it cannot, it answers the
 // form v itself with the reason, and returns no key.
 func (h *Handler) createKey(rq *request, sp service.KeySpec, v view) (*service.NewKey, error) {
-	sp.Description, sp.Scopes = rq.form("description"), rq.formScopes()
+	sp.Description, sp.Scopes, sp.AllowCIDRs = rq.form("description"), rq.formScopes(), rq.formAllowlist()
 	err := errNoScopes(sp.Scopes)
 	if err == nil {
 		sp.ExpiresAt, err = rq.formExpiry()
@@ -147,8 +200,8 @@ func (h *Handler) editPATPage(rq *request) error {
 		return err
 	}
 	return rq.render(http.StatusOK, "key_form.html", view{Title: "Edit Personal Access Token", Nav: "security", Data: keyForm{
-		Key: k, Description: k.Description, Scopes: newScopeForm(rq.acc.Scopes, k.Scopes),
-		Action: "/settings/security/pats/" + k.ID, Cancel: "/settings/security",
+		Key: k, Description: k.Description, Scopes: newScopeForm(rq.acc.Scopes, k.Scopes), Allow: strings.Join(k.AllowCIDRs, "\n"),
+		Warning: h.svc.PolicyWarning(rq.ctx(), k), Action: "/settings/security/pats/" + k.ID, Cancel: "/settings/security",
 	}})
 }
 
@@ -158,15 +211,16 @@ func (h *Handler) patchPAT(rq *request) error {
 		return err
 	}
 	return h.patchKey(rq, k, "/settings/security?done=pat-updated", "key_form.html", view{Title: "Edit Personal Access Token", Nav: "security", Data: keyForm{
-		Key: k, Description: rq.form("description"), Scopes: newScopeForm(rq.acc.Scopes, rq.checkedScopes()),
+		Key: k, Description: rq.form("description"), Scopes: newScopeForm(rq.acc.Scopes, rq.checkedScopes()), Allow: rq.form("allowed_cidrs"),
 		Action: "/settings/security/pats/" + k.ID, Cancel: "/settings/security",
 	}})
 }
 
-// patchKey saves the description and scopes of a form on k, keeping its
-// endpoints and expiry.
+// patchKey saves the description, scopes and allowlist of a form on k,
+// keeping its endpoints and expiry; an empty allowlist removes it.
 func (h *Handler) patchKey(rq *request, k *clavis.Key, done, page string, v view) error {
-	sp := service.KeySpec{ID: k.ID, Description: rq.form("description"), Scopes: rq.formScopes(), Endpoints: k.Endpoints}
+	sp := service.KeySpec{ID: k.ID, Description: rq.form("description"), Scopes: rq.formScopes(), Endpoints: k.Endpoints,
+		AllowCIDRs: rq.formAllowlist(), ReplaceAllowCIDRs: true}
 	if err := errNoScopes(sp.Scopes); err != nil {
 		return rq.formError(err, page, v)
 	}

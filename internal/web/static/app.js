@@ -66,6 +66,21 @@ function initConfirm(form) {
   check();
 }
 
+// Expiry: the custom date field shows, and is required, only while
+// "Custom date" is chosen.
+function initExpiry(box) {
+  const select = box.querySelector('select[name="expires"]');
+  const field = box.querySelector("[data-expiry-date]");
+  const date = field.querySelector('input[type="date"]');
+  const sync = () => {
+    const custom = select.value === "custom";
+    field.hidden = !custom;
+    date.required = custom;
+  };
+  select.addEventListener("change", () => { sync(); if (select.value === "custom") date.focus(); });
+  sync();
+}
+
 // The profile menu closes on Escape and on a click elsewhere.
 function initMenus() {
   document.querySelectorAll("details.menu").forEach((menu) => {
@@ -307,6 +322,7 @@ document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("form[data-playground]").forEach(initPlayground);
   document.querySelectorAll("[data-tabs]").forEach(initTabs);
   document.querySelectorAll("form[data-uploader]").forEach(initUploader);
+  document.querySelectorAll("[data-expiry]").forEach(initExpiry);
   initSelection();
   pollInputs();
   initMenus();
