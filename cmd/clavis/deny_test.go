@@ -81,6 +81,7 @@ var oracle = map[string][]string{
 	"GetTeam":      {},
 	"ListTeams":    {},
 	"DeleteTeam":   {"All"},
+	"GetKeyPolicy": {},
 	"SetKeyPolicy": {"All"},
 	// The admin service needs an admin's PAT holding All.
 	"CreateUser":  {"All"},
