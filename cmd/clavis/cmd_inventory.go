@@ -59,7 +59,7 @@ func usersKeysCmd(env *Env) *cobra.Command {
 			req.CreatedBefore = timestamppb.New(t)
 		}
 		resp, err := cl.admin.ListAllKeys(ctx, req)
-		return cl.table(resp, err, "USER\tID\tHINT\tTYPE\tAPP\tDESCRIPTION\tCREATED\tEXPIRES\tLAST USED\tFROM", func(row func(...any)) {
+		return cl.table(resp, err, "USER\tID\tHINT\tTYPE\tAPP\tDESCRIPTION\tCREATED\tEXPIRES\tLAST USED\tFROM\tPOLICY", func(row func(...any)) {
 			for _, ok := range resp.GetKeys() {
 				k := ok.GetKey()
 				app := "-"
@@ -67,7 +67,7 @@ func usersKeysCmd(env *Env) *cobra.Command {
 					app = k.GetApps()[0].GetUserId() + "/" + k.GetApps()[0].GetId()
 				}
 				row(ok.GetUserId(), k.GetId(), k.GetHint(), k.GetType(), app, k.GetDescription(), fmtTime(k.GetCreatedAt(), k.GetCreatedAt() != nil),
-					fmtTime(k.GetExpiresAt(), k.GetExpiresAt() != nil), fmtTime(k.GetLastUsedAt(), k.GetLastUsedAt() != nil), dash(k.GetLastUsedAddr()))
+					fmtTime(k.GetExpiresAt(), k.GetExpiresAt() != nil), fmtTime(k.GetLastUsedAt(), k.GetLastUsedAt() != nil), dash(k.GetLastUsedAddr()), dash(k.GetPolicyWarning()))
 			}
 		})
 	})

@@ -63,6 +63,12 @@ func TestExpiryPolicy(t *testing.T) {
 		}
 		u, err := s.v2.GetUser(as(forever), &pb.GetUserRequest{UserAppId: me()})
 		wantCode(t, u, err, st.StatusCode_SUCCESS)
+		// The admin's inventory lists it with the same warning.
+		s.pat = before.pat // the admin's, from the first start
+		if code, out, errOut := newCLI(t, s).run("users", "keys", "--user", "alice"); code != 0 || !strings.Contains(out, "POLICY") ||
+			!strings.Contains(out, g.GetKey().GetPolicyWarning()) {
+			t.Errorf("users keys: %d %s %s", code, out, errOut)
+		}
 		// Patching its expiry past the bound is refused.
 		p, err := s.v2.PatchKeys(as(alice), &pb.PatchKeysRequest{UserAppId: me(), Action: "overwrite",
 			Keys: []*pb.Key{{Id: foreverID, ExpiresAt: timestamppb.New(clock.Now().Add(60 * day))}}})
@@ -73,7 +79,6 @@ func TestExpiryPolicy(t *testing.T) {
 			t.Errorf("rotated key expires %v, warning %q", exp, r.GetKey().GetPolicyWarning())
 		}
 		// A new user's default PAT gets the maximum lifetime.
-		s.pat = before.pat // the admin's, from the first start
 		bobs := s.newUser(t, "carol")
 		k, err := s.v2.GetKey(as(bobs), &pb.GetKeyRequest{UserAppId: me(), KeyId: bobs})
 		wantCode(t, k, err, st.StatusCode_SUCCESS)
