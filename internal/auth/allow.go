@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/clavis-dev/clavis/clavis"
+	"github.com/clavis-dev/clavis/internal/clientaddr"
 )
 
 // ParseAllowlist parses a key's client address allowlist: IPv4 and IPv6
@@ -14,7 +15,7 @@ import (
 func ParseAllowlist(entries []string) ([]string, error) {
 	var out []string
 	for _, e := range entries {
-		p, err := parsePrefix(strings.TrimSpace(e))
+		p, err := clientaddr.ParsePrefix(strings.TrimSpace(e))
 		if err != nil {
 			return nil, clavis.Errorf(clavis.EInvalid, "allowed_cidrs: %q is not an IPv4 or IPv6 address or CIDR such as 192.0.2.0/24 or 2001:db8::/32", e)
 		}
@@ -32,26 +33,6 @@ func contains(l []string, s string) bool {
 		}
 	}
 	return false
-}
-
-func parsePrefix(s string) (netip.Prefix, error) {
-	var p netip.Prefix
-	if strings.Contains(s, "/") {
-		var err error
-		if p, err = netip.ParsePrefix(s); err != nil {
-			return p, err
-		}
-	} else {
-		a, err := netip.ParseAddr(s)
-		if err != nil {
-			return p, err
-		}
-		p = netip.PrefixFrom(a, a.BitLen())
-	}
-	if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
-		p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
-	}
-	return p.Masked(), nil
 }
 
 // AllowedFrom reports whether a client address is within an allowlist

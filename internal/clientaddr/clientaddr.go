@@ -26,7 +26,7 @@ func Parse(entries []string) (*Trusted, error) {
 		if e == "" {
 			continue
 		}
-		p, err := parsePrefix(e)
+		p, err := ParsePrefix(e)
 		if err != nil {
 			return nil, fmt.Errorf("trusted proxy %q is not an IPv4 or IPv6 address or CIDR such as 10.0.0.0/8 or fd00::/8", e)
 		}
@@ -38,7 +38,10 @@ func Parse(entries []string) (*Trusted, error) {
 	return &t, nil
 }
 
-func parsePrefix(s string) (netip.Prefix, error) {
+// ParsePrefix reads a CIDR or a single address (a /32 or /128) in its
+// canonical form: masked, and an IPv4-mapped IPv6 prefix as the IPv4 prefix
+// it maps.
+func ParsePrefix(s string) (netip.Prefix, error) {
 	var p netip.Prefix
 	if strings.Contains(s, "/") {
 		var err error
