@@ -138,7 +138,25 @@ type benchServer struct {
 	base   string // http://addr
 }
 
+// startBench starts a bench server (launchBench) and waits until it is
+// ready: the rows measure a ready server, and the models (none, or those of
+// modelsDir) load behind the listener, the health check saying NOT_SERVING
+// until they have.
 func startBench(ctx context.Context, modelsDir string) (*benchServer, error) {
+	b, err := launchBench(ctx, modelsDir)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.waitServing(ctx, 2*time.Minute); err != nil {
+		b.close()
+		return nil, err
+	}
+	return b, nil
+}
+
+// launchBench starts a server on a new data dir and returns once its
+// listener is open.
+func launchBench(ctx context.Context, modelsDir string) (*benchServer, error) {
 	dir, err := os.MkdirTemp("", "clavis-bench-")
 	if err != nil {
 		return nil, err

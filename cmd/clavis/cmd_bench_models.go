@@ -33,7 +33,7 @@ func startOnce(ctx context.Context, models string) (startTimes, error) {
 	var st startTimes
 	ms := func(t time.Time) float64 { return float64(time.Since(t).Microseconds()) / 1e3 }
 	t := time.Now()
-	s, err := startBench(ctx, models)
+	s, err := launchBench(ctx, models)
 	if err != nil {
 		return st, err
 	}
@@ -262,4 +262,20 @@ func rss() float64 {
 		}
 	}
 	return 0
+}
+
+// waitServing polls the gRPC health check until it says SERVING, for at
+// most limit.
+func (b *benchServer) waitServing(ctx context.Context, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for {
+		r, err := b.health.Check(ctx, &healthpb.HealthCheckRequest{})
+		if err == nil && r.GetStatus() == healthpb.HealthCheckResponse_SERVING {
+			return nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return fmt.Errorf("the server was not ready after %v: health %v, %v", limit, r.GetStatus(), err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

@@ -101,6 +101,12 @@ func (h *handler) admit(w http.ResponseWriter, r *http.Request, a *admission, li
 	body := http.MaxBytesReader(w, r.Body, limit)
 	if r.ContentLength > 0 {
 		if !a.hold(min(r.ContentLength, limit)) {
+			// Refused, the body is read into nothing after the answer, as
+			// for a refused credential: a client still sending it then
+			// reads the answer instead of a reset connection.
+			a.unread = body
+			r.Body, r.ContentLength = http.NoBody, 0
+			http.NewResponseController(w).EnableFullDuplex()
 			return errQueueFull
 		}
 		r.Body = body
