@@ -35,10 +35,12 @@ func maxBatches(tb testing.TB, s *testServer, pat string) map[string]func(ctx co
 		return out
 	}
 	// distinct images, one per input of a call: each is a blob of its own.
+	// Bytes after the PNG's end change its digest, not its pixels, so that
+	// making them costs the client next to nothing.
 	distinct := func(k int64) [][]byte {
 		out := make([][]byte, n)
 		for i := range out {
-			out[i] = pngOf(tb, int(k)*n+i)
+			out[i] = fmt.Appendf(append([]byte(nil), img...), "variant %d-%d", k, i)
 		}
 		return out
 	}

@@ -21,9 +21,10 @@ const tempPrefix = ".tmp-"
 
 // Dir is a blob store in a directory: the content of key lives in
 // <dir>/<space>/<first two hex digits>/<sha256>, readable by its owner
-// only. A file is written whole to a temporary name, synced, renamed into
-// place and its directory synced, so a blob is either absent or complete
-// and durable once PutBlob returns. One process uses a Dir at a time.
+// only. A file is written whole to a temporary name and renamed into place
+// once its content is durable, so a blob is either absent or complete, and
+// durable once PutBlobs returns (see PutBlobs for how the syncs are shared).
+// One process uses a Dir at a time.
 type Dir struct {
 	root string
 }
@@ -69,49 +70,110 @@ func (d *Dir) PutBlob(ctx context.Context, key clavis.BlobKey, data []byte) erro
 // file system commits concurrent syncs together.
 const putConcurrency = 32
 
-// PutBlobs writes the files of keys that are not there: each to a temporary
-// name, synced, renamed into place; then each directory that received one
-// is synced once.
+// groupSyncMin is the number of new files from which PutBlobs syncs the
+// file system once (syncfs) instead of each file and directory: on ext4,
+// 128 new files take about 25 ms that way against 200 ms or more synced one
+// by one. Below it, the per-file syncs touch nothing else on the file
+// system.
+const groupSyncMin = 8
+
+// put is one file PutBlobs writes.
+type put struct {
+	dir, path string
+	data      []byte
+}
+
+// PutBlobs writes the files of keys that are not there, each to a temporary
+// name renamed into place once its content is durable, and returns once the
+// names are durable too. A few files are synced one by one and each
+// directory that received one once; a batch of groupSyncMin or more is
+// written whole, made durable with one file-system sync, renamed, and
+// synced again, so that a name never points at content that could be lost.
 func (d *Dir) PutBlobs(ctx context.Context, keys []clavis.BlobKey, data [][]byte) error {
 	if len(keys) != len(data) {
 		return clavis.Internal(fmt.Errorf("%d blob keys for %d contents", len(keys), len(data)))
 	}
-	type put struct {
-		dir, path string
-		data      []byte
-	}
 	var puts []put
-	dirs := map[string]bool{}
-	var order []string
+	seen := map[string]bool{}
+	var dirs []string
 	for i, key := range keys {
 		path, err := d.path(key)
 		if err != nil {
 			return err
 		}
-		if dirs[path] {
+		if seen[path] {
 			continue // the same blob twice
 		}
-		dirs[path] = true
+		seen[path] = true
 		if _, err := os.Stat(path); err == nil {
 			continue
 		}
 		dir := filepath.Dir(path)
-		if !dirs[dir] {
-			dirs[dir] = true
-			order = append(order, dir)
-			if err := mkdirSynced(d.root, dir); err != nil {
-				return writeFailed(err)
-			}
+		if !seen[dir] {
+			seen[dir] = true
+			dirs = append(dirs, dir)
 		}
 		puts = append(puts, put{dir, path, data[i]})
 	}
-	if err := parallel(len(puts), func(i int) error { return writeFile(puts[i].dir, puts[i].path, puts[i].data) }); err != nil {
-		return writeFailed(err)
+	if len(puts) == 0 {
+		return nil
 	}
-	if err := parallel(len(order), func(i int) error { return syncDir(order[i]) }); err != nil {
+	var err error
+	if len(puts) >= groupSyncMin && canSyncFS {
+		err = d.putGrouped(puts, dirs)
+	} else {
+		err = d.putEach(puts, dirs)
+	}
+	if err != nil {
 		return writeFailed(err)
 	}
 	return nil
+}
+
+// putEach writes and syncs each file, then syncs each directory once.
+func (d *Dir) putEach(puts []put, dirs []string) error {
+	for _, dir := range dirs {
+		if err := mkdirs(d.root, dir, syncDir); err != nil {
+			return err
+		}
+	}
+	if err := parallel(len(puts), func(i int) error { return writeFile(puts[i], true) }); err != nil {
+		return err
+	}
+	return parallel(len(dirs), func(i int) error { return syncDir(dirs[i]) })
+}
+
+// putGrouped writes every temporary file, syncs the file system, renames
+// them into place and syncs it again.
+func (d *Dir) putGrouped(puts []put, dirs []string) error {
+	for _, dir := range dirs {
+		if err := mkdirs(d.root, dir, nil); err != nil {
+			return err
+		}
+	}
+	tmps := make([]string, len(puts))
+	err := parallel(len(puts), func(i int) (err error) {
+		tmps[i], err = writeTemp(puts[i], false)
+		return err
+	})
+	if err == nil {
+		err = syncFS(d.root)
+	}
+	for i, p := range puts {
+		if tmps[i] == "" {
+			continue
+		}
+		if err == nil {
+			err = os.Rename(tmps[i], p.path)
+		}
+		if err != nil {
+			os.Remove(tmps[i])
+		}
+	}
+	if err != nil {
+		return err
+	}
+	return syncFS(d.root)
 }
 
 // parallel runs f(0) to f(n-1), putConcurrency at a time, and returns the
@@ -143,9 +205,10 @@ func writeFailed(err error) error {
 	return clavis.Internal(err)
 }
 
-// mkdirSynced creates the directories from root down to dir, syncing the
-// parent of each it creates so that the new entry survives a crash.
-func mkdirSynced(root, dir string) error {
+// mkdirs creates the directories from root down to dir and, unless sync
+// is nil, syncs the parent of each it creates so that the new entry
+// survives a crash.
+func mkdirs(root, dir string, sync func(dir string) error) error {
 	rel, err := filepath.Rel(root, dir)
 	if err != nil {
 		return err
@@ -158,8 +221,8 @@ func mkdirSynced(root, dir string) error {
 		case errors.Is(err, fs.ErrExist):
 		case err != nil:
 			return err
-		default:
-			if err := syncDir(cur); err != nil {
+		case sync != nil:
+			if err := sync(cur); err != nil {
 				return err
 			}
 		}
@@ -168,35 +231,40 @@ func mkdirSynced(root, dir string) error {
 	return nil
 }
 
-// writeFile writes data to a temporary file in dir, syncs it and renames it
-// to path; syncing dir is the caller's.
-func writeFile(dir, path string, data []byte) error {
-	f, err := os.CreateTemp(dir, tempPrefix+"*")
+// writeFile writes p's content to a temporary file in its directory,
+// synced if sync is true, and renames it into place; syncing the directory
+// is the caller's.
+func writeFile(p put, sync bool) error {
+	tmp, err := writeTemp(p, sync)
 	if err != nil {
 		return err
 	}
-	tmp := f.Name()
-	done := false
-	defer func() {
-		if !done {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if _, err := f.Write(data); err != nil {
+	if err := os.Rename(tmp, p.path); err != nil {
+		os.Remove(tmp)
 		return err
 	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	done = true
 	return nil
+}
+
+// writeTemp writes p's content to a new temporary file in its directory,
+// synced if sync is true, and returns its name; on error it leaves none.
+func writeTemp(p put, sync bool) (string, error) {
+	f, err := os.CreateTemp(p.dir, tempPrefix+"*")
+	if err != nil {
+		return "", err
+	}
+	_, err = f.Write(p.data)
+	if err == nil && sync {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
 }
 
 func syncDir(dir string) error {

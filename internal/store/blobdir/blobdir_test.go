@@ -137,3 +137,91 @@ func TestRemoveTemp(t *testing.T) {
 		t.Fatalf("%d files left, want the blob", files)
 	}
 }
+
+// TestPutBlobsBatch writes batches below and above the size from which the
+// file system is synced once for the batch: every blob reads back whole,
+// with its mode, a blob already there and one given twice are written once,
+// and no temporary file is left.
+func TestPutBlobsBatch(t *testing.T) {
+	for _, n := range []int{3, 40} {
+		d, root := open(t)
+		ctx := context.Background()
+		old := key("old")
+		if err := d.PutBlob(ctx, old, []byte("old")); err != nil {
+			t.Fatal(err)
+		}
+		keys := []clavis.BlobKey{old}
+		data := [][]byte{[]byte("old")}
+		for i := range n {
+			c := strings.Repeat(string(rune('a'+i%26)), i+1)
+			keys, data = append(keys, key(c), key(c)), append(data, []byte(c), []byte(c))
+		}
+		if err := d.PutBlobs(ctx, keys, data); err != nil {
+			t.Fatalf("n=%d: %v", n, err)
+		}
+		for i, k := range keys {
+			got, err := d.GetBlob(ctx, k)
+			if err != nil || string(got) != string(data[i]) {
+				t.Fatalf("n=%d: blob %d = %q, %v; want %q", n, i, got, err, data[i])
+			}
+		}
+		files := 0
+		filepath.WalkDir(root, func(path string, e fs.DirEntry, err error) error {
+			if err != nil || e.IsDir() {
+				return err
+			}
+			files++
+			if strings.HasPrefix(e.Name(), ".tmp-") {
+				t.Errorf("n=%d: temporary file %s left", n, path)
+			}
+			if fi, _ := e.Info(); fi.Mode().Perm() != 0o600 {
+				t.Errorf("n=%d: %s mode %v, want 0600", n, path, fi.Mode().Perm())
+			}
+			return nil
+		})
+		if files != n+1 {
+			t.Errorf("n=%d: %d files, want %d", n, files, n+1)
+		}
+	}
+}
+
+// TestPutBlobsFails reports a batch of which one blob cannot be written,
+// on both write paths, and leaves no temporary file. The blobs that were
+// written stay whole: their reservations, not the blob store, free them.
+func TestPutBlobsFails(t *testing.T) {
+	for _, n := range []int{2, 20} {
+		d, root := open(t)
+		ctx := context.Background()
+		var keys []clavis.BlobKey
+		var data [][]byte
+		for i := range n {
+			c := strings.Repeat("x", i+1)
+			keys, data = append(keys, key(c)), append(data, []byte(c))
+		}
+		// The last blob's directory is a file: it cannot be created.
+		last := keys[n-1]
+		if err := os.MkdirAll(filepath.Join(root, last.Space), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, last.Space, last.SHA256[:2]), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.PutBlobs(ctx, keys, data); err == nil {
+			t.Fatalf("n=%d: PutBlobs into a file succeeded", n)
+		}
+		if got, err := d.GetBlob(ctx, last); err == nil {
+			t.Errorf("n=%d: the blob that failed reads %q", n, got)
+		}
+		for i, k := range keys[:n-1] {
+			if got, err := d.GetBlob(ctx, k); err == nil && string(got) != string(data[i]) {
+				t.Errorf("n=%d: blob %d reads %q, want %q or nothing", n, i, got, data[i])
+			}
+		}
+		filepath.WalkDir(root, func(path string, e fs.DirEntry, err error) error {
+			if err == nil && strings.HasPrefix(e.Name(), ".tmp-") {
+				t.Errorf("n=%d: temporary file %s left", n, path)
+			}
+			return err
+		})
+	}
+}
