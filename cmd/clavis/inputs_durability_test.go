@@ -59,6 +59,11 @@ func testInputsDurability(t *testing.T, dsn string) {
 				}
 				r, err := p.v2.PostInputs(as(admin), &pb.PostInputsRequest{UserAppId: bulk, Inputs: ins})
 				if err != nil || r.GetStatus().GetCode() != st.StatusCode_SUCCESS {
+					select {
+					case <-enough:
+					default:
+						t.Errorf("client %d, batch %d, before the kill: %v %v; server: %q", c, n, r.GetStatus(), err, p.log.with(r.GetStatus().GetReqId()))
+					}
 					return // the server is gone
 				}
 				mu.Lock()

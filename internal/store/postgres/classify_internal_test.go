@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -41,5 +42,28 @@ func TestClassifyStorage(t *testing.T) {
 	full := &pgconn.PgError{Code: diskFull, Message: "could not extend file: No space left on device"}
 	if got := classify(full); got != sqlstore.ErrFull {
 		t.Fatalf("classify(disk_full) = %v, want ErrFull", got)
+	}
+}
+
+// TestRetryPause checks that the pause before a retry stays positive and
+// within a bound that doubles from retryPauseMin to retryPauseMax, so that
+// transactions aborting each other spread out.
+func TestRetryPause(t *testing.T) {
+	for attempt := 1; attempt <= maxAttempts; attempt++ {
+		bound := retryPauseMax
+		if attempt < 8 {
+			bound = min(retryPauseMin<<(attempt-1), retryPauseMax)
+		}
+		var longest time.Duration
+		for range 200 {
+			p := retryPause(attempt)
+			if p <= 0 || p > bound {
+				t.Fatalf("attempt %d: pause %v outside (0, %v]", attempt, p, bound)
+			}
+			longest = max(longest, p)
+		}
+		if longest < bound/4 {
+			t.Errorf("attempt %d: the longest of 200 pauses is %v, far under its bound %v", attempt, longest, bound)
+		}
 	}
 }

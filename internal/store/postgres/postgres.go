@@ -157,13 +157,33 @@ func (d *DB) runTx(ctx context.Context, fn func(sqlstore.Querier) error) error {
 		if err == nil || classify(err) != sqlstore.ErrRetry || attempt == maxAttempts {
 			return err
 		}
-		pause := time.Duration(mrand.Int64N(int64(min(attempt, 10)) * int64(2*time.Millisecond)))
+		pause := retryPause(attempt)
 		select {
 		case <-ctx.Done():
 			return clavis.Internal(ctx.Err())
 		case <-time.After(pause):
 		}
 	}
+}
+
+// The pause before a retry is random up to a bound that doubles with each
+// attempt, from retryPauseMin up to retryPauseMax: transactions that keep
+// aborting each other (concurrent batches into one app, each counting its
+// rows before it writes them) spread out until they no longer overlap,
+// however long each takes, instead of colliding again after a pause shorter
+// than themselves.
+const (
+	retryPauseMin = 2 * time.Millisecond
+	retryPauseMax = 250 * time.Millisecond
+)
+
+// retryPause returns the pause before attempt+1.
+func retryPause(attempt int) time.Duration {
+	bound := retryPauseMax
+	if attempt < 8 {
+		bound = min(retryPauseMin<<(attempt-1), retryPauseMax)
+	}
+	return time.Duration(mrand.Int64N(int64(bound))) + 1
 }
 
 func (d *DB) runTxOnce(ctx context.Context, fn func(sqlstore.Querier) error) error {
