@@ -118,11 +118,21 @@ func (d *Dir) PutBlobs(ctx context.Context, keys []clavis.BlobKey, data [][]byte
 	if len(puts) == 0 {
 		return nil
 	}
+	grouped := len(puts) >= groupSyncMin && canSyncFS
+	syncNew := syncDir // a new directory's entry in its parent
+	if grouped {
+		syncNew = nil // the file-system syncs cover it
+	}
+	for _, dir := range dirs {
+		if err := mkdirs(d.root, dir, syncNew); err != nil {
+			return writeFailed(err)
+		}
+	}
 	var err error
-	if len(puts) >= groupSyncMin && canSyncFS {
-		err = d.putGrouped(puts, dirs)
+	if grouped {
+		err = d.putGrouped(puts)
 	} else {
-		err = d.putEach(puts, dirs)
+		err = putEach(puts, dirs)
 	}
 	if err != nil {
 		return writeFailed(err)
@@ -131,13 +141,8 @@ func (d *Dir) PutBlobs(ctx context.Context, keys []clavis.BlobKey, data [][]byte
 }
 
 // putEach writes and syncs each file, then syncs each directory once.
-func (d *Dir) putEach(puts []put, dirs []string) error {
-	for _, dir := range dirs {
-		if err := mkdirs(d.root, dir, syncDir); err != nil {
-			return err
-		}
-	}
-	if err := parallel(len(puts), func(i int) error { return writeFile(puts[i], true) }); err != nil {
+func putEach(puts []put, dirs []string) error {
+	if err := parallel(len(puts), func(i int) error { return writeFile(puts[i]) }); err != nil {
 		return err
 	}
 	return parallel(len(dirs), func(i int) error { return syncDir(dirs[i]) })
@@ -145,12 +150,7 @@ func (d *Dir) putEach(puts []put, dirs []string) error {
 
 // putGrouped writes every temporary file, syncs the file system, renames
 // them into place and syncs it again.
-func (d *Dir) putGrouped(puts []put, dirs []string) error {
-	for _, dir := range dirs {
-		if err := mkdirs(d.root, dir, nil); err != nil {
-			return err
-		}
-	}
+func (d *Dir) putGrouped(puts []put) error {
 	tmps := make([]string, len(puts))
 	err := parallel(len(puts), func(i int) (err error) {
 		tmps[i], err = writeTemp(puts[i], false)
@@ -231,11 +231,11 @@ func mkdirs(root, dir string, sync func(dir string) error) error {
 	return nil
 }
 
-// writeFile writes p's content to a temporary file in its directory,
-// synced if sync is true, and renames it into place; syncing the directory
-// is the caller's.
-func writeFile(p put, sync bool) error {
-	tmp, err := writeTemp(p, sync)
+// writeFile writes p's content to a synced temporary file in its
+// directory and renames it into place; syncing the directory is the
+// caller's.
+func writeFile(p put) error {
+	tmp, err := writeTemp(p, true)
 	if err != nil {
 		return err
 	}

@@ -49,11 +49,8 @@ func TestClassifyStorage(t *testing.T) {
 // within a bound that doubles from retryPauseMin to retryPauseMax, so that
 // transactions aborting each other spread out.
 func TestRetryPause(t *testing.T) {
-	for attempt := 1; attempt <= maxAttempts; attempt++ {
-		bound := retryPauseMax
-		if attempt < 8 {
-			bound = min(retryPauseMin<<(attempt-1), retryPauseMax)
-		}
+	bound := retryPauseMin
+	for attempt := 1; attempt <= maxAttempts; attempt, bound = attempt+1, min(2*bound, retryPauseMax) {
 		var longest time.Duration
 		for range 200 {
 			p := retryPause(attempt)

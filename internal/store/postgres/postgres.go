@@ -179,10 +179,7 @@ const (
 
 // retryPause returns the pause before attempt+1.
 func retryPause(attempt int) time.Duration {
-	bound := retryPauseMax
-	if attempt < 8 {
-		bound = min(retryPauseMin<<(attempt-1), retryPauseMax)
-	}
+	bound := min(retryPauseMin<<min(attempt-1, 7), retryPauseMax)
 	return time.Duration(mrand.Int64N(int64(bound))) + 1
 }
 
