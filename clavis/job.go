@@ -1,6 +1,9 @@
 package clavis
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // JobState is where a background job stands.
 type JobState string
@@ -55,4 +58,19 @@ type JobFilter struct {
 	Kind    string
 	State   JobState
 	InputID string
+}
+
+type backgroundKey struct{}
+
+// Background marks ctx as background work's (jobs, sweeps, flushes) rather
+// than a request's: a store that runs one write at a time lets the writes
+// of requests, which a caller is waiting for, go first.
+func Background(ctx context.Context) context.Context {
+	return context.WithValue(ctx, backgroundKey{}, true)
+}
+
+// IsBackground reports whether ctx was marked by Background.
+func IsBackground(ctx context.Context) bool {
+	b, _ := ctx.Value(backgroundKey{}).(bool)
+	return b
 }

@@ -279,7 +279,7 @@ type InputStore interface {
 	// annotations and jobs; ids the app does not have are ignored. It
 	// deletes the references of blobs no input of the app uses any more,
 	// unless reserved after at, and returns their keys: the caller deletes
-	// their content unless a reference is back (BlobReferenced).
+	// their content unless a reference is back (UnreferencedBlobs).
 	DeleteInputs(ctx context.Context, app AppRef, ids []string, at time.Time) ([]BlobKey, error)
 	// CountInputs counts an app's inputs by status.
 	CountInputs(ctx context.Context, app AppRef) (InputCounts, error)
@@ -299,9 +299,9 @@ type InputStore interface {
 	// counted once in its Usage. It returns the keys to store the content
 	// under, in order.
 	ReserveBlobs(ctx context.Context, app AppRef, refs []BlobRef, now, until time.Time) ([]BlobKey, error)
-	// BlobReferenced reports whether a blob is referenced: by an input or
-	// a reservation.
-	BlobReferenced(ctx context.Context, key BlobKey) (bool, error)
+	// UnreferencedBlobs returns the keys among keys that no input and no
+	// reservation references, in one read.
+	UnreferencedBlobs(ctx context.Context, keys []BlobKey) ([]BlobKey, error)
 	// ReleaseExpiredBlobs deletes up to limit references whose reservation
 	// ended before now and that no input uses (their writer died or gave
 	// up), and returns their keys.

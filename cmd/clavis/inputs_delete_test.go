@@ -25,7 +25,7 @@ type rawDB struct {
 	postgres bool
 }
 
-func openRaw(t *testing.T, s *testServer, dsn string) *rawDB {
+func openRaw(t testing.TB, s *testServer, dsn string) *rawDB {
 	t.Helper()
 	var db *sql.DB
 	var err error
@@ -58,7 +58,7 @@ func (r *rawDB) q(query string) string {
 	return b.String()
 }
 
-func (r *rawDB) count(t *testing.T, query string, args ...any) int {
+func (r *rawDB) count(t testing.TB, query string, args ...any) int {
 	t.Helper()
 	var n int
 	if err := r.db.QueryRow(r.q(query), args...).Scan(&n); err != nil {

@@ -401,7 +401,9 @@ func (s *Server) Start() error {
 	// Checked once before serving, so that the health service answers
 	// SERVING from the first call of a server that is ready.
 	s.ready.Check(context.Background())
-	bg, cancel := context.WithCancel(context.Background())
+	// The sweeps, audit pruning and key-use flushes are background work:
+	// on SQLite, requests' writes go before theirs.
+	bg, cancel := context.WithCancel(clavis.Background(context.Background()))
 	s.stopBackground, s.background = cancel, make(chan struct{})
 	s.pool.Start()
 	s.startSearch(bg)

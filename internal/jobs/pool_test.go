@@ -331,3 +331,53 @@ func TestReplicasShareTheQueue(t *testing.T) {
 	}
 	t.Logf("jobs per replica: %v", per)
 }
+
+// markedStore records whether the pool's claims and outcomes are marked as
+// background work (clavis.Background), which SQLite lets requests pass.
+type markedStore struct {
+	clavis.JobStore
+	claims, completes, unmarked atomic.Int32
+}
+
+func (m *markedStore) ClaimJobs(ctx context.Context, c clavis.JobClaim) ([]*clavis.Job, error) {
+	m.claims.Add(1)
+	if !clavis.IsBackground(ctx) {
+		m.unmarked.Add(1)
+	}
+	return m.JobStore.ClaimJobs(ctx, c)
+}
+
+func (m *markedStore) CompleteJob(ctx context.Context, id, owner string) error {
+	m.completes.Add(1)
+	if !clavis.IsBackground(ctx) {
+		m.unmarked.Add(1)
+	}
+	return m.JobStore.CompleteJob(ctx, id, owner)
+}
+
+func TestJobsAreBackground(t *testing.T) {
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "clavis.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	m := &markedStore{JobStore: db.Jobs()}
+	p := jobs.New(jobs.Config{Store: m, Poll: 5 * time.Millisecond})
+	var marked atomic.Bool
+	done := make(chan struct{})
+	p.Register("k", jobs.Kind{Run: func(ctx context.Context, j *clavis.Job) error {
+		marked.Store(clavis.IsBackground(ctx))
+		close(done)
+		return nil
+	}})
+	enqueue(t, db, "k", 1)
+	p.Start()
+	wait(t, done, "the job")
+	stop(t, p, 10*time.Second)
+	if !marked.Load() {
+		t.Error("a job ran with a context not marked as background work")
+	}
+	if m.claims.Load() == 0 || m.completes.Load() != 1 || m.unmarked.Load() != 0 {
+		t.Errorf("%d claims and %d completions, %d of them not marked as background work", m.claims.Load(), m.completes.Load(), m.unmarked.Load())
+	}
+}

@@ -77,15 +77,13 @@ func contentDigest(data []byte) string {
 func (s *Service) putBlobs(ctx context.Context, keys []clavis.BlobKey, data [][]byte) error {
 	unlock := s.locks.lockAll(keys)
 	defer unlock()
-	for _, key := range keys {
-		ok, err := s.store.Inputs().BlobReferenced(ctx, key)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			// Its app was deleted (and purged) meanwhile.
-			return clavis.Errorf(clavis.ENotFound, "the app was deleted while its input was being stored")
-		}
+	gone, err := s.store.Inputs().UnreferencedBlobs(ctx, keys)
+	if err != nil {
+		return err
+	}
+	if len(gone) > 0 {
+		// Its app was deleted (and purged) meanwhile.
+		return clavis.Errorf(clavis.ENotFound, "the app was deleted while its input was being stored")
 	}
 	return s.blobs.PutBlobs(ctx, keys, data)
 }
@@ -95,8 +93,8 @@ func (s *Service) putBlobs(ctx context.Context, keys []clavis.BlobKey, data [][]
 func (s *Service) dropBlob(ctx context.Context, key clavis.BlobKey) error {
 	unlock := s.locks.lock(key)
 	defer unlock()
-	ok, err := s.store.Inputs().BlobReferenced(ctx, key)
-	if err != nil || ok {
+	gone, err := s.store.Inputs().UnreferencedBlobs(ctx, []clavis.BlobKey{key})
+	if err != nil || len(gone) == 0 {
 		return err
 	}
 	return s.blobs.DeleteBlob(ctx, key)

@@ -97,8 +97,8 @@ func (s *Service) RecoverBlobs(ctx context.Context) (int, error) {
 func (s *Service) SweepBlobs(ctx context.Context) (int, error) {
 	n := 0
 	err := s.blobs.WalkBlobs(ctx, func(k clavis.BlobKey) error {
-		ok, err := s.store.Inputs().BlobReferenced(ctx, k)
-		if err != nil || ok {
+		gone, err := s.store.Inputs().UnreferencedBlobs(ctx, []clavis.BlobKey{k})
+		if err != nil || len(gone) == 0 {
 			return err
 		}
 		if err := s.dropBlob(ctx, k); err != nil {

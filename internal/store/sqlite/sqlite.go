@@ -32,11 +32,10 @@ type DB struct {
 	db    *sql.DB
 	stmts *stmtCache
 	path  string
-	// writer admits one transaction of this process at a time. SQLite
-	// would serialize them anyway, but a writer waiting in busy_timeout
-	// polls with sleeps that grow to 100 ms; waiting here, it starts the
-	// moment the lock is free.
-	writer chan struct{}
+	// writer admits one write transaction at a time, requests' first.
+	writer gate
+	// ckpt checkpoints the WAL off the writes' path; nil in memory.
+	ckpt *checkpointer
 }
 
 // writerWait bounds the wait for the writer slot, as busy_timeout bounds
@@ -101,10 +100,11 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	// Transactions take the write lock when they begin (_txlock=immediate):
 	// a transaction that reads before it writes cannot then fail to upgrade
-	// its lock, and writers queue on busy_timeout.
+	// its lock, and writers queue on busy_timeout. The WAL is checkpointed
+	// in the background (checkpoint.go), not by the commits.
 	dsn := "file:" + path + "?_txlock=immediate" +
 		"&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
-		"&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)"
+		"&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_pragma=wal_autocheckpoint(0)"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -118,7 +118,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
 	}
 	stmts := newStmtCache(db)
-	d := &DB{db: db, stmts: stmts, path: path, writer: make(chan struct{}, 1)}
+	d := &DB{db: db, stmts: stmts, path: path}
+	if path != ":memory:" {
+		d.ckpt = startCheckpointer(db)
+	}
 	d.Store = sqlstore.New(sqlstore.Engine{Dialect: dialect, Q: stmts, RunTx: d.runTx})
 	return d, nil
 }
@@ -139,6 +142,9 @@ func createPrivate(path string) error {
 
 // Close closes the database.
 func (d *DB) Close() error {
+	if d.ckpt != nil {
+		d.ckpt.close()
+	}
 	d.stmts.close()
 	return d.db.Close()
 }
@@ -148,23 +154,13 @@ func (d *DB) Stats() sql.DBStats { return d.db.Stats() }
 
 // runTx runs fn in one immediate (write-locking) transaction. SQLite runs
 // one writer at a time, so a transaction never conflicts with another and fn
-// runs once.
+// runs once. A request's transaction goes before background work's
+// (clavis.Background) that waits with it.
 func (d *DB) runTx(ctx context.Context, fn func(sqlstore.Querier) error) error {
-	select {
-	case d.writer <- struct{}{}:
-	default:
-		t := time.NewTimer(writerWait)
-		select {
-		case d.writer <- struct{}{}:
-			t.Stop()
-		case <-ctx.Done():
-			t.Stop()
-			return clavis.Internal(fmt.Errorf("begin: %w", ctx.Err()))
-		case <-t.C:
-			return clavis.Internal(fmt.Errorf("begin: no write transaction could start within %v", writerWait))
-		}
+	if err := d.writer.enter(ctx, clavis.IsBackground(ctx), writerWait); err != nil {
+		return err
 	}
-	defer func() { <-d.writer }()
+	defer d.writer.leave()
 	tx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {
 		return clavis.Internal(fmt.Errorf("begin: %w", err))
@@ -175,6 +171,9 @@ func (d *DB) runTx(ctx context.Context, fn func(sqlstore.Querier) error) error {
 	}
 	if err := tx.Commit(); err != nil {
 		return clavis.Internal(fmt.Errorf("commit: %w", err))
+	}
+	if d.ckpt != nil {
+		d.ckpt.wrote()
 	}
 	return nil
 }

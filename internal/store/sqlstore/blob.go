@@ -89,9 +89,37 @@ func (s inputs) ReserveBlobs(ctx context.Context, app clavis.AppRef, refs []clav
 	return keys, nil
 }
 
-func (s inputs) BlobReferenced(ctx context.Context, key clavis.BlobKey) (bool, error) {
-	n, err := get(ctx, s.v, scanInt, nil, `SELECT count(*) FROM blobs WHERE space_id = ? AND sha256 = ?`, key.Space, key.SHA256)
-	return n > 0, err
+func (s inputs) UnreferencedBlobs(ctx context.Context, keys []clavis.BlobKey) ([]clavis.BlobKey, error) {
+	var out []clavis.BlobKey
+	for len(keys) > 0 {
+		// One space per statement (a request's keys share one), and at
+		// most blobChunk of them.
+		n := 1
+		for n < len(keys) && n < blobChunk && keys[n].Space == keys[0].Space {
+			n++
+		}
+		chunk := keys[:n]
+		keys = keys[n:]
+		shas := make([]string, len(chunk))
+		for i, k := range chunk {
+			shas[i] = k.SHA256
+		}
+		shaIn, args := in("sha256", shas)
+		have, err := list(ctx, s.v, scanString, `SELECT sha256 FROM blobs WHERE space_id = ? AND `+shaIn, append([]any{chunk[0].Space}, args...)...)
+		if err != nil {
+			return nil, err
+		}
+		referenced := map[string]bool{}
+		for _, h := range have {
+			referenced[h] = true
+		}
+		for _, k := range chunk {
+			if !referenced[k.SHA256] {
+				out = append(out, k)
+			}
+		}
+	}
+	return out, nil
 }
 
 // dropBlobRefs deletes the references among shas of space that no input uses

@@ -65,30 +65,44 @@ func (v view) resolve(ctx context.Context, rows []*jobRow) ([]*clavis.Job, error
 
 func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
 
+// insertJobs inserts rows of jobs, queued and unleased, in the order of
+// jobCols less the literals.
+var insertJobs = insert{head: `INSERT INTO jobs (` + jobCols + `)`, tuple: `(?, ?, ?, ?, ?, ?, 0, ?, '', 0, ?, ?, ?)`}
+
 func (s jobs) EnqueueJobs(ctx context.Context, js []*clavis.Job) error {
 	if len(js) == 0 {
 		return nil
 	}
 	return s.v.inTx(ctx, func(v view) error {
-		for _, j := range js {
+		spaces := map[clavis.AppRef]string{}
+		rows := make([][]any, len(js))
+		for i, j := range js {
 			var space string
 			if j.App != nil {
-				var err error
-				if space, err = v.space(ctx, *j.App, true); err != nil {
-					return err
+				var ok bool
+				if space, ok = spaces[*j.App]; !ok {
+					var err error
+					if space, err = v.space(ctx, *j.App, true); err != nil {
+						return err
+					}
+					spaces[*j.App] = space
 				}
 			}
 			if j.ID == "" {
 				j.ID = newID()
 			}
 			j.State, j.Attempts, j.LeaseOwner, j.LeaseUntil = clavis.JobQueued, 0, "", time.Time{}
-			_, err := v.exec(ctx, `INSERT INTO jobs (`+jobCols+`) VALUES (?, ?, ?, ?, ?, ?, 0, ?, '', 0, ?, ?, ?)`,
-				j.ID, j.Kind, nullString(space), nullString(j.InputID), j.Payload, j.State, micros(j.RunAfter), j.LastError,
-				micros(j.CreatedAt), micros(j.UpdatedAt))
-			if err != nil {
-				return v.failed(err, clavis.Errorf(clavis.EConflict, "job id %q is taken", j.ID),
-					clavis.Errorf(clavis.ENotFound, "the input of job %q does not exist", j.ID))
+			rows[i] = []any{j.ID, j.Kind, nullString(space), nullString(j.InputID), j.Payload, j.State, micros(j.RunAfter), j.LastError,
+				micros(j.CreatedAt), micros(j.UpdatedAt)}
+		}
+		if failed, err := v.insertRows(ctx, insertJobs, rows); err != nil {
+			taken := clavis.Errorf(clavis.EConflict, "a job id of this request is taken")
+			missing := clavis.Errorf(clavis.ENotFound, "the input of a job of this request does not exist")
+			if len(failed) == 1 {
+				taken = clavis.Errorf(clavis.EConflict, "job id %q is taken", failed[0][0])
+				missing = clavis.Errorf(clavis.ENotFound, "the input of job %q does not exist", failed[0][0])
 			}
+			return v.failed(err, taken, missing)
 		}
 		return nil
 	})

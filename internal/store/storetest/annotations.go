@@ -3,6 +3,7 @@ package storetest
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -160,6 +161,15 @@ func testJobs(t *testing.T, s clavis.Store) {
 		t.Fatalf("EnqueueJobs did not fill in the job: %+v", early)
 	}
 	mustCode(t, s.Jobs().EnqueueJobs(ctx, []*clavis.Job{job("fetch", "nope", 0)}), clavis.ENotFound)
+	// A taken id refuses the whole batch: the claims below see none of it.
+	again := job("fetch", "a", 0)
+	again.ID = early.ID
+	mustCode(t, s.Jobs().EnqueueJobs(ctx, []*clavis.Job{job("fetch", "a", 0), again, job("fetch", "a", 0)}), clavis.EConflict)
+	again = job("fetch", "a", 0)
+	again.ID = early.ID
+	if err := s.Jobs().EnqueueJobs(ctx, []*clavis.Job{again}); clavis.ErrorCode(err) != clavis.EConflict || !strings.Contains(err.Error(), early.ID) {
+		t.Fatalf("EnqueueJobs of a taken id: %v, want EConflict naming %s", err, early.ID)
+	}
 
 	claim := func(owner string, at time.Time, kinds ...string) []*clavis.Job {
 		t.Helper()
@@ -225,7 +235,7 @@ func testJobs(t *testing.T, s clavis.Store) {
 	}
 	// At the start of the one process using a store, every lease is a dead
 	// process's: released, the job runs at once.
-	again := job("fetch", "", 0)
+	again = job("fetch", "", 0)
 	ok(t, s.Jobs().EnqueueJobs(ctx, []*clavis.Job{again}))
 	if got := claim("dead", t0, "fetch"); len(got) != 1 {
 		t.Fatalf("claimed %v", got)

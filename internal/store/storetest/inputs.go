@@ -131,8 +131,8 @@ func testInputs(t *testing.T, s clavis.Store) {
 	if len(freed) != 1 || freed[0].SHA256 != digest("img-a") {
 		t.Fatalf("DeleteInputs freed %v", freed)
 	}
-	if yes, err := s.Inputs().BlobReferenced(ctx, freed[0]); err != nil || yes {
-		t.Fatalf("BlobReferenced(freed) = %v %v", yes, err)
+	if yes := referenced(t, s, freed[0]); yes {
+		t.Fatalf("referenced(freed) = %v", yes)
 	}
 	freed, err = s.Inputs().DeleteInputs(ctx, ref, []string{"b"}, now())
 	ok(t, err)
@@ -154,7 +154,7 @@ func testInputs(t *testing.T, s clavis.Store) {
 		t.Fatalf("ReleaseExpiredBlobs = %v", released)
 	}
 	c, _ := s.Inputs().GetInput(ctx, ref, "c")
-	if yes, err := s.Inputs().BlobReferenced(ctx, *c.Blob); err != nil || !yes {
+	if yes := referenced(t, s, *c.Blob); !yes {
 		t.Fatalf("the blob of c is not referenced: %v %v", yes, err)
 	}
 	mustCode(t, s.Inputs().CreateInputs(ctx, clavis.AppRef{OwnerID: "alice", AppID: "nope"}, []*clavis.StoredInput{inputOf(ref, "x", 0)}), clavis.ENotFound)
@@ -192,8 +192,18 @@ func testBlobRefs(t *testing.T, s clavis.Store) {
 	if len(freed) != 1 || freed[0] != k1[0] {
 		t.Fatalf("freed %v, want %v", freed, k1[0])
 	}
-	if yes, _ := s.Inputs().BlobReferenced(ctx, k2[0]); !yes {
+	if !referenced(t, s, k2[0]) {
 		t.Fatal("the equal blob of app two went with app one's")
+	}
+	// Many keys of two spaces in one call: those with no reference come
+	// back, in order.
+	k3, err := s.Inputs().ReserveBlobs(ctx, two, []clavis.BlobRef{{SHA256: digest("y"), Size: 1}}, now(), now().Add(time.Minute))
+	ok(t, err)
+	none := clavis.BlobKey{Space: k2[0].Space, SHA256: digest("never")}
+	gone, err := s.Inputs().UnreferencedBlobs(ctx, []clavis.BlobKey{k1[0], k2[0], none, k3[0], k1[0]})
+	ok(t, err)
+	if !slices.Equal(gone, []clavis.BlobKey{k1[0], none, k1[0]}) {
+		t.Fatalf("UnreferencedBlobs = %v, want %v", gone, []clavis.BlobKey{k1[0], none, k1[0]})
 	}
 	u, _ = s.Inputs().Usage(ctx, one)
 	if u != (clavis.Usage{}) {
@@ -297,7 +307,7 @@ func testPurge(t *testing.T, s clavis.Store) {
 		t.Fatalf("purge returned %d blobs and spaces %v", len(blobs), spaces)
 	}
 	for _, k := range blobs {
-		if yes, _ := s.Inputs().BlobReferenced(ctx, k); yes {
+		if referenced(t, s, k) {
 			t.Fatalf("purged blob %v still referenced", k)
 		}
 	}
@@ -348,4 +358,14 @@ func testInputsCrossTenant(t *testing.T, s clavis.Store) {
 	if _, err := s.Inputs().GetInput(ctx, alice, "secret"); err != nil {
 		t.Fatalf("bob's calls touched alice's input: %v", err)
 	}
+}
+
+// referenced reports whether key is referenced, by UnreferencedBlobs.
+func referenced(t *testing.T, s clavis.Store, key clavis.BlobKey) bool {
+	t.Helper()
+	gone, err := s.Inputs().UnreferencedBlobs(ctx, []clavis.BlobKey{key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(gone) == 0
 }
