@@ -67,6 +67,16 @@ func noSecrets(t *testing.T, es []*tokensv1.AuditEntry, tokens ...string) {
 	}
 }
 
+// mistyped returns tok with its last character changed, to one it is not,
+// so that its checksum fails.
+func mistyped(tok string) string {
+	last := "x"
+	if strings.HasSuffix(tok, last) {
+		last = "y"
+	}
+	return tok[:len(tok)-1] + last
+}
+
 // TestAuditLog records each kind of event over gRPC and REST, on both
 // engines, and reads it back as admins and users may: who, what, when, from
 // where, with keys by id and no secret, failures aggregated, old entries
@@ -110,7 +120,7 @@ func TestAuditLog(t *testing.T) {
 			r, err := s.v2.GetUser(as(short), &pb.GetUserRequest{UserAppId: me()})
 			wantCode(t, r, err, st.StatusCode_CONN_KEY_INVALID)
 		}
-		bad, err := s.v2.GetUser(as(short[:len(short)-1]+"x"), &pb.GetUserRequest{UserAppId: me()})
+		bad, err := s.v2.GetUser(as(mistyped(short)), &pb.GetUserRequest{UserAppId: me()})
 		wantCode(t, bad, err, st.StatusCode_CONN_KEY_INVALID)
 		// A failed portal log-in.
 		newBrowserless(t, s).login("alice", "not her password")
@@ -237,7 +247,7 @@ func TestAuditOff(t *testing.T) {
 	before := len(s.audit(t, s.pat, &tokensv1.SearchAuditRequest{}))
 	alice := s.newUser(t, "alice")
 	k := s.newKey(t, alice, &pb.Key{Type: "personal_access_token", Scopes: []string{"Predict"}})
-	r, err := s.v2.GetUser(as(k[:len(k)-1]+"x"), &pb.GetUserRequest{UserAppId: me()})
+	r, err := s.v2.GetUser(as(mistyped(k)), &pb.GetUserRequest{UserAppId: me()})
 	wantCode(t, r, err, st.StatusCode_CONN_KEY_INVALID)
 	if err := s.FlushAudit(context.Background()); err != nil {
 		t.Fatal(err)
