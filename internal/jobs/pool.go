@@ -74,6 +74,10 @@ type Pool struct {
 	stopped sync.Once
 }
 
+// background is the root of every context of the pool: its writes are
+// background work's, which the store lets requests' writes go before.
+func background() context.Context { return clavis.Background(context.Background()) }
+
 // New returns a pool with no kinds.
 func New(cfg Config) *Pool {
 	if cfg.Workers <= 0 {
@@ -94,9 +98,7 @@ func New(cfg Config) *Pool {
 	host, _ := os.Hostname()
 	var b [6]byte
 	rand.Read(b[:])
-	// Every write of the pool is background work's: the store lets
-	// requests' writes go first.
-	ctx, cancel := context.WithCancel(clavis.Background(context.Background()))
+	ctx, cancel := context.WithCancel(background())
 	return &Pool{
 		cfg: cfg, owner: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b[:])), kinds: map[string]Kind{},
 		wake: make(chan struct{}, 1), slot: make(chan struct{}, cfg.Workers), stop: make(chan struct{}),
@@ -199,7 +201,7 @@ func (p *Pool) dispatch() {
 // claim claims up to n jobs and starts them; it returns how many.
 func (p *Pool) claim(n int) int {
 	now := p.cfg.Now()
-	ctx, cancel := context.WithTimeout(clavis.Background(context.Background()), 10*time.Second)
+	ctx, cancel := context.WithTimeout(background(), 10*time.Second)
 	defer cancel()
 	js, err := p.cfg.Store.ClaimJobs(ctx, clavis.JobClaim{Owner: p.owner, Kinds: p.names, Limit: n, Now: now, LeaseUntil: now.Add(p.cfg.Lease)})
 	if err != nil {
@@ -231,7 +233,7 @@ func (p *Pool) renew() {
 		if len(p.slot) == 0 {
 			continue
 		}
-		ctx, cancel := context.WithTimeout(clavis.Background(context.Background()), p.cfg.Lease/3)
+		ctx, cancel := context.WithTimeout(background(), p.cfg.Lease/3)
 		if err := p.cfg.Store.RenewJobLeases(ctx, p.owner, p.cfg.Now().Add(p.cfg.Lease)); err != nil {
 			p.cfg.Log.Error("renew background job leases", "err", err)
 		}
@@ -246,7 +248,7 @@ func (p *Pool) run(j *clavis.Job) {
 	err := safeRun(ctx, k, j)
 	cancel()
 	// The outcome is recorded even while shutting down.
-	rec, done := context.WithTimeout(clavis.Background(context.Background()), 10*time.Second)
+	rec, done := context.WithTimeout(background(), 10*time.Second)
 	defer done()
 	now := p.cfg.Now()
 	log := p.cfg.Log.With("job", j.ID, "kind", j.Kind, "attempt", j.Attempts)

@@ -45,8 +45,7 @@ func (s inputs) ReserveBlobs(ctx context.Context, app clavis.AppRef, refs []clav
 		for len(shas) > 0 {
 			chunk := shas[:min(len(shas), blobChunk)]
 			shas = shas[len(chunk):]
-			shaIn, shaArgs := in("sha256", chunk)
-			have, err := list(ctx, v, scanString, `SELECT sha256 FROM blobs WHERE space_id = ? AND `+shaIn, append([]any{space}, shaArgs...)...)
+			have, err := v.referenced(ctx, space, chunk)
 			if err != nil {
 				return err
 			}
@@ -104,8 +103,7 @@ func (s inputs) UnreferencedBlobs(ctx context.Context, keys []clavis.BlobKey) ([
 		for i, k := range chunk {
 			shas[i] = k.SHA256
 		}
-		shaIn, args := in("sha256", shas)
-		have, err := list(ctx, s.v, scanString, `SELECT sha256 FROM blobs WHERE space_id = ? AND `+shaIn, append([]any{chunk[0].Space}, args...)...)
+		have, err := s.v.referenced(ctx, chunk[0].Space, shas)
 		if err != nil {
 			return nil, err
 		}
@@ -120,6 +118,13 @@ func (s inputs) UnreferencedBlobs(ctx context.Context, keys []clavis.BlobKey) ([
 		}
 	}
 	return out, nil
+}
+
+// referenced returns the blobs among shas (at most blobChunk) that space
+// references, in one statement.
+func (v view) referenced(ctx context.Context, space string, shas []string) ([]string, error) {
+	shaIn, args := in("sha256", shas)
+	return list(ctx, v, scanString, `SELECT sha256 FROM blobs WHERE space_id = ? AND `+shaIn, append([]any{space}, args...)...)
 }
 
 // dropBlobRefs deletes the references among shas of space that no input uses
