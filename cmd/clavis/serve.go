@@ -268,7 +268,9 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 	gw := gateway.Config{Log: log, ChallengeHeader: grpcapi.ChallengeHeader, UserHeader: grpcapi.UserHeader, AddrMetadata: grpcapi.AddrMetadata,
 		RetryAfterHeader: grpcapi.RetryAfterHeader, HTTPStatusHeader: grpcapi.HTTPStatusHeader, Observe: s.observeHTTP(),
 		CORSOrigins: cfg.CORSOrigins, Authenticate: s.checkCredentials, BodyBudget: int64(cfg.Limits.MaxBodyBytesInFlight),
-		OpenPaths: []string{"/v2/credentials/revoke"}, TrustedProxies: proxies}
+		OpenPaths: []string{"/v2/credentials/revoke"}, TrustedProxies: proxies,
+		Local: gateway.NewLocal(cfg.Limits.MaxStreams, api.Chain()...)}
+	api.Register(gw.Local)
 	if s.rest, s.restEnd, err = gateway.New(ctx, s.grpc, gw); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("REST gateway: %w", err)

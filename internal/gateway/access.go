@@ -154,8 +154,9 @@ func (a accessLog) logRequest(r *http.Request, rec *recorder, took time.Duration
 	}
 }
 
-// Relayed reports whether a gRPC call came from this package's in-process
-// connection: a REST request, which the gateway logs itself. The server's
+// Relayed reports whether a gRPC call came from the gateway, in process
+// (Local) or over its in-process connection: a REST or gRPC-Web request,
+// which the gateway logs itself. The server's
 // interceptors use it to write no second line for the request.
 func Relayed(ctx context.Context) bool {
 	p, ok := peer.FromContext(ctx)

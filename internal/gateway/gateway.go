@@ -1,8 +1,8 @@
 // Package gateway serves the REST/JSON form of the API (Clarifai's /v2
 // paths, configured in api/gateway.yaml) with grpc-gateway. Every REST call
-// is made to the same grpc.Server over an in-process connection, so
-// authentication, authorization, request ids and in-band errors come from
-// the one gRPC interceptor chain.
+// is made to the same grpc.Server's services, in process (Local) or over an
+// in-process connection, so authentication, authorization, request ids and
+// in-band errors come from the one gRPC interceptor chain.
 package gateway
 
 import (
@@ -67,7 +67,7 @@ type Config struct {
 	UserHeader string
 	// AddrMetadata names the gRPC request metadata that carries the
 	// client's address (the host of the connection's remote address) to the
-	// server, which trusts it only on the gateway's in-process connection;
+	// server, which trusts it only on the calls the gateway relays;
 	// empty means none is sent.
 	AddrMetadata string
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
@@ -108,6 +108,10 @@ type Config struct {
 	// the gateway holds at once across all requests; a request over it is
 	// answered 40030 RPC_REQUEST_QUEUE_FULL. 0 means DefaultBodyBudget.
 	BodyBudget int64
+	// Local, when set, makes REST's unary calls in process (local.go)
+	// rather than over the in-process connection; gRPC-Web's calls and
+	// streams still take the connection.
+	Local *Local
 }
 
 // New returns the REST handler and a Closer that ends its connection to g.
@@ -146,21 +150,25 @@ func New(ctx context.Context, g *grpc.Server, cfg Config) (http.Handler, io.Clos
 		runtime.WithDisableHTTPMethodOverride(),
 	)
 	closer := closeFunc(func() error { err := conn.Close(); ln.Close(); return err })
+	var cc grpc.ClientConnInterface = conn
+	if cfg.Local != nil {
+		cc = localConn{local: cfg.Local, conn: conn}
+	}
 	for _, reg := range []func(context.Context, *runtime.ServeMux) error{
 		func(ctx context.Context, m *runtime.ServeMux) error {
-			return pb.RegisterV2HandlerClient(ctx, m, pb.NewV2Client(conn))
+			return pb.RegisterV2HandlerClient(ctx, m, pb.NewV2Client(cc))
 		},
 		func(ctx context.Context, m *runtime.ServeMux) error {
-			return adminv1.RegisterAdminHandlerClient(ctx, m, adminv1.NewAdminClient(conn))
+			return adminv1.RegisterAdminHandlerClient(ctx, m, adminv1.NewAdminClient(cc))
 		},
 		func(ctx context.Context, m *runtime.ServeMux) error {
-			return orgsv1.RegisterOrgsHandlerClient(ctx, m, orgsv1.NewOrgsClient(conn))
+			return orgsv1.RegisterOrgsHandlerClient(ctx, m, orgsv1.NewOrgsClient(cc))
 		},
 		func(ctx context.Context, m *runtime.ServeMux) error {
-			return accountv1.RegisterAccountHandlerClient(ctx, m, accountv1.NewAccountClient(conn))
+			return accountv1.RegisterAccountHandlerClient(ctx, m, accountv1.NewAccountClient(cc))
 		},
 		func(ctx context.Context, m *runtime.ServeMux) error {
-			return tokensv1.RegisterTokensHandlerClient(ctx, m, tokensv1.NewTokensClient(conn))
+			return tokensv1.RegisterTokensHandlerClient(ctx, m, tokensv1.NewTokensClient(cc))
 		},
 	} {
 		if err := reg(ctx, mux); err != nil {

@@ -33,8 +33,8 @@ import (
 // is the response message framed so, followed by a frame of trailers
 // (grpc-status, grpc-message) in the body, where browsers can read them.
 //
-// The gateway relays such calls, bytes as they are, over the same
-// in-process connection as REST: authentication, authorization, limits,
+// The gateway relays such calls, bytes as they are, over its in-process
+// connection to the server: authentication, authorization, limits,
 // request ids and in-band statuses are the server's, and the gateway logs
 // the request in one line as it does REST's. Streaming methods are not
 // served: browsers cannot stream requests, and Clavis has no server

@@ -2,6 +2,7 @@ package grpcapi
 
 import (
 	"fmt"
+	"sync"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -143,8 +144,43 @@ func checkItems(req any) error {
 	if !ok {
 		return nil
 	}
+	r := m.ProtoReflect()
+	if !holdsLists(r.Descriptor()) {
+		return nil
+	}
 	total := 0
-	return walkItems(m.ProtoReflect(), &total)
+	return walkItems(r, &total)
+}
+
+// listHolders caches holdsLists by message type.
+var listHolders sync.Map // protoreflect.FullName → bool
+
+// holdsLists reports whether a message of type md can hold a list or map
+// at any depth; the walk skips the messages that cannot (most requests
+// name only their target).
+func holdsLists(md protoreflect.MessageDescriptor) bool {
+	if v, ok := listHolders.Load(md.FullName()); ok {
+		return v.(bool)
+	}
+	b := reachesList(md, map[protoreflect.FullName]bool{})
+	listHolders.Store(md.FullName(), b)
+	return b
+}
+
+// reachesList is holdsLists, searching the types not yet seen.
+func reachesList(md protoreflect.MessageDescriptor, seen map[protoreflect.FullName]bool) bool {
+	seen[md.FullName()] = true
+	fields := md.Fields()
+	for i := 0; i < fields.Len(); i++ {
+		fd := fields.Get(i)
+		if fd.IsList() || fd.IsMap() {
+			return true
+		}
+		if sub := fd.Message(); sub != nil && !seen[sub.FullName()] && reachesList(sub, seen) {
+			return true
+		}
+	}
+	return false
 }
 
 func walkItems(m protoreflect.Message, total *int) error {
@@ -189,7 +225,7 @@ func walkItems(m protoreflect.Message, total *int) error {
 				err = walkItems(mv.Message(), total)
 				return err == nil
 			})
-		case !fd.IsList() && !fd.IsMap() && fd.Message() != nil:
+		case !fd.IsList() && !fd.IsMap() && fd.Message() != nil && holdsLists(fd.Message()):
 			err = walkItems(v.Message(), total)
 		}
 		return err == nil

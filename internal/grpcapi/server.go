@@ -100,9 +100,10 @@ func Methods() []string {
 	return out
 }
 
-// Register registers the services on g, with handlers that leave a
-// request's decoding error for the chain to answer (see codec.go).
-func (s *Server) Register(g *grpc.Server) {
+// Register registers the services on g (the grpc.Server, or the REST
+// gateway's in-process caller), with handlers that leave a request's
+// decoding error for the chain to answer (see codec.go).
+func (s *Server) Register(g grpc.ServiceRegistrar) {
 	g.RegisterService(inBandDecoding(&pb.V2_ServiceDesc), s)
 	g.RegisterService(inBandDecoding(&adminv1.Admin_ServiceDesc), s)
 	g.RegisterService(inBandDecoding(&orgsv1.Orgs_ServiceDesc), OrgsServer{Server: s})
