@@ -473,9 +473,14 @@ func (s *Server) Close() error {
 	}
 	if s.ln != nil {
 		s.ln.Close()
-		s.http.Shutdown(ctx)
-		if s.https != nil && s.tlsLn != nil {
-			s.https.Shutdown(ctx)
+		// Requests still running when the grace ends (REST calls run in
+		// them, in process) lose their connections, which ends their
+		// contexts, before the store closes.
+		if s.http.Shutdown(ctx) != nil {
+			s.http.Close()
+		}
+		if s.https != nil && s.tlsLn != nil && s.https.Shutdown(ctx) != nil {
+			s.https.Close()
 		}
 	}
 	s.restEnd.Close()
