@@ -265,7 +265,7 @@ func NewServer(ctx context.Context, cfg Config, stdout, logOut io.Writer) (*Serv
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	s.ready = probe.New(probe.Config{Checks: s.readiness(), GRPC: s.health, Services: []string{"", "clarifai.api.V2"}, Log: log})
 	reflection.Register(s.grpc)
-	gw := gateway.Config{Log: log, ChallengeHeader: grpcapi.ChallengeHeader, UserHeader: grpcapi.UserHeader, AddrMetadata: grpcapi.AddrMetadata,
+	gw := gateway.Config{Log: log, ChallengeHeader: grpcapi.ChallengeHeader, UserHeader: grpcapi.UserHeader, AddrMetadata: grpcapi.AddrMetadata, SchemeMetadata: grpcapi.SchemeMetadata,
 		RetryAfterHeader: grpcapi.RetryAfterHeader, HTTPStatusHeader: grpcapi.HTTPStatusHeader, Observe: s.observeHTTP(),
 		CORSOrigins: cfg.CORSOrigins, Authenticate: s.checkCredentials, BodyBudget: int64(cfg.Limits.MaxBodyBytesInFlight),
 		OpenPaths: []string{"/v2/credentials/revoke"}, TrustedProxies: proxies,

@@ -70,6 +70,11 @@ type Config struct {
 	// server, which trusts it only on the calls the gateway relays;
 	// empty means none is sent.
 	AddrMetadata string
+	// SchemeMetadata names the gRPC request metadata that carries the
+	// scheme of the client's request ("https" over TLS, else "http"), which
+	// the server trusts only on the calls the gateway relays; empty means
+	// none is sent.
+	SchemeMetadata string
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
 	// the client's address that AddrMetadata carries; nil trusts none, and
 	// the header is ignored.
@@ -139,7 +144,7 @@ func New(ctx context.Context, g *grpc.Server, cfg Config) (http.Handler, io.Clos
 		// always forwards it so); no other header is forwarded.
 		runtime.WithIncomingHeaderMatcher(func(string) (string, bool) { return "", false }),
 		runtime.WithMetadata(func(_ context.Context, r *http.Request) metadata.MD {
-			return clientAddr(r, cfg.AddrMetadata, cfg.TrustedProxies)
+			return relayMetadata(r, cfg.AddrMetadata, cfg.SchemeMetadata, cfg.TrustedProxies)
 		}),
 		runtime.WithOutgoingHeaderMatcher(func(string) (string, bool) { return "", false }),
 		runtime.WithForwardResponseOption(httpStatus(cfg)),
@@ -353,15 +358,24 @@ func isTokenChar(c byte) bool {
 	return c == '_' || c == '-' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }
 
-// clientAddr is the metadata that tells the server the address of r's
-// client, under name; none when name is empty. The address is the
-// connection's, or, when it comes from one of the trusted proxies, the
-// client its X-Forwarded-For names.
-func clientAddr(r *http.Request, name string, proxies *clientaddr.Trusted) metadata.MD {
-	if name == "" {
-		return nil
+// relayMetadata is the metadata the gateway adds to a call it relays, each
+// under its name when that is set: the client's address (the connection's,
+// or, when it comes from one of the trusted proxies, the client its
+// X-Forwarded-For names), and the scheme the client used, "https" when the
+// request came over TLS, else "http".
+func relayMetadata(r *http.Request, addrName, schemeName string, proxies *clientaddr.Trusted) metadata.MD {
+	md := metadata.MD{}
+	if addrName != "" {
+		md.Set(addrName, clientHost(r, proxies))
 	}
-	return metadata.Pairs(name, clientHost(r, proxies))
+	if schemeName != "" {
+		scheme := "http"
+		if r.TLS != nil {
+			scheme = "https"
+		}
+		md.Set(schemeName, scheme)
+	}
+	return md
 }
 
 // clientHost is the address of r's client: the connection's, or, when it

@@ -49,6 +49,11 @@ const HTTPStatusHeader = "clavis-http-status"
 // the client's address. It is trusted only on calls the gateway relays.
 const AddrMetadata = "clavis-client-addr"
 
+// SchemeMetadata is the request metadata in which the REST gateway passes
+// the scheme of the client's request ("https" or "http"), for the hosted
+// URLs of answers. It is trusted only on calls the gateway relays.
+const SchemeMetadata = "clavis-client-scheme"
+
 // call is what the chain knows of one call; it travels in the context.
 type call struct {
 	id     string

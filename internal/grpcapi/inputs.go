@@ -33,12 +33,18 @@ func (s *Server) hostedPrefix(ctx context.Context) string {
 		return s.hostedBase + HostedPath
 	}
 	scheme, host := "http", ""
-	if p, ok := peer.FromContext(ctx); ok {
+	md, _ := metadata.FromIncomingContext(ctx)
+	if s.isRelayed(ctx) {
+		// The gateway's calls come in process: it says how its client came.
+		if v := md.Get(SchemeMetadata); len(v) == 1 && v[0] == "https" {
+			scheme = "https"
+		}
+	} else if p, ok := peer.FromContext(ctx); ok {
 		if _, tls := p.AuthInfo.(credentials.TLSInfo); tls {
 			scheme = "https"
 		}
 	}
-	if md, ok := metadata.FromIncomingContext(ctx); ok {
+	if md != nil {
 		// REST calls reach us through the gateway, which names the host
 		// the client used in x-forwarded-host.
 		for _, k := range []string{"x-forwarded-host", ":authority"} {
