@@ -144,7 +144,7 @@ func New(ctx context.Context, g *grpc.Server, cfg Config) (http.Handler, io.Clos
 		// always forwards it so); no other header is forwarded.
 		runtime.WithIncomingHeaderMatcher(func(string) (string, bool) { return "", false }),
 		runtime.WithMetadata(func(_ context.Context, r *http.Request) metadata.MD {
-			return relayMetadata(r, cfg.AddrMetadata, cfg.SchemeMetadata, cfg.TrustedProxies)
+			return cfg.relayMetadata(r)
 		}),
 		runtime.WithOutgoingHeaderMatcher(func(string) (string, bool) { return "", false }),
 		runtime.WithForwardResponseOption(httpStatus(cfg)),
@@ -363,17 +363,17 @@ func isTokenChar(c byte) bool {
 // or, when it comes from one of the trusted proxies, the client its
 // X-Forwarded-For names), and the scheme the client used, "https" when the
 // request came over TLS, else "http".
-func relayMetadata(r *http.Request, addrName, schemeName string, proxies *clientaddr.Trusted) metadata.MD {
+func (cfg Config) relayMetadata(r *http.Request) metadata.MD {
 	md := metadata.MD{}
-	if addrName != "" {
-		md.Set(addrName, clientHost(r, proxies))
+	if cfg.AddrMetadata != "" {
+		md.Set(cfg.AddrMetadata, clientHost(r, cfg.TrustedProxies))
 	}
-	if schemeName != "" {
+	if cfg.SchemeMetadata != "" {
 		scheme := "http"
 		if r.TLS != nil {
 			scheme = "https"
 		}
-		md.Set(schemeName, scheme)
+		md.Set(cfg.SchemeMetadata, scheme)
 	}
 	return md
 }

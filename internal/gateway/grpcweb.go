@@ -95,10 +95,9 @@ func maxGRPCWebBody(text bool) int64 {
 // grpcWeb is what the handler needs to relay gRPC-Web calls and answer
 // browsers of other origins.
 type grpcWeb struct {
-	addrMetadata string              // Config.AddrMetadata
-	schemeMeta   string              // Config.SchemeMetadata
-	proxies      *clientaddr.Trusted // Config.TrustedProxies
-	conn         *grpc.ClientConn
+	relay   func(*http.Request) metadata.MD // Config.relayMetadata
+	proxies *clientaddr.Trusted             // Config.TrustedProxies
+	conn    *grpc.ClientConn
 	// unary has every method the server serves, true for unary ones.
 	unary      map[string]bool
 	userHeader string
@@ -115,7 +114,7 @@ func (h *handler) serveGRPCWebOn(g *grpc.Server, conn *grpc.ClientConn, cfg Conf
 	if err != nil {
 		return err
 	}
-	h.grpcWeb = grpcWeb{conn: conn, unary: map[string]bool{}, userHeader: cfg.UserHeader, addrMetadata: cfg.AddrMetadata, schemeMeta: cfg.SchemeMetadata, proxies: cfg.TrustedProxies, authenticate: cfg.Authenticate, cors: c,
+	h.grpcWeb = grpcWeb{conn: conn, unary: map[string]bool{}, userHeader: cfg.UserHeader, relay: cfg.relayMetadata, proxies: cfg.TrustedProxies, authenticate: cfg.Authenticate, cors: c,
 		openPaths: cfg.OpenPaths}
 	for svc, info := range g.GetServiceInfo() {
 		for _, m := range info.Methods {
@@ -177,7 +176,7 @@ func (h *handler) serveGRPCWeb(w http.ResponseWriter, r *http.Request, a *admiss
 		trailersOnly(w, respType, status.Newf(codes.ResourceExhausted, "the request is over %d bytes", MaxBodySize))
 		return
 	}
-	ctx, cancel, err := callContext(r, relayMetadata(r, h.addrMetadata, h.schemeMeta, h.proxies))
+	ctx, cancel, err := callContext(r, h.relay(r))
 	if err != nil {
 		trailersOnly(w, respType, status.New(codes.InvalidArgument, err.Error()))
 		return
@@ -263,8 +262,8 @@ func (h *handler) noteRelayed(rec *recorder, header metadata.MD) {
 }
 
 // callContext returns the context of the relayed call: the request's,
-// bounded by its grpc-timeout, carrying its authorization as metadata and
-// nothing else, as for REST.
+// bounded by its grpc-timeout, carrying md (the gateway's relay metadata)
+// and the request's authorization, and nothing else, as for REST.
 func callContext(r *http.Request, md metadata.MD) (context.Context, context.CancelFunc, error) {
 	ctx := r.Context()
 	if v := r.Header.Values("Authorization"); len(v) > 0 {
