@@ -5,9 +5,11 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"hash"
 	"hash/crc32"
 	"math/big"
 	"strings"
+	"sync"
 
 	"github.com/clavis-dev/clavis/clavis"
 )
@@ -30,7 +32,8 @@ func NewToken(t clavis.KeyType) (string, error) {
 	}
 	body := base62(new(big.Int).SetBytes(b[:]), bodyLen)
 	p := prefixOf(t)
-	return p + body + checksum(p+body), nil
+	sum := checksum(p + body)
+	return p + body + string(sum[:]), nil
 }
 
 func prefixOf(t clavis.KeyType) string {
@@ -59,16 +62,25 @@ var inAlphabet = func() (t [256]bool) {
 	return t
 }()
 
-func checksum(s string) string {
+func checksum(s string) [sumLen]byte {
 	var out [sumLen]byte
-	// A buffer on the stack: every token is checked on every call.
-	var buf [TokenLen]byte
-	n := crc32.ChecksumIEEE(append(buf[:0], s...))
+	n := crc32IEEE(s)
 	for i := sumLen - 1; i >= 0; i-- {
 		out[i] = alphabet[n%62]
 		n /= 62
 	}
-	return string(out[:])
+	return out
+}
+
+// crc32IEEE is crc32.ChecksumIEEE of s, computed over the string itself:
+// every token is checked twice on every call, and handing the package a
+// slice makes it escape to the heap.
+func crc32IEEE(s string) uint32 {
+	crc := ^uint32(0)
+	for i := range len(s) {
+		crc = crc32.IEEETable[byte(crc)^s[i]] ^ crc>>8
+	}
+	return ^crc
 }
 
 // ParseToken checks a token's form and checksum without any store lookup and
@@ -92,7 +104,7 @@ func ParseToken(tok string) (clavis.KeyType, error) {
 		}
 	}
 	split := len(tok) - sumLen
-	if !hmac.Equal([]byte(checksum(tok[:split])), []byte(tok[split:])) {
+	if sum := checksum(tok[:split]); !hmac.Equal(sum[:], []byte(tok[split:])) {
 		return "", invalidKey("the token's checksum does not match: it was mistyped or truncated")
 	}
 	return t, nil
@@ -115,10 +127,28 @@ func Hint(tok string) string {
 // Hasher turns tokens into the digests that are stored in their place.
 // With a pepper it uses HMAC-SHA-256, so a stolen database alone does not
 // allow checking guesses. The zero value hashes with plain SHA-256.
-type Hasher struct{ pepper []byte }
+type Hasher struct {
+	pepper []byte
+	// macs holds *mac keyed with the pepper, for reuse: every call's token
+	// is digested, and a new HMAC costs four allocations and the pepper's
+	// two padded blocks.
+	macs *sync.Pool
+}
+
+// mac is an HMAC with a buffer for the bytes of the token it digests.
+type mac struct {
+	h   hash.Hash
+	buf []byte
+}
 
 // NewHasher returns a Hasher with the given server-side pepper (may be empty).
-func NewHasher(pepper []byte) Hasher { return Hasher{pepper: append([]byte(nil), pepper...)} }
+func NewHasher(pepper []byte) Hasher {
+	h := Hasher{pepper: append([]byte(nil), pepper...)}
+	if len(h.pepper) > 0 {
+		h.macs = &sync.Pool{New: func() any { return &mac{h: hmac.New(sha256.New, h.pepper)} }}
+	}
+	return h
+}
 
 // Digest returns the digest of tok.
 func (h Hasher) Digest(tok string) []byte {
@@ -126,9 +156,15 @@ func (h Hasher) Digest(tok string) []byte {
 		d := sha256.Sum256([]byte(tok))
 		return d[:]
 	}
-	m := hmac.New(sha256.New, h.pepper)
-	m.Write([]byte(tok))
-	return m.Sum(nil)
+	m := h.macs.Get().(*mac)
+	m.h.Reset()
+	m.buf = append(m.buf[:0], tok...)
+	m.h.Write(m.buf)
+	d := m.h.Sum(make([]byte, 0, sha256.Size))
+	if cap(m.buf) <= 2*TokenLen { // a long string's buffer is not kept
+		h.macs.Put(m)
+	}
+	return d
 }
 
 // NewKeyID returns a random public key id: 32 hex digits, like Clarifai's.
