@@ -161,7 +161,9 @@ func (h Hasher) Digest(tok string) []byte {
 	m.buf = append(m.buf[:0], tok...)
 	m.h.Write(m.buf)
 	d := m.h.Sum(make([]byte, 0, sha256.Size))
-	if cap(m.buf) <= 2*TokenLen { // a long string's buffer is not kept
+	// No token stays in the pool's memory, nor a long string's buffer.
+	clear(m.buf)
+	if cap(m.buf) <= 2*TokenLen {
 		h.macs.Put(m)
 	}
 	return d
