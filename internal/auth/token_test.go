@@ -102,7 +102,8 @@ func TestDigestReused(t *testing.T) {
 		t.Fatal(e)
 	}
 	tok, _ := auth.NewToken(clavis.KeyTypeApp)
-	if n := testing.AllocsPerRun(200, func() { h.Digest(tok) }); n > 1 {
+	// Not exactly 1: a garbage collection during the runs may empty the pool.
+	if n := testing.AllocsPerRun(200, func() { h.Digest(tok) }); n >= 2 {
 		t.Errorf("Digest allocates %.1f times a token, want 1", n)
 	}
 	if n := testing.AllocsPerRun(200, func() { auth.ParseToken(tok) }); n != 0 {
