@@ -135,7 +135,7 @@ func TestRESTUnauthenticatedBodiesHeld(t *testing.T) {
 		t.Fatalf("peak RSS rose by %d MiB; want < 64 MiB", (peak-idle)>>20)
 	}
 	// One line per request, each with its in-band code.
-	if n := len(p.log.with(`"code":11102`)); n != 4+1 {
+	if n := len(p.log.await(`"code":11102`, 4+1)); n != 4+1 {
 		t.Errorf("%d log lines with code 11102; want 5 (one per request)", n)
 	}
 }

@@ -86,6 +86,20 @@ func (l *procLog) with(s string) []string {
 	return out
 }
 
+// await returns the lines that contain s once there are at least n of
+// them, or what there is after a few seconds: a request's line is written
+// after its answer and read from the pipe on another goroutine.
+func (l *procLog) await(s string, n int) []string {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		lines := l.with(s)
+		if len(lines) >= n || time.Now().After(deadline) {
+			return lines
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // startProc starts `clavis serve` on a spare port with args and waits until
 // it logs that it listens.
 func startProc(t *testing.T, bin string, args ...string) *proc {

@@ -86,7 +86,7 @@ func TestStorageFull(t *testing.T) {
 		!strings.Contains(refused.GetDetails(), "full") || refused.GetReqId() == "" {
 		t.Fatalf("a write on a full disk: %v; want 98006 Storage unavailable saying the storage is full", refused)
 	}
-	if lines := p.log.with(refused.GetReqId()); len(lines) == 0 || !strings.Contains(lines[0], "full") || !strings.Contains(lines[0], `"level":"ERROR"`) {
+	if lines := p.log.await(refused.GetReqId(), 1); len(lines) == 0 || !strings.Contains(lines[0], "full") || !strings.Contains(lines[0], `"level":"ERROR"`) {
 		t.Fatalf("log of the refused write: %q; want an error line saying the disk is full", lines)
 	}
 	list, err := p.v2.ListApps(as(pat), &pb.ListAppsRequest{UserAppId: me()})
